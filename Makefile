@@ -1,0 +1,85 @@
+# CHM build. Programs: bin/<name>.c over the static libchm built from lib/*.c.
+# SQL from sql/ is compiled in (build/gen/sql_embed.c), so an installed binary
+# needs no data directory; `chm migrate` and the loaders read it from there.
+
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+CC          ?= cc
+PKGS        := libpq jansson libcurl
+PKG_CFLAGS   = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+VERSION     := 0.1.0
+
+CFLAGS      ?= -O2 -g
+CFLAGS_EXTRA ?=
+WARN        := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wformat=2
+ALL_CFLAGS   = -std=c11 -D_GNU_SOURCE -DCHM_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) $(CFLAGS_EXTRA) -Ilib -Ibuild/gen $(PKG_CFLAGS)
+SAN_FLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+LIB_SRC     := $(wildcard lib/*.c)
+BIN_SRC     := $(wildcard bin/*.c)
+PROGRAMS    := $(patsubst bin/%.c,%,$(BIN_SRC))
+SQL_FILES   := $(sort $(wildcard sql/migrations/*.sql sql/queries/*.sql sql/views/*.sql))
+
+# Two variants: release in build/, sanitized in build/asan/ (what the tests run).
+REL_OBJ     := $(patsubst lib/%.c,build/obj/%.o,$(LIB_SRC)) build/obj/sql_embed.o
+SAN_OBJ     := $(patsubst lib/%.c,build/asan/obj/%.o,$(LIB_SRC)) build/asan/obj/sql_embed.o
+REL_BIN     := $(addprefix build/bin/,$(PROGRAMS))
+SAN_BIN     := $(addprefix build/asan/bin/,$(PROGRAMS))
+
+.PHONY: all asan test check deps demo demo-stop clean install bench fuzz
+all: $(REL_BIN)
+asan: $(SAN_BIN)
+
+build/gen/sql_embed.c: $(SQL_FILES) tools/embed-sql.sh
+	@mkdir -p build/gen
+	sh tools/embed-sql.sh $(SQL_FILES) > $@.tmp && mv $@.tmp $@
+
+build/obj/%.o: lib/%.c lib/*.h
+	@mkdir -p build/obj
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+build/obj/sql_embed.o: build/gen/sql_embed.c
+	@mkdir -p build/obj
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+build/libchm.a: $(REL_OBJ)
+	ar rcs $@ $^
+build/bin/%: bin/%.c build/libchm.a lib/*.h
+	@mkdir -p build/bin
+	$(CC) $(ALL_CFLAGS) $< -o $@ build/libchm.a $(PKG_LIBS) -lm
+
+build/asan/obj/%.o: lib/%.c lib/*.h
+	@mkdir -p build/asan/obj
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+build/asan/obj/sql_embed.o: build/gen/sql_embed.c
+	@mkdir -p build/asan/obj
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+build/asan/libchm.a: $(SAN_OBJ)
+	ar rcs $@ $^
+build/asan/bin/%: bin/%.c build/asan/libchm.a lib/*.h
+	@mkdir -p build/asan/bin
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $< -o $@ build/asan/libchm.a $(PKG_LIBS) -lm
+
+# Installs what this machine lacks (Debian packages); does nothing when all is there.
+deps:
+	@sh tools/deps.sh
+
+# The tests run the sanitized build against a throwaway PostgreSQL (tests/setup_suite.bash).
+test check: deps
+	@$(MAKE) --no-print-directory asan all
+	CHM_BIN=$(CURDIR)/build/asan/bin bats $(BATS_FLAGS) tests/
+
+# A demo on a PostgreSQL cluster under .chm/ unless PG* or CHM_DATABASE_URL say otherwise.
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh tools/demo.sh
+
+demo-stop:
+	@sh tools/localpg.sh stop
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/chm/sql
+	install -m 0755 $(REL_BIN) $(DESTDIR)$(PREFIX)/bin/
+	cp -R sql/. $(DESTDIR)$(PREFIX)/share/chm/sql/
+
+clean:
+	rm -rf build

@@ -1,0 +1,256 @@
+/* chm-load: canonical run and inventory records -> PostgreSQL, idempotent,
+ * in batches; state records persisted to --state-file after commit. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "db.h"
+#include "inventory.h"
+#include "linereader.h"
+#include "loader.h"
+#include "record.h"
+#include "reject.h"
+#include "run.h"
+#include "state.h"
+
+static volatile int terminated;
+
+static void on_term(int sig)
+{
+	terminated = sig;
+}
+
+static void usage(FILE *fp)
+{
+	fputs("usage: chm-load [--db CONNINFO] [--state-file FILE] [--rejects FILE]\n"
+	      "                [--batch-size N] [--regressions ignore|reject|accept] [FILE...]\n"
+	      "Loads run, client, pipeline and alert_rule records (NDJSON) into PostgreSQL.\n"
+	      "Replaying a stream changes nothing. Prints one summary record on stdout.\n",
+	      fp);
+}
+
+struct load {
+	struct chm_loader *loader;
+	struct chm_rejects rejects;
+	PGconn *conn;
+	const char *state_file;
+	json_t *pending_state;   /* written once everything before it is committed */
+	long other;
+};
+
+static int write_state(struct load *l, struct chm_err *err)
+{
+	if (!l->pending_state || !l->state_file)
+		return 0;
+	if (chm_state_write(l->state_file, l->pending_state, err))
+		return -1;
+	json_decref(l->pending_state);
+	l->pending_state = NULL;
+	return 0;
+}
+
+/* Handles one line; -1 with err only for what stops the load. */
+static int load_line(struct load *l, struct line_reader *lr, const char *line, size_t len,
+		     struct chm_err *err)
+{
+	struct chm_load_counts *counts = chm_loader_counts(l->loader);
+	struct chm_err rec_err;
+	const char *type;
+	json_t *rec;
+	int rc = 0;
+
+	chm_err_clear(&rec_err);
+	counts->read++;
+	if (lr->too_long) {
+		chm_reject(&l->rejects, lr->name, lr->lineno, "line_too_long", NULL,
+			   "line is longer than the maximum line length", line, len);
+		counts->rejected++;
+		return 0;
+	}
+	rec = chm_record_parse(line, len, &type, &rec_err);
+	if (!rec)
+		goto reject;
+	if (!type) {
+		chm_err_set(&rec_err, CHM_EX_DATAERR, "missing_field", "type",
+			    "a record needs a string \"type\"");
+		goto reject;
+	}
+	if (strcmp(type, "run") == 0) {
+		struct chm_run run;
+		if (chm_run_from_json(rec, &run, &rec_err))
+			goto reject;
+		int was_pending = chm_loader_pending(l->loader);
+		if (chm_loader_add(l->loader, &run, lr->name, lr->lineno, line, len, &rec_err)) {
+			if (rec_err.status == CHM_EX_DATAERR)
+				goto reject;
+			*err = rec_err;
+			rc = -1;
+		} else if (was_pending && chm_loader_pending(l->loader) == 0) {
+			rc = write_state(l, err); /* a batch was committed */
+		}
+	} else if (chm_inventory_is_type(type)) {
+		if (chm_loader_flush(l->loader, err) || write_state(l, err)) {
+			rc = -1;
+		} else {
+			int r = chm_inventory_apply(l->conn, type, rec, &rec_err);
+			if (r < 0) {
+				if (rec_err.status == CHM_EX_DATAERR)
+					goto reject;
+				*err = rec_err;
+				rc = -1;
+			} else {
+				if (r == CHM_UPSERT_INSERTED)
+					counts->inserted++;
+				else if (r == CHM_UPSERT_UPDATED)
+					counts->updated++;
+				else
+					counts->unchanged++;
+				chm_resolver_forget_missing(chm_loader_resolver(l->loader));
+			}
+		}
+	} else if (strcmp(type, "state") == 0) {
+		json_t *v = json_object_get(rec, "value");
+		if (!v) {
+			chm_err_set(&rec_err, CHM_EX_DATAERR, "missing_field", "value",
+				    "a state record needs a \"value\"");
+			goto reject;
+		}
+		json_decref(l->pending_state);
+		l->pending_state = json_incref(v);
+		if (chm_loader_pending(l->loader) == 0)
+			rc = write_state(l, err);
+	} else {
+		l->other++; /* raw, summary, reject, ...: not ours to load */
+	}
+	json_decref(rec);
+	return rc;
+reject:
+	chm_reject_err(&l->rejects, lr->name, lr->lineno, &rec_err, line, len);
+	counts->rejected++;
+	json_decref(rec);
+	return 0;
+}
+
+static int load_file(struct load *l, const char *path, struct chm_err *err)
+{
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	struct line_reader lr;
+	const char *line;
+	size_t len;
+	int rc = 0, got;
+
+	if (!fp)
+		return chm_err_set(err, CHM_EX_IOERR, "io_error", "", "cannot open %s: %m", path);
+	line_reader_init(&lr, fp, path, 0);
+	lr.interrupted = &terminated;
+	while (!terminated && (got = line_reader_next(&lr, &line, &len, err)) != 0) {
+		if (got < 0 || load_line(l, &lr, line, len, err)) {
+			rc = -1;
+			break;
+		}
+	}
+	line_reader_release(&lr);
+	if (fp != stdin)
+		fclose(fp);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "state-file", required_argument, NULL, 's' },
+		{ "rejects", required_argument, NULL, 'r' },
+		{ "batch-size", required_argument, NULL, 'b' },
+		{ "regressions", required_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct chm_loader_opts lopts = { 0 };
+	struct load l = { 0 };
+	struct chm_err err;
+	const char *db = NULL, *rejects_path = NULL;
+	int64_t n;
+	int c, status = 0;
+
+	chm_cli_init("chm-load");
+	chm_err_clear(&err);
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 's': l.state_file = optarg; break;
+		case 'r': rejects_path = optarg; break;
+		case 'b':
+			if (chm_opt_int("--batch-size", optarg, 1, 1000000, &n))
+				return CHM_EX_USAGE;
+			lopts.batch_size = (int)n;
+			break;
+		case 'R':
+			if (strcmp(optarg, "ignore") == 0)
+				lopts.regressions = CHM_REGRESSIONS_IGNORE;
+			else if (strcmp(optarg, "reject") == 0)
+				lopts.regressions = CHM_REGRESSIONS_REJECT;
+			else if (strcmp(optarg, "accept") == 0)
+				lopts.regressions = CHM_REGRESSIONS_ACCEPT;
+			else {
+				chm_warn("--regressions: expected ignore, reject or accept, got \"%s\"", optarg);
+				return CHM_EX_USAGE;
+			}
+			break;
+		case 'h': usage(stdout); return chm_close_stdout();
+		case 'V': return chm_print_version();
+		default: usage(stderr); return CHM_EX_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	struct sigaction sa = { 0 };
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL); /* no SA_RESTART: a blocked read returns */
+	sigaction(SIGINT, &sa, NULL);
+
+	if (chm_rejects_open(&l.rejects, "chm-load", rejects_path, &err))
+		return chm_report_err(&err);
+	l.conn = chm_db_connect(db, "chm-load", &err);
+	if (!l.conn) {
+		chm_rejects_close(&l.rejects, &err);
+		return chm_report_err(&err);
+	}
+	l.loader = chm_loader_new(l.conn, &lopts, &l.rejects);
+
+	int rc = 0;
+	if (argc == 0)
+		rc = load_file(&l, "-", &err);
+	for (int i = 0; i < argc && rc == 0 && !terminated; i++)
+		rc = load_file(&l, argv[i], &err);
+	/* what is staged is complete and valid: commit it, also on SIGTERM */
+	if (rc == 0)
+		rc = chm_loader_flush(l.loader, &err);
+	if (rc == 0)
+		rc = write_state(&l, &err);
+
+	struct chm_load_counts *k = chm_loader_counts(l.loader);
+	printf("{\"type\":\"summary\",\"read\":%ld,\"inserted\":%ld,\"updated\":%ld,\"unchanged\":%ld,"
+	       "\"ignored\":%ld,\"rejected\":%ld,\"other\":%ld}\n",
+	       k->read, k->inserted, k->updated, k->unchanged, k->ignored, k->rejected, l.other);
+	if (rc)
+		status = chm_report_err(&err);
+	else if (terminated)
+		chm_warn("stopped by signal %d after committing every record read so far", terminated),
+			status = CHM_EX_TEMPFAIL;
+	else if (k->rejected)
+		status = CHM_EX_DATAERR;
+	struct chm_err cerr;
+	if (chm_rejects_close(&l.rejects, &cerr) && !status)
+		status = chm_report_err(&cerr);
+	json_decref(l.pending_state);
+	chm_loader_free(l.loader);
+	PQfinish(l.conn);
+	int out = chm_close_stdout();
+	return status ? status : out;
+}

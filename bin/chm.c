@@ -1,0 +1,123 @@
+/* chm: the operator's command. Its own subcommands are in the table below;
+ * any other name runs chm-<name> (chm load -> chm-load), from the directory
+ * chm itself is in, else from PATH. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "db.h"
+#include "migrate.h"
+
+static void usage(FILE *fp)
+{
+	fputs("usage: chm [--db CONNINFO] COMMAND [ARGS...]\n"
+	      "commands:\n"
+	      "  migrate [--status]   apply pending schema migrations (safe to run twice, or at once)\n"
+	      "  fetch|normalize|load|report ...   run chm-fetch, chm-normalize, chm-load, chm-report\n",
+	      fp);
+}
+
+static void note_applied(const char *version, void *arg)
+{
+	(void)arg;
+	printf("{\"type\":\"migration\",\"version\":\"%s\",\"applied\":true}\n", version);
+}
+
+static int cmd_migrate(const char *db, int argc, char **argv)
+{
+	struct chm_err err;
+	int status_only = 0;
+
+	chm_err_clear(&err);
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--status") == 0)
+			status_only = 1;
+		else if (strcmp(argv[i], "--help") == 0) {
+			puts("usage: chm migrate [--status]");
+			return chm_close_stdout();
+		} else {
+			chm_warn("migrate: unknown argument %s", argv[i]);
+			return CHM_EX_USAGE;
+		}
+	}
+	PGconn *conn = chm_db_connect(db, "chm-migrate", &err);
+	if (!conn)
+		return chm_report_err(&err);
+	int n = status_only ? chm_migrate_pending(conn, &err) : chm_migrate(conn, note_applied, NULL, &err);
+	PQfinish(conn);
+	if (n < 0)
+		return chm_report_err(&err);
+	printf(status_only ? "{\"type\":\"migrate\",\"pending\":%d}\n" : "{\"type\":\"migrate\",\"applied\":%d}\n", n);
+	return chm_close_stdout();
+}
+
+struct command {
+	const char *name;
+	int (*run)(const char *db, int argc, char **argv);
+};
+
+static const struct command commands[] = {
+	{ "migrate", cmd_migrate },
+};
+
+/* Runs chm-<name> with the rest of the arguments; returns only on failure. */
+static int run_external(const char *db, int argc, char **argv)
+{
+	char self[PATH_MAX], path[PATH_MAX + 64];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char prog[128];
+
+	snprintf(prog, sizeof(prog), "chm-%s", argv[0]);
+	if (db)
+		setenv("CHM_DATABASE_URL", db, 1); /* never on a command line another user can see */
+	argv[0] = prog;
+	if (n > 0) {
+		self[n] = '\0';
+		snprintf(path, sizeof(path), "%s/%s", dirname(self), prog);
+		if (access(path, X_OK) == 0)
+			execv(path, argv);
+	}
+	execvp(prog, argv);
+	chm_warn("'%s' is not a chm command (no %s: %s); see chm --help", argv[0] + 4, prog,
+		 strerror(errno));
+	return CHM_EX_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *db = NULL;
+	int c;
+
+	chm_cli_init("chm");
+	/* stop at the subcommand: its options are its own */
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'h': usage(stdout); return chm_close_stdout();
+		case 'V': return chm_print_version();
+		default: usage(stderr); return CHM_EX_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		usage(stderr);
+		return CHM_EX_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			return commands[i].run(db, argc, argv);
+	return run_external(db, argc, argv);
+}

@@ -1,0 +1,64 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *chm_program = "chm";
+
+void chm_cli_init(const char *program)
+{
+	chm_program = program;
+	/* a closed pipe downstream shows up as EPIPE from write, handled there */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+void chm_warn(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s: ", chm_program);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int chm_report_err(const struct chm_err *err)
+{
+	chm_warn("%s", err->msg);
+	return err->status ? err->status : CHM_EX_SOFTWARE;
+}
+
+int chm_opt_int(const char *opt, const char *value, int64_t min, int64_t max, int64_t *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(value, &end, 10);
+	if (errno || end == value || *end || v < min || v > max) {
+		chm_warn("%s: expected a whole number from %lld to %lld, got \"%s\"", opt,
+			 (long long)min, (long long)max, value);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int chm_close_stdout(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno == EPIPE)
+			return 0; /* the reader went away: not our error */
+		chm_warn("write error on standard output: %s", strerror(errno));
+		return CHM_EX_IOERR;
+	}
+	return 0;
+}
+
+int chm_print_version(void)
+{
+	printf("%s %s\n", chm_program, CHM_VERSION);
+	return chm_close_stdout();
+}

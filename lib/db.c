@@ -1,0 +1,126 @@
+#include "db.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sqlfiles.h"
+
+static void strip_newline(char *s)
+{
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+}
+
+PGconn *chm_db_connect(const char *conninfo, const char *program, struct chm_err *err)
+{
+	const char *keys[] = { "dbname", "fallback_application_name", NULL };
+	const char *vals[] = { NULL, program, NULL };
+	PGconn *conn;
+
+	if (!conninfo || !*conninfo)
+		conninfo = getenv("CHM_DATABASE_URL");
+	vals[0] = conninfo && *conninfo ? conninfo : NULL;
+	/* expand_dbname: a conninfo string or URI in dbname is taken apart */
+	conn = PQconnectdbParams(vals[0] ? keys : keys + 1, vals[0] ? vals : vals + 1, 1);
+	if (!conn) {
+		chm_err_set(err, CHM_EX_TEMPFAIL, "db_unavailable", "", "cannot allocate a connection");
+		return NULL;
+	}
+	if (PQstatus(conn) != CONNECTION_OK) {
+		char msg[900];
+		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(conn));
+		strip_newline(msg);
+		/* a bad connection string is configuration, a server that is not
+		 * there is temporary */
+		int status = strstr(msg, "invalid connection option") || strstr(msg, "missing \"=\"") ||
+				     strstr(msg, "invalid URI")
+			     ? CHM_EX_CONFIG
+			     : CHM_EX_TEMPFAIL;
+		if (strstr(msg, "password authentication failed") || strstr(msg, "does not exist"))
+			status = CHM_EX_CONFIG;
+		chm_err_set(err, status, status == CHM_EX_CONFIG ? "db_config" : "db_unavailable", "",
+			    "cannot connect to the database: %s", msg);
+		PQfinish(conn);
+		return NULL;
+	}
+	PQsetClientEncoding(conn, "UTF8");
+	/* NOTICEs (CREATE ... IF NOT EXISTS) are not for users; times come out in UTC */
+	if (chm_db_exec(conn, "SET client_min_messages = warning; SET TimeZone = 'UTC'", err)) {
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+const char *chm_db_sqlstate(PGresult *res)
+{
+	const char *s = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	return s ? s : "";
+}
+
+int chm_db_error(PGconn *conn, PGresult *res, const char *what, struct chm_err *err)
+{
+	char msg[900];
+	const char *state = chm_db_sqlstate(res);
+	const char *text = res && PQresultErrorMessage(res)[0] ? PQresultErrorMessage(res)
+							       : PQerrorMessage(conn);
+	int status = CHM_EX_SOFTWARE;
+	const char *code = "db_error";
+
+	snprintf(msg, sizeof(msg), "%s", text);
+	strip_newline(msg);
+	if (PQstatus(conn) == CONNECTION_BAD || strncmp(state, "08", 2) == 0 ||
+	    strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 ||
+	    strcmp(state, "57P03") == 0 || strncmp(state, "53", 2) == 0) {
+		status = CHM_EX_TEMPFAIL;
+		code = "db_unavailable";
+	} else if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) {
+		status = CHM_EX_TEMPFAIL;
+		code = "db_conflict";
+	} else if (strcmp(state, "23505") == 0) {
+		status = CHM_EX_DATAERR;
+		code = "conflict";
+	} else if (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0) {
+		status = CHM_EX_DATAERR;
+		code = "constraint_violation";
+	}
+	return chm_err_set(err, status, code, "", "%s: %s", what, msg);
+}
+
+int chm_db_exec(PGconn *conn, const char *sql, struct chm_err *err)
+{
+	PGresult *res = PQexec(conn, sql);
+	ExecStatusType st = PQresultStatus(res);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		chm_db_error(conn, res, "database", err);
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	return 0;
+}
+
+PGresult *chm_db_query(PGconn *conn, const char *sql, int nparams, const char *const *params,
+		       struct chm_err *err)
+{
+	PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(res);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		chm_db_error(conn, res, "database", err);
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+PGresult *chm_db_query_file(PGconn *conn, const char *name, int nparams,
+			    const char *const *params, struct chm_err *err)
+{
+	const char *sql = chm_sql(name);
+	if (!sql) {
+		chm_err_set(err, CHM_EX_SOFTWARE, "internal", "", "no embedded SQL file %s", name);
+		return NULL;
+	}
+	return chm_db_query(conn, sql, nparams, params, err);
+}

@@ -1,0 +1,175 @@
+#include "inventory.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "enums.h"
+#include "record.h"
+#include "strbuf.h"
+
+int chm_inventory_is_type(const char *type)
+{
+	return strcmp(type, "client") == 0 || strcmp(type, "pipeline") == 0 ||
+	       strcmp(type, "alert_rule") == 0;
+}
+
+static const char *bool_param(int rc, int v)
+{
+	return rc == 0 ? (v ? "true" : "false") : NULL;
+}
+
+static int required(const char *v, const char *field, struct chm_err *err)
+{
+	if (v && *v)
+		return 0;
+	return chm_err_set(err, CHM_EX_DATAERR, "missing_field", field, "%s is required", field);
+}
+
+/* Runs an upsert; a unique or check violation is a reject of this record. */
+static PGresult *run(PGconn *conn, const char *file, int n, const char *const *params,
+		     struct chm_err *err)
+{
+	PGresult *res = chm_db_query_file(conn, file, n, params, err);
+	if (!res && err->status == CHM_EX_DATAERR && strcmp(err->code, "conflict") == 0) {
+		char msg[sizeof(err->msg)];
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		chm_err_set(err, CHM_EX_DATAERR, "conflict", "",
+			    "conflicts with an existing row: %.900s", msg);
+	}
+	return res;
+}
+
+static int apply_client(PGconn *conn, json_t *rec, struct chm_err *err)
+{
+	const char *name = NULL, *desc = NULL;
+	int active = 1, rc_active;
+
+	if (chm_get_string(rec, "name", &name, err) < 0 || required(name, "name", err) ||
+	    chm_get_string(rec, "description", &desc, err) < 0 ||
+	    (rc_active = chm_get_bool(rec, "is_active", &active, err)) < 0)
+		return -1;
+	const char *params[] = { name, desc, bool_param(rc_active, active) };
+	PGresult *res = run(conn, "queries/upsert_client.sql", 3, params, err);
+	if (!res)
+		return -1;
+	int result = PQntuples(res) == 0 ? CHM_UPSERT_UNCHANGED
+		     : PQgetvalue(res, 0, 1)[0] == 't' ? CHM_UPSERT_INSERTED
+						       : CHM_UPSERT_UPDATED;
+	PQclear(res);
+	return result;
+}
+
+static int apply_pipeline(PGconn *conn, json_t *rec, struct chm_err *err)
+{
+	const char *client = NULL, *name = NULL, *platform = NULL, *type = NULL, *env = NULL,
+		   *ext = NULL, *desc = NULL;
+	int active = 1, rc_active;
+
+	if (chm_get_string(rec, "client", &client, err) < 0 || required(client, "client", err) ||
+	    chm_get_string(rec, "name", &name, err) < 0 || required(name, "name", err) ||
+	    chm_get_enum(rec, "platform", chm_platforms, &platform, err) < 0 ||
+	    required(platform, "platform", err) ||
+	    chm_get_enum(rec, "pipeline_type", chm_pipeline_types, &type, err) < 0 ||
+	    required(type, "pipeline_type", err) ||
+	    chm_get_enum(rec, "environment", chm_environments, &env, err) < 0 ||
+	    chm_get_string(rec, "external_id", &ext, err) < 0 ||
+	    chm_get_string(rec, "description", &desc, err) < 0 ||
+	    (rc_active = chm_get_bool(rec, "is_active", &active, err)) < 0)
+		return -1;
+	const char *params[] = { client, name, platform, type, env, ext, desc,
+				 bool_param(rc_active, active) };
+	PGresult *res = run(conn, "queries/upsert_pipeline.sql", 8, params, err);
+	if (!res)
+		return -1;
+	int result;
+	if (PQgetisnull(res, 0, 0))
+		result = chm_err_set(err, CHM_EX_DATAERR, "unknown_client", "client",
+				     "no client named \"%.200s\"", client);
+	else if (PQgetisnull(res, 0, 1))
+		result = CHM_UPSERT_UNCHANGED;
+	else
+		result = PQgetvalue(res, 0, 2)[0] == 't' ? CHM_UPSERT_INSERTED : CHM_UPSERT_UPDATED;
+	PQclear(res);
+	return result;
+}
+
+static int apply_alert_rule(PGconn *conn, json_t *rec, struct chm_err *err)
+{
+	const char *client = NULL, *pipeline = NULL, *type = NULL, *channel = NULL, *dest = NULL;
+	int64_t threshold = 0, window = 0;
+	int rc_thr, rc_win, enabled = 1, rc_en;
+	char thr_s[24], win_s[24];
+	char *pclient = NULL, *pname = NULL;
+	int result = -1;
+
+	if (chm_get_string(rec, "client", &client, err) < 0 ||
+	    chm_get_string(rec, "pipeline", &pipeline, err) < 0 ||
+	    chm_get_enum(rec, "rule_type", chm_rule_types, &type, err) < 0 ||
+	    required(type, "rule_type", err) ||
+	    chm_get_enum(rec, "channel", chm_channels, &channel, err) < 0 ||
+	    required(channel, "channel", err) ||
+	    chm_get_string(rec, "destination", &dest, err) < 0 || required(dest, "destination", err) ||
+	    (rc_thr = chm_get_int(rec, "threshold", 1, &threshold, err)) < 0 ||
+	    (rc_win = chm_get_int(rec, "window_minutes", 1, &window, err)) < 0 ||
+	    (rc_en = chm_get_bool(rec, "is_enabled", &enabled, err)) < 0)
+		return -1;
+	if (!client && !pipeline)
+		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "client",
+				   "an alert rule needs a client, a pipeline or both");
+	if (strcmp(type, "failures_in_window") == 0 && (rc_thr || rc_win))
+		return chm_err_set(err, CHM_EX_DATAERR, "missing_field",
+				   rc_thr ? "threshold" : "window_minutes",
+				   "failures_in_window needs threshold and window_minutes, both > 0");
+	if (threshold > 2147483647 || window > 2147483647)
+		return chm_err_set(err, CHM_EX_DATAERR, "out_of_range",
+				   threshold > 2147483647 ? "threshold" : "window_minutes",
+				   "value too large");
+	if (pipeline) {
+		const char *slash = strchr(pipeline, '/');
+		if (slash) {
+			pclient = strndup(pipeline, (size_t)(slash - pipeline));
+			pname = chm_xstrdup(slash + 1);
+		} else if (client) {
+			pclient = chm_xstrdup(client);
+			pname = chm_xstrdup(pipeline);
+		} else {
+			return chm_err_set(err, CHM_EX_DATAERR, "bad_value", "pipeline",
+					   "pipeline must be \"client/name\" when no client is given");
+		}
+	}
+	snprintf(thr_s, sizeof(thr_s), "%lld", (long long)threshold);
+	snprintf(win_s, sizeof(win_s), "%lld", (long long)window);
+	const char *params[] = { client, pclient, pname, type, channel, dest,
+				 rc_thr ? NULL : thr_s, rc_win ? NULL : win_s, bool_param(rc_en, enabled) };
+	PGresult *res = run(conn, "queries/upsert_alert_rule.sql", 9, params, err);
+	if (!res)
+		goto out;
+	if (client && PQgetisnull(res, 0, 0))
+		chm_err_set(err, CHM_EX_DATAERR, "unknown_client", "client", "no client named \"%.200s\"",
+			    client);
+	else if (pipeline && PQgetisnull(res, 0, 1))
+		chm_err_set(err, CHM_EX_DATAERR, "unknown_pipeline", "pipeline",
+			    "no pipeline \"%.200s\"", pipeline);
+	else
+		result = !PQgetisnull(res, 0, 2) ? CHM_UPSERT_INSERTED
+			 : !PQgetisnull(res, 0, 3) ? CHM_UPSERT_UPDATED
+						   : CHM_UPSERT_UNCHANGED;
+	PQclear(res);
+out:
+	free(pclient);
+	free(pname);
+	return result;
+}
+
+int chm_inventory_apply(PGconn *conn, const char *type, json_t *rec, struct chm_err *err)
+{
+	if (strcmp(type, "client") == 0)
+		return apply_client(conn, rec, err);
+	if (strcmp(type, "pipeline") == 0)
+		return apply_pipeline(conn, rec, err);
+	if (strcmp(type, "alert_rule") == 0)
+		return apply_alert_rule(conn, rec, err);
+	return chm_err_set(err, CHM_EX_SOFTWARE, "internal", "type", "not an inventory type: %s", type);
+}

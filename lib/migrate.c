@@ -1,0 +1,112 @@
+#include "migrate.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "db.h"
+#include "sqlfiles.h"
+
+/* An arbitrary constant naming CHM's migration lock ("CHM" in ASCII). */
+#define MIGRATE_LOCK_KEY "4409421"
+
+static const char create_table[] =
+	"CREATE TABLE IF NOT EXISTS schema_migrations ("
+	" version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())";
+
+static int is_migration(const char *name)
+{
+	return strncmp(name, "migrations/", 11) == 0;
+}
+
+static int applied(PGconn *conn, const char *version, struct chm_err *err)
+{
+	const char *params[] = { version };
+	PGresult *res = chm_db_query(conn, "SELECT 1 FROM schema_migrations WHERE version = $1", 1,
+				     params, err);
+	if (!res)
+		return -1;
+	int found = PQntuples(res) > 0;
+	PQclear(res);
+	return found;
+}
+
+static int apply_one(PGconn *conn, const char *version, const char *sql, struct chm_err *err)
+{
+	const char *params[] = { version };
+	PGresult *res;
+
+	if (chm_db_exec(conn, "BEGIN", err))
+		return -1;
+	res = PQexec(conn, sql); /* a migration is a script of several statements */
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+		char what[128];
+		snprintf(what, sizeof(what), "migration %s", version);
+		chm_db_error(conn, res, what, err);
+		PQclear(res);
+		PQclear(PQexec(conn, "ROLLBACK"));
+		return -1;
+	}
+	PQclear(res);
+	res = chm_db_query(conn, "INSERT INTO schema_migrations (version) VALUES ($1)", 1, params, err);
+	if (!res) {
+		PQclear(PQexec(conn, "ROLLBACK"));
+		return -1;
+	}
+	PQclear(res);
+	return chm_db_exec(conn, "COMMIT", err);
+}
+
+int chm_migrate(PGconn *conn, chm_migrate_note note, void *arg, struct chm_err *err)
+{
+	size_t n;
+	const struct chm_sql_file *files = chm_sql_files(&n);
+	int count = 0;
+
+	if (chm_db_exec(conn, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", err))
+		return -1;
+	if (chm_db_exec(conn, "SET client_min_messages = warning", err) ||
+	    chm_db_exec(conn, create_table, err))
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		if (!is_migration(files[i].name))
+			continue;
+		const char *version = files[i].name + 11;
+		int done = applied(conn, version, err);
+		if (done < 0)
+			goto fail;
+		if (done)
+			continue;
+		if (apply_one(conn, version, files[i].text, err))
+			goto fail;
+		count++;
+		if (note)
+			note(version, arg);
+	}
+	PQclear(PQexec(conn, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")"));
+	return count;
+fail:
+	PQclear(PQexec(conn, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")"));
+	return -1;
+}
+
+int chm_migrate_pending(PGconn *conn, struct chm_err *err)
+{
+	size_t n;
+	const struct chm_sql_file *files = chm_sql_files(&n);
+	int pending = 0;
+	PGresult *res = chm_db_query(conn, "SELECT to_regclass('schema_migrations') IS NOT NULL", 0,
+				     NULL, err);
+	if (!res)
+		return -1;
+	int have_table = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	for (size_t i = 0; i < n; i++) {
+		if (!is_migration(files[i].name))
+			continue;
+		int done = have_table ? applied(conn, files[i].name + 11, err) : 0;
+		if (done < 0)
+			return -1;
+		pending += !done;
+	}
+	return pending;
+}

@@ -1,0 +1,124 @@
+#include "record.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+json_t *chm_record_parse(const char *line, size_t len, const char **type, struct chm_err *err)
+{
+	json_error_t jerr;
+	json_t *obj;
+
+	*type = NULL;
+	if (memchr(line, '\0', len))
+		return chm_err_set(err, CHM_EX_DATAERR, "invalid_json", "",
+				   "line contains a NUL byte"), NULL;
+	obj = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!obj) {
+		const char *code = strstr(jerr.text, "duplicate") ? "duplicate_key" : "invalid_json";
+		chm_err_set(err, CHM_EX_DATAERR, code, "", "invalid JSON at column %d: %s",
+			    jerr.column, jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(obj)) {
+		json_decref(obj);
+		chm_err_set(err, CHM_EX_DATAERR, "not_an_object", "", "a record must be a JSON object");
+		return NULL;
+	}
+	json_t *t = json_object_get(obj, "type");
+	if (t && json_is_string(t))
+		*type = json_string_value(t);
+	return obj;
+}
+
+int chm_get_string(json_t *obj, const char *key, const char **out, struct chm_err *err)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v || json_is_null(v))
+		return 1;
+	if (!json_is_string(v))
+		return chm_err_set(err, CHM_EX_DATAERR, "wrong_type", key, "%s must be a string", key);
+	if (strlen(json_string_value(v)) != json_string_length(v))
+		return chm_err_set(err, CHM_EX_DATAERR, "bad_value", key, "%s contains a NUL character", key);
+	*out = json_string_value(v);
+	return 0;
+}
+
+int chm_get_int(json_t *obj, const char *key, int64_t min, int64_t *out, struct chm_err *err)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v || json_is_null(v))
+		return 1;
+	if (json_is_real(v)) {
+		double d = json_real_value(v);
+		if (d != floor(d) || d < -9.2e18 || d > 9.2e18)
+			return chm_err_set(err, CHM_EX_DATAERR, "wrong_type", key, "%s must be an integer", key);
+		if (d < (double)min)
+			return chm_err_set(err, CHM_EX_DATAERR, "out_of_range", key,
+					   "%s must be >= %lld", key, (long long)min);
+		*out = (int64_t)d;
+		return 0;
+	}
+	if (!json_is_integer(v))
+		return chm_err_set(err, CHM_EX_DATAERR, "wrong_type", key, "%s must be an integer", key);
+	if (json_integer_value(v) < min)
+		return chm_err_set(err, CHM_EX_DATAERR, "out_of_range", key,
+				   "%s must be >= %lld", key, (long long)min);
+	*out = json_integer_value(v);
+	return 0;
+}
+
+int chm_get_number(json_t *obj, const char *key, double min, double *out, struct chm_err *err)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v || json_is_null(v))
+		return 1;
+	if (!json_is_number(v))
+		return chm_err_set(err, CHM_EX_DATAERR, "wrong_type", key, "%s must be a number", key);
+	double d = json_number_value(v);
+	if (!isfinite(d) || d < min)
+		return chm_err_set(err, CHM_EX_DATAERR, "out_of_range", key, "%s must be >= %g", key, min);
+	*out = d;
+	return 0;
+}
+
+int chm_get_bool(json_t *obj, const char *key, int *out, struct chm_err *err)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v || json_is_null(v))
+		return 1;
+	if (!json_is_boolean(v))
+		return chm_err_set(err, CHM_EX_DATAERR, "wrong_type", key, "%s must be true or false", key);
+	*out = json_is_true(v);
+	return 0;
+}
+
+int chm_get_enum(json_t *obj, const char *key, const char *const *names, const char **out,
+		 struct chm_err *err)
+{
+	const char *s;
+	int rc = chm_get_string(obj, key, &s, err);
+	if (rc)
+		return rc;
+	for (const char *const *n = names; *n; n++)
+		if (strcmp(*n, s) == 0) {
+			*out = *n;
+			return 0;
+		}
+	char list[256] = "";
+	for (const char *const *n = names; *n; n++) {
+		strncat(list, n == names ? "" : ", ", sizeof(list) - strlen(list) - 1);
+		strncat(list, *n, sizeof(list) - strlen(list) - 1);
+	}
+	return chm_err_set(err, CHM_EX_DATAERR, "bad_enum", key, "%s \"%.64s\" is not one of: %s",
+			   key, s, list);
+}
+
+int chm_record_write(FILE *fp, json_t *obj)
+{
+	if (json_dumpf(obj, fp, JSON_COMPACT) != 0)
+		return -1;
+	if (putc('\n', fp) == EOF)
+		return -1;
+	return 0;
+}

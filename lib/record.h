@@ -1,0 +1,31 @@
+/* record: one NDJSON line to one JSON object with a "type" (DESIGN.md), and
+ * the typed field getters every program uses to read records, each of which
+ * reports the field at fault in a chm_err (status 65). */
+#ifndef CHM_RECORD_H
+#define CHM_RECORD_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+/* Parses line[0..len) strictly: valid UTF-8, no NUL byte, no duplicate key,
+ * an object. Returns a new reference (the caller json_decref()s it) or NULL
+ * with err. *type points into the object (NULL when it has none). */
+json_t *chm_record_parse(const char *line, size_t len, const char **type, struct chm_err *err);
+
+/* Getters: 0 and the value; 1 when absent or null (value untouched); -1 with
+ * err when present with the wrong type or range. */
+int chm_get_string(json_t *obj, const char *key, const char **out, struct chm_err *err);
+int chm_get_int(json_t *obj, const char *key, int64_t min, int64_t *out, struct chm_err *err);
+int chm_get_number(json_t *obj, const char *key, double min, double *out, struct chm_err *err);
+int chm_get_bool(json_t *obj, const char *key, int *out, struct chm_err *err);
+/* A string that must be one of the NULL-terminated names. */
+int chm_get_enum(json_t *obj, const char *key, const char *const *names, const char **out,
+		 struct chm_err *err);
+
+/* Writes obj as one compact line to fp. -1 on a write error. */
+int chm_record_write(FILE *fp, json_t *obj);
+
+#endif

@@ -1,0 +1,128 @@
+#include "reject.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "record.h"
+#include "strbuf.h"
+
+int chm_rejects_open(struct chm_rejects *rj, const char *program, const char *path,
+		     struct chm_err *err)
+{
+	memset(rj, 0, sizeof(*rj));
+	rj->program = program;
+	if (!path || strcmp(path, "-") == 0) {
+		rj->fp = stderr;
+		return 0;
+	}
+	rj->fp = fopen(path, "a");
+	if (!rj->fp)
+		return chm_err_set(err, CHM_EX_IOERR, "io_error", "rejects", "cannot open rejects file %s: %s",
+				   path, strerror(errno));
+	rj->owned = 1;
+	return 0;
+}
+
+int chm_rejects_close(struct chm_rejects *rj, struct chm_err *err)
+{
+	int bad = rj->write_failed;
+	if (rj->fp && (fflush(rj->fp) != 0 || ferror(rj->fp)))
+		bad = 1;
+	if (rj->owned && rj->fp && fclose(rj->fp) != 0)
+		bad = 1;
+	rj->fp = NULL;
+	if (bad)
+		return chm_err_set(err, CHM_EX_IOERR, "io_error", "rejects",
+				   "writing rejects failed: %s", strerror(errno ? errno : EIO));
+	return 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	size_t len;
+	unsigned min;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) { len = 2; min = 0x80; }
+	else if (c >= 0xe0 && c <= 0xef) { len = 3; min = 0x800; }
+	else if (c >= 0xf0 && c <= 0xf4) { len = 4; min = 0x10000; }
+	else return 0;
+	if (n < len)
+		return 0;
+	unsigned cp = c & (0x3f >> (len - 1));
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+json_t *chm_json_string_lossy(const char *s, size_t len)
+{
+	json_t *v = json_stringn_nocheck(s, len);
+	size_t i;
+	for (i = 0; i < len;) {
+		size_t k = utf8_seq((const unsigned char *)s + i, len - i);
+		if (!k)
+			break;
+		i += k;
+	}
+	if (i == len)
+		return v;
+	json_decref(v);
+	struct strbuf sb = STRBUF_INIT;
+	for (i = 0; i < len;) {
+		size_t k = utf8_seq((const unsigned char *)s + i, len - i);
+		if (k) {
+			strbuf_add(&sb, s + i, k);
+			i += k;
+		} else {
+			strbuf_add(&sb, "\xef\xbf\xbd", 3);
+			i++;
+		}
+	}
+	v = json_stringn_nocheck(sb.buf ? sb.buf : "", sb.len);
+	strbuf_release(&sb);
+	return v;
+}
+
+void chm_reject(struct chm_rejects *rj, const char *file, long line, const char *code,
+		const char *field, const char *message, const char *input, size_t input_len)
+{
+	json_t *r = json_object();
+	int cut = input_len > CHM_REJECT_INPUT_MAX;
+
+	/* a cut must not split a UTF-8 sequence: back up over continuation bytes */
+	if (cut) {
+		input_len = CHM_REJECT_INPUT_MAX;
+		while (input_len > 0 && ((unsigned char)input[input_len] & 0xc0) == 0x80)
+			input_len--;
+	}
+	json_object_set_new(r, "type", json_string("reject"));
+	json_object_set_new(r, "program", json_string(rj->program));
+	if (file && strcmp(file, "-") != 0)
+		json_object_set_new(r, "file", chm_json_string_lossy(file, strlen(file)));
+	json_object_set_new(r, "line", json_integer(line));
+	json_object_set_new(r, "code", json_string(code ? code : "invalid"));
+	json_object_set_new(r, "field", field && *field ? json_string(field) : json_null());
+	json_object_set_new(r, "message", chm_json_string_lossy(message, strlen(message)));
+	json_object_set_new(r, "input", input ? chm_json_string_lossy(input, input_len) : json_null());
+	if (cut)
+		json_object_set_new(r, "input_truncated", json_true());
+	if (chm_record_write(rj->fp, r) != 0)
+		rj->write_failed = 1;
+	json_decref(r);
+	rj->count++;
+}
+
+void chm_reject_err(struct chm_rejects *rj, const char *file, long line, const struct chm_err *e,
+		    const char *input, size_t input_len)
+{
+	chm_reject(rj, file, line, e->code, e->field, e->msg, input, input_len);
+}

@@ -1,0 +1,147 @@
+#include "resolve.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "strbuf.h"
+
+#define SEP "\x1f"
+
+void chm_resolver_init(struct chm_resolver *r, PGconn *conn)
+{
+	memset(r, 0, sizeof(*r));
+	r->conn = conn;
+}
+
+void chm_resolver_release(struct chm_resolver *r)
+{
+	hashmap_release(&r->map);
+}
+
+static void key_ext(struct strbuf *k, const char *client, const char *platform, const char *ext)
+{
+	strbuf_reset(k);
+	strbuf_addf(k, "E" SEP "%s" SEP "%s" SEP "%s", client, platform, ext);
+}
+
+static void key_name(struct strbuf *k, const char *client, const char *name)
+{
+	strbuf_reset(k);
+	strbuf_addf(k, "N" SEP "%s" SEP "%s", client, name);
+}
+
+static void key_id(struct strbuf *k, int64_t id)
+{
+	strbuf_reset(k);
+	strbuf_addf(k, "I" SEP "%lld", (long long)id);
+}
+
+/* Adds every row of (id, client, platform, external_id, name) to the cache. */
+static void remember(struct chm_resolver *r, PGresult *res)
+{
+	struct strbuf k = STRBUF_INIT;
+	for (int i = 0; i < PQntuples(res); i++) {
+		int64_t id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+		key_id(&k, id);
+		*hashmap_put(&r->map, k.buf, k.len, NULL) = id;
+		key_name(&k, PQgetvalue(res, i, 1), PQgetvalue(res, i, 4));
+		*hashmap_put(&r->map, k.buf, k.len, NULL) = id;
+		if (!PQgetisnull(res, i, 3)) {
+			key_ext(&k, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
+			*hashmap_put(&r->map, k.buf, k.len, NULL) = id;
+		}
+	}
+	strbuf_release(&k);
+}
+
+static int lookup_db(struct chm_resolver *r, int load_all, const char *const params[4],
+		     struct chm_err *err)
+{
+	PGresult *res = chm_db_query_file(r->conn, load_all ? "queries/pipelines_all.sql"
+							    : "queries/pipeline_lookup.sql",
+					  load_all ? 0 : 4, load_all ? NULL : params, err);
+	if (!res)
+		return -1;
+	remember(r, res);
+	PQclear(res);
+	return 0;
+}
+
+void chm_resolver_forget_missing(struct chm_resolver *r)
+{
+	for (size_t i = 0; i < r->map.cap; i++)
+		if (r->map.slots[i].key && r->map.slots[i].value < 0)
+			r->map.slots[i].value = 0; /* 0: ask again */
+}
+
+int chm_resolve_run(struct chm_resolver *r, const struct chm_run *run, int64_t *id, struct chm_err *err)
+{
+	struct strbuf k = STRBUF_INIT;
+	char idbuf[32];
+	const char *client = run->client, *name = run->pipeline;
+	char *split = NULL;
+	int rc = 0;
+
+	*id = 0;
+	if (!r->loaded) {
+		if (lookup_db(r, 1, NULL, err))
+			return -1;
+		r->loaded = 1;
+	}
+	if (!client && name && strchr(name, '/')) {
+		split = chm_xstrdup(name);
+		char *slash = strchr(split, '/');
+		*slash = '\0';
+		client = split;
+		name = slash + 1;
+	}
+	const char *params[4] = { NULL, NULL, NULL, NULL };
+	if (run->pipeline_id) {
+		key_id(&k, run->pipeline_id);
+		snprintf(idbuf, sizeof(idbuf), "%lld", (long long)run->pipeline_id);
+		params[0] = idbuf;
+	} else if (run->platform && run->external_id) {
+		key_ext(&k, client, run->platform, run->external_id);
+		params[1] = client;
+		params[2] = run->platform;
+		params[3] = run->external_id;
+	} else {
+		key_name(&k, client, name);
+		params[1] = client;
+		params[2] = NULL;
+		params[3] = name;
+	}
+	int64_t *v = hashmap_get(&r->map, k.buf, k.len);
+	if (!v || *v == 0) {
+		/* by name: the lookup query takes the name in the 4th place when
+		 * platform is null */
+		if (lookup_db(r, 0, params, err)) {
+			rc = -1;
+			goto out;
+		}
+		v = hashmap_get(&r->map, k.buf, k.len);
+		if (!v || *v == 0) {
+			v = hashmap_put(&r->map, k.buf, k.len, NULL);
+			*v = -1;
+		}
+	}
+	if (*v > 0) {
+		*id = *v;
+	} else if (run->pipeline_id) {
+		chm_err_set(err, CHM_EX_DATAERR, "unknown_pipeline", "pipeline_id",
+			    "no pipeline with id %lld", (long long)run->pipeline_id);
+	} else if (run->platform && run->external_id) {
+		chm_err_set(err, CHM_EX_DATAERR, "unknown_pipeline", "external_id",
+			    "client \"%.200s\" has no %s pipeline with external_id \"%.200s\"", client,
+			    run->platform, run->external_id);
+	} else {
+		chm_err_set(err, CHM_EX_DATAERR, "unknown_pipeline", "pipeline",
+			    "client \"%.200s\" has no pipeline named \"%.200s\"", client, name);
+	}
+out:
+	free(split);
+	strbuf_release(&k);
+	return rc;
+}

@@ -1,0 +1,30 @@
+/* resolve: a run's pipeline reference (id, client + platform + external_id,
+ * or client + name) to a pipeline id, through a cache of the inventory loaded
+ * once, so resolving is no round trip per run. A miss asks the database for
+ * that one key (a pipeline created since), and remembers a pipeline that does
+ * not exist until the inventory changes. */
+#ifndef CHM_RESOLVE_H
+#define CHM_RESOLVE_H
+
+#include <libpq-fe.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "hashmap.h"
+#include "run.h"
+
+struct chm_resolver {
+	PGconn *conn;
+	struct hashmap map;   /* key -> id, or -1 for "known not to exist" */
+	int loaded;
+};
+
+void chm_resolver_init(struct chm_resolver *r, PGconn *conn);
+void chm_resolver_release(struct chm_resolver *r);
+/* *id > 0 when found; 0 and err (status 65, code unknown_pipeline) when the
+ * pipeline does not exist; -1 with err on a database error. */
+int chm_resolve_run(struct chm_resolver *r, const struct chm_run *run, int64_t *id, struct chm_err *err);
+/* After an inventory change: forget what is known not to exist. */
+void chm_resolver_forget_missing(struct chm_resolver *r);
+
+#endif

@@ -1,0 +1,98 @@
+#include "state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "strbuf.h"
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int chm_state_write(const char *path, json_t *value, struct chm_err *err)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	char *text = json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS);
+	int fd = -1, rc = -1;
+
+	if (!text)
+		return chm_err_set(err, CHM_EX_SOFTWARE, "internal", "state", "cannot serialize state");
+	strbuf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		chm_err_set(err, CHM_EX_IOERR, "io_error", "state", "cannot write state file %s: %s",
+			    tmp.buf, strerror(errno));
+		goto out;
+	}
+	if (write_all(fd, text, strlen(text)) || write_all(fd, "\n", 1) || fsync(fd)) {
+		chm_err_set(err, CHM_EX_IOERR, "io_error", "state", "cannot write state file %s: %s",
+			    tmp.buf, strerror(errno));
+		goto out;
+	}
+	if (close(fd)) {
+		fd = -1;
+		chm_err_set(err, CHM_EX_IOERR, "io_error", "state", "cannot write state file %s: %s",
+			    tmp.buf, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp.buf, path)) {
+		chm_err_set(err, CHM_EX_IOERR, "io_error", "state", "cannot replace state file %s: %s",
+			    path, strerror(errno));
+		goto out;
+	}
+	/* the rename itself is durable only once the directory is synced */
+	char *dircopy = chm_xstrdup(path);
+	int dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	free(dircopy);
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc)
+		unlink(tmp.buf);
+	strbuf_release(&tmp);
+	free(text);
+	return rc;
+}
+
+int chm_state_read(const char *path, json_t **value, struct chm_err *err)
+{
+	json_error_t jerr;
+	FILE *fp = fopen(path, "r");
+
+	*value = NULL;
+	if (!fp) {
+		if (errno == ENOENT)
+			return 0;
+		return chm_err_set(err, CHM_EX_IOERR, "io_error", "state", "cannot read state file %s: %s",
+				   path, strerror(errno));
+	}
+	*value = json_loadf(fp, 0, &jerr);
+	fclose(fp);
+	if (!*value)
+		return chm_err_set(err, CHM_EX_CONFIG, "bad_state", "state",
+				   "state file %s is not valid JSON: %s (line %d)", path, jerr.text,
+				   jerr.line);
+	return 0;
+}

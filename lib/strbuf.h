@@ -1,0 +1,34 @@
+/* strbuf: a growable byte buffer, always NUL-terminated. The owner calls
+ * strbuf_release(); after strbuf_detach() the caller owns the bytes. */
+#ifndef CHM_STRBUF_H
+#define CHM_STRBUF_H
+
+#include <stddef.h>
+
+struct strbuf {
+	char *buf;
+	size_t len;
+	size_t cap;
+};
+
+#define STRBUF_INIT { NULL, 0, 0 }
+
+void strbuf_grow(struct strbuf *sb, size_t extra);
+void strbuf_add(struct strbuf *sb, const void *data, size_t len);
+void strbuf_adds(struct strbuf *sb, const char *s);
+void strbuf_addc(struct strbuf *sb, char c);
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void strbuf_reset(struct strbuf *sb);
+void strbuf_release(struct strbuf *sb);
+char *strbuf_detach(struct strbuf *sb);
+
+/* Appends s as one field of PostgreSQL's COPY text format (backslash escapes). */
+void strbuf_add_copy_text(struct strbuf *sb, const char *s, size_t len);
+
+/* Out of memory is not an error we can report on: every allocation goes
+ * through these, which abort with a message. */
+void *chm_xmalloc(size_t n);
+void *chm_xrealloc(void *p, size_t n);
+char *chm_xstrdup(const char *s);
+
+#endif

@@ -1,0 +1,72 @@
+-- One round of chm-load's batch upsert: the staged events of round $1
+-- (the n-th event of each key in the batch) against runs, under the
+-- regression policy $2 (ignore | reject | accept). The transition rules are
+-- the chm_run_* functions of migrations/002_run_transitions.sql.
+--
+-- Events that would change nothing are filtered out before the INSERT, so an
+-- unchanged replay neither locks nor writes a row (an ON CONFLICT whose WHERE
+-- refuses still locks and logs every row). ON CONFLICT re-applies the rules
+-- against the row as it is then, so concurrent loaders converge.
+--
+-- Returns one row: candidates, inserted, updated, unchanged, ignored, and the
+-- staged seqs refused as stale regressions (comma-separated).
+WITH staged AS (
+    SELECT s.*,
+           chm_run_action(r.status, r.started_at, s.status, s.started_at, $2) AS action,
+           r.status AS old_status, r.started_at AS old_started_at,
+           r.finished_at AS old_finished_at, r.duration_seconds AS old_duration_seconds,
+           r.rows_processed AS old_rows_processed, r.error_message AS old_error_message,
+           r.status_reason AS old_status_reason, r.payload AS old_payload
+    FROM chm_stage s
+    LEFT JOIN runs r ON r.pipeline_id = s.pipeline_id AND r.external_run_id = s.external_run_id
+    WHERE s.round = $1::integer
+),
+decided AS (
+    SELECT st.*,
+           action NOT IN ('insert', 'reject') AND
+           (chm_run_pick_status(action, old_status, status),
+            chm_run_pick(action, old_started_at, started_at),
+            chm_run_pick(action, old_finished_at, finished_at),
+            chm_run_pick(action, old_duration_seconds, duration_seconds),
+            chm_run_pick(action, old_rows_processed, rows_processed),
+            chm_run_pick(action, old_error_message, error_message),
+            chm_run_pick(action, old_status_reason, status_reason),
+            chm_run_pick(action, old_payload, payload))
+           IS NOT DISTINCT FROM
+           (old_status, old_started_at, old_finished_at, old_duration_seconds,
+            old_rows_processed, old_error_message, old_status_reason, old_payload)
+           AS unchanged
+    FROM staged st
+),
+written AS (
+    INSERT INTO runs AS r (pipeline_id, external_run_id, status, started_at, finished_at,
+                           duration_seconds, rows_processed, error_message, status_reason, payload)
+    SELECT pipeline_id, external_run_id, status, started_at, finished_at,
+           duration_seconds, rows_processed, error_message, status_reason, payload
+    FROM decided
+    WHERE action <> 'reject' AND NOT unchanged
+    ORDER BY pipeline_id, external_run_id
+    ON CONFLICT (pipeline_id, external_run_id) DO UPDATE SET
+        (status, started_at, finished_at, duration_seconds, rows_processed,
+         error_message, status_reason, payload) =
+        (SELECT chm_run_pick_status(a, r.status, EXCLUDED.status),
+                chm_run_pick(a, r.started_at, EXCLUDED.started_at),
+                chm_run_pick(a, r.finished_at, EXCLUDED.finished_at),
+                chm_run_pick(a, r.duration_seconds, EXCLUDED.duration_seconds),
+                chm_run_pick(a, r.rows_processed, EXCLUDED.rows_processed),
+                chm_run_pick(a, r.error_message, EXCLUDED.error_message),
+                chm_run_pick(a, r.status_reason, EXCLUDED.status_reason),
+                chm_run_pick(a, r.payload, EXCLUDED.payload)
+         FROM (SELECT chm_run_action(r.status, r.started_at, EXCLUDED.status,
+                                     EXCLUDED.started_at, $2) AS a) AS x)
+    -- a conflict here means another loader wrote the row since our snapshot
+    WHERE chm_run_action(r.status, r.started_at, EXCLUDED.status, EXCLUDED.started_at, $2) <> 'reject'
+    RETURNING (r.xmax = 0) AS inserted
+)
+SELECT count(*) FILTER (WHERE action <> 'reject' AND NOT unchanged) AS candidates,
+       (SELECT count(*) FILTER (WHERE inserted) FROM written) AS inserted,
+       (SELECT count(*) FILTER (WHERE NOT inserted) FROM written) AS updated,
+       count(*) FILTER (WHERE unchanged AND action <> 'fill') AS unchanged,
+       count(*) FILTER (WHERE unchanged AND action = 'fill') AS ignored,
+       coalesce(string_agg(seq::text, ',') FILTER (WHERE action = 'reject'), '') AS rejected
+FROM decided

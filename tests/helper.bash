@@ -1,0 +1,55 @@
+# Shared by every test file: `load helper`.
+bats_require_minimum_version 1.5.0
+# Each file gets its own database cloned from the migrated template
+# (setup_file); fresh_db gives a test one of its own.
+
+FIXTURES="$CHM_ROOT/fixtures"
+REFERENCE="${CHM_REFERENCE:-$CHM_ROOT/../shared/reference}"
+
+_db_name() {
+	local base
+	base=$(basename "$BATS_TEST_FILENAME" .bats | tr -c 'a-zA-Z0-9_\n' '_')
+	echo "t_${base}_$1"
+}
+
+# A new database cloned from the migrated template; exports PGDATABASE.
+fresh_db() {
+	local name
+	name=$(_db_name "${1:-$$_${BATS_TEST_NUMBER:-0}}")
+	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$name\"" >/dev/null
+	psql -X -q -d postgres -c "CREATE DATABASE \"$name\" TEMPLATE chm_template" >/dev/null
+	export PGDATABASE="$name"
+}
+
+setup_file() {
+	fresh_db file
+}
+
+# psql returning bare values: q "SELECT ..."
+q() {
+	psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"
+}
+
+# Runs a shell pipeline under bats' run: runsh 'a | b'
+runsh() {
+	run bash -c "set -o pipefail; $1"
+}
+
+# The summary record chm-load printed (last stdout line), one field: summary_field inserted
+summary_field() {
+	printf '%s\n' "$output" | grep '"type":"summary"' | tail -n 1 | jq -r ".$1"
+}
+
+# Fails the test with both expected and actual shown.
+assert_eq() {
+	if [ "$1" != "$2" ]; then
+		printf 'expected: %s\nactual:   %s\n' "$2" "$1" >&2
+		return 1
+	fi
+}
+
+# Number of row versions written to runs so far (inserts + updates).
+runs_writes() {
+	q "SELECT pg_stat_force_next_flush()" >/dev/null 2>&1 || true
+	q "SELECT n_tup_ins + n_tup_upd FROM pg_stat_user_tables WHERE relname = 'runs'"
+}

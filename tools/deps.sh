@@ -1,0 +1,14 @@
+#!/bin/sh
+# Installs the Debian packages CHM needs to build, test and demo, when missing.
+set -eu
+need="build-essential pkg-config libpq-dev libjansson-dev libcurl4-openssl-dev postgresql bats jq python3 valgrind"
+missing=""
+for p in $need; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing" >&2
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >&2
+$SUDO apt-get install -y -qq --no-install-recommends $missing >&2
