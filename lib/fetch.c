@@ -1,0 +1,627 @@
+#include "fetch.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chmtime.h"
+#include "fetch_int.h"
+#include "linereader.h"
+#include "record.h"
+#include "strbuf.h"
+#include "urlmask.h"
+
+#define SKIP_MAX 1000   /* finished runs remembered at the bookmark's key */
+
+static const char *const source_names[] = { "airflow", "dbt_cloud", "vendor", NULL };
+
+int chm_fetch_source_parse(const char *name)
+{
+	for (int i = 0; source_names[i]; i++)
+		if (strcmp(name, source_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *chm_fetch_source_name(int source)
+{
+	return source_names[source];
+}
+
+struct chm_fetch {
+	struct chm_fetch_opts o;
+	struct chm_http *http;
+	struct chm_fetch_sink sink;
+	json_t *state;
+};
+
+json_t *chm_json_path(json_t *root, const char *path)
+{
+	json_t *cur = root;
+	const char *p = path;
+
+	if (!path || !*path)
+		return root;
+	while (cur && *p) {
+		size_t n = strcspn(p, ".");
+		char key[256];
+		if (n >= sizeof(key))
+			return NULL;
+		memcpy(key, p, n);
+		key[n] = '\0';
+		if (json_is_object(cur)) {
+			cur = json_object_get(cur, key);
+		} else if (json_is_array(cur)) {
+			char *end;
+			long i = strtol(key, &end, 10);
+			cur = (*end || i < 0) ? NULL : json_array_get(cur, (size_t)i);
+		} else {
+			return NULL;
+		}
+		p += n;
+		if (*p == '.')
+			p++;
+	}
+	return cur;
+}
+
+struct chm_fetch *chm_fetch_new(const struct chm_fetch_opts *opts, struct chm_http *http,
+				json_t *state, const struct chm_fetch_sink *sink)
+{
+	struct chm_fetch *f = chm_xmalloc(sizeof(*f));
+	f->o = *opts;
+	if (f->o.page_size <= 0)
+		f->o.page_size = 100;
+	if (f->o.max_pages <= 0)
+		f->o.max_pages = 1000;
+	f->http = http;
+	f->sink = *sink;
+	f->state = json_is_object(state) ? json_deep_copy(state) : json_object();
+	return f;
+}
+
+void chm_fetch_free(struct chm_fetch *f)
+{
+	if (!f)
+		return;
+	json_decref(f->state);
+	free(f);
+}
+
+json_t *chm_fetch_state(struct chm_fetch *f)
+{
+	return f->state;
+}
+
+/* The object at obj[key], created when missing (or not an object). */
+static json_t *child(json_t *obj, const char *key)
+{
+	json_t *c = json_object_get(obj, key);
+	if (!json_is_object(c)) {
+		c = json_object();
+		json_object_set_new(obj, key, c);
+	}
+	return c;
+}
+
+/* The pipeline's bookmark, or NULL; created (empty) only when create is set. */
+static json_t *bookmark_parent(struct chm_fetch *f, const struct chm_fetch_pipeline *p, int create)
+{
+	if (!create) {
+		json_t *b = json_object_get(json_object_get(f->state, "bookmarks"),
+					    chm_fetch_source_name(f->o.source));
+		return json_object_get(b, p->client);
+	}
+	json_t *b = child(f->state, "bookmarks");
+	b = child(b, chm_fetch_source_name(f->o.source));
+	return child(b, p->client);
+}
+
+/* ---- what one page of a source looks like ---- */
+
+struct cursor {
+	int64_t key;        /* start time (usec) or run id */
+	int has;
+};
+
+/* The run's identity as text, for the skip list. */
+static char *item_id(struct chm_fetch *f, json_t *item)
+{
+	const char *path = f->o.source == CHM_FETCH_AIRFLOW ? "dag_run_id"
+			 : f->o.source == CHM_FETCH_DBT_CLOUD ? "id" : f->o.map->f_id;
+	json_t *v = chm_json_path(item, path);
+	char buf[32];
+	if (json_is_string(v))
+		return chm_xstrdup(json_string_value(v));
+	if (json_is_integer(v)) {
+		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return chm_xstrdup(buf);
+	}
+	return NULL;
+}
+
+static int time_value(json_t *v, int64_t *usec)
+{
+	struct chm_err e;
+	if (json_is_string(v))
+		return chm_time_parse(json_string_value(v), CHM_TIME_ALLOW_NO_ZONE, usec, NULL, "", &e) ? 1 : 0;
+	if (json_is_number(v)) {
+		double d = json_number_value(v);
+		return chm_time_from_epoch(d, d > 1e11, usec) ? 1 : 0;
+	}
+	return 1;
+}
+
+/* 0 and *key, or 1 when the item has none (an Airflow run still queued). */
+static int item_key(struct chm_fetch *f, json_t *item, int64_t *key)
+{
+	switch (f->o.source) {
+	case CHM_FETCH_AIRFLOW:
+		return time_value(json_object_get(item, "start_date"), key);
+	case CHM_FETCH_DBT_CLOUD: {
+		json_t *v = json_object_get(item, "id");
+		if (!json_is_integer(v))
+			return 1;
+		*key = json_integer_value(v);
+		return 0;
+	}
+	default:
+		if (!f->o.map->f_start)
+			return 1;
+		return time_value(chm_json_path(item, f->o.map->f_start), key);
+	}
+}
+
+static int item_finished(struct chm_fetch *f, json_t *item)
+{
+	switch (f->o.source) {
+	case CHM_FETCH_AIRFLOW: {
+		const char *st = json_string_value(json_object_get(item, "state"));
+		json_t *end = json_object_get(item, "end_date");
+		if (st && (strcmp(st, "queued") == 0 || strcmp(st, "running") == 0))
+			return 0;
+		return end && !json_is_null(end);
+	}
+	case CHM_FETCH_DBT_CLOUD: {
+		json_t *c = json_object_get(item, "is_complete");
+		if (json_is_boolean(c))
+			return json_is_true(c);
+		json_int_t s = json_integer_value(json_object_get(item, "status"));
+		return s == 10 || s == 20 || s == 30;
+	}
+	default: {
+		const struct chm_fetch_map *m = f->o.map;
+		if (m->f_status && m->statuses) {
+			const char *st = json_string_value(chm_json_path(item, m->f_status));
+			const char *to = st ? json_string_value(json_object_get(m->statuses, st)) : NULL;
+			if (to)
+				return strcmp(to, "running") != 0;
+		}
+		if (m->f_end) {
+			json_t *end = chm_json_path(item, m->f_end);
+			return end && !json_is_null(end);
+		}
+		return 1;
+	}
+	}
+}
+
+static void add_param(struct strbuf *url, const char *name, const char *value)
+{
+	strbuf_addc(url, strchr(url->buf, '?') ? '&' : '?');
+	chm_http_add_escaped(url, name);
+	strbuf_addc(url, '=');
+	chm_http_add_escaped(url, value);
+}
+
+static void add_base(struct strbuf *url, const char *base)
+{
+	size_t n = strlen(base);
+	while (n && base[n - 1] == '/')
+		n--;
+	strbuf_add(url, base, n);
+}
+
+static void build_url(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struct strbuf *url,
+		      int has_key, int64_t key, long offset, const char *cursor)
+{
+	char num[32], tbuf[CHM_TIME_BUFSZ];
+
+	strbuf_reset(url);
+	add_base(url, f->o.base_url);
+	snprintf(num, sizeof(num), "%d", f->o.page_size);
+	if (f->o.source == CHM_FETCH_AIRFLOW) {
+		strbuf_adds(url, "/api/v1/dags/");
+		chm_http_add_escaped(url, p->external_id);
+		strbuf_adds(url, "/dagRuns");
+		add_param(url, "order_by", "start_date");
+		if (has_key)
+			add_param(url, "start_date_gte", chm_time_format(key, tbuf));
+		add_param(url, "limit", num);
+		snprintf(num, sizeof(num), "%ld", offset);
+		add_param(url, "offset", num);
+	} else if (f->o.source == CHM_FETCH_DBT_CLOUD) {
+		strbuf_adds(url, "/api/v2/accounts/");
+		chm_http_add_escaped(url, f->o.account_id);
+		strbuf_adds(url, "/runs/");
+		add_param(url, "job_definition_id", p->external_id);
+		add_param(url, "order_by", "id");
+		add_param(url, "limit", num);
+		snprintf(num, sizeof(num), "%ld", offset);
+		add_param(url, "offset", num);
+	} else {
+		const struct chm_fetch_map *m = f->o.map;
+		const char *s = m->path, *ph;
+		while ((ph = strstr(s, "{external_id}"))) {
+			strbuf_add(url, s, (size_t)(ph - s));
+			chm_http_add_escaped(url, p->external_id);
+			s = ph + strlen("{external_id}");
+		}
+		strbuf_adds(url, s);
+		const char *k;
+		json_t *v;
+		json_object_foreach(m->params, k, v)
+			add_param(url, k, json_string_value(v));
+		if (m->limit_param)
+			add_param(url, m->limit_param, num);
+		if (has_key && m->since_param)
+			add_param(url, m->since_param, chm_time_format(key, tbuf));
+		if (cursor)
+			add_param(url, m->cursor_param, cursor);
+	}
+}
+
+/* ---- the bookmark being built while pages arrive ---- */
+
+struct progress {
+	int has_max, has_unf, ordered, has_last;
+	int64_t max, unf, last;
+	long max_pos, unf_pos;
+	json_t *fin_max, *fin_unf;   /* finished run ids at max and at unf */
+};
+
+static void progress_see(struct progress *pr, int64_t k, long pos, int finished, const char *id)
+{
+	if (pr->has_last && k < pr->last)
+		pr->ordered = 0;
+	pr->last = k;
+	pr->has_last = 1;
+	if (!pr->has_max || k > pr->max) {
+		pr->has_max = 1;
+		pr->max = k;
+		pr->max_pos = pos;
+		json_array_clear(pr->fin_max);
+	}
+	if (k == pr->max && finished && id && json_array_size(pr->fin_max) < SKIP_MAX)
+		json_array_append_new(pr->fin_max, json_string(id));
+	if (!finished) {
+		if (!pr->has_unf || k < pr->unf) {
+			pr->has_unf = 1;
+			pr->unf = k;
+			pr->unf_pos = pos;
+			json_decref(pr->fin_unf);
+			pr->fin_unf = k == pr->max ? json_deep_copy(pr->fin_max) : json_array();
+		}
+	} else if (pr->has_unf && k == pr->unf && id && json_array_size(pr->fin_unf) < SKIP_MAX) {
+		json_array_append_new(pr->fin_unf, json_string(id));
+	}
+}
+
+/* Writes the bookmark the progress so far gives; none when nothing was seen. */
+static void progress_store(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struct progress *pr)
+{
+	char tbuf[CHM_TIME_BUFSZ];
+	int64_t key;
+	long pos;
+	json_t *skip;
+
+	if (pr->has_unf)
+		key = pr->unf, pos = pr->unf_pos, skip = pr->fin_unf;
+	else if (pr->has_max)
+		key = pr->max, pos = pr->max_pos, skip = pr->fin_max;
+	else
+		return;
+	json_t *bm = json_object();
+	if (f->o.source == CHM_FETCH_DBT_CLOUD) {
+		json_object_set_new(bm, "id", json_integer(key));
+		json_object_set_new(bm, "offset", json_integer(pos));
+	} else {
+		json_object_set_new(bm, "since", json_string(chm_time_format(key, tbuf)));
+	}
+	json_object_set_new(bm, "skip", json_deep_copy(skip));
+	json_object_set_new(bm, "running", json_boolean(pr->has_unf));
+	json_object_set_new(bookmark_parent(f, p, 1), p->external_id, bm);
+}
+
+static int in_skip(json_t *skip, const char *id)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(skip, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), id) == 0)
+			return 1;
+	return 0;
+}
+
+static json_t *envelope(struct chm_fetch *f, const struct chm_fetch_pipeline *p, const char *fetched_at,
+			json_t *item)
+{
+	json_t *e = json_object();
+	json_object_set_new(e, "type", json_string("raw"));
+	json_object_set_new(e, "source", json_string(chm_fetch_source_name(f->o.source)));
+	json_object_set_new(e, "client", json_string(p->client));
+	json_object_set_new(e, "pipeline", json_string(p->name));
+	json_object_set_new(e, "external_id", json_string(p->external_id));
+	json_object_set_new(e, "fetched_at", json_string(fetched_at));
+	json_object_set(e, "record", item);
+	return e;
+}
+
+/* The page's items array, the total when the source says it, and the next cursor. */
+static int parse_page(struct chm_fetch *f, json_t *page, const char *url_masked, json_t **items,
+		      long *total, const char **next, struct chm_err *err)
+{
+	*total = -1;
+	*next = NULL;
+	if (f->o.source == CHM_FETCH_AIRFLOW) {
+		*items = json_object_get(page, "dag_runs");
+		json_t *t = json_object_get(page, "total_entries");
+		if (json_is_integer(t))
+			*total = (long)json_integer_value(t);
+	} else if (f->o.source == CHM_FETCH_DBT_CLOUD) {
+		*items = json_object_get(page, "data");
+		json_t *t = chm_json_path(page, "extra.pagination.total_count");
+		if (json_is_integer(t))
+			*total = (long)json_integer_value(t);
+	} else {
+		*items = chm_json_path(page, f->o.map->items);
+		if (f->o.map->cursor) {
+			json_t *c = chm_json_path(page, f->o.map->cursor);
+			if (json_is_string(c) && json_string_length(c) > 0)
+				*next = json_string_value(c);
+			else if (json_is_integer(c)) /* a numeric cursor is rare but seen */
+				*next = NULL;
+		}
+	}
+	if (!json_is_array(*items))
+		return chm_err_set(err, CHM_EX_UNAVAILABLE, "bad_page", "", "GET %s: the page has no array of runs where expected",
+				   url_masked);
+	return 0;
+}
+
+int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struct chm_fetch_stats *stats,
+		  struct chm_err *err)
+{
+	struct strbuf url = STRBUF_INIT, body = STRBUF_INIT;
+	struct progress pr = { 0 };
+	json_t *seen_cursors = json_object(), *skip = NULL, *page = NULL;
+	char *cursor = NULL;
+	int has_key = 0, rc = -1, done = 0, pages = 0;
+	int64_t key = 0, bm_id = 0;
+	long offset = 0;
+	int vendor_ordered = f->o.source != CHM_FETCH_VENDOR || f->o.map->ordered;
+
+	pr.ordered = 1;
+	pr.fin_max = json_array();
+	pr.fin_unf = json_array();
+
+	/* where to start: --since, else the bookmark, else the beginning */
+	json_t *bm = json_object_get(bookmark_parent(f, p, 0), p->external_id);
+	if (f->o.has_since) {
+		has_key = 1;
+		key = f->o.since;
+	} else if (json_is_object(bm)) {
+		json_t *s = json_object_get(bm, "since");
+		json_t *id = json_object_get(bm, "id");
+		if (f->o.source == CHM_FETCH_DBT_CLOUD && json_is_integer(id)) {
+			has_key = 1;
+			key = bm_id = json_integer_value(id);
+			json_t *o = json_object_get(bm, "offset");
+			offset = json_is_integer(o) && json_integer_value(o) > 0 ? (long)json_integer_value(o) : 0;
+		} else if (f->o.source != CHM_FETCH_DBT_CLOUD && json_is_string(s)) {
+			struct chm_err e;
+			if (chm_time_parse(json_string_value(s), 0, &key, NULL, "since", &e) == 0)
+				has_key = 1;
+		}
+		if (has_key && json_is_array(json_object_get(bm, "skip")))
+			skip = json_incref(json_object_get(bm, "skip"));
+	}
+	if (!skip)
+		skip = json_array();
+
+	while (!done) {
+		if (pages >= f->o.max_pages) {
+			if (f->o.source == CHM_FETCH_VENDOR && !(vendor_ordered && pr.ordered)) {
+				chm_err_set(err, CHM_EX_UNAVAILABLE, "page_cap", "",
+					    "%s/%s: stopped at the page cap (%d pages) with a cursor still to follow",
+					    p->client, p->name, f->o.max_pages);
+				goto out;
+			}
+			char msg[512];
+			snprintf(msg, sizeof(msg), "%s/%s: stopped at the page cap (%d pages); the next run goes on from the bookmark",
+				 p->client, p->name, f->o.max_pages);
+			if (f->sink.warn)
+				f->sink.warn(msg, f->sink.arg);
+			break;
+		}
+		build_url(f, p, &url, has_key && f->o.source != CHM_FETCH_DBT_CLOUD, key, offset, cursor);
+		if (chm_http_get(f->http, url.buf, &body, NULL, err))
+			goto out;
+		pages++;
+		char *masked = chm_urlmask(url.buf);
+		json_error_t jerr;
+		json_decref(page);
+		page = json_loadb(body.buf, body.len, JSON_REJECT_DUPLICATES, &jerr);
+		if (!page) {
+			chm_err_set(err, CHM_EX_UNAVAILABLE, "bad_json", "", "GET %s: invalid JSON at byte %d: %s",
+				    masked, jerr.position, jerr.text);
+			free(masked);
+			goto out;
+		}
+		json_t *items;
+		long total;
+		const char *next;
+		if (parse_page(f, page, masked, &items, &total, &next, err)) {
+			free(masked);
+			goto out;
+		}
+		free(masked);
+		size_t n = json_array_size(items);
+
+		/* dbt_cloud resumes at a stored offset; runs deleted since move later
+		 * runs to lower offsets, so step back until the bookmark's run is in view */
+		if (f->o.source == CHM_FETCH_DBT_CLOUD && has_key && pages == 1 && offset > 0 && n > 0) {
+			json_int_t first = json_integer_value(json_object_get(json_array_get(items, 0), "id"));
+			if (first > bm_id) {
+				offset = offset > f->o.page_size ? offset - f->o.page_size : 0;
+				pages = 0;
+				continue;
+			}
+		}
+
+		char fetched_at[CHM_TIME_BUFSZ];
+		chm_time_format(chm_time_now(), fetched_at);
+		for (size_t i = 0; i < n; i++) {
+			json_t *item = json_array_get(items, i);
+			int64_t k;
+			int haskey = item_key(f, item, &k) == 0;
+			int finished = item_finished(f, item);
+			char *id = item_id(f, item);
+			if (stats)
+				stats->items++;
+			if (haskey && has_key && k < key) {
+				free(id); /* before the bookmark: known */
+				if (stats)
+					stats->skipped++;
+				continue;
+			}
+			if (haskey)
+				progress_see(&pr, k, offset + (long)i, finished, id);
+			if (haskey && has_key && k == key && finished && id && in_skip(skip, id)) {
+				free(id);
+				if (stats)
+					stats->skipped++;
+				continue;
+			}
+			free(id);
+			json_t *env = envelope(f, p, fetched_at, item);
+			int r = f->sink.raw(env, f->sink.arg, err);
+			json_decref(env);
+			if (r)
+				goto out;
+			if (stats)
+				stats->emitted++;
+		}
+		if (stats)
+			stats->pages++;
+
+		if (f->o.source == CHM_FETCH_VENDOR) {
+			if (!next) {
+				done = 1;
+			} else {
+				if (json_object_get(seen_cursors, next)) {
+					chm_err_set(err, CHM_EX_UNAVAILABLE, "cursor_loop", "",
+						    "%s/%s: the partner returned a cursor it had already given (a loop); stopped",
+						    p->client, p->name);
+					goto out;
+				}
+				json_object_set_new(seen_cursors, next, json_true());
+				free(cursor);
+				cursor = chm_xstrdup(next);
+			}
+		} else {
+			offset += (long)n; /* the server may clamp limit: count what came */
+			if (n == 0 || (total >= 0 && offset >= total))
+				done = 1;
+		}
+		/* advance the bookmark page by page only while pages come in key order */
+		if (done || (vendor_ordered && pr.ordered))
+			progress_store(f, p, &pr);
+		if (f->sink.state(f->state, f->sink.arg, err))
+			goto out;
+	}
+	rc = 0;
+out:
+	json_decref(page);
+	json_decref(seen_cursors);
+	json_decref(skip);
+	json_decref(pr.fin_max);
+	json_decref(pr.fin_unf);
+	free(cursor);
+	strbuf_release(&url);
+	strbuf_release(&body);
+	return rc;
+}
+
+/* ---- pipelines from an inventory file ---- */
+
+void chm_fetch_pipelines_free(struct chm_fetch_pipeline *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(list[i].client);
+		free(list[i].name);
+		free(list[i].external_id);
+	}
+	free(list);
+}
+
+int chm_fetch_pipelines_from_file(const char *path, const char *platform, const char *client,
+				  const char *name, struct chm_fetch_pipeline **list, size_t *n,
+				  struct chm_err *err)
+{
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	struct line_reader lr;
+	const char *line;
+	size_t len;
+	int got, rc = 0;
+
+	if (!fp)
+		return chm_err_set(err, CHM_EX_IOERR, "io_error", "", "cannot open %s: %m", path);
+	line_reader_init(&lr, fp, path, 0);
+	while ((got = line_reader_next(&lr, &line, &len, err)) > 0) {
+		const char *type, *c, *nm, *plat, *ext;
+		int active = 1;
+		if (len == 0)
+			continue;
+		json_t *rec = chm_record_parse(line, len, &type, err);
+		if (!rec) {
+			char m[2200];
+			snprintf(m, sizeof(m), "%s:%ld: %s", path, lr.lineno, err->msg);
+			chm_err_set(err, CHM_EX_DATAERR, err->code, err->field, "%s", m);
+			rc = -1;
+			break;
+		}
+		if (!type || strcmp(type, "pipeline") != 0) {
+			json_decref(rec);
+			continue;
+		}
+		if (chm_get_string(rec, "client", &c, err) || chm_get_string(rec, "name", &nm, err) ||
+		    chm_get_string(rec, "platform", &plat, err) || chm_get_string(rec, "external_id", &ext, err) < 0 ||
+		    chm_get_bool(rec, "is_active", &active, err) < 0) {
+			char m[2200];
+			snprintf(m, sizeof(m), "%s:%ld: %s", path, lr.lineno,
+				 err->msg[0] ? err->msg : "a pipeline needs client, name and platform");
+			chm_err_set(err, CHM_EX_DATAERR, err->code[0] ? err->code : "missing_field", err->field, "%s", m);
+			json_decref(rec);
+			rc = -1;
+			break;
+		}
+		json_t *e = json_object_get(rec, "external_id");
+		if (active && json_is_string(e) && strcmp(plat, platform) == 0 &&
+		    (!client || strcmp(client, c) == 0) && (!name || strcmp(name, nm) == 0)) {
+			*list = chm_xrealloc(*list, (*n + 1) * sizeof(**list));
+			(*list)[*n].client = chm_xstrdup(c);
+			(*list)[*n].name = chm_xstrdup(nm);
+			(*list)[*n].external_id = chm_xstrdup(json_string_value(e));
+			(*n)++;
+		}
+		json_decref(rec);
+	}
+	if (got < 0)
+		rc = -1;
+	line_reader_release(&lr);
+	if (fp != stdin)
+		fclose(fp);
+	return rc;
+}

@@ -1,0 +1,102 @@
+/* fetch: reads the run history of one pipeline from a partner API, page by
+ * page, and hands each item and each new bookmark to the caller (chm-fetch
+ * prints them as `raw` and `state` records; library code never prints).
+ *
+ * Sources and their pagination:
+ *   airflow    GET /api/v1/dags/{dag_id}/dagRuns?order_by=start_date&
+ *              start_date_gte=..&offset=..&limit=..; offset advances by the rows
+ *              received (the server clamps limit silently) until total_entries.
+ *   dbt_cloud  GET /api/v2/accounts/{account}/runs/?job_definition_id=..&
+ *              order_by=id&offset=..&limit=..; until extra.pagination.total_count.
+ *   vendor     a cursor API described by a mapping file (fetch_map.c): where the
+ *              items and the next cursor are, and the request parameters. An
+ *              absent or empty cursor ends; a cursor seen twice is an error.
+ *   Every source stops at max_pages.
+ *
+ * Bookmarks. The state value is one object for every source and pipeline:
+ *   {"bookmarks":{"<source>":{"<client>":{"<external_id>":{...}}}}, ...}
+ * and keys this program does not know are kept. A pipeline's bookmark holds the
+ * key the next fetch starts from ("since", an RFC 3339 start time, for airflow
+ * and vendor; "id" and its "offset" for dbt_cloud), and "skip", the finished
+ * runs at exactly that key (so they are not fetched again). The key is the
+ * start of the oldest run still running when one was seen, else the newest
+ * start seen: runs still running are fetched again until they finish. While
+ * pages arrive in key order the bookmark advances page by page; otherwise only
+ * once the last page is read. */
+#ifndef CHM_FETCH_H
+#define CHM_FETCH_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "http.h"
+
+enum chm_fetch_source { CHM_FETCH_AIRFLOW, CHM_FETCH_DBT_CLOUD, CHM_FETCH_VENDOR };
+
+/* "airflow" -> CHM_FETCH_AIRFLOW; -1 when unknown. */
+int chm_fetch_source_parse(const char *name);
+const char *chm_fetch_source_name(int source);
+
+struct chm_fetch_pipeline {
+	char *client;
+	char *name;
+	char *external_id;
+};
+
+/* A vendor mapping file (see fetch_map.c for its keys). */
+struct chm_fetch_map;
+struct chm_fetch_map *chm_fetch_map_load(const char *path, struct chm_err *err);
+void chm_fetch_map_free(struct chm_fetch_map *m);
+
+struct chm_fetch_opts {
+	int source;                 /* enum chm_fetch_source */
+	const char *base_url;       /* scheme://host[:port][/prefix], no trailing slash needed */
+	const char *account_id;     /* dbt_cloud */
+	const struct chm_fetch_map *map;   /* vendor */
+	int page_size;              /* default 100 */
+	int max_pages;              /* per pipeline; default 1000 */
+	int has_since;              /* start from since instead of the bookmark */
+	int64_t since;              /* microseconds since the epoch */
+};
+
+struct chm_fetch_sink {
+	/* Each item, as the full `raw` envelope (borrowed). */
+	int (*raw)(json_t *envelope, void *arg, struct chm_err *err);
+	/* After each page: the complete cumulative state value (borrowed). */
+	int (*state)(json_t *value, void *arg, struct chm_err *err);
+	/* A warning that does not stop the pipeline (e.g. the page cap). */
+	void (*warn)(const char *msg, void *arg);
+	void *arg;
+};
+
+struct chm_fetch_stats {
+	long pages, items, emitted, skipped;
+};
+
+struct chm_fetch;
+
+/* state: the state file's value or NULL; it is copied. */
+struct chm_fetch *chm_fetch_new(const struct chm_fetch_opts *opts, struct chm_http *http,
+				json_t *state, const struct chm_fetch_sink *sink);
+void chm_fetch_free(struct chm_fetch *f);
+/* Fetches every page of one pipeline. -1 with err: status 69 when the partner
+ * failed (HTTP, bad JSON, cursor loop, page cap on an unordered source), 78
+ * for credentials, or whatever the sink returned. */
+int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p,
+		  struct chm_fetch_stats *stats, struct chm_err *err);
+/* The current state value (borrowed). */
+json_t *chm_fetch_state(struct chm_fetch *f);
+
+/* Pipelines to fetch from NDJSON `pipeline` records (fixtures/inventory.ndjson):
+ * active, with an external_id, platform equal to the source name, and matching
+ * client / name when given (NULL = any). Appends to *list (n entries). */
+int chm_fetch_pipelines_from_file(const char *path, const char *platform, const char *client,
+				  const char *name, struct chm_fetch_pipeline **list, size_t *n,
+				  struct chm_err *err);
+void chm_fetch_pipelines_free(struct chm_fetch_pipeline *list, size_t n);
+
+/* A JSON value at a dot path ("response_metadata.next_cursor"; "" is root). */
+json_t *chm_json_path(json_t *root, const char *path);
+
+#endif

@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""A fake partner API for chm-fetch tests: Airflow, dbt Cloud and a vendor
+cursor API over a data directory that is read again on every request (so a
+test can change a run between two fetches), with switches for the failures
+chm-fetch must survive.
+
+    fake_partner_api.py --data DIR --port-file FILE [--log FILE]
+                        [--token T | --basic USER:PASS] [--max-limit N]
+                        [--fault KIND[:COUNT[:SUBSTRING]]]...
+
+Listens on 127.0.0.1 on an ephemeral port written to --port-file.
+Data (DIR):
+  airflow/<dag_id>.json     {"dag_runs": [...]}   GET /api/v1/dags/<dag_id>/dagRuns
+  dbt_cloud/runs.json       {"data": [...]}       GET /api/v2/accounts/<id>/runs/
+  vendor/<external_id>.json {"runs": [...]}       GET /v1/pipelines/<external_id>/runs
+  static/<name>.json                              GET /static/<name>?cursor=<c> serves
+                                                  <name>.json, or <name>.<c>.json
+A fault applies to the first COUNT requests (0 = all; default 1) whose path
+and query contain SUBSTRING (default: any). KINDs:
+  429s 429d (Retry-After in seconds / as an HTTP-date, 1 s), 429big (3600 s),
+  408 500 502 503 404 401, reset (close without a reply), hang (never answer),
+  truncated (a cut JSON body with a matching Content-Length), invalid (not JSON),
+  partial (Content-Length larger than the body, then close),
+  repeat_cursor (vendor: the next cursor is the one just given),
+  endless (vendor: every page has a new cursor, forever).
+Every request is logged to --log as "GET <raw path?query> auth=<scheme|none>".
+"""
+import argparse
+import email.utils
+import json
+import os
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def parse_time(s):
+    if s is None:
+        return None
+    s = s.replace(" ", "T").replace("Z", "+00:00")
+    return datetime.fromisoformat(s)
+
+
+class Fault:
+    def __init__(self, spec):
+        parts = spec.split(":", 2)
+        self.kind = parts[0]
+        self.count = int(parts[1]) if len(parts) > 1 and parts[1] else 1
+        self.match = parts[2] if len(parts) > 2 else ""
+        self.used = 0
+
+
+class State:
+    lock = threading.Lock()
+    faults = []
+    args = None
+
+
+def take_fault(target):
+    with State.lock:
+        for f in State.faults:
+            if f.match in target and (f.count == 0 or f.used < f.count):
+                f.used += 1
+                return f.kind
+    return None
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *a):
+        pass
+
+    def send_json(self, code, obj, headers=None):
+        body = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def auth_scheme(self):
+        a = self.headers.get("Authorization")
+        return a.split(" ", 1)[0] if a else "none"
+
+    def check_auth(self):
+        a = State.args
+        got = self.headers.get("Authorization", "")
+        if a.token and got not in ("Bearer " + a.token, "Token " + a.token):
+            return False
+        if a.basic:
+            import base64
+            if got != "Basic " + base64.b64encode(a.basic.encode()).decode():
+                return False
+        return True
+
+    def do_GET(self):
+        target = self.path
+        if State.args.log:
+            with State.lock, open(State.args.log, "a") as fp:
+                fp.write("GET %s auth=%s\n" % (target, self.auth_scheme()))
+        fault = take_fault(target)
+        if fault and self.apply_fault(fault):
+            return
+        if not self.check_auth():
+            return self.send_json(401, {"detail": "Unauthorized"})
+        url = urllib.parse.urlsplit(target)
+        q = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
+        parts = url.path.split("/")
+        try:
+            if url.path.startswith("/api/v1/dags/") and len(parts) == 6 and parts[5] == "dagRuns":
+                return self.airflow(urllib.parse.unquote(parts[4]), q)
+            if url.path.startswith("/api/v2/accounts/") and len(parts) >= 6 and parts[5] == "runs":
+                return self.dbt(q)
+            if url.path.startswith("/v1/pipelines/") and len(parts) == 5 and parts[4] == "runs":
+                return self.vendor(urllib.parse.unquote(parts[3]), q, fault)
+            if url.path.startswith("/static/"):
+                return self.static(parts[2], q)
+        except FileNotFoundError:
+            pass
+        self.send_json(404, {"detail": "not found"})
+
+    def apply_fault(self, kind):
+        if kind in ("429s", "429d", "429big"):
+            if kind == "429d":
+                ra = email.utils.formatdate(time.time() + 1.5, usegmt=True)
+            else:
+                ra = "3600" if kind == "429big" else "1"
+            self.send_json(429, {"detail": "Too Many Requests"}, {"Retry-After": ra})
+        elif kind in ("408", "500", "502", "503", "404", "401"):
+            self.send_json(int(kind), {"detail": "fault " + kind})
+        elif kind == "reset":
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            self.connection.close()
+            self.close_connection = True
+        elif kind == "hang":
+            time.sleep(30)
+            self.close_connection = True
+        elif kind in ("truncated", "invalid", "partial"):
+            body = b'{"dag_runs": [{"dag_id": "x", "dag_run_id": "cut' if kind != "invalid" else b"<html>oops</html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body) + (100 if kind == "partial" else 0)))
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+            self.close_connection = True
+        else:
+            return False  # a data fault, applied by the handler
+        return True
+
+    def load(self, *path):
+        with open(os.path.join(State.args.data, *path)) as fp:
+            return json.load(fp)
+
+    def limit(self, q, default=100):
+        n = int(q.get("limit", default))
+        return min(n, State.args.max_limit)
+
+    def airflow(self, dag_id, q):
+        runs = self.load("airflow", dag_id + ".json")["dag_runs"]
+        if "start_date_gte" in q:
+            since = parse_time(q["start_date_gte"])
+            runs = [r for r in runs if r.get("start_date") and parse_time(r["start_date"]) >= since]
+        order = q.get("order_by", "execution_date")
+        key = order.lstrip("-")
+        runs.sort(key=lambda r: (r.get(key) is None, parse_time(r.get(key)) if r.get(key) else 0),
+                  reverse=order.startswith("-"))
+        off, lim = int(q.get("offset", 0)), self.limit(q)
+        self.send_json(200, {"dag_runs": runs[off:off + lim], "total_entries": len(runs)})
+
+    def dbt(self, q):
+        runs = self.load("dbt_cloud", "runs.json")["data"]
+        if "job_definition_id" in q:
+            runs = [r for r in runs if str(r.get("job_definition_id")) == q["job_definition_id"]]
+        order = q.get("order_by", "id")
+        runs.sort(key=lambda r: r[order.lstrip("-")], reverse=order.startswith("-"))
+        off, lim = int(q.get("offset", 0)), self.limit(q)
+        page = runs[off:off + lim]
+        self.send_json(200, {
+            "status": {"code": 200, "is_success": True, "user_message": "Success!", "developer_message": ""},
+            "data": page,
+            "extra": {"filters": {"job_definition_id": q.get("job_definition_id")}, "order_by": order,
+                      "pagination": {"count": len(page), "total_count": len(runs)}},
+        })
+
+    def vendor(self, ext, q, fault):
+        runs = self.load("vendor", ext + ".json")["runs"]
+        if "started_after" in q:
+            since = parse_time(q["started_after"])
+            runs = [r for r in runs if r.get("started_at") and parse_time(r["started_at"]) >= since]
+        lim = self.limit(q, 2)
+        cur = q.get("cursor", "")
+        off = int(cur[1:]) if cur.startswith("c") else 0
+        page = runs[off:off + lim]
+        nxt = "c%d" % (off + lim) if off + lim < len(runs) else None
+        if fault == "repeat_cursor":
+            nxt = cur or "c0"
+        elif fault == "endless":
+            nxt = "e%d" % (int(cur[1:]) + 1 if cur.startswith("e") else 1)
+            page = []
+        meta = {"next_cursor": nxt} if nxt else {}
+        self.send_json(200, {"data": {"runs": page}, "meta": meta})
+
+    def static(self, name, q):
+        c = q.get("cursor")
+        obj = self.load("static", name + (("." + c) if c else "") + ".json")
+        self.send_json(200, obj)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--log")
+    ap.add_argument("--token", default=os.environ.get("FAKE_TOKEN"))
+    ap.add_argument("--basic", default=os.environ.get("FAKE_BASIC"))
+    ap.add_argument("--max-limit", type=int, default=100)
+    ap.add_argument("--fault", action="append", default=[])
+    State.args = ap.parse_args()
+    State.faults = [Fault(f) for f in State.args.fault]
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    tmp = State.args.port_file + ".tmp"
+    with open(tmp, "w") as fp:
+        fp.write("%d\n" % srv.server_address[1])
+    os.rename(tmp, State.args.port_file)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())
