@@ -1,0 +1,129 @@
+#!/usr/bin/env bats
+# chm-fetch --source airflow: every page, incrementally, with a lookback for runs still running.
+
+load helper
+load fetch_helper
+
+fetch() {
+	chm-fetch --source airflow --base-url "$FAKE_URL" "${FETCH_FAST[@]}" "$@"
+}
+
+@test "every page is read when the server clamps the page size: offset advances by rows received" {
+	start_fake_api --max-limit 3
+	run --separate-stderr fetch --client acme --pipeline orders_daily --page-size 100
+	[ "$status" -eq 0 ]
+	assert_eq "$stderr" ""
+	assert_eq "$(raw_ids dag_run_id | sort | paste -sd' ')" \
+		"$(jq -r '.dag_runs[].dag_run_id' "$FIXTURES/fetch/airflow/orders_daily.json" | sort | paste -sd' ')"
+	assert_eq "$(raw_ids dag_run_id | sort | uniq -d)" ""
+	assert_eq "$(grep -o 'offset=[0-9]*' "$FAKE_LOG" | paste -sd' ')" "offset=0 offset=3 offset=6 offset=9"
+	grep -q 'limit=100' "$FAKE_LOG"
+	grep -q 'order_by=start_date' "$FAKE_LOG"
+	# one state record after each of the four pages, and it is the last line
+	assert_eq "$(printf '%s\n' "$output" | jq -r .type | grep -c state)" 4
+	assert_eq "$(printf '%s\n' "$output" | tail -n 1 | jq -r .type)" state
+}
+
+@test "raw envelopes carry source, client, pipeline, external_id, fetched_at and the record verbatim" {
+	start_fake_api
+	run --separate-stderr fetch --client acme --pipeline example_trigger_target_dag
+	[ "$status" -eq 0 ]
+	first=$(printf '%s\n' "$output" | head -n 1)
+	assert_eq "$(jq -r '[.type,.source,.client,.pipeline,.external_id] | join(" ")' <<<"$first")" \
+		"raw airflow acme example_trigger_target_dag example_trigger_target_dag"
+	jq -e '.fetched_at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$")' <<<"$first" >/dev/null
+	# the records are the reference file's (a verbatim copy), field for field
+	assert_eq "$(printf '%s\n' "$output" | jq -cS 'select(.type=="raw") | .record' | sort)" \
+		"$(jq -cS '.dag_runs[]' "$FIXTURES/fetch/airflow/example_trigger_target_dag.json" | sort)"
+}
+
+@test "with the state file, the next fetch starts at the oldest running run and skips what it has" {
+	start_fake_api
+	run --separate-stderr fetch --client acme --pipeline orders_daily
+	[ "$status" -eq 0 ]
+	save_state "$BATS_TEST_TMPDIR/state.json"
+	assert_eq "$(jq -r '.bookmarks.airflow.acme.orders_daily.since' "$BATS_TEST_TMPDIR/state.json")" \
+		"2026-11-17T00:00:05.701234Z"
+
+	run --separate-stderr fetch --client acme --pipeline orders_daily --state-file "$BATS_TEST_TMPDIR/state.json"
+	[ "$status" -eq 0 ]
+	grep -q 'start_date_gte=2026-11-17T00%3A00%3A05.701234Z' "$FAKE_LOG"
+	# the run still running, and the one that started after it; nothing older
+	assert_eq "$(raw_ids dag_run_id | paste -sd' ')" \
+		"scheduled__2026-11-17T00:00:00+00:00 manual__2026-11-17T09:30:00.123456+00:00"
+	save_state "$BATS_TEST_TMPDIR/state.json"
+
+	# the run finishes: fetched once more with its end, then the bookmark moves past it
+	jq '(.dag_runs[] | select(.state=="running")) |= (.state="success" | .end_date="2026-11-17T00:09:00+00:00")' \
+		"$FAKE_DATA/airflow/orders_daily.json" >"$BATS_TEST_TMPDIR/d" && mv "$BATS_TEST_TMPDIR/d" "$FAKE_DATA/airflow/orders_daily.json"
+	run --separate-stderr fetch --client acme --pipeline orders_daily --state-file "$BATS_TEST_TMPDIR/state.json"
+	[ "$status" -eq 0 ]
+	assert_eq "$(printf '%s\n' "$output" | jq -r 'select(.type=="raw") | .record.dag_run_id + " " + .record.state' | head -n 1)" \
+		"scheduled__2026-11-17T00:00:00+00:00 success"
+	save_state "$BATS_TEST_TMPDIR/state.json"
+	assert_eq "$(jq -r '.bookmarks.airflow.acme.orders_daily | [.since, .running, (.skip|join(","))] | join(" ")' "$BATS_TEST_TMPDIR/state.json")" \
+		"2026-11-17T09:30:01.000000Z false manual__2026-11-17T09:30:00.123456+00:00"
+
+	# nothing new: nothing fetched
+	run --separate-stderr fetch --client acme --pipeline orders_daily --state-file "$BATS_TEST_TMPDIR/state.json"
+	[ "$status" -eq 0 ]
+	assert_eq "$(raw_ids dag_run_id)" ""
+}
+
+@test "bookmarks of other sources and pipelines in the state file are kept" {
+	start_fake_api
+	echo '{"bookmarks":{"dbt_cloud":{"acme":{"43167":{"id":5,"offset":1,"skip":[]}}}},"note":"kept"}' >"$BATS_TEST_TMPDIR/state.json"
+	run --separate-stderr fetch --client acme --state-file "$BATS_TEST_TMPDIR/state.json"
+	[ "$status" -eq 0 ]
+	last=$(printf '%s\n' "$output" | tail -n 1)
+	assert_eq "$(jq -r '.value.note, .value.bookmarks.dbt_cloud.acme."43167".id, (.value.bookmarks.airflow.acme | keys | join(","))' <<<"$last" | paste -sd' ')" \
+		"kept 5 example_trigger_target_dag,orders_daily"
+}
+
+@test "--since starts there instead of the bookmark" {
+	start_fake_api
+	run --separate-stderr fetch --client acme --pipeline orders_daily --since 2026-11-16T00:00:00Z
+	[ "$status" -eq 0 ]
+	grep -q 'start_date_gte=2026-11-16T00%3A00%3A00.000000Z' "$FAKE_LOG"
+	assert_eq "$(raw_ids dag_run_id | head -n 1)" "scheduled__2026-11-16T00:00:00+00:00"
+}
+
+@test "path parts are URL-encoded" {
+	start_fake_api
+	echo '{"type":"pipeline","client":"acme","name":"odd","platform":"airflow","pipeline_type":"ingestion","external_id":"a b/c+d:e"}' >"$BATS_TEST_TMPDIR/p.ndjson"
+	run --separate-stderr chm-fetch --source airflow --base-url "$FAKE_URL/" --pipelines "$BATS_TEST_TMPDIR/p.ndjson"
+	grep -q '^GET /api/v1/dags/a%20b%2Fc%2Bd%3Ae/dagRuns?' "$FAKE_LOG"
+	# 404 is not retried: one request, a message naming the pipeline, exit 69
+	[ "$status" -eq 69 ]
+	assert_eq "$(wc -l <"$FAKE_LOG")" 1
+	[[ "$stderr" == *"acme/odd: GET "*"HTTP 404"* ]]
+}
+
+@test "pipelines from the file: only active ones of the source with an external_id" {
+	start_fake_api
+	run --separate-stderr fetch
+	[ "$status" -eq 69 ] # reporting_refresh has no data on the fake: 404
+	assert_eq "$(printf '%s\n' "$output" | jq -r 'select(.type=="raw") | .client + "/" + .pipeline' | sort -u | paste -sd' ')" \
+		"acme/example_trigger_target_dag acme/orders_daily"
+	[[ "$stderr" == *"initech/reporting_refresh: GET"*"HTTP 404"* ]]
+	# the failed pipeline kept no bookmark; the others did
+	assert_eq "$(printf '%s\n' "$output" | tail -n 1 | jq -r '.value.bookmarks.airflow | keys | join(",")')" "acme"
+}
+
+@test "usage errors exit 64" {
+	run --separate-stderr chm-fetch --base-url http://127.0.0.1:1
+	[ "$status" -eq 64 ]
+	[[ "$stderr" == *"--source is required"* ]]
+	run --separate-stderr chm-fetch --source nope --base-url http://127.0.0.1:1
+	[ "$status" -eq 64 ]
+	run --separate-stderr chm-fetch --source airflow --base-url ftp://x
+	[ "$status" -eq 64 ]
+	run --separate-stderr chm-fetch --source dbt_cloud --base-url http://127.0.0.1:1
+	[ "$status" -eq 64 ]
+	[[ "$stderr" == *"--account-id"* ]]
+	run --separate-stderr chm-fetch --source airflow --base-url http://127.0.0.1:1 --page-size 0
+	[ "$status" -eq 64 ]
+	run chm-fetch --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == usage:* ]]
+}
