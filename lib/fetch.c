@@ -397,7 +397,7 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 	struct progress pr = { 0 };
 	json_t *seen_cursors = json_object(), *skip = NULL, *page = NULL;
 	char *cursor = NULL;
-	int has_key = 0, rc = -1, done = 0, pages = 0;
+	int has_key = 0, rc = -1, done = 0, pages = 0, loop = 0;
 	int64_t key = 0, bm_id = 0;
 	long offset = 0;
 	int vendor_ordered = f->o.source != CHM_FETCH_VENDOR || f->o.map->ordered;
@@ -432,7 +432,10 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 
 	while (!done) {
 		if (pages >= f->o.max_pages) {
-			if (f->o.source == CHM_FETCH_VENDOR && !(vendor_ordered && pr.ordered)) {
+			/* offset sources resume from the bookmark; a cursor chain that
+			 * does not end is a partner fault (the bookmark may still have
+			 * advanced, when the pages are ordered) */
+			if (f->o.source == CHM_FETCH_VENDOR) {
 				chm_err_set(err, CHM_EX_UNAVAILABLE, "page_cap", "",
 					    "%s/%s: stopped at the page cap (%d pages) with a cursor still to follow",
 					    p->client, p->name, f->o.max_pages);
@@ -471,9 +474,9 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 
 		/* dbt_cloud resumes at a stored offset; runs deleted since move later
 		 * runs to lower offsets, so step back until the bookmark's run is in view */
-		if (f->o.source == CHM_FETCH_DBT_CLOUD && has_key && pages == 1 && offset > 0 && n > 0) {
+		if (f->o.source == CHM_FETCH_DBT_CLOUD && has_key && pages == 1 && offset > 0) {
 			json_int_t first = json_integer_value(json_object_get(json_array_get(items, 0), "id"));
-			if (first > bm_id) {
+			if (n == 0 || first > bm_id) {
 				offset = offset > f->o.page_size ? offset - f->o.page_size : 0;
 				pages = 0;
 				continue;
@@ -521,10 +524,8 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 				done = 1;
 			} else {
 				if (json_object_get(seen_cursors, next)) {
-					chm_err_set(err, CHM_EX_UNAVAILABLE, "cursor_loop", "",
-						    "%s/%s: the partner returned a cursor it had already given (a loop); stopped",
-						    p->client, p->name);
-					goto out;
+					loop = 1;
+					done = 1;
 				}
 				json_object_set_new(seen_cursors, next, json_true());
 				free(cursor);
@@ -536,10 +537,16 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 				done = 1;
 		}
 		/* advance the bookmark page by page only while pages come in key order */
-		if (done || (vendor_ordered && pr.ordered))
+		if ((done && !loop) || (vendor_ordered && pr.ordered))
 			progress_store(f, p, &pr);
 		if (f->sink.state(f->state, f->sink.arg, err))
 			goto out;
+		if (loop) {
+			chm_err_set(err, CHM_EX_UNAVAILABLE, "cursor_loop", "",
+				    "%s/%s: the partner returned a cursor it had already given (a loop); stopped",
+				    p->client, p->name);
+			goto out;
+		}
 	}
 	rc = 0;
 out:
