@@ -1,0 +1,255 @@
+/* chm-exec (`chm exec`): runs a cron job and records it as a run of the cron
+ * platform: a running event when it starts, a terminal one when it ends. The
+ * job's own output is untouched and its exit status is ours; recording it
+ * never stops it from running. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chmtime.h"
+#include "cli.h"
+#include "db.h"
+#include "exec.h"
+#include "loader.h"
+#include "record.h"
+#include "reject.h"
+#include "run.h"
+#include "strbuf.h"
+
+static void usage(FILE *fp)
+{
+	fputs("usage: chm exec --pipeline CLIENT/NAME [--load [--db CONNINFO]]\n"
+	      "                [--events FILE | --events-fd N] [--tail-lines N] -- COMMAND [ARGS...]\n"
+	      "Runs COMMAND and records it as a run of the cron pipeline CLIENT/NAME: a running\n"
+	      "event at start, success or failed at the end. COMMAND's output passes through\n"
+	      "untouched and its exit status is chm exec's.\n",
+	      fp);
+}
+
+struct sinks {
+	const char *client, *pipeline, *db;
+	int load;
+	int fd;               /* events, or -1 */
+	int load_failed;      /* the start event did not reach the database */
+};
+
+static void write_event(struct sinks *s, json_t *ev)
+{
+	if (s->fd < 0)
+		return;
+	char *text = json_dumps(ev, JSON_COMPACT | JSON_REAL_PRECISION(12));
+	struct strbuf line = STRBUF_INIT;
+	strbuf_adds(&line, text);
+	strbuf_addc(&line, '\n');
+	free(text);
+	/* one write a record: events of jobs sharing a file (O_APPEND) never interleave */
+	size_t off = 0;
+	while (off < line.len) {
+		ssize_t w = write(s->fd, line.buf + off, line.len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			chm_warn("cannot write the run event: %s", strerror(errno));
+			break;
+		}
+		off += (size_t)w;
+	}
+	strbuf_release(&line);
+}
+
+/* Into the database through the loader; a failure is a warning, never fatal. */
+static int load_event(struct sinks *s, json_t *ev)
+{
+	struct chm_err err;
+	struct chm_rejects rj;
+	struct chm_run run;
+	int rc = -1;
+
+	chm_err_clear(&err);
+	PGconn *conn = chm_db_connect(s->db, "chm-exec", &err);
+	if (!conn) {
+		chm_warn("the run is not recorded in the database: %s", err.msg);
+		return -1;
+	}
+	if (chm_rejects_open(&rj, "chm-exec", NULL, &err)) {
+		PQfinish(conn);
+		chm_warn("%s", err.msg);
+		return -1;
+	}
+	struct chm_loader_opts lo = { 0 };
+	struct chm_loader *ld = chm_loader_new(conn, &lo, &rj);
+	char *text = json_dumps(ev, JSON_COMPACT);
+	if (chm_run_from_json(ev, &run, &err) == 0 &&
+	    chm_loader_add(ld, &run, "chm-exec", 0, text, strlen(text), &err) == 0 &&
+	    chm_loader_flush(ld, &err) == 0)
+		rc = 0;
+	else
+		chm_warn("the run is not recorded in the database: %s", err.msg);
+	free(text);
+	chm_loader_free(ld);
+	chm_rejects_close(&rj, &err);
+	PQfinish(conn);
+	return rc;
+}
+
+static json_t *event(struct sinks *s, const char *run_id, const char *status, const struct chm_exec *x,
+		     char *const argv[], int argc)
+{
+	char t[CHM_TIME_BUFSZ], host[256] = "localhost";
+	json_t *ev = json_object();
+
+	gethostname(host, sizeof(host) - 1);
+	json_object_set_new(ev, "type", json_string("run"));
+	json_object_set_new(ev, "client", json_string(s->client));
+	json_object_set_new(ev, "pipeline", json_string(s->pipeline));
+	json_object_set_new(ev, "platform", json_string("cron"));
+	json_object_set_new(ev, "external_run_id", json_string(run_id));
+	json_object_set_new(ev, "status", json_string(status));
+	json_object_set_new(ev, "started_at", json_string(chm_time_format(x->started_at, t)));
+	/* the command's name only: arguments may carry secrets */
+	char *cmd = chm_xstrdup(argv[0]);
+	json_t *payload = json_pack("{s:s, s:s, s:i, s:I}", "host", host, "command", basename(cmd), "argc",
+				    argc, "pid", (json_int_t)x->pid);
+	free(cmd);
+	if (strcmp(status, "running") != 0) {
+		struct strbuf sb = STRBUF_INIT;
+		double dur = (double)(x->finished_at - x->started_at) / 1e6;
+		json_object_set_new(ev, "finished_at", json_string(chm_time_format(x->finished_at, t)));
+		json_object_set_new(ev, "duration_seconds", json_real(dur < 0 ? 0 : dur));
+		chm_exec_describe(x, &sb);
+		if (strcmp(status, "failed") == 0) {
+			struct strbuf tail = STRBUF_INIT;
+			chm_exec_tail(x, 20, CHM_TEXT_MAX - 4, &tail);
+			json_object_set_new(ev, "error_message",
+					    tail.len ? chm_json_string_lossy(tail.buf, tail.len) : json_string(sb.buf));
+			json_object_set_new(ev, "status_reason", json_string(sb.buf));
+			strbuf_release(&tail);
+		}
+		if (x->signaled)
+			json_object_set_new(payload, "signal", json_integer(x->signo));
+		else
+			json_object_set_new(payload, "exit_code", json_integer(x->exit_code));
+		strbuf_release(&sb);
+	}
+	json_object_set_new(ev, "payload", payload);
+	return ev;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pipeline", required_argument, NULL, 'p' },
+		{ "load", no_argument, NULL, 'l' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "events", required_argument, NULL, 'e' },
+		{ "events-fd", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sinks s = { 0 };
+	const char *pipeline = NULL, *events = NULL;
+	int64_t n;
+	int c, events_fd = -1;
+
+	chm_cli_init("chm-exec");
+	s.fd = -1;
+	/* "+": options end at the command, whose options are its own */
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': pipeline = optarg; break;
+		case 'l': s.load = 1; break;
+		case 'd': s.db = optarg; break;
+		case 'e': events = optarg; break;
+		case 'f':
+			if (chm_opt_int("--events-fd", optarg, 0, 1 << 20, &n))
+				return CHM_EX_USAGE;
+			events_fd = (int)n;
+			break;
+		case 'h': usage(stdout); return chm_close_stdout();
+		case 'V': return chm_print_version();
+		default: usage(stderr); return CHM_EX_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	const char *slash = pipeline ? strchr(pipeline, '/') : NULL;
+	if (!slash || slash == pipeline || !slash[1]) {
+		chm_warn("--pipeline CLIENT/NAME is required");
+		usage(stderr);
+		return CHM_EX_USAGE;
+	}
+	if (argc == 0) {
+		chm_warn("no command to run (give it after --)");
+		return CHM_EX_USAGE;
+	}
+	if (!s.load && !events && events_fd < 0) {
+		chm_warn("say where the run events go: --events FILE, --events-fd N or --load");
+		return CHM_EX_USAGE;
+	}
+	if (events && events_fd >= 0) {
+		chm_warn("--events and --events-fd: give one");
+		return CHM_EX_USAGE;
+	}
+	char *client = chm_xstrdup(pipeline);
+	client[slash - pipeline] = '\0';
+	s.client = client;
+	s.pipeline = slash + 1;
+	if (!getenv("PGCONNECT_TIMEOUT"))
+		setenv("PGCONNECT_TIMEOUT", "5", 1); /* a database that hangs must not hold the job up */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (events) {
+		s.fd = open(events, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (s.fd < 0)
+			chm_warn("cannot open %s: %s; the job runs unrecorded there", events, strerror(errno));
+	} else if (events_fd >= 0) {
+		if (fcntl(events_fd, F_GETFD) < 0)
+			chm_warn("--events-fd %d is not open; the job runs unrecorded there", events_fd);
+		else
+			s.fd = events_fd;
+	}
+	if (s.fd >= 0)
+		fcntl(s.fd, F_SETFD, FD_CLOEXEC); /* the job does not inherit our events */
+
+	struct chm_exec x;
+	struct chm_err err;
+	chm_err_clear(&err);
+	if (chm_exec_start(&x, argv, &err)) {
+		free(client);
+		return chm_report_err(&err);
+	}
+	char host[256] = "localhost", t[CHM_TIME_BUFSZ];
+	gethostname(host, sizeof(host) - 1);
+	struct strbuf run_id = STRBUF_INIT;
+	strbuf_addf(&run_id, "%s-%s-%ld", host, chm_time_format(x.started_at, t), (long)x.pid);
+
+	json_t *ev = event(&s, run_id.buf, "running", &x, argv, argc);
+	write_event(&s, ev);
+	if (s.load && load_event(&s, ev))
+		s.load_failed = 1;
+	json_decref(ev);
+
+	if (chm_exec_wait(&x, &err)) {
+		chm_report_err(&err);
+		x.signaled = 0, x.exited = 1, x.exit_code = CHM_EX_SOFTWARE;
+		x.finished_at = chm_time_now();
+	}
+	int status = chm_exec_status(&x);
+	ev = event(&s, run_id.buf, status == 0 ? "success" : "failed", &x, argv, argc);
+	write_event(&s, ev);
+	if (s.load)
+		load_event(&s, ev);
+	json_decref(ev);
+	if (events && s.fd >= 0)
+		close(s.fd);
+	strbuf_release(&run_id);
+	free(client);
+	return status;
+}

@@ -1,0 +1,130 @@
+#!/usr/bin/env bats
+# chm exec: a cron job recorded as a run of the cron platform, its own output
+# untouched, its exit status ours, and a database that is down never stopping it.
+
+load helper
+
+setup() {
+	fresh_db
+	chm-load "$FIXTURES/inventory.ndjson" >/dev/null
+	EV="$BATS_TEST_TMPDIR/events.ndjson"
+}
+
+ev() { # ev N FIELD: a field of the N-th event (from 1)
+	sed -n "${1}p" "$EV" | jq -r ".$2"
+}
+
+@test "success: running then success, same run id; stdout and stderr untouched; exit 0" {
+	printf 'binary\000out\nno newline at the end' >"$BATS_TEST_TMPDIR/expected.out"
+	run --separate-stderr bash -c 'chm exec --pipeline globex/nightly_export --events "$1" -- \
+		sh -c "cat \"\$1\"; printf \"warn: a\\n\" >&2" sh "$2" >"$3"' bash "$EV" "$BATS_TEST_TMPDIR/expected.out" "$BATS_TEST_TMPDIR/got.out"
+	[ "$status" -eq 0 ]
+	cmp "$BATS_TEST_TMPDIR/expected.out" "$BATS_TEST_TMPDIR/got.out"
+	assert_eq "$stderr" "warn: a"
+	assert_eq "$(wc -l <"$EV")" 2
+	assert_eq "$(ev 1 status) $(ev 2 status)" "running success"
+	assert_eq "$(ev 1 external_run_id)" "$(ev 2 external_run_id)"
+	assert_eq "$(ev 1 started_at)" "$(ev 2 started_at)"
+	assert_eq "$(sed -n 2p "$EV" | jq -r '[.type,.client,.pipeline,.platform] | join(" ")')" "run globex nightly_export cron"
+	[[ "$(ev 1 external_run_id)" =~ ^.+-20[0-9-]+T[0-9:.]+Z-[0-9]+$ ]]
+	assert_eq "$(ev 2 'duration_seconds >= 0 and .finished_at >= .started_at')" true
+	assert_eq "$(ev 2 error_message)" null
+	assert_eq "$(ev 2 payload.exit_code)" 0
+}
+
+@test "failure: exit status as status_reason, the last lines of stderr as error_message, same exit" {
+	run --separate-stderr chm exec --pipeline globex/nightly_export --events "$EV" -- \
+		sh -c 'for i in $(seq 1 30); do echo "line $i" >&2; done; exit 3'
+	[ "$status" -eq 3 ]
+	assert_eq "$(printf '%s\n' "$stderr" | wc -l)" 30
+	assert_eq "$(ev 2 status)" failed
+	assert_eq "$(ev 2 status_reason)" "exit status 3"
+	assert_eq "$(ev 2 error_message | head -n 1)" "line 11"
+	assert_eq "$(ev 2 error_message | tail -n 1)" "line 30"
+	assert_eq "$(ev 2 payload.exit_code)" 3
+}
+
+@test "a huge stderr passes through whole; error_message stays bounded" {
+	run --separate-stderr chm exec --pipeline globex/nightly_export --events "$EV" -- \
+		sh -c 'i=0; while [ $i -lt 3000 ]; do echo "é-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" >&2; i=$((i+1)); done; exit 1'
+	[ "$status" -eq 1 ]
+	assert_eq "$(printf '%s\n' "$stderr" | wc -l)" 3000
+	[ "$(ev 2 error_message | wc -c)" -le 2000 ]
+	[[ "$(ev 2 error_message | tail -n 1)" == é-2999-* ]]
+}
+
+@test "killed by a signal: failed, the signal named, exit 128+N" {
+	run --separate-stderr chm exec --pipeline globex/nightly_export --events "$EV" -- sh -c 'kill -9 $$'
+	[ "$status" -eq 137 ]
+	assert_eq "$(ev 2 status)" failed
+	assert_eq "$(ev 2 status_reason)" "killed by signal 9 (Killed)"
+	assert_eq "$(ev 2 payload.signal)" 9
+}
+
+@test "SIGTERM to chm exec reaches the job, and the end is still recorded" {
+	chm exec --pipeline globex/nightly_export --events "$EV" -- sleep 30 3>&- &
+	pid=$!
+	for i in $(seq 100); do [ -s "$EV" ] && break; sleep 0.05; done
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	assert_eq "$rc" 143
+	assert_eq "$(ev 2 status_reason)" "killed by signal 15 (Terminated)"
+}
+
+@test "a command that cannot be run: failed with exit 127" {
+	run -127 --separate-stderr chm exec --pipeline globex/nightly_export --events "$EV" -- /nonexistent/job
+	[ "$status" -eq 127 ]
+	[[ "$stderr" == *"cannot run /nonexistent/job: No such file or directory"* ]]
+	assert_eq "$(ev 2 status) $(ev 2 status_reason)" "failed exit status 127"
+}
+
+@test "--events-fd: events on a descriptor of the user's choice" {
+	run --separate-stderr bash -c "chm exec --pipeline globex/nightly_export --events-fd 7 -- echo hi 7>'$EV'"
+	[ "$status" -eq 0 ]
+	assert_eq "$output" "hi"
+	assert_eq "$(ev 2 status)" success
+}
+
+@test "--load: the running row is there while the job runs, the final one after" {
+	run --separate-stderr chm exec --pipeline globex/nightly_export --load -- \
+		psql -X -A -t -c "SELECT status FROM runs JOIN pipelines p ON p.id = pipeline_id WHERE p.name = 'nightly_export'"
+	[ "$status" -eq 0 ]
+	assert_eq "$output" "running"
+	assert_eq "$(q "SELECT status || ' ' || (finished_at >= started_at) || ' ' || (duration_seconds >= 0) FROM runs r JOIN pipelines p ON p.id = r.pipeline_id WHERE p.name = 'nightly_export'")" \
+		"success true true"
+	run --separate-stderr chm exec --pipeline globex/nightly_export --load --events "$EV" -- sh -c 'echo boom >&2; exit 2'
+	[ "$status" -eq 2 ]
+	assert_eq "$(q "SELECT count(*), count(*) FILTER (WHERE status = 'failed' AND error_message = 'boom' AND status_reason = 'exit status 2') FROM runs r JOIN pipelines p ON p.id = r.pipeline_id WHERE p.name = 'nightly_export'")" "2|1"
+	# the events file is the same record: loading it changes nothing
+	run --separate-stderr chm-load "$EV"
+	assert_eq "$(summary_field inserted) $(summary_field updated)" "0 0"
+}
+
+@test "--load with the database down: a warning, the job still runs, its status is ours" {
+	run --separate-stderr chm exec --pipeline globex/nightly_export --load --db "host=/nonexistent dbname=x" \
+		--events "$EV" -- sh -c 'echo ran; exit 4'
+	[ "$status" -eq 4 ]
+	assert_eq "$output" "ran"
+	[[ "$stderr" == *"chm-exec: the run is not recorded in the database: cannot connect"* ]]
+	assert_eq "$(ev 2 status)" failed
+}
+
+@test "an unknown pipeline with --load: a warning, the job still runs" {
+	run --separate-stderr chm exec --pipeline globex/nope --load -- true
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"not recorded in the database"*"nope"* ]]
+}
+
+@test "usage errors: exit 64 and nothing is run" {
+	run --separate-stderr chm exec --events "$EV" -- touch "$BATS_TEST_TMPDIR/ran"
+	[ "$status" -eq 64 ]
+	run --separate-stderr chm exec --pipeline globex/nightly_export -- touch "$BATS_TEST_TMPDIR/ran"
+	[ "$status" -eq 64 ]
+	[[ "$stderr" == *"--events FILE, --events-fd N or --load"* ]]
+	run --separate-stderr chm exec --pipeline globex/nightly_export --events "$EV"
+	[ "$status" -eq 64 ]
+	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
+	run chm exec --help
+	[ "$status" -eq 0 ]
+}
