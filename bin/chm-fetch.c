@@ -2,6 +2,7 @@
  * for every pipeline of a source, across all pages, incrementally. */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,7 +25,8 @@ static void usage(FILE *fp)
 	fputs("usage: chm-fetch --source airflow|dbt_cloud|vendor --base-url URL\n"
 	      "                 [--client C] [--pipeline NAME] [--pipelines FILE | --db CONNINFO]\n"
 	      "                 [--since T] [--state-file FILE] [--page-size N] [--max-pages N]\n"
-	      "                 [--account-id ID] [--mapping FILE]\n"
+	      "                 [--max-lookback DURATION] [--account-id ID] [--mapping FILE]\n"
+	      "                 [--airflow-api v1|v2]\n"
 	      "                 [--token-file FILE] [--auth bearer|token|basic] [--cacert FILE]\n"
 	      "                 [--connect-timeout S] [--timeout S] [--retries N] [--retry-delay S]\n"
 	      "                 [--retry-max-time S] [--retry-after-max S] [--max-response BYTES]\n"
@@ -156,7 +158,7 @@ int main(int argc, char **argv)
 	enum {
 		O_SOURCE = 256, O_BASE, O_CLIENT, O_PIPELINE, O_PIPELINES, O_DB, O_SINCE, O_STATE, O_PAGE,
 		O_MAXPAGES, O_ACCOUNT, O_MAPPING, O_TOKENFILE, O_AUTH, O_CACERT, O_CTIMEOUT, O_TIMEOUT,
-		O_RETRIES, O_RDELAY, O_RMAX, O_RAMAX, O_MAXRESP,
+		O_RETRIES, O_RDELAY, O_RMAX, O_RAMAX, O_MAXRESP, O_LOOKBACK, O_AFAPI,
 	};
 	static const struct option opts[] = {
 		{ "source", required_argument, NULL, O_SOURCE },
@@ -181,6 +183,8 @@ int main(int argc, char **argv)
 		{ "retry-max-time", required_argument, NULL, O_RMAX },
 		{ "retry-after-max", required_argument, NULL, O_RAMAX },
 		{ "max-response", required_argument, NULL, O_MAXRESP },
+		{ "max-lookback", required_argument, NULL, O_LOOKBACK },
+		{ "airflow-api", required_argument, NULL, O_AFAPI },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -197,6 +201,7 @@ int main(int argc, char **argv)
 	chm_err_clear(&err);
 	fo.page_size = 100;
 	fo.max_pages = 1000;
+	fo.max_lookback = 7 * 86400 * INT64_C(1000000);
 	ho.retries = 5;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -258,6 +263,23 @@ int main(int argc, char **argv)
 			if (chm_opt_int("--max-response", optarg, 1024, (int64_t)1 << 32, &n))
 				return CHM_EX_USAGE;
 			ho.max_body = (size_t)n;
+			break;
+		case O_LOOKBACK: {
+			int64_t now = chm_time_now(), then;
+			if (chm_time_parse_arg(optarg, now, &then, "--max-lookback", &err) || then > now ||
+			    strchr(optarg, 'T')) {
+				chm_warn("--max-lookback: expected a duration such as 36h or 7d, got \"%s\"", optarg);
+				return CHM_EX_USAGE;
+			}
+			fo.max_lookback = now - then;
+			break;
+		}
+		case O_AFAPI:
+			if (strcmp(optarg, "v1") && strcmp(optarg, "v2")) {
+				chm_warn("--airflow-api: expected v1 or v2, got \"%s\"", optarg);
+				return CHM_EX_USAGE;
+			}
+			fo.airflow_v2 = optarg[1] == '2';
 			break;
 		case 'h': usage(stdout); return chm_close_stdout();
 		case 'V': return chm_print_version();

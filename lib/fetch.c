@@ -207,6 +207,18 @@ static int item_finished(struct chm_fetch *f, json_t *item)
 	}
 }
 
+/* A run that has been "running" for longer than the lookback is not waited
+ * for any more: a zombie must not hold the bookmark back for ever. */
+static int item_stale(struct chm_fetch *f, json_t *item, int64_t key)
+{
+	int64_t t = key;
+	if (f->o.max_lookback <= 0)
+		return 0;
+	if (f->o.source == CHM_FETCH_DBT_CLOUD && time_value(json_object_get(item, "created_at"), &t))
+		return 0;
+	return t < chm_time_now() - f->o.max_lookback;
+}
+
 static void add_param(struct strbuf *url, const char *name, const char *value)
 {
 	strbuf_addc(url, strchr(url->buf, '?') ? '&' : '?');
@@ -232,7 +244,7 @@ static void build_url(struct chm_fetch *f, const struct chm_fetch_pipeline *p, s
 	add_base(url, f->o.base_url);
 	snprintf(num, sizeof(num), "%d", f->o.page_size);
 	if (f->o.source == CHM_FETCH_AIRFLOW) {
-		strbuf_adds(url, "/api/v1/dags/");
+		strbuf_adds(url, f->o.airflow_v2 ? "/api/v2/dags/" : "/api/v1/dags/");
 		chm_http_add_escaped(url, p->external_id);
 		strbuf_adds(url, "/dagRuns");
 		add_param(url, "order_by", "start_date");
@@ -281,7 +293,8 @@ struct progress {
 	json_t *fin_max, *fin_unf;   /* finished run ids at max and at unf */
 };
 
-static void progress_see(struct progress *pr, int64_t k, long pos, int finished, const char *id)
+/* holds: a run still running, recent enough to hold the bookmark back. */
+static void progress_see(struct progress *pr, int64_t k, long pos, int finished, int holds, const char *id)
 {
 	if (pr->has_last && k < pr->last)
 		pr->ordered = 0;
@@ -295,7 +308,7 @@ static void progress_see(struct progress *pr, int64_t k, long pos, int finished,
 	}
 	if (k == pr->max && finished && id && json_array_size(pr->fin_max) < SKIP_MAX)
 		json_array_append_new(pr->fin_max, json_string(id));
-	if (!finished) {
+	if (holds) {
 		if (!pr->has_unf || k < pr->unf) {
 			pr->has_unf = 1;
 			pr->unf = k;
@@ -303,7 +316,7 @@ static void progress_see(struct progress *pr, int64_t k, long pos, int finished,
 			json_decref(pr->fin_unf);
 			pr->fin_unf = k == pr->max ? json_deep_copy(pr->fin_max) : json_array();
 		}
-	} else if (pr->has_unf && k == pr->unf && id && json_array_size(pr->fin_unf) < SKIP_MAX) {
+	} else if (finished && pr->has_unf && k == pr->unf && id && json_array_size(pr->fin_unf) < SKIP_MAX) {
 		json_array_append_new(pr->fin_unf, json_string(id));
 	}
 }
@@ -500,7 +513,8 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 				continue;
 			}
 			if (haskey)
-				progress_see(&pr, k, offset + (long)i, finished, id);
+				progress_see(&pr, k, offset + (long)i, finished,
+					     !finished && !item_stale(f, item, k), id);
 			if (haskey && has_key && k == key && finished && id && in_skip(skip, id)) {
 				free(id);
 				if (stats)

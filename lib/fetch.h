@@ -3,7 +3,7 @@
  * prints them as `raw` and `state` records; library code never prints).
  *
  * Sources and their pagination:
- *   airflow    GET /api/v1/dags/{dag_id}/dagRuns?order_by=start_date&
+ *   airflow    GET /api/v1/dags/{dag_id}/dagRuns?order_by=start_date& (or /api/v2)
  *              start_date_gte=..&offset=..&limit=..; offset advances by the rows
  *              received (the server clamps limit silently) until total_entries.
  *   dbt_cloud  GET /api/v2/accounts/{account}/runs/?job_definition_id=..&
@@ -19,8 +19,9 @@
  * key the next fetch starts from ("since", an RFC 3339 start time, for airflow
  * and vendor; "id" and its "offset" for dbt_cloud), and "skip", the finished
  * runs at exactly that key (so they are not fetched again). The key is the
- * start of the oldest run still running when one was seen, else the newest
- * start seen: runs still running are fetched again until they finish. While
+ * start of the oldest run still running when one was seen (and it started
+ * within max_lookback), else the newest start seen: runs still running are
+ * fetched again until they finish. While
  * pages arrive in key order the bookmark advances page by page; otherwise only
  * once the last page is read. */
 #ifndef CHM_FETCH_H
@@ -56,6 +57,8 @@ struct chm_fetch_opts {
 	const struct chm_fetch_map *map;   /* vendor */
 	int page_size;              /* default 100 */
 	int max_pages;              /* per pipeline; default 1000 */
+	int airflow_v2;             /* Airflow 3: /api/v2 (same dagRuns paging) */
+	int64_t max_lookback;       /* usec; a run running longer stops holding the bookmark; 0 = always */
 	int has_since;              /* start from since instead of the bookmark */
 	int64_t since;              /* microseconds since the epoch */
 };

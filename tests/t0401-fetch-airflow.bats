@@ -127,3 +127,20 @@ fetch() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == usage:* ]]
 }
+
+@test "--max-lookback: a run running for longer no longer holds the bookmark back" {
+	start_fake_api
+	run --separate-stderr fetch --client acme --pipeline orders_daily --max-lookback 1d
+	[ "$status" -eq 0 ]
+	save_state "$BATS_TEST_TMPDIR/state.json"
+	assert_eq "$(jq -c '.bookmarks.airflow.acme.orders_daily | [.since, .running, .skip]' "$BATS_TEST_TMPDIR/state.json")" \
+		'["2026-11-17T09:30:01.000000Z",false,["manual__2026-11-17T09:30:00.123456+00:00"]]'
+	run --separate-stderr chm-fetch --source airflow --base-url http://127.0.0.1:1 --max-lookback 2026-01-01T00:00:00Z
+	[ "$status" -eq 64 ]
+}
+
+@test "--airflow-api v2 reads Airflow 3's /api/v2" {
+	start_fake_api
+	run --separate-stderr fetch --client acme --pipeline orders_daily --airflow-api v2
+	grep -q '^GET /api/v2/dags/orders_daily/dagRuns?order_by=start_date' "$FAKE_LOG"
+}
