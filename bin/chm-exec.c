@@ -98,8 +98,9 @@ static int load_event(struct sinks *s, json_t *ev)
 	return rc;
 }
 
-static json_t *event(struct sinks *s, const char *run_id, const char *status, const struct chm_exec *x,
-		     char *const argv[], int argc)
+/* x is NULL for the running event, written before the command starts. */
+static json_t *event(struct sinks *s, const char *run_id, const char *status, int64_t started_at,
+		     const struct chm_exec *x, char *const argv[], int argc)
 {
 	char t[CHM_TIME_BUFSZ], host[256] = "localhost";
 	json_t *ev = json_object();
@@ -111,14 +112,15 @@ static json_t *event(struct sinks *s, const char *run_id, const char *status, co
 	json_object_set_new(ev, "platform", json_string("cron"));
 	json_object_set_new(ev, "external_run_id", json_string(run_id));
 	json_object_set_new(ev, "status", json_string(status));
-	json_object_set_new(ev, "started_at", json_string(chm_time_format(x->started_at, t)));
+	json_object_set_new(ev, "started_at", json_string(chm_time_format(started_at, t)));
 	/* the command's name only: arguments may carry secrets */
 	char *cmd = chm_xstrdup(argv[0]);
-	json_t *payload = json_pack("{s:s, s:s, s:i, s:I}", "host", host, "command", basename(cmd), "argc",
-				    argc, "pid", (json_int_t)x->pid);
+	json_t *payload = json_pack("{s:s, s:s, s:i}", "host", host, "command", basename(cmd), "argc", argc);
 	free(cmd);
-	if (strcmp(status, "running") != 0) {
+	if (x) {
+		json_object_set_new(payload, "pid", json_integer(x->pid));
 		struct strbuf sb = STRBUF_INIT;
+		/* the command's own time, without our bookkeeping before it started */
 		double dur = (double)(x->finished_at - x->started_at) / 1e6;
 		json_object_set_new(ev, "finished_at", json_string(chm_time_format(x->finished_at, t)));
 		json_object_set_new(ev, "duration_seconds", json_real(dur < 0 ? 0 : dur));
@@ -218,31 +220,37 @@ int main(int argc, char **argv)
 	if (s.fd >= 0)
 		fcntl(s.fd, F_SETFD, FD_CLOEXEC); /* the job does not inherit our events */
 
+	/* the running event goes first, so nothing the job does precedes it */
 	struct chm_exec x;
 	struct chm_err err;
-	chm_err_clear(&err);
-	if (chm_exec_start(&x, argv, &err)) {
-		free(client);
-		return chm_report_err(&err);
-	}
 	char host[256] = "localhost", t[CHM_TIME_BUFSZ];
+	int64_t started_at = chm_time_now();
 	gethostname(host, sizeof(host) - 1);
 	struct strbuf run_id = STRBUF_INIT;
-	strbuf_addf(&run_id, "%s-%s-%ld", host, chm_time_format(x.started_at, t), (long)x.pid);
-
-	json_t *ev = event(&s, run_id.buf, "running", &x, argv, argc);
+	strbuf_addf(&run_id, "%s-%s-%ld", host, chm_time_format(started_at, t), (long)getpid());
+	json_t *ev = event(&s, run_id.buf, "running", started_at, NULL, argv, argc);
 	write_event(&s, ev);
 	if (s.load && load_event(&s, ev))
 		s.load_failed = 1;
 	json_decref(ev);
 
+	chm_err_clear(&err);
+	if (chm_exec_start(&x, argv, &err)) {
+		/* no process: the job did not run, and the run says so */
+		chm_report_err(&err);
+		memset(&x, 0, sizeof(x));
+		x.started_at = x.finished_at = chm_time_now();
+		x.exited = 1, x.exit_code = CHM_EX_SOFTWARE;
+		goto end;
+	}
 	if (chm_exec_wait(&x, &err)) {
 		chm_report_err(&err);
 		x.signaled = 0, x.exited = 1, x.exit_code = CHM_EX_SOFTWARE;
 		x.finished_at = chm_time_now();
 	}
+end:;
 	int status = chm_exec_status(&x);
-	ev = event(&s, run_id.buf, status == 0 ? "success" : "failed", &x, argv, argc);
+	ev = event(&s, run_id.buf, status == 0 ? "success" : "failed", started_at, &x, argv, argc);
 	write_event(&s, ev);
 	if (s.load)
 		load_event(&s, ev);
