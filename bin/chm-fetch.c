@@ -90,10 +90,13 @@ static int write_line(json_t *v, struct chm_err *err)
 	return 0;
 }
 
-static int sink_raw(json_t *env, void *arg, struct chm_err *err)
+static int sink_raw(const char *line, size_t len, void *arg, struct chm_err *err)
 {
 	((struct out *)arg)->raw++;
-	return write_line(env, err);
+	if (fwrite(line, 1, len, stdout) != len || putchar('\n') == EOF)
+		return chm_err_set(err, CHM_EX_IOERR, "io_error", "", "write error on standard output: %s",
+				   strerror(errno));
+	return 0;
 }
 
 /* After each page: what was printed so far stays valid whatever happens next. */

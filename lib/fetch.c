@@ -357,8 +357,9 @@ static int in_skip(json_t *skip, const char *id)
 	return 0;
 }
 
-static json_t *envelope(struct chm_fetch *f, const struct chm_fetch_pipeline *p, const char *fetched_at,
-			json_t *item)
+/* The envelope up to the record, for one page: {"type":"raw",...,"record": */
+static void envelope_head(struct chm_fetch *f, const struct chm_fetch_pipeline *p, const char *fetched_at,
+			  struct strbuf *head)
 {
 	json_t *e = json_object();
 	json_object_set_new(e, "type", json_string("raw"));
@@ -367,8 +368,18 @@ static json_t *envelope(struct chm_fetch *f, const struct chm_fetch_pipeline *p,
 	json_object_set_new(e, "pipeline", json_string(p->name));
 	json_object_set_new(e, "external_id", json_string(p->external_id));
 	json_object_set_new(e, "fetched_at", json_string(fetched_at));
-	json_object_set(e, "record", item);
-	return e;
+	char *text = json_dumps(e, JSON_COMPACT);
+	strbuf_reset(head);
+	strbuf_add(head, text, strlen(text) - 1); /* without the closing brace */
+	strbuf_adds(head, ",\"record\":");
+	free(text);
+	json_decref(e);
+}
+
+static const char *items_path(struct chm_fetch *f)
+{
+	return f->o.source == CHM_FETCH_AIRFLOW ? "dag_runs"
+	     : f->o.source == CHM_FETCH_DBT_CLOUD ? "data" : f->o.map->items;
 }
 
 /* The page's items array, the total when the source says it, and the next cursor. */
@@ -406,7 +417,9 @@ static int parse_page(struct chm_fetch *f, json_t *page, const char *url_masked,
 int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struct chm_fetch_stats *stats,
 		  struct chm_err *err)
 {
-	struct strbuf url = STRBUF_INIT, body = STRBUF_INIT;
+	struct strbuf url = STRBUF_INIT, body = STRBUF_INIT, head = STRBUF_INIT, line = STRBUF_INIT;
+	struct strbuf rawitems = STRBUF_INIT;
+	size_t *offs = NULL;
 	struct progress pr = { 0 };
 	json_t *seen_cursors = json_object(), *skip = NULL, *page = NULL;
 	char *cursor = NULL;
@@ -498,6 +511,9 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 
 		char fetched_at[CHM_TIME_BUFSZ];
 		chm_time_format(chm_time_now(), fetched_at);
+		envelope_head(f, p, fetched_at, &head);
+		offs = chm_xrealloc(offs, (n + 1) * sizeof(*offs));
+		int raw_ok = chm_fetch_raw_items(body.buf, body.len, items_path(f), &rawitems, offs, n) == 0;
 		for (size_t i = 0; i < n; i++) {
 			json_t *item = json_array_get(items, i);
 			int64_t k;
@@ -522,10 +538,17 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 				continue;
 			}
 			free(id);
-			json_t *env = envelope(f, p, fetched_at, item);
-			int r = f->sink.raw(env, f->sink.arg, err);
-			json_decref(env);
-			if (r)
+			strbuf_reset(&line);
+			strbuf_add(&line, head.buf, head.len);
+			if (raw_ok) {
+				strbuf_add(&line, rawitems.buf + offs[i], offs[i + 1] - offs[i]);
+			} else {
+				char *text = json_dumps(item, JSON_COMPACT | JSON_ENCODE_ANY);
+				strbuf_adds(&line, text);
+				free(text);
+			}
+			strbuf_addc(&line, '}');
+			if (f->sink.raw(line.buf, line.len, f->sink.arg, err))
 				goto out;
 			if (stats)
 				stats->emitted++;
@@ -572,6 +595,10 @@ out:
 	free(cursor);
 	strbuf_release(&url);
 	strbuf_release(&body);
+	strbuf_release(&head);
+	strbuf_release(&line);
+	strbuf_release(&rawitems);
+	free(offs);
 	return rc;
 }
 

@@ -28,6 +28,7 @@
 #define CHM_FETCH_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -64,8 +65,9 @@ struct chm_fetch_opts {
 };
 
 struct chm_fetch_sink {
-	/* Each item, as the full `raw` envelope (borrowed). */
-	int (*raw)(json_t *envelope, void *arg, struct chm_err *err);
+	/* Each item, as the `raw` envelope: one line of JSON without its '\n'.
+	 * The record is the partner's bytes, whitespace between tokens removed. */
+	int (*raw)(const char *line, size_t len, void *arg, struct chm_err *err);
 	/* After each page: the complete cumulative state value (borrowed). */
 	int (*state)(json_t *value, void *arg, struct chm_err *err);
 	/* A warning that does not stop the pipeline (e.g. the page cap). */

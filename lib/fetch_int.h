@@ -3,6 +3,7 @@
 #define CHM_FETCH_INT_H
 
 #include <jansson.h>
+#include <stddef.h>
 
 struct chm_fetch_map {
 	json_t *root;          /* owns params and statuses */
@@ -13,5 +14,12 @@ struct chm_fetch_map {
 	json_t *params;        /* borrowed from root */
 	json_t *statuses;      /* borrowed from root */
 };
+
+struct strbuf;
+/* The nitems elements of the array at path in body, compacted, end to end in
+ * out; element k is out->buf[offs[k] .. offs[k+1]) (offs has nitems + 1
+ * entries). -1 when the body does not look as expected. */
+int chm_fetch_raw_items(const char *body, size_t n, const char *path, struct strbuf *out,
+			size_t *offs, size_t nitems);
 
 #endif

@@ -144,3 +144,16 @@ fetch() {
 	run --separate-stderr fetch --client acme --pipeline orders_daily --airflow-api v2
 	grep -q '^GET /api/v2/dags/orders_daily/dagRuns?order_by=start_date' "$FAKE_LOG"
 }
+
+@test "the record keeps the partner's bytes: numbers, escapes and key order, on one line" {
+	start_fake_api
+	run --separate-stderr fetch --client acme --pipeline orders_daily
+	[ "$status" -eq 0 ]
+	line=$(printf '%s\n' "$output" | grep '"dag_run_id":"manual__')
+	[[ "$line" == *'"conf":{"api_token":"s3cr3t-in-conf","ratio":0.1,"big":1e+300,"note":"caf\u00e9 \"quoted\"\n2nd line","list":[1,2.5,{"a":null}]}'* ]]
+	# the record is the page's item with only the whitespace between tokens gone
+	assert_eq "$(jq -c '.record' <<<"$line")" \
+		"$(jq -c '.dag_runs[] | select(.dag_run_id | startswith("manual__"))' "$FIXTURES/fetch/airflow/orders_daily.json")"
+	# every line is one JSON object
+	assert_eq "$(printf '%s\n' "$output" | jq -c . | wc -l)" "$(printf '%s\n' "$output" | wc -l)"
+}
