@@ -207,6 +207,24 @@ static int item_finished(struct chm_fetch *f, json_t *item)
 	}
 }
 
+/* A vendor API that lists the runs of every pipeline at one path: the item
+ * belongs to this pipeline when its fields.external_id says so. */
+static int item_mine(struct chm_fetch *f, const struct chm_fetch_pipeline *p, json_t *item)
+{
+	const struct chm_fetch_map *m = f->o.map;
+	if (f->o.source != CHM_FETCH_VENDOR || !m->f_ext || strstr(m->path, "{external_id}"))
+		return 1;
+	json_t *v = chm_json_path(item, m->f_ext);
+	char buf[32];
+	if (json_is_string(v))
+		return strcmp(json_string_value(v), p->external_id) == 0;
+	if (json_is_integer(v)) {
+		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return strcmp(buf, p->external_id) == 0;
+	}
+	return 0;
+}
+
 /* A run that has been "running" for longer than the lookback is not waited
  * for any more: a zombie must not hold the bookmark back for ever. */
 static int item_stale(struct chm_fetch *f, json_t *item, int64_t key)
@@ -368,6 +386,8 @@ static void envelope_head(struct chm_fetch *f, const struct chm_fetch_pipeline *
 	json_object_set_new(e, "pipeline", json_string(p->name));
 	json_object_set_new(e, "external_id", json_string(p->external_id));
 	json_object_set_new(e, "fetched_at", json_string(fetched_at));
+	if (f->o.source == CHM_FETCH_VENDOR && f->o.map->name)
+		json_object_set_new(e, "mapping", json_string(f->o.map->name)); /* chm-normalize picks it by name */
 	char *text = json_dumps(e, JSON_COMPACT);
 	strbuf_reset(head);
 	strbuf_add(head, text, strlen(text) - 1); /* without the closing brace */
@@ -517,6 +537,8 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 		for (size_t i = 0; i < n; i++) {
 			json_t *item = json_array_get(items, i);
 			int64_t k;
+			if (!item_mine(f, p, item))
+				continue; /* another pipeline's run */
 			int haskey = item_key(f, item, &k) == 0;
 			int finished = item_finished(f, item);
 			char *id = item_id(f, item);

@@ -7,8 +7,8 @@
 
 struct chm_fetch_map {
 	json_t *root;          /* owns params and statuses */
-	char *items, *cursor;
-	char *f_id, *f_start, *f_end, *f_status;
+	char *name, *items, *cursor;
+	char *f_id, *f_start, *f_end, *f_status, *f_ext;
 	char *path, *cursor_param, *limit_param, *since_param;
 	int ordered;
 	json_t *params;        /* borrowed from root */

@@ -1,18 +1,23 @@
 /* The vendor mapping file: how to page through a cursor API, as JSON, so a
- * new partner needs no C. Keys read here (others, e.g. chm-normalize's
- * status table, are allowed and ignored):
+ * new partner needs no C. It is the file chm-normalize reads (its keys for
+ * the run's fields and statuses are shared; others are ignored here):
  *
- *   "items":   dot path of the array of runs in a page ("" = the page is the array)
- *   "cursor":  dot path of the next cursor (absent, null or "" ends)
- *   "fields":  {"id": .., "start": .., "end": .., "status": ..} dot paths in an item
- *   "statuses": {"<source status>": "running" | "success" | ...} (which are unfinished)
- *   "request": {
- *       "path":         "/v1/pipelines/{external_id}/runs" ({external_id} is URL-encoded)
- *       "cursor_param": query parameter carrying the cursor (default "cursor")
+ *   "name":     the mapping's name; raw envelopes carry it as "mapping"
+ *   "items":    dot path of the array of runs in a page ("" = the page is the array)
+ *   "cursor":   dot path of the next cursor (absent, null or "" ends)
+ *   "cursor_param": query parameter carrying the cursor back (default "cursor")
+ *   "fields":   dot paths in an item: "run_id" (or "id"), "started_at" (or
+ *               "start"), "finished_at" (or "end"), "status", "external_id"
+ *   "statuses": {"<source status>": "running" | "success" | ...}: which are unfinished
+ *   "request": {                      (what only chm-fetch needs)
+ *       "path":         "/v1/pipelines/{external_id}/runs" ({external_id} is
+ *                       URL-encoded). Without {external_id} the API lists the runs
+ *                       of every pipeline, and fields.external_id picks each one's.
+ *       "cursor_param": as above
  *       "limit_param":  query parameter for the page size (optional)
  *       "since_param":  query parameter for the bookmark's start time (optional)
- *       "ordered":      true when pages come oldest first by "start" (the bookmark
- *                       may then advance page by page)
+ *       "ordered":      true when pages come oldest first by the start time (the
+ *                       bookmark may then advance page by page)
  *       "params":       {"name": "value", ...} constant query parameters
  *   }
  */
@@ -58,23 +63,28 @@ struct chm_fetch_map *chm_fetch_map_load(const char *path, struct chm_err *err)
 	m->root = root;
 	json_t *fields = json_object_get(root, "fields");
 	json_t *req = json_object_get(root, "request");
-	if ((fields && !json_is_object(fields)) || !json_is_object(req)) {
-		chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", "request",
-			    "%s: needs a \"request\" object (and \"fields\", when given, is an object)", path);
+	if ((fields && !json_is_object(fields)) || (req && !json_is_object(req))) {
+		chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", fields && !json_is_object(fields) ? "fields" : "request",
+			    "%s: \"fields\" and \"request\" are objects", path);
 		goto fail;
 	}
+	if (!req)
+		req = root; /* no request object: everything at the top */
 	if (!fields)
 		fields = json_object();
 	else
 		json_incref(fields);
-	int bad = get_str(root, "items", "", &m->items, path, err) ||
+	int bad = get_str(root, "name", NULL, &m->name, path, err) ||
+		  get_str(root, "items", "", &m->items, path, err) ||
 		  get_str(root, "cursor", NULL, &m->cursor, path, err) ||
-		  get_str(fields, "id", "id", &m->f_id, path, err) ||
-		  get_str(fields, "start", NULL, &m->f_start, path, err) ||
-		  get_str(fields, "end", NULL, &m->f_end, path, err) ||
+		  get_str(fields, json_object_get(fields, "run_id") ? "run_id" : "id", "id", &m->f_id, path, err) ||
+		  get_str(fields, json_object_get(fields, "started_at") ? "started_at" : "start", NULL, &m->f_start, path, err) ||
+		  get_str(fields, json_object_get(fields, "finished_at") ? "finished_at" : "end", NULL, &m->f_end, path, err) ||
 		  get_str(fields, "status", NULL, &m->f_status, path, err) ||
+		  get_str(fields, "external_id", NULL, &m->f_ext, path, err) ||
 		  get_str(req, "path", NULL, &m->path, path, err) ||
-		  get_str(req, "cursor_param", "cursor", &m->cursor_param, path, err) ||
+		  get_str(json_object_get(req, "cursor_param") ? req : root, "cursor_param", "cursor",
+			  &m->cursor_param, path, err) ||
 		  get_str(req, "limit_param", NULL, &m->limit_param, path, err) ||
 		  get_str(req, "since_param", NULL, &m->since_param, path, err);
 	json_decref(fields);
@@ -82,7 +92,8 @@ struct chm_fetch_map *chm_fetch_map_load(const char *path, struct chm_err *err)
 		goto fail;
 	if (!m->path || m->path[0] != '/') {
 		chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", "request.path",
-			    "%s: request.path must be a path starting with /", path);
+			    "%s: chm-fetch needs \"request\": {\"path\": \"/...\"}, the API path (may hold {external_id})",
+			    path);
 		goto fail;
 	}
 	m->ordered = json_is_true(json_object_get(req, "ordered"));
@@ -116,6 +127,8 @@ void chm_fetch_map_free(struct chm_fetch_map *m)
 		return;
 	free(m->items);
 	free(m->cursor);
+	free(m->name);
+	free(m->f_ext);
 	free(m->f_id);
 	free(m->f_start);
 	free(m->f_end);

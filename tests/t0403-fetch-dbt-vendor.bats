@@ -131,3 +131,23 @@ vendor() {
 	run --separate-stderr chm-fetch --source vendor --mapping "$BATS_TEST_TMPDIR/m.json" --base-url http://127.0.0.1:1 --pipelines "$FIXTURES/inventory.ndjson"
 	[ "$status" -eq 78 ]
 }
+
+@test "vendor: chm-normalize's mapping keys; one API for every pipeline, runs routed by fields.external_id" {
+	start_fake_api
+	run --separate-stderr chm-fetch --source vendor --mapping "$FIXTURES/fetch/static/rat_mapping.json" \
+		--base-url "$FAKE_URL" "${FETCH_FAST[@]}"
+	[ "$status" -eq 0 ]
+	assert_eq "$(printf '%s\n' "$output" | jq -r 'select(.type=="raw") | "\(.mapping) \(.client)/\(.pipeline) \(.record.id)"' | paste -sd,)" \
+		"rat globex/carrier_events r-1001,rat globex/carrier_events r-1003,rat initech/ledger_quality r-1002"
+	grep -q 'cursor=eyJpZCI6InItMTAwMiJ9' "$FAKE_LOG"
+	# epoch milliseconds as the start: the running run holds carrier-events' bookmark
+	assert_eq "$(printf '%s\n' "$output" | tail -n 1 | jq -c '.value.bookmarks.vendor | [.globex."carrier-events".since, .globex."carrier-events".running, .initech."dq-ledger".since]')" \
+		'["2026-11-22T08:00:00.000000Z",true,"2026-11-22T07:00:00.000000Z"]'
+}
+
+@test "vendor: a mapping without a request path says what chm-fetch needs" {
+	jq 'del(.request)' "$FIXTURES/fetch/static/rat_mapping.json" >"$BATS_TEST_TMPDIR/m.json"
+	run --separate-stderr chm-fetch --source vendor --mapping "$BATS_TEST_TMPDIR/m.json" --base-url http://127.0.0.1:1 --pipelines "$FIXTURES/inventory.ndjson"
+	[ "$status" -eq 78 ]
+	[[ "$stderr" == *'needs "request": {"path": "/..."}'* ]]
+}
