@@ -25,7 +25,7 @@
 static void usage(FILE *fp)
 {
 	fputs("usage: chm exec --pipeline CLIENT/NAME [--load [--db CONNINFO]]\n"
-	      "                [--events FILE | --events-fd N] [--tail-lines N] -- COMMAND [ARGS...]\n"
+	      "                [--events FILE | --events-fd N] [--format run|raw] -- COMMAND [ARGS...]\n"
 	      "Runs COMMAND and records it as a run of the cron pipeline CLIENT/NAME: a running\n"
 	      "event at start, success or failed at the end. COMMAND's output passes through\n"
 	      "untouched and its exit status is chm exec's.\n",
@@ -35,6 +35,7 @@ static void usage(FILE *fp)
 struct sinks {
 	const char *client, *pipeline, *db;
 	int load;
+	int raw;              /* --format raw: chm-normalize's cron records */
 	int fd;               /* events, or -1 */
 	int load_failed;      /* the start event did not reach the database */
 };
@@ -143,6 +144,39 @@ static json_t *event(struct sinks *s, const char *run_id, const char *status, in
 	return ev;
 }
 
+/* The same event as chm-normalize's `cron` source reads it (--format raw). */
+static json_t *raw_event(struct sinks *s, const char *run_id, int64_t started_at, const struct chm_exec *x,
+			 char *const argv[])
+{
+	char t[CHM_TIME_BUFSZ], host[256] = "localhost";
+	json_t *rec = json_object(), *ev = json_object();
+
+	gethostname(host, sizeof(host) - 1);
+	json_object_set_new(rec, "run_id", json_string(run_id));
+	json_object_set_new(rec, "event", json_string(x ? "end" : "start"));
+	json_object_set_new(rec, "started_at", json_string(chm_time_format(started_at, t)));
+	if (x) {
+		struct strbuf tail = STRBUF_INIT;
+		json_object_set_new(rec, "finished_at", json_string(chm_time_format(x->finished_at, t)));
+		json_object_set_new(rec, "exit_status", x->signaled ? json_null() : json_integer(x->exit_code));
+		json_object_set_new(rec, "signal", x->signaled ? json_integer(x->signo) : json_null());
+		chm_exec_tail(x, 20, CHM_TEXT_MAX - 4, &tail);
+		json_object_set_new(rec, "stderr_tail", chm_json_string_lossy(tail.buf ? tail.buf : "", tail.len));
+		json_object_set_new(rec, "duration_seconds",
+				    json_real((double)(x->finished_at - x->started_at) / 1e6));
+		strbuf_release(&tail);
+	}
+	json_object_set_new(rec, "host", json_string(host));
+	json_object_set_new(rec, "command", json_string(argv[0])); /* not its arguments: secrets */
+	json_object_set_new(ev, "type", json_string("raw"));
+	json_object_set_new(ev, "source", json_string("cron"));
+	json_object_set_new(ev, "client", json_string(s->client));
+	json_object_set_new(ev, "pipeline", json_string(s->pipeline));
+	json_object_set_new(ev, "fetched_at", json_string(chm_time_format(chm_time_now(), t)));
+	json_object_set_new(ev, "record", rec);
+	return ev;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -151,6 +185,7 @@ int main(int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ "events", required_argument, NULL, 'e' },
 		{ "events-fd", required_argument, NULL, 'f' },
+		{ "format", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -173,6 +208,13 @@ int main(int argc, char **argv)
 			if (chm_opt_int("--events-fd", optarg, 0, 1 << 20, &n))
 				return CHM_EX_USAGE;
 			events_fd = (int)n;
+			break;
+		case 'F':
+			if (strcmp(optarg, "run") && strcmp(optarg, "raw")) {
+				chm_warn("--format: expected run or raw, got \"%s\"", optarg);
+				return CHM_EX_USAGE;
+			}
+			s.raw = optarg[1] == 'a';
 			break;
 		case 'h': usage(stdout); return chm_close_stdout();
 		case 'V': return chm_print_version();
@@ -229,7 +271,13 @@ int main(int argc, char **argv)
 	struct strbuf run_id = STRBUF_INIT;
 	strbuf_addf(&run_id, "%s-%s-%ld", host, chm_time_format(started_at, t), (long)getpid());
 	json_t *ev = event(&s, run_id.buf, "running", started_at, NULL, argv, argc);
-	write_event(&s, ev);
+	if (s.raw) {
+		json_t *r = raw_event(&s, run_id.buf, started_at, NULL, argv);
+		write_event(&s, r);
+		json_decref(r);
+	} else {
+		write_event(&s, ev);
+	}
 	if (s.load && load_event(&s, ev))
 		s.load_failed = 1;
 	json_decref(ev);
@@ -251,7 +299,13 @@ int main(int argc, char **argv)
 end:;
 	int status = chm_exec_status(&x);
 	ev = event(&s, run_id.buf, status == 0 ? "success" : "failed", started_at, &x, argv, argc);
-	write_event(&s, ev);
+	if (s.raw) {
+		json_t *r = raw_event(&s, run_id.buf, started_at, &x, argv);
+		write_event(&s, r);
+		json_decref(r);
+	} else {
+		write_event(&s, ev);
+	}
 	if (s.load)
 		load_event(&s, ev);
 	json_decref(ev);

@@ -10,8 +10,11 @@ setup() {
 	EV="$BATS_TEST_TMPDIR/events.ndjson"
 }
 
-ev() { # ev N FIELD: a field of the N-th event (from 1)
-	sed -n "${1}p" "$EV" | jq -r ".$2"
+ev() { # ev N FILTER: a field (or a jq filter) of the N-th event (from 1)
+	case $2 in
+	[.\[]*) sed -n "${1}p" "$EV" | jq -r "$2" ;;
+	*) sed -n "${1}p" "$EV" | jq -r ".$2" ;;
+	esac
 }
 
 @test "success: running then success, same run id; stdout and stderr untouched; exit 0" {
@@ -127,4 +130,14 @@ ev() { # ev N FIELD: a field of the N-th event (from 1)
 	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
 	run chm exec --help
 	[ "$status" -eq 0 ]
+}
+
+@test "--format raw: the cron records chm-normalize reads, start and end with one run_id" {
+	run --separate-stderr chm exec --pipeline globex/nightly_export --format raw --events "$EV" -- sh -c 'echo bad >&2; exit 5'
+	[ "$status" -eq 5 ]
+	assert_eq "$(ev 1 '[.type,.source,.client,.pipeline,.record.event] | join(" ")')" "raw cron globex nightly_export start"
+	assert_eq "$(ev 2 '[.record.event, (.record.exit_status|tostring), (.record.signal|tostring), .record.stderr_tail, .record.command] | join(" ")')" \
+		"end 5 null bad sh"
+	assert_eq "$(ev 1 record.run_id)" "$(ev 2 record.run_id)"
+	assert_eq "$(ev 2 '.record.finished_at >= .record.started_at')" true
 }
