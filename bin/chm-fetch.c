@@ -20,6 +20,13 @@
 #include "state.h"
 #include "strbuf.h"
 
+static volatile int terminated;
+
+static void on_term(int sig)
+{
+	terminated = sig;
+}
+
 static void usage(FILE *fp)
 {
 	fputs("usage: chm-fetch --source airflow|dbt_cloud|vendor --base-url URL\n"
@@ -326,6 +333,14 @@ int main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN); /* a closed reader is a write error we report */
+	/* SIGTERM/SIGINT: finish the line being written and stop after the page,
+	 * so stdout never ends in half a record */
+	struct sigaction sa = { 0 };
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	fo.interrupted = &terminated;
+	ho.interrupted = &terminated;
 
 	/* credentials: never from the command line, never printed */
 	char *secret = NULL;
@@ -386,7 +401,7 @@ int main(int argc, char **argv)
 	struct out out = { 0 };
 	struct chm_fetch_sink sink = { sink_raw, sink_state, sink_warn, &out };
 	f = chm_fetch_new(&fo, http, state, &sink);
-	for (size_t i = 0; i < pn; i++) {
+	for (size_t i = 0; i < pn && !terminated; i++) {
 		struct chm_fetch_stats st = { 0 };
 		if (chm_fetch_run(f, &plist[i], &st, &err) == 0)
 			continue;
@@ -396,6 +411,10 @@ int main(int argc, char **argv)
 		chm_warn("%s/%s: %s", plist[i].client, plist[i].name, err.msg);
 		status = err.status;
 		chm_err_clear(&err);
+	}
+	if (terminated && !status) {
+		chm_warn("stopped by signal %d; the state printed covers what was fetched", terminated);
+		status = CHM_EX_TEMPFAIL;
 	}
 	goto done;
 fail:

@@ -600,6 +600,12 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 			progress_store(f, p, &pr);
 		if (f->sink.state(f->state, f->sink.arg, err))
 			goto out;
+		if (f->o.interrupted && *f->o.interrupted) {
+			chm_err_set(err, CHM_EX_TEMPFAIL, "interrupted", "",
+				    "%s/%s: stopped by a signal after a whole page; the state printed covers it",
+				    p->client, p->name);
+			goto out;
+		}
 		if (loop) {
 			chm_err_set(err, CHM_EX_UNAVAILABLE, "cursor_loop", "",
 				    "%s/%s: the partner returned a cursor it had already given (a loop); stopped",

@@ -31,11 +31,17 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(long ms)
+static void sleep_ms(long ms, volatile int *interrupted)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) && errno == EINTR)
+	while (nanosleep(&ts, &ts) && errno == EINTR && !(interrupted && *interrupted))
 		;
+}
+
+static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	struct chm_http *h = arg;
+	return h->o.interrupted && *h->o.interrupted; /* nonzero aborts the transfer */
 }
 
 static uint64_t next_rand(struct chm_http *h)
@@ -136,6 +142,11 @@ struct chm_http *chm_http_new(const struct chm_http_opts *opts, struct chm_err *
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
+	if (h->o.interrupted) {
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
 	h->headers = curl_slist_append(h->headers, "Accept: application/json");
 	if (h->o.bearer) {
 		struct strbuf a = STRBUF_INIT;
@@ -247,6 +258,10 @@ int chm_http_get(struct chm_http *h, const char *url, struct strbuf *body, long 
 			rc = 0;
 			break;
 		}
+		if (h->o.interrupted && *h->o.interrupted) {
+			chm_err_set(err, CHM_EX_TEMPFAIL, "interrupted", "", "GET %s: stopped by a signal", masked);
+			break;
+		}
 		if (h->too_large || cc == CURLE_FILESIZE_EXCEEDED) {
 			chm_err_set(err, CHM_EX_UNAVAILABLE, "too_large", "", "GET %s: response larger than %zu bytes",
 				    masked, h->o.max_body);
@@ -304,7 +319,11 @@ int chm_http_get(struct chm_http *h, const char *url, struct strbuf *body, long 
 			struct chm_http_retry r = { masked, reason, attempt, max_attempts, delay };
 			h->o.on_retry(&r, h->o.arg);
 		}
-		sleep_ms(delay);
+		sleep_ms(delay, h->o.interrupted);
+		if (h->o.interrupted && *h->o.interrupted) {
+			chm_err_set(err, CHM_EX_TEMPFAIL, "interrupted", "", "GET %s: stopped by a signal", masked);
+			break;
+		}
 	}
 	h->body = NULL;
 	free(masked);

@@ -37,6 +37,9 @@ struct chm_http_opts {
 	const char *auth_scheme;   /* default "Bearer" */
 	const char *basic;         /* "user:password" for basic auth */
 	const char *user_agent;
+	/* When set (by a signal handler), a transfer or a wait stops and
+	 * chm_http_get fails with status 75 (code "interrupted"). */
+	volatile int *interrupted;
 	void (*on_retry)(const struct chm_http_retry *r, void *arg);
 	void *arg;
 };

@@ -150,3 +150,20 @@ expect_complete() {
 	assert_eq "$(retry_lines)" 2
 	[[ "$stderr" == *"cannot connect; gave up after 3 attempts"* ]]
 }
+
+@test "SIGTERM while waiting to retry: stops at once with exit 75, stdout ends with a whole state record" {
+	start_fake_api --fault 503:0:offset=6
+	chm-fetch --source airflow --base-url "$FAKE_URL" "${FETCH_FAST[@]}" --client acme --pipeline orders_daily \
+		--page-size 3 --retry-delay 20 >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	for i in $(seq 200); do grep -q 'retry 1/5' "$BATS_TEST_TMPDIR/err" 2>/dev/null && break; sleep 0.05; done
+	SECONDS=0
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$SECONDS" -le 2 ]
+	assert_eq "$rc" 75
+	grep -q 'stopped by a signal' "$BATS_TEST_TMPDIR/err"
+	assert_eq "$(jq -r .type "$BATS_TEST_TMPDIR/out" | tail -n 1)" state
+	assert_eq "$(jq -r 'select(.type=="raw") | .record.dag_run_id' "$BATS_TEST_TMPDIR/out" | wc -l)" 6
+}
