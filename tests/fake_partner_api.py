@@ -6,7 +6,7 @@ chm-fetch must survive.
 
     fake_partner_api.py --data DIR --port-file FILE [--log FILE]
                         [--token T | --basic USER:PASS] [--max-limit N]
-                        [--fault KIND[:COUNT[:SUBSTRING]]]...
+                        [--fault KIND[:COUNT[:SUBSTRING]]]... [--tls CERT KEY]
 
 Listens on 127.0.0.1 on an ephemeral port written to --port-file.
 Data (DIR):
@@ -223,10 +223,16 @@ def main():
     ap.add_argument("--basic", default=os.environ.get("FAKE_BASIC"))
     ap.add_argument("--max-limit", type=int, default=100)
     ap.add_argument("--fault", action="append", default=[])
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS with this certificate")
     State.args = ap.parse_args()
     State.faults = [Fault(f) for f in State.args.fault]
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
+    if State.args.tls:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(*State.args.tls)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     tmp = State.args.port_file + ".tmp"
     with open(tmp, "w") as fp:
         fp.write("%d\n" % srv.server_address[1])
