@@ -33,7 +33,7 @@ static void usage(FILE *fp)
 	      "                 [--client C] [--pipeline NAME] [--pipelines FILE | --db CONNINFO]\n"
 	      "                 [--since T] [--state-file FILE] [--page-size N] [--max-pages N]\n"
 	      "                 [--max-lookback DURATION] [--account-id ID] [--mapping FILE]\n"
-	      "                 [--airflow-api v1|v2]\n"
+	      "                 [--airflow-api v1|v2] [--state-interval S]\n"
 	      "                 [--token-file FILE] [--auth bearer|token|basic] [--cacert FILE]\n"
 	      "                 [--connect-timeout S] [--timeout S] [--retries N] [--retry-delay S]\n"
 	      "                 [--retry-max-time S] [--retry-after-max S] [--max-response BYTES]\n"
@@ -87,6 +87,9 @@ static char *read_secret(const char *path, struct chm_err *err)
 
 struct out {
 	long raw, states;
+	long interval_ms;     /* --state-interval: at most one state record this often */
+	int64_t last_state;   /* when the last one was printed (usec) */
+	int pending;          /* a state was skipped: print it at the end */
 };
 
 static int write_line(json_t *v, struct chm_err *err)
@@ -109,6 +112,15 @@ static int sink_raw(const char *line, size_t len, void *arg, struct chm_err *err
 /* After each page: what was printed so far stays valid whatever happens next. */
 static int sink_state(json_t *value, void *arg, struct chm_err *err)
 {
+	struct out *o = arg;
+	int64_t now = chm_time_now();
+	if (o->interval_ms && now - o->last_state < (int64_t)o->interval_ms * 1000) {
+		o->pending = 1; /* the raw records still go out; only the bookmark waits */
+		return fflush(stdout) ? chm_err_set(err, CHM_EX_IOERR, "io_error", "",
+						    "write error on standard output: %s", strerror(errno)) : 0;
+	}
+	o->last_state = now;
+	o->pending = 0;
 	json_t *rec = json_object();
 	json_object_set_new(rec, "type", json_string("state"));
 	json_object_set(rec, "value", value);
@@ -117,7 +129,7 @@ static int sink_state(json_t *value, void *arg, struct chm_err *err)
 	if (rc == 0 && fflush(stdout))
 		rc = chm_err_set(err, CHM_EX_IOERR, "io_error", "", "write error on standard output: %s",
 				 strerror(errno));
-	((struct out *)arg)->states++;
+	o->states++;
 	return rc;
 }
 
@@ -168,7 +180,7 @@ int main(int argc, char **argv)
 	enum {
 		O_SOURCE = 256, O_BASE, O_CLIENT, O_PIPELINE, O_PIPELINES, O_DB, O_SINCE, O_STATE, O_PAGE,
 		O_MAXPAGES, O_ACCOUNT, O_MAPPING, O_TOKENFILE, O_AUTH, O_CACERT, O_CTIMEOUT, O_TIMEOUT,
-		O_RETRIES, O_RDELAY, O_RMAX, O_RAMAX, O_MAXRESP, O_LOOKBACK, O_AFAPI,
+		O_RETRIES, O_RDELAY, O_RMAX, O_RAMAX, O_MAXRESP, O_LOOKBACK, O_AFAPI, O_SINTERVAL,
 	};
 	static const struct option opts[] = {
 		{ "source", required_argument, NULL, O_SOURCE },
@@ -195,12 +207,14 @@ int main(int argc, char **argv)
 		{ "max-response", required_argument, NULL, O_MAXRESP },
 		{ "max-lookback", required_argument, NULL, O_LOOKBACK },
 		{ "airflow-api", required_argument, NULL, O_AFAPI },
+		{ "state-interval", required_argument, NULL, O_SINTERVAL },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct chm_fetch_opts fo = { 0 };
 	struct chm_http_opts ho = { 0 };
+	struct out out = { 0 };
 	struct chm_err err;
 	const char *source = NULL, *client = NULL, *pname = NULL, *pipelines_file = NULL, *db = NULL;
 	const char *since = NULL, *state_file = NULL, *mapping = NULL, *token_file = NULL, *auth = NULL;
@@ -284,6 +298,10 @@ int main(int argc, char **argv)
 			fo.max_lookback = now - then;
 			break;
 		}
+		case O_SINTERVAL:
+			if (opt_seconds("--state-interval", optarg, 0, 86400, &out.interval_ms))
+				return CHM_EX_USAGE;
+			break;
 		case O_AFAPI:
 			if (strcmp(optarg, "v1") && strcmp(optarg, "v2")) {
 				chm_warn("--airflow-api: expected v1 or v2, got \"%s\"", optarg);
@@ -398,7 +416,6 @@ int main(int argc, char **argv)
 	ho.on_retry = on_retry;
 	if (!(http = chm_http_new(&ho, &err)))
 		goto fail;
-	struct out out = { 0 };
 	struct chm_fetch_sink sink = { sink_raw, sink_state, sink_warn, &out };
 	f = chm_fetch_new(&fo, http, state, &sink);
 	for (size_t i = 0; i < pn && !terminated; i++) {
@@ -411,6 +428,12 @@ int main(int argc, char **argv)
 		chm_warn("%s/%s: %s", plist[i].client, plist[i].name, err.msg);
 		status = err.status;
 		chm_err_clear(&err);
+	}
+	if (out.pending) {
+		struct chm_err e2;
+		out.interval_ms = 0;
+		if (sink_state(chm_fetch_state(f), &out, &e2) && !status)
+			status = chm_report_err(&e2);
 	}
 	if (terminated && !status) {
 		chm_warn("stopped by signal %d; the state printed covers what was fetched", terminated);

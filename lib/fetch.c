@@ -12,7 +12,7 @@
 #include "strbuf.h"
 #include "urlmask.h"
 
-#define SKIP_MAX 1000   /* finished runs remembered at the bookmark's key */
+#define SKIP_MAX 50   /* finished runs remembered at the bookmark's key; more are fetched again */
 
 static const char *const source_names[] = { "airflow", "dbt_cloud", "vendor", NULL };
 

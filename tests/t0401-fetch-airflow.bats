@@ -157,3 +157,13 @@ fetch() {
 	# every line is one JSON object
 	assert_eq "$(printf '%s\n' "$output" | jq -c . | wc -l)" "$(printf '%s\n' "$output" | wc -l)"
 }
+
+@test "--state-interval: fewer state records, the last one always printed and complete" {
+	start_fake_api --max-limit 2
+	run --separate-stderr fetch --client acme --state-interval 60
+	[ "$status" -eq 0 ]
+	assert_eq "$(printf '%s\n' "$output" | jq -r .type | grep -c state)" 2 # the first page's, and the last
+	assert_eq "$(printf '%s\n' "$output" | tail -n 1 | jq -r '.type, (.value.bookmarks.airflow.acme | keys | join(","))' | paste -sd' ')" \
+		"state example_trigger_target_dag,orders_daily"
+	assert_eq "$(raw_ids dag_run_id | wc -l)" 14
+}
