@@ -162,8 +162,6 @@ static json_t *raw_event(struct sinks *s, const char *run_id, int64_t started_at
 		json_object_set_new(rec, "signal", x->signaled ? json_integer(x->signo) : json_null());
 		chm_exec_tail(x, 20, CHM_TEXT_MAX - 4, &tail);
 		json_object_set_new(rec, "stderr_tail", chm_json_string_lossy(tail.buf ? tail.buf : "", tail.len));
-		json_object_set_new(rec, "duration_seconds",
-				    json_real((double)(x->finished_at - x->started_at) / 1e6));
 		strbuf_release(&tail);
 	}
 	json_object_set_new(rec, "host", json_string(host));
