@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "chmtime.h"
 #include "db.h"
@@ -32,6 +34,7 @@ struct chm_loader {
 	struct hashmap rounds;
 	int max_round;
 	int stage_ready;
+	unsigned jitter;   /* rand_r state for retry backoff, per process */
 };
 
 static const char *policy_name(enum chm_regressions r)
@@ -52,6 +55,7 @@ struct chm_loader *chm_loader_new(PGconn *conn, const struct chm_loader_opts *op
 	if (!ld->opts.batch_bytes)
 		ld->opts.batch_bytes = 16u << 20;
 	ld->rejects = rejects;
+	ld->jitter = (unsigned)getpid() ^ (unsigned)time(NULL);
 	chm_resolver_init(&ld->resolver, conn);
 	return ld;
 }
@@ -279,17 +283,13 @@ static void reset_batch(struct chm_loader *ld)
 	hashmap_clear(&ld->rounds);
 }
 
-int chm_loader_flush(struct chm_loader *ld, struct chm_err *err)
+static int flush_once(struct chm_loader *ld, struct chm_err *err)
 {
 	struct chm_load_counts delta = { 0 };
 	struct strbuf rejected = STRBUF_INIT;
 	char round_s[16];
 	const char *params[2] = { round_s, policy_name(ld->opts.regressions) };
 
-	if (ld->n == 0)
-		return 0;
-	sort_ld = ld;
-	qsort(ld->batch, (size_t)ld->n, sizeof(*ld->batch), cmp_staged);
 	if (chm_db_exec(ld->conn, "BEGIN", err))
 		goto fail;
 	if (!ld->stage_ready) {
@@ -341,4 +341,24 @@ fail:
 	/* the staging table was created in the failed transaction */
 	ld->stage_ready = 0;
 	return -1;
+}
+
+int chm_loader_flush(struct chm_loader *ld, struct chm_err *err)
+{
+	if (ld->n == 0)
+		return 0;
+	/* Rows are locked in key order, so two loaders on overlapping keys wait
+	 * for each other instead of deadlocking; the rare cycle that remains
+	 * (a key unchanged in one round and changed in a later one) is a
+	 * deadlock PostgreSQL breaks by aborting one batch, which is still in
+	 * memory and simply runs again. */
+	sort_ld = ld;
+	qsort(ld->batch, (size_t)ld->n, sizeof(*ld->batch), cmp_staged);
+	for (int attempt = 1;; attempt++) {
+		if (flush_once(ld, err) == 0)
+			return 0;
+		if (strcmp(err->code, "db_conflict") != 0 || attempt == 8)
+			return -1;
+		usleep((useconds_t)(1000 * attempt * (1 + rand_r(&ld->jitter) % 20)));
+	}
 }
