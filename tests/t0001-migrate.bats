@@ -32,7 +32,7 @@ setup() {
 	chm migrate >"$BATS_TEST_TMPDIR/a" 2>&1 3>&- &
 	chm migrate >"$BATS_TEST_TMPDIR/b" 2>&1 3>&- &
 	wait
-	total=$(cat "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b" | jq -r 'select(.type=="migrate") | .applied' | paste -sd+ | bc)
+	total=$(cat "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b" | jq -s '[.[] | select(.type=="migrate") | .applied] | add')
 	assert_eq "$total" "$(ls "$CHM_ROOT"/sql/migrations/*.sql | wc -l)"
 	assert_eq "$(q "SELECT count(*) FROM schema_migrations")" "$(ls "$CHM_ROOT"/sql/migrations/*.sql | wc -l)"
 }
