@@ -73,6 +73,9 @@ int main(int argc, char **argv)
 		return CHM_EX_USAGE;
 	}
 	nopts.mappings = mappings;
+	/* for tests: the general path only, to compare it with the fast one */
+	const char *slow = getenv("CHM_NORMALIZE_NO_FASTPATH");
+	nopts.no_fast_path = slow && *slow && strcmp(slow, "0") != 0;
 
 	if (chm_rejects_open(&rejects, "chm-normalize", rejects_path, &err))
 		return chm_report_err(&err);

@@ -9,6 +9,7 @@
 
 #include "chmtime.h"
 #include "enums.h"
+#include "jscan.h"
 #include "linereader.h"
 #include "record.h"
 #include "redact.h"
@@ -379,53 +380,34 @@ static void scratch_reset(struct norm_scratch *s)
 	strbuf_reset(&s->a);
 }
 
-/* One partner record to one run (or a count). span: the record's own bytes
- * in the input line, when it has them. */
-static void map_one(struct chm_norm *n, const struct chm_source *src, const struct naming *nm,
-		    json_t *rec, const struct origin *o, json_t *reject_value, const char *span,
-		    size_t span_len)
+/* Naming, the rules every source shares, and the output line, for a mapped
+ * record. The payload is span (the record's own bytes, clean) or rec. */
+static void emit(struct chm_norm *n, const struct chm_source *src, const struct naming *nm,
+		 struct norm_item *it, const struct origin *o, json_t *reject_value, int redacted,
+		 json_t *rec, const char *span, size_t span_len)
 {
-	struct norm_env env = { nm->map, n->opts.include_children, &n->s };
-	struct norm_item it;
 	struct chm_err err;
-	struct chm_run *run = &it.run;
+	struct chm_run *run = &it->run;
 
-	memset(&it, 0, sizeof(it));
 	chm_err_clear(&err);
-	scratch_reset(&n->s);
-
-	if (!json_is_object(rec)) {
-		chm_err_set(&err, CHM_EX_DATAERR, "not_an_object", "record",
-			    "a %s record must be a JSON object", src->name);
-		reject(n, o, reject_value, 0, &err);
-		return;
-	}
-	/* Redact first: what the module borrows from rec is then already clean
-	 * and stays valid (redaction replaces values). */
-	size_t redacted = chm_redact_json(rec);
-	if (src->map(rec, &env, &it, &err)) {
-		reject(n, o, reject_value, redacted > 0, &err);
-		return;
-	}
-	if (it.kind == NORM_NO_RUN) {
+	if (it->kind == NORM_NO_RUN) {
 		n->counts.no_run++;
 		return;
 	}
-	if (it.kind == NORM_CHILD) {
+	if (it->kind == NORM_CHILD) {
 		n->counts.children++;
 		return;
 	}
 
 	/* naming: the envelope or the flags first, then what the record says */
-	run->client = nm->client ? nm->client : it.client;
+	run->client = nm->client ? nm->client : it->client;
 	run->platform = src->platform;
-	const char *name = nm->pipeline ? nm->pipeline : (nm->external_id ? NULL : it.pipeline);
-	const char *ext = nm->external_id ? nm->external_id : it.external_id;
+	const char *name = nm->pipeline ? nm->pipeline : (nm->external_id ? NULL : it->pipeline);
+	const char *ext = nm->external_id ? nm->external_id : it->external_id;
 	if (!run->client) {
 		chm_err_set(&err, CHM_EX_DATAERR, "missing_field", "client",
 			    "no client: the envelope has no \"client\" (or give --client)");
-		reject(n, o, reject_value, redacted > 0, &err);
-		return;
+		goto bad;
 	}
 	if (name) {
 		run->pipeline = name;
@@ -435,20 +417,17 @@ static void map_one(struct chm_norm *n, const struct chm_source *src, const stru
 		chm_err_set(&err, CHM_EX_DATAERR, "missing_field", "pipeline",
 			    "the %s record does not name its pipeline: give \"pipeline\" or "
 			    "\"external_id\" in the envelope, or --pipeline", src->name);
-		reject(n, o, reject_value, redacted > 0, &err);
-		return;
+		goto bad;
 	}
 	if (!run->external_run_id || !*run->external_run_id) {
 		chm_err_set(&err, CHM_EX_DATAERR, "missing_field", "external_run_id",
 			    "the %s record has no run id", src->name);
-		reject(n, o, reject_value, redacted > 0, &err);
-		return;
+		goto bad;
 	}
 	if (strlen(run->external_run_id) > 500) {
 		chm_err_set(&err, CHM_EX_DATAERR, "too_long", "external_run_id",
 			    "the run id is longer than 500 bytes");
-		reject(n, o, reject_value, redacted > 0, &err);
-		return;
+		goto bad;
 	}
 
 	/* A run still going has not finished: an end time is a previous attempt's. */
@@ -468,7 +447,7 @@ static void map_one(struct chm_norm *n, const struct chm_source *src, const stru
 	}
 	if (run->has_rows && run->rows_processed < 0)
 		run->has_rows = 0;
-	if (it.zone_assumed) {
+	if (it->zone_assumed) {
 		struct strbuf *r = &n->s.a;
 		strbuf_reset(r);
 		if (run->status_reason) {
@@ -481,7 +460,7 @@ static void map_one(struct chm_norm *n, const struct chm_source *src, const stru
 	run->error_message = bound_text(run->error_message, &n->text);
 	run->status_reason = bound_text(run->status_reason, &n->text2);
 
-	if (!redacted && span) {
+	if (span) {
 		chm_run_write(&n->buf, run, span, span_len);
 	} else {
 		run->payload = rec;
@@ -490,6 +469,130 @@ static void map_one(struct chm_norm *n, const struct chm_source *src, const stru
 	n->counts.runs++;
 	if (n->buf.len >= OUT_FLUSH)
 		out_flush(n);
+	return;
+bad:
+	reject(n, o, reject_value, redacted, &err);
+}
+
+/* One partner record to one run (or a count). span: the record's own bytes
+ * in the input line, when it has them. */
+static void map_one(struct chm_norm *n, const struct chm_source *src, const struct naming *nm,
+		    json_t *rec, const struct origin *o, json_t *reject_value, const char *span,
+		    size_t span_len)
+{
+	struct norm_env env = { nm->map, n->opts.include_children, &n->s };
+	struct norm_item it;
+	struct chm_err err;
+
+	memset(&it, 0, sizeof(it));
+	chm_err_clear(&err);
+	scratch_reset(&n->s);
+
+	if (!json_is_object(rec)) {
+		chm_err_set(&err, CHM_EX_DATAERR, "not_an_object", "record",
+			    "a %s record must be a JSON object", src->name);
+		reject(n, o, reject_value, 0, &err);
+		return;
+	}
+	/* Redact first: what the module borrows from rec is then already clean
+	 * and stays valid (redaction replaces values). */
+	size_t redacted = chm_redact_json(rec);
+	if (src->map(rec, &env, &it, &err)) {
+		reject(n, o, reject_value, redacted > 0, &err);
+		return;
+	}
+	emit(n, src, nm, &it, o, reject_value, redacted > 0, rec, redacted ? NULL : span,
+	     span_len);
+}
+
+/* ---- the fast path -------------------------------------------------------
+ * Most of a large stream is raw Airflow envelopes with nothing to redact.
+ * Those are checked by jscan (no tree) and mapped from their bytes; anything
+ * else, or anything unusual in them, takes the general path through jansson,
+ * which also writes the rejects. Both give the same bytes. */
+
+/* A plain string member into buf (NUL-terminated); 1 absent/null, 0 string,
+ * -1 anything else (take the general path). */
+static int fast_str(const struct jmember *m, size_t nm, const char *key, char *buf, size_t cap,
+		    const char **out)
+{
+	const struct jmember *e = jscan_find(m, nm, key);
+	*out = NULL;
+	if (!e || e->val.type == 'z')
+		return 1;
+	if (e->val.type != 's' || e->val.escaped || e->val.n >= cap)
+		return -1;
+	memcpy(buf, e->val.p, e->val.n);
+	buf[e->val.n] = '\0';
+	*out = buf;
+	return 0;
+}
+
+static int fast_time(const struct jmember *m, size_t nm, const char *key, int *has, int64_t *usec)
+{
+	char buf[64];
+	const char *s;
+	struct chm_err err;
+	*has = 0;
+	int rc = fast_str(m, nm, key, buf, sizeof(buf), &s);
+	if (rc)
+		return rc < 0 ? -1 : 0;
+	if (!*s)
+		return 0;
+	if (chm_time_parse(s, 0, usec, NULL, key, &err))
+		return -1;
+	*has = 1;
+	return 0;
+}
+
+/* 1 when the line was handled, 0 to take the general path. */
+static int fast_raw(struct chm_norm *n, const char *line, size_t len, const struct origin *o)
+{
+	struct jmember top[16], rec[48];
+	struct jscan js = { 0 };
+	char client[256], pipeline[512], ext[512], run_id[512], dag_id[512], state[256];
+	struct naming nm = { 0 };
+	struct norm_item it;
+	const char *s;
+
+	js.top = top;
+	js.top_max = 16;
+	js.inner_key = "record";
+	js.inner = rec;
+	js.inner_max = 48;
+	if (jscan_object_line(&js, line, len) != JSCAN_OK || js.suspicious || !js.has_inner)
+		return 0;
+	const struct jmember *t = jscan_find(top, js.ntop, "type");
+	const struct jmember *src = jscan_find(top, js.ntop, "source");
+	if (!t || !jspan_is(&t->val, "raw") || !src || !jspan_is(&src->val, "airflow"))
+		return 0;
+	if (fast_str(top, js.ntop, "client", client, sizeof(client), &nm.client) < 0 ||
+	    fast_str(top, js.ntop, "pipeline", pipeline, sizeof(pipeline), &nm.pipeline) < 0 ||
+	    fast_str(top, js.ntop, "external_id", ext, sizeof(ext), &nm.external_id) < 0)
+		return 0;
+	if (!nm.client)
+		nm.client = n->opts.client;
+	if (!nm.pipeline && !nm.external_id) {
+		nm.pipeline = n->opts.pipeline;
+		nm.external_id = n->opts.external_id;
+	}
+
+	memset(&it, 0, sizeof(it));
+	scratch_reset(&n->s);
+	if (fast_str(rec, js.ninner, "dag_run_id", run_id, sizeof(run_id), &it.run.external_run_id) ||
+	    fast_str(rec, js.ninner, "state", state, sizeof(state), &s) ||
+	    fast_str(rec, js.ninner, "dag_id", dag_id, sizeof(dag_id), &it.external_id) < 0)
+		return 0;
+	if (!(it.run.status = chm_airflow_status(s))) {
+		struct norm_env env = { NULL, 0, &n->s };
+		src_unknown_status(&env, &it, CHM_AIRFLOW_UNKNOWN_STATUS, s);
+	}
+	if (fast_time(rec, js.ninner, "start_date", &it.run.has_started, &it.run.started_at) ||
+	    fast_time(rec, js.ninner, "end_date", &it.run.has_finished, &it.run.finished_at))
+		return 0;
+	const struct jmember *r = jscan_find(top, js.ntop, "record");
+	emit(n, &chm_src_airflow, &nm, &it, o, NULL, 0, NULL, r->val.p, r->val.n);
+	return 1;
 }
 
 /* A value read as the partner's data: a page of records or one record. */
@@ -773,6 +876,11 @@ int chm_norm_file(struct chm_norm *n, FILE *fp, const char *name, struct chm_err
 			chm_err_set(&rerr, CHM_EX_DATAERR, "invalid_json", "", "line contains a NUL byte");
 			n->counts.read++;
 			reject(n, &o, NULL, 0, &rerr);
+			continue;
+		}
+		if (!n->opts.no_fast_path && fast_raw(n, line, len, &o)) {
+			n->counts.read++;
+			first = 0;
 			continue;
 		}
 		json_t *v = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);

@@ -25,6 +25,7 @@ struct chm_norm_opts {
 	const char *const *mappings; /* --mapping FILE, vendor mapping files */
 	size_t nmappings;
 	size_t doc_max;              /* the largest whole document read, bytes */
+	int no_fast_path;            /* every record through jansson (tests compare both) */
 };
 
 struct chm_norm_counts {

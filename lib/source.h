@@ -82,6 +82,14 @@ int src_number(json_t *v, double *out);
 
 
 
+/* ---- airflow (src_airflow.c), also used by the fast path of normalize.c ---- */
+/* The canonical status of a DAG run state, NULL when unknown. An unknown state
+ * (a newer Airflow's, or a task state such as up_for_reschedule sent by
+ * mistake) is read as running: it claims no outcome, and the run's next
+ * terminal state replaces it. */
+const char *chm_airflow_status(const char *state);
+#define CHM_AIRFLOW_UNKNOWN_STATUS "running"
+
 /* ---- vendor mappings (src_vendor.c) ---- */
 struct chm_vendor_map;
 /* NULL with err (78, naming the file and the key) when unusable. */

@@ -15,10 +15,13 @@ static const struct {
 	{ NULL, NULL },
 };
 
-/* An unknown state (a newer Airflow's, or a task state such as
- * up_for_reschedule sent by mistake) is read as running: it does not claim
- * an outcome, and the run's next terminal state replaces it. */
-#define UNKNOWN_STATUS "running"
+const char *chm_airflow_status(const char *state)
+{
+	for (int i = 0; states[i].state; i++)
+		if (strcmp(states[i].state, state) == 0)
+			return states[i].status;
+	return NULL;
+}
 
 static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, struct chm_err *err)
 {
@@ -35,13 +38,9 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 	if (!state)
 		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "state",
 				   "an Airflow DAG run needs a string state");
-	for (int i = 0; states[i].state; i++)
-		if (strcmp(states[i].state, state) == 0) {
-			run->status = states[i].status;
-			break;
-		}
+	run->status = chm_airflow_status(state);
 	if (!run->status)
-		src_unknown_status(env, it, UNKNOWN_STATUS, state);
+		src_unknown_status(env, it, CHM_AIRFLOW_UNKNOWN_STATUS, state);
 	if (src_time(rec, "start_date", 0, &run->has_started, &run->started_at, it, err) ||
 	    src_time(rec, "end_date", 0, &run->has_finished, &run->finished_at, it, err))
 		return -1;
