@@ -203,9 +203,9 @@ static void out_line(struct chm_norm *n, const char *s, size_t len)
 
 static void out_json(struct chm_norm *n, json_t *v)
 {
-	size_t len = json_dumpb(v, NULL, 0, JSON_COMPACT);
+	size_t len = json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
 	strbuf_grow(&n->buf, len + 1);
-	n->buf.len += json_dumpb(v, n->buf.buf + n->buf.len, len, JSON_COMPACT);
+	n->buf.len += json_dumpb(v, n->buf.buf + n->buf.len, len, JSON_COMPACT | JSON_ENCODE_ANY);
 	n->buf.buf[n->buf.len] = '\0';
 	strbuf_addc(&n->buf, '\n');
 	if (n->buf.len >= OUT_FLUSH)
@@ -215,9 +215,9 @@ static void out_json(struct chm_norm *n, json_t *v)
 static void dump_into(struct strbuf *sb, json_t *v)
 {
 	strbuf_reset(sb);
-	size_t len = json_dumpb(v, NULL, 0, JSON_COMPACT);
+	size_t len = json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
 	strbuf_grow(sb, len);
-	sb->len = json_dumpb(v, sb->buf, len, JSON_COMPACT);
+	sb->len = json_dumpb(v, sb->buf, len, JSON_COMPACT | JSON_ENCODE_ANY);
 	sb->buf[sb->len] = '\0';
 }
 
@@ -490,7 +490,7 @@ static void map_one(struct chm_norm *n, const struct chm_source *src, const stru
 
 	if (!json_is_object(rec)) {
 		chm_err_set(&err, CHM_EX_DATAERR, "not_an_object", "record",
-			    "a %s record must be a JSON object", src->name);
+			    "a %s record must be a JSON object, not %s", src->name, json_is_array(rec) ? "an array" : "a scalar");
 		reject(n, o, reject_value, 0, &err);
 		return;
 	}
@@ -854,10 +854,10 @@ int chm_norm_file(struct chm_norm *n, FILE *fp, const char *name, struct chm_err
 	struct line_reader lr;
 	const char *line;
 	size_t len;
-	int got, first = 1, rc = 0;
+	int got = 0, first = 1, rc = 0;
 
 	line_reader_init(&lr, fp, name, 0);
-	while ((got = line_reader_next(&lr, &line, &len, err)) > 0) {
+	while (!n->write_failed && (got = line_reader_next(&lr, &line, &len, err)) > 0) {
 		struct origin o = { lr.name, lr.lineno, line, len, NULL };
 		struct chm_err rerr;
 		json_error_t jerr;
@@ -949,6 +949,8 @@ struct chm_norm *chm_norm_new(const struct chm_norm_opts *opts, FILE *out, struc
 int chm_norm_flush(struct chm_norm *n, struct chm_err *err)
 {
 	out_flush(n);
+	if (n->write_failed && n->write_errno == EPIPE)
+		return 0; /* the reader went away: not our error (as chm_close_stdout) */
 	if (n->write_failed)
 		return chm_err_set(err, CHM_EX_IOERR, "io_error", "", "write error on standard output: %s",
 				   strerror(n->write_errno ? n->write_errno : EIO));

@@ -189,3 +189,23 @@ norm() { run --separate-stderr chm-normalize "$@"; }
 	[ "$status" -eq 65 ]
 	assert_eq "$(printf '%s' "$stderr" | jq -r .field)" exit_status
 }
+
+@test "pretty-printed documents one after another; a bad item names its document's line" {
+	printf '{\n "dag_id": "d",\n "dag_run_id": "x1", "state": "success"\n}\n{\n "dag_id": "d",\n "dag_run_id": "x2", "state": "failed"\n}\n  [ {"dag_id":"d","dag_run_id":"x3","state":"running"},\n 5 ]\n' > "$BATS_TEST_TMPDIR/docs.json"
+	norm --source airflow --client acme "$BATS_TEST_TMPDIR/docs.json"
+	[ "$status" -eq 65 ]
+	assert_eq "$(printf '%s\n' "$output" | jq -r .external_run_id | paste -sd,)" "x1,x2,x3"
+	assert_eq "$(printf '%s' "$stderr" | jq -r '[.line, .input, .message] | join("|")')" \
+		"9|5|item 2 of the page: a airflow record must be a JSON object, not a scalar"
+	printf '{\n "dag_id": "d",\n "dag_run_id": "x1",\n "state": "success",\n' > "$BATS_TEST_TMPDIR/cut.json"
+	norm --source airflow --client acme "$BATS_TEST_TMPDIR/cut.json"
+	[ "$status" -eq 65 ]
+	assert_eq "$(printf '%s' "$stderr" | jq -r '[.line, .code] | join(" ")')" "1 invalid_json"
+}
+
+@test "a reader that goes away stops the stream quietly" {
+	for i in $(seq 1 3000); do echo "{\"dag_id\":\"d\",\"dag_run_id\":\"r$i\",\"state\":\"success\",\"pad\":\"$(printf '%0200d' 0)\"}"; done > "$BATS_TEST_TMPDIR/many"
+	runsh "chm-normalize --source airflow --client acme '$BATS_TEST_TMPDIR/many' | head -n 1 | jq -r .external_run_id"
+	[ "$status" -eq 0 ]
+	assert_eq "$output" r1
+}
