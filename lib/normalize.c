@@ -43,6 +43,7 @@ struct chm_norm {
 	struct strbuf dump;       /* a record serialized for a reject or a payload */
 	struct strbuf text;       /* bounded error_message / status_reason */
 	struct strbuf text2;
+	struct strbuf reason;     /* status_reason with the no-zone note */
 	struct norm_scratch s;
 	struct chm_vendor_map *maps[MAX_MAPPINGS];
 	size_t nmaps;
@@ -448,7 +449,7 @@ static void emit(struct chm_norm *n, const struct chm_source *src, const struct 
 	if (run->has_rows && run->rows_processed < 0)
 		run->has_rows = 0;
 	if (it->zone_assumed) {
-		struct strbuf *r = &n->s.a;
+		struct strbuf *r = &n->reason;
 		strbuf_reset(r);
 		if (run->status_reason) {
 			strbuf_adds(r, run->status_reason);
@@ -972,6 +973,7 @@ void chm_norm_free(struct chm_norm *n)
 	strbuf_release(&n->dump);
 	strbuf_release(&n->text);
 	strbuf_release(&n->text2);
+	strbuf_release(&n->reason);
 	strbuf_release(&n->s.ext);
 	strbuf_release(&n->s.run_id);
 	strbuf_release(&n->s.reason);
