@@ -5,6 +5,8 @@ bats_require_minimum_version 1.5.0
 
 FIXTURES="$CHM_ROOT/fixtures"
 REFERENCE="${CHM_REFERENCE:-$CHM_ROOT/../shared/reference}"
+# a git worktree under /work/wt/<name> sits one level deeper than /work/main
+[ -d "$REFERENCE" ] || [ -n "${CHM_REFERENCE:-}" ] || REFERENCE="$CHM_ROOT/../../shared/reference"
 
 _db_name() {
 	local base
