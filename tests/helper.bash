@@ -82,3 +82,7 @@ run_line() {
 	local extra=${3:-}
 	printf '{"type":"run","client":"acme","platform":"airflow","external_id":"orders_daily","external_run_id":"%s","status":"%s"%s}\n' "$1" "$2" "${extra:+,$extra}"
 }
+
+runs_writes() {
+	runs_tuple_writes
+}
