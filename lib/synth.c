@@ -1041,18 +1041,16 @@ static void canonical(struct gen *g, struct pipe *p, struct attempt *a)
 /* Emits one attempt in the chosen format; 0 when the run limit is reached. */
 static int emit(struct gen *g, struct pipe *p, struct attempt *a)
 {
+	/* dbt-core writes its artifact at the end: no record of a running one */
+	if (p->plat == P_DBT_CORE && a->status == S_RUNNING)
+		return 1;
 	if (g->o->format == CHM_SYNTH_CANONICAL) {
-		/* dbt-core writes its artifact at the end: no record of a running one */
-		if (!(p->plat == P_DBT_CORE && a->status == S_RUNNING))
-			canonical(g, p, a);
+		canonical(g, p, a);
 	} else {
 		switch (p->plat) {
 		case P_AIRFLOW: raw_airflow(g, p, a); break;
 		case P_DBT_CLOUD: raw_dbt_cloud(g, p, a); break;
-		case P_DBT_CORE:
-			if (a->status != S_RUNNING)
-				raw_dbt_core(g, p, a);
-			break;
+		case P_DBT_CORE: raw_dbt_core(g, p, a); break;
 		case P_OPENLINEAGE: raw_openlineage(g, p, a); break;
 		case P_VENDOR: raw_vendor(g, p, a); break;
 		default: raw_cron(g, p, a); break;

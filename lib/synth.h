@@ -37,7 +37,7 @@ struct chm_synth_opts {
 };
 
 struct chm_synth_counts {
-	int64_t runs;              /* run attempts emitted */
+	int64_t runs;              /* run attempts emitted (an attempt may take two records) */
 	int64_t records;           /* lines written, inventory included */
 };
 
