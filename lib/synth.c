@@ -566,24 +566,25 @@ static void decide(const struct gen *g, struct pipe *p, struct attempt *a, doubl
 		a->error = pick_error(p);
 	double u = rng_unit(r);
 	if (u < 0.005) {
-		/* a status the partner has and the canonical model lacks */
+		/* a status the partner has and the canonical model lacks:
+		 * chm-normalize maps it to running (no outcome claimed) and keeps
+		 * the value in status_reason; a retry then settles the run */
 		switch (p->plat) {
 		case P_AIRFLOW:
 			a->source_status = "upstream_failed";
-			a->status = S_FAILED;
 			break;
 		case P_DBT_CLOUD:
 			a->source_status = "99";
-			a->status = S_FAILED;
-			a->error = "run ended in an undocumented state";
 			break;
 		case P_VENDOR:
 			a->source_status = "paused";
-			a->status = S_CANCELED;
-			a->error = NULL;
 			break;
 		default:
 			break;
+		}
+		if (a->source_status) {
+			a->status = S_RUNNING;
+			a->error = NULL;
 		}
 	} else if (u < 0.01 && (p->plat == P_DBT_CLOUD || p->plat == P_VENDOR)) {
 		a->status = S_CANCELED;
@@ -619,7 +620,10 @@ static void envelope_begin(struct gen *g, const struct pipe *p)
 static void envelope_record(struct gen *g, struct pipe *p, int64_t event_time)
 {
 	struct strbuf *sb = &g->out.sb;
-	int64_t fetched = event_time + 5 * USEC + (int64_t)rng_below(&p->rng, 55 * USEC);
+	/* the jitter comes from the event time, not the pipeline's generator,
+	 * so raw and canonical mode draw the same history */
+	uint64_t h = (uint64_t)event_time ^ g->o->seed;
+	int64_t fetched = event_time + 5 * USEC + (int64_t)(splitmix64(&h) % (55 * USEC));
 	if (fetched > g->o->end_usec)
 		fetched = g->o->end_usec;
 	ADDL(sb, ",\"fetched_at\":");
@@ -863,31 +867,44 @@ static void raw_openlineage(struct gen *g, struct pipe *p, struct attempt *a)
 		ol_event(g, p, a, a->status == S_SUCCESS ? "COMPLETE" : "FAIL", a->finish, a->error);
 }
 
+/* A RAT-style runs API item, as the shipped mapping (pipelines/vendors/rat.json)
+ * reads it: status, epoch-millisecond times, duration_ms, rows_written and an
+ * error object. */
+static void add_vendor_id(struct strbuf *sb, struct attempt *a)
+{
+	static const char hex[] = "0123456789abcdef";
+	struct rng ids = a->idrng;
+	uint64_t id = rng_next(&ids);
+	char idbuf[16];
+	for (int i = 0; i < 16; i++)
+		idbuf[i] = hex[(id >> (4 * i)) & 15];
+	ADDL(sb, "run_");
+	strbuf_add(sb, idbuf, 16);
+}
+
 static void raw_vendor(struct gen *g, struct pipe *p, struct attempt *a)
 {
 	struct strbuf *sb = &g->out.sb;
 	static const char *const states[] = { "running", "success", "failed", "cancelled",
 					      "cancelled" };
-	uint64_t id = rng_next(&a->idrng);
-	static const char hex[] = "0123456789abcdef";
-	char idbuf[16];
-	for (int i = 0; i < 16; i++)
-		idbuf[i] = hex[(id >> (4 * i)) & 15];
 	envelope_begin(g, p);
 	envelope_record(g, p, last_time(a));
-	ADDL(sb, "{\"id\":\"run_");
-	strbuf_add(sb, idbuf, 16);
+	ADDL(sb, "{\"id\":\"");
+	add_vendor_id(sb, a);
 	ADDL(sb, "\",\"pipeline\":");
 	add_jstr(sb, p->external_id);
-	ADDL(sb, ",\"state\":\"");
+	ADDL(sb, ",\"status\":\"");
 	strbuf_adds(sb, a->source_status ? a->source_status : states[a->status]);
 	ADDL(sb, "\",\"started_at\":");
-	add_jtime(sb, a->start, T_Z);
+	add_int(sb, a->start / 1000);
 	ADDL(sb, ",\"ended_at\":");
-	add_opt_time(sb, a->finish, T_Z);
+	if (a->finish)
+		add_int(sb, a->finish / 1000);
+	else
+		ADDL(sb, "null");
 	ADDL(sb, ",\"duration_ms\":");
 	if (a->finish)
-		add_int(sb, (a->finish - a->start) / 1000);
+		add_int(sb, a->finish / 1000 - a->start / 1000);
 	else
 		ADDL(sb, "null");
 	ADDL(sb, ",\"rows_written\":");
@@ -896,23 +913,39 @@ static void raw_vendor(struct gen *g, struct pipe *p, struct attempt *a)
 	else
 		ADDL(sb, "null");
 	ADDL(sb, ",\"error\":");
-	add_opt_str(sb, a->error);
+	if (a->error) {
+		ADDL(sb, "{\"message\":");
+		add_jstr(sb, a->error);
+		ADDL(sb, ",\"code\":\"RUN_FAILED\"}");
+	} else {
+		ADDL(sb, "null");
+	}
 	ADDL(sb, "}");
 	envelope_end(g);
+}
+
+static int cron_exit(const struct attempt *a)
+{
+	return a->status == S_SUCCESS ? 0 : 1 + (int)((a->start / USEC) % 3);
+}
+
+/* cron run ids as the cron wrapper makes them: name@host:start */
+static void add_cron_id(struct strbuf *sb, const struct pipe *p, const struct attempt *a)
+{
+	strbuf_adds(sb, p->name);
+	ADDL(sb, "@etl-");
+	add_int(sb, 1 + p->index % 3);
+	strbuf_addc(sb, ':');
+	add_time(sb, a->start, T_Z);
 }
 
 static void cron_event(struct gen *g, struct pipe *p, struct attempt *a, int end)
 {
 	struct strbuf *sb = &g->out.sb;
-	struct rng ids = a->idrng;
 	envelope_begin(g, p);
 	envelope_record(g, p, end ? a->finish : a->start);
-	ADDL(sb, "{\"pipeline\":\"");
-	strbuf_adds(sb, p->client_name);
-	strbuf_addc(sb, '/');
-	strbuf_adds(sb, p->name);
-	ADDL(sb, "\",\"run_id\":\"");
-	add_uuid(sb, &ids);
+	ADDL(sb, "{\"run_id\":\"");
+	add_cron_id(sb, p, a);
 	if (end)
 		ADDL(sb, "\",\"event\":\"end\",\"started_at\":");
 	else
@@ -922,16 +955,20 @@ static void cron_event(struct gen *g, struct pipe *p, struct attempt *a, int end
 	add_opt_time(sb, end ? a->finish : 0, T_Z);
 	ADDL(sb, ",\"exit_status\":");
 	if (end)
-		add_int(sb, a->status == S_SUCCESS ? 0 : 1 + (int)((a->start / USEC) % 3));
+		add_int(sb, cron_exit(a));
 	else
 		ADDL(sb, "null");
+	ADDL(sb, ",\"signal\":null,\"stderr_tail\":");
+	add_opt_str(sb, end ? a->error : NULL);
 	ADDL(sb, ",\"host\":\"etl-");
 	add_int(sb, 1 + p->index % 3);
-	ADDL(sb, ".internal\",\"command\":\"/opt/etl/bin/");
+	ADDL(sb, "\",\"command\":\"/opt/etl/bin/");
 	strbuf_adds(sb, p->name);
-	ADDL(sb, ".sh\",\"stderr_tail\":");
-	add_opt_str(sb, end ? a->error : NULL);
-	ADDL(sb, "}");
+	ADDL(sb, ".sh\",\"pipeline\":\"");
+	strbuf_adds(sb, p->client_name);
+	strbuf_addc(sb, '/');
+	strbuf_adds(sb, p->name);
+	ADDL(sb, "\",\"rows_processed\":null}");
 	envelope_end(g);
 }
 
@@ -955,14 +992,12 @@ static void add_run_id(struct strbuf *sb, const struct pipe *p, struct attempt *
 	case P_DBT_CLOUD:
 		add_int(sb, a->num_id);
 		break;
-	case P_VENDOR: {
-		static const char hex[] = "0123456789abcdef";
-		uint64_t id = rng_next(&ids);
-		ADDL(sb, "run_");
-		for (int i = 0; i < 16; i++)
-			strbuf_addc(sb, hex[(id >> (4 * i)) & 15]);
+	case P_VENDOR:
+		add_vendor_id(sb, a);
 		break;
-	}
+	case P_CRON:
+		add_cron_id(sb, p, a);
+		break;
 	default:
 		add_uuid(sb, &ids);
 	}
@@ -1003,11 +1038,13 @@ static void canonical(struct gen *g, struct pipe *p, struct attempt *a)
 	strbuf_adds(sb, st_names[a->status]);
 	ADDL(sb, "\",\"started_at\":");
 	add_jtime(sb, a->start, T_Z);
+	/* a run in an unknown state is running: no end yet, as chm-normalize has it */
+	int64_t finish = a->status == S_RUNNING ? 0 : a->finish;
 	ADDL(sb, ",\"finished_at\":");
-	add_opt_time(sb, a->finish, T_Z);
+	add_opt_time(sb, finish, T_Z);
 	ADDL(sb, ",\"duration_seconds\":");
-	if (a->finish)
-		add_usec_seconds(sb, a->finish - a->start);
+	if (finish)
+		add_usec_seconds(sb, finish - a->start);
 	else
 		ADDL(sb, "null");
 	ADDL(sb, ",\"rows_processed\":");
@@ -1022,6 +1059,10 @@ static void canonical(struct gen *g, struct pipe *p, struct attempt *a)
 		ADDL(sb, "\"source status \\\"");
 		strbuf_adds(sb, a->source_status);
 		ADDL(sb, "\\\"\"");
+	} else if (p->plat == P_CRON && a->status == S_FAILED) {
+		ADDL(sb, "\"exit status ");
+		add_int(sb, cron_exit(a));
+		strbuf_addc(sb, '"');
 	} else {
 		ADDL(sb, "null");
 	}
@@ -1041,6 +1082,11 @@ static void canonical(struct gen *g, struct pipe *p, struct attempt *a)
 /* Emits one attempt in the chosen format; 0 when the run limit is reached. */
 static int emit(struct gen *g, struct pipe *p, struct attempt *a)
 {
+	/* the vendor API keeps milliseconds: so does its history, in both modes */
+	if (p->plat == P_VENDOR) {
+		a->start -= a->start % 1000;
+		a->finish -= a->finish % 1000;
+	}
 	/* dbt-core writes its artifact at the end: no record of a running one */
 	if (p->plat == P_DBT_CORE && a->status == S_RUNNING)
 		return 1;
@@ -1110,11 +1156,13 @@ static int gen_pipeline(struct gen *g, struct pipe *p)
 		p->prev_failed = a.status == S_FAILED;
 		if (!emit(g, p, &a))
 			return 0;
+		if (!a.finish)
+			continue;   /* still running at the end */
 
 		/* retries: Airflow clears the run (same run id, a later start);
 		 * the others start a new run */
-		int retry = a.status == S_FAILED && !in_outage(g, p, a.start) &&
-			    rng_chance(r, 0.4);
+		int retry = a.source_status ||
+			    (a.status == S_FAILED && !in_outage(g, p, a.start) && rng_chance(r, 0.4));
 		while (retry && a.number < 3) {
 			int64_t rstart = a.finish + (60 + (int64_t)rng_below(r, 540)) * USEC;
 			if (rstart >= end)
@@ -1137,7 +1185,7 @@ static int gen_pipeline(struct gen *g, struct pipe *p)
 			}
 			if (!emit(g, p, &a))
 				return 0;
-			retry = a.status == S_FAILED && rng_chance(r, 0.3);
+			retry = a.source_status || (a.status == S_FAILED && rng_chance(r, 0.3));
 		}
 		p->prev_failed = a.status == S_FAILED;
 	}

@@ -68,13 +68,15 @@ synth() {
 		(group_by(.run.runId) | all(.[]; .[0].eventType == "START" and
 			(length == 1 or (length == 2 and (.[1].eventType|IN("COMPLETE","FAIL")))))) and
 		all(.[] | select(.eventType == "FAIL"); .run.facets.errorMessage.message|type == "string")' "$f"
-	# RAT-style vendor runs
+	# RAT-style vendor runs, as pipelines/vendors/rat.json reads them: epoch ms
 	jq -e -s '[.[] | select(.source == "vendor") | .record] | length > 0 and all(.[];
-		(.state|IN("pending","running","success","failed","cancelled","paused")) and has("duration_ms")
-		and has("rows_written") and has("error") and has("started_at") and has("ended_at"))' "$f"
+		(.status|IN("pending","running","success","failed","cancelled","paused")) and has("duration_ms")
+		and has("rows_written") and has("error") and (.started_at|type) == "number" and has("ended_at")
+		and (.error == null or (.error.message|type) == "string"))' "$f"
 	# cron wrapper events
 	jq -e -s '[.[] | select(.source == "cron") | .record] | length > 0 and all(.[];
-		(.event|IN("start","end")) and (.pipeline|test("^[a-z_0-9]+/")) and has("exit_status"))' "$f"
+		(.event|IN("start","end")) and (.pipeline|test("^[a-z_0-9]+/")) and has("exit_status")
+		and (.run_id|test("@etl-[0-9]:")))' "$f"
 }
 
 @test "raw mode: unknown partner statuses and Airflow retries under one run id appear" {
