@@ -7,7 +7,11 @@
  *
  * Speed: records are written by hand into one reused buffer that is handed
  * to stdio in large blocks; timestamps and numbers are formatted without
- * printf. Memory: one pipeline's state at a time, nothing per run. */
+ * printf. Memory: one pipeline's state at a time, nothing per run.
+ *
+ * Raw and canonical mode draw the same history: no draw from a pipeline's
+ * generator depends on the output format, so `--format raw | chm-normalize
+ * | chm-load` lands the runs that `--format canonical` describes. */
 #include "synth.h"
 
 #include <errno.h>
@@ -728,9 +732,9 @@ static void raw_dbt_cloud(struct gen *g, struct pipe *p, const struct attempt *a
 	ADDL(sb, ",\"status_humanized\":\"");
 	strbuf_adds(sb, a->source_status ? "Unknown" : humanized[a->status]);
 	ADDL(sb, "\",\"in_progress\":");
-	strbuf_adds(sb, a->status == S_RUNNING ? "true" : "false");
+	strbuf_adds(sb, !a->finish ? "true" : "false");
 	ADDL(sb, ",\"is_complete\":");
-	strbuf_adds(sb, a->status == S_RUNNING ? "false" : "true");
+	strbuf_adds(sb, !a->finish ? "false" : "true");
 	ADDL(sb, ",\"is_success\":");
 	strbuf_adds(sb, a->status == S_SUCCESS && !a->source_status ? "true" : "false");
 	ADDL(sb, ",\"is_error\":");
