@@ -157,3 +157,20 @@ echo '{\"type\":\"state\",\"value\":{\"airflow\":{\"orders_daily\":\"2026-11-21T
 	PATH="$SHIMS:$PATH" run --separate-stderr "$PIPES/airflow.sh"
 	[ "$status" -eq 0 ]
 }
+
+@test "report.sh: report.html in the state directory, chm.prom in the textfile directory" {
+	export CHM_TEXTFILE_DIR="$BATS_TEST_TMPDIR/textfile"
+	mkdir -p "$CHM_TEXTFILE_DIR"
+	shim chm-report 'printf "%s\n" "$*"'
+	PATH="$SHIMS:$PATH" run --separate-stderr "$PIPES/report.sh"
+	[ "$status" -eq 0 ]
+	assert_eq "$(cat "$STATE_DIRECTORY/report.html")" "--format html all"
+	assert_eq "$(cat "$CHM_TEXTFILE_DIR/chm.prom")" "--format prom all"
+	# a failing report leaves the last good files in place, and its status
+	shim chm-report 'echo partial; exit 75'
+	PATH="$SHIMS:$PATH" run --separate-stderr "$PIPES/report.sh"
+	[ "$status" -eq 75 ]
+	assert_eq "$(cat "$STATE_DIRECTORY/report.html")" "--format html all"
+	assert_eq "$(cat "$CHM_TEXTFILE_DIR/chm.prom")" "--format prom all"
+	assert_eq "$(ls -A "$CHM_TEXTFILE_DIR" "$STATE_DIRECTORY" | grep -c '^\.')" 0
+}
