@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cmd.h"
 #include "db.h"
 #include "migrate.h"
 
@@ -19,6 +20,12 @@ static void usage(FILE *fp)
 	fputs("usage: chm [--db CONNINFO] COMMAND [ARGS...]\n"
 	      "commands:\n"
 	      "  migrate [--status]   apply pending schema migrations (safe to run twice, or at once)\n"
+	      "  client create|list|get|update|disable             clients\n"
+	      "  pipeline create|list|get|update|disable           pipelines of a client\n"
+	      "  rule create|list|get|update|enable|disable|delete alert rules\n"
+	      "  run record|list|latest                            runs\n"
+	      "  summary --client C [--since T] [--until T]        a client's health at a glance\n"
+	      "  (chm COMMAND --help for each; output is JSON, or --format table)\n"
 	      "  fetch|normalize|load|report ...   run chm-fetch, chm-normalize, chm-load, chm-report\n",
 	      fp);
 }
@@ -57,6 +64,49 @@ static int cmd_migrate(const char *db, int argc, char **argv)
 	return chm_close_stdout();
 }
 
+/* The inventory and run commands live in lib/cmd_*.c; here they get their
+ * streams, and a failure becomes the one JSON error object on stderr. */
+static int run_cmd(const char *db, int argc, char **argv,
+		   int (*cmd)(struct chm_ctx *ctx, int argc, char **argv))
+{
+	struct chm_ctx ctx;
+	int status = 0;
+
+	chm_ctx_init(&ctx, db, stdout, stderr);
+	if (cmd(&ctx, argc, argv)) {
+		chm_fail_print(stderr, &ctx.fail);
+		status = ctx.fail.err.status ? ctx.fail.err.status : CHM_EX_SOFTWARE;
+	}
+	chm_ctx_release(&ctx);
+	int out = chm_close_stdout();
+	return status ? status : out;
+}
+
+static int cmd_client(const char *db, int argc, char **argv)
+{
+	return run_cmd(db, argc, argv, chm_cmd_client);
+}
+
+static int cmd_pipeline(const char *db, int argc, char **argv)
+{
+	return run_cmd(db, argc, argv, chm_cmd_pipeline);
+}
+
+static int cmd_rule(const char *db, int argc, char **argv)
+{
+	return run_cmd(db, argc, argv, chm_cmd_rule);
+}
+
+static int cmd_run(const char *db, int argc, char **argv)
+{
+	return run_cmd(db, argc, argv, chm_cmd_run);
+}
+
+static int cmd_summary(const char *db, int argc, char **argv)
+{
+	return run_cmd(db, argc, argv, chm_cmd_summary);
+}
+
 struct command {
 	const char *name;
 	int (*run)(const char *db, int argc, char **argv);
@@ -64,6 +114,11 @@ struct command {
 
 static const struct command commands[] = {
 	{ "migrate", cmd_migrate },
+	{ "client", cmd_client },
+	{ "pipeline", cmd_pipeline },
+	{ "rule", cmd_rule },
+	{ "run", cmd_run },
+	{ "summary", cmd_summary },
 };
 
 /* Runs chm-<name> with the rest of the arguments; returns only on failure. */
