@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -442,24 +443,44 @@ int chm_find_pipeline(struct chm_ctx *ctx, const char *ref, const char *field, i
 	return 0;
 }
 
+void chm_fail_reword(struct chm_ctx *ctx, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	if (strcmp(ctx->fail.err.code, code) != 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(ctx->fail.err.msg, sizeof(ctx->fail.err.msg), fmt, ap);
+	va_end(ap);
+}
+
+/* A reader that went away (chm run list | head) is not a failure. */
+static int write_failed(struct chm_ctx *ctx)
+{
+	if (errno == EPIPE)
+		return 0;
+	return chm_fail_set(&ctx->fail, CHM_EX_IOERR, "io_error", NULL,
+			    "write error on standard output: %s", strerror(errno));
+}
+
 int chm_emit_object(struct chm_ctx *ctx, json_t *obj, const char *const *columns)
 {
 	struct chm_out o;
 	chm_out_begin(&o, ctx->out, ctx->format, columns);
 	int rc = chm_out_row(&o, obj);
 	if (chm_out_end(&o) || rc)
-		return chm_fail_set(&ctx->fail, CHM_EX_IOERR, "io_error", NULL,
-				    "write error on standard output: %s", strerror(errno));
+		return write_failed(ctx);
 	return 0;
 }
 
-int chm_emit_rows(struct chm_ctx *ctx, PGresult *res, const char *const *columns)
+int chm_emit_rows(struct chm_ctx *ctx, PGresult *res, int max, const char *const *columns)
 {
 	struct chm_out o;
-	int rc = 0;
+	int rc = 0, n = PQntuples(res);
 
+	if (max >= 0 && max < n)
+		n = max;
 	chm_out_begin(&o, ctx->out, ctx->format, columns);
-	for (int i = 0; i < PQntuples(res) && rc == 0; i++) {
+	for (int i = 0; i < n && rc == 0; i++) {
 		json_error_t jerr;
 		json_t *row = json_loads(PQgetvalue(res, i, 0), 0, &jerr);
 		if (!row) {
@@ -470,7 +491,6 @@ int chm_emit_rows(struct chm_ctx *ctx, PGresult *res, const char *const *columns
 		rc = chm_out_row(&o, row);
 	}
 	if (chm_out_end(&o) || rc)
-		return chm_fail_set(&ctx->fail, CHM_EX_IOERR, "io_error", NULL,
-				    "write error on standard output: %s", strerror(errno));
+		return write_failed(ctx);
 	return 0;
 }

@@ -94,9 +94,13 @@ int chm_find_client(struct chm_ctx *ctx, const char *ref, const char *field, int
 /* A pipeline by id or "client/name": 0 and *id; -1 with not_found on field. */
 int chm_find_pipeline(struct chm_ctx *ctx, const char *ref, const char *field, int64_t *id);
 
-/* Prints column 0 of every row (JSON text) with the given table columns:
- * NDJSON or one table. -1 with ctx->fail on a write error. */
-int chm_emit_rows(struct chm_ctx *ctx, PGresult *res, const char *const *columns);
+/* When ctx->fail has code: replaces its message (a conflict that can name
+ * the values at fault, which the database's constraint name cannot). */
+void chm_fail_reword(struct chm_ctx *ctx, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Prints column 0 of the first max rows (-1: all; JSON text) with the given
+ * table columns: NDJSON or one table. -1 with ctx->fail on a write error. */
+int chm_emit_rows(struct chm_ctx *ctx, PGresult *res, int max, const char *const *columns);
 /* Prints one object (takes the reference). */
 int chm_emit_object(struct chm_ctx *ctx, json_t *obj, const char *const *columns);
 /* An int64 as a query parameter in buf (24 bytes). */

@@ -15,7 +15,7 @@ static int show(struct chm_ctx *ctx, int64_t id)
 	PGresult *res = chm_ctx_query(ctx, "queries/cli_client_select.sql", 2, params);
 	if (!res)
 		return -1;
-	int rc = chm_emit_rows(ctx, res, columns);
+	int rc = chm_emit_rows(ctx, res, -1, columns);
 	PQclear(res);
 	return rc;
 }
@@ -36,8 +36,11 @@ static int create(struct chm_ctx *ctx, const struct chm_args *a)
 	const char *desc = chm_arg(a, "description");
 	const char *params[] = { chm_arg(a, "name"), desc && *desc ? desc : NULL };
 	PGresult *res = chm_ctx_query(ctx, "queries/cli_client_create.sql", 2, params);
-	if (!res)
+	if (!res) {
+		chm_fail_reword(ctx, "conflict", "a client named \"%.200s\" already exists",
+				chm_arg(a, "name"));
 		return -1;
+	}
 	int64_t id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	return show(ctx, id);
@@ -49,7 +52,7 @@ static int list(struct chm_ctx *ctx, const struct chm_args *a)
 	PGresult *res = chm_ctx_query(ctx, "queries/cli_client_select.sql", 2, params);
 	if (!res)
 		return -1;
-	int rc = chm_emit_rows(ctx, res, columns);
+	int rc = chm_emit_rows(ctx, res, -1, columns);
 	PQclear(res);
 	return rc;
 }
@@ -73,8 +76,11 @@ static int change(struct chm_ctx *ctx, const struct chm_args *a, const char *is_
 	const char *params[] = { chm_param_id(id, id_s), chm_arg(a, "name"), chm_arg(a, "description"),
 				 is_active };
 	PGresult *res = chm_ctx_query(ctx, "queries/cli_client_update.sql", 4, params);
-	if (!res)
+	if (!res) {
+		chm_fail_reword(ctx, "conflict", "a client named \"%.200s\" already exists",
+				chm_arg(a, "name"));
 		return -1;
+	}
 	PQclear(res);
 	return show(ctx, id);
 }

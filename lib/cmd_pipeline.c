@@ -2,9 +2,23 @@
  * to exactly one client; its name is unique within the client, and its
  * external_id unique per client and platform. Disable keeps its runs. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "cmd.h"
 #include "enums.h"
+
+/* A conflict named by the values given, not only the constraint. */
+static void reword_conflict(struct chm_ctx *ctx, const struct chm_args *a)
+{
+	if (strcmp(ctx->fail.err.field, "external_id") == 0)
+		chm_fail_reword(ctx, "conflict",
+				"another pipeline of the client on the same platform has external_id "
+				"\"%.200s\"",
+				chm_arg(a, "external-id"));
+	else if (chm_arg(a, "name"))
+		chm_fail_reword(ctx, "conflict", "the client already has a pipeline named \"%.200s\"",
+				chm_arg(a, "name"));
+}
 
 static const char *const columns[] = { "id", "client", "name", "platform", "pipeline_type",
 				       "environment", "external_id", "is_active", NULL };
@@ -16,7 +30,7 @@ static int show(struct chm_ctx *ctx, int64_t id)
 	PGresult *res = chm_ctx_query(ctx, "queries/cli_pipeline_select.sql", 5, params);
 	if (!res)
 		return -1;
-	int rc = chm_emit_rows(ctx, res, columns);
+	int rc = chm_emit_rows(ctx, res, -1, columns);
 	PQclear(res);
 	return rc;
 }
@@ -46,8 +60,10 @@ static int create(struct chm_ctx *ctx, const struct chm_args *a)
 				 chm_arg(a, "type"), chm_arg(a, "environment"),
 				 chm_arg(a, "external-id"), chm_arg(a, "description") };
 	PGresult *res = chm_ctx_query(ctx, "queries/cli_pipeline_create.sql", 7, params);
-	if (!res)
+	if (!res) {
+		reword_conflict(ctx, a);
 		return -1;
+	}
 	int64_t id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	return show(ctx, id);
@@ -72,7 +88,7 @@ static int list(struct chm_ctx *ctx, const struct chm_args *a)
 	PGresult *res = chm_ctx_query(ctx, "queries/cli_pipeline_select.sql", 5, params);
 	if (!res)
 		return -1;
-	int rc = chm_emit_rows(ctx, res, columns);
+	int rc = chm_emit_rows(ctx, res, -1, columns);
 	PQclear(res);
 	return rc;
 }
@@ -98,8 +114,10 @@ static int change(struct chm_ctx *ctx, const struct chm_args *a, const char *is_
 				 chm_arg(a, "type"), chm_arg(a, "environment"),
 				 chm_arg(a, "external-id"), chm_arg(a, "description"), is_active };
 	PGresult *res = chm_ctx_query(ctx, "queries/cli_pipeline_update.sql", 8, params);
-	if (!res)
+	if (!res) {
+		reword_conflict(ctx, a);
 		return -1;
+	}
 	PQclear(res);
 	return show(ctx, id);
 }

@@ -139,7 +139,7 @@ static int list(struct chm_ctx *ctx, const struct chm_args *a)
 	PGresult *res = chm_ctx_query(ctx, "queries/cli_rule_select.sql", 6, params);
 	if (!res)
 		return -1;
-	int rc = chm_emit_rows(ctx, res, columns);
+	int rc = chm_emit_rows(ctx, res, -1, columns);
 	PQclear(res);
 	return rc;
 }

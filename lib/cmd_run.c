@@ -248,20 +248,7 @@ static int list(struct chm_ctx *ctx, const struct chm_args *a)
 		json_decref(last);
 	}
 	/* print only the page: the extra row is not ours to show */
-	PGresult *page = res;
-	int rc;
-	if (more) {
-		struct chm_out o;
-		chm_out_begin(&o, ctx->out, ctx->format, run_columns);
-		rc = 0;
-		for (int i = 0; i < limit && rc == 0; i++)
-			rc = chm_out_row(&o, json_loads(PQgetvalue(page, i, 0), 0, NULL));
-		if (chm_out_end(&o) || rc)
-			rc = chm_fail_set(&ctx->fail, CHM_EX_IOERR, "io_error", NULL,
-					  "write error on standard output");
-	} else {
-		rc = chm_emit_rows(ctx, page, run_columns);
-	}
+	int rc = chm_emit_rows(ctx, res, (int)limit, run_columns);
 	PQclear(res);
 	if (rc == 0 && more && next)
 		fprintf(ctx->diag, "chm: more runs: continue with --before '%s'\n", next);
@@ -286,7 +273,7 @@ static int latest(struct chm_ctx *ctx, const struct chm_args *a)
 	PGresult *res = chm_ctx_query(ctx, "queries/cli_run_latest.sql", 2, params);
 	if (!res)
 		return -1;
-	int rc = chm_emit_rows(ctx, res, latest_columns);
+	int rc = chm_emit_rows(ctx, res, -1, latest_columns);
 	PQclear(res);
 	return rc;
 }

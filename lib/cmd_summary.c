@@ -11,7 +11,8 @@
 static const char *const count_columns[] = { "running", "success", "failed", "canceled",
 					     "skipped", "total", NULL };
 static const char *const pipeline_columns[] = { "pipeline", "platform", "environment", "status",
-						"started_at", "finished_at", "error_message", NULL };
+						"started_at", "finished_at", "failed_runs",
+						"error_message", NULL };
 
 static int print_table(struct chm_ctx *ctx, json_t *sum)
 {

@@ -1,9 +1,13 @@
 -- chm summary: one JSON object for client $1 over [$2, $3) (on started_at):
 -- run counts by status, and the latest status of each active pipeline of the
--- client (whenever that run was), with the names of those failing now.
+-- client (whenever that run was) and its failed runs in the window; "failing"
+-- names the pipelines whose latest run failed.
 WITH latest AS (
     SELECT p.id, p.name, p.platform, p.environment, r.status, r.external_run_id,
-           r.started_at, r.finished_at, r.error_message
+           r.started_at, r.finished_at, r.error_message,
+           (SELECT count(*) FROM runs f
+            WHERE f.pipeline_id = p.id AND f.status = 'failed'
+              AND f.started_at >= $2::timestamptz AND f.started_at < $3::timestamptz) AS failed_runs
     FROM pipelines p
     LEFT JOIN LATERAL (
         SELECT * FROM runs r WHERE r.pipeline_id = p.id
@@ -30,5 +34,6 @@ SELECT json_build_object(
                       'environment', environment, 'status', status,
                       'external_run_id', external_run_id,
                       'started_at', chm_rfc3339(started_at), 'finished_at', chm_rfc3339(finished_at),
-                      'error_message', error_message) ORDER BY name), '[]') FROM latest))
+                      'failed_runs', failed_runs, 'error_message', error_message)
+                      ORDER BY name), '[]') FROM latest))
 FROM clients c WHERE c.id = $1::bigint
