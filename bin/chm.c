@@ -19,14 +19,18 @@ static void usage(FILE *fp)
 {
 	fputs("usage: chm [--db CONNINFO] COMMAND [ARGS...]\n"
 	      "commands:\n"
-	      "  migrate [--status]   apply pending schema migrations (safe to run twice, or at once)\n"
-	      "  client create|list|get|update|disable             clients\n"
-	      "  pipeline create|list|get|update|disable           pipelines of a client\n"
-	      "  rule create|list|get|update|enable|disable|delete alert rules\n"
-	      "  run record|list|latest                            runs\n"
-	      "  summary --client C [--since T] [--until T]        a client's health at a glance\n"
-	      "  (chm COMMAND --help for each; output is JSON, or --format table)\n"
-	      "  fetch|normalize|load|report ...   run chm-fetch, chm-normalize, chm-load, chm-report\n",
+	      "  migrate [--status]                    apply pending schema migrations (safe to run twice, or at once)\n"
+	      "  client create|list|get|update|disable clients\n"
+	      "  pipeline create|list|get|update|disable\n"
+	      "                                        pipelines, each under one client\n"
+	      "  rule create|list|get|update|enable|disable|delete\n"
+	      "                                        alert rules\n"
+	      "  run record|list|latest                record a run, list runs, latest run per pipeline\n"
+	      "  summary --client C [--since T] [--until T]\n"
+	      "                                        run counts and each pipeline's latest status\n"
+	      "  fetch|normalize|load|report ...       run chm-fetch, chm-normalize, chm-load, chm-report\n"
+	      "`chm COMMAND --help` shows a command's options. Results are JSON on stdout (--format\n"
+	      "table for people); a failure is one JSON error object on stderr.\n",
 	      fp);
 }
 

@@ -43,7 +43,7 @@ static void print_usage(FILE *fp, const char *command, const struct chm_action *
 	for (int i = 0; i < nactions; i++)
 		if (!only || only == &actions[i])
 			fprintf(fp, "  chm %s %s\n", command, actions[i].synopsis);
-	fputs("every action also takes --format json|table (default json) and --help;\n"
+	fputs("every action also takes --format json|table (default json), --db CONNINFO and --help;\n"
 	      "see README.md, section chm, for what each prints\n",
 	      fp);
 }
@@ -117,6 +117,16 @@ int chm_cmd_dispatch(struct chm_ctx *ctx, const char *command, const struct chm_
 			const char *value = eq ? eq + 1 : NULL;
 			int k = find_opt(act->opts, name, len);
 			int is_format = len == 6 && strncmp(name, "format", 6) == 0;
+			int is_db = len == 2 && strncmp(name, "db", 2) == 0;
+			if (is_db) {
+				if (!value && i + 1 < argc)
+					value = argv[++i];
+				if (!value)
+					chm_fail_issue(&ctx->fail, "db", "--db needs a value");
+				else
+					ctx->db = value;
+				continue;
+			}
 			if (k < 0 && !is_format) {
 				chm_fail_issue(&ctx->fail, arg, "is not an option of chm %s%s%s", command,
 					       act->name ? " " : "", act->name ? act->name : "");
