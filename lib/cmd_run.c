@@ -137,14 +137,11 @@ static int record(struct chm_ctx *ctx, const struct chm_args *a)
 			    : !strcmp(policy, "reject")          ? CHM_REGRESSIONS_REJECT
 								  : CHM_REGRESSIONS_ACCEPT;
 	/* a refused event is reported in our error shape, not as a reject record */
-	struct chm_rejects rejects = { 0 };
-	rejects.fp = fopen("/dev/null", "w");
-	rejects.owned = 1;
-	rejects.program = "chm";
-	if (!rejects.fp)
-		return chm_fail_set(&ctx->fail, CHM_EX_IOERR, "io_error", NULL, "cannot open /dev/null");
+	struct chm_rejects rejects;
 	struct chm_err err;
 	chm_err_clear(&err);
+	if (chm_rejects_open(&rejects, "chm", "/dev/null", &err))
+		return chm_fail_from_err(&ctx->fail, &err);
 	struct chm_loader *ld = chm_loader_new(conn, &lopts, &rejects);
 	json_t *canon = chm_run_to_json(&run);
 	char *input = json_dumps(canon, JSON_COMPACT);

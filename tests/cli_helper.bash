@@ -6,30 +6,39 @@
 #   assert_error 65 validation_failed threshold window_minutes
 # and that nothing was written to stdout.
 assert_error() {
-	local want_status=$1 want_code=$2 field
+	local want_status=$1 want_code=$2 verdict
 	shift 2
 	if [ "$status" -ne "$want_status" ]; then
 		printf 'exit status %s, expected %s\nstderr: %s\n' "$status" "$want_status" "$stderr" >&2
 		return 1
 	fi
 	assert_eq "$output" ""
-	# exactly one line, one JSON object of the shape
-	assert_eq "$(printf '%s\n' "$stderr" | wc -l)" 1
-	printf '%s' "$stderr" | jq -e '
-		(keys == ["error"]) and
-		(.error | (keys == ["code","details","message"])
-		          and (.message | type == "string" and length > 0)
-		          and (.details | type == "array")
-		          and all(.details[]; (keys == ["field","issue"]) and (.issue | length > 0)))' >/dev/null || {
-		printf 'not the error shape: %s\n' "$stderr" >&2
+	# exactly one line holding one object of the shape, the code, an issue a field
+	verdict=$(printf '%s\n' "$stderr" | jq -r -s --arg code "$want_code" '
+		if length != 1 then "not one JSON value on stderr"
+		elif (.[0] | keys) != ["error"] then "no error object"
+		else .[0].error as $e |
+		  if ($e | keys) != ["code","details","message"] then "keys: \($e | keys)"
+		  elif ($e.message | type) != "string" or ($e.message | length) == 0 then "no message"
+		  elif ($e.details | type) != "array" then "details not an array"
+		  elif any($e.details[]; (keys != ["field","issue"]) or (.issue | length) == 0) then "a detail without field or issue"
+		  elif $e.code != $code then "code \($e.code), expected \($code)"
+		  else [$e.details[].field] | join("\n") end end' 2>&1) || verdict="not JSON"
+	if [ "$(printf '%s\n' "$stderr" | wc -l)" -ne 1 ]; then
+		verdict="not one line"
+	fi
+	local field fields=$'\n'"$verdict"$'\n'
+	case $verdict in
+	"not one"* | "no "* | "keys: "* | "details not"* | "a detail without"* | "code "* | "not JSON")
+		printf '%s: %s\n' "$verdict" "$stderr" >&2
 		return 1
-	}
-	assert_eq "$(printf '%s' "$stderr" | jq -r .error.code)" "$want_code"
+		;;
+	esac
 	for field in "$@"; do
-		printf '%s' "$stderr" | jq -e --arg f "$field" 'any(.error.details[]; .field == $f)' >/dev/null || {
+		if [[ "$fields" != *$'\n'"$field"$'\n'* ]]; then
 			printf 'no issue for field %s in: %s\n' "$field" "$stderr" >&2
 			return 1
-		}
+		fi
 	done
 }
 
