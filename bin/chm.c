@@ -77,13 +77,17 @@ static int run_cmd(const char *db, int argc, char **argv,
 	int status = 0;
 
 	chm_ctx_init(&ctx, db, stdout, stderr);
-	if (cmd(&ctx, argc, argv)) {
+	int rc = cmd(&ctx, argc, argv);
+	/* a failed write is a failure like any other: in the error shape */
+	if (rc == 0 && (fflush(stdout) != 0 || ferror(stdout)) && errno != EPIPE)
+		rc = chm_fail_set(&ctx.fail, CHM_EX_IOERR, "io_error", NULL,
+				  "write error on standard output: %s", strerror(errno));
+	if (rc) {
 		chm_fail_print(stderr, &ctx.fail);
 		status = ctx.fail.err.status ? ctx.fail.err.status : CHM_EX_SOFTWARE;
 	}
 	chm_ctx_release(&ctx);
-	int out = chm_close_stdout();
-	return status ? status : out;
+	return status;
 }
 
 static int cmd_client(const char *db, int argc, char **argv)

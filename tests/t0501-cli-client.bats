@@ -152,3 +152,11 @@ setup() {
 	CHM_DATABASE_URL="host=/nonexistent dbname=x" run --separate-stderr chm client get acme
 	assert_error 75 db_unavailable
 }
+
+@test "a failed write to stdout is an io_error in the error shape; a closed pipe is not" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	run --separate-stderr bash -c 'chm client list >/dev/full'
+	assert_error 74 io_error
+	runsh 'chm run list --client acme --limit 1000 | head -c 1 >/dev/null'
+	[ "$status" -eq 0 ]
+}
