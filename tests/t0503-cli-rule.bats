@@ -90,6 +90,15 @@ rule_id() { # rule_id DESTINATION
 	assert_error 65 conflict rule
 	assert_eq "$(q "SELECT count(*) FROM alert_rules WHERE destination = '#acme-data-ops'")" 2
 	assert_eq "$(q "SELECT count(*) FROM alert_rules WHERE destination = '#acme-data-ops' AND is_enabled")" 1
+	# with the new one disabled, the old one comes back
+	run --separate-stderr chm rule disable "$(rule_id '#acme-data-ops')"
+	assert_json_ok
+	run --separate-stderr chm rule enable "$id"
+	assert_json_ok
+	assert_eq "$(jfield .is_enabled)" true
+	assert_eq "$(q "SELECT id FROM alert_rules WHERE destination = '#acme-data-ops' AND is_enabled")" "$id"
+	run --separate-stderr chm rule enable 999999
+	assert_error 65 not_found rule
 }
 
 @test "rule list: filters; rows in id order" {
