@@ -56,55 +56,21 @@ static int find_opt(const struct chm_opt *opts, const char *name, size_t len)
 	return -1;
 }
 
-int chm_cmd_dispatch(struct chm_ctx *ctx, const char *command, const struct chm_action *actions,
-		     int nactions, int argc, char **argv)
+static void action_names(struct strbuf *sb, const struct chm_action *actions, int nactions)
 {
-	const struct chm_action *act = NULL;
-	struct chm_args a;
-	int i = 1;
+	for (int k = 0; k < nactions; k++)
+		strbuf_addf(sb, "%s%s", k ? ", " : "", actions[k].name);
+}
 
-	memset(&a, 0, sizeof(a));
-	if (!actions[0].name) {
-		act = &actions[0];
-	} else {
-		if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-			if (argc >= 2) {
-				print_usage(ctx->out, command, actions, nactions, NULL);
-				return 0;
-			}
-			struct strbuf sb = STRBUF_INIT;
-			for (int k = 0; k < nactions; k++)
-				strbuf_addf(&sb, "%s%s", k ? ", " : "", actions[k].name);
-			chm_fail_set(&ctx->fail, CHM_EX_USAGE, "usage", "action",
-				     "chm %s needs an action: %s", command, sb.buf);
-			strbuf_release(&sb);
-			return -1;
-		}
-		for (int k = 0; k < nactions; k++)
-			if (strcmp(argv[1], actions[k].name) == 0)
-				act = &actions[k];
-		if (!act) {
-			struct strbuf sb = STRBUF_INIT;
-			for (int k = 0; k < nactions; k++)
-				strbuf_addf(&sb, "%s%s", k ? ", " : "", actions[k].name);
-			chm_fail_set(&ctx->fail, CHM_EX_USAGE, "usage", "action",
-				     "unknown action \"%.100s\" of chm %s; expected one of %s", argv[1],
-				     command, sb.buf);
-			strbuf_release(&sb);
-			return -1;
-		}
-		i = 2;
-	}
-	for (int k = i; k < argc; k++) {
-		if (strcmp(argv[k], "--") == 0)
-			break;
-		if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
-			print_usage(ctx->out, command, actions, nactions, act);
-			return 0;
-		}
-	}
-	a.opts = act->opts;
+/* Takes --NAME VALUE, --NAME=VALUE, switches and the one bare argument into
+ * a; every problem becomes an issue of ctx->fail. The common options
+ * --format and --db go to ctx. */
+static void parse_args(struct chm_ctx *ctx, const char *command, const struct chm_action *act,
+		       struct chm_args *a, int i, int argc, char **argv)
+{
 	int only_positional = 0;
+
+	a->opts = act->opts;
 	for (; i < argc; i++) {
 		const char *arg = argv[i];
 		if (!only_positional && strcmp(arg, "--") == 0) {
@@ -118,50 +84,41 @@ int chm_cmd_dispatch(struct chm_ctx *ctx, const char *command, const struct chm_
 			int k = find_opt(act->opts, name, len);
 			int is_format = len == 6 && strncmp(name, "format", 6) == 0;
 			int is_db = len == 2 && strncmp(name, "db", 2) == 0;
-			if (is_db) {
-				if (!value && i + 1 < argc)
-					value = argv[++i];
-				if (!value)
-					chm_fail_issue(&ctx->fail, "db", "--db needs a value");
-				else
-					ctx->db = value;
-				continue;
-			}
-			if (k < 0 && !is_format) {
+			if (k < 0 && !is_format && !is_db) {
 				chm_fail_issue(&ctx->fail, arg, "is not an option of chm %s%s%s", command,
 					       act->name ? " " : "", act->name ? act->name : "");
 				continue;
 			}
-			if (is_format || (act->opts[k].flags & CHM_OPT_VALUE)) {
-				if (!value) {
-					if (i + 1 >= argc) {
-						chm_fail_issue(&ctx->fail, is_format ? "format" : act->opts[k].field,
-							       "--%.*s needs a value", (int)len, name);
-						continue;
-					}
-					value = argv[++i];
+			const char *field = is_format ? "format" : is_db ? "db" : act->opts[k].field;
+			if (is_format || is_db || (act->opts[k].flags & CHM_OPT_VALUE)) {
+				if (!value && i + 1 >= argc) {
+					chm_fail_issue(&ctx->fail, field, "--%.*s needs a value", (int)len, name);
+					continue;
 				}
+				if (!value)
+					value = argv[++i];
 			} else if (value) {
-				chm_fail_issue(&ctx->fail, act->opts[k].field, "--%s takes no value",
-					       act->opts[k].name);
+				chm_fail_issue(&ctx->fail, field, "--%s takes no value", act->opts[k].name);
 				continue;
 			} else {
 				value = "";
 			}
-			if (is_format) {
+			if (is_db) {
+				ctx->db = value;
+			} else if (is_format) {
 				if (strcmp(value, "json") == 0)
 					ctx->format = CHM_FORMAT_JSON;
 				else if (strcmp(value, "table") == 0)
 					ctx->format = CHM_FORMAT_TABLE;
 				else
-					chm_fail_issue(&ctx->fail, "format", "must be json or table (got \"%.64s\")",
-						       value);
-				continue;
+					chm_fail_issue(&ctx->fail, "format",
+						       "must be json or table (got \"%.64s\")", value);
+			} else {
+				if (a->val[k])
+					chm_fail_issue(&ctx->fail, field, "--%s is given twice",
+						       act->opts[k].name);
+				a->val[k] = value;
 			}
-			if (a.val[k])
-				chm_fail_issue(&ctx->fail, act->opts[k].field, "--%s is given twice",
-					       act->opts[k].name);
-			a.val[k] = value;
 			continue;
 		}
 		if (!only_positional && arg[0] == '-' && arg[1]) {
@@ -172,15 +129,57 @@ int chm_cmd_dispatch(struct chm_ctx *ctx, const char *command, const struct chm_
 		for (k = 0; act->opts[k].name; k++)
 			if (act->opts[k].flags & CHM_OPT_POSITIONAL)
 				break;
-		if (!act->opts[k].name || a.val[k]) {
+		if (!act->opts[k].name || a->val[k]) {
 			chm_fail_issue(&ctx->fail, "argument", "unexpected argument \"%.100s\"", arg);
 			continue;
 		}
-		a.val[k] = arg;
+		a->val[k] = arg;
 	}
 	for (int k = 0; act->opts[k].name; k++)
-		if ((act->opts[k].flags & CHM_OPT_REQUIRED) && !a.val[k])
-			chm_fail_issue(&ctx->fail, act->opts[k].field, "is required (--%s)", act->opts[k].name);
+		if ((act->opts[k].flags & CHM_OPT_REQUIRED) && !a->val[k])
+			chm_fail_issue(&ctx->fail, act->opts[k].field, "is required (--%s)",
+				       act->opts[k].name);
+}
+
+int chm_cmd_dispatch(struct chm_ctx *ctx, const char *command, const struct chm_action *actions,
+		     int nactions, int argc, char **argv)
+{
+	const struct chm_action *act = NULL;
+	struct chm_args a;
+	int i = 1;
+
+	memset(&a, 0, sizeof(a));
+	if (!actions[0].name) {
+		act = &actions[0];
+	} else if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		print_usage(ctx->out, command, actions, nactions, NULL);
+		return 0;
+	} else {
+		for (int k = 0; argc >= 2 && k < nactions; k++)
+			if (strcmp(argv[1], actions[k].name) == 0)
+				act = &actions[k];
+		if (!act) {
+			struct strbuf sb = STRBUF_INIT;
+			action_names(&sb, actions, nactions);
+			if (argc < 2)
+				chm_fail_set(&ctx->fail, CHM_EX_USAGE, "usage", "action",
+					     "chm %s needs an action: %s", command, sb.buf);
+			else
+				chm_fail_set(&ctx->fail, CHM_EX_USAGE, "usage", "action",
+					     "unknown action \"%.100s\" of chm %s; expected one of %s",
+					     argv[1], command, sb.buf);
+			strbuf_release(&sb);
+			return -1;
+		}
+		i = 2;
+	}
+	for (int k = i; k < argc && strcmp(argv[k], "--") != 0; k++) {
+		if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
+			print_usage(ctx->out, command, actions, nactions, act);
+			return 0;
+		}
+	}
+	parse_args(ctx, command, act, &a, i, argc, argv);
 	if (chm_fail_finish(&ctx->fail, CHM_EX_USAGE, "usage"))
 		return -1;
 	return act->run(ctx, &a);
@@ -431,7 +430,8 @@ int chm_find_pipeline(struct chm_ctx *ctx, const char *ref, const char *field, i
 				    "a pipeline is named as client/pipeline or by its id (got \"%.200s\")",
 				    ref);
 	if (slash) {
-		char *client = strndup(ref, (size_t)(slash - ref));
+		char *client = chm_xstrdup(ref);
+		client[slash - ref] = '\0';
 		int rc = find_client_id(ctx, client, &cid);
 		if (rc == 0 && !cid)
 			rc = chm_fail_set(&ctx->fail, CHM_EX_DATAERR, "not_found", field,

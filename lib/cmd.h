@@ -43,7 +43,7 @@ struct chm_opt {
 	unsigned flags;
 };
 
-#define CHM_MAX_OPTS 24
+#define CHM_MAX_OPTS 24   /* options an action may declare */
 
 struct chm_args {
 	const struct chm_opt *opts;
