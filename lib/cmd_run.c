@@ -3,7 +3,6 @@
  * (002_run_transitions.sql); `list` pages through a pipeline's or client's
  * runs newest first with a bounded --limit and --before CURSOR; `latest`
  * gives each pipeline's latest run. */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -35,11 +35,12 @@ static int print_table(struct chm_ctx *ctx, json_t *sum)
 
 static int summary(struct chm_ctx *ctx, const struct chm_args *a)
 {
-	int64_t now = chm_time_now(), since = now - INT64_C(86400000000), until = now, cid;
+	int64_t now = chm_time_now(), since, until = now, cid;
 	char since_s[CHM_TIME_BUFSZ], until_s[CHM_TIME_BUFSZ], cid_s[24];
 
-	chm_check_time(ctx, "since", chm_arg(a, "since"), now, &since);
 	chm_check_time(ctx, "until", chm_arg(a, "until"), now, &until);
+	since = until - INT64_C(86400000000); /* the day before --until, by default */
+	chm_check_time(ctx, "since", chm_arg(a, "since"), now, &since);
 	if (chm_fail_count(&ctx->fail) == 0 && until <= since)
 		chm_fail_issue(&ctx->fail, "until", "must be later than since");
 	if (chm_check_done(ctx) || chm_find_client(ctx, chm_arg(a, "client"), "client", &cid))
@@ -72,7 +73,7 @@ static const struct chm_opt opts[] = {
 };
 
 static const struct chm_action actions[] = {
-	{ NULL, "--client CLIENT [--since T (default 24h)] [--until T (default now)]", opts, summary },
+	{ NULL, "--client CLIENT [--since T (default: 24 hours before --until)] [--until T (default now)]", opts, summary },
 };
 
 int chm_cmd_summary(struct chm_ctx *ctx, int argc, char **argv)

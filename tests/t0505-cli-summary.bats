@@ -41,6 +41,13 @@ setup_file() {
 	[[ "${lines[4]}" =~ ^carrier_events\ +vendor\ +prod\ +failed ]]
 }
 
+@test "summary --until alone: the 24 hours before it" {
+	run --separate-stderr chm summary --client acme --until 2026-11-22T00:00:00Z
+	assert_json_ok
+	assert_eq "$(jfield .since)" 2026-11-21T00:00:00.000000Z
+	assert_eq "$(jfield .total)" 3
+}
+
 @test "summary refuses bad input" {
 	run --separate-stderr chm summary
 	assert_error 64 usage client
