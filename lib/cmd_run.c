@@ -14,6 +14,7 @@
 #include "enums.h"
 #include "loader.h"
 #include "run.h"
+#include "strbuf.h"
 
 #define LIST_DEFAULT 100
 #define LIST_MAX 1000
@@ -240,7 +241,8 @@ static int list(struct chm_ctx *ctx, const struct chm_args *a)
 	char *next = NULL;
 	if (more) {
 		json_t *last = json_loads(PQgetvalue(res, (int)limit - 1, 0), 0, NULL);
-		next = strdup(json_string_value(json_object_get(last, "cursor")));
+		const char *cursor = json_string_value(json_object_get(last, "cursor"));
+		next = cursor ? chm_xstrdup(cursor) : NULL;
 		json_decref(last);
 	}
 	/* print only the page: the extra row is not ours to show */
