@@ -194,7 +194,8 @@ CROSS JOIN LATERAL (
     SELECT count(*) AS streak, min(r.started_at) AS first_failed_at
     FROM runs r
     WHERE r.pipeline_id = p.id AND r.status = 'failed' AND r.started_at < chm_now()
-      AND (b.started_at IS NULL OR r.started_at > b.started_at)) k
+      -- a range on runs_pipeline_latest_idx: only the streak is read
+      AND r.started_at > coalesce(b.started_at, '-infinity')) k
 WHERE p.is_active AND c.is_active;
 
 -- Q7: flaky pipelines over the window (default 30 days). Outcomes are
