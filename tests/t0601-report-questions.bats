@@ -74,6 +74,12 @@ report() {
 	assert_eq "$output" '{"type":"q7","rank":1,"client":"alpha","pipeline":"orders","platform":"airflow","runs":8,"failures":3,"flips":5,"failure_rate":0.375,"flip_rate":0.7143}'
 }
 
+@test "--until alone moves the whole window back" {
+	# 7 days before 11-19 00:00: only the 11-18 failure of orders
+	report q1 --until 2026-11-19T00:00:00Z
+	assert_eq "$(jq -r '"\(.bucket) \(.pipeline) \(.failed_runs)"' <<<"$output")" "2026-11-18T00:00:00.000000Z orders 1"
+}
+
 @test "a different now: yesterday's view of the same history" {
 	# at 2026-11-21 12:00 crm_sync had failed once (06:00), export once (11-20), orders was fine
 	report q6 --now 2026-11-21T12:00:00Z

@@ -6,7 +6,8 @@
 -- window without changing the SQL (chm-report sets them with set_config(),
 -- as parameters; tests use them for a fixed "now"):
 --   chm.now    the instant the questions are asked (default now())
---   chm.since  start of the window of the windowed questions (default per view)
+--   chm.since  start of the window of the windowed questions (default: the
+--              view's window length before chm.until)
 --   chm.until  end of that window, exclusive (default chm.now)
 -- The functions are STABLE, so a comparison like started_at >= chm_since(...)
 -- is an index condition, evaluated once per query.
@@ -17,14 +18,16 @@ CREATE FUNCTION chm_now() RETURNS timestamptz
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$ SELECT coalesce(nullif(current_setting('chm.now', true), '')::timestamptz, now()) $$;
 
-CREATE FUNCTION chm_since(default_window interval) RETURNS timestamptz
-    LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$ SELECT coalesce(nullif(current_setting('chm.since', true), '')::timestamptz,
-                          chm_now() - default_window) $$;
-
 CREATE FUNCTION chm_until() RETURNS timestamptz
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$ SELECT coalesce(nullif(current_setting('chm.until', true), '')::timestamptz, chm_now()) $$;
+
+-- Without chm.since a window is the default length before its end, so
+-- chm.until alone moves the whole window back.
+CREATE FUNCTION chm_since(default_window interval) RETURNS timestamptz
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ SELECT coalesce(nullif(current_setting('chm.since', true), '')::timestamptz,
+                          chm_until() - default_window) $$;
 
 -- A ratio as a plain double with 4 decimals (0.5, not 0.5000); null for 0/0.
 CREATE FUNCTION chm_ratio(num bigint, den bigint) RETURNS double precision
