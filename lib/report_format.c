@@ -486,7 +486,8 @@ static void chart_lines(PGresult *res, struct strbuf *out)
 		svg_text(out, PAD_L - 6, y + 4, "end", lab);
 	}
 	/* distinct clients in order of appearance */
-	int *done = calloc((size_t)nr + 1, sizeof(int));
+	int *done = chm_xmalloc(sizeof(int) * ((size_t)nr + 1));
+	memset(done, 0, sizeof(int) * ((size_t)nr + 1));
 	int series = 0;
 	for (int r = 0; r < nr; r++) {
 		if (done[r])
