@@ -564,7 +564,7 @@ static void chart_box(PGresult *res, struct strbuf *out)
 	if (hi <= lo)
 		hi = lo + 1;
 	int h = PAD_T + nr * 26 + 30;
-	double x0 = 230, pw = SVG_W - x0 - PAD_R;
+	double x0 = 230, pw = SVG_W - x0 - PAD_R - 30; /* room for the last label */
 #define XS(s) (x0 + ((log10((s) < 1 ? 1 : (s)) - lo) / (hi - lo)) * pw)
 	char lab[300];
 	svg_open(out, "Run durations per pipeline (seconds, log scale)", h);
