@@ -84,6 +84,9 @@ report() {
 	# at 2026-11-21 12:00 crm_sync had failed once (06:00), export once (11-20), orders was fine
 	report q6 --now 2026-11-21T12:00:00Z
 	assert_eq "$(jq -r '"\(.pipeline) \(.failure_streak)"' <<<"$output" | paste -sd,)" "crm_sync 1,export 1"
+	# runs after that now are not there yet: orders' latest is the 11-21 success
+	report q2 --now 2026-11-21T12:00:00Z --pipeline alpha/orders
+	assert_eq "$(jq -r '"\(.run_id) \(.status) \(.seconds_since_success)"' <<<"$output")" "orders_2026-11-21 success 35390"
 }
 
 @test "FR-006 order: started_at desc, finished_at desc, nulls last, then id" {

@@ -57,7 +57,7 @@ WHERE r.status = 'failed'
 GROUP BY 1, 2, 3, 4;
 
 -- Q2: the latest run of every active pipeline (FR-006: started_at desc,
--- finished_at desc, nulls last, then id desc), with its last success.
+-- finished_at desc, nulls last, then id desc) as of now, with its last success.
 -- One index probe per pipeline on runs_pipeline_latest_idx, never a scan of
 -- all runs. A pipeline that never ran is listed with a null status.
 CREATE VIEW chm_q2_latest_run_per_pipeline AS
@@ -79,13 +79,13 @@ LEFT JOIN LATERAL (
     SELECT r.status, r.external_run_id, r.started_at, r.finished_at, r.duration_seconds,
            r.error_message
     FROM runs r
-    WHERE r.pipeline_id = p.id
+    WHERE r.pipeline_id = p.id AND (r.started_at < chm_now() OR r.started_at IS NULL)
     ORDER BY r.started_at DESC NULLS LAST, r.finished_at DESC NULLS LAST, r.id DESC
     LIMIT 1) l ON true
 LEFT JOIN LATERAL (
     SELECT coalesce(r.finished_at, r.started_at) AS at
     FROM runs r
-    WHERE r.pipeline_id = p.id AND r.status = 'success'
+    WHERE r.pipeline_id = p.id AND r.status = 'success' AND r.started_at < chm_now()
     ORDER BY r.started_at DESC NULLS LAST, r.finished_at DESC NULLS LAST, r.id DESC
     LIMIT 1) s ON true
 WHERE p.is_active AND c.is_active;
