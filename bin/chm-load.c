@@ -38,12 +38,15 @@ struct load {
 	PGconn *conn;
 	const char *state_file;
 	json_t *pending_state;   /* written once everything before it is committed */
+	long pending_after;      /* the runs added before it */
 	long other;
 };
 
+/* Writes the pending state once every run before it is committed. */
 static int write_state(struct load *l, struct chm_err *err)
 {
-	if (!l->pending_state || !l->state_file)
+	if (!l->pending_state || !l->state_file ||
+	    chm_loader_durable(l->loader) < l->pending_after)
 		return 0;
 	if (chm_state_write(l->state_file, l->pending_state, err))
 		return -1;
@@ -82,14 +85,16 @@ static int load_line(struct load *l, struct line_reader *lr, const char *line, s
 		struct chm_run run;
 		if (chm_run_from_json(rec, &run, &rec_err))
 			goto reject;
-		int was_pending = chm_loader_pending(l->loader);
 		if (chm_loader_add(l->loader, &run, lr->name, lr->lineno, line, len, &rec_err)) {
 			if (rec_err.status == CHM_EX_DATAERR)
 				goto reject;
 			*err = rec_err;
 			rc = -1;
-		} else if (was_pending && chm_loader_pending(l->loader) == 0) {
-			rc = write_state(l, err); /* a batch was committed */
+			/* the batches before the failed one are committed: say so */
+			struct chm_err ignored;
+			write_state(l, &ignored);
+		} else {
+			rc = write_state(l, err);
 		}
 	} else if (chm_inventory_is_type(type)) {
 		if (chm_loader_flush(l->loader, err) || write_state(l, err)) {
@@ -120,8 +125,8 @@ static int load_line(struct load *l, struct line_reader *lr, const char *line, s
 		}
 		json_decref(l->pending_state);
 		l->pending_state = json_incref(v);
-		if (chm_loader_pending(l->loader) == 0)
-			rc = write_state(l, err);
+		l->pending_after = chm_loader_added(l->loader);
+		rc = write_state(l, err);
 	} else {
 		l->other++; /* raw, summary, reject, ...: not ours to load */
 	}

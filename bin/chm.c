@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cmd.h"
 #include "db.h"
 #include "migrate.h"
 
@@ -18,8 +19,18 @@ static void usage(FILE *fp)
 {
 	fputs("usage: chm [--db CONNINFO] COMMAND [ARGS...]\n"
 	      "commands:\n"
-	      "  migrate [--status]   apply pending schema migrations (safe to run twice, or at once)\n"
-	      "  fetch|normalize|load|report ...   run chm-fetch, chm-normalize, chm-load, chm-report\n",
+	      "  migrate [--status]                    apply pending schema migrations (safe to run twice, or at once)\n"
+	      "  client create|list|get|update|disable clients\n"
+	      "  pipeline create|list|get|update|disable\n"
+	      "                                        pipelines, each under one client\n"
+	      "  rule create|list|get|update|enable|disable|delete\n"
+	      "                                        alert rules\n"
+	      "  run record|list|latest                record a run, list runs, latest run per pipeline\n"
+	      "  summary --client C [--since T] [--until T]\n"
+	      "                                        run counts and each pipeline's latest status\n"
+	      "  fetch|normalize|load|report ...       run chm-fetch, chm-normalize, chm-load, chm-report\n"
+	      "`chm COMMAND --help` shows a command's options. Results are JSON on stdout (--format\n"
+	      "table for people); a failure is one JSON error object on stderr.\n",
 	      fp);
 }
 
@@ -57,6 +68,53 @@ static int cmd_migrate(const char *db, int argc, char **argv)
 	return chm_close_stdout();
 }
 
+/* The inventory and run commands live in lib/cmd_*.c; here they get their
+ * streams, and a failure becomes the one JSON error object on stderr. */
+static int run_cmd(const char *db, int argc, char **argv,
+		   int (*cmd)(struct chm_ctx *ctx, int argc, char **argv))
+{
+	struct chm_ctx ctx;
+	int status = 0;
+
+	chm_ctx_init(&ctx, db, stdout, stderr);
+	int rc = cmd(&ctx, argc, argv);
+	/* a failed write is a failure like any other: in the error shape */
+	if (rc == 0 && (fflush(stdout) != 0 || ferror(stdout)) && errno != EPIPE)
+		rc = chm_fail_set(&ctx.fail, CHM_EX_IOERR, "io_error", NULL,
+				  "write error on standard output: %s", strerror(errno));
+	if (rc) {
+		chm_fail_print(stderr, &ctx.fail);
+		status = ctx.fail.err.status ? ctx.fail.err.status : CHM_EX_SOFTWARE;
+	}
+	chm_ctx_release(&ctx);
+	return status;
+}
+
+static int cmd_client(const char *db, int argc, char **argv)
+{
+	return run_cmd(db, argc, argv, chm_cmd_client);
+}
+
+static int cmd_pipeline(const char *db, int argc, char **argv)
+{
+	return run_cmd(db, argc, argv, chm_cmd_pipeline);
+}
+
+static int cmd_rule(const char *db, int argc, char **argv)
+{
+	return run_cmd(db, argc, argv, chm_cmd_rule);
+}
+
+static int cmd_run(const char *db, int argc, char **argv)
+{
+	return run_cmd(db, argc, argv, chm_cmd_run);
+}
+
+static int cmd_summary(const char *db, int argc, char **argv)
+{
+	return run_cmd(db, argc, argv, chm_cmd_summary);
+}
+
 struct command {
 	const char *name;
 	int (*run)(const char *db, int argc, char **argv);
@@ -64,6 +122,11 @@ struct command {
 
 static const struct command commands[] = {
 	{ "migrate", cmd_migrate },
+	{ "client", cmd_client },
+	{ "pipeline", cmd_pipeline },
+	{ "rule", cmd_rule },
+	{ "run", cmd_run },
+	{ "summary", cmd_summary },
 };
 
 /* Runs chm-<name> with the rest of the arguments; returns only on failure. */

@@ -199,3 +199,39 @@ int chm_time_parse_arg(const char *s, int64_t now_usec, int64_t *usec,
 			   "%s: expected RFC 3339 or a relative time like 24h or 7d, got \"%.64s\"",
 			   field, s);
 }
+
+static char *put_digits(char *p, int64_t v, int n)
+{
+	for (int i = n - 1; i >= 0; i--, v /= 10)
+		p[i] = (char)('0' + v % 10);
+	return p + n;
+}
+
+size_t chm_time_write(int64_t usec, char *buf)
+{
+	int64_t days = usec >= 0 ? usec / USEC_PER_DAY : -((-usec + USEC_PER_DAY - 1) / USEC_PER_DAY);
+	int64_t rem = usec - days * USEC_PER_DAY;
+	int64_t y;
+	unsigned m, d;
+	civil_from_days(days, &y, &m, &d);
+	if (y < 0 || y > 9999) /* outside what we parse: let printf say it */
+		return strlen(chm_time_format(usec, buf));
+	int64_t secs = rem / USEC_PER_SEC;
+	char *p = buf;
+	p = put_digits(p, y, 4);
+	*p++ = '-';
+	p = put_digits(p, m, 2);
+	*p++ = '-';
+	p = put_digits(p, d, 2);
+	*p++ = 'T';
+	p = put_digits(p, secs / 3600, 2);
+	*p++ = ':';
+	p = put_digits(p, secs / 60 % 60, 2);
+	*p++ = ':';
+	p = put_digits(p, secs % 60, 2);
+	*p++ = '.';
+	p = put_digits(p, rem % USEC_PER_SEC, 6);
+	*p++ = 'Z';
+	*p = '\0';
+	return (size_t)(p - buf);
+}

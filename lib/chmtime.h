@@ -5,6 +5,7 @@
 #ifndef CHM_CHMTIME_H
 #define CHM_CHMTIME_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -21,6 +22,9 @@ int chm_time_parse(const char *s, int flags, int64_t *usec, int *zone_assumed,
 		   const char *field, struct chm_err *err);
 /* "2026-11-21T00:00:05.123456Z" into buf (CHM_TIME_BUFSZ bytes). */
 char *chm_time_format(int64_t usec, char *buf);
+/* The same as chm_time_format without printf, for the hot path of
+ * chm-normalize: writes into buf (CHM_TIME_BUFSZ bytes), returns the length. */
+size_t chm_time_write(int64_t usec, char *buf);
 /* "2026-11-21 00:00:05.123456+00", PostgreSQL's input form (COPY). */
 char *chm_time_format_pg(int64_t usec, char *buf);
 /* Seconds or milliseconds since the epoch; unit_ms selects. -1 if out of range. */

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "chmtime.h"
 #include "db.h"
@@ -12,12 +14,22 @@
 
 struct staged {
 	int64_t pipeline_id;
-	size_t key_off, key_len;   /* external_run_id in ld->text */
-	size_t row_off, row_len;   /* COPY row in ld->rows, without the round */
+	size_t key_off, key_len;   /* external_run_id in b->text */
+	size_t row_off, row_len;   /* COPY row in b->rows, without round and seq */
 	int round;
 	long line;
 	const char *file;
-	size_t input_off, input_len; /* original line in ld->inputs (reject policy only) */
+	size_t input_off, input_len; /* original line in b->inputs (reject policy only) */
+};
+
+/* One batch: filled by chm_loader_add, then in flight until collected. */
+struct batch {
+	struct staged *rec;
+	int n, cap;
+	struct strbuf rows, text, inputs;
+	struct hashmap rounds;      /* key -> events of it so far */
+	int max_round;
+	long end_seq;               /* chm_loader_added() when it was sent */
 };
 
 struct chm_loader {
@@ -26,12 +38,12 @@ struct chm_loader {
 	struct chm_rejects *rejects;
 	struct chm_resolver resolver;
 	struct chm_load_counts counts;
-	struct staged *batch;
-	int n, cap;
-	struct strbuf rows, text, inputs, key, copybuf;
-	struct hashmap rounds;
-	int max_round;
+	struct batch batches[2];
+	struct batch *fill, *inflight;   /* inflight: NULL, or sent and not collected */
+	long added, durable;
+	struct strbuf key, copybuf;
 	int stage_ready;
+	unsigned jitter;   /* rand_r state for retry backoff, per process */
 };
 
 static const char *policy_name(enum chm_regressions r)
@@ -52,8 +64,29 @@ struct chm_loader *chm_loader_new(PGconn *conn, const struct chm_loader_opts *op
 	if (!ld->opts.batch_bytes)
 		ld->opts.batch_bytes = 16u << 20;
 	ld->rejects = rejects;
+	ld->jitter = (unsigned)getpid() ^ (unsigned)time(NULL);
+	ld->fill = &ld->batches[0];
 	chm_resolver_init(&ld->resolver, conn);
 	return ld;
+}
+
+static void batch_reset(struct batch *b)
+{
+	b->n = 0;
+	b->max_round = 0;
+	strbuf_reset(&b->rows);
+	strbuf_reset(&b->text);
+	strbuf_reset(&b->inputs);
+	hashmap_clear(&b->rounds);
+}
+
+static void batch_release(struct batch *b)
+{
+	free(b->rec);
+	strbuf_release(&b->rows);
+	strbuf_release(&b->text);
+	strbuf_release(&b->inputs);
+	hashmap_release(&b->rounds);
 }
 
 void chm_loader_free(struct chm_loader *ld)
@@ -61,13 +94,10 @@ void chm_loader_free(struct chm_loader *ld)
 	if (!ld)
 		return;
 	chm_resolver_release(&ld->resolver);
-	free(ld->batch);
-	strbuf_release(&ld->rows);
-	strbuf_release(&ld->text);
-	strbuf_release(&ld->inputs);
+	batch_release(&ld->batches[0]);
+	batch_release(&ld->batches[1]);
 	strbuf_release(&ld->key);
 	strbuf_release(&ld->copybuf);
-	hashmap_release(&ld->rounds);
 	free(ld);
 }
 
@@ -81,9 +111,14 @@ struct chm_resolver *chm_loader_resolver(struct chm_loader *ld)
 	return &ld->resolver;
 }
 
-int chm_loader_pending(const struct chm_loader *ld)
+long chm_loader_added(const struct chm_loader *ld)
 {
-	return ld->n;
+	return ld->added;
+}
+
+long chm_loader_durable(const struct chm_loader *ld)
+{
+	return ld->durable;
 }
 
 static void add_field_sep(struct strbuf *sb)
@@ -150,50 +185,52 @@ static void format_row(struct strbuf *sb, int64_t pipeline_id, const struct chm_
 	strbuf_addc(sb, '\n');
 }
 
+static int send_batch(struct chm_loader *ld, struct chm_err *err);
+
 int chm_loader_add(struct chm_loader *ld, const struct chm_run *run, const char *file, long line,
 		   const char *input, size_t input_len, struct chm_err *err)
 {
+	struct batch *b = ld->fill;
 	int64_t pipeline_id;
-	int created;
 
 	if (chm_resolve_run(&ld->resolver, run, &pipeline_id, err))
 		return -1;
 	if (!pipeline_id)
 		return -1; /* err says unknown_pipeline */
-	if (ld->n == ld->cap) {
-		ld->cap = ld->cap ? ld->cap * 2 : 1024;
-		ld->batch = chm_xrealloc(ld->batch, (size_t)ld->cap * sizeof(*ld->batch));
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 1024;
+		b->rec = chm_xrealloc(b->rec, (size_t)b->cap * sizeof(*b->rec));
 	}
-	struct staged *s = &ld->batch[ld->n++];
+	struct staged *s = &b->rec[b->n++];
 	memset(s, 0, sizeof(*s));
 	s->pipeline_id = pipeline_id;
 	s->line = line;
 	s->file = file;
-	s->key_off = ld->text.len;
+	s->key_off = b->text.len;
 	s->key_len = strlen(run->external_run_id);
-	strbuf_add(&ld->text, run->external_run_id, s->key_len);
-	s->row_off = ld->rows.len;
-	format_row(&ld->rows, pipeline_id, run);
-	s->row_len = ld->rows.len - s->row_off;
+	strbuf_add(&b->text, run->external_run_id, s->key_len);
+	s->row_off = b->rows.len;
+	format_row(&b->rows, pipeline_id, run);
+	s->row_len = b->rows.len - s->row_off;
 	if (ld->opts.regressions == CHM_REGRESSIONS_REJECT && input) {
-		s->input_off = ld->inputs.len;
+		s->input_off = b->inputs.len;
 		s->input_len = input_len;
-		strbuf_add(&ld->inputs, input, input_len);
+		strbuf_add(&b->inputs, input, input_len);
 	}
 	strbuf_reset(&ld->key);
 	strbuf_addf(&ld->key, "%lld\x1f", (long long)pipeline_id);
 	strbuf_add(&ld->key, run->external_run_id, s->key_len);
-	int64_t *round = hashmap_put(&ld->rounds, ld->key.buf, ld->key.len, &created);
+	int64_t *round = hashmap_put(&b->rounds, ld->key.buf, ld->key.len, NULL);
 	s->round = (int)++*round;
-	if (s->round > ld->max_round)
-		ld->max_round = s->round;
-	if (ld->n >= ld->opts.batch_size ||
-	    ld->rows.len + ld->inputs.len >= ld->opts.batch_bytes)
-		return chm_loader_flush(ld, err);
+	if (s->round > b->max_round)
+		b->max_round = s->round;
+	ld->added++;
+	if (b->n >= ld->opts.batch_size || b->rows.len + b->inputs.len >= ld->opts.batch_bytes)
+		return send_batch(ld, err);
 	return 0;
 }
 
-static struct chm_loader *sort_ld; /* qsort has no context argument in C11 */
+static const struct batch *sort_batch; /* qsort has no context argument in C11 */
 
 static int cmp_staged(const void *a, const void *b)
 {
@@ -201,7 +238,7 @@ static int cmp_staged(const void *a, const void *b)
 	if (x->pipeline_id != y->pipeline_id)
 		return x->pipeline_id < y->pipeline_id ? -1 : 1;
 	size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
-	int c = memcmp(sort_ld->text.buf + x->key_off, sort_ld->text.buf + y->key_off, n);
+	int c = memcmp(sort_batch->text.buf + x->key_off, sort_batch->text.buf + y->key_off, n);
 	if (c)
 		return c;
 	if (x->key_len != y->key_len)
@@ -209,7 +246,7 @@ static int cmp_staged(const void *a, const void *b)
 	return x->round - y->round;
 }
 
-static int send_copy(struct chm_loader *ld, struct chm_err *err)
+static int send_copy(struct chm_loader *ld, const struct batch *b, struct chm_err *err)
 {
 	PGresult *res = PQexec(ld->conn,
 			       "COPY chm_stage (round, seq, pipeline_id, external_run_id, status, "
@@ -222,11 +259,11 @@ static int send_copy(struct chm_loader *ld, struct chm_err *err)
 	}
 	PQclear(res);
 	strbuf_reset(&ld->copybuf);
-	for (int i = 0; i < ld->n; i++) {
-		struct staged *s = &ld->batch[i];
+	for (int i = 0; i < b->n; i++) {
+		const struct staged *s = &b->rec[i];
 		strbuf_addf(&ld->copybuf, "%d\t%d\t", s->round, i);
-		strbuf_add(&ld->copybuf, ld->rows.buf + s->row_off, s->row_len);
-		if (ld->copybuf.len >= (256u << 10) || i == ld->n - 1) {
+		strbuf_add(&ld->copybuf, b->rows.buf + s->row_off, s->row_len);
+		if (ld->copybuf.len >= (256u << 10) || i == b->n - 1) {
 			if (PQputCopyData(ld->conn, ld->copybuf.buf, (int)ld->copybuf.len) != 1) {
 				chm_db_error(ld->conn, NULL, "COPY", err);
 				return -1;
@@ -250,95 +287,195 @@ static int send_copy(struct chm_loader *ld, struct chm_err *err)
 }
 
 /* Rejects the staged records whose seq is listed ("1,5,9"), for --regressions reject. */
-static void reject_listed(struct chm_loader *ld, const char *list)
+static void reject_listed(struct chm_loader *ld, const struct batch *b, const char *list)
 {
 	for (const char *p = list; *p;) {
 		char *end;
 		long seq = strtol(p, &end, 10);
 		if (end == p)
 			break;
-		if (seq >= 0 && seq < ld->n) {
-			struct staged *s = &ld->batch[seq];
+		if (seq >= 0 && seq < b->n) {
+			const struct staged *s = &b->rec[seq];
 			chm_reject(ld->rejects, s->file, s->line, "stale_regression", "status",
 				   "the run is already in a terminal state with a different status, "
 				   "and this event is not a newer attempt",
-				   ld->inputs.buf ? ld->inputs.buf + s->input_off : NULL, s->input_len);
+				   b->inputs.len ? b->inputs.buf + s->input_off : NULL, s->input_len);
 			ld->counts.rejected++;
 		}
 		p = *end ? end + 1 : end;
 	}
 }
 
-static void reset_batch(struct chm_loader *ld)
+static void abort_batch(struct chm_loader *ld)
 {
-	ld->n = 0;
-	ld->max_round = 0;
-	strbuf_reset(&ld->rows);
-	strbuf_reset(&ld->text);
-	strbuf_reset(&ld->inputs);
-	hashmap_clear(&ld->rounds);
+	if (PQpipelineStatus(ld->conn) != PQ_PIPELINE_OFF) {
+		PGresult *res;
+		/* drain what the pipeline still holds, then leave it */
+		for (int idle = 0; idle < 2 && PQstatus(ld->conn) == CONNECTION_OK;) {
+			res = PQgetResult(ld->conn);
+			if (!res) {
+				idle++;
+				continue;
+			}
+			idle = 0;
+			int sync = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+			PQclear(res);
+			if (sync)
+				break;
+		}
+		PQexitPipelineMode(ld->conn);
+	}
+	if (PQstatus(ld->conn) == CONNECTION_OK)
+		PQclear(PQexec(ld->conn, "ROLLBACK"));
 }
 
-int chm_loader_flush(struct chm_loader *ld, struct chm_err *err)
+/* BEGIN, COPY into staging, then in pipeline mode every round's upsert and
+ * the COMMIT, without waiting for them. */
+static int start_batch(struct chm_loader *ld, struct batch *b, struct chm_err *err)
 {
-	struct chm_load_counts delta = { 0 };
-	struct strbuf rejected = STRBUF_INIT;
 	char round_s[16];
 	const char *params[2] = { round_s, policy_name(ld->opts.regressions) };
 
-	if (ld->n == 0)
-		return 0;
-	sort_ld = ld;
-	qsort(ld->batch, (size_t)ld->n, sizeof(*ld->batch), cmp_staged);
-	if (chm_db_exec(ld->conn, "BEGIN", err))
-		goto fail;
 	if (!ld->stage_ready) {
 		if (chm_db_exec(ld->conn, chm_sql("queries/load_stage.sql"), err))
-			goto fail;
+			return -1;
+		ld->stage_ready = 1;
 	}
 	/* the staging table is small and unanalyzed: probe runs by its unique
 	 * index, never hash or sort all of runs (PERF-NOTES) */
-	if (chm_db_exec(ld->conn, "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off",
-			err) ||
-	    send_copy(ld, err))
+	if (chm_db_exec(ld->conn, "BEGIN; SET LOCAL enable_hashjoin = off; "
+				  "SET LOCAL enable_mergejoin = off", err) ||
+	    send_copy(ld, b, err))
 		goto fail;
-	for (int round = 1; round <= ld->max_round; round++) {
+	if (PQenterPipelineMode(ld->conn) != 1) {
+		chm_db_error(ld->conn, NULL, "pipeline mode", err);
+		goto fail;
+	}
+	for (int round = 1; round <= b->max_round; round++) {
 		snprintf(round_s, sizeof(round_s), "%d", round);
-		PGresult *res = chm_db_query_file(ld->conn, "queries/load_runs.sql", 2, params, err);
-		if (!res)
+		if (PQsendQueryParams(ld->conn, chm_sql("queries/load_runs.sql"), 2, NULL, params, NULL,
+				      NULL, 0) != 1) {
+			chm_db_error(ld->conn, NULL, "upsert", err);
 			goto fail;
-		long candidates = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-		long ins = strtol(PQgetvalue(res, 0, 1), NULL, 10);
-		long upd = strtol(PQgetvalue(res, 0, 2), NULL, 10);
-		delta.inserted += ins;
-		delta.updated += upd;
-		/* a candidate a concurrent loader already brought up to date */
-		delta.unchanged += strtol(PQgetvalue(res, 0, 3), NULL, 10) + (candidates - ins - upd);
-		delta.ignored += strtol(PQgetvalue(res, 0, 4), NULL, 10);
-		if (PQgetvalue(res, 0, 5)[0]) {
-			if (rejected.len)
-				strbuf_addc(&rejected, ',');
-			strbuf_adds(&rejected, PQgetvalue(res, 0, 5));
+		}
+	}
+	if (PQsendQueryParams(ld->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
+	    PQpipelineSync(ld->conn) != 1) {
+		chm_db_error(ld->conn, NULL, "upsert", err);
+		goto fail;
+	}
+	/* push the queries to the server now, not when we next read */
+	while (PQflush(ld->conn) == 1)
+		;
+	return 0;
+fail:
+	abort_batch(ld);
+	return -1;
+}
+
+/* Waits for a started batch: the rounds' counts, the COMMIT, the sync. */
+static int finish_batch(struct chm_loader *ld, struct batch *b, struct chm_err *err)
+{
+	struct chm_load_counts delta = { 0 };
+	struct strbuf rejected = STRBUF_INIT;
+	int rc = 0;
+
+	for (int q = 0; q <= b->max_round && rc == 0; q++) {
+		PGresult *res = PQgetResult(ld->conn);
+		ExecStatusType st = PQresultStatus(res);
+		if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+			chm_db_error(ld->conn, res, q < b->max_round ? "upsert" : "COMMIT", err);
+			PQclear(res);
+			rc = -1;
+			break;
+		}
+		if (q < b->max_round) {
+			long candidates = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+			long ins = strtol(PQgetvalue(res, 0, 1), NULL, 10);
+			long upd = strtol(PQgetvalue(res, 0, 2), NULL, 10);
+			delta.inserted += ins;
+			delta.updated += upd;
+			/* a candidate a concurrent loader already brought up to date */
+			delta.unchanged += strtol(PQgetvalue(res, 0, 3), NULL, 10) + (candidates - ins - upd);
+			delta.ignored += strtol(PQgetvalue(res, 0, 4), NULL, 10);
+			if (PQgetvalue(res, 0, 5)[0]) {
+				if (rejected.len)
+					strbuf_addc(&rejected, ',');
+				strbuf_adds(&rejected, PQgetvalue(res, 0, 5));
+			}
+		}
+		PQclear(res);
+		res = PQgetResult(ld->conn); /* the NULL that ends each query's results */
+		PQclear(res);
+	}
+	if (rc == 0) {
+		PGresult *res = PQgetResult(ld->conn);
+		if (PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+			chm_db_error(ld->conn, res, "COMMIT", err);
+			rc = -1;
 		}
 		PQclear(res);
 	}
-	if (chm_db_exec(ld->conn, "COMMIT", err))
-		goto fail;
-	ld->stage_ready = 1;
+	if (rc) {
+		abort_batch(ld);
+		strbuf_release(&rejected);
+		return -1;
+	}
+	PQexitPipelineMode(ld->conn);
 	ld->counts.inserted += delta.inserted;
 	ld->counts.updated += delta.updated;
 	ld->counts.unchanged += delta.unchanged;
 	ld->counts.ignored += delta.ignored;
 	if (rejected.len)
-		reject_listed(ld, rejected.buf);
+		reject_listed(ld, b, rejected.buf);
 	strbuf_release(&rejected);
-	reset_batch(ld);
+	ld->durable = b->end_seq;
 	return 0;
-fail:
-	if (PQstatus(ld->conn) == CONNECTION_OK)
-		PQclear(PQexec(ld->conn, "ROLLBACK"));
-	strbuf_release(&rejected);
-	/* the staging table was created in the failed transaction */
-	ld->stage_ready = 0;
-	return -1;
+}
+
+/* Collects the batch in flight. A batch PostgreSQL aborted as a deadlock
+ * (rows are locked in key order, but a key unchanged in one round and
+ * changed in a later one can still close a cycle) is still in memory and
+ * simply runs again. */
+static int collect(struct chm_loader *ld, struct chm_err *err)
+{
+	struct batch *b = ld->inflight;
+	if (!b)
+		return 0;
+	int rc = finish_batch(ld, b, err);
+	for (int attempt = 1; rc && strcmp(err->code, "db_conflict") == 0 && attempt < 8; attempt++) {
+		usleep((useconds_t)(1000 * attempt * (1 + rand_r(&ld->jitter) % 20)));
+		rc = start_batch(ld, b, err);
+		if (rc == 0)
+			rc = finish_batch(ld, b, err);
+	}
+	if (rc == 0) {
+		batch_reset(b);
+		ld->inflight = NULL;
+	}
+	return rc;
+}
+
+static int send_batch(struct chm_loader *ld, struct chm_err *err)
+{
+	struct batch *b = ld->fill;
+	if (collect(ld, err))
+		return -1;
+	if (b->n == 0)
+		return 0;
+	sort_batch = b;
+	qsort(b->rec, (size_t)b->n, sizeof(*b->rec), cmp_staged);
+	b->end_seq = ld->added;
+	if (start_batch(ld, b, err))
+		return -1;
+	ld->inflight = b;
+	ld->fill = b == &ld->batches[0] ? &ld->batches[1] : &ld->batches[0];
+	return 0;
+}
+
+int chm_loader_flush(struct chm_loader *ld, struct chm_err *err)
+{
+	if (send_batch(ld, err))
+		return -1;
+	return collect(ld, err);
 }

@@ -3,7 +3,12 @@
  * (sql/queries/load_runs.sql) in one transaction: it lands whole or not at all.
  * Rows are sent sorted by key so concurrent loaders lock in the same order.
  * Several events for one run in a batch go in rounds (the n-th event of a key
- * in round n), each round one upsert, so they apply in arrival order. */
+ * in round n), each round one upsert, so they apply in arrival order.
+ *
+ * The upsert and COMMIT of a batch are sent in libpq pipeline mode and their
+ * results collected when the next batch is sent, so PostgreSQL applies one
+ * batch while the caller parses the next. What is committed is therefore
+ * told by chm_loader_durable(), not by the return of chm_loader_add(). */
 #ifndef CHM_LOADER_H
 #define CHM_LOADER_H
 
@@ -33,14 +38,16 @@ struct chm_loader;
 struct chm_loader *chm_loader_new(PGconn *conn, const struct chm_loader_opts *opts,
 				  struct chm_rejects *rejects);
 void chm_loader_free(struct chm_loader *ld);
-/* Stages a validated run; flushes when the batch is full. 0 staged; -1 with
- * err: status 65 for a reject of this record (unknown pipeline), else fatal. */
+/* Stages a validated run; sends the batch when it is full. 0 staged; -1 with
+ * err: status 65 for a reject of this record (unknown pipeline), else fatal
+ * (a batch failed and rolled back). */
 int chm_loader_add(struct chm_loader *ld, const struct chm_run *run, const char *file, long line,
 		   const char *input, size_t input_len, struct chm_err *err);
-/* Commits what is staged. -1 with err (the batch rolled back). */
+/* Sends what is staged and waits until every record added is committed. */
 int chm_loader_flush(struct chm_loader *ld, struct chm_err *err);
-/* Records staged and not yet committed. */
-int chm_loader_pending(const struct chm_loader *ld);
+/* Records added so far, and how many of the first of them are committed. */
+long chm_loader_added(const struct chm_loader *ld);
+long chm_loader_durable(const struct chm_loader *ld);
 struct chm_load_counts *chm_loader_counts(struct chm_loader *ld);
 struct chm_resolver *chm_loader_resolver(struct chm_loader *ld);
 

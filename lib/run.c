@@ -1,5 +1,6 @@
 #include "run.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "chmtime.h"
@@ -131,4 +132,151 @@ json_t *chm_run_to_json(const struct chm_run *run)
 	json_object_set_new(o, "status_reason", str_or_null(run->status_reason));
 	json_object_set_new(o, "payload", run->payload ? json_incref(run->payload) : json_null());
 	return o;
+}
+
+/* ---- the fast writer ---------------------------------------------------- */
+
+void chm_json_add_string(struct strbuf *sb, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, start = 0;
+
+	strbuf_grow(sb, len + 2);
+	sb->buf[sb->len++] = '"';
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		strbuf_add(sb, s + start, i - start);
+		start = i + 1;
+		char esc[6] = { '\\', 0 };
+		size_t n = 2;
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		default:
+			esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
+			esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
+			n = 6;
+		}
+		strbuf_add(sb, esc, n);
+	}
+	strbuf_add(sb, s + start, len - start);
+	strbuf_addc(sb, '"');
+}
+
+static void add_lit(struct strbuf *sb, const char *lit, size_t n)
+{
+	strbuf_add(sb, lit, n);
+}
+#define ADD_LIT(sb, s) add_lit((sb), (s), sizeof(s) - 1)
+
+static void add_key_str(struct strbuf *sb, const char *key, size_t klen, const char *v)
+{
+	add_lit(sb, key, klen);
+	if (v)
+		chm_json_add_string(sb, v, strlen(v));
+	else
+		ADD_LIT(sb, "null");
+}
+#define KEY_STR(sb, k, v) add_key_str((sb), (k), sizeof(k) - 1, (v))
+
+static void add_time(struct strbuf *sb, int has, int64_t t)
+{
+	if (!has) {
+		ADD_LIT(sb, "null");
+		return;
+	}
+	char buf[CHM_TIME_BUFSZ + 2];
+	buf[0] = '"';
+	size_t n = chm_time_write(t, buf + 1);
+	buf[n + 1] = '"';
+	strbuf_add(sb, buf, n + 2);
+}
+
+static void add_int(struct strbuf *sb, int64_t v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	strbuf_add(sb, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+/* seconds to the microsecond, without trailing zeros: 415, 12.45265 */
+static void add_duration(struct strbuf *sb, double d)
+{
+	if (!(d < 9.2e12) || d < 0) {
+		strbuf_addf(sb, "%.17g", d);
+		return;
+	}
+	int64_t us = llround(d * 1e6);
+	add_int(sb, us / 1000000);
+	int64_t frac = us % 1000000;
+	if (frac) {
+		char f[8];
+		int n = 6;
+		f[0] = '.';
+		for (int i = 6; i >= 1; i--, frac /= 10)
+			f[i] = (char)('0' + frac % 10);
+		while (f[n] == '0')
+			n--;
+		strbuf_add(sb, f, (size_t)n + 1);
+	}
+}
+
+void chm_run_write(struct strbuf *sb, const struct chm_run *run, const char *payload_json,
+		   size_t payload_len)
+{
+	ADD_LIT(sb, "{\"type\":\"run\"");
+	if (run->pipeline_id) {
+		ADD_LIT(sb, ",\"pipeline_id\":");
+		add_int(sb, run->pipeline_id);
+	}
+	if (run->client)
+		KEY_STR(sb, ",\"client\":", run->client);
+	if (run->platform)
+		KEY_STR(sb, ",\"platform\":", run->platform);
+	if (run->external_id)
+		KEY_STR(sb, ",\"external_id\":", run->external_id);
+	if (run->pipeline)
+		KEY_STR(sb, ",\"pipeline\":", run->pipeline);
+	KEY_STR(sb, ",\"external_run_id\":", run->external_run_id);
+	KEY_STR(sb, ",\"status\":", run->status);
+	ADD_LIT(sb, ",\"started_at\":");
+	add_time(sb, run->has_started, run->started_at);
+	ADD_LIT(sb, ",\"finished_at\":");
+	add_time(sb, run->has_finished, run->finished_at);
+	ADD_LIT(sb, ",\"duration_seconds\":");
+	if (run->has_duration)
+		add_duration(sb, run->duration_seconds);
+	else
+		ADD_LIT(sb, "null");
+	ADD_LIT(sb, ",\"rows_processed\":");
+	if (run->has_rows)
+		add_int(sb, run->rows_processed);
+	else
+		ADD_LIT(sb, "null");
+	KEY_STR(sb, ",\"error_message\":", run->error_message);
+	KEY_STR(sb, ",\"status_reason\":", run->status_reason);
+	ADD_LIT(sb, ",\"payload\":");
+	if (payload_json) {
+		strbuf_add(sb, payload_json, payload_len);
+	} else if (run->payload) {
+		size_t n = json_dumpb(run->payload, NULL, 0, JSON_COMPACT);
+		strbuf_grow(sb, n);
+		sb->len += json_dumpb(run->payload, sb->buf + sb->len, n, JSON_COMPACT);
+		sb->buf[sb->len] = '\0';
+	} else {
+		ADD_LIT(sb, "null");
+	}
+	ADD_LIT(sb, "}\n");
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "strbuf.h"
 
 #define CHM_TEXT_MAX 2000   /* error_message and status_reason, in bytes */
 
@@ -34,5 +35,15 @@ struct chm_run {
 int chm_run_from_json(json_t *obj, struct chm_run *run, struct chm_err *err);
 /* The canonical record: a new object the caller owns. */
 json_t *chm_run_to_json(const struct chm_run *run);
+
+/* The canonical record as one NDJSON line appended to sb, written directly
+ * (no jansson tree): the fast path of chm-normalize. payload_json is the
+ * payload's JSON text when the caller has it (copied as is), else run->payload
+ * is serialized, else null. Times are written with six fraction digits and
+ * duration_seconds to the microsecond. */
+void chm_run_write(struct strbuf *sb, const struct chm_run *run, const char *payload_json,
+		   size_t payload_len);
+/* s[0..len) (valid UTF-8) as a JSON string literal appended to sb. */
+void chm_json_add_string(struct strbuf *sb, const char *s, size_t len);
 
 #endif

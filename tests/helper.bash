@@ -5,6 +5,8 @@ bats_require_minimum_version 1.5.0
 
 FIXTURES="$CHM_ROOT/fixtures"
 REFERENCE="${CHM_REFERENCE:-$CHM_ROOT/../shared/reference}"
+# a git worktree under /work/wt/<name> sits one level deeper than /work/main
+[ -d "$REFERENCE" ] || [ -n "${CHM_REFERENCE:-}" ] || REFERENCE="$CHM_ROOT/../../shared/reference"
 
 _db_name() {
 	local base
@@ -48,8 +50,39 @@ assert_eq() {
 	fi
 }
 
-# Number of row versions written to runs so far (inserts + updates).
+
+# A fingerprint of every row version of runs: unchanged exactly when no row
+# was inserted, updated or deleted (ctid and xmin change with every write).
+runs_versions() {
+	q "SELECT count(*) || ':' || coalesce(md5(string_agg(ctid::text || '/' || xmin::text, ',' ORDER BY ctid)), '') FROM runs"
+}
+
+# n_tup_ins + n_tup_upd of runs from the statistics system. A backend reports
+# its counts as it exits, a moment after its client saw it end: wait until
+# two reads agree.
+runs_tuple_writes() {
+	local a b i
+	a=$(q "SELECT n_tup_ins + n_tup_upd FROM pg_stat_user_tables WHERE relname = 'runs'")
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		sleep 0.3
+		b=$(q "SELECT n_tup_ins + n_tup_upd FROM pg_stat_user_tables WHERE relname = 'runs'")
+		[ "$a" = "$b" ] && break
+		a=$b
+	done
+	echo "$a"
+}
+
+# Loads the fixture inventory into the current database.
+load_inventory() {
+	chm-load "$FIXTURES/inventory.ndjson" >/dev/null
+}
+
+# One canonical run line for pipeline acme/orders_daily: run_line ID STATUS [extra json fields]
+run_line() {
+	local extra=${3:-}
+	printf '{"type":"run","client":"acme","platform":"airflow","external_id":"orders_daily","external_run_id":"%s","status":"%s"%s}\n' "$1" "$2" "${extra:+,$extra}"
+}
+
 runs_writes() {
-	q "SELECT pg_stat_force_next_flush()" >/dev/null 2>&1 || true
-	q "SELECT n_tup_ins + n_tup_upd FROM pg_stat_user_tables WHERE relname = 'runs'"
+	runs_tuple_writes
 }

@@ -10,6 +10,8 @@
 --   replace  a newer attempt: the event started later than the stored run
 --            (Airflow keeps the run id when a run is cleared and run again);
 --            the attempt's fields are the event's
+--   older    an event of an earlier attempt (it started before the stored
+--            run): history, it changes nothing
 --   merge    running -> anything, terminal -> the same terminal status, or a
 --            stale regression under policy 'accept': status from the event,
 --            every other field from the event unless the event lacks it
@@ -17,12 +19,15 @@
 --            fields the stored run lacks are taken from the event (a START
 --            arriving after its COMPLETE still gives the start time)
 --   reject   a stale regression under policy 'reject': nothing changes
+-- Fields: insert and replace take the event's; merge the event's unless it
+-- lacks one; fill the stored one unless it lacks one; older and reject keep.
 CREATE FUNCTION chm_run_action(old_status run_status, old_started timestamptz,
                                new_status run_status, new_started timestamptz, policy text)
 RETURNS text LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE
         WHEN old_status IS NULL THEN 'insert'
         WHEN new_started > old_started THEN 'replace'
+        WHEN new_started < old_started THEN 'older'
         WHEN old_status = 'running' OR new_status = old_status THEN 'merge'
         WHEN policy = 'accept' THEN 'merge'
         WHEN policy = 'reject' THEN 'reject'
@@ -42,8 +47,8 @@ RETURNS anyelement LANGUAGE sql IMMUTABLE AS $$
     END
 $$;
 
--- The status after an action: only fill and reject keep the stored one.
+-- The status after an action: fill, older and reject keep the stored one.
 CREATE FUNCTION chm_run_pick_status(action text, old_status run_status, new_status run_status)
 RETURNS run_status LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN action IN ('fill', 'reject') THEN old_status ELSE new_status END
+    SELECT CASE WHEN action IN ('fill', 'older', 'reject') THEN old_status ELSE new_status END
 $$;

@@ -60,13 +60,14 @@ written AS (
          FROM (SELECT chm_run_action(r.status, r.started_at, EXCLUDED.status,
                                      EXCLUDED.started_at, $2) AS a) AS x)
     -- a conflict here means another loader wrote the row since our snapshot
-    WHERE chm_run_action(r.status, r.started_at, EXCLUDED.status, EXCLUDED.started_at, $2) <> 'reject'
+    WHERE chm_run_action(r.status, r.started_at, EXCLUDED.status, EXCLUDED.started_at, $2)
+          NOT IN ('reject', 'older')
     RETURNING (r.xmax = 0) AS inserted
 )
 SELECT count(*) FILTER (WHERE action <> 'reject' AND NOT unchanged) AS candidates,
        (SELECT count(*) FILTER (WHERE inserted) FROM written) AS inserted,
        (SELECT count(*) FILTER (WHERE NOT inserted) FROM written) AS updated,
-       count(*) FILTER (WHERE unchanged AND action <> 'fill') AS unchanged,
-       count(*) FILTER (WHERE unchanged AND action = 'fill') AS ignored,
+       count(*) FILTER (WHERE unchanged AND action NOT IN ('fill', 'older')) AS unchanged,
+       count(*) FILTER (WHERE unchanged AND action IN ('fill', 'older')) AS ignored,
        coalesce(string_agg(seq::text, ',') FILTER (WHERE action = 'reject'), '') AS rejected
 FROM decided

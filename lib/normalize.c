@@ -1,0 +1,983 @@
+#include "normalize.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chmtime.h"
+#include "enums.h"
+#include "jscan.h"
+#include "linereader.h"
+#include "record.h"
+#include "redact.h"
+#include "run.h"
+#include "source.h"
+#include "strbuf.h"
+
+#define OUT_FLUSH (256u << 10)
+#define MAX_MAPPINGS 32
+
+static const struct chm_source *const sources[] = {
+	&chm_src_airflow, &chm_src_dbt_cloud, &chm_src_dbt_artifact,
+	&chm_src_openlineage, &chm_src_vendor, &chm_src_cron, NULL,
+};
+
+const char *const chm_norm_sources[] = { "airflow", "dbt_cloud", "dbt_artifact", "openlineage",
+					 "vendor", "cron", NULL };
+
+/* Wire record types (DESIGN.md): with --source, an object whose "type" is
+ * none of these is the partner's own data. */
+static const char *const wire_types[] = { "raw", "run", "state", "summary", "reject", "client",
+					  "pipeline", "alert_rule", NULL };
+
+struct chm_norm {
+	struct chm_norm_opts opts;
+	const struct chm_source *default_src;
+	FILE *out;
+	struct chm_rejects *rj;
+	struct chm_norm_counts counts;
+	struct strbuf buf;        /* output, written in large blocks */
+	struct strbuf dump;       /* a record serialized for a reject or a payload */
+	struct strbuf text;       /* bounded error_message / status_reason */
+	struct strbuf text2;
+	struct strbuf reason;     /* status_reason with the no-zone note */
+	struct norm_scratch s;
+	struct chm_vendor_map *maps[MAX_MAPPINGS];
+	size_t nmaps;
+	int write_failed;
+	int write_errno;
+};
+
+/* Where a value came from, for rejects and for copying the payload as is. */
+struct origin {
+	const char *file;
+	long line;
+	const char *text;          /* the input line (line mode), or NULL */
+	size_t len;
+	const char *item_note;     /* "item 3 of the page" */
+};
+
+/* How the envelope or the flags name things. */
+struct naming {
+	const char *client, *pipeline, *external_id;
+	const struct chm_vendor_map *map;
+};
+
+/* ---- helpers for the source modules ------------------------------------- */
+
+int src_time_value(json_t *v, const char *field, int flags, int *has, int64_t *usec,
+		   struct norm_item *it, struct chm_err *err)
+{
+	*has = 0;
+	if (!v || json_is_null(v))
+		return 0;
+	if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		int assumed = 0;
+		if (!*s)
+			return 0; /* "" is how some partners say null */
+		if (chm_time_parse(s, (flags & SRC_T_NO_ZONE) ? CHM_TIME_ALLOW_NO_ZONE : 0, usec,
+				   &assumed, field, err))
+			return -1;
+		if (assumed && it)
+			it->zone_assumed = 1;
+		*has = 1;
+		return 0;
+	}
+	if (json_is_number(v) && (flags & (SRC_T_EPOCH | SRC_T_EPOCH_S | SRC_T_EPOCH_MS))) {
+		double d = json_number_value(v);
+		int ms = (flags & SRC_T_EPOCH_MS) ||
+			 (!(flags & SRC_T_EPOCH_S) && fabs(d) > 1e11); /* 1e11 s is year 5138 */
+		if (chm_time_from_epoch(d, ms, usec))
+			return chm_err_set(err, CHM_EX_DATAERR, "bad_timestamp", field,
+					   "%s: epoch %s %.17g is out of range", field,
+					   ms ? "milliseconds" : "seconds", d);
+		*has = 1;
+		return 0;
+	}
+	return chm_err_set(err, CHM_EX_DATAERR, "bad_timestamp", field,
+			   "%s must be an RFC 3339 timestamp%s", field,
+			   (flags & (SRC_T_EPOCH | SRC_T_EPOCH_S | SRC_T_EPOCH_MS)) ? " or epoch seconds"
+										   : "");
+}
+
+int src_time(json_t *obj, const char *key, int flags, int *has, int64_t *usec,
+	     struct norm_item *it, struct chm_err *err)
+{
+	return src_time_value(json_object_get(obj, key), key, flags, has, usec, it, err);
+}
+
+const char *src_id(json_t *v, struct strbuf *sb)
+{
+	if (!v)
+		return NULL;
+	if (json_is_string(v))
+		return *json_string_value(v) ? json_string_value(v) : NULL;
+	if (json_is_integer(v)) {
+		strbuf_reset(sb);
+		strbuf_addf(sb, "%lld", (long long)json_integer_value(v));
+		return sb->buf;
+	}
+	return NULL;
+}
+
+const char *src_str(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+json_t *src_path(json_t *root, const char *path)
+{
+	json_t *v = root;
+	const char *p = path;
+	while (v && *p) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		if (json_is_array(v) && n && isdigit((unsigned char)*p)) {
+			v = json_array_get(v, strtoul(p, NULL, 10));
+		} else {
+			char key[128];
+			if (n >= sizeof(key) || !json_is_object(v))
+				return NULL;
+			memcpy(key, p, n);
+			key[n] = '\0';
+			v = json_object_get(v, key);
+		}
+		p += n;
+		if (*p == '.')
+			p++;
+	}
+	return v;
+}
+
+void src_unknown_status(const struct norm_env *env, struct norm_item *it, const char *canon,
+			const char *value)
+{
+	struct strbuf *r = &env->s->reason;
+	strbuf_reset(r);
+	strbuf_adds(r, "source status \"");
+	strbuf_add(r, value, strnlen(value, 200));
+	strbuf_adds(r, "\"");
+	it->run.status = canon;
+	it->run.status_reason = r->buf;
+}
+
+int src_number(json_t *v, double *out)
+{
+	if (json_is_number(v)) {
+		*out = json_number_value(v);
+		return isfinite(*out) ? 0 : -1;
+	}
+	if (json_is_string(v) && *json_string_value(v)) {
+		char *end;
+		errno = 0;
+		*out = strtod(json_string_value(v), &end);
+		return (*end || errno || !isfinite(*out)) ? -1 : 0;
+	}
+	return -1;
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+static void out_flush(struct chm_norm *n)
+{
+	if (n->buf.len && !n->write_failed) {
+		if (fwrite(n->buf.buf, 1, n->buf.len, n->out) != n->buf.len) {
+			n->write_failed = 1;
+			n->write_errno = errno;
+		}
+	}
+	strbuf_reset(&n->buf);
+}
+
+static void out_line(struct chm_norm *n, const char *s, size_t len)
+{
+	strbuf_add(&n->buf, s, len);
+	strbuf_addc(&n->buf, '\n');
+	if (n->buf.len >= OUT_FLUSH)
+		out_flush(n);
+}
+
+static void out_json(struct chm_norm *n, json_t *v)
+{
+	size_t len = json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
+	strbuf_grow(&n->buf, len + 1);
+	n->buf.len += json_dumpb(v, n->buf.buf + n->buf.len, len, JSON_COMPACT | JSON_ENCODE_ANY);
+	n->buf.buf[n->buf.len] = '\0';
+	strbuf_addc(&n->buf, '\n');
+	if (n->buf.len >= OUT_FLUSH)
+		out_flush(n);
+}
+
+static void dump_into(struct strbuf *sb, json_t *v)
+{
+	strbuf_reset(sb);
+	size_t len = json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
+	strbuf_grow(sb, len);
+	sb->len = json_dumpb(v, sb->buf, len, JSON_COMPACT | JSON_ENCODE_ANY);
+	sb->buf[sb->len] = '\0';
+}
+
+/* A reject of value (or of the input line when there is no value). Rejects
+ * must not spread secrets either: when the input held any, the redacted
+ * value is what the reject shows. */
+static void reject(struct chm_norm *n, const struct origin *o, json_t *value, int redacted,
+		   const struct chm_err *e)
+{
+	char msg[sizeof(e->msg) + 64];
+	if (o->item_note)
+		snprintf(msg, sizeof(msg), "%s: %s", o->item_note, e->msg);
+	else
+		snprintf(msg, sizeof(msg), "%s", e->msg);
+	if (o->text && !redacted) {
+		chm_reject(n->rj, o->file, o->line, e->code, e->field, msg, o->text, o->len);
+	} else if (value) {
+		dump_into(&n->dump, value);
+		chm_reject(n->rj, o->file, o->line, e->code, e->field, msg, n->dump.buf, n->dump.len);
+	} else {
+		chm_reject(n->rj, o->file, o->line, e->code, e->field, msg, o->text, o->len);
+	}
+	n->counts.rejected++;
+}
+
+/* ---- finding a member's bytes in a line ---------------------------------- */
+
+static const char *skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	return p;
+}
+
+static const char *skip_string(const char *p, const char *end)
+{
+	/* p at the opening quote; returns just past the closing one */
+	p++;
+	for (;;) {
+		const char *q = memchr(p, '"', (size_t)(end - p));
+		if (!q)
+			return end;
+		const char *b = q;
+		while (b > p && b[-1] == '\\')
+			b--;
+		if ((q - b) % 2 == 0)
+			return q + 1;
+		p = q + 1;
+	}
+}
+
+static const char *skip_value(const char *p, const char *end)
+{
+	int depth = 0;
+	while (p < end) {
+		char c = *p;
+		if (c == '"') {
+			p = skip_string(p, end);
+			if (depth == 0)
+				return p;
+			continue;
+		}
+		if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			depth--;
+			if (depth == 0)
+				return p + 1;
+			if (depth < 0)
+				return p;
+		} else if (depth == 0 && (c == ',')) {
+			return p;
+		}
+		p++;
+	}
+	return p;
+}
+
+/* The bytes of the value of top-level member key in an object known to be
+ * valid JSON (jansson parsed it): lets the payload be copied, not
+ * re-serialized. 0 when not found as plain bytes (an escaped key). */
+static int member_span(const char *s, size_t len, const char *key, const char **vs, size_t *vlen)
+{
+	const char *p = s, *end = s + len;
+	size_t klen = strlen(key);
+
+	p = skip_ws(p, end);
+	if (p >= end || *p != '{')
+		return 0;
+	p++;
+	for (;;) {
+		p = skip_ws(p, end);
+		if (p >= end || *p != '"')
+			return 0;
+		const char *k = p + 1;
+		p = skip_string(p, end);
+		int match = (size_t)(p - 1 - k) == klen && memcmp(k, key, klen) == 0;
+		p = skip_ws(p, end);
+		if (p >= end || *p != ':')
+			return 0;
+		p = skip_ws(p + 1, end);
+		const char *v = p;
+		p = skip_value(p, end);
+		if (match) {
+			const char *ve = p;
+			while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r'))
+				ve--;
+			*vs = v;
+			*vlen = (size_t)(ve - v);
+			return 1;
+		}
+		p = skip_ws(p, end);
+		if (p >= end || *p != ',')
+			return 0;
+		p++;
+	}
+}
+
+/* ---- the rules every source shares --------------------------------------- */
+
+/* s cut to max bytes on a UTF-8 boundary, redacted; into sb when changed. */
+static const char *bound_text(const char *s, struct strbuf *sb)
+{
+	if (!s)
+		return NULL;
+	size_t len = strlen(s);
+	strbuf_reset(sb);
+	if (chm_redact_text(s, len, sb)) {
+		s = sb->buf;
+		len = sb->len;
+	}
+	if (len <= CHM_TEXT_MAX)
+		return s;
+	size_t cut = CHM_TEXT_MAX;
+	while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
+		cut--;
+	if (s == sb->buf) {
+		sb->len = cut;
+		sb->buf[cut] = '\0';
+		return sb->buf;
+	}
+	strbuf_add(sb, s, cut);
+	return sb->buf;
+}
+
+static const struct chm_source *find_source(const char *name)
+{
+	for (const struct chm_source *const *s = sources; *s; s++)
+		if (strcmp((*s)->name, name) == 0)
+			return *s;
+	return NULL;
+}
+
+static void scratch_reset(struct norm_scratch *s)
+{
+	strbuf_reset(&s->ext);
+	strbuf_reset(&s->run_id);
+	strbuf_reset(&s->reason);
+	strbuf_reset(&s->error);
+	strbuf_reset(&s->a);
+}
+
+/* Naming, the rules every source shares, and the output line, for a mapped
+ * record. The payload is span (the record's own bytes, clean) or rec. */
+static void emit(struct chm_norm *n, const struct chm_source *src, const struct naming *nm,
+		 struct norm_item *it, const struct origin *o, json_t *reject_value, int redacted,
+		 json_t *rec, const char *span, size_t span_len)
+{
+	struct chm_err err;
+	struct chm_run *run = &it->run;
+
+	chm_err_clear(&err);
+	if (it->kind == NORM_NO_RUN) {
+		n->counts.no_run++;
+		return;
+	}
+	if (it->kind == NORM_CHILD) {
+		n->counts.children++;
+		return;
+	}
+
+	/* naming: the envelope or the flags first, then what the record says */
+	run->client = nm->client ? nm->client : it->client;
+	run->platform = src->platform;
+	const char *name = nm->pipeline ? nm->pipeline : (nm->external_id ? NULL : it->pipeline);
+	const char *ext = nm->external_id ? nm->external_id : it->external_id;
+	if (!run->client) {
+		chm_err_set(&err, CHM_EX_DATAERR, "missing_field", "client",
+			    "no client: the envelope has no \"client\" (or give --client)");
+		goto bad;
+	}
+	if (name) {
+		run->pipeline = name;
+	} else if (ext) {
+		run->external_id = ext;
+	} else {
+		chm_err_set(&err, CHM_EX_DATAERR, "missing_field", "pipeline",
+			    "the %s record does not name its pipeline: give \"pipeline\" or "
+			    "\"external_id\" in the envelope, or --pipeline", src->name);
+		goto bad;
+	}
+	if (!run->external_run_id || !*run->external_run_id) {
+		chm_err_set(&err, CHM_EX_DATAERR, "missing_field", "external_run_id",
+			    "the %s record has no run id", src->name);
+		goto bad;
+	}
+	if (strlen(run->external_run_id) > 500) {
+		chm_err_set(&err, CHM_EX_DATAERR, "too_long", "external_run_id",
+			    "the run id is longer than 500 bytes");
+		goto bad;
+	}
+
+	/* A run still going has not finished: an end time is a previous attempt's. */
+	if (strcmp(run->status, "running") == 0) {
+		run->has_finished = 0;
+		run->has_duration = 0;
+	}
+	if (run->has_duration && (!isfinite(run->duration_seconds) || run->duration_seconds < 0))
+		run->has_duration = 0;
+	if (run->has_started && run->has_finished) {
+		if (run->finished_at < run->started_at)
+			run->has_duration = 0; /* clocks disagree: no duration rather than a negative one */
+		else if (!run->has_duration) {
+			run->has_duration = 1;
+			run->duration_seconds = (double)(run->finished_at - run->started_at) / 1e6;
+		}
+	}
+	if (run->has_rows && run->rows_processed < 0)
+		run->has_rows = 0;
+	if (it->zone_assumed) {
+		struct strbuf *r = &n->reason;
+		strbuf_reset(r);
+		if (run->status_reason) {
+			strbuf_adds(r, run->status_reason);
+			strbuf_adds(r, "; ");
+		}
+		strbuf_adds(r, "timestamp without time zone read as UTC");
+		run->status_reason = r->buf;
+	}
+	run->error_message = bound_text(run->error_message, &n->text);
+	run->status_reason = bound_text(run->status_reason, &n->text2);
+
+	if (span) {
+		chm_run_write(&n->buf, run, span, span_len);
+	} else {
+		run->payload = rec;
+		chm_run_write(&n->buf, run, NULL, 0);
+	}
+	n->counts.runs++;
+	if (n->buf.len >= OUT_FLUSH)
+		out_flush(n);
+	return;
+bad:
+	reject(n, o, reject_value, redacted, &err);
+}
+
+/* One partner record to one run (or a count). span: the record's own bytes
+ * in the input line, when it has them. */
+static void map_one(struct chm_norm *n, const struct chm_source *src, const struct naming *nm,
+		    json_t *rec, const struct origin *o, json_t *reject_value, const char *span,
+		    size_t span_len)
+{
+	struct norm_env env = { nm->map, n->opts.include_children, &n->s };
+	struct norm_item it;
+	struct chm_err err;
+
+	memset(&it, 0, sizeof(it));
+	chm_err_clear(&err);
+	scratch_reset(&n->s);
+
+	if (!json_is_object(rec)) {
+		chm_err_set(&err, CHM_EX_DATAERR, "not_an_object", "record",
+			    "a %s record must be a JSON object, not %s", src->name, json_is_array(rec) ? "an array" : "a scalar");
+		reject(n, o, reject_value, 0, &err);
+		return;
+	}
+	/* Redact first: what the module borrows from rec is then already clean
+	 * and stays valid (redaction replaces values). */
+	size_t redacted = chm_redact_json(rec);
+	if (src->map(rec, &env, &it, &err)) {
+		reject(n, o, reject_value, redacted > 0, &err);
+		return;
+	}
+	emit(n, src, nm, &it, o, reject_value, redacted > 0, rec, redacted ? NULL : span,
+	     span_len);
+}
+
+/* ---- the fast path -------------------------------------------------------
+ * Most of a large stream is raw Airflow envelopes with nothing to redact.
+ * Those are checked by jscan (no tree) and mapped from their bytes; anything
+ * else, or anything unusual in them, takes the general path through jansson,
+ * which also writes the rejects. Both give the same bytes. */
+
+/* A plain string member into buf (NUL-terminated); 1 absent/null, 0 string,
+ * -1 anything else (take the general path). */
+static int fast_str(const struct jmember *m, size_t nm, const char *key, char *buf, size_t cap,
+		    const char **out)
+{
+	const struct jmember *e = jscan_find(m, nm, key);
+	*out = NULL;
+	if (!e || e->val.type == 'z')
+		return 1;
+	if (e->val.type != 's' || e->val.escaped || e->val.n >= cap)
+		return -1;
+	memcpy(buf, e->val.p, e->val.n);
+	buf[e->val.n] = '\0';
+	*out = buf;
+	return 0;
+}
+
+static int fast_time(const struct jmember *m, size_t nm, const char *key, int *has, int64_t *usec)
+{
+	char buf[64];
+	const char *s;
+	struct chm_err err;
+	*has = 0;
+	int rc = fast_str(m, nm, key, buf, sizeof(buf), &s);
+	if (rc)
+		return rc < 0 ? -1 : 0;
+	if (!*s)
+		return 0;
+	if (chm_time_parse(s, 0, usec, NULL, key, &err))
+		return -1;
+	*has = 1;
+	return 0;
+}
+
+/* 1 when the line was handled, 0 to take the general path. */
+static int fast_raw(struct chm_norm *n, const char *line, size_t len, const struct origin *o)
+{
+	struct jmember top[16], rec[48];
+	struct jscan js = { 0 };
+	char client[256], pipeline[512], ext[512], run_id[512], dag_id[512], state[256];
+	struct naming nm = { 0 };
+	struct norm_item it;
+	const char *s;
+
+	js.top = top;
+	js.top_max = 16;
+	js.inner_key = "record";
+	js.inner = rec;
+	js.inner_max = 48;
+	if (jscan_object_line(&js, line, len) != JSCAN_OK || js.suspicious || !js.has_inner)
+		return 0;
+	const struct jmember *t = jscan_find(top, js.ntop, "type");
+	const struct jmember *src = jscan_find(top, js.ntop, "source");
+	if (!t || !jspan_is(&t->val, "raw") || !src || !jspan_is(&src->val, "airflow"))
+		return 0;
+	if (fast_str(top, js.ntop, "client", client, sizeof(client), &nm.client) < 0 ||
+	    fast_str(top, js.ntop, "pipeline", pipeline, sizeof(pipeline), &nm.pipeline) < 0 ||
+	    fast_str(top, js.ntop, "external_id", ext, sizeof(ext), &nm.external_id) < 0)
+		return 0;
+	if (!nm.client)
+		nm.client = n->opts.client;
+	if (!nm.pipeline && !nm.external_id) {
+		nm.pipeline = n->opts.pipeline;
+		nm.external_id = n->opts.external_id;
+	}
+
+	memset(&it, 0, sizeof(it));
+	scratch_reset(&n->s);
+	if (fast_str(rec, js.ninner, "dag_run_id", run_id, sizeof(run_id), &it.run.external_run_id) ||
+	    fast_str(rec, js.ninner, "state", state, sizeof(state), &s) ||
+	    fast_str(rec, js.ninner, "dag_id", dag_id, sizeof(dag_id), &it.external_id) < 0)
+		return 0;
+	if (!(it.run.status = chm_airflow_status(s))) {
+		struct norm_env env = { NULL, 0, &n->s };
+		src_unknown_status(&env, &it, CHM_AIRFLOW_UNKNOWN_STATUS, s);
+	}
+	if (fast_time(rec, js.ninner, "start_date", &it.run.has_started, &it.run.started_at) ||
+	    fast_time(rec, js.ninner, "end_date", &it.run.has_finished, &it.run.finished_at))
+		return 0;
+	const struct jmember *r = jscan_find(top, js.ntop, "record");
+	emit(n, &chm_src_airflow, &nm, &it, o, NULL, 0, NULL, r->val.p, r->val.n);
+	return 1;
+}
+
+/* A value read as the partner's data: a page of records or one record. */
+static void partner_value(struct chm_norm *n, const struct chm_source *src,
+			  const struct naming *nm, json_t *v, const struct origin *o,
+			  json_t *whole, const char *span, size_t span_len)
+{
+	json_t *items = NULL;
+	char note[64];
+
+	if (json_is_array(v)) {
+		items = v;
+	} else if (json_is_object(v)) {
+		if (src == &chm_src_vendor && nm->map) {
+			items = chm_vendor_map_items(nm->map, v);
+		} else if (src->page_keys) {
+			for (const char *const *k = src->page_keys; *k && !items; k++) {
+				json_t *p = json_object_get(v, *k);
+				if (json_is_array(p))
+					items = p;
+				else if (json_is_object(p)) {
+					/* a page holding one record: {"status":..., "data":{...}} */
+					map_one(n, src, nm, p, o, whole, NULL, 0);
+					return;
+				}
+			}
+		}
+	}
+	if (!items) {
+		map_one(n, src, nm, v, o, whole, span, span_len);
+		return;
+	}
+	size_t i;
+	json_t *item;
+	struct origin io = *o;
+	json_array_foreach(items, i, item) {
+		snprintf(note, sizeof(note), "item %zu of the page", i + 1);
+		io.item_note = note;
+		io.text = NULL;
+		map_one(n, src, nm, item, &io, item, NULL, 0);
+	}
+}
+
+static const struct chm_vendor_map *find_map(struct chm_norm *n, const char *name,
+					     struct chm_err *err)
+{
+	if (!name) {
+		if (n->nmaps == 1)
+			return n->maps[0];
+		chm_err_set(err, CHM_EX_DATAERR, "missing_field", "mapping",
+			    n->nmaps ? "a vendor record must name its \"mapping\": several are loaded"
+				     : "no vendor mapping: give --mapping FILE");
+		return NULL;
+	}
+	for (size_t i = 0; i < n->nmaps; i++)
+		if (strcmp(chm_vendor_map_name(n->maps[i]), name) == 0)
+			return n->maps[i];
+	/* a mapping directory lets envelopes name mappings not given by --mapping */
+	const char *dir = getenv("CHM_VENDOR_DIR");
+	if (dir && *dir && n->nmaps < MAX_MAPPINGS && !strpbrk(name, "/.")) {
+		struct strbuf path = STRBUF_INIT;
+		struct chm_err lerr;
+		strbuf_addf(&path, "%s/%s.json", dir, name);
+		struct chm_vendor_map *m = chm_vendor_map_load(path.buf, &lerr);
+		strbuf_release(&path);
+		if (m) {
+			n->maps[n->nmaps++] = m;
+			return m;
+		}
+	}
+	chm_err_set(err, CHM_EX_DATAERR, "unknown_mapping", "mapping",
+		    "no vendor mapping named \"%.100s\" (give --mapping FILE or set CHM_VENDOR_DIR)", name);
+	return NULL;
+}
+
+static void raw_record(struct chm_norm *n, json_t *obj, const struct origin *o)
+{
+	struct chm_err err;
+	const char *source = NULL;
+	struct naming nm = { 0 };
+
+	chm_err_clear(&err);
+	if (chm_get_string(obj, "source", &source, &err) < 0 ||
+	    chm_get_string(obj, "client", &nm.client, &err) < 0 ||
+	    chm_get_string(obj, "pipeline", &nm.pipeline, &err) < 0 ||
+	    chm_get_string(obj, "external_id", &nm.external_id, &err) < 0)
+		goto bad;
+	if (!source) {
+		chm_err_set(&err, CHM_EX_DATAERR, "missing_field", "source",
+			    "a raw record needs a \"source\"");
+		goto bad;
+	}
+	const struct chm_source *src = find_source(source);
+	if (!src) {
+		chm_err_set(&err, CHM_EX_DATAERR, "unknown_source", "source",
+			    "unknown source \"%.64s\" (known: airflow, dbt_cloud, dbt_artifact, "
+			    "openlineage, vendor, cron)", source);
+		goto bad;
+	}
+	json_t *rec = json_object_get(obj, "record");
+	if (!json_is_object(rec) && !json_is_array(rec)) {
+		chm_err_set(&err, CHM_EX_DATAERR, rec ? "wrong_type" : "missing_field", "record",
+			    "a raw record needs a \"record\" object");
+		goto bad;
+	}
+	if (!nm.client)
+		nm.client = n->opts.client;
+	if (!nm.pipeline && !nm.external_id) {
+		nm.pipeline = n->opts.pipeline;
+		nm.external_id = n->opts.external_id;
+	}
+	if (src == &chm_src_vendor) {
+		const char *mname = NULL;
+		if (chm_get_string(obj, "mapping", &mname, &err) < 0)
+			goto bad;
+		if (!(nm.map = find_map(n, mname, &err)))
+			goto bad;
+	}
+	const char *span = NULL;
+	size_t span_len = 0;
+	if (o->text && !member_span(o->text, o->len, "record", &span, &span_len))
+		span = NULL;
+	partner_value(n, src, &nm, rec, o, obj, span, span_len);
+	return;
+bad:
+	reject(n, o, NULL, 0, &err);
+}
+
+/* One JSON value of the input: a line, or a whole document. */
+static void handle_value(struct chm_norm *n, json_t *v, const struct origin *o)
+{
+	struct chm_err err;
+	const char *type = NULL;
+	const struct chm_source *src = n->default_src;
+
+	chm_err_clear(&err);
+	n->counts.read++;
+	if (json_is_object(v)) {
+		json_t *t = json_object_get(v, "type");
+		if (json_is_string(t))
+			type = json_string_value(t);
+	}
+	if (type && chm_enum_has(wire_types, type)) {
+		if (strcmp(type, "raw") == 0) {
+			raw_record(n, v, o);
+			return;
+		}
+		if (strcmp(type, "run") == 0) {
+			struct chm_run run;
+			if (chm_run_from_json(v, &run, &err)) {
+				reject(n, o, v, 0, &err);
+				return;
+			}
+			n->counts.runs++;
+		} else {
+			n->counts.passed++;
+		}
+		if (o->text)
+			out_line(n, o->text, o->len);
+		else
+			out_json(n, v);
+		return;
+	}
+	if (src) {
+		struct naming nm = { n->opts.client, n->opts.pipeline, n->opts.external_id, NULL };
+		if (src == &chm_src_vendor && !(nm.map = find_map(n, NULL, &err))) {
+			reject(n, o, NULL, 0, &err);
+			return;
+		}
+		partner_value(n, src, &nm, v, o, v, o->text, o->len);
+		return;
+	}
+	if (type) { /* not ours: passes through unchanged */
+		n->counts.passed++;
+		if (o->text)
+			out_line(n, o->text, o->len);
+		else
+			out_json(n, v);
+		return;
+	}
+	if (json_is_object(v))
+		chm_err_set(&err, CHM_EX_DATAERR, "missing_field", "type",
+			    "a record needs a string \"type\" (give --source to read bare partner records)");
+	else
+		chm_err_set(&err, CHM_EX_DATAERR, "not_an_object", "",
+			    "a record must be a JSON object (give --source to read a page)");
+	reject(n, o, NULL, 0, &err);
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+static long count_lines(const char *s, size_t len)
+{
+	long k = 0;
+	const char *p = s, *end = s + len;
+	while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		k++;
+		p++;
+	}
+	return k;
+}
+
+/* A whole document: one or more JSON values one after the other. */
+static int read_document(struct chm_norm *n, struct line_reader *lr, struct strbuf *doc,
+			 long first_line, struct chm_err *err)
+{
+	const char *line;
+	size_t len;
+	int got;
+	struct chm_err rerr;
+
+	while ((got = line_reader_next(lr, &line, &len, err)) > 0) {
+		if (doc->len + len + 1 > n->opts.doc_max) {
+			chm_err_set(&rerr, CHM_EX_DATAERR, "document_too_large", "",
+				    "a document larger than %zu bytes (not NDJSON?)", n->opts.doc_max);
+			struct origin o = { lr->name, first_line, NULL, 0, NULL };
+			reject(n, &o, NULL, 0, &rerr);
+			while ((got = line_reader_next(lr, &line, &len, err)) > 0)
+				;
+			return got;
+		}
+		strbuf_addc(doc, '\n');
+		strbuf_add(doc, line, len);
+	}
+	if (got < 0)
+		return -1;
+
+	size_t off = 0;
+	long lineno = first_line;
+	for (;;) {
+		const char *p = skip_ws(doc->buf + off, doc->buf + doc->len);
+		lineno += count_lines(doc->buf + off, (size_t)(p - (doc->buf + off)));
+		off = (size_t)(p - doc->buf);
+		if (off >= doc->len)
+			break;
+		json_error_t jerr;
+		json_t *v = json_loadb(doc->buf + off, doc->len - off,
+				       JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK, &jerr);
+		struct origin o = { lr->name, lineno, NULL, 0, NULL };
+		if (!v) {
+			chm_err_set(&rerr, CHM_EX_DATAERR,
+				    strstr(jerr.text, "duplicate") ? "duplicate_key" : "invalid_json", "",
+				    "invalid JSON at line %ld: %s", lineno + jerr.line - 1, jerr.text);
+			o.text = doc->buf + off;
+			o.len = doc->len - off;
+			reject(n, &o, NULL, 0, &rerr);
+			break; /* no way to find the next value */
+		}
+		handle_value(n, v, &o);
+		json_decref(v);
+		lineno += count_lines(doc->buf + off, jerr.position);
+		off += jerr.position;
+	}
+	return 0;
+}
+
+int chm_norm_file(struct chm_norm *n, FILE *fp, const char *name, struct chm_err *err)
+{
+	struct line_reader lr;
+	const char *line;
+	size_t len;
+	int got = 0, first = 1, rc = 0;
+
+	line_reader_init(&lr, fp, name, 0);
+	while (!n->write_failed && (got = line_reader_next(&lr, &line, &len, err)) > 0) {
+		struct origin o = { lr.name, lr.lineno, line, len, NULL };
+		struct chm_err rerr;
+		json_error_t jerr;
+
+		if (lr.too_long) {
+			chm_err_set(&rerr, CHM_EX_DATAERR, "line_too_long", "",
+				    "line is longer than the maximum line length");
+			n->counts.read++;
+			reject(n, &o, NULL, 0, &rerr);
+			continue;
+		}
+		const char *p = skip_ws(line, line + len);
+		if (p == line + len)
+			continue; /* blank lines carry nothing */
+		if (memchr(line, '\0', len)) {
+			chm_err_set(&rerr, CHM_EX_DATAERR, "invalid_json", "", "line contains a NUL byte");
+			n->counts.read++;
+			reject(n, &o, NULL, 0, &rerr);
+			continue;
+		}
+		if (!n->opts.no_fast_path && fast_raw(n, line, len, &o)) {
+			n->counts.read++;
+			first = 0;
+			continue;
+		}
+		json_t *v = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+		if (!v && first && (*p == '{' || *p == '[') && (size_t)jerr.position >= len) {
+			/* the value goes on past the line: a pretty-printed document */
+			struct strbuf doc = STRBUF_INIT;
+			strbuf_add(&doc, line, len);
+			rc = read_document(n, &lr, &doc, lr.lineno, err);
+			strbuf_release(&doc);
+			break;
+		}
+		first = 0;
+		if (!v) {
+			chm_err_set(&rerr, CHM_EX_DATAERR,
+				    strstr(jerr.text, "duplicate") ? "duplicate_key" : "invalid_json", "",
+				    "invalid JSON at column %d: %s", jerr.column, jerr.text);
+			n->counts.read++;
+			reject(n, &o, NULL, 0, &rerr);
+			continue;
+		}
+		handle_value(n, v, &o);
+		json_decref(v);
+	}
+	if (got < 0)
+		rc = -1;
+	line_reader_release(&lr);
+	return rc;
+}
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+struct chm_norm *chm_norm_new(const struct chm_norm_opts *opts, FILE *out, struct chm_rejects *rj,
+			      struct chm_err *err)
+{
+	struct chm_norm *n = chm_xmalloc(sizeof(*n));
+	memset(n, 0, sizeof(*n));
+	n->opts = *opts;
+	if (!n->opts.doc_max)
+		n->opts.doc_max = CHM_DOC_MAX_DEFAULT;
+	n->out = out;
+	n->rj = rj;
+	if (opts->source && !(n->default_src = find_source(opts->source))) {
+		chm_err_set(err, CHM_EX_USAGE, "unknown_source", "source",
+			    "--source: unknown source \"%s\" (known: airflow, dbt_cloud, dbt_artifact, "
+			    "openlineage, vendor, cron)", opts->source);
+		free(n);
+		return NULL;
+	}
+	if (opts->nmappings > MAX_MAPPINGS) {
+		chm_err_set(err, CHM_EX_USAGE, "usage", "mapping", "at most %d --mapping files",
+			    MAX_MAPPINGS);
+		free(n);
+		return NULL;
+	}
+	for (size_t i = 0; i < opts->nmappings; i++) {
+		struct chm_vendor_map *m = chm_vendor_map_load(opts->mappings[i], err);
+		if (!m) {
+			chm_norm_free(n);
+			return NULL;
+		}
+		n->maps[n->nmaps++] = m;
+	}
+	return n;
+}
+
+int chm_norm_flush(struct chm_norm *n, struct chm_err *err)
+{
+	out_flush(n);
+	if (n->write_failed && n->write_errno == EPIPE)
+		return 0; /* the reader went away: not our error (as chm_close_stdout) */
+	if (n->write_failed)
+		return chm_err_set(err, CHM_EX_IOERR, "io_error", "", "write error on standard output: %s",
+				   strerror(n->write_errno ? n->write_errno : EIO));
+	return 0;
+}
+
+const struct chm_norm_counts *chm_norm_counts(const struct chm_norm *n)
+{
+	return &n->counts;
+}
+
+void chm_norm_free(struct chm_norm *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->nmaps; i++)
+		chm_vendor_map_free(n->maps[i]);
+	strbuf_release(&n->buf);
+	strbuf_release(&n->dump);
+	strbuf_release(&n->text);
+	strbuf_release(&n->text2);
+	strbuf_release(&n->reason);
+	strbuf_release(&n->s.ext);
+	strbuf_release(&n->s.run_id);
+	strbuf_release(&n->s.reason);
+	strbuf_release(&n->s.error);
+	strbuf_release(&n->s.a);
+	free(n);
+}

@@ -1,0 +1,101 @@
+/* source: what the normalize driver (normalize.c) and the modules that read
+ * one feed format each (src_*.c) share. A module maps ONE partner record to a
+ * canonical run; the driver does the rest for every source alike: pages,
+ * envelopes, naming the pipeline, redaction, the common rules (never a
+ * negative duration, bounded texts) and writing the record. */
+#ifndef CHM_SOURCE_H
+#define CHM_SOURCE_H
+
+#include <jansson.h>
+
+#include "err.h"
+#include "run.h"
+#include "strbuf.h"
+
+enum norm_kind {
+	NORM_RUN,      /* a run event */
+	NORM_NO_RUN,   /* an event that changes no status (OpenLineage OTHER): counted */
+	NORM_CHILD,    /* a child run (OpenLineage parent facet): counted, skipped */
+};
+
+/* Scratch buffers a module may build strings in; reset before each record. */
+struct norm_scratch {
+	struct strbuf ext, run_id, reason, error, a;
+};
+
+/* What a module fills for one record. Strings are borrowed from the record
+ * or point into the scratch buffers. */
+struct norm_item {
+	struct chm_run run;        /* external_run_id, status, times, metrics, texts */
+	const char *external_id;   /* the partner's id of the pipeline, or NULL */
+	const char *client;        /* a client named by the record itself (cron) */
+	const char *pipeline;      /* a pipeline name from the record itself (cron) */
+	enum norm_kind kind;
+	int zone_assumed;          /* a timestamp had no zone and was read as UTC */
+};
+
+struct norm_env {
+	const void *cfg;           /* the vendor mapping */
+	int include_children;
+	struct norm_scratch *s;
+};
+
+struct chm_source {
+	const char *name;          /* the raw record's "source" */
+	const char *platform;      /* the pipelines.platform of its runs */
+	const char *const *page_keys;   /* where a page object holds its records */
+	/* Returns 0 (mapped), -1 with err (status 65) to reject the record. */
+	int (*map)(json_t *rec, const struct norm_env *env, struct norm_item *it,
+		   struct chm_err *err);
+};
+
+extern const struct chm_source chm_src_airflow, chm_src_dbt_cloud, chm_src_dbt_artifact,
+	chm_src_openlineage, chm_src_vendor, chm_src_cron;
+
+/* ---- helpers the modules share (normalize.c) ---- */
+
+enum {
+	SRC_T_EPOCH = 1,      /* numbers are epoch seconds, or milliseconds when > 1e11 */
+	SRC_T_EPOCH_S = 2,    /* numbers are epoch seconds */
+	SRC_T_EPOCH_MS = 4,   /* numbers are epoch milliseconds */
+	SRC_T_NO_ZONE = 8,    /* a string without zone is UTC (item->zone_assumed set) */
+};
+
+/* A timestamp field of obj: 0 with *has 0 when absent or null, *has 1 and
+ * *usec when valid; -1 with err (bad_timestamp, field) otherwise. */
+int src_time(json_t *obj, const char *key, int flags, int *has, int64_t *usec,
+	     struct norm_item *it, struct chm_err *err);
+int src_time_value(json_t *v, const char *field, int flags, int *has, int64_t *usec,
+		   struct norm_item *it, struct chm_err *err);
+/* A string or integer id as a string (integers formatted into sb); NULL when
+ * v is absent, null, empty or another type. */
+const char *src_id(json_t *v, struct strbuf *sb);
+/* The string at key, or NULL. */
+const char *src_str(json_t *obj, const char *key);
+/* A dotted path ("meta.next_cursor"; "" is root itself), or NULL. */
+json_t *src_path(json_t *root, const char *path);
+/* An unknown source status: status = canon, status_reason = `source status "x"`. */
+void src_unknown_status(const struct norm_env *env, struct norm_item *it, const char *canon,
+			const char *value);
+/* A JSON number (or numeric string) as a double; 0 when it is one. */
+int src_number(json_t *v, double *out);
+
+
+
+/* ---- airflow (src_airflow.c), also used by the fast path of normalize.c ---- */
+/* The canonical status of a DAG run state, NULL when unknown. An unknown state
+ * (a newer Airflow's, or a task state such as up_for_reschedule sent by
+ * mistake) is read as running: it claims no outcome, and the run's next
+ * terminal state replaces it. */
+const char *chm_airflow_status(const char *state);
+#define CHM_AIRFLOW_UNKNOWN_STATUS "running"
+
+/* ---- vendor mappings (src_vendor.c) ---- */
+struct chm_vendor_map;
+/* NULL with err (78, naming the file and the key) when unusable. */
+struct chm_vendor_map *chm_vendor_map_load(const char *path, struct chm_err *err);
+const char *chm_vendor_map_name(const struct chm_vendor_map *m);
+/* The array of records of a page object, or NULL when obj is one record. */
+json_t *chm_vendor_map_items(const struct chm_vendor_map *m, json_t *obj);
+void chm_vendor_map_free(struct chm_vendor_map *m);
+#endif

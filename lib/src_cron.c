@@ -1,0 +1,90 @@
+/* cron: records written by the cron wrapper (`chm exec`), one at the start of
+ * a job and one at its end, under the same run_id. The format is ours; it is
+ * defined in README.md ("The cron record"). */
+#include <stdio.h>
+#include <string.h>
+
+#include "source.h"
+
+/* An unknown event is read as running, like an unknown status of any source:
+ * it claims no outcome and the job's end record replaces it. */
+#define UNKNOWN_STATUS "running"
+
+static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, struct chm_err *err)
+{
+	struct chm_run *run = &it->run;
+	const char *event = src_str(rec, "event");
+	struct strbuf *reason = &env->s->reason, *msg = &env->s->error;
+
+	run->external_run_id = src_id(json_object_get(rec, "run_id"), &env->s->run_id);
+	if (!run->external_run_id)
+		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "run_id",
+				   "a cron record needs a run_id");
+	if (!event)
+		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "event",
+				   "a cron record needs an event: start, end or skip");
+	/* "client/name" names the pipeline when the envelope does not */
+	const char *p = src_str(rec, "pipeline");
+	if (p) {
+		const char *slash = strchr(p, '/');
+		if (slash && slash > p && slash[1]) {
+			strbuf_reset(&env->s->a);
+			strbuf_add(&env->s->a, p, (size_t)(slash - p));
+			it->client = env->s->a.buf;
+			it->pipeline = slash + 1;
+		} else if (!slash) {
+			it->pipeline = p;
+		}
+	}
+	it->external_id = src_id(json_object_get(rec, "external_id"), &env->s->ext);
+	if (src_time(rec, "started_at", SRC_T_EPOCH, &run->has_started, &run->started_at, it, err) ||
+	    src_time(rec, "finished_at", SRC_T_EPOCH, &run->has_finished, &run->finished_at, it, err))
+		return -1;
+	json_t *rows = json_object_get(rec, "rows_processed");
+	if (json_is_integer(rows)) {
+		run->has_rows = 1;
+		run->rows_processed = json_integer_value(rows);
+	}
+	const char *tail = src_str(rec, "stderr_tail");
+	if (tail && !*tail)
+		tail = NULL;
+
+	if (strcmp(event, "start") == 0) {
+		run->status = "running";
+	} else if (strcmp(event, "skip") == 0) {
+		run->status = "skipped";
+		run->status_reason = src_str(rec, "reason");
+	} else if (strcmp(event, "end") == 0) {
+		json_t *sig = json_object_get(rec, "signal");
+		json_t *ex = json_object_get(rec, "exit_status");
+		strbuf_reset(reason);
+		if (json_is_string(sig) || json_is_integer(sig)) {
+			if (json_is_string(sig))
+				strbuf_addf(reason, "killed by signal %.32s", json_string_value(sig));
+			else
+				strbuf_addf(reason, "killed by signal %lld",
+					    (long long)json_integer_value(sig));
+			run->status = "failed";
+			run->status_reason = reason->buf;
+			run->error_message = tail ? tail : reason->buf;
+		} else if (json_is_integer(ex)) {
+			if (json_integer_value(ex) == 0) {
+				run->status = "success";
+			} else {
+				strbuf_addf(reason, "exit status %lld", (long long)json_integer_value(ex));
+				run->status = "failed";
+				run->status_reason = reason->buf;
+				run->error_message = tail ? tail : reason->buf;
+			}
+		} else {
+			return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "exit_status",
+					   "a cron end record needs an integer exit_status or a signal");
+		}
+	} else {
+		src_unknown_status(env, it, UNKNOWN_STATUS, event);
+	}
+	(void)msg;
+	return 0;
+}
+
+const struct chm_source chm_src_cron = { "cron", "cron", NULL, map };

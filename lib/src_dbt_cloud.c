@@ -1,0 +1,110 @@
+/* dbt_cloud: runs of the dbt Cloud Administrative API v2 (GET /runs/ and
+ * /runs/{id}/): numeric status codes, timestamps with a space separator
+ * ("2021-12-07 10:34:01.982824+00:00"), duration as "HH:MM:SS". The run's
+ * job is job_definition_id (job_id in some responses). A page is
+ * {"status":{...},"data":[...]} and a single run {"status":{...},"data":{...}}.
+ * The deprecated v4 shape (string ids, status words, epoch-second times,
+ * duration in seconds) is read too, so old saved pages still replay. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "source.h"
+
+static const struct {
+	int code;
+	const char *status;
+} codes[] = {
+	{ 1, "running" },   /* queued */
+	{ 2, "running" },   /* starting */
+	{ 3, "running" },   /* running */
+	{ 10, "success" },
+	{ 20, "failed" },   /* error */
+	{ 30, "canceled" },
+	{ 0, NULL },
+};
+
+/* the status words of status_humanized and of the v4 API */
+static const struct {
+	const char *word, *status;
+} words[] = {
+	{ "queued", "running" }, { "starting", "running" }, { "running", "running" },
+	{ "success", "success" }, { "succeeded", "success" }, { "error", "failed" },
+	{ "failed", "failed" }, { "cancelled", "canceled" }, { "canceled", "canceled" },
+	{ NULL, NULL },
+};
+
+/* An unknown status is read as running: dbt Cloud's codes below 10 are
+ * the not-yet-finished ones, and a run's next terminal status replaces it. */
+#define UNKNOWN_STATUS "running"
+
+/* "HH:MM:SS" (hours may exceed 24) or a number of seconds */
+static int duration(json_t *v, double *out)
+{
+	if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		unsigned h, m, sec;
+		int used = 0;
+		if (sscanf(s, "%u:%2u:%2u%n", &h, &m, &sec, &used) == 3 && s[used] == '\0' &&
+		    m < 60 && sec < 60) {
+			*out = h * 3600.0 + m * 60.0 + sec;
+			return 0;
+		}
+	}
+	return src_number(v, out);
+}
+
+static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, struct chm_err *err)
+{
+	struct chm_run *run = &it->run;
+	json_t *st = json_object_get(rec, "status");
+	char buf[32];
+
+	run->external_run_id = src_id(json_object_get(rec, "id"), &env->s->run_id);
+	if (!run->external_run_id)
+		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "id",
+				   "a dbt Cloud run needs an id");
+	it->external_id = src_id(json_object_get(rec, "job_definition_id"), &env->s->ext);
+	if (!it->external_id)
+		it->external_id = src_id(json_object_get(rec, "job_id"), &env->s->ext);
+
+	if (json_is_integer(st)) {
+		json_int_t c = json_integer_value(st);
+		for (int i = 0; codes[i].status; i++)
+			if (codes[i].code == c)
+				run->status = codes[i].status;
+		if (!run->status) {
+			snprintf(buf, sizeof(buf), "%lld", (long long)c);
+			src_unknown_status(env, it, UNKNOWN_STATUS, buf);
+		}
+	} else if (json_is_string(st)) {
+		const char *w = json_string_value(st);
+		for (int i = 0; words[i].word; i++)
+			if (strcasecmp(words[i].word, w) == 0)
+				run->status = words[i].status;
+		if (!run->status)
+			src_unknown_status(env, it, UNKNOWN_STATUS, w);
+	} else {
+		return chm_err_set(err, CHM_EX_DATAERR, st ? "wrong_type" : "missing_field", "status",
+				   "a dbt Cloud run needs a numeric status");
+	}
+	if (src_time(rec, "started_at", SRC_T_EPOCH_S, &run->has_started, &run->started_at, it, err) ||
+	    src_time(rec, "finished_at", SRC_T_EPOCH_S, &run->has_finished, &run->finished_at, it, err))
+		return -1;
+	json_t *d = json_object_get(rec, "duration");
+	if (d && !json_is_null(d)) {
+		if (duration(d, &run->duration_seconds))
+			return chm_err_set(err, CHM_EX_DATAERR, "bad_value", "duration",
+					   "duration must be \"HH:MM:SS\" or seconds");
+		run->has_duration = 1;
+	}
+	const char *msg = src_str(rec, "status_message");
+	if (msg && *msg)
+		run->error_message = msg;
+	return 0;
+}
+
+static const char *const page_keys[] = { "data", NULL };
+
+const struct chm_source chm_src_dbt_cloud = { "dbt_cloud", "dbt_cloud", page_keys, map };

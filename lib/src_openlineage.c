@@ -1,0 +1,98 @@
+/* openlineage: RunEvents of the OpenLineage spec (2-0-x). run.runId is the
+ * run, job namespace + "/" + name the pipeline's external_id. An event whose
+ * parent facet names another job is a child run (a task of a DAG, a model
+ * of a dbt invocation): not a pipeline run unless --include-children. */
+#include <string.h>
+
+#include "source.h"
+
+static const struct {
+	const char *type, *status;
+	int terminal;
+} types[] = {
+	{ "START", "running", 0 },
+	{ "RUNNING", "running", 0 },
+	{ "COMPLETE", "success", 1 },
+	{ "FAIL", "failed", 1 },
+	{ "ABORT", "canceled", 1 },
+	{ NULL, NULL, 0 },
+};
+
+static int is_child(json_t *rec, const char *ns, const char *name)
+{
+	json_t *pj = src_path(rec, "run.facets.parent.job");
+	if (!json_is_object(pj))
+		return 0;
+	const char *pns = src_str(pj, "namespace"), *pname = src_str(pj, "name");
+	/* a parent that is the job itself is no parent (Marquez's test events) */
+	return !(pns && pname && strcmp(pns, ns) == 0 && strcmp(pname, name) == 0);
+}
+
+static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, struct chm_err *err)
+{
+	struct chm_run *run = &it->run;
+	json_t *job = json_object_get(rec, "job");
+	const char *type = src_str(rec, "eventType");
+	int terminal = 0;
+	int64_t at;
+	int has;
+
+	if (!json_is_object(job) || !src_str(job, "namespace") || !src_str(job, "name"))
+		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "job",
+				   "an OpenLineage RunEvent needs job.namespace and job.name");
+	const char *ns = src_str(job, "namespace"), *name = src_str(job, "name");
+	run->external_run_id = src_id(src_path(rec, "run.runId"), &env->s->run_id);
+	if (!run->external_run_id)
+		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "run.runId",
+				   "an OpenLineage RunEvent needs run.runId");
+	/* the time is checked even for events that make no run: a bad one is bad input */
+	if (src_time(rec, "eventTime", SRC_T_NO_ZONE, &has, &at, it, err))
+		return -1;
+	if (!has)
+		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "eventTime",
+				   "an OpenLineage RunEvent needs eventTime");
+	/* OTHER, no eventType, or one the spec does not define: changes no status */
+	for (int i = 0; type && types[i].type; i++)
+		if (strcmp(types[i].type, type) == 0) {
+			run->status = types[i].status;
+			terminal = types[i].terminal;
+		}
+	if (!run->status) {
+		it->kind = NORM_NO_RUN;
+		return 0;
+	}
+	if (!env->include_children && is_child(rec, ns, name)) {
+		it->kind = NORM_CHILD;
+		return 0;
+	}
+	strbuf_reset(&env->s->ext);
+	strbuf_adds(&env->s->ext, ns);
+	strbuf_addc(&env->s->ext, '/');
+	strbuf_adds(&env->s->ext, name);
+	it->external_id = env->s->ext.buf;
+	if (terminal) {
+		run->has_finished = 1;
+		run->finished_at = at;
+	} else if (strcmp(type, "START") == 0) {
+		run->has_started = 1;
+		run->started_at = at;
+	}
+	const char *msg = src_str(src_path(rec, "run.facets.errorMessage"), "message");
+	if (msg && *msg)
+		run->error_message = msg;
+	/* rows: what the outputs say they wrote */
+	json_t *outs = json_object_get(rec, "outputs"), *o;
+	size_t i;
+	json_array_foreach(outs, i, o) {
+		json_t *rc = src_path(o, "outputFacets.outputStatistics.rowCount");
+		if (json_is_integer(rc) && json_integer_value(rc) >= 0) {
+			run->has_rows = 1;
+			run->rows_processed += json_integer_value(rc);
+		}
+	}
+	return 0;
+}
+
+static const char *const page_keys[] = { "events", NULL };
+
+const struct chm_source chm_src_openlineage = { "openlineage", "openlineage", page_keys, map };

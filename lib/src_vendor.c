@@ -1,0 +1,210 @@
+/* vendor: a partner's JSON runs API described by a mapping file, so a new
+ * partner needs no C (README.md, "Vendor mappings"). The mapping says where a
+ * page keeps its items, which field is the run id, the status, the times,
+ * the duration, the rows and the error, how statuses map, and where the
+ * cursor is (for chm-fetch). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "enums.h"
+#include "source.h"
+#include "strbuf.h"
+
+struct chm_vendor_map {
+	json_t *root;
+	const char *name;
+	const char *items;           /* path to the items array of a page */
+	const char *f_ext, *f_run_id, *f_status, *f_start, *f_end, *f_duration, *f_rows, *f_error;
+	double duration_scale;       /* to seconds */
+	int time_flags;
+	json_t *statuses;            /* source status -> canonical */
+	const char *unknown_status;
+};
+
+static int cfg_str(json_t *obj, const char *key, const char **out, const char *path,
+		   struct chm_err *err)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", key,
+				   "%s: \"%s\" must be a string", path, key);
+	*out = json_string_value(v);
+	return 0;
+}
+
+struct chm_vendor_map *chm_vendor_map_load(const char *path, struct chm_err *err)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	struct chm_vendor_map *m;
+
+	if (!root) {
+		chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", "mapping", "%s: %s%s%s", path,
+			    jerr.line > 0 ? "" : "cannot read: ", jerr.text,
+			    jerr.line > 0 ? "" : "");
+		return NULL;
+	}
+	m = chm_xmalloc(sizeof(*m));
+	memset(m, 0, sizeof(*m));
+	m->root = root;
+	m->unknown_status = "running";
+	m->duration_scale = 1;
+	m->time_flags = SRC_T_EPOCH;
+	json_t *fields = json_object_get(root, "fields");
+	const char *dunit = NULL, *tunit = NULL;
+	if (!json_is_object(root) || !json_is_object(fields)) {
+		chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", "fields",
+			    "%s: a mapping is an object with a \"fields\" object", path);
+		goto bad;
+	}
+	if (cfg_str(root, "name", &m->name, path, err) || cfg_str(root, "items", &m->items, path, err) ||
+	    cfg_str(root, "unknown_status", &m->unknown_status, path, err) ||
+	    cfg_str(root, "duration_unit", &dunit, path, err) ||
+	    cfg_str(root, "time_unit", &tunit, path, err) ||
+	    cfg_str(fields, "external_id", &m->f_ext, path, err) ||
+	    cfg_str(fields, "run_id", &m->f_run_id, path, err) ||
+	    cfg_str(fields, "status", &m->f_status, path, err) ||
+	    cfg_str(fields, "started_at", &m->f_start, path, err) ||
+	    cfg_str(fields, "finished_at", &m->f_end, path, err) ||
+	    cfg_str(fields, "duration", &m->f_duration, path, err) ||
+	    cfg_str(fields, "rows", &m->f_rows, path, err) ||
+	    cfg_str(fields, "error", &m->f_error, path, err))
+		goto bad;
+	if (!m->name || !*m->name || strpbrk(m->name, "/. ")) {
+		chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", "name",
+			    "%s: \"name\" must be a plain word (the envelopes' \"mapping\")", path);
+		goto bad;
+	}
+	if (!m->f_run_id || !m->f_status) {
+		chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", "fields",
+			    "%s: fields.run_id and fields.status are required", path);
+		goto bad;
+	}
+	if (!chm_enum_has(chm_run_statuses, m->unknown_status)) {
+		chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", "unknown_status",
+			    "%s: unknown_status \"%s\" is not a run status", path, m->unknown_status);
+		goto bad;
+	}
+	if (dunit && strcmp(dunit, "ms") == 0)
+		m->duration_scale = 1e-3;
+	else if (dunit && strcmp(dunit, "s") != 0) {
+		chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", "duration_unit",
+			    "%s: duration_unit must be \"s\" or \"ms\"", path);
+		goto bad;
+	}
+	if (tunit && strcmp(tunit, "s") == 0)
+		m->time_flags = SRC_T_EPOCH_S;
+	else if (tunit && strcmp(tunit, "ms") == 0)
+		m->time_flags = SRC_T_EPOCH_MS;
+	else if (tunit && strcmp(tunit, "auto") != 0) {
+		chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", "time_unit",
+			    "%s: time_unit must be \"s\", \"ms\" or \"auto\"", path);
+		goto bad;
+	}
+	m->statuses = json_object_get(root, "statuses");
+	if (!json_is_object(m->statuses)) {
+		chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", "statuses",
+			    "%s: \"statuses\" must map each source status to a run status", path);
+		goto bad;
+	}
+	const char *k;
+	json_t *v;
+	json_object_foreach(m->statuses, k, v) {
+		if (!json_is_string(v) || !chm_enum_has(chm_run_statuses, json_string_value(v))) {
+			chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", "statuses",
+				    "%s: statuses.%s must be one of running, success, failed, canceled, "
+				    "skipped", path, k);
+			goto bad;
+		}
+	}
+	return m;
+bad:
+	chm_vendor_map_free(m);
+	return NULL;
+}
+
+const char *chm_vendor_map_name(const struct chm_vendor_map *m)
+{
+	return m->name;
+}
+
+json_t *chm_vendor_map_items(const struct chm_vendor_map *m, json_t *obj)
+{
+	if (!m->items || !*m->items)
+		return NULL;
+	json_t *v = src_path(obj, m->items);
+	return json_is_array(v) ? v : NULL;
+}
+
+void chm_vendor_map_free(struct chm_vendor_map *m)
+{
+	if (!m)
+		return;
+	json_decref(m->root);
+	free(m);
+}
+
+static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, struct chm_err *err)
+{
+	const struct chm_vendor_map *m = env->cfg;
+	struct chm_run *run = &it->run;
+	char buf[32];
+
+	run->external_run_id = src_id(src_path(rec, m->f_run_id), &env->s->run_id);
+	if (!run->external_run_id)
+		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", m->f_run_id,
+				   "the %s record has no run id at \"%s\"", m->name, m->f_run_id);
+	if (m->f_ext)
+		it->external_id = src_id(src_path(rec, m->f_ext), &env->s->ext);
+	json_t *st = src_path(rec, m->f_status);
+	const char *sv = NULL;
+	if (json_is_string(st))
+		sv = json_string_value(st);
+	else if (json_is_integer(st)) {
+		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(st));
+		sv = buf;
+	}
+	if (!sv)
+		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", m->f_status,
+				   "the %s record has no status at \"%s\"", m->name, m->f_status);
+	json_t *canon = json_object_get(m->statuses, sv);
+	if (canon)
+		run->status = json_string_value(canon);
+	else
+		src_unknown_status(env, it, m->unknown_status, sv);
+	if (m->f_start && src_time_value(src_path(rec, m->f_start), m->f_start, m->time_flags,
+					 &run->has_started, &run->started_at, it, err))
+		return -1;
+	if (m->f_end && src_time_value(src_path(rec, m->f_end), m->f_end, m->time_flags,
+				       &run->has_finished, &run->finished_at, it, err))
+		return -1;
+	json_t *d = m->f_duration ? src_path(rec, m->f_duration) : NULL;
+	if (d && !json_is_null(d)) {
+		if (src_number(d, &run->duration_seconds))
+			return chm_err_set(err, CHM_EX_DATAERR, "wrong_type", m->f_duration,
+					   "%s must be a number", m->f_duration);
+		run->duration_seconds *= m->duration_scale;
+		run->has_duration = 1;
+	}
+	json_t *r = m->f_rows ? src_path(rec, m->f_rows) : NULL;
+	if (r && !json_is_null(r)) {
+		double rows;
+		if (src_number(r, &rows) || rows != (double)(int64_t)rows)
+			return chm_err_set(err, CHM_EX_DATAERR, "wrong_type", m->f_rows,
+					   "%s must be a whole number", m->f_rows);
+		run->has_rows = 1;
+		run->rows_processed = (int64_t)rows;
+	}
+	if (m->f_error) {
+		json_t *e = src_path(rec, m->f_error);
+		if (json_is_string(e) && *json_string_value(e))
+			run->error_message = json_string_value(e);
+	}
+	return 0;
+}
+
+const struct chm_source chm_src_vendor = { "vendor", "vendor", NULL, map };

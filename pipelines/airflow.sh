@@ -1,0 +1,11 @@
+#!/bin/bash
+# Airflow (stable REST API) -> CHM: chm-fetch | chm-normalize | chm-load.
+#   CHM_AIRFLOW_BASE_URL   e.g. https://airflow.example.com/api/v1 (required)
+#   token: credential airflow-token or CHM_AIRFLOW_TOKEN_FILE (optional)
+# Exit status: the first failing stage's (common.sh).
+. "$(dirname "$(readlink -f "$0")")/common.sh"
+chm_load_env
+chm_require CHM_AIRFLOW_BASE_URL
+chm_state_dir
+CHM_NORMALIZE_ARGS=()
+chm_ingest airflow --base-url "$CHM_AIRFLOW_BASE_URL"

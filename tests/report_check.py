@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Checks chm-report output in one format against expected rows (ndjson).
+
+    report_check.py FORMAT EXPECTED.ndjson QUESTION < output
+
+The expected rows are the hand-computed ones (fixtures/report/expected.ndjson);
+this re-derives what each format must show from them, independently of the C
+code, and exits 1 with a diff when the output differs.
+"""
+import csv
+import io
+import json
+import re
+import sys
+from html.parser import HTMLParser
+
+# prom: the label columns and the one-per-row metric of each question
+# (lib/report.c); every other numeric or timestamp column is a gauge.
+PROM = {
+    "q2": ("chm_pipeline_latest", ["client", "pipeline", "platform"], "status", "status"),
+    "q3": ("chm_client", ["client"], None, None),
+    "q6": ("chm_failing", ["client", "pipeline", "platform"], None, None),
+    "q7": ("chm_flaky", ["client", "pipeline", "platform"], None, None),
+    "q8": ("chm_platform", ["platform"], None, None),
+    "q9": ("chm_duration", ["client", "pipeline", "platform"], None, None),
+    "q10": ("chm_governance", ["finding", "client", "pipeline", "platform"], "finding", None),
+}
+TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+
+
+class Num(str):
+    """A number as written in the expected JSON (kept as text)."""
+
+
+def load(path, question):
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            obj = json.loads(line, parse_float=Num, parse_int=Num)
+            if obj.pop("type") == question:
+                rows.append(obj)
+    return rows
+
+
+def text(v):
+    return "" if v is None else str(v)
+
+
+def fail(what, expected, actual):
+    sys.stderr.write("%s differs\nexpected: %r\nactual:   %r\n" % (what, expected, actual))
+    sys.exit(1)
+
+
+def check_csv(rows, cols, out):
+    if "\n" in out.replace("\r\n", ""):
+        fail("line ends (CRLF)", "CRLF only", out)
+    got = list(csv.reader(io.StringIO(out, newline="")))
+    want = [cols] + [[text(r[c]) for c in cols] for r in rows]
+    if got != want:
+        fail("csv", want, got)
+
+
+def check_table(rows, cols, out, question, title):
+    numeric = {c: any(isinstance(r[c], Num) for r in rows) for c in cols}
+    lines = ["%s: %s" % (question, title)]
+    if not rows:
+        lines.append("(no rows)")
+    else:
+        cells = [cols] + [[text(r[c]) for c in cols] for r in rows]
+        w = [max(len(row[i]) for row in cells) for i in range(len(cols))]
+        for k, row in enumerate(cells):
+            parts = []
+            for i, c in enumerate(cols):
+                v = row[i]
+                if k == 0 or not numeric[c]:
+                    v = v.rjust(w[i]) if numeric[c] else (v if i == len(cols) - 1 else v.ljust(w[i]))
+                else:
+                    v = v.rjust(w[i])
+                parts.append(v)
+            lines.append("  ".join(parts))
+            if k == 0:
+                lines.append("  ".join("-" * x for x in w))
+    want = "\n".join(lines) + "\n"
+    if out != want:
+        fail("table", want, out)
+
+
+class Tables(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.sections, self.cur, self.cell, self.row = {}, None, None, None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "section":
+            self.cur = self.sections.setdefault(a.get("id"), {"rows": [], "text": ""})
+        elif tag == "tr" and self.cur is not None:
+            self.row = []
+            self.cur["rows"].append(self.row)
+        elif tag in ("td", "th") and self.row is not None:
+            self.cell = ""
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None:
+            self.row.append(self.cell)
+            self.cell = None
+        elif tag == "section":
+            self.cur = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell += data
+        if self.cur is not None:
+            self.cur["text"] += data
+
+
+def check_html(rows, cols, out, question):
+    p = Tables()
+    p.feed(out)
+    sec = p.sections.get(question)
+    if sec is None:
+        fail("html section", question, sorted(p.sections))
+    want = [cols] + [[text(r[c]) for c in cols] for r in rows] if rows else []
+    if sec["rows"] != want:
+        fail("html table", want, sec["rows"])
+    if not rows and "No rows" not in sec["text"]:
+        fail("html empty section", "No rows", sec["text"])
+
+
+def prom_value(v):
+    if TS.match(v):
+        from datetime import datetime, timezone
+        t = datetime.strptime(v, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+        return "%.6f" % t.timestamp()
+    return str(v)
+
+
+def check_prom(rows, cols, out, question):
+    prefix, labels, one, one_label = PROM[question]
+
+    def lab(r, extra=None):
+        names = labels + ([extra] if extra else [])
+        return "{" + ",".join('%s="%s"' % (n, str(r[n]).replace("\\", "\\\\").replace('"', '\\"'))
+                              for n in names) + "}"
+
+    want = []
+    if one:
+        want.append("# TYPE %s_%s gauge" % (prefix, one))
+        want += ["%s_%s%s 1" % (prefix, one, lab(r, one_label)) for r in rows
+                 if not one_label or r[one_label] is not None]
+    for c in cols:
+        if c in labels:
+            continue
+        vals = [r[c] for r in rows if r[c] is not None]
+        sample = next(iter(vals), None)
+        # a column's kind: numbers and timestamps are gauges, text is not
+        is_ts = any(isinstance(v, str) and TS.match(v) for v in vals)
+        is_num = any(isinstance(v, Num) for v in vals)
+        if not (is_ts or is_num):
+            continue
+        name = "%s_%s%s" % (prefix, c, "_timestamp_seconds" if is_ts else "")
+        want.append("# TYPE %s gauge" % name)
+        want += ["%s%s %s" % (name, lab(r), prom_value(r[c])) for r in rows if r[c] is not None]
+        del sample
+    got = [l for l in out.splitlines() if not l.startswith("# HELP")]
+    if got != want:
+        fail("prom", want, got)
+
+
+def main():
+    fmt, expected, question = sys.argv[1:4]
+    title = sys.argv[4] if len(sys.argv) > 4 else ""
+    out = sys.stdin.buffer.read().decode("utf-8")
+    rows = load(expected, question)
+    cols = list(rows[0].keys()) if rows else None
+    if cols is None:
+        sys.exit("report_check: no expected rows for %s" % question)
+    if fmt == "csv":
+        check_csv(rows, cols, out)
+    elif fmt == "table":
+        check_table(rows, cols, out, question, title)
+    elif fmt == "html":
+        check_html(rows, cols, out, question)
+    elif fmt == "prom":
+        check_prom(rows, cols, out, question)
+    else:
+        sys.exit("report_check: unknown format " + fmt)
+
+
+if __name__ == "__main__":
+    main()

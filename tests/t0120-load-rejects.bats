@@ -1,0 +1,110 @@
+#!/usr/bin/env bats
+# Bad input: each kind is a reject record with its line number, code, field
+# and the original line, exactly once; every good line around it still loads.
+
+load helper
+
+setup() {
+	fresh_db
+	load_inventory
+}
+
+# good lines on odd line numbers, bad ones on even: line 2k is bad kind k
+write_mixed() {
+	local n=0
+	while IFS= read -r bad; do
+		n=$((n + 1))
+		run_line "good-$n" success
+		printf '%s\n' "$bad"
+	done <<'BAD'
+{"type":"run","client":"acme","platform":"airflow","external_id":"orders_daily","external_run_id":"x1","status":"success"
+{"type":"run","client":"acme","platform":"airflow","external_id":"no_such_dag","external_run_id":"x2","status":"success"}
+{"type":"run","client":"acme","platform":"airflow","external_id":"orders_daily","external_run_id":"x3","status":"queued"}
+{"type":"run","client":"acme","platform":"airflow","external_id":"orders_daily","external_run_id":"x4","status":"success","duration_seconds":-3}
+{"type":"run","client":"acme","platform":"airflow","external_id":"orders_daily","external_run_id":"x5","status":"success","rows_processed":-1}
+{"type":"run","client":"acme","platform":"airflow","external_id":"orders_daily","external_run_id":"x6","status":"success","started_at":"2026-02-30T00:00:00Z"}
+{"type":"run","client":"acme","platform":"airflow","external_id":"orders_daily","status":"success"}
+{"type":"run","client":"acme","platform":"jenkins","external_id":"orders_daily","external_run_id":"x8","status":"success"}
+{"type":"run","client":"acme","platform":"airflow","external_id":"orders_daily","external_run_id":"x9","status":"success","started_at":"yesterday"}
+{"client":"acme"}
+[1,2,3]
+{"type":"run","client":"acme","platform":"airflow","external_id":"orders_daily","external_run_id":"x12","external_run_id":"x12b","status":"success"}
+{"type":"run","client":"acme","platform":"airflow","external_id":"orders_daily","external_run_id":"x13","status":"success","rows_processed":"many"}
+{"type":"pipeline","client":"nobody","name":"p","platform":"airflow","pipeline_type":"ingestion"}
+{"type":"alert_rule","client":"acme","rule_type":"failures_in_window","channel":"slack","destination":"#x"}
+BAD
+	run_line "good-last" failed
+}
+
+expected_rejects() {
+	cat <<'EOF2'
+2 invalid_json null
+4 unknown_pipeline external_id
+6 bad_enum status
+8 out_of_range duration_seconds
+10 out_of_range rows_processed
+12 bad_timestamp started_at
+14 missing_field external_run_id
+16 bad_enum platform
+18 bad_timestamp started_at
+20 missing_field type
+22 not_an_object null
+24 duplicate_key null
+26 wrong_type rows_processed
+28 unknown_client client
+30 missing_field threshold
+EOF2
+}
+
+@test "each bad-input kind is rejected once with its line, code and field; all good lines load" {
+	write_mixed >"$BATS_TEST_TMPDIR/in.ndjson"
+	run --separate-stderr chm-load --rejects "$BATS_TEST_TMPDIR/rejects.ndjson" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 65 ]
+	assert_eq "$(summary_field rejected)" 15
+	assert_eq "$(summary_field read)" 31
+	assert_eq "$(jq -r '"\(.line) \(.code) \(.field)"' "$BATS_TEST_TMPDIR/rejects.ndjson")" "$(expected_rejects)"
+	# the original line, byte for byte
+	assert_eq "$(jq -r 'select(.line == 6) | .input' "$BATS_TEST_TMPDIR/rejects.ndjson")" "$(sed -n 6p "$BATS_TEST_TMPDIR/in.ndjson")"
+	assert_eq "$(jq -r '.program' "$BATS_TEST_TMPDIR/rejects.ndjson" | sort -u)" chm-load
+	assert_eq "$(q "SELECT count(*) FROM runs WHERE external_run_id LIKE 'good-%'")" 16
+	assert_eq "$(q "SELECT count(*) FROM runs WHERE external_run_id NOT LIKE 'good-%'")" 0
+	[ -z "$stderr" ]
+}
+
+@test "without --rejects, rejects go to stderr as reject records and stdout holds only the summary" {
+	write_mixed >"$BATS_TEST_TMPDIR/in.ndjson"
+	run --separate-stderr chm-load "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 65 ]
+	assert_eq "$(printf '%s\n' "$stderr" | jq -r .type | sort | uniq -c | awk '{print $1, $2}')" "15 reject"
+	assert_eq "$(printf '%s\n' "$output" | jq -r .type)" summary
+}
+
+@test "a line with a NUL byte, invalid UTF-8, no final newline, or too deep nesting is rejected, not fatal" {
+	{
+		run_line a success
+		printf '{"type":"run","client":"acme\0x","status":"success"}\n'
+		run_line b success
+		printf '{"type":"run","client":"\xff\xfe","status":"success"}\n'
+		run_line c success
+		python3 -c 'print("[" * 5000 + "]" * 5000)'
+		printf '{"type":"run","client":"acme","platform":"airflow","external_id":"orders_daily","external_run_id":"d","status":"success"}'
+	} >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr chm-load --rejects "$BATS_TEST_TMPDIR/rj" "$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 65 ]
+	assert_eq "$(jq -r '"\(.line) \(.code)"' "$BATS_TEST_TMPDIR/rj" | paste -sd,)" "2 invalid_json,4 invalid_json,6 invalid_json"
+	assert_eq "$(q "SELECT string_agg(external_run_id, '' ORDER BY 1) FROM runs")" abcd
+}
+
+@test "the rejects file cannot be opened: exit 74 before anything is loaded" {
+	run_line a success >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr chm-load --rejects /nonexistent/dir/rj "$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 74 ]
+	[[ "$stderr" == "chm-load: cannot open rejects file /nonexistent/dir/rj"* ]]
+	assert_eq "$(q "SELECT count(*) FROM runs")" 0
+}
+
+@test "an input file that cannot be opened is an I/O error" {
+	run --separate-stderr chm-load /nonexistent/file
+	[ "$status" -eq 74 ]
+	[[ "$stderr" == *"cannot open /nonexistent/file"* ]]
+}

@@ -1,0 +1,134 @@
+#!/usr/bin/env bats
+# How a stored run changes (DESIGN.md "Idempotent loading"): intra-batch
+# duplicates, out-of-order events, cleared-and-rerun runs, fields that never
+# erase, and stale regressions under each --regressions policy.
+
+load helper
+
+setup() {
+	fresh_db
+	load_inventory
+}
+
+T1='"started_at":"2026-11-21T00:00:05Z"'
+T2='"started_at":"2026-11-21T06:00:00Z"'
+
+row() {
+	q "SELECT concat_ws(' ', status, started_at, finished_at, error_message, rows_processed) FROM runs WHERE external_run_id = '$1'"
+}
+
+@test "several events for one run in one batch apply in arrival order and make one row" {
+	{
+		run_line r1 running "$T1"
+		run_line r1 running "$T1,\"rows_processed\":10"
+		run_line r1 success "$T1,\"finished_at\":\"2026-11-21T00:10:00Z\""
+		run_line r2 success "$T1"
+		run_line r2 running "$T1"
+	} >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr chm-load "$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 0 ]
+	assert_eq "$(row r1)" "success 2026-11-21 00:00:05+00 2026-11-21 00:10:00+00 10"
+	assert_eq "$(row r2)" "success 2026-11-21 00:00:05+00"
+	assert_eq "$(q "SELECT count(*) FROM runs")" 2
+	assert_eq "$(summary_field ignored)" 1
+}
+
+@test "the same events one batch each end the same as in one batch" {
+	{
+		run_line r1 running "$T1"
+		run_line r1 success "$T1,\"finished_at\":\"2026-11-21T00:10:00Z\""
+		run_line r1 running "$T1"
+		run_line r1 failed "$T2,\"error_message\":\"boom\""
+	} >"$BATS_TEST_TMPDIR/in"
+	chm-load "$BATS_TEST_TMPDIR/in" >/dev/null
+	one=$(row r1)
+	fresh_db other
+	load_inventory
+	chm-load --batch-size 1 "$BATS_TEST_TMPDIR/in" >/dev/null
+	assert_eq "$(row r1)" "$one"
+	assert_eq "$one" "failed 2026-11-21 06:00:00+00 boom"
+}
+
+@test "out-of-order arrival: success before running ends as success" {
+	run_line r1 success "$T1,\"finished_at\":\"2026-11-21T00:10:00Z\"" | chm-load >/dev/null
+	run_line r1 running "$T1" | chm-load >"$BATS_TEST_TMPDIR/out"
+	assert_eq "$(jq -r .ignored "$BATS_TEST_TMPDIR/out")" 1
+	assert_eq "$(row r1)" "success 2026-11-21 00:00:05+00 2026-11-21 00:10:00+00"
+}
+
+@test "a cleared-and-rerun run (same id, later start) is a newer attempt and replaces the old one" {
+	run_line r1 failed "$T1,\"finished_at\":\"2026-11-21T00:10:00Z\",\"error_message\":\"boom\"" | chm-load >/dev/null
+	run_line r1 running "$T2" | chm-load >/dev/null
+	# the new attempt has not finished: no finish time or error of the old one
+	assert_eq "$(row r1)" "running 2026-11-21 06:00:00+00"
+	run_line r1 success "$T2,\"finished_at\":\"2026-11-21T06:05:00Z\"" | chm-load >/dev/null
+	assert_eq "$(row r1)" "success 2026-11-21 06:00:00+00 2026-11-21 06:05:00+00"
+	# a late event of the old attempt changes nothing
+	run_line r1 failed "$T1,\"error_message\":\"late\"" | chm-load >/dev/null
+	assert_eq "$(row r1)" "success 2026-11-21 06:00:00+00 2026-11-21 06:05:00+00"
+}
+
+@test "a COMPLETE without start time after its START keeps the start time" {
+	run_line r1 running "$T1" | chm-load >/dev/null
+	run_line r1 success '"finished_at":"2026-11-21T00:10:00Z"' | chm-load >/dev/null
+	assert_eq "$(row r1)" "success 2026-11-21 00:00:05+00 2026-11-21 00:10:00+00"
+}
+
+@test "a START arriving after its COMPLETE fills the missing start time, status stays" {
+	run_line r1 success '"finished_at":"2026-11-21T00:10:00Z"' | chm-load >/dev/null
+	run_line r1 running "$T1" | chm-load >/dev/null
+	assert_eq "$(row r1)" "success 2026-11-21 00:00:05+00 2026-11-21 00:10:00+00"
+}
+
+@test "null or missing fields never erase stored values" {
+	run_line r1 failed "$T1,\"error_message\":\"boom\",\"rows_processed\":5,\"payload\":{\"a\":1}" | chm-load >/dev/null
+	run_line r1 failed '"error_message":null,"rows_processed":null,"payload":null' | chm-load >/dev/null
+	assert_eq "$(row r1)" "failed 2026-11-21 00:00:05+00 boom 5"
+	assert_eq "$(q "SELECT payload FROM runs")" '{"a": 1}'
+}
+
+@test "terminal -> same terminal refreshes fields" {
+	run_line r1 failed "$T1,\"error_message\":\"first\"" | chm-load >/dev/null
+	run_line r1 failed "$T1,\"error_message\":\"second\",\"finished_at\":\"2026-11-21T00:09:00Z\"" | chm-load >"$BATS_TEST_TMPDIR/out"
+	assert_eq "$(jq -r .updated "$BATS_TEST_TMPDIR/out")" 1
+	assert_eq "$(row r1)" "failed 2026-11-21 00:00:05+00 2026-11-21 00:09:00+00 second"
+}
+
+@test "a stale regression is ignored by default: status kept, counted as ignored, exit 0" {
+	run_line r1 success "$T1" | chm-load >/dev/null
+	versions=$(runs_versions)
+	run --separate-stderr chm-load <<<"$(run_line r1 failed "$T1")"
+	[ "$status" -eq 0 ]
+	assert_eq "$(summary_field ignored)" 1
+	assert_eq "$(row r1)" "success 2026-11-21 00:00:05+00"
+	assert_eq "$(runs_versions)" "$versions"
+}
+
+@test "--regressions reject: the stale event is a reject record with its line, exit 65" {
+	run_line r1 success "$T1" | chm-load >/dev/null
+	{
+		run_line r2 running
+		run_line r1 failed "$T1"
+		run_line r1 running
+	} >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr chm-load --regressions reject --rejects "$BATS_TEST_TMPDIR/rj" "$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 65 ]
+	assert_eq "$(jq -r '"\(.line) \(.code) \(.field)"' "$BATS_TEST_TMPDIR/rj" | sort)" "2 stale_regression status
+3 stale_regression status"
+	assert_eq "$(jq -r 'select(.line == 2) | .input' "$BATS_TEST_TMPDIR/rj")" "$(sed -n 2p "$BATS_TEST_TMPDIR/in")"
+	assert_eq "$(row r1)" "success 2026-11-21 00:00:05+00"
+	assert_eq "$(row r2)" "running"
+}
+
+@test "--regressions accept: the stale event is applied" {
+	run_line r1 success "$T1" | chm-load >/dev/null
+	run --separate-stderr chm-load --regressions accept <<<"$(run_line r1 failed "$T1,\"error_message\":\"really failed\"")"
+	[ "$status" -eq 0 ]
+	assert_eq "$(summary_field updated)" 1
+	assert_eq "$(row r1)" "failed 2026-11-21 00:00:05+00 really failed"
+}
+
+@test "timestamps with offsets are stored in UTC; fractions kept to the microsecond" {
+	run_line r1 success '"started_at":"2026-11-21T01:30:00.1234567+01:30","finished_at":"2026-11-20 23:59:59.5-00:00"' | chm-load >/dev/null
+	assert_eq "$(row r1)" "success 2026-11-21 00:00:00.123456+00 2026-11-20 23:59:59.5+00"
+}

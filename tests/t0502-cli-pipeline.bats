@@ -1,0 +1,158 @@
+#!/usr/bin/env bats
+# chm pipeline: create, list, get, update, disable under exactly one client.
+
+load helper
+load cli_helper
+
+setup() {
+	fresh_db
+	load_fixtures
+}
+
+@test "pipeline create with every field, stored under its client" {
+	run --separate-stderr chm pipeline create --client globex --name returns --platform dbt_core \
+		--type transformation --environment staging --external-id ret-1 --description "Returns model"
+	assert_json_ok
+	assert_eq "$(jfield '[.client,.name,.platform,.pipeline_type,.environment,.external_id,.description,.is_active] | join(",")')" \
+		"globex,returns,dbt_core,transformation,staging,ret-1,Returns model,true"
+	assert_eq "$(q "SELECT c.name || '/' || p.name || ':' || p.environment FROM pipelines p JOIN clients c ON c.id = p.client_id WHERE p.id = $(jfield .id)")" \
+		"globex/returns:staging"
+}
+
+@test "pipeline create defaults environment to prod; the client may be given by id" {
+	cid=$(q "SELECT id FROM clients WHERE name = 'initech'")
+	run --separate-stderr chm pipeline create --client "$cid" --name ledger_export --platform cron --type export
+	assert_json_ok
+	assert_eq "$(jfield .environment)" prod
+	assert_eq "$(jfield .external_id)" null
+	assert_eq "$(jfield .client)" initech
+}
+
+@test "pipeline create refuses bad enums, all of them at once" {
+	run --separate-stderr chm pipeline create --client acme --name x --platform airflo --type etl --environment production
+	assert_error 65 validation_failed platform pipeline_type environment
+	assert_eq "$(printf '%s' "$stderr" | jq '.error.details | length')" 3
+	[[ "$stderr" == *"must be one of airflow, dbt_cloud"* ]]
+	assert_eq "$(q "SELECT count(*) FROM pipelines WHERE name = 'x'")" 0
+}
+
+@test "pipeline create: missing options are usage errors naming each field" {
+	run --separate-stderr chm pipeline create --client acme --name x
+	assert_error 64 usage platform pipeline_type
+	run --separate-stderr chm pipeline create --name x --platform cron --type export
+	assert_error 64 usage client
+}
+
+@test "pipeline create under an unknown client is not_found" {
+	run --separate-stderr chm pipeline create --client nobody --name x --platform cron --type export
+	assert_error 65 not_found client
+}
+
+@test "pipeline create: name unique within a client, external_id within client and platform" {
+	run --separate-stderr chm pipeline create --client acme --name orders_daily --platform cron --type export
+	assert_error 65 conflict name
+	[[ "$stderr" == *'already has a pipeline named \"orders_daily\"'* ]]
+	run --separate-stderr chm pipeline create --client acme --name orders2 --platform airflow --type ingestion --external-id orders_daily
+	assert_error 65 conflict external_id
+	[[ "$stderr" != *"duplicate key"* ]]
+	# the same name under another client, the same external_id on another platform: fine
+	run --separate-stderr chm pipeline create --client globex --name orders_daily --platform cron --type export
+	assert_json_ok
+	run --separate-stderr chm pipeline create --client acme --name orders_cron --platform cron --type ingestion --external-id orders_daily
+	assert_json_ok
+}
+
+@test "pipeline create refuses an empty name and an over-long external_id" {
+	run --separate-stderr chm pipeline create --client acme --name "" --platform cron --type export --external-id "$(printf 'e%.0s' $(seq 501))"
+	assert_error 65 validation_failed name external_id
+}
+
+@test "pipeline list filters by client, platform, environment and active" {
+	run --separate-stderr chm pipeline list --client acme
+	assert_json_ok
+	assert_eq "${#lines[@]}" 5
+	run --separate-stderr chm pipeline list --platform airflow
+	assert_json_ok
+	assert_eq "$(printf '%s\n' "$output" | jq -r '.client + "/" + .name' | paste -sd,)" \
+		"acme/example_trigger_target_dag,acme/orders_daily,initech/reporting_refresh"
+	run --separate-stderr chm pipeline list --environment staging --client initech
+	assert_json_ok
+	assert_eq "$(jfield .name)" reporting_refresh
+	# legacy_ftp_pull is inactive: hidden unless asked for
+	run --separate-stderr chm pipeline list --client initech
+	assert_eq "$(printf '%s\n' "$output" | jq -r .name | paste -sd,)" "ledger_quality,reporting_refresh"
+	run --separate-stderr chm pipeline list --active false
+	assert_eq "$(printf '%s\n' "$output" | jq -r .name)" legacy_ftp_pull
+	run --separate-stderr chm pipeline list --all --client initech
+	assert_eq "${#lines[@]}" 3
+}
+
+@test "pipeline list refuses bad filters" {
+	run --separate-stderr chm pipeline list --platform nope --environment qa --active perhaps
+	assert_error 65 validation_failed platform environment is_active
+	run --separate-stderr chm pipeline list --client nobody
+	assert_error 65 not_found client
+	run --separate-stderr chm pipeline list --all --active true
+	assert_error 65 validation_failed is_active
+}
+
+@test "pipeline list --format table" {
+	run --separate-stderr chm pipeline list --client globex --format table
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" =~ ^id\ +client\ +name\ +platform\ +pipeline_type\ +environment\ +external_id\ +is_active$ ]]
+	assert_eq "${#lines[@]}" 6
+}
+
+@test "pipeline get as client/name and by id; bad and unknown references" {
+	run --separate-stderr chm pipeline get acme/dbt_nightly
+	assert_json_ok
+	assert_eq "$(jfield .external_id)" 43167
+	id=$(jfield .id)
+	run --separate-stderr chm pipeline get "$id"
+	assert_json_ok
+	assert_eq "$(jfield .name)" dbt_nightly
+	run --separate-stderr chm pipeline get dbt_nightly
+	assert_error 65 validation_failed pipeline
+	run --separate-stderr chm pipeline get acme/nope
+	assert_error 65 not_found pipeline
+	run --separate-stderr chm pipeline get nobody/dbt_nightly
+	assert_error 65 not_found pipeline
+	run --separate-stderr chm pipeline get 999999
+	assert_error 65 not_found pipeline
+}
+
+@test "pipeline update changes only what is given; '' clears external_id" {
+	run --separate-stderr chm pipeline update acme/jaffle_shop --environment dev --description "dbt project"
+	assert_json_ok
+	assert_eq "$(jfield '[.environment,.description,.platform,.external_id] | join(",")')" "dev,dbt project,dbt_core,jaffle_shop"
+	run --separate-stderr chm pipeline update acme/jaffle_shop --external-id ""
+	assert_json_ok
+	assert_eq "$(q "SELECT external_id IS NULL FROM pipelines WHERE name = 'jaffle_shop'")" t
+	run --separate-stderr chm pipeline update acme/jaffle_shop --name jaffle
+	assert_json_ok
+	assert_eq "$(jfield .name)" jaffle
+}
+
+@test "pipeline update refuses conflicts, bad values and nothing to do" {
+	run --separate-stderr chm pipeline update acme/jaffle_shop --name orders_daily
+	assert_error 65 conflict name
+	run --separate-stderr chm pipeline update acme/jaffle_shop --platform nope --type nope
+	assert_error 65 validation_failed platform pipeline_type
+	run --separate-stderr chm pipeline update acme/jaffle_shop
+	assert_error 64 usage
+	assert_eq "$(q "SELECT environment::text || platform::text FROM pipelines WHERE name = 'jaffle_shop'")" proddbt_core
+}
+
+@test "pipeline disable keeps its runs; latest and list no longer show it" {
+	runs=$(q "SELECT count(*) FROM runs r JOIN pipelines p ON p.id = r.pipeline_id WHERE p.name = 'orders_daily'")
+	[ "$runs" -gt 0 ]
+	run --separate-stderr chm pipeline disable acme/orders_daily
+	assert_json_ok
+	assert_eq "$(jfield .is_active)" false
+	assert_eq "$(q "SELECT count(*) FROM runs r JOIN pipelines p ON p.id = r.pipeline_id WHERE p.name = 'orders_daily'")" "$runs"
+	run --separate-stderr chm pipeline list --client acme
+	[[ "$output" != *orders_daily* ]]
+	run --separate-stderr chm run list --pipeline acme/orders_daily
+	assert_json_ok
+	assert_eq "${#lines[@]}" "$runs"
+}

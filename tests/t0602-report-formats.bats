@@ -1,0 +1,90 @@
+#!/usr/bin/env bats
+# chm-report formats: csv, table, html and prom each show exactly the
+# hand-computed rows (tests/report_check.py re-derives each format from
+# fixtures/report/expected.ndjson); prom passes promtool when installed.
+
+load helper
+
+NOW=2026-11-22T12:00:00Z
+EXPECTED="$FIXTURES/report/expected.ndjson"
+CHECK="$BATS_TEST_DIRNAME/report_check.py"
+
+setup_file() {
+	fresh_db file
+	chm-load "$FIXTURES/report/inventory.ndjson" "$FIXTURES/report/runs.ndjson" >/dev/null
+	chm-report --help >"$BATS_FILE_TMPDIR/help"
+}
+
+# The title chm-report --help gives a question: "Latest run per pipeline".
+title() {
+	awk -v q="$1" '$1 == q { $1 = ""; $2 = ""; sub(/^ +/, ""); print }' "$BATS_FILE_TMPDIR/help"
+}
+
+check_format() {
+	local fmt=$1 q
+	shift
+	for q in "$@"; do
+		chm-report --now "$NOW" --format "$fmt" "$q" >"$BATS_TEST_TMPDIR/$q.out"
+		python3 "$CHECK" "$fmt" "$EXPECTED" "$q" "$(title "$q")" <"$BATS_TEST_TMPDIR/$q.out" ||
+			{ echo "$fmt $q differs" >&2; return 1; }
+	done
+}
+
+@test "csv: RFC 4180 (header, CRLF, quoted fields) with the expected rows" {
+	check_format csv q1 q2 q3 q4 q5 q6 q7 q8 q9 q10
+	run chm-report --now "$NOW" --format csv q4
+	# the error message holds a comma and quotes
+	[[ "$output" == *'"connection refused, retry ""later"""'* ]]
+}
+
+@test "table: aligned columns, widths from the data, the expected rows" {
+	check_format table q1 q2 q3 q4 q5 q6 q7 q8 q9 q10
+}
+
+@test "html: a section per question whose table holds the expected rows" {
+	check_format html q1 q2 q3 q4 q5 q6 q7 q8 q9 q10
+	run chm-report --now "$NOW" --format html all
+	[ "$status" -eq 0 ]
+	# self-contained: no script, no external resource
+	! grep -Eiq '<script|<link|src=|url\(|@import' <<<"$output"
+	assert_eq "$(grep -c '<section id="q' <<<"$output")" 10
+	# charts where a chart says more: Q1 bars, Q5 lines, Q8 bars, Q9 boxes
+	for q in q1 q5 q8 q9; do
+		sed -n "/<section id=\"$q\">/,/<\/section>/p" <<<"$output" | grep -q '<svg class="chart"'
+	done
+	[[ "$output" == *"As of <time>2026-11-22T12:00:00.000000Z</time>"* ]]
+}
+
+@test "prom: the expected samples, and valid for promtool" {
+	check_format prom q2 q3 q6 q7 q8 q9 q10
+	run --separate-stderr chm-report --now "$NOW" --format prom all
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'chm_pipeline_latest_seconds_since_success{client="beta",pipeline="export",platform="cron"} 215999.5'* ]]
+	[[ "$output" == *'chm_client_failed_24h{client="alpha"} 4'* ]]
+	[[ "$output" == *'chm_platform_failure_rate{platform="cron"} 0.5'* ]]
+	if command -v promtool >/dev/null; then
+		printf '%s\n' "$output" | promtool check metrics
+	else
+		skip "promtool not installed (Debian package prometheus); samples were checked above"
+	fi
+}
+
+@test "the checker itself notices a wrong row" {
+	chm-report --now "$NOW" --format csv q3 | sed 's/^beta,1,3/beta,1,4/' >"$BATS_TEST_TMPDIR/bad"
+	run python3 "$CHECK" csv "$EXPECTED" q3 <"$BATS_TEST_TMPDIR/bad"
+	[ "$status" -eq 1 ]
+	chm-report --now "$NOW" --format table q3 | sed 's/gamma /gamma/' >"$BATS_TEST_TMPDIR/bad"
+	run python3 "$CHECK" table "$EXPECTED" q3 "$(title q3)" <"$BATS_TEST_TMPDIR/bad"
+	[ "$status" -eq 1 ]
+}
+
+@test "table: long text is cut to 60 characters, control characters become spaces" {
+	fresh_db
+	chm-load "$FIXTURES/report/inventory.ndjson" >/dev/null
+	long=$(printf 'x%.0s' $(seq 100))
+	printf '{"type":"run","client":"gamma","pipeline":"ledger_dq","external_run_id":"r1","status":"failed","started_at":"2026-11-22T10:00:00Z","error_message":"line1\\nline2 %s"}\n' "$long" | chm-load >/dev/null
+	run chm-report --now "$NOW" --format table --client gamma q6
+	line=$(grep '^gamma' <<<"$output")
+	[[ "$line" == *"line1 line2 xxx"*"…"* ]]
+	[[ "$line" != *"$long"* ]]
+}
