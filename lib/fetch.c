@@ -245,12 +245,19 @@ static void add_param(struct strbuf *url, const char *name, const char *value)
 	chm_http_add_escaped(url, value);
 }
 
-static void add_base(struct strbuf *url, const char *base)
+/* The base URL without trailing slashes; *api (may be NULL) tells whether it
+ * already ends with the API root given ("/api/v1"), which is then not added
+ * again: a base URL may be given either way. */
+static void add_base(struct strbuf *url, const char *base, const char *root, int *has_root)
 {
 	size_t n = strlen(base);
 	while (n && base[n - 1] == '/')
 		n--;
 	strbuf_add(url, base, n);
+	if (has_root) {
+		size_t rl = strlen(root);
+		*has_root = n >= rl && strncmp(base + n - rl, root, rl) == 0;
+	}
 }
 
 static void build_url(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struct strbuf *url,
@@ -258,11 +265,20 @@ static void build_url(struct chm_fetch *f, const struct chm_fetch_pipeline *p, s
 {
 	char num[32], tbuf[CHM_TIME_BUFSZ];
 
+	int has_root = 0;
+
 	strbuf_reset(url);
-	add_base(url, f->o.base_url);
 	snprintf(num, sizeof(num), "%d", f->o.page_size);
 	if (f->o.source == CHM_FETCH_AIRFLOW) {
-		strbuf_adds(url, f->o.airflow_v2 ? "/api/v2/dags/" : "/api/v1/dags/");
+		/* a base URL ending in /api/v1 or /api/v2 names the API itself */
+		add_base(url, f->o.base_url, "/api/v1", &has_root);
+		if (!has_root) {
+			strbuf_reset(url);
+			add_base(url, f->o.base_url, "/api/v2", &has_root);
+		}
+		if (!has_root)
+			strbuf_adds(url, f->o.airflow_v2 ? "/api/v2" : "/api/v1");
+		strbuf_adds(url, "/dags/");
 		chm_http_add_escaped(url, p->external_id);
 		strbuf_adds(url, "/dagRuns");
 		add_param(url, "order_by", "start_date");
@@ -272,7 +288,8 @@ static void build_url(struct chm_fetch *f, const struct chm_fetch_pipeline *p, s
 		snprintf(num, sizeof(num), "%ld", offset);
 		add_param(url, "offset", num);
 	} else if (f->o.source == CHM_FETCH_DBT_CLOUD) {
-		strbuf_adds(url, "/api/v2/accounts/");
+		add_base(url, f->o.base_url, "/api/v2", &has_root);
+		strbuf_adds(url, has_root ? "/accounts/" : "/api/v2/accounts/");
 		chm_http_add_escaped(url, f->o.account_id);
 		strbuf_adds(url, "/runs/");
 		add_param(url, "job_definition_id", p->external_id);
@@ -283,6 +300,7 @@ static void build_url(struct chm_fetch *f, const struct chm_fetch_pipeline *p, s
 	} else {
 		const struct chm_fetch_map *m = f->o.map;
 		const char *s = m->path, *ph;
+		add_base(url, f->o.base_url, "", NULL);
 		while ((ph = strstr(s, "{external_id}"))) {
 			strbuf_add(url, s, (size_t)(ph - s));
 			chm_http_add_escaped(url, p->external_id);

@@ -9,10 +9,11 @@
  *   "fields":   dot paths in an item: "run_id" (or "id"), "started_at" (or
  *               "start"), "finished_at" (or "end"), "status", "external_id"
  *   "statuses": {"<source status>": "running" | "success" | ...}: which are unfinished
- *   "request": {                      (what only chm-fetch needs)
- *       "path":         "/v1/pipelines/{external_id}/runs" ({external_id} is
- *                       URL-encoded). Without {external_id} the API lists the runs
- *                       of every pipeline, and fields.external_id picks each one's.
+ *   "request": {                      (what only chm-fetch needs; all optional)
+ *       "path":         "/v1/pipelines/{external_id}/runs", appended to the base
+ *                       URL ({external_id} is URL-encoded); without it the base URL
+ *                       is the endpoint. Without {external_id} the API lists the
+ *                       runs of every pipeline, and fields.external_id picks each one's.
  *       "cursor_param": as above
  *       "limit_param":  query parameter for the page size (optional)
  *       "since_param":  query parameter for the bookmark's start time (optional)
@@ -90,10 +91,11 @@ struct chm_fetch_map *chm_fetch_map_load(const char *path, struct chm_err *err)
 	json_decref(fields);
 	if (bad)
 		goto fail;
-	if (!m->path || m->path[0] != '/') {
+	if (!m->path) {
+		m->path = chm_xstrdup(""); /* the base URL is the runs endpoint itself */
+	} else if (m->path[0] != '/') {
 		chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", "request.path",
-			    "%s: chm-fetch needs \"request\": {\"path\": \"/...\"}, the API path (may hold {external_id})",
-			    path);
+			    "%s: request.path must start with / (it is appended to --base-url)", path);
 		goto fail;
 	}
 	m->ordered = json_is_true(json_object_get(req, "ordered"));

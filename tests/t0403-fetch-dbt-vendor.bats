@@ -123,10 +123,10 @@ vendor() {
 }
 
 @test "vendor: a bad mapping file is a configuration error" {
-	echo '{"items":"x"}' >"$BATS_TEST_TMPDIR/m.json"
+	echo '{"items":"x","fields":[]}' >"$BATS_TEST_TMPDIR/m.json"
 	run --separate-stderr chm-fetch --source vendor --mapping "$BATS_TEST_TMPDIR/m.json" --base-url http://127.0.0.1:1 --pipelines "$FIXTURES/inventory.ndjson"
 	[ "$status" -eq 78 ]
-	[[ "$stderr" == *"request"* ]]
+	[[ "$stderr" == *'"fields" and "request" are objects'* ]]
 	echo '{' >"$BATS_TEST_TMPDIR/m.json"
 	run --separate-stderr chm-fetch --source vendor --mapping "$BATS_TEST_TMPDIR/m.json" --base-url http://127.0.0.1:1 --pipelines "$FIXTURES/inventory.ndjson"
 	[ "$status" -eq 78 ]
@@ -145,9 +145,27 @@ vendor() {
 		'["2026-11-22T08:00:00.000000Z",true,"2026-11-22T07:00:00.000000Z"]'
 }
 
-@test "vendor: a mapping without a request path says what chm-fetch needs" {
+@test "vendor: a mapping without a request path: the base URL is the runs endpoint" {
+	start_fake_api
 	jq 'del(.request)' "$FIXTURES/fetch/static/rat_mapping.json" >"$BATS_TEST_TMPDIR/m.json"
+	run --separate-stderr chm-fetch --source vendor --mapping "$BATS_TEST_TMPDIR/m.json" --base-url "$FAKE_URL/static/rat_runs" \
+		"${FETCH_FAST[@]}" --client initech
+	[ "$status" -eq 0 ]
+	assert_eq "$(raw_ids id)" "r-1002"
+	assert_eq "$(cut -d' ' -f2 "$FAKE_LOG" | paste -sd' ')" "/static/rat_runs /static/rat_runs?cursor=eyJpZCI6InItMTAwMiJ9"
+	echo '{"request":{"path":"no-slash"}}' >"$BATS_TEST_TMPDIR/m.json"
 	run --separate-stderr chm-fetch --source vendor --mapping "$BATS_TEST_TMPDIR/m.json" --base-url http://127.0.0.1:1 --pipelines "$FIXTURES/inventory.ndjson"
 	[ "$status" -eq 78 ]
-	[[ "$stderr" == *'needs "request": {"path": "/..."}'* ]]
+	[[ "$stderr" == *"request.path must start with /"* ]]
+}
+
+@test "a base URL that already ends with the API root is not given it twice" {
+	start_fake_api
+	run --separate-stderr chm-fetch --source airflow --base-url "$FAKE_URL/api/v1/" "${FETCH_FAST[@]}" --client acme --pipeline orders_daily
+	[ "$status" -eq 0 ]
+	run --separate-stderr chm-fetch --source dbt_cloud --account-id 123456 --base-url "$FAKE_URL/api/v2" "${FETCH_FAST[@]}" --client acme --pipeline dbt_nightly
+	[ "$status" -eq 0 ]
+	run --separate-stderr chm-fetch --source airflow --base-url "$FAKE_URL/api/v2" "${FETCH_FAST[@]}" --client acme --pipeline orders_daily
+	assert_eq "$(cut -d' ' -f2 "$FAKE_LOG" | cut -d'?' -f1 | paste -sd' ')" \
+		"/api/v1/dags/orders_daily/dagRuns /api/v2/accounts/123456/runs/ /api/v2/dags/orders_daily/dagRuns"
 }

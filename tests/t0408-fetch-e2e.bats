@@ -8,7 +8,6 @@ load fetch_helper
 TOKEN="e2e-tok-9c1d-SECRET"
 
 setup() {
-	command -v chm-normalize >/dev/null || skip "chm-normalize is not built on this branch yet"
 	fresh_db
 	chm-load "$FIXTURES/inventory.ndjson" >/dev/null
 	STATE="$BATS_TEST_TMPDIR/state.json"
@@ -110,4 +109,14 @@ orders() {
 	[ "$status" -eq 0 ]
 	assert_eq "$(q "SELECT status || '|' || error_message || '|' || status_reason FROM runs r JOIN pipelines p ON p.id = r.pipeline_id WHERE p.name = 'nightly_export'")" \
 		"failed|oops|exit status 3"
+}
+
+@test "pipelines/vendors/rat.json as it is: the base URL is the endpoint, runs routed by pipeline" {
+	start_fake_api
+	runsh "chm-fetch --source vendor --mapping '$CHM_ROOT/pipelines/vendors/rat.json' --base-url '$FAKE_URL/static/rat_runs' --state-file '$STATE' \
+		| chm-normalize --mapping '$CHM_ROOT/pipelines/vendors/rat.json' | chm-load --state-file '$STATE'"
+	[ "$status" -eq 0 ]
+	assert_eq "$(q "SELECT p.name || ' ' || r.external_run_id || ' ' || r.status FROM runs r JOIN pipelines p ON p.id = r.pipeline_id ORDER BY 1" | paste -sd,)" \
+		"carrier_events r-1001 success,carrier_events r-1003 running,ledger_quality r-1002 failed"
+	assert_eq "$(jq -r '.bookmarks.vendor.globex."carrier-events".running' "$STATE")" true
 }
