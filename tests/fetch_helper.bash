@@ -36,7 +36,7 @@ teardown() {
 
 # Quick retries so failure tests take well under a second each; a lookback
 # long enough that the fixtures' running runs hold the bookmark whatever the date.
-FETCH_FAST=(--retry-delay 0.02 --max-lookback 36500d --pipelines "$FIXTURES/inventory.ndjson")
+FETCH_FAST=(--retry-delay 0.02 --max-lookback 36500d --pipelines "$FIXTURES/fetch/inventory.ndjson")
 
 # The last state value chm-fetch printed, as chm-load would write it: save_state FILE
 save_state() {

@@ -124,11 +124,11 @@ vendor() {
 
 @test "vendor: a bad mapping file is a configuration error" {
 	echo '{"items":"x","fields":[]}' >"$BATS_TEST_TMPDIR/m.json"
-	run --separate-stderr chm-fetch --source vendor --mapping "$BATS_TEST_TMPDIR/m.json" --base-url http://127.0.0.1:1 --pipelines "$FIXTURES/inventory.ndjson"
+	run --separate-stderr chm-fetch --source vendor --mapping "$BATS_TEST_TMPDIR/m.json" --base-url http://127.0.0.1:1 --pipelines "$FIXTURES/fetch/inventory.ndjson"
 	[ "$status" -eq 78 ]
 	[[ "$stderr" == *'"fields" and "request" are objects'* ]]
 	echo '{' >"$BATS_TEST_TMPDIR/m.json"
-	run --separate-stderr chm-fetch --source vendor --mapping "$BATS_TEST_TMPDIR/m.json" --base-url http://127.0.0.1:1 --pipelines "$FIXTURES/inventory.ndjson"
+	run --separate-stderr chm-fetch --source vendor --mapping "$BATS_TEST_TMPDIR/m.json" --base-url http://127.0.0.1:1 --pipelines "$FIXTURES/fetch/inventory.ndjson"
 	[ "$status" -eq 78 ]
 }
 
@@ -154,7 +154,7 @@ vendor() {
 	assert_eq "$(raw_ids id)" "r-1002"
 	assert_eq "$(cut -d' ' -f2 "$FAKE_LOG" | paste -sd' ')" "/static/rat_runs /static/rat_runs?cursor=eyJpZCI6InItMTAwMiJ9"
 	echo '{"request":{"path":"no-slash"}}' >"$BATS_TEST_TMPDIR/m.json"
-	run --separate-stderr chm-fetch --source vendor --mapping "$BATS_TEST_TMPDIR/m.json" --base-url http://127.0.0.1:1 --pipelines "$FIXTURES/inventory.ndjson"
+	run --separate-stderr chm-fetch --source vendor --mapping "$BATS_TEST_TMPDIR/m.json" --base-url http://127.0.0.1:1 --pipelines "$FIXTURES/fetch/inventory.ndjson"
 	[ "$status" -eq 78 ]
 	[[ "$stderr" == *"request.path must start with /"* ]]
 }

@@ -65,11 +65,11 @@ no_token_anywhere() {
 }
 
 @test "a missing or empty token file is a configuration error" {
-	run --separate-stderr chm-fetch --source airflow --base-url http://127.0.0.1:1 --token-file /nonexistent/t --pipelines "$FIXTURES/inventory.ndjson"
+	run --separate-stderr chm-fetch --source airflow --base-url http://127.0.0.1:1 --token-file /nonexistent/t --pipelines "$FIXTURES/fetch/inventory.ndjson"
 	[ "$status" -eq 78 ]
 	[[ "$stderr" == *"/nonexistent/t"* ]]
 	: >"$BATS_TEST_TMPDIR/empty"
-	run --separate-stderr chm-fetch --source airflow --base-url http://127.0.0.1:1 --token-file "$BATS_TEST_TMPDIR/empty" --pipelines "$FIXTURES/inventory.ndjson"
+	run --separate-stderr chm-fetch --source airflow --base-url http://127.0.0.1:1 --token-file "$BATS_TEST_TMPDIR/empty" --pipelines "$FIXTURES/fetch/inventory.ndjson"
 	[ "$status" -eq 78 ]
 }
 

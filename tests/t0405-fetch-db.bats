@@ -6,7 +6,7 @@ load fetch_helper
 
 setup() {
 	fresh_db
-	chm-load "$FIXTURES/inventory.ndjson" >/dev/null
+	chm-load "$FIXTURES/fetch/inventory.ndjson" >/dev/null
 }
 
 @test "active pipelines of the source with an external_id, from the database" {

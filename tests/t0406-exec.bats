@@ -6,7 +6,7 @@ load helper
 
 setup() {
 	fresh_db
-	chm-load "$FIXTURES/inventory.ndjson" >/dev/null
+	chm-load "$FIXTURES/fetch/inventory.ndjson" >/dev/null
 	EV="$BATS_TEST_TMPDIR/events.ndjson"
 }
 

@@ -9,7 +9,7 @@ TOKEN="e2e-tok-9c1d-SECRET"
 
 setup() {
 	fresh_db
-	chm-load "$FIXTURES/inventory.ndjson" >/dev/null
+	chm-load "$FIXTURES/fetch/inventory.ndjson" >/dev/null
 	STATE="$BATS_TEST_TMPDIR/state.json"
 }
 
@@ -57,14 +57,14 @@ orders() {
 
 @test "overlapping fetches and replays stay duplicate-free and write nothing" {
 	start_fake_api --max-limit 4
-	runsh "chm-fetch --source airflow --base-url '$FAKE_URL' --pipelines '$FIXTURES/inventory.ndjson' --client acme >'$BATS_TEST_TMPDIR/f1'"
+	runsh "chm-fetch --source airflow --base-url '$FAKE_URL' --pipelines '$FIXTURES/fetch/inventory.ndjson' --client acme >'$BATS_TEST_TMPDIR/f1'"
 	[ "$status" -eq 0 ]
 	runsh "chm-normalize '$BATS_TEST_TMPDIR/f1' | chm-load"
 	[ "$status" -eq 0 ]
 	assert_eq "$(summary_field inserted)" 14
 	writes=$(runs_writes)
 	# an overlapping window (--since before everything) and the same stream twice
-	runsh "chm-fetch --source airflow --base-url '$FAKE_URL' --pipelines '$FIXTURES/inventory.ndjson' --client acme --since 2020-01-01T00:00:00Z >'$BATS_TEST_TMPDIR/f2'"
+	runsh "chm-fetch --source airflow --base-url '$FAKE_URL' --pipelines '$FIXTURES/fetch/inventory.ndjson' --client acme --since 2020-01-01T00:00:00Z >'$BATS_TEST_TMPDIR/f2'"
 	[ "$status" -eq 0 ]
 	runsh "cat '$BATS_TEST_TMPDIR/f2' '$BATS_TEST_TMPDIR/f1' '$BATS_TEST_TMPDIR/f2' | chm-normalize | chm-load"
 	[ "$status" -eq 0 ]
@@ -76,7 +76,7 @@ orders() {
 @test "the token appears in no output, no message and nowhere in the database" {
 	start_fake_api --token "$TOKEN" --fault 503:1
 	export CHM_FETCH_TOKEN="$TOKEN"
-	runsh "chm-fetch --source airflow --base-url '$FAKE_URL' --pipelines '$FIXTURES/inventory.ndjson' --retry-delay 0.02 --client acme 2>'$BATS_TEST_TMPDIR/fetch.err' \
+	runsh "chm-fetch --source airflow --base-url '$FAKE_URL' --pipelines '$FIXTURES/fetch/inventory.ndjson' --retry-delay 0.02 --client acme 2>'$BATS_TEST_TMPDIR/fetch.err' \
 		| tee '$BATS_TEST_TMPDIR/fetch.out' | chm-normalize 2>'$BATS_TEST_TMPDIR/norm.err' | tee '$BATS_TEST_TMPDIR/norm.out' | chm-load --state-file '$STATE'"
 	[ "$status" -eq 0 ]
 	assert_eq "$(summary_field inserted)" 14
