@@ -18,7 +18,7 @@ _db_name() {
 fresh_db() {
 	local name
 	name=$(_db_name "${1:-$$_${BATS_TEST_NUMBER:-0}}")
-	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$name\"" >/dev/null
+	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$name\"" >/dev/null 2>&1
 	psql -X -q -d postgres -c "CREATE DATABASE \"$name\" TEMPLATE chm_template" >/dev/null
 	export PGDATABASE="$name"
 }

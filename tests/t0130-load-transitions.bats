@@ -132,3 +132,17 @@ row() {
 	run_line r1 success '"started_at":"2026-11-21T01:30:00.1234567+01:30","finished_at":"2026-11-20 23:59:59.5-00:00"' | chm-load >/dev/null
 	assert_eq "$(row r1)" "success 2026-11-21 00:00:00.123456+00 2026-11-20 23:59:59.5+00"
 }
+
+@test "a duration no event gave is finished - started once both are known, and a replay keeps it" {
+	run_line r1 running "$T1" | chm-load >/dev/null
+	assert_eq "$(q "SELECT coalesce(duration_seconds::text, 'null') FROM runs")" null
+	run_line r1 success '"finished_at":"2026-11-21T00:01:05.5Z"' | chm-load >/dev/null
+	assert_eq "$(q "SELECT duration_seconds FROM runs")" 60.5
+	versions=$(runs_versions)
+	{ run_line r1 running "$T1"; run_line r1 success '"finished_at":"2026-11-21T00:01:05.5Z"'; } | chm-load >/dev/null
+	assert_eq "$(runs_versions)" "$versions"
+	# a duration the source gives wins; a finish before the start gives none
+	run_line r2 success "$T1,\"finished_at\":\"2026-11-21T00:01:05Z\",\"duration_seconds\":7" | chm-load >/dev/null
+	run_line r3 success "$T1,\"finished_at\":\"2026-11-20T00:00:00Z\"" | chm-load >/dev/null
+	assert_eq "$(q "SELECT string_agg(external_run_id || '=' || coalesce(duration_seconds::text, 'null'), ' ' ORDER BY 1) FROM runs WHERE external_run_id IN ('r2', 'r3')")" "r2=7 r3=null"
+}

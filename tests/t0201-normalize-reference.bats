@@ -138,7 +138,7 @@ nruns() {
 	[ "$status" -eq 0 ]
 	assert_eq "$(nruns dbt_run_jaffle_shop)" 1
 	assert_eq "$(runrow globex dbt_run_jaffle_shop '{{ any(result) }}')" \
-		"failed|2024-11-22T15:58:03.518877|2024-11-22T15:58:09.771069|-|-|Command \`dbt run\` failed at 15:58:09.771069 after 6.60 seconds|-"
+		"failed|2024-11-22T15:58:03.518877|2024-11-22T15:58:09.771069|6.252192|-|Command \`dbt run\` failed at 15:58:09.771069 after 6.60 seconds|-"
 	run --separate-stderr chm-normalize --source openlineage --client globex "$REFERENCE/openlineage_dbt_failed_run_expected_events.json"
 	[[ "$stderr" == *"6 child run(s) skipped"* ]]
 	run --separate-stderr chm-normalize --include-children --source openlineage --client globex "$REFERENCE/openlineage_dbt_failed_run_expected_events.json"

@@ -94,9 +94,9 @@ replay_all() {
 
 @test "OpenLineage: COMPLETE before START merges, FAIL error redacted, ABORT without zone, OTHER and child not runs" {
 	assert_eq "$(runrow globex myjob 0193c0de-aaaa-7000-8000-00000000000a)" \
-		"success|2026-11-22T10:00:00.123456|2026-11-22T10:05:00.000000|-|1525|-|-"
+		"success|2026-11-22T10:00:00.123456|2026-11-22T10:05:00.000000|299.876544|1525|-|-"
 	assert_eq "$(runrow globex myjob 0193c0de-bbbb-7000-8000-00000000000b)" \
-		"failed|2026-11-22T11:00:00.000000|2026-11-22T11:30:00.500000|-|-|could not connect to postgresql://[redacted]@warehouse:5432/dw|-"
+		"failed|2026-11-22T11:00:00.000000|2026-11-22T11:30:00.500000|1800.5|-|could not connect to postgresql://[redacted]@warehouse:5432/dw|-"
 	assert_eq "$(runrow globex myjob 0193c0de-cccc-7000-8000-00000000000c)" \
 		"canceled|-|2026-11-22T12:00:00.000000|-|-|-|timestamp without time zone read as UTC"
 	assert_eq "$(q "SELECT count(*) FROM runs WHERE external_run_id IN ('0193c0de-dddd-7000-8000-00000000000d', '0193c0de-eeee-7000-8000-00000000000e')")" 0

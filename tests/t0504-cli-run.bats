@@ -193,7 +193,7 @@ status_of() { # status_of EXTERNAL_RUN_ID
 	run --separate-stderr chm run latest --client globex
 	assert_json_ok
 	assert_eq "$(printf '%s\n' "$output" | jq -r '.pipeline + "=" + (.status // "none")' | paste -sd,)" \
-		"carrier_events=failed,food_delivery_dbt=none,myjob=none,nightly_export=success,shipments_lineage=success"
+		"carrier_events=failed,dbt_run_jaffle_shop=none,food_delivery_dbt=none,myjob=none,myjob_task=none,nightly_export=success,shipments_lineage=success"
 	run --separate-stderr chm run latest
 	assert_json_ok
 	# every active pipeline once; the inactive legacy_ftp_pull not at all

@@ -19,7 +19,7 @@ setup_file() {
 	assert_eq "$(jfield '[.since,.until] | join(",")')" "2026-11-21T00:00:00.000000Z,2026-11-22T00:00:00.000000Z"
 	# latest is latest ever, not latest in the window
 	assert_eq "$(jfield '.pipelines | map(.pipeline + "=" + (.status // "none")) | join(",")')" \
-		"dbt_cancelled_job=none,dbt_nightly=success,example_trigger_target_dag=none,jaffle_shop=success,orders_daily=running"
+		"cwl_dag=none,dbt_cancelled_job=none,dbt_legacy_job=none,dbt_nightly=success,example_trigger_target_dag=none,jaffle_shop=success,orders_daily=running"
 	assert_eq "$(jfield '.pipelines | map(select(.failed_runs > 0) | .pipeline) | join(",")')" "dbt_nightly,orders_daily"
 	assert_eq "$(jfield '.failing | length')" 0
 }
@@ -68,7 +68,7 @@ setup_file() {
 	assert_json_ok
 	assert_eq "$(jfield '.failing | join(",")')" carrier_events
 	assert_eq "$(jfield '.pipelines | map(.pipeline + "=" + (.status // "never ran")) | join(",")')" \
-		"carrier_events=failed,food_delivery_dbt=never ran,myjob=never ran,nightly_export=success,shipments_lineage=success"
+		"carrier_events=failed,dbt_run_jaffle_shop=never ran,food_delivery_dbt=never ran,myjob=never ran,myjob_task=never ran,nightly_export=success,shipments_lineage=success"
 	run --separate-stderr chm run list --pipeline "globex/$(jfield '.failing[0]')" --status failed
 	assert_json_ok
 	assert_eq "$(printf '%s\n' "$output" | jq -r .started_at | paste -sd,)" "2026-11-22T06:00:00.000000Z,2026-11-21T06:00:00.000000Z"

@@ -3,6 +3,8 @@
 -- regression policy $2 (ignore | reject | accept). The transition rules are
 -- the chm_run_* functions of migrations/002_run_transitions.sql.
 --
+-- A duration no event gave is derived from the run's times (chm_run_duration).
+--
 -- Events that would change nothing are filtered out before the INSERT, so an
 -- unchanged replay neither locks nor writes a row (an ON CONFLICT whose WHERE
 -- refuses still locks and logs every row). ON CONFLICT re-applies the rules
@@ -27,7 +29,9 @@ decided AS (
            (chm_run_pick_status(action, old_status, status),
             chm_run_pick(action, old_started_at, started_at),
             chm_run_pick(action, old_finished_at, finished_at),
-            chm_run_pick(action, old_duration_seconds, duration_seconds),
+            coalesce(chm_run_pick(action, old_duration_seconds, duration_seconds),
+                     chm_run_duration(chm_run_pick(action, old_started_at, started_at),
+                                      chm_run_pick(action, old_finished_at, finished_at))),
             chm_run_pick(action, old_rows_processed, rows_processed),
             chm_run_pick(action, old_error_message, error_message),
             chm_run_pick(action, old_status_reason, status_reason),
@@ -42,7 +46,8 @@ written AS (
     INSERT INTO runs AS r (pipeline_id, external_run_id, status, started_at, finished_at,
                            duration_seconds, rows_processed, error_message, status_reason, payload)
     SELECT pipeline_id, external_run_id, status, started_at, finished_at,
-           duration_seconds, rows_processed, error_message, status_reason, payload
+           coalesce(duration_seconds, chm_run_duration(started_at, finished_at)),
+           rows_processed, error_message, status_reason, payload
     FROM decided
     WHERE action <> 'reject' AND NOT unchanged
     ORDER BY pipeline_id, external_run_id
@@ -52,7 +57,9 @@ written AS (
         (SELECT chm_run_pick_status(a, r.status, EXCLUDED.status),
                 chm_run_pick(a, r.started_at, EXCLUDED.started_at),
                 chm_run_pick(a, r.finished_at, EXCLUDED.finished_at),
-                chm_run_pick(a, r.duration_seconds, EXCLUDED.duration_seconds),
+                coalesce(chm_run_pick(a, r.duration_seconds, EXCLUDED.duration_seconds),
+                         chm_run_duration(chm_run_pick(a, r.started_at, EXCLUDED.started_at),
+                                          chm_run_pick(a, r.finished_at, EXCLUDED.finished_at))),
                 chm_run_pick(a, r.rows_processed, EXCLUDED.rows_processed),
                 chm_run_pick(a, r.error_message, EXCLUDED.error_message),
                 chm_run_pick(a, r.status_reason, EXCLUDED.status_reason),
