@@ -18,6 +18,7 @@
 #include "exec.h"
 #include "loader.h"
 #include "record.h"
+#include "redact.h"
 #include "reject.h"
 #include "run.h"
 #include "strbuf.h"
@@ -100,6 +101,19 @@ static int load_event(struct sinks *s, json_t *ev)
 }
 
 /* x is NULL for the running event, written before the command starts. */
+/* The last lines of the job's stderr, with credentials in URLs and secret
+ * query parameters redacted: they go to a database others read. */
+static void stderr_tail(const struct chm_exec *x, struct strbuf *out)
+{
+	struct strbuf tail = STRBUF_INIT;
+	chm_exec_tail(x, 20, CHM_TEXT_MAX - 4, &tail);
+	if (tail.len && chm_redact_text(tail.buf, tail.len, out))
+		; /* out holds the redacted text */
+	else
+		strbuf_add(out, tail.buf ? tail.buf : "", tail.len);
+	strbuf_release(&tail);
+}
+
 static json_t *event(struct sinks *s, const char *run_id, const char *status, int64_t started_at,
 		     const struct chm_exec *x, char *const argv[], int argc)
 {
@@ -128,7 +142,7 @@ static json_t *event(struct sinks *s, const char *run_id, const char *status, in
 		chm_exec_describe(x, &sb);
 		if (strcmp(status, "failed") == 0) {
 			struct strbuf tail = STRBUF_INIT;
-			chm_exec_tail(x, 20, CHM_TEXT_MAX - 4, &tail);
+			stderr_tail(x, &tail);
 			json_object_set_new(ev, "error_message",
 					    tail.len ? chm_json_string_lossy(tail.buf, tail.len) : json_string(sb.buf));
 			json_object_set_new(ev, "status_reason", json_string(sb.buf));
@@ -160,7 +174,7 @@ static json_t *raw_event(struct sinks *s, const char *run_id, int64_t started_at
 		json_object_set_new(rec, "finished_at", json_string(chm_time_format(x->finished_at, t)));
 		json_object_set_new(rec, "exit_status", x->signaled ? json_null() : json_integer(x->exit_code));
 		json_object_set_new(rec, "signal", x->signaled ? json_integer(x->signo) : json_null());
-		chm_exec_tail(x, 20, CHM_TEXT_MAX - 4, &tail);
+		stderr_tail(x, &tail);
 		json_object_set_new(rec, "stderr_tail", chm_json_string_lossy(tail.buf ? tail.buf : "", tail.len));
 		strbuf_release(&tail);
 	}

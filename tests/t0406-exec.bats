@@ -141,3 +141,14 @@ ev() { # ev N FILTER: a field (or a jq filter) of the N-th event (from 1)
 	assert_eq "$(ev 1 record.run_id)" "$(ev 2 record.run_id)"
 	assert_eq "$(ev 2 '.record.finished_at >= .record.started_at')" true
 }
+
+@test "credentials in the job's stderr do not reach the run's error_message" {
+	run --separate-stderr chm exec --pipeline globex/nightly_export --load --events "$EV" -- \
+		sh -c 'echo "cannot reach postgresql://etl:hunter2@db.internal/x?sslmode=require&password=pw2" >&2; exit 1'
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *hunter2* ]] # its own stderr is untouched
+	[[ "$(ev 2 error_message)" == *"[redacted]"* ]]
+	! grep -q -e hunter2 -e pw2 "$EV"
+	assert_eq "$(q "SELECT count(*) FROM runs WHERE error_message LIKE '%hunter2%' OR error_message LIKE '%pw2%'")" 0
+	assert_eq "$(q "SELECT count(*) FROM runs WHERE error_message LIKE '%[redacted]%'")" 1
+}
