@@ -407,6 +407,10 @@ int main(int argc, char **argv)
 	fo.map = map;
 	if (state_file && chm_state_read(state_file, &state, &err))
 		goto fail;
+	if (state && !json_is_object(state)) {
+		chm_err_set(&err, CHM_EX_CONFIG, "bad_state", "", "state file %s holds no JSON object", state_file);
+		goto fail;
+	}
 	if (pipelines_file ? chm_fetch_pipelines_from_file(pipelines_file, source, client, pname, &plist, &pn, &err)
 			   : pipelines_from_db(db, source, client, pname, &plist, &pn, &err))
 		goto fail;

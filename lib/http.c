@@ -288,8 +288,8 @@ int chm_http_get(struct chm_http *h, const char *url, struct strbuf *body, long 
 			break;
 		}
 		if (attempt >= max_attempts) {
-			chm_err_set(err, CHM_EX_UNAVAILABLE, "unavailable", "", "GET %s: %s; gave up after %d attempts",
-				    masked, reason, attempt);
+			chm_err_set(err, CHM_EX_UNAVAILABLE, "unavailable", "", "GET %s: %s; gave up after %d attempt%s",
+				    masked, reason, attempt, attempt == 1 ? "" : "s");
 			break;
 		}
 		long exp = h->o.retry_base_ms;

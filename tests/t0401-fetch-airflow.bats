@@ -167,3 +167,15 @@ fetch() {
 		"state example_trigger_target_dag,orders_daily"
 	assert_eq "$(raw_ids dag_run_id | wc -l)" 14
 }
+
+@test "a state file that is not a JSON object is a configuration error" {
+	echo '{bad' >"$BATS_TEST_TMPDIR/state.json"
+	run --separate-stderr chm-fetch --source airflow --base-url http://127.0.0.1:1 "${FETCH_FAST[@]}" --state-file "$BATS_TEST_TMPDIR/state.json"
+	[ "$status" -eq 78 ]
+	[[ "$stderr" == *"state.json is not valid JSON"* ]]
+	echo '[1]' >"$BATS_TEST_TMPDIR/state.json"
+	run --separate-stderr chm-fetch --source airflow --base-url http://127.0.0.1:1 "${FETCH_FAST[@]}" --state-file "$BATS_TEST_TMPDIR/state.json"
+	[ "$status" -eq 78 ]
+	[[ "$stderr" == *"holds no JSON object"* ]]
+	assert_eq "$output" ""
+}
