@@ -85,6 +85,15 @@ static char *read_secret(const char *path, struct chm_err *err)
 	return s;
 }
 
+/* A write to stdout failed. EPIPE is the reader going away (chm-load
+ * stopped): not our error, and no status of ours may hide the reader's. */
+static int out_error(struct chm_err *err)
+{
+	if (errno == EPIPE)
+		return chm_err_set(err, CHM_EX_IOERR, "reader_gone", "", "the reader of standard output went away");
+	return chm_err_set(err, CHM_EX_IOERR, "io_error", "", "write error on standard output: %s", strerror(errno));
+}
+
 struct out {
 	long raw, states;
 	long interval_ms;     /* --state-interval: at most one state record this often */
@@ -95,8 +104,7 @@ struct out {
 static int write_line(json_t *v, struct chm_err *err)
 {
 	if (chm_record_write(stdout, v) || ferror(stdout))
-		return chm_err_set(err, CHM_EX_IOERR, "io_error", "", "write error on standard output: %s",
-				   strerror(errno));
+		return out_error(err);
 	return 0;
 }
 
@@ -104,8 +112,7 @@ static int sink_raw(const char *line, size_t len, void *arg, struct chm_err *err
 {
 	((struct out *)arg)->raw++;
 	if (fwrite(line, 1, len, stdout) != len || putchar('\n') == EOF)
-		return chm_err_set(err, CHM_EX_IOERR, "io_error", "", "write error on standard output: %s",
-				   strerror(errno));
+		return out_error(err);
 	return 0;
 }
 
@@ -116,8 +123,7 @@ static int sink_state(json_t *value, void *arg, struct chm_err *err)
 	int64_t now = chm_time_now();
 	if (o->interval_ms && now - o->last_state < (int64_t)o->interval_ms * 1000) {
 		o->pending = 1; /* the raw records still go out; only the bookmark waits */
-		return fflush(stdout) ? chm_err_set(err, CHM_EX_IOERR, "io_error", "",
-						    "write error on standard output: %s", strerror(errno)) : 0;
+		return fflush(stdout) ? out_error(err) : 0;
 	}
 	o->last_state = now;
 	o->pending = 0;
@@ -127,8 +133,7 @@ static int sink_state(json_t *value, void *arg, struct chm_err *err)
 	int rc = write_line(rec, err);
 	json_decref(rec);
 	if (rc == 0 && fflush(stdout))
-		rc = chm_err_set(err, CHM_EX_IOERR, "io_error", "", "write error on standard output: %s",
-				 strerror(errno));
+		rc = out_error(err);
 	o->states++;
 	return rc;
 }
@@ -350,7 +355,7 @@ int main(int argc, char **argv)
 		fo.has_since = 1;
 	}
 
-	signal(SIGPIPE, SIG_IGN); /* a closed reader is a write error we report */
+	signal(SIGPIPE, SIG_IGN); /* a closed reader shows up as EPIPE: we stop, quietly (out_error) */
 	/* SIGTERM/SIGINT: finish the line being written and stop after the page,
 	 * so stdout never ends in half a record */
 	struct sigaction sa = { 0 };
@@ -445,7 +450,7 @@ int main(int argc, char **argv)
 	}
 	goto done;
 fail:
-	status = chm_report_err(&err);
+	status = strcmp(err.code, "reader_gone") == 0 ? 0 : chm_report_err(&err);
 done:
 	chm_fetch_free(f);
 	chm_http_free(http);

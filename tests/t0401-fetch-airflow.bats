@@ -179,3 +179,14 @@ fetch() {
 	[[ "$stderr" == *"holds no JSON object"* ]]
 	assert_eq "$output" ""
 }
+
+@test "a reader that goes away stops the fetch quietly, without a status to hide the reader's" {
+	start_fake_api --max-limit 1
+	runsh "chm-fetch --source airflow --base-url '$FAKE_URL' --pipelines '$FIXTURES/fetch/inventory.ndjson' \
+		--client acme --pipeline orders_daily 2>'$BATS_TEST_TMPDIR/err' | head -n 1"
+	[ "$status" -eq 0 ]
+	assert_eq "$(jq -r .type <<<"$output")" raw
+	assert_eq "$(cat "$BATS_TEST_TMPDIR/err")" ""
+	# it stopped rather than reading every page
+	[ "$(wc -l <"$FAKE_LOG")" -lt 10 ]
+}
