@@ -29,6 +29,7 @@ static void usage(FILE *fp)
 	      "  summary --client C [--since T] [--until T]\n"
 	      "                                        run counts and each pipeline's latest status\n"
 	      "  fetch|normalize|load|report ...       run chm-fetch, chm-normalize, chm-load, chm-report\n"
+	      "  exec --pipeline C/N ... -- CMD ...    run a cron job and record it as a run (chm-exec)\n"
 	      "`chm COMMAND --help` shows a command's options. Results are JSON on stdout (--format\n"
 	      "table for people); a failure is one JSON error object on stderr.\n",
 	      fp);
