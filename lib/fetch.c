@@ -380,6 +380,12 @@ static void progress_store(struct chm_fetch *f, const struct chm_fetch_pipeline 
 	}
 	json_object_set_new(bm, "skip", json_deep_copy(skip));
 	json_object_set_new(bm, "running", json_boolean(pr->has_unf));
+	/* the newest run seen, for people reading the file: the key is behind it
+	 * while an older run is still running */
+	if (pr->has_max)
+		json_object_set_new(bm, "latest", f->o.source == CHM_FETCH_DBT_CLOUD
+							  ? json_integer(pr->max)
+							  : json_string(chm_time_format(pr->max, tbuf)));
 	json_object_set_new(bookmark_parent(f, p, 1), p->external_id, bm);
 }
 

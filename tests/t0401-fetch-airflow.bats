@@ -42,8 +42,8 @@ fetch() {
 	run --separate-stderr fetch --client acme --pipeline orders_daily
 	[ "$status" -eq 0 ]
 	save_state "$BATS_TEST_TMPDIR/state.json"
-	assert_eq "$(jq -r '.bookmarks.airflow.acme.orders_daily.since' "$BATS_TEST_TMPDIR/state.json")" \
-		"2026-11-17T00:00:05.701234Z"
+	assert_eq "$(jq -r '.bookmarks.airflow.acme.orders_daily | .since + " " + .latest' "$BATS_TEST_TMPDIR/state.json")" \
+		"2026-11-17T00:00:05.701234Z 2026-11-17T09:30:01.000000Z"
 
 	run --separate-stderr fetch --client acme --pipeline orders_daily --state-file "$BATS_TEST_TMPDIR/state.json"
 	[ "$status" -eq 0 ]
