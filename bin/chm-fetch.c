@@ -438,12 +438,6 @@ int main(int argc, char **argv)
 		status = err.status;
 		chm_err_clear(&err);
 	}
-	if (out.pending) {
-		struct chm_err e2;
-		out.interval_ms = 0;
-		if (sink_state(chm_fetch_state(f), &out, &e2) && !status)
-			status = chm_report_err(&e2);
-	}
 	if (terminated && !status) {
 		chm_warn("stopped by signal %d; the state printed covers what was fetched", terminated);
 		status = CHM_EX_TEMPFAIL;
@@ -452,6 +446,13 @@ int main(int argc, char **argv)
 fail:
 	status = strcmp(err.code, "reader_gone") == 0 ? 0 : chm_report_err(&err);
 done:
+	/* a state held back by --state-interval: every page before it is whole */
+	if (f && out.pending && strcmp(err.code, "reader_gone") != 0) {
+		struct chm_err e2;
+		out.interval_ms = 0;
+		if (sink_state(chm_fetch_state(f), &out, &e2) && !status)
+			status = chm_report_err(&e2);
+	}
 	chm_fetch_free(f);
 	chm_http_free(http);
 	json_decref(state);

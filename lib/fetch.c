@@ -507,8 +507,8 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 			 * advanced, when the pages are ordered) */
 			if (f->o.source == CHM_FETCH_VENDOR) {
 				chm_err_set(err, CHM_EX_UNAVAILABLE, "page_cap", "",
-					    "%s/%s: stopped at the page cap (%d pages) with a cursor still to follow",
-					    p->client, p->name, f->o.max_pages);
+					    "stopped at the page cap (%d pages) with a cursor still to follow",
+					    f->o.max_pages);
 				goto out;
 			}
 			char msg[512];
@@ -632,8 +632,7 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 		}
 		if (loop) {
 			chm_err_set(err, CHM_EX_UNAVAILABLE, "cursor_loop", "",
-				    "%s/%s: the partner returned a cursor it had already given (a loop); stopped",
-				    p->client, p->name);
+				    "the partner returned a cursor it had already given (a loop); stopped");
 			goto out;
 		}
 	}

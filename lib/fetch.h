@@ -86,7 +86,8 @@ struct chm_fetch;
 struct chm_fetch *chm_fetch_new(const struct chm_fetch_opts *opts, struct chm_http *http,
 				json_t *state, const struct chm_fetch_sink *sink);
 void chm_fetch_free(struct chm_fetch *f);
-/* Fetches every page of one pipeline. -1 with err: status 69 when the partner
+/* Fetches every page of one pipeline. -1 with err (its message does not name
+ * the pipeline unless the error ends the whole run): status 69 when the partner
  * failed (HTTP, bad JSON, cursor loop, page cap on an unordered source), 78
  * for credentials, or whatever the sink returned. */
 int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p,

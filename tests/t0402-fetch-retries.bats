@@ -167,3 +167,12 @@ expect_complete() {
 	assert_eq "$(jq -r .type "$BATS_TEST_TMPDIR/out" | tail -n 1)" state
 	assert_eq "$(jq -r 'select(.type=="raw") | .record.dag_run_id' "$BATS_TEST_TMPDIR/out" | wc -l)" 6
 }
+
+@test "giving up with --state-interval: the state held back is still printed last" {
+	start_fake_api --fault 500:0:offset=6
+	run --separate-stderr fetch --retries 0 --state-interval 60
+	[ "$status" -eq 69 ]
+	assert_eq "$(printf '%s\n' "$output" | jq -r .type | grep -c state)" 2
+	assert_eq "$(printf '%s\n' "$output" | tail -n 1 | jq -r '.value.bookmarks.airflow.acme.orders_daily.since')" \
+		"2026-11-15T00:00:03.501234Z"
+}
