@@ -262,7 +262,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	if (events) {
-		s.fd = open(events, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		s.fd = open(events, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		if (s.fd < 0)
 			chm_warn("cannot open %s: %s; the job runs unrecorded there", events, strerror(errno));
 	} else if (events_fd >= 0) {

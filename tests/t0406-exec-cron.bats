@@ -152,3 +152,14 @@ ev() { # ev N FILTER: a field (or a jq filter) of the N-th event (from 1)
 	assert_eq "$(q "SELECT count(*) FROM runs WHERE error_message LIKE '%hunter2%' OR error_message LIKE '%pw2%'")" 0
 	assert_eq "$(q "SELECT count(*) FROM runs WHERE error_message LIKE '%[redacted]%'")" 1
 }
+
+@test "a background child that keeps stderr open does not hold chm exec after the command ends" {
+	SECONDS=0
+	run --separate-stderr chm exec --pipeline globex/nightly_export --events "$EV" -- sh -c '(sleep 5 &); echo started >&2; exit 0'
+	[ "$status" -eq 0 ]
+	[ "$SECONDS" -lt 4 ]
+	assert_eq "$stderr" "started"
+	assert_eq "$(ev 2 status)" success
+	# the events file is the user's alone
+	assert_eq "$(stat -c %a "$EV")" 600
+}
