@@ -155,7 +155,7 @@ ev() { # ev N FILTER: a field (or a jq filter) of the N-th event (from 1)
 
 @test "a background child that keeps stderr open does not hold chm exec after the command ends" {
 	SECONDS=0
-	run --separate-stderr chm exec --pipeline globex/nightly_export --events "$EV" -- sh -c '(sleep 5 &); echo started >&2; exit 0'
+	run --separate-stderr chm exec --pipeline globex/nightly_export --events "$EV" -- sh -c '(sleep 5 >/dev/null &); echo started >&2; exit 0'
 	[ "$status" -eq 0 ]
 	[ "$SECONDS" -lt 4 ]
 	assert_eq "$stderr" "started"
