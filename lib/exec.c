@@ -13,11 +13,14 @@
 #include "chmtime.h"
 
 static volatile pid_t child_pid;
+static volatile sig_atomic_t early_sig;   /* arrived before the child existed */
 
 static void forward(int sig)
 {
 	if (child_pid > 0)
 		kill(child_pid, sig);
+	else
+		early_sig = sig;
 }
 
 static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
@@ -31,6 +34,12 @@ int chm_exec_start(struct chm_exec *x, char *const argv[], struct chm_err *err)
 	if (pipe2(fds, O_CLOEXEC))
 		return chm_err_set(err, CHM_EX_SOFTWARE, "exec", "", "cannot make a pipe: %s", strerror(errno));
 	fflush(NULL); /* nothing buffered may be written twice */
+	/* handlers first: a SIGTERM between fork and here must still reach the job */
+	struct sigaction sa = { 0 };
+	sa.sa_handler = forward;
+	sa.sa_flags = SA_RESTART;
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaction(forwarded[i], &sa, NULL);
 	x->started_at = chm_time_now();
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -56,11 +65,8 @@ int chm_exec_start(struct chm_exec *x, char *const argv[], struct chm_err *err)
 	x->pid = pid;
 	x->err_fd = fds[0];
 	child_pid = pid;
-	struct sigaction sa = { 0 };
-	sa.sa_handler = forward;
-	sa.sa_flags = SA_RESTART;
-	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
-		sigaction(forwarded[i], &sa, NULL);
+	if (early_sig)
+		kill(pid, early_sig);
 	return 0;
 }
 
