@@ -18,7 +18,7 @@ Data (DIR):
 A fault applies to the first COUNT requests (0 = all; default 1) whose path
 and query contain SUBSTRING (default: any). KINDs:
   429s 429d (Retry-After in seconds / as an HTTP-date, 1 s), 429big (3600 s),
-  408 500 502 503 404 401, reset (close without a reply), hang (never answer),
+  429 (no Retry-After) 408 500 502 503 404 401, reset (close without a reply), hang (never answer),
   truncated (a cut JSON body with a matching Content-Length), invalid (not JSON),
   partial (Content-Length larger than the body, then close),
   repeat_cursor (vendor: the next cursor is the one just given),
@@ -133,7 +133,7 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 ra = "3600" if kind == "429big" else "1"
             self.send_json(429, {"detail": "Too Many Requests"}, {"Retry-After": ra})
-        elif kind in ("408", "500", "502", "503", "404", "401"):
+        elif kind in ("408", "429", "500", "502", "503", "404", "401"):
             self.send_json(int(kind), {"detail": "fault " + kind})
         elif kind == "reset":
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")

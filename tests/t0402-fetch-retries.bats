@@ -27,6 +27,17 @@ expect_complete() {
 	[[ "$stderr" == *"HTTP 408; retry 1/5"* ]]
 }
 
+@test "429 without Retry-After: exponential backoff with jitter from --retry-delay" {
+	start_fake_api --fault 429:3
+	run --separate-stderr fetch --retry-delay 0.2
+	[ "$status" -eq 0 ]
+	expect_complete
+	# 0.2 s, then 0.4 s, then 0.8 s, each at least half of it and at most all of it
+	[[ "$stderr" =~ retry\ 1/5\ in\ 0\.[12]s ]]
+	[[ "$stderr" =~ retry\ 2/5\ in\ 0\.[234]s ]]
+	[[ "$stderr" =~ retry\ 3/5\ in\ 0\.[45678]s ]]
+}
+
 @test "429 with Retry-After in seconds waits that long" {
 	start_fake_api --fault 429s:1
 	SECONDS=0
