@@ -139,8 +139,11 @@ static json_t *event(struct sinks *s, const char *run_id, const char *status, in
 		double dur = (double)(x->finished_at - x->started_at) / 1e6;
 		json_object_set_new(ev, "finished_at", json_string(chm_time_format(x->finished_at, t)));
 		json_object_set_new(ev, "duration_seconds", json_real(dur < 0 ? 0 : dur));
-		chm_exec_describe(x, &sb);
-		if (strcmp(status, "failed") == 0) {
+		if (strcmp(status, "canceled") == 0)
+			strbuf_addf(&sb, "not started: chm exec got signal %d (%s) first", x->signo, strsignal(x->signo));
+		else
+			chm_exec_describe(x, &sb);
+		if (strcmp(status, "success") != 0) {
 			struct strbuf tail = STRBUF_INIT;
 			stderr_tail(x, &tail);
 			json_object_set_new(ev, "error_message",
@@ -167,7 +170,14 @@ static json_t *raw_event(struct sinks *s, const char *run_id, int64_t started_at
 
 	gethostname(host, sizeof(host) - 1);
 	json_object_set_new(rec, "run_id", json_string(run_id));
-	json_object_set_new(rec, "event", json_string(x ? "end" : "start"));
+	int not_run = x && x->pid == 0 && x->signaled;
+	json_object_set_new(rec, "event", json_string(!x ? "start" : not_run ? "skip" : "end"));
+	if (not_run) {
+		char reason[128];
+		snprintf(reason, sizeof(reason), "not started: chm exec got signal %d (%s) first", x->signo,
+			 strsignal(x->signo));
+		json_object_set_new(rec, "reason", json_string(reason));
+	}
 	json_object_set_new(rec, "started_at", json_string(chm_time_format(started_at, t)));
 	if (x) {
 		struct strbuf tail = STRBUF_INIT;
@@ -261,6 +271,9 @@ int main(int argc, char **argv)
 		setenv("PGCONNECT_TIMEOUT", "5", 1); /* a database that hangs must not hold the job up */
 	signal(SIGPIPE, SIG_IGN);
 
+	/* a stop request while we get ready and record the start is for the job:
+	 * held, and then the job is not started at all */
+	chm_exec_trap_signals();
 	if (events) {
 		s.fd = open(events, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		if (s.fd < 0)
@@ -295,6 +308,13 @@ int main(int argc, char **argv)
 	json_decref(ev);
 
 	chm_err_clear(&err);
+	if (chm_exec_early_signal()) {
+		memset(&x, 0, sizeof(x));
+		x.started_at = x.finished_at = chm_time_now();
+		x.signaled = 1, x.signo = chm_exec_early_signal();
+		chm_warn("stopped by signal %d before the command started; it was not run", x.signo);
+		goto end;
+	}
 	if (chm_exec_start(&x, argv, &err)) {
 		/* no process: the job did not run, and the run says so */
 		chm_report_err(&err);
@@ -310,7 +330,8 @@ int main(int argc, char **argv)
 	}
 end:;
 	int status = chm_exec_status(&x);
-	ev = event(&s, run_id.buf, status == 0 ? "success" : "failed", started_at, &x, argv, argc);
+	const char *final = status == 0 ? "success" : x.pid == 0 && x.signaled ? "canceled" : "failed";
+	ev = event(&s, run_id.buf, final, started_at, &x, argv, argc);
 	if (s.raw) {
 		json_t *r = raw_event(&s, run_id.buf, started_at, &x, argv);
 		write_event(&s, r);

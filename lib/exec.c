@@ -25,6 +25,20 @@ static void forward(int sig)
 
 static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
 
+void chm_exec_trap_signals(void)
+{
+	struct sigaction sa = { 0 };
+	sa.sa_handler = forward;
+	sa.sa_flags = SA_RESTART;
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaction(forwarded[i], &sa, NULL);
+}
+
+int chm_exec_early_signal(void)
+{
+	return early_sig;
+}
+
 int chm_exec_start(struct chm_exec *x, char *const argv[], struct chm_err *err)
 {
 	int fds[2];
@@ -35,11 +49,7 @@ int chm_exec_start(struct chm_exec *x, char *const argv[], struct chm_err *err)
 		return chm_err_set(err, CHM_EX_SOFTWARE, "exec", "", "cannot make a pipe: %s", strerror(errno));
 	fflush(NULL); /* nothing buffered may be written twice */
 	/* handlers first: a SIGTERM between fork and here must still reach the job */
-	struct sigaction sa = { 0 };
-	sa.sa_handler = forward;
-	sa.sa_flags = SA_RESTART;
-	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
-		sigaction(forwarded[i], &sa, NULL);
+	chm_exec_trap_signals();
 	x->started_at = chm_time_now();
 	pid_t pid = fork();
 	if (pid < 0) {

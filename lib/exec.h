@@ -25,6 +25,12 @@ struct chm_exec {
 	size_t tail_len;
 };
 
+/* Catches SIGTERM, SIGINT, SIGHUP and SIGQUIT from now on, to pass them to
+ * the command once it runs (chm_exec_start does it too). */
+void chm_exec_trap_signals(void);
+/* A signal that arrived while no command was running yet, or 0. */
+int chm_exec_early_signal(void);
+
 /* Starts argv (PATH searched). A command that cannot be run still starts: its
  * child says why on stderr and exits 127 (126 when not executable), as a
  * shell would. -1 with err only when no process could be made. */

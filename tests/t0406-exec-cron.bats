@@ -163,3 +163,20 @@ ev() { # ev N FILTER: a field (or a jq filter) of the N-th event (from 1)
 	# the events file is the user's alone
 	assert_eq "$(stat -c %a "$EV")" 600
 }
+
+@test "a stop request before the job starts: the job is not run, the run is canceled" {
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	chm exec --pipeline globex/nightly_export --events "$BATS_TEST_TMPDIR/fifo" -- touch "$BATS_TEST_TMPDIR/ran" \
+		2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	sleep 0.3 # it waits in open() for a reader of the FIFO
+	kill -TERM "$pid"
+	cat "$BATS_TEST_TMPDIR/fifo" >"$EV"
+	rc=0
+	wait "$pid" || rc=$?
+	assert_eq "$rc" 143
+	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
+	assert_eq "$(ev 1 status) $(ev 2 status)" "running canceled"
+	assert_eq "$(ev 2 status_reason)" "not started: chm exec got signal 15 (Terminated) first"
+	grep -q "before the command started" "$BATS_TEST_TMPDIR/err"
+}
