@@ -504,3 +504,14 @@ int chm_emit_rows(struct chm_ctx *ctx, PGresult *res, int max, const char *const
 		return write_failed(ctx);
 	return 0;
 }
+
+int chm_emit_query(struct chm_ctx *ctx, const char *name, int nparams, const char *const *params,
+		   const char *const *columns)
+{
+	PGresult *res = chm_ctx_query(ctx, name, nparams, params);
+	if (!res)
+		return -1;
+	int rc = chm_emit_rows(ctx, res, -1, columns);
+	PQclear(res);
+	return rc;
+}

@@ -101,6 +101,10 @@ void chm_fail_reword(struct chm_ctx *ctx, const char *code, const char *fmt, ...
 /* Prints column 0 of the first max rows (-1: all; JSON text) with the given
  * table columns: NDJSON or one table. -1 with ctx->fail on a write error. */
 int chm_emit_rows(struct chm_ctx *ctx, PGresult *res, int max, const char *const *columns);
+/* Runs an embedded query whose rows are JSON text and prints them all, as
+ * chm_emit_rows. -1 with ctx->fail. */
+int chm_emit_query(struct chm_ctx *ctx, const char *name, int nparams, const char *const *params,
+		   const char *const *columns);
 /* Prints one object (takes the reference). */
 int chm_emit_object(struct chm_ctx *ctx, json_t *obj, const char *const *columns);
 /* An int64 as a query parameter in buf (24 bytes). */

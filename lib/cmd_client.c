@@ -12,12 +12,7 @@ static int show(struct chm_ctx *ctx, int64_t id)
 {
 	char id_s[24];
 	const char *params[] = { chm_param_id(id, id_s), "true" };
-	PGresult *res = chm_ctx_query(ctx, "queries/cli_client_select.sql", 2, params);
-	if (!res)
-		return -1;
-	int rc = chm_emit_rows(ctx, res, -1, columns);
-	PQclear(res);
-	return rc;
+	return chm_emit_query(ctx, "queries/cli_client_select.sql", 2, params, columns);
 }
 
 static int check_fields(struct chm_ctx *ctx, const struct chm_args *a)
@@ -49,12 +44,7 @@ static int create(struct chm_ctx *ctx, const struct chm_args *a)
 static int list(struct chm_ctx *ctx, const struct chm_args *a)
 {
 	const char *params[] = { NULL, chm_arg(a, "all") ? "true" : "false" };
-	PGresult *res = chm_ctx_query(ctx, "queries/cli_client_select.sql", 2, params);
-	if (!res)
-		return -1;
-	int rc = chm_emit_rows(ctx, res, -1, columns);
-	PQclear(res);
-	return rc;
+	return chm_emit_query(ctx, "queries/cli_client_select.sql", 2, params, columns);
 }
 
 static int get(struct chm_ctx *ctx, const struct chm_args *a)

@@ -27,12 +27,7 @@ static int show(struct chm_ctx *ctx, int64_t id)
 {
 	char id_s[24];
 	const char *params[] = { chm_param_id(id, id_s), NULL, NULL, NULL, NULL };
-	PGresult *res = chm_ctx_query(ctx, "queries/cli_pipeline_select.sql", 5, params);
-	if (!res)
-		return -1;
-	int rc = chm_emit_rows(ctx, res, -1, columns);
-	PQclear(res);
-	return rc;
+	return chm_emit_query(ctx, "queries/cli_pipeline_select.sql", 5, params, columns);
 }
 
 /* Every value an option may carry, checked at once. */
@@ -85,12 +80,7 @@ static int list(struct chm_ctx *ctx, const struct chm_args *a)
 	const char *params[] = { NULL, cid ? chm_param_id(cid, cid_s) : NULL, chm_arg(a, "platform"),
 				 chm_arg(a, "environment"),
 				 chm_arg(a, "all") ? NULL : active ? "true" : "false" };
-	PGresult *res = chm_ctx_query(ctx, "queries/cli_pipeline_select.sql", 5, params);
-	if (!res)
-		return -1;
-	int rc = chm_emit_rows(ctx, res, -1, columns);
-	PQclear(res);
-	return rc;
+	return chm_emit_query(ctx, "queries/cli_pipeline_select.sql", 5, params, columns);
 }
 
 static int get(struct chm_ctx *ctx, const struct chm_args *a)

@@ -136,12 +136,7 @@ static int list(struct chm_ctx *ctx, const struct chm_args *a)
 				 pid ? chm_param_id(pid, pid_s) : NULL, chm_arg(a, "type"),
 				 chm_arg(a, "channel"),
 				 chm_arg(a, "enabled") ? (enabled ? "true" : "false") : NULL };
-	PGresult *res = chm_ctx_query(ctx, "queries/cli_rule_select.sql", 6, params);
-	if (!res)
-		return -1;
-	int rc = chm_emit_rows(ctx, res, -1, columns);
-	PQclear(res);
-	return rc;
+	return chm_emit_query(ctx, "queries/cli_rule_select.sql", 6, params, columns);
 }
 
 static int get(struct chm_ctx *ctx, const struct chm_args *a)

@@ -268,12 +268,7 @@ static int latest(struct chm_ctx *ctx, const struct chm_args *a)
 		return -1;
 	const char *params[] = { pid ? chm_param_id(pid, pid_s) : NULL,
 				 cid ? chm_param_id(cid, cid_s) : NULL };
-	PGresult *res = chm_ctx_query(ctx, "queries/cli_run_latest.sql", 2, params);
-	if (!res)
-		return -1;
-	int rc = chm_emit_rows(ctx, res, -1, latest_columns);
-	PQclear(res);
-	return rc;
+	return chm_emit_query(ctx, "queries/cli_run_latest.sql", 2, params, latest_columns);
 }
 
 static const struct chm_opt record_opts[] = {
