@@ -27,7 +27,7 @@ SAN_OBJ     := $(patsubst lib/%.c,build/asan/obj/%.o,$(LIB_SRC)) build/asan/obj/
 REL_BIN     := $(addprefix build/bin/,$(PROGRAMS))
 SAN_BIN     := $(addprefix build/asan/bin/,$(PROGRAMS))
 
-.PHONY: all asan test check deps demo demo-stop clean install bench fuzz
+.PHONY: all asan test check deps demo demo-stop demo-reset clean install bench fuzz
 all: $(REL_BIN)
 asan: $(SAN_BIN)
 
@@ -71,10 +71,14 @@ test check: deps
 # A demo on a PostgreSQL cluster under .chm/ unless PG* or CHM_DATABASE_URL say otherwise.
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@sh tools/demo.sh
+	@bash tools/demo.sh
 
 demo-stop:
 	@sh tools/localpg.sh stop
+
+# Stops the demo cluster and removes it and the demo's state (.chm/).
+demo-reset: demo-stop
+	rm -rf .chm/pg .chm/demo .chm/report.html
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/chm/sql
