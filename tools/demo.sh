@@ -132,11 +132,9 @@ mapping=
 
 # --- 6. the report -----------------------------------------------------------
 say "chm-report --format table q2 (latest run per pipeline)"
-echo "== Q2: latest run per pipeline =="
 chm-report --format table q2
 echo
 say "chm-report --format table q6 (failing now)"
-echo "== Q6: failing now =="
 chm-report --format table q6
 echo
 report=$root/.chm/report.html
