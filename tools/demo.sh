@@ -75,6 +75,18 @@ fi
 say "chm migrate"
 chm migrate >/dev/null
 
+# The demo's bookmarks and synthetic end time belong to one database: a
+# configured one gets a directory of its own, and a database without the
+# synthetic history (new, or dropped) starts them afresh.
+if [ -z "$local_pg" ]; then
+	id=$(psql -X -q -tAc "SELECT current_database() || '/' || oid FROM pg_database WHERE datname = current_database()")
+	demo=$demo/db-$(printf '%s|%s|%s' "${CHM_DATABASE_URL:-}" "${PGHOST:-}${PGPORT:-}${PGSERVICE:-}" "$id" | md5sum | cut -c1-12)
+	mkdir -p "$demo"
+fi
+synth_runs=$(psql -X -q -tAc "SELECT count(*) FROM runs r JOIN pipelines p ON p.id = r.pipeline_id
+	WHERE p.description LIKE 'synthetic%'")
+[ "$synth_runs" != 0 ] || rm -f "$demo/synth-end" "$demo/fetch.state.json"
+
 # --- 3. the fixture inventory and history ------------------------------------
 say "chm-load fixtures/inventory.ndjson fixtures/runs/history.ndjson"
 out=$(chm-load "$root/fixtures/inventory.ndjson" "$root/fixtures/runs/history.ndjson")
@@ -84,9 +96,7 @@ say "  $(summary <<<"$out")"
 # Its end is fixed at the first run (now, to the hour) so that a second run
 # draws the same history; a history made for another end would not match.
 synth_end_file=$demo/synth-end
-synth_runs=$(psql -X -q -tAc "SELECT count(*) FROM runs r JOIN pipelines p ON p.id = r.pipeline_id
-	WHERE p.description LIKE 'synthetic%'")
-if [ "$synth_runs" = 0 ] || [ ! -s "$synth_end_file" ]; then
+if [ ! -s "$synth_end_file" ]; then
 	date -u +%Y-%m-%dT%H:00:00Z >"$synth_end_file"
 fi
 synth_end=$(cat "$synth_end_file")
@@ -116,7 +126,7 @@ say "fake partner API (tests/fake_partner_api.py) serving fixtures/fetch at $api
 fetch() {
 	local source=$1
 	shift
-	say "chm-fetch --source $source --state-file .chm/demo/fetch.state.json | chm-normalize | chm-load --state-file ..."
+	say "chm-fetch --source $source --state-file ${state#"$root"/} | chm-normalize | chm-load --state-file ..."
 	out=$(chm-fetch --source "$source" --base-url "$api" --state-file "$state" \
 		--pipelines "$root/fixtures/fetch/inventory.ndjson" "$@" |
 		chm-normalize ${mapping:+--mapping "$mapping"} | chm-load --state-file "$state") ||
