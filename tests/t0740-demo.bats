@@ -93,3 +93,17 @@ demo_q() {
 	! demo_q "SELECT 1" 2>/dev/null
 	[ ! -e "$DEMO/.chm/pg/.s.PGSQL.5432" ]
 }
+
+@test "make demo with PG* set uses that database and starts no cluster" {
+	[ -d "$DEMO/.chm" ] || skip "the first run failed"
+	fresh_db own
+	run --separate-stderr make -C "$DEMO" --no-print-directory demo
+	[ "$status" -eq 0 ] || { printf '%s\n' "$stderr" >&2; false; }
+	[[ "$stderr" == *"using the database of the PG* variables"* ]]
+	[[ "$output" == *"q6: Triage: pipelines failing now"* ]]
+	[[ "$output" != *"make demo-stop"* ]]
+	[ "$(q "SELECT count(*) FROM runs")" -gt 10000 ]
+	# its own bookmarks: every fixture run was fetched into this database too
+	assert_eq "$(q "SELECT count(*) FROM runs r JOIN pipelines p ON p.id = r.pipeline_id WHERE p.name = 'carrier_events'")" 8
+	[ ! -e "$DEMO/.chm/pg/.s.PGSQL.5432" ]
+}
