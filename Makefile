@@ -27,7 +27,7 @@ SAN_OBJ     := $(patsubst lib/%.c,build/asan/obj/%.o,$(LIB_SRC)) build/asan/obj/
 REL_BIN     := $(addprefix build/bin/,$(PROGRAMS))
 SAN_BIN     := $(addprefix build/asan/bin/,$(PROGRAMS))
 
-.PHONY: all asan test check deps demo demo-stop clean install bench fuzz
+.PHONY: all asan test check deps demo demo-stop demo-reset clean install bench fuzz
 all: $(REL_BIN)
 asan: $(SAN_BIN)
 
@@ -71,15 +71,48 @@ test check: deps
 # A demo on a PostgreSQL cluster under .chm/ unless PG* or CHM_DATABASE_URL say otherwise.
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@sh tools/demo.sh
+	@bash tools/demo.sh
 
 demo-stop:
 	@sh tools/localpg.sh stop
 
+# Stops the demo cluster and removes it and the demo's state (.chm/).
+demo-reset: demo-stop
+	rm -rf .chm/pg .chm/demo .chm/report.html
+
+# Installs under $(DESTDIR)$(PREFIX): programs in bin/, man pages in
+# share/man/man1, the SQL in share/chm/sql (the programs carry their own
+# copy; this one is for people and dashboards), the pipeline scripts in
+# lib/chm/pipelines, systemd units in $(SYSTEMD_UNIT_DIR), vendor mappings
+# in share/chm/vendor, env examples in share/chm/env and the Grafana
+# provisioning in share/chm/grafana. The units and env examples are
+# rewritten to name the installed paths; /etc/chm stays where it is.
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+CHM_LIBDIR   = $(PREFIX)/lib/chm
+CHM_DATADIR  = $(PREFIX)/share/chm
+MAN_PAGES   := $(wildcard man/*.1)
+PIPE_SCRIPTS := $(wildcard pipelines/*.sh)
+UNITS       := $(wildcard pipelines/systemd/*.service pipelines/systemd/*.timer)
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/chm/sql
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(CHM_DATADIR)/sql $(DESTDIR)$(CHM_DATADIR)/vendor $(DESTDIR)$(CHM_DATADIR)/env \
+		$(DESTDIR)$(CHM_DATADIR)/grafana $(DESTDIR)$(CHM_LIBDIR)/pipelines $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	install -m 0755 $(REL_BIN) $(DESTDIR)$(PREFIX)/bin/
-	cp -R sql/. $(DESTDIR)$(PREFIX)/share/chm/sql/
+	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(PREFIX)/share/man/man1/
+	cp -R sql/. $(DESTDIR)$(CHM_DATADIR)/sql/
+	install -m 0755 $(filter-out pipelines/common.sh,$(PIPE_SCRIPTS)) $(DESTDIR)$(CHM_LIBDIR)/pipelines/
+	install -m 0644 pipelines/common.sh $(DESTDIR)$(CHM_LIBDIR)/pipelines/
+	install -m 0644 pipelines/vendors/*.json $(DESTDIR)$(CHM_DATADIR)/vendor/
+	cp -R pipelines/grafana/. $(DESTDIR)$(CHM_DATADIR)/grafana/
+	for f in pipelines/env/*.env; do \
+		sed 's|/usr/local/share/chm/|$(CHM_DATADIR)/|g' $$f >$(DESTDIR)$(CHM_DATADIR)/env/$${f##*/} || exit 1; \
+	done
+	for f in $(UNITS); do \
+		sed -e 's|/usr/local/lib/chm/|$(CHM_LIBDIR)/|g' \
+		    -e 's|^ExecStart=.*|&\nEnvironment=CHM_BINDIR=$(PREFIX)/bin|' \
+		    $$f >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/$${f##*/} || exit 1; \
+		chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$${f##*/}; \
+	done
 
 clean:
 	rm -rf build

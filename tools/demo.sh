@@ -1,31 +1,162 @@
-#!/bin/sh
-# make demo: a CHM database with the fixture inventory and history.
-# Uses $CHM_DATABASE_URL or PG* when set; else a cluster under .chm/pg.
-set -eu
-root=$(cd "$(dirname "$0")/.." && pwd)
-bin=$root/build/bin
-say() { echo "demo: $*" >&2; }
+#!/bin/bash
+# make demo: CHM end to end on a realistic history, in well under a minute.
+#
+#   1. the database: $CHM_DATABASE_URL or the PG* variables when set, else a
+#      PostgreSQL cluster of its own under .chm/pg (Unix socket only), reused
+#   2. chm migrate
+#   3. the fixture inventory and history (fixtures/)
+#   4. a synthetic history in the partners' own formats (chm-synth, 90 days,
+#      3 clients, 12 pipelines on every platform) through chm-normalize | chm-load
+#   5. a partner feed replayed from fixtures/fetch through the fake partner API
+#      (tests/fake_partner_api.py on 127.0.0.1): chm-fetch | chm-normalize |
+#      chm-load with a state file, for Airflow, dbt Cloud and a vendor API
+#   6. Q2 and Q6 as tables on stdout, the html report in .chm/report.html
+#
+# Running it again changes nothing: inventory upserts, run loading is
+# idempotent, the synthetic history is drawn again with the end time of the
+# first run (.chm/demo/synth-end; `make demo-reset` starts over), and the
+# fetch resumes from its bookmarks. Progress goes to stderr.
+set -euo pipefail
 
-if [ -z "${CHM_DATABASE_URL:-}${PGHOST:-}${PGDATABASE:-}${PGSERVICE:-}" ]; then
-	say "no database configured: using the local cluster in .chm/pg"
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=${CHM_DEMO_BIN:-$root/build/bin}
+demo=$root/.chm/demo
+export PATH="$bin:$PATH"
+
+t0=$(date +%s%N)
+say() {
+	local ms=$((($(date +%s%N) - t0) / 1000000))
+	printf 'demo [%2d.%ds]: %s\n' $((ms / 1000)) $((ms % 1000 / 100)) "$*" >&2
+}
+die() {
+	say "FAILED: $*"
+	exit "${2:-70}"
+}
+
+# chm-load's summary line, short: "read 12, inserted 3, updated 0, ..."
+summary() {
+	grep '"type":"summary"' | tail -n 1 |
+		jq -r '"read \(.read), inserted \(.inserted), updated \(.updated), unchanged \(.unchanged), ignored \(.ignored), rejected \(.rejected)"'
+}
+
+fake_pid=
+cleanup() {
+	if [ -n "$fake_pid" ]; then
+		kill "$fake_pid" 2>/dev/null || true
+		wait "$fake_pid" 2>/dev/null || true
+	fi
+	[ -n "${fake_dir:-}" ] && rm -rf "$fake_dir"
+	return 0
+}
+trap cleanup EXIT
+
+for p in chm chm-load chm-normalize chm-fetch chm-report chm-synth; do
+	[ -x "$bin/$p" ] || die "$bin/$p is missing: run make first" 78
+done
+mkdir -p "$demo"
+
+# --- 1. the database ---------------------------------------------------------
+local_pg=
+if [ -z "${CHM_DATABASE_URL:-}" ] && ! env | grep -q '^PG'; then
+	say "no database configured (no CHM_DATABASE_URL or PG* variable): the local cluster in .chm/pg"
 	eval "$(sh "$root/tools/pg.sh" start "$root/.chm/pg")"
 	export PGHOST PGPORT PGUSER
-	psql -X -q -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'chm'" | grep -q 1 ||
+	if [ "$(psql -X -q -d postgres -tAc "SELECT count(*) FROM pg_database WHERE datname = 'chm'")" = 0 ]; then
 		psql -X -q -d postgres -c "CREATE DATABASE chm" >/dev/null
+		say "created the database chm"
+	fi
 	export PGDATABASE=chm
 	local_pg=1
+else
+	say "using the database of ${CHM_DATABASE_URL:+CHM_DATABASE_URL}${CHM_DATABASE_URL:-the PG* variables}"
 fi
-say "migrating"
-"$bin/chm" migrate >/dev/null
-say "loading the fixture inventory and history"
-"$bin/chm-load" "$root/fixtures/inventory.ndjson" "$root/fixtures/runs/history.ndjson" >&2
-psql -X -q -P pager=off -c "
-SELECT c.name AS client, p.name AS pipeline, p.platform, r.status, r.started_at
-FROM pipelines p JOIN clients c ON c.id = p.client_id
-LEFT JOIN LATERAL (SELECT status, started_at FROM runs WHERE pipeline_id = p.id
-                   ORDER BY started_at DESC NULLS LAST, finished_at DESC NULLS LAST, id DESC LIMIT 1) r ON true
-ORDER BY 1, 2"
-if [ -n "${local_pg:-}" ]; then
-	say "reach it with: psql -h $PGHOST -p $PGPORT -U postgres chm"
-	say "stop it with:  make demo-stop"
+
+# --- 2. migrate --------------------------------------------------------------
+say "chm migrate"
+chm migrate >/dev/null
+
+# The demo's bookmarks and synthetic end time belong to one database: a
+# configured one gets a directory of its own, and a database without the
+# synthetic history (new, or dropped) starts them afresh.
+if [ -z "$local_pg" ]; then
+	id=$(psql -X -q -tAc "SELECT current_database() || '/' || oid FROM pg_database WHERE datname = current_database()")
+	demo=$demo/db-$(printf '%s|%s|%s' "${CHM_DATABASE_URL:-}" "${PGHOST:-}${PGPORT:-}${PGSERVICE:-}" "$id" | md5sum | cut -c1-12)
+	mkdir -p "$demo"
+fi
+synth_runs=$(psql -X -q -tAc "SELECT count(*) FROM runs r JOIN pipelines p ON p.id = r.pipeline_id
+	WHERE p.description LIKE 'synthetic%'")
+[ "$synth_runs" != 0 ] || rm -f "$demo/synth-end" "$demo/fetch.state.json"
+
+# --- 3. the fixture inventory and history ------------------------------------
+say "chm-load fixtures/inventory.ndjson fixtures/runs/history.ndjson"
+out=$(chm-load "$root/fixtures/inventory.ndjson" "$root/fixtures/runs/history.ndjson")
+say "  $(summary <<<"$out")"
+
+# --- 4. the synthetic history ------------------------------------------------
+# Its end is fixed at the first run (now, to the hour) so that a second run
+# draws the same history; a history made for another end would not match.
+synth_end_file=$demo/synth-end
+if [ ! -s "$synth_end_file" ]; then
+	date -u +%Y-%m-%dT%H:00:00Z >"$synth_end_file"
+fi
+synth_end=$(cat "$synth_end_file")
+synth_args=(--seed 7 --clients 3 --pipelines 12 --days 90 --end "$synth_end" --inventory --vendor-mapping rat)
+say "chm-synth ${synth_args[*]} | chm-normalize | chm-load"
+# The synthetic clients are the fixture clients (acme, globex, initech): keep
+# the fixtures' client records, so a second run rewrites no description.
+out=$(chm-synth "${synth_args[@]}" | grep -v '^{"type":"client",' |
+	chm-normalize --mapping "$root/pipelines/vendors/rat.json" | chm-load)
+say "  $(summary <<<"$out")"
+
+# --- 5. a partner feed through the fake partner API --------------------------
+fake_dir=$(mktemp -d "${TMPDIR:-/tmp}/chm-demo-api.XXXXXX")
+python3 "$root/tests/fake_partner_api.py" --data "$root/fixtures/fetch" \
+	--port-file "$fake_dir/port" --log "$fake_dir/requests.log" 2>"$fake_dir/server.err" &
+fake_pid=$!
+for _ in $(seq 100); do
+	[ -s "$fake_dir/port" ] && break
+	sleep 0.05
+done
+[ -s "$fake_dir/port" ] || { cat "$fake_dir/server.err" >&2; die "the fake partner API did not start"; }
+api="http://127.0.0.1:$(cat "$fake_dir/port")"
+state=$demo/fetch.state.json
+say "fake partner API (tests/fake_partner_api.py) serving fixtures/fetch at $api"
+
+# fetch SOURCE ARGS...: chm-fetch | chm-normalize | chm-load, one state file
+fetch() {
+	local source=$1
+	shift
+	say "chm-fetch --source $source --state-file ${state#"$root"/} | chm-normalize | chm-load --state-file ..."
+	out=$(chm-fetch --source "$source" --base-url "$api" --state-file "$state" \
+		--pipelines "$root/fixtures/fetch/inventory.ndjson" "$@" |
+		chm-normalize ${mapping:+--mapping "$mapping"} | chm-load --state-file "$state") ||
+		die "fetching $source failed (status $?)"
+	say "  $(summary <<<"$out")"
+}
+mapping=
+fetch airflow --client acme
+fetch dbt_cloud --account-id 70403
+mapping=$root/fixtures/fetch/vendor/mapping.json
+fetch vendor --mapping "$mapping"
+mapping=
+
+# --- 6. the report -----------------------------------------------------------
+say "chm-report --format table q2 (latest run per pipeline)"
+chm-report --format table q2
+echo
+say "chm-report --format table q6 (failing now)"
+chm-report --format table q6
+echo
+report=$root/.chm/report.html
+chm-report --format html all >"$report.tmp"
+mv "$report.tmp" "$report"
+say "chm-report --format html all > .chm/report.html"
+echo "The html report: $report"
+
+total=$(psql -X -q -tAc "SELECT count(*) FROM runs")
+say "done: $total runs in the database (synthetic history up to $synth_end)"
+if [ -n "$local_pg" ]; then
+	echo "Reach the database with:  psql -h '$PGHOST' -p $PGPORT -U $PGUSER chm"
+	echo "Use the programs on it:   export PGHOST='$PGHOST' PGPORT=$PGPORT PGUSER=$PGUSER PGDATABASE=chm PATH=\"$bin:\$PATH\""
+	echo "Stop it with:             make demo-stop   (make demo-reset: drop the demo database and start over)"
 fi
