@@ -81,5 +81,15 @@ install: all
 	install -m 0755 $(REL_BIN) $(DESTDIR)$(PREFIX)/bin/
 	cp -R sql/. $(DESTDIR)$(PREFIX)/share/chm/sql/
 
+# make bench: CHM against the limit and the peers (tests/bench/bench.sh);
+# BENCH_SCALE=10M for the large run. Results in build/bench/results.{ndjson,csv,md}.
+build/bench/jparse: tests/bench/jparse.c
+	@mkdir -p build/bench
+	$(CC) $(ALL_CFLAGS) $< -o $@ $(PKG_LIBS)
+
+bench: deps
+	@$(MAKE) --no-print-directory all build/bench/jparse
+	bash tests/bench/bench.sh
+
 clean:
 	rm -rf build

@@ -29,6 +29,8 @@ struct batch {
 	struct strbuf rows, text, inputs;
 	struct hashmap rounds;      /* key -> events of it so far */
 	int max_round;
+	int keys;                   /* distinct keys: the events of round 1 */
+	int fast;                   /* round 1 sent as load_runs_new.sql */
 	long end_seq;               /* chm_loader_added() when it was sent */
 };
 
@@ -43,6 +45,7 @@ struct chm_loader {
 	long added, durable;
 	struct strbuf key, copybuf;
 	int stage_ready;
+	int all_new;       /* the last batch's round 1 inserted every key */
 	unsigned jitter;   /* rand_r state for retry backoff, per process */
 };
 
@@ -74,6 +77,7 @@ static void batch_reset(struct batch *b)
 {
 	b->n = 0;
 	b->max_round = 0;
+	b->keys = 0;
 	strbuf_reset(&b->rows);
 	strbuf_reset(&b->text);
 	strbuf_reset(&b->inputs);
@@ -222,6 +226,8 @@ int chm_loader_add(struct chm_loader *ld, const struct chm_run *run, const char 
 	strbuf_add(&ld->key, run->external_run_id, s->key_len);
 	int64_t *round = hashmap_put(&b->rounds, ld->key.buf, ld->key.len, NULL);
 	s->round = (int)++*round;
+	if (s->round == 1)
+		b->keys++;
 	if (s->round > b->max_round)
 		b->max_round = s->round;
 	ld->added++;
@@ -351,10 +357,20 @@ static int start_batch(struct chm_loader *ld, struct batch *b, struct chm_err *e
 		chm_db_error(ld->conn, NULL, "pipeline mode", err);
 		goto fail;
 	}
+	/* keys that are all new (judged by the last batch) skip the probe and
+	 * ON CONFLICT in round 1; a unique violation sends the batch again
+	 * through the upsert (collect) */
+	b->fast = ld->all_new;
 	for (int round = 1; round <= b->max_round; round++) {
+		int sent;
 		snprintf(round_s, sizeof(round_s), "%d", round);
-		if (PQsendQueryParams(ld->conn, chm_sql("queries/load_runs.sql"), 2, NULL, params, NULL,
-				      NULL, 0) != 1) {
+		if (round == 1 && b->fast)
+			sent = PQsendQueryParams(ld->conn, chm_sql("queries/load_runs_new.sql"), 0, NULL,
+						 NULL, NULL, NULL, 0);
+		else
+			sent = PQsendQueryParams(ld->conn, chm_sql("queries/load_runs.sql"), 2, NULL,
+						 params, NULL, NULL, 0);
+		if (sent != 1) {
 			chm_db_error(ld->conn, NULL, "upsert", err);
 			goto fail;
 		}
@@ -378,7 +394,7 @@ static int finish_batch(struct chm_loader *ld, struct batch *b, struct chm_err *
 {
 	struct chm_load_counts delta = { 0 };
 	struct strbuf rejected = STRBUF_INIT;
-	int rc = 0;
+	int rc = 0, all_new = 0;
 
 	for (int q = 0; q <= b->max_round && rc == 0; q++) {
 		PGresult *res = PQgetResult(ld->conn);
@@ -395,6 +411,8 @@ static int finish_batch(struct chm_loader *ld, struct batch *b, struct chm_err *
 			long upd = strtol(PQgetvalue(res, 0, 2), NULL, 10);
 			delta.inserted += ins;
 			delta.updated += upd;
+			if (q == 0)
+				all_new = ins == b->keys;
 			/* a candidate a concurrent loader already brought up to date */
 			delta.unchanged += strtol(PQgetvalue(res, 0, 3), NULL, 10) + (candidates - ins - upd);
 			delta.ignored += strtol(PQgetvalue(res, 0, 4), NULL, 10);
@@ -422,6 +440,7 @@ static int finish_batch(struct chm_loader *ld, struct batch *b, struct chm_err *
 		return -1;
 	}
 	PQexitPipelineMode(ld->conn);
+	ld->all_new = all_new;
 	ld->counts.inserted += delta.inserted;
 	ld->counts.updated += delta.updated;
 	ld->counts.unchanged += delta.unchanged;
@@ -443,6 +462,13 @@ static int collect(struct chm_loader *ld, struct chm_err *err)
 	if (!b)
 		return 0;
 	int rc = finish_batch(ld, b, err);
+	if (rc && b->fast && strcmp(err->code, "conflict") == 0) {
+		/* the fast path met a stored key: the upsert decides */
+		ld->all_new = 0;
+		rc = start_batch(ld, b, err);
+		if (rc == 0)
+			rc = finish_batch(ld, b, err);
+	}
 	for (int attempt = 1; rc && strcmp(err->code, "db_conflict") == 0 && attempt < 8; attempt++) {
 		usleep((useconds_t)(1000 * attempt * (1 + rand_r(&ld->jitter) % 20)));
 		rc = start_batch(ld, b, err);
