@@ -153,9 +153,22 @@ static void add_time(struct strbuf *sb, int has, int64_t t)
 }
 
 /* The COPY row after the round and seq columns: pipeline_id .. payload. */
-static void format_row(struct strbuf *sb, int64_t pipeline_id, const struct chm_run *run)
+static void add_int(struct strbuf *sb, long long v)
 {
-	strbuf_addf(sb, "%lld", (long long)pipeline_id);
+	char buf[24], *p = buf + sizeof(buf);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	strbuf_add(sb, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+static void format_row(struct strbuf *sb, int64_t pipeline_id, const struct chm_run *run,
+		       const char *payload, size_t payload_len)
+{
+	add_int(sb, pipeline_id);
 	add_field_sep(sb);
 	add_text(sb, run->external_run_id);
 	add_field_sep(sb);
@@ -171,7 +184,7 @@ static void format_row(struct strbuf *sb, int64_t pipeline_id, const struct chm_
 		add_null(sb);
 	add_field_sep(sb);
 	if (run->has_rows)
-		strbuf_addf(sb, "%lld", (long long)run->rows_processed);
+		add_int(sb, run->rows_processed);
 	else
 		add_null(sb);
 	add_field_sep(sb);
@@ -179,7 +192,9 @@ static void format_row(struct strbuf *sb, int64_t pipeline_id, const struct chm_
 	add_field_sep(sb);
 	add_text(sb, run->status_reason);
 	add_field_sep(sb);
-	if (run->payload) {
+	if (payload) {
+		strbuf_add_copy_text(sb, payload, payload_len);
+	} else if (run->payload) {
 		char *p = json_dumps(run->payload, JSON_COMPACT);
 		add_text(sb, p);
 		free(p);
@@ -193,6 +208,13 @@ static int send_batch(struct chm_loader *ld, struct chm_err *err);
 
 int chm_loader_add(struct chm_loader *ld, const struct chm_run *run, const char *file, long line,
 		   const char *input, size_t input_len, struct chm_err *err)
+{
+	return chm_loader_add_text(ld, run, NULL, 0, file, line, input, input_len, err);
+}
+
+int chm_loader_add_text(struct chm_loader *ld, const struct chm_run *run, const char *payload,
+			size_t payload_len, const char *file, long line, const char *input,
+			size_t input_len, struct chm_err *err)
 {
 	struct batch *b = ld->fill;
 	int64_t pipeline_id;
@@ -214,7 +236,7 @@ int chm_loader_add(struct chm_loader *ld, const struct chm_run *run, const char 
 	s->key_len = strlen(run->external_run_id);
 	strbuf_add(&b->text, run->external_run_id, s->key_len);
 	s->row_off = b->rows.len;
-	format_row(&b->rows, pipeline_id, run);
+	format_row(&b->rows, pipeline_id, run, payload, payload_len);
 	s->row_len = b->rows.len - s->row_off;
 	if (ld->opts.regressions == CHM_REGRESSIONS_REJECT && input) {
 		s->input_off = b->inputs.len;
@@ -222,7 +244,8 @@ int chm_loader_add(struct chm_loader *ld, const struct chm_run *run, const char 
 		strbuf_add(&b->inputs, input, input_len);
 	}
 	strbuf_reset(&ld->key);
-	strbuf_addf(&ld->key, "%lld\x1f", (long long)pipeline_id);
+	add_int(&ld->key, pipeline_id);
+	strbuf_addc(&ld->key, '\x1f');
 	strbuf_add(&ld->key, run->external_run_id, s->key_len);
 	int64_t *round = hashmap_put(&b->rounds, ld->key.buf, ld->key.len, NULL);
 	s->round = (int)++*round;
@@ -267,7 +290,10 @@ static int send_copy(struct chm_loader *ld, const struct batch *b, struct chm_er
 	strbuf_reset(&ld->copybuf);
 	for (int i = 0; i < b->n; i++) {
 		const struct staged *s = &b->rec[i];
-		strbuf_addf(&ld->copybuf, "%d\t%d\t", s->round, i);
+		add_int(&ld->copybuf, s->round);
+		strbuf_addc(&ld->copybuf, '\t');
+		add_int(&ld->copybuf, i);
+		strbuf_addc(&ld->copybuf, '\t');
 		strbuf_add(&ld->copybuf, b->rows.buf + s->row_off, s->row_len);
 		if (ld->copybuf.len >= (256u << 10) || i == b->n - 1) {
 			if (PQputCopyData(ld->conn, ld->copybuf.buf, (int)ld->copybuf.len) != 1) {
