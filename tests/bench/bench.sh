@@ -198,7 +198,7 @@ n_e2e=$(wc -l <"$D/raw.copy")
 checkpoint
 timed e2e_copy "psql -X -q -v ON_ERROR_STOP=1 -d bench_e2e_copy -c 'COPY runs ($RUNCOLS) FROM STDIN' <'$D/raw.copy'"
 r=$(calc "$T / $t_e2e")
-row 5 "chm-normalize | chm-load ($n_raw raw records) vs COPY of the rows, rows/s" \
+row 5 "chm-normalize piped to chm-load ($n_raw raw records) vs COPY of the rows, rows/s" \
 	"$(rate "$n_raw" "$t_e2e")" "$(rate "$n_e2e" "$T")" "$r" ">= 0.75" "$(met "$r >= 0.75")"
 
 # ---- 6: peak RSS, 10k vs N -------------------------------------------------
@@ -250,15 +250,16 @@ qtime() {
 		select(.["Relation Name"] == "runs") | .["Node Type"] + (if .["Index Name"] then
 		" " + .["Index Name"] else "" end)] | unique) | join("; ")' <<<"$j")
 	QT=$best
+	QROWS=$(jq '.[0].Plan["Actual Rows"]' <<<"$j")
 }
 for v in "${VIEWS[@]}"; do
-	qtime bench_q_small "$v"; ts=$QT
-	qtime bench_load "$v"; tb=$QT
+	qtime bench_q_small "$v"; ts=$QT rs=$QROWS
+	qtime bench_load "$v"; tb=$QT rb=$QROWS
 	q=${v#chm_}; q=${q%%_*}
 	r=$(calc "$tb / $ts" 2)
 	if [ $f = 10 ]; then target="<= 1.3"; else target="<= 1.3 (reduced: 3x history)"; fi
 	ok=$(met "$r <= 1.3")
-	row "7-$q" "$v ms, $SCALE/${DAYS}d vs $(( small_n / 1000 ))k/${small_days}d; plan: $PLAN" \
+	row "7-$q" "$v ms ($rb vs $rs rows), $SCALE/${DAYS}d vs $(( small_n / 1000 ))k/${small_days}d; plan: $PLAN" \
 		"$tb" "$ts" "$r" "$target" "$ok"
 done
 
