@@ -37,6 +37,7 @@ say() { printf 'bench: %s\n' "$*" >&2; }
 if [ -z "${PGHOST:-}${PGDATABASE:-}${CHM_DATABASE_URL:-}" ]; then
 	eval "$(sh "$root/tools/pg.sh" start "$root/.chm/bench-pg")"
 	export PGHOST PGPORT PGUSER
+	own_pg=1   # stopped at the end; the data directory stays for the next run
 fi
 unset CHM_DATABASE_URL PGDATABASE
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -At)
@@ -310,3 +311,4 @@ jq -r '[.id, .what, .ours, .anchor, .ratio, .target, .met] | @csv' "$RESULTS" |
 	echo "|---|---|---|---|---|---|---|"
 	jq -r '"| \(.id) | \(.what) | \(.ours) | \(.anchor) | \(.ratio) | \(.target) | \(.met) |"' "$RESULTS"
 } | tee "$OUT/results.md"
+[ -z "${own_pg:-}" ] || sh "$root/tools/pg.sh" stop "$root/.chm/bench-pg"
