@@ -114,5 +114,15 @@ install: all
 		chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$${f##*/}; \
 	done
 
+# make bench: CHM against the limit and the peers (tests/bench/bench.sh);
+# BENCH_SCALE=10M for the large run. Results in build/bench/results.{ndjson,csv,md}.
+build/bench/jparse: tests/bench/jparse.c
+	@mkdir -p build/bench
+	$(CC) $(ALL_CFLAGS) $< -o $@ $(PKG_LIBS)
+
+bench: deps
+	@$(MAKE) --no-print-directory all build/bench/jparse
+	bash tests/bench/bench.sh
+
 clean:
 	rm -rf build

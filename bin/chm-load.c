@@ -14,6 +14,7 @@
 #include "record.h"
 #include "reject.h"
 #include "run.h"
+#include "runscan.h"
 #include "state.h"
 
 static volatile int terminated;
@@ -62,6 +63,8 @@ static int load_line(struct load *l, struct line_reader *lr, const char *line, s
 	struct chm_load_counts *counts = chm_loader_counts(l->loader);
 	struct chm_err rec_err;
 	const char *type;
+	const char *payload = NULL;
+	size_t payload_len = 0;
 	json_t *rec;
 	int rc = 0;
 
@@ -73,8 +76,11 @@ static int load_line(struct load *l, struct line_reader *lr, const char *line, s
 		counts->rejected++;
 		return 0;
 	}
-	rec = chm_record_parse(line, len, &type, &rec_err);
-	if (!rec)
+	/* most lines are plain run records: read them without a full tree */
+	rec = chm_run_scan(line, len, &payload, &payload_len);
+	if (rec)
+		type = "run";
+	else if (!(rec = chm_record_parse(line, len, &type, &rec_err)))
 		goto reject;
 	if (!type) {
 		chm_err_set(&rec_err, CHM_EX_DATAERR, "missing_field", "type",
@@ -85,7 +91,8 @@ static int load_line(struct load *l, struct line_reader *lr, const char *line, s
 		struct chm_run run;
 		if (chm_run_from_json(rec, &run, &rec_err))
 			goto reject;
-		if (chm_loader_add(l->loader, &run, lr->name, lr->lineno, line, len, &rec_err)) {
+		if (chm_loader_add_text(l->loader, &run, payload, payload_len, lr->name, lr->lineno,
+					line, len, &rec_err)) {
 			if (rec_err.status == CHM_EX_DATAERR)
 				goto reject;
 			*err = rec_err;

@@ -29,6 +29,8 @@ struct batch {
 	struct strbuf rows, text, inputs;
 	struct hashmap rounds;      /* key -> events of it so far */
 	int max_round;
+	int keys;                   /* distinct keys: the events of round 1 */
+	int fast;                   /* round 1 sent as load_runs_new.sql */
 	long end_seq;               /* chm_loader_added() when it was sent */
 };
 
@@ -43,6 +45,7 @@ struct chm_loader {
 	long added, durable;
 	struct strbuf key, copybuf;
 	int stage_ready;
+	int all_new;       /* the last batch's round 1 inserted every key */
 	unsigned jitter;   /* rand_r state for retry backoff, per process */
 };
 
@@ -74,6 +77,7 @@ static void batch_reset(struct batch *b)
 {
 	b->n = 0;
 	b->max_round = 0;
+	b->keys = 0;
 	strbuf_reset(&b->rows);
 	strbuf_reset(&b->text);
 	strbuf_reset(&b->inputs);
@@ -149,9 +153,22 @@ static void add_time(struct strbuf *sb, int has, int64_t t)
 }
 
 /* The COPY row after the round and seq columns: pipeline_id .. payload. */
-static void format_row(struct strbuf *sb, int64_t pipeline_id, const struct chm_run *run)
+static void add_int(struct strbuf *sb, long long v)
 {
-	strbuf_addf(sb, "%lld", (long long)pipeline_id);
+	char buf[24], *p = buf + sizeof(buf);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	strbuf_add(sb, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+static void format_row(struct strbuf *sb, int64_t pipeline_id, const struct chm_run *run,
+		       const char *payload, size_t payload_len)
+{
+	add_int(sb, pipeline_id);
 	add_field_sep(sb);
 	add_text(sb, run->external_run_id);
 	add_field_sep(sb);
@@ -167,7 +184,7 @@ static void format_row(struct strbuf *sb, int64_t pipeline_id, const struct chm_
 		add_null(sb);
 	add_field_sep(sb);
 	if (run->has_rows)
-		strbuf_addf(sb, "%lld", (long long)run->rows_processed);
+		add_int(sb, run->rows_processed);
 	else
 		add_null(sb);
 	add_field_sep(sb);
@@ -175,7 +192,9 @@ static void format_row(struct strbuf *sb, int64_t pipeline_id, const struct chm_
 	add_field_sep(sb);
 	add_text(sb, run->status_reason);
 	add_field_sep(sb);
-	if (run->payload) {
+	if (payload) {
+		strbuf_add_copy_text(sb, payload, payload_len);
+	} else if (run->payload) {
 		char *p = json_dumps(run->payload, JSON_COMPACT);
 		add_text(sb, p);
 		free(p);
@@ -189,6 +208,13 @@ static int send_batch(struct chm_loader *ld, struct chm_err *err);
 
 int chm_loader_add(struct chm_loader *ld, const struct chm_run *run, const char *file, long line,
 		   const char *input, size_t input_len, struct chm_err *err)
+{
+	return chm_loader_add_text(ld, run, NULL, 0, file, line, input, input_len, err);
+}
+
+int chm_loader_add_text(struct chm_loader *ld, const struct chm_run *run, const char *payload,
+			size_t payload_len, const char *file, long line, const char *input,
+			size_t input_len, struct chm_err *err)
 {
 	struct batch *b = ld->fill;
 	int64_t pipeline_id;
@@ -210,7 +236,7 @@ int chm_loader_add(struct chm_loader *ld, const struct chm_run *run, const char 
 	s->key_len = strlen(run->external_run_id);
 	strbuf_add(&b->text, run->external_run_id, s->key_len);
 	s->row_off = b->rows.len;
-	format_row(&b->rows, pipeline_id, run);
+	format_row(&b->rows, pipeline_id, run, payload, payload_len);
 	s->row_len = b->rows.len - s->row_off;
 	if (ld->opts.regressions == CHM_REGRESSIONS_REJECT && input) {
 		s->input_off = b->inputs.len;
@@ -218,10 +244,13 @@ int chm_loader_add(struct chm_loader *ld, const struct chm_run *run, const char 
 		strbuf_add(&b->inputs, input, input_len);
 	}
 	strbuf_reset(&ld->key);
-	strbuf_addf(&ld->key, "%lld\x1f", (long long)pipeline_id);
+	add_int(&ld->key, pipeline_id);
+	strbuf_addc(&ld->key, '\x1f');
 	strbuf_add(&ld->key, run->external_run_id, s->key_len);
 	int64_t *round = hashmap_put(&b->rounds, ld->key.buf, ld->key.len, NULL);
 	s->round = (int)++*round;
+	if (s->round == 1)
+		b->keys++;
 	if (s->round > b->max_round)
 		b->max_round = s->round;
 	ld->added++;
@@ -261,7 +290,10 @@ static int send_copy(struct chm_loader *ld, const struct batch *b, struct chm_er
 	strbuf_reset(&ld->copybuf);
 	for (int i = 0; i < b->n; i++) {
 		const struct staged *s = &b->rec[i];
-		strbuf_addf(&ld->copybuf, "%d\t%d\t", s->round, i);
+		add_int(&ld->copybuf, s->round);
+		strbuf_addc(&ld->copybuf, '\t');
+		add_int(&ld->copybuf, i);
+		strbuf_addc(&ld->copybuf, '\t');
 		strbuf_add(&ld->copybuf, b->rows.buf + s->row_off, s->row_len);
 		if (ld->copybuf.len >= (256u << 10) || i == b->n - 1) {
 			if (PQputCopyData(ld->conn, ld->copybuf.buf, (int)ld->copybuf.len) != 1) {
@@ -351,10 +383,20 @@ static int start_batch(struct chm_loader *ld, struct batch *b, struct chm_err *e
 		chm_db_error(ld->conn, NULL, "pipeline mode", err);
 		goto fail;
 	}
+	/* keys that are all new (judged by the last batch) skip the probe and
+	 * ON CONFLICT in round 1; a unique violation sends the batch again
+	 * through the upsert (collect) */
+	b->fast = ld->all_new;
 	for (int round = 1; round <= b->max_round; round++) {
+		int sent;
 		snprintf(round_s, sizeof(round_s), "%d", round);
-		if (PQsendQueryParams(ld->conn, chm_sql("queries/load_runs.sql"), 2, NULL, params, NULL,
-				      NULL, 0) != 1) {
+		if (round == 1 && b->fast)
+			sent = PQsendQueryParams(ld->conn, chm_sql("queries/load_runs_new.sql"), 0, NULL,
+						 NULL, NULL, NULL, 0);
+		else
+			sent = PQsendQueryParams(ld->conn, chm_sql("queries/load_runs.sql"), 2, NULL,
+						 params, NULL, NULL, 0);
+		if (sent != 1) {
 			chm_db_error(ld->conn, NULL, "upsert", err);
 			goto fail;
 		}
@@ -378,7 +420,7 @@ static int finish_batch(struct chm_loader *ld, struct batch *b, struct chm_err *
 {
 	struct chm_load_counts delta = { 0 };
 	struct strbuf rejected = STRBUF_INIT;
-	int rc = 0;
+	int rc = 0, all_new = 0;
 
 	for (int q = 0; q <= b->max_round && rc == 0; q++) {
 		PGresult *res = PQgetResult(ld->conn);
@@ -395,6 +437,8 @@ static int finish_batch(struct chm_loader *ld, struct batch *b, struct chm_err *
 			long upd = strtol(PQgetvalue(res, 0, 2), NULL, 10);
 			delta.inserted += ins;
 			delta.updated += upd;
+			if (q == 0)
+				all_new = ins == b->keys;
 			/* a candidate a concurrent loader already brought up to date */
 			delta.unchanged += strtol(PQgetvalue(res, 0, 3), NULL, 10) + (candidates - ins - upd);
 			delta.ignored += strtol(PQgetvalue(res, 0, 4), NULL, 10);
@@ -422,6 +466,7 @@ static int finish_batch(struct chm_loader *ld, struct batch *b, struct chm_err *
 		return -1;
 	}
 	PQexitPipelineMode(ld->conn);
+	ld->all_new = all_new;
 	ld->counts.inserted += delta.inserted;
 	ld->counts.updated += delta.updated;
 	ld->counts.unchanged += delta.unchanged;
@@ -443,6 +488,13 @@ static int collect(struct chm_loader *ld, struct chm_err *err)
 	if (!b)
 		return 0;
 	int rc = finish_batch(ld, b, err);
+	if (rc && b->fast && strcmp(err->code, "conflict") == 0) {
+		/* the fast path met a stored key: the upsert decides */
+		ld->all_new = 0;
+		rc = start_batch(ld, b, err);
+		if (rc == 0)
+			rc = finish_batch(ld, b, err);
+	}
 	for (int attempt = 1; rc && strcmp(err->code, "db_conflict") == 0 && attempt < 8; attempt++) {
 		usleep((useconds_t)(1000 * attempt * (1 + rand_r(&ld->jitter) % 20)));
 		rc = start_batch(ld, b, err);

@@ -43,6 +43,11 @@ void chm_loader_free(struct chm_loader *ld);
  * (a batch failed and rolled back). */
 int chm_loader_add(struct chm_loader *ld, const struct chm_run *run, const char *file, long line,
 		   const char *input, size_t input_len, struct chm_err *err);
+/* The same, with the payload given as its JSON text (an object, already
+ * checked; run->payload is then ignored): sent as it is, not printed again. */
+int chm_loader_add_text(struct chm_loader *ld, const struct chm_run *run, const char *payload,
+			size_t payload_len, const char *file, long line, const char *input,
+			size_t input_len, struct chm_err *err);
 /* Sends what is staged and waits until every record added is committed. */
 int chm_loader_flush(struct chm_loader *ld, struct chm_err *err);
 /* Records added so far, and how many of the first of them are committed. */

@@ -1,0 +1,314 @@
+#!/usr/bin/env bash
+# make bench: CHM against the limit and the peers, measured side by side in one
+# run (absolute times on a shared machine are noise; ratios are what count).
+#
+#   BENCH_SCALE=1M (default) | 10M | 100k ...   runs in the main data set
+#   BENCH_OUT=build/bench                        where data and results go
+#   PG* / CHM_DATABASE_URL unset: a private cluster under .chm/bench-pg
+#
+# Prints one table and writes it as $BENCH_OUT/results.ndjson and .csv.
+# Each row: what, ours, anchor, ratio, target, met. Rows are numbered as in
+# issue 9. Data comes from chm-synth with a fixed seed and end time.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+B=$root/build/bin
+JPARSE=$root/build/bench/jparse
+OUT=${BENCH_OUT:-$root/build/bench}
+SCALE=${BENCH_SCALE:-1M}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+D=$OUT/data
+mkdir -p "$D"
+
+case $SCALE in
+*[kK]) N=$(( ${SCALE%[kK]} * 1000 )) ;;
+*[mM]) N=$(( ${SCALE%[mM]} * 1000000 )) ;;
+*) N=$SCALE ;;
+esac
+# 1000 pipelines make ~11.8k runs a day: 90 days at 1M, 900 days at 10M.
+PIPES=1000 CLIENTS=20 END=2026-11-01T00:00:00Z SEED=42
+DAYS=$(( (N * 90 + 999999) / 1000000 )); [ "$DAYS" -ge 1 ] || DAYS=1
+SMALL=10000
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+
+# ---- the database ----------------------------------------------------------
+if [ -z "${PGHOST:-}${PGDATABASE:-}${CHM_DATABASE_URL:-}" ]; then
+	eval "$(sh "$root/tools/pg.sh" start "$root/.chm/bench-pg")"
+	export PGHOST PGPORT PGUSER
+	own_pg=1   # stopped at the end; the data directory stays for the next run
+fi
+unset CHM_DATABASE_URL PGDATABASE
+PSQL=(psql -X -q -v ON_ERROR_STOP=1 -At)
+sql() { local db=$1; shift; "${PSQL[@]}" -d "$db" -c "$*"; }
+newdb() {
+	sql postgres "DROP DATABASE IF EXISTS $1" 2>/dev/null
+	sql postgres "CREATE DATABASE $1"
+	PGDATABASE=$1 "$B/chm" migrate >/dev/null
+	PGDATABASE=$1 "$B/chm-load" "$D/inventory.ndjson" >/dev/null
+}
+lsn() { sql "$1" "SELECT pg_current_wal_lsn()"; }
+waldiff() { sql postgres "SELECT pg_wal_lsn_diff('$2', '$1')::bigint"; }
+checkpoint() { sql postgres "CHECKPOINT"; }
+RUNCOLS="pipeline_id, external_run_id, status, started_at, finished_at, duration_seconds, rows_processed, error_message, status_reason, payload"
+# the rows chm-load stored, as the COPY a user would send: the anchor's input
+dumprows() { sql "$1" "COPY (SELECT $RUNCOLS FROM runs ORDER BY id) TO STDOUT" >"$2"; }
+
+# ---- measuring -------------------------------------------------------------
+# timed NAME CMD: runs CMD (a shell string) under /usr/bin/time; sets T (wall
+# seconds), RSS (peak KiB of the largest process), CPU (user+sys seconds).
+timed() {
+	local name=$1 cmd=$2 t0 t1
+	t0=$(date +%s.%N)
+	/usr/bin/time -f '%M %U %S' -o "$OUT/time.$name" bash -c "set -o pipefail; $cmd"
+	t1=$(date +%s.%N)
+	read -r RSS u s <"$OUT/time.$name"
+	T=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+	CPU=$(awk -v a="$u" -v b="$s" 'BEGIN { printf "%.2f", a + b }')
+	say "$name: ${T}s, cpu ${CPU}s, peak RSS ${RSS} KiB"
+}
+# peak RSS of one program of a pipeline: rss_of CMD-BEFORE PROGRAM-AND-ARGS CMD-AFTER
+rss_of() {
+	/usr/bin/time -f '%M' -o "$OUT/rss" bash -c "set -o pipefail; $1 | $2 $3" >/dev/null
+	cat "$OUT/rss"
+}
+calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }
+rate() { calc "$1 / $2" 0; }
+
+RESULTS=$OUT/results.ndjson
+: >"$RESULTS.tmp"
+COMMIT=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+# row ID WHAT OURS ANCHOR RATIO TARGET MET [NOTE]
+row() {
+	jq -nc --arg id "$1" --arg what "$2" --arg ours "$3" --arg anchor "$4" --arg ratio "$5" \
+		--arg target "$6" --arg met "$7" --arg note "${8:-}" --arg commit "$COMMIT" \
+		--arg date "$DATE" --arg scale "$SCALE" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
+		'{id: $id, what: $what, ours: $ours, anchor: $anchor, ratio: $ratio, target: $target,
+		  met: $met, note: $note, scale: $scale, commit: $commit, date: $date, loadavg: $load}' \
+		>>"$RESULTS.tmp"
+	say "row $1 $2: $3 vs $4 -> $5 ($6: $7)"
+}
+met() { awk "BEGIN { exit !($1) }" && echo yes || echo NO; }
+
+# ---- data --------------------------------------------------------------------
+# (head closes the pipe early: a SIGPIPE'd generator is not an error)
+synth() { "$B/chm-synth" --seed $SEED --clients $CLIENTS --pipelines $PIPES --end $END "$@" || [ $? -eq 141 ]; }
+set +o pipefail  # head closes the generators' pipes early; the counts are checked below
+say "scale $SCALE: $N runs over $DAYS days, $PIPES pipelines; data in $D"
+synth --inventory --runs 1 --days 1 --format canonical | grep -v '"type":"run"' >"$D/inventory.ndjson"
+synth --days "$DAYS" --runs "$N" --format canonical | head -n "$N" >"$D/canonical.ndjson"
+synth --days "$DAYS" --runs "$N" --format raw --vendor-mapping rat | head -n "$N" >"$D/raw.ndjson"
+# the Airflow-only feed of row 4: 12% of the raw records are Airflow, so six
+# times the pipelines over the same days
+PIPES=$(( PIPES * 6 )) synth --days "$DAYS" --format raw |
+	grep -F '"source":"airflow"' | head -n "$N" >"$D/airflow.ndjson"
+# 10% of the runs change status (every tenth line): success <-> failed,
+# running -> success; applied under --regressions accept.
+awk 'NR % 10 == 0 {
+	if (!sub(/"status":"success"/, "\"status\":\"failed\""))
+		if (!sub(/"status":"failed"/, "\"status\":\"success\""))
+			sub(/"status":"[a-z]*"/, "\"status\":\"success\"")
+} { print }' "$D/canonical.ndjson" >"$D/changed.ndjson"
+head -n $SMALL "$D/canonical.ndjson" >"$D/canonical.small.ndjson"
+head -n $SMALL "$D/raw.ndjson" >"$D/raw.small.ndjson"
+n_canon=$(wc -l <"$D/canonical.ndjson")
+n_raw=$(wc -l <"$D/raw.ndjson")
+n_air=$(wc -l <"$D/airflow.ndjson")
+set -o pipefail
+for n in "$n_canon" "$n_raw" "$n_air"; do
+	[ "$n" -gt $(( N * 9 / 10 )) ] || { say "the synthetic data came out short ($n lines)"; exit 70; }
+done
+
+# ---- 1-3: chm-load vs COPY; replays ----------------------------------------
+newdb bench_load
+newdb bench_copy
+checkpoint
+w0=$(lsn bench_load)
+timed load_first "PGDATABASE=bench_load '$B/chm-load' '$D/canonical.ndjson' >'$OUT/load_first.out'"
+w1=$(lsn bench_load)
+t_load=$T rss_load=$RSS wal_first=$(waldiff "$w0" "$w1")
+dumprows bench_load "$D/canonical.copy"
+n_loaded=$(wc -l <"$D/canonical.copy")
+checkpoint
+timed copy_first "psql -X -q -v ON_ERROR_STOP=1 -d bench_copy -c 'COPY runs ($RUNCOLS) FROM STDIN' <'$D/canonical.copy'"
+t_copy=$T
+r=$(calc "$t_copy / $t_load")
+row 1 "chm-load first load, rows/s ($n_canon canonical runs, $n_loaded rows)" \
+	"$(rate "$n_canon" "$t_load")" "$(rate "$n_loaded" "$t_copy") (COPY runs FROM STDIN)" \
+	"$r" ">= 0.8" "$(met "$r >= 0.8")"
+
+# what autovacuum would do to the freshly loaded table anyway (set hint bits and
+# the visibility map, which writes WAL), done before the replay is measured
+sql bench_load "VACUUM ANALYZE runs"
+checkpoint
+w0=$(lsn bench_load)
+timed load_replay "PGDATABASE=bench_load '$B/chm-load' '$D/canonical.ndjson' >'$OUT/load_replay.out'"
+w1=$(lsn bench_load)
+t_replay=$T wal_replay=$(waldiff "$w0" "$w1")
+r=$(calc "$t_load / $t_replay")
+row 2a "unchanged replay vs first load, rows/s" "$(rate "$n_canon" "$t_replay")" \
+	"$(rate "$n_canon" "$t_load") (first load)" "$r" ">= 2" "$(met "$r >= 2")" \
+	"$(jq -c . "$OUT/load_replay.out")"
+r=$(calc "$wal_replay / $wal_first" 4)
+row 2b "unchanged replay WAL vs first load's, bytes" "$wal_replay" "$wal_first" "$r" "<= 0.01" \
+	"$(met "$r <= 0.01")"
+
+checkpoint
+w0=$(lsn bench_load)
+timed load_changed "PGDATABASE=bench_load '$B/chm-load' --regressions accept '$D/changed.ndjson' >'$OUT/load_changed.out'"
+w1=$(lsn bench_load)
+t_changed=$T wal_changed=$(waldiff "$w0" "$w1")
+row 3a "replay with 10% changed status, rows/s vs first load" "$(rate "$n_canon" "$t_changed")" \
+	"$(rate "$n_canon" "$t_load") (first load)" "$(calc "$t_load / $t_changed")" "report" "-" \
+	"$(jq -c . "$OUT/load_changed.out")"
+row 3b "replay with 10% changed status, WAL bytes vs first load's" "$wal_changed" "$wal_first" \
+	"$(calc "$wal_changed / $wal_first" 4)" "report" "-"
+
+# ---- 4: chm-normalize vs jq, python, bare jansson --------------------------
+timed norm_airflow "'$B/chm-normalize' '$D/airflow.ndjson' >'$D/airflow.norm.ndjson'"
+t_norm=$T
+timed jq_airflow "jq -c -f '$root/tests/bench/airflow_map.jq' '$D/airflow.ndjson' >'$OUT/jq.out'"
+t_jq=$T
+timed py_airflow "python3 '$root/tests/bench/airflow_map.py' <'$D/airflow.ndjson' >'$OUT/py.out'"
+t_py=$T
+timed jparse_airflow "'$JPARSE' <'$D/airflow.ndjson' >/dev/null"
+t_jparse=$T
+ours=$(rate "$n_air" "$t_norm")
+r=$(calc "$t_jq / $t_norm" 2)
+row 4a "chm-normalize vs jq -c (same mapping), records/s" "$ours" "$(rate "$n_air" "$t_jq")" "$r" \
+	">= 2.5" "$(met "$r >= 2.5")"
+r=$(calc "$t_py / $t_norm" 2)
+row 4b "chm-normalize vs python3 json (same mapping), records/s" "$ours" "$(rate "$n_air" "$t_py")" \
+	"$r" ">= 1.2" "$(met "$r >= 1.2")"
+r=$(calc "$t_norm / $t_jparse" 2)
+row 4c "chm-normalize time vs a bare jansson parse loop (x slower)" "$ours" \
+	"$(rate "$n_air" "$t_jparse")" "$r" "<= 1.6 (aim)" "$(met "$r <= 1.6")"
+
+# the raw feed's vendor records name the RAT mapping (chm-synth --vendor-mapping)
+NORM="'$B/chm-normalize' --mapping '$root/pipelines/vendors/rat.json' --rejects '$OUT/normalize.rejects'"
+# ---- 5: end to end vs COPY of the normalized rows --------------------------
+newdb bench_e2e
+newdb bench_e2e_copy
+checkpoint
+timed e2e "$NORM '$D/raw.ndjson' | PGDATABASE=bench_e2e '$B/chm-load' >'$OUT/e2e.out'"
+t_e2e=$T
+dumprows bench_e2e "$D/raw.copy"
+n_e2e=$(wc -l <"$D/raw.copy")
+checkpoint
+timed e2e_copy "psql -X -q -v ON_ERROR_STOP=1 -d bench_e2e_copy -c 'COPY runs ($RUNCOLS) FROM STDIN' <'$D/raw.copy'"
+r=$(calc "$T / $t_e2e")
+row 5 "chm-normalize piped to chm-load ($n_raw raw records) vs COPY of the rows, rows/s" \
+	"$(rate "$n_raw" "$t_e2e")" "$(rate "$n_e2e" "$T")" "$r" ">= 0.75" "$(met "$r >= 0.75")"
+
+# ---- 6: peak RSS, 10k vs N -------------------------------------------------
+rss_norm_big=$(rss_of "cat '$D/raw.ndjson'" "$NORM" ">/dev/null")
+rss_norm_small=$(rss_of "cat '$D/raw.small.ndjson'" "$NORM" ">/dev/null")
+newdb bench_rss
+rss_load_small=$(rss_of "cat '$D/canonical.small.ndjson'" "PGDATABASE=bench_rss '$B/chm-load'" ">/dev/null")
+rss_load_big=$rss_load
+for p in normalize load; do
+	[ $p = normalize ] && big=$rss_norm_big small=$rss_norm_small
+	[ $p = load ] && big=$rss_load_big small=$rss_load_small
+	r=$(calc "$big / $small" 2)
+	row "6-$p" "chm-$p peak RSS KiB, $SCALE vs 10k records" "$big" "$small" "$r" \
+		"<= 1.2 and < 32768 KiB" "$(met "$r <= 1.2 && $big < 32768")"
+done
+
+# ---- 7: the questions, a long history vs a short one at the same density ----
+# BENCH_SCALE=10M: 1/10 of the runs over 1/10 of the days (1M/90d vs
+# 10M/900d). Below 10M, a reduced check: 1/3 over 1/3 of the days (333k/30d
+# vs 1M/90d): the default windows (24 h, 7 d, 30 d) then hold the same runs in
+# both, so a question that reads only its window takes the same time.
+if [ "$N" -ge 10000000 ]; then f=10; else f=3; fi
+small_n=$(( N / f )) small_days=$(( DAYS / f )); [ "$small_days" -ge 1 ] || small_days=1
+set +o pipefail
+synth --days "$small_days" --runs "$small_n" --format canonical | head -n "$small_n" >"$D/q_small.ndjson"
+set -o pipefail
+newdb bench_q_small
+PGDATABASE=bench_q_small "$B/chm-load" "$D/q_small.ndjson" >/dev/null
+for db in bench_q_small bench_load; do sql "$db" "VACUUM ANALYZE"; done
+VIEWS=(chm_q1_failed_runs_hourly chm_q2_latest_run_per_pipeline chm_q3_failures_per_client
+	chm_q4_changes_since_yesterday chm_q5_daily_success_rate chm_q6_failing_now
+	chm_q7_flaky_pipelines chm_q8_failure_rate_per_platform chm_q9_duration_distribution
+	chm_q10_governance)
+# qtime DB VIEW: best of 3 execution times (ms) and the plan's nodes on runs
+qtime() {
+	local best= i j
+	for i in 1 2 3; do
+		j=$("${PSQL[@]}" -d "$1" <<-EOF
+		BEGIN;
+		SELECT set_config('chm.now', '$END', true) \g /dev/null
+		EXPLAIN (ANALYZE, FORMAT JSON) SELECT * FROM $2;
+		ROLLBACK;
+		EOF
+		)
+		t=$(jq '.[0]["Execution Time"]' <<<"$j")
+		if [ -z "$best" ] || awk "BEGIN { exit !($t < $best) }"; then best=$t; fi
+	done
+	PLAN=$(jq -r '.[0].Plan as $p | [$p["Node Type"]] + ([$p | .. | objects |
+		select(.["Relation Name"] == "runs") | .["Node Type"] + (if .["Index Name"] then
+		" " + .["Index Name"] else "" end)] | unique) | join("; ")' <<<"$j")
+	QT=$best
+	QROWS=$(jq '.[0].Plan["Actual Rows"]' <<<"$j")
+}
+for v in "${VIEWS[@]}"; do
+	qtime bench_q_small "$v"; ts=$QT rs=$QROWS
+	qtime bench_load "$v"; tb=$QT rb=$QROWS
+	q=${v#chm_}; q=${q%%_*}
+	r=$(calc "$tb / $ts" 2)
+	if [ $f = 10 ]; then target="<= 1.3"; else target="<= 1.3 (reduced: 3x history)"; fi
+	ok=$(met "$r <= 1.3")
+	row "7-$q" "$v ms ($rb vs $rs rows), $SCALE/${DAYS}d vs $(( small_n / 1000 ))k/${small_days}d; plan: $PLAN" \
+		"$tb" "$ts" "$r" "$target" "$ok"
+done
+
+# ---- 8: chm-fetch against the fake partner API -------------------------------
+FD=$OUT/fetch
+rm -rf "$FD"; mkdir -p "$FD/data/airflow"
+PAGES=200 PAGE=50
+python3 - "$FD/data/airflow/bench_dag.json" $(( PAGES * PAGE - 1 )) <<'EOF'
+import json, sys
+from datetime import datetime, timedelta, timezone
+t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+def f(t): return t.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+runs = []
+for i in range(int(sys.argv[2])):
+    s = t0 + timedelta(hours=i)
+    runs.append({"conf": {}, "dag_id": "bench_dag", "dag_run_id": "scheduled__" + f(s),
+                 "execution_date": f(s), "logical_date": f(s), "start_date": f(s + timedelta(seconds=5)),
+                 "end_date": f(s + timedelta(seconds=300)), "run_type": "scheduled", "state": "success",
+                 "external_trigger": False, "note": None})
+json.dump({"dag_runs": runs}, open(sys.argv[1], "w"))
+EOF
+printf '%s\n' '{"type":"client","name":"bench"}' \
+	'{"type":"pipeline","client":"bench","name":"bench_dag","platform":"airflow","pipeline_type":"orchestration","external_id":"bench_dag","environment":"prod"}' \
+	>"$FD/inventory.ndjson"
+python3 "$root/tests/fake_partner_api.py" --data "$FD/data" --port-file "$FD/port" \
+	--log "$FD/requests.log" --token bench >"$FD/server.err" 2>&1 &
+fake=$!
+trap 'kill $fake 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [ -s "$FD/port" ] && break; sleep 0.05; done
+timed fetch "CHM_FETCH_TOKEN=bench '$B/chm-fetch' --source airflow --base-url http://127.0.0.1:$(cat "$FD/port") \
+	--pipelines '$FD/inventory.ndjson' --since 2020-01-01T00:00:00Z --max-lookback 36500d \
+	--page-size $PAGE >'$FD/out.ndjson'"
+kill $fake 2>/dev/null || true; wait $fake 2>/dev/null || true; trap - EXIT
+pages=$(grep -c 'dagRuns' "$FD/requests.log")
+got=$(grep -c '"type":"raw"' "$FD/out.ndjson")
+share=$(calc "$CPU / $T" 3)
+row 8 "chm-fetch: pages/s ($pages pages, $got runs); anchor: share of time outside waiting on the server" \
+	"$(calc "$pages / $T" 1)" "$share" "-" "report" "-" "cpu ${CPU}s of ${T}s wall"
+
+# ---- the table ---------------------------------------------------------------
+mv "$RESULTS.tmp" "$RESULTS"
+jq -r '[.id, .what, .ours, .anchor, .ratio, .target, .met] | @csv' "$RESULTS" |
+	{ echo '"id","what","ours","anchor","ratio","target","met"'; cat; } >"$OUT/results.csv"
+{
+	echo "make bench, scale $SCALE, commit $COMMIT, $DATE, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo
+	echo "| # | what | ours | anchor | ratio | target | met? |"
+	echo "|---|---|---|---|---|---|---|"
+	jq -r '"| \(.id) | \(.what) | \(.ours) | \(.anchor) | \(.ratio) | \(.target) | \(.met) |"' "$RESULTS"
+} | tee "$OUT/results.md"
+[ -z "${own_pg:-}" ] || sh "$root/tools/pg.sh" stop "$root/.chm/bench-pg"
