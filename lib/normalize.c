@@ -584,6 +584,8 @@ static int fast_raw(struct chm_norm *n, const char *line, size_t len, const stru
 	    fast_str(rec, js.ninner, "state", state, sizeof(state), &s) ||
 	    fast_str(rec, js.ninner, "dag_id", dag_id, sizeof(dag_id), &it.external_id) < 0)
 		return 0;
+	if (!*it.run.external_run_id)
+		return 0; /* "" is no id: the general path looks at run_id too */
 	if (!(it.run.status = chm_airflow_status(s))) {
 		struct norm_env env = { NULL, 0, &n->s };
 		src_unknown_status(&env, &it, CHM_AIRFLOW_UNKNOWN_STATUS, s);
