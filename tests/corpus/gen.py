@@ -470,6 +470,12 @@ def gen_source(outdir, small, source):
     goods.add(dumps(e), rid)
     rid = "good-long-" + "r" * 490
     goods.add(dumps(env(source, make(rid), **naming)), rid)
+    if source == "airflow":
+        # an empty dag_run_id: the run_id is the id (both paths of chm-normalize)
+        rid = "good-empty-dag-run-id"
+        e = env(source, make(""), **naming)
+        e["record"]["run_id"] = rid
+        goods.add(dumps(e), rid)
     if source == "dbt_artifact":
         # an absurd elapsed_time: kept as the duration, no start derived from it
         rid = "good-huge-elapsed"
