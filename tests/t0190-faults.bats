@@ -69,7 +69,7 @@ runs_dump() {
 	assert_eq "$(runs_dump | md5sum)" "$(cat "$dir/clean.md5")"
 }
 
-@test "a reader that goes away (| head -1): chm-normalize and chm-synth end quietly, no message" {
+@test "a reader that goes away (| head -1): chm-normalize, chm-synth, chm-report and chm end quietly, no message" {
 	chm-synth --seed 3 --pipelines 30 --days 20 >"$BATS_TEST_TMPDIR/big.ndjson"
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/big.ndjson")" -gt 5000 ]
 	runsh "chm-normalize '$BATS_TEST_TMPDIR/big.ndjson' 2>'$BATS_TEST_TMPDIR/err' | head -1 >/dev/null; echo \${PIPESTATUS[0]}"
@@ -81,6 +81,21 @@ runs_dump() {
 	runsh "chm-normalize --summary '$BATS_TEST_TMPDIR/big.ndjson' 2>'$BATS_TEST_TMPDIR/err' | true; echo \${PIPESTATUS[0]}"
 	[[ "${lines[-1]}" == 0 || "${lines[-1]}" == 141 ]]
 	[ ! -s "$BATS_TEST_TMPDIR/err" ]
+	# the database programs: a report and a listing longer than a pipe holds
+	fresh_db
+	chm-synth --seed 3 --pipelines 30 --days 20 --inventory --format canonical | chm-load >/dev/null
+	[ "$(q "SELECT count(*) FROM runs")" -gt 5000 ]
+	local fmt
+	for fmt in ndjson csv table html; do
+		runsh "chm-report --format $fmt --since 2000-01-01T00:00:00Z q1 q2 q9 2>'$BATS_TEST_TMPDIR/err' | head -c 10 >/dev/null; echo \${PIPESTATUS[0]}"
+		[[ "${lines[-1]}" == 0 || "${lines[-1]}" == 141 ]]
+		[ ! -s "$BATS_TEST_TMPDIR/err" ]
+	done
+	local client
+	client=$(q "SELECT name FROM clients ORDER BY name LIMIT 1")
+	runsh "chm run list --client '$client' --limit 1000 2>'$BATS_TEST_TMPDIR/err' | head -c 10 >/dev/null; echo \${PIPESTATUS[0]}"
+	[[ "${lines[-1]}" == 0 || "${lines[-1]}" == 141 ]]
+	! grep -q 'write error' "$BATS_TEST_TMPDIR/err"
 }
 
 @test "rejects on a full disk (/dev/full): a clear error and exit 74, from chm-load and chm-normalize" {
