@@ -7,7 +7,7 @@ Writes, for each target, OUTDIR/T.ndjson (a good line, a bad line, a good
 line, ..., the last one good and without '\\n'), OUTDIR/T.bad (the numbers of
 the bad lines) and OUTDIR/T.good (the ids the good lines must leave behind:
 run ids, or kind:name for inventory). --small leaves out the 10 MB lines (for
-valgrind). Targets:
+valgrind) and the 17 MB line (longer than the 16 MiB maximum). Targets:
 
     load-runs        chm-load, canonical runs (after fixtures/inventory.ndjson)
     load-inventory   chm-load, client / pipeline / alert_rule records
@@ -220,6 +220,9 @@ def gen_runs(outdir, small, name, for_load):
         r = run_rec("bad-10mb")
         r["error_message"] = "m" * TEN_MB
         bad.append(dumps(r).encode())   # valid JSON, too long a message
+    if not small:
+        # longer than the 16 MiB line maximum: cut, rejected once, the rest skipped
+        bad.append(b'{"type":"run","x":"' + b"y" * (17 << 20) + b'"}')
     goods = run_goods(len(bad) + 1)
     return write(outdir, name, goods.lines, bad, goods.ids)
 
