@@ -84,6 +84,12 @@ EOF
 	[ "$status" -eq 75 ]
 	as_role load-down-url chm-load --db "postgresql://$ROLE:$DBPW@/x?host=$BATS_TEST_TMPDIR/nowhere" "$BATS_TEST_TMPDIR/runs.ndjson"
 	[ "$status" -eq 75 ]
+	# SIGTERM in the middle of a load (what systemd sends)
+	run --separate-stderr bash -c "{ cat '$BATS_TEST_TMPDIR/runs.ndjson'; sleep 5; } |
+		PGUSER=$ROLE PGPASSWORD='$DBPW' timeout --preserve-status -s TERM 2 chm-load --state-file '$OUT/state-term.json'"
+	printf '%s\n%s\n' "$output" "$stderr" >"$OUT/load-term"
+	[ "$status" -eq 75 ]
+	grep -q 'stopped by signal 15' "$OUT/load-term"
 	as_role load-badconn chm-load --db "host=$PGHOST password=$DBPW bogus_option=1" "$BATS_TEST_TMPDIR/runs.ndjson"
 	[ "$status" -ne 0 ]
 }
