@@ -131,6 +131,14 @@ runs_dump() {
 	[ "$status" -eq 74 ]
 	[[ "$stderr" == *"cannot write state file $dir/afile/state.json.tmp."*"Not a directory"* ]]
 	assert_eq "$(q "SELECT count(*) FROM runs")" 2
+	# a read-only directory (root writes anyway: only as another user)
+	if [ "$(id -u)" -ne 0 ]; then
+		mkdir "$dir/ro" && chmod 555 "$dir/ro"
+		run --separate-stderr chm-load --state-file "$dir/ro/state.json" --rejects "$dir/ro/rj" "$dir/in"
+		chmod 755 "$dir/ro"
+		[ "$status" -eq 74 ]
+		[[ "$stderr" == *"cannot open rejects file $dir/ro/rj: Permission denied"* ]]
+	fi
 	# a state file that is a device is never replaced by the rename
 	run --separate-stderr chm-load --state-file /dev/null "$dir/in"
 	[ "$status" -eq 74 ]
