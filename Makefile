@@ -27,7 +27,7 @@ SAN_OBJ     := $(patsubst lib/%.c,build/asan/obj/%.o,$(LIB_SRC)) build/asan/obj/
 REL_BIN     := $(addprefix build/bin/,$(PROGRAMS))
 SAN_BIN     := $(addprefix build/asan/bin/,$(PROGRAMS))
 
-.PHONY: all asan test check deps demo demo-stop demo-reset clean install bench fuzz
+.PHONY: all asan test check deps demo demo-stop demo-reset clean install bench fuzz fuzz-build
 all: $(REL_BIN)
 asan: $(SAN_BIN)
 
@@ -58,6 +58,37 @@ build/asan/libchm.a: $(SAN_OBJ)
 build/asan/bin/%: bin/%.c build/asan/libchm.a lib/*.h
 	@mkdir -p build/asan/bin
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $< -o $@ build/asan/libchm.a $(PKG_LIBS) -lm
+
+# libFuzzer targets (tests/fuzz/): clang with -fsanitize=fuzzer over libchm built
+# with ASan+UBSan. `make fuzz` runs each for FUZZ_SECONDS from a corpus seeded
+# from fixtures/ (build/fuzz/corpus/<target>); a crash is saved in build/fuzz/.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_SOURCES := airflow dbt_cloud dbt_artifact openlineage vendor cron
+FUZZ_TARGETS := record time jscan $(addprefix src_,$(FUZZ_SOURCES))
+FUZZ_OBJ    := $(patsubst lib/%.c,build/fuzz/obj/%.o,$(LIB_SRC)) build/fuzz/obj/sql_embed.o
+FUZZ_BIN    := $(addprefix build/fuzz/bin/fuzz_,$(FUZZ_TARGETS))
+
+build/fuzz/obj/%.o: lib/%.c lib/*.h
+	@mkdir -p build/fuzz/obj
+	$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+build/fuzz/obj/sql_embed.o: build/gen/sql_embed.c
+	@mkdir -p build/fuzz/obj
+	$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -c $< -o $@
+build/fuzz/libchm.a: $(FUZZ_OBJ)
+	ar rcs $@ $^
+build/fuzz/bin/fuzz_src_%: tests/fuzz/fuzz_source.c build/fuzz/libchm.a lib/*.h
+	@mkdir -p build/fuzz/bin
+	$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -DFUZZ_SOURCE='"$*"' \
+		-DFUZZ_ROOT='"$(CURDIR)"' $< -o $@ build/fuzz/libchm.a $(PKG_LIBS) -lm
+build/fuzz/bin/fuzz_%: tests/fuzz/fuzz_%.c build/fuzz/libchm.a lib/*.h
+	@mkdir -p build/fuzz/bin
+	$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $< -o $@ build/fuzz/libchm.a $(PKG_LIBS) -lm
+
+fuzz-build: $(FUZZ_BIN)
+fuzz: fuzz-build
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # Installs what this machine lacks (Debian packages); does nothing when all is there.
 deps:

@@ -40,19 +40,30 @@ struct load {
 	const char *state_file;
 	json_t *pending_state;   /* written once everything before it is committed */
 	long pending_after;      /* the runs added before it */
+	/* The newest state whose runs are all sent, in the batch in flight:
+	 * without it, a state record every fewer runs than a batch would
+	 * replace the pending one before it could ever be written. */
+	json_t *sent_state;
+	long sent_after;
 	long other;
 };
 
-/* Writes the pending state once every run before it is committed. */
+/* Writes the newest state whose runs before it are all committed. */
 static int write_state(struct load *l, struct chm_err *err)
 {
-	if (!l->pending_state || !l->state_file ||
-	    chm_loader_durable(l->loader) < l->pending_after)
+	long durable = chm_loader_durable(l->loader);
+	int newest = l->pending_state && durable >= l->pending_after;
+
+	if (!l->state_file || (!newest && !(l->sent_state && durable >= l->sent_after)))
 		return 0;
-	if (chm_state_write(l->state_file, l->pending_state, err))
+	if (chm_state_write(l->state_file, newest ? l->pending_state : l->sent_state, err))
 		return -1;
-	json_decref(l->pending_state);
-	l->pending_state = NULL;
+	if (newest) {
+		json_decref(l->pending_state);
+		l->pending_state = NULL;
+	}
+	json_decref(l->sent_state);
+	l->sent_state = NULL;
 	return 0;
 }
 
@@ -130,7 +141,13 @@ static int load_line(struct load *l, struct line_reader *lr, const char *line, s
 				    "a state record needs a \"value\"");
 			goto reject;
 		}
-		json_decref(l->pending_state);
+		if (l->pending_state && l->pending_after <= chm_loader_sent(l->loader)) {
+			json_decref(l->sent_state);
+			l->sent_state = l->pending_state;
+			l->sent_after = l->pending_after;
+		} else {
+			json_decref(l->pending_state);
+		}
 		l->pending_state = json_incref(v);
 		l->pending_after = chm_loader_added(l->loader);
 		rc = write_state(l, err);
@@ -258,11 +275,17 @@ int main(int argc, char **argv)
 	else if (k->rejected)
 		status = CHM_EX_DATAERR;
 	struct chm_err cerr;
-	if (chm_rejects_close(&l.rejects, &cerr) && !status)
-		status = chm_report_err(&cerr);
+	/* lost rejects are worse than rejected input: say so, exit 74 */
+	if (chm_rejects_close(&l.rejects, &cerr)) {
+		int st = chm_report_err(&cerr);
+		if (!status || status == CHM_EX_DATAERR)
+			status = st;
+	}
 	json_decref(l.pending_state);
+	json_decref(l.sent_state);
 	chm_loader_free(l.loader);
 	PQfinish(l.conn);
+	/* output lost on a full disk is worse than rejected input */
 	int out = chm_close_stdout();
-	return status ? status : out;
+	return out && (!status || status == CHM_EX_DATAERR) ? out : status;
 }

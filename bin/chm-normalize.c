@@ -120,9 +120,14 @@ int main(int argc, char **argv)
 	else if (k->rejected && !status)
 		status = CHM_EX_DATAERR;
 	struct chm_err cerr;
-	if (chm_rejects_close(&rejects, &cerr) && !status)
-		status = chm_report_err(&cerr);
+	/* lost rejects are worse than rejected input: say so, exit 74 */
+	if (chm_rejects_close(&rejects, &cerr)) {
+		int st = chm_report_err(&cerr);
+		if (!status || status == CHM_EX_DATAERR)
+			status = st;
+	}
 	chm_norm_free(n);
+	/* output lost on a full disk is worse than rejected input */
 	int out = chm_close_stdout();
-	return status ? status : out;
+	return out && (!status || status == CHM_EX_DATAERR) ? out : status;
 }

@@ -122,6 +122,11 @@ int chm_time_parse(const char *s, int flags, int64_t *usec, int *zone_assumed,
 				   "%s: impossible date or time \"%.64s\"", field, s);
 	int64_t days = chm_days_from_civil(Y, (unsigned)M, (unsigned)D);
 	int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - (int64_t)off * 60;
+	/* an offset can push year 1 or 9999 out of range in UTC: we could
+	 * not write that instant back in RFC 3339 (four-digit years) */
+	if (secs < INT64_C(-62135596800) || secs > INT64_C(253402300799))
+		return chm_err_set(err, CHM_EX_DATAERR, "bad_timestamp", field,
+				   "%s: \"%.64s\" is outside the years 1 to 9999 in UTC", field, s);
 	*usec = secs * USEC_PER_SEC + usec_frac;
 	return 0;
 bad:
@@ -189,6 +194,10 @@ int chm_time_parse_arg(const char *s, int64_t now_usec, int64_t *usec,
 		default: break;
 		}
 		if (unit && end[1] == '\0') {
+			/* beyond 10,000 years back it means nothing, and would overflow */
+			if (n > INT64_C(315576000000) / unit)
+				return chm_err_set(err, CHM_EX_USAGE, "bad_time", field,
+						   "%s: \"%.64s\" is too far back", field, s);
 			*usec = now_usec - (int64_t)n * unit * USEC_PER_SEC;
 			return 0;
 		}

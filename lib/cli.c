@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,12 +47,23 @@ int chm_opt_int(const char *opt, const char *value, int64_t min, int64_t max, in
 	return 0;
 }
 
+/* 1 when stdout is a pipe nobody reads any more. A write that failed with
+ * EPIPE long ago leaves only ferror() set, and errno has moved on since. */
+static int reader_gone(void)
+{
+	struct pollfd p = { .fd = fileno(stdout), .events = 0 };
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
+}
+
 int chm_close_stdout(void)
 {
+	int before = errno; /* likely the failed write's, when fflush has nothing left */
+	errno = 0;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		if (errno == EPIPE)
+		int e = errno ? errno : before ? before : EIO;
+		if (e == EPIPE || reader_gone())
 			return 0; /* the reader went away: not our error */
-		chm_warn("write error on standard output: %s", strerror(errno));
+		chm_warn("write error on standard output: %s", strerror(e));
 		return CHM_EX_IOERR;
 	}
 	return 0;

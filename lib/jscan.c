@@ -48,7 +48,11 @@ static const char *string(struct ctx *c, const char *p, struct jspan *sp)
 				return NULL;
 			}
 			switch (p[1]) {
-			case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+			case '/':
+				/* an escaped "://" is a URL all the same */
+				c->js->suspicious = 1;
+				/* fall through */
+			case '"': case '\\': case 'b': case 'f': case 'n': case 'r': case 't':
 				p += 2;
 				continue;
 			case 'u':
@@ -60,7 +64,8 @@ static const char *string(struct ctx *c, const char *p, struct jspan *sp)
 			}
 		}
 		if (ch < 0x80) {
-			if (ch == '/' && p - start >= 2 && p[-1] == '/' && p[-2] == ':')
+			/* "://" a URL, '=' perhaps password=... (redact.c) */
+			if ((ch == '/' && p - start >= 2 && p[-1] == '/' && p[-2] == ':') || ch == '=')
 				c->js->suspicious = 1;
 			p++;
 			continue;

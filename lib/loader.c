@@ -125,6 +125,11 @@ long chm_loader_durable(const struct chm_loader *ld)
 	return ld->durable;
 }
 
+long chm_loader_sent(const struct chm_loader *ld)
+{
+	return ld->inflight ? ld->inflight->end_seq : ld->durable;
+}
+
 static void add_field_sep(struct strbuf *sb)
 {
 	strbuf_addc(sb, '\t');

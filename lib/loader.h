@@ -53,6 +53,8 @@ int chm_loader_flush(struct chm_loader *ld, struct chm_err *err);
 /* Records added so far, and how many of the first of them are committed. */
 long chm_loader_added(const struct chm_loader *ld);
 long chm_loader_durable(const struct chm_loader *ld);
+/* How many of the first records added are sent (committed or in flight). */
+long chm_loader_sent(const struct chm_loader *ld);
 struct chm_load_counts *chm_loader_counts(struct chm_loader *ld);
 struct chm_resolver *chm_loader_resolver(struct chm_loader *ld);
 

@@ -584,6 +584,8 @@ static int fast_raw(struct chm_norm *n, const char *line, size_t len, const stru
 	    fast_str(rec, js.ninner, "state", state, sizeof(state), &s) ||
 	    fast_str(rec, js.ninner, "dag_id", dag_id, sizeof(dag_id), &it.external_id) < 0)
 		return 0;
+	if (!*it.run.external_run_id)
+		return 0; /* "" is no id: the general path looks at run_id too */
 	if (!(it.run.status = chm_airflow_status(s))) {
 		struct norm_env env = { NULL, 0, &n->s };
 		src_unknown_status(&env, &it, CHM_AIRFLOW_UNKNOWN_STATUS, s);
@@ -850,6 +852,94 @@ static int read_document(struct chm_norm *n, struct line_reader *lr, struct strb
 	return 0;
 }
 
+/* 1 when s[0..len) is a whole JSON object by itself. */
+static int is_object_line(const char *s, size_t len)
+{
+	json_t *v = memchr(s, '\0', len) ? NULL : json_loadb(s, len, 0, NULL);
+	int ok = json_is_object(v);
+	json_decref(v);
+	return ok;
+}
+
+/* One input line. *first: no line with a value read yet (a pretty-printed
+ * document may start here). 1 when a document took the rest of the input,
+ * -1 with err for a read error. */
+static int norm_line(struct chm_norm *n, struct line_reader *lr, const char *line, size_t len,
+		     int *first, struct chm_err *err)
+{
+	struct origin o = { lr->name, lr->lineno, line, len, NULL };
+	struct chm_err rerr;
+	json_error_t jerr;
+
+	if (lr->too_long) {
+		chm_err_set(&rerr, CHM_EX_DATAERR, "line_too_long", "",
+			    "line is longer than the maximum line length");
+		n->counts.read++;
+		reject(n, &o, NULL, 0, &rerr);
+		return 0;
+	}
+	const char *p = skip_ws(line, line + len);
+	if (p == line + len)
+		return 0; /* blank lines carry nothing */
+	if (memchr(line, '\0', len)) {
+		chm_err_set(&rerr, CHM_EX_DATAERR, "invalid_json", "", "line contains a NUL byte");
+		n->counts.read++;
+		reject(n, &o, NULL, 0, &rerr);
+		return 0;
+	}
+	if (!n->opts.no_fast_path && fast_raw(n, line, len, &o)) {
+		n->counts.read++;
+		*first = 0;
+		return 0;
+	}
+	json_t *v = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!v && *first && (*p == '{' || *p == '[') && (size_t)jerr.position >= len) {
+		/* the value goes on past the line: a pretty-printed document,
+		 * unless the next line is a whole object by itself, which is
+		 * NDJSON whose first line was cut (the rest must not be lost) */
+		struct strbuf doc = STRBUF_INIT;
+		long first_line = lr->lineno;
+		const char *next;
+		size_t next_len;
+		int rc;
+		strbuf_add(&doc, line, len);
+		*first = 0;
+		int got = line_reader_next(lr, &next, &next_len, err);
+		if (got < 0) {
+			strbuf_release(&doc);
+			return -1;
+		}
+		if (got > 0 && *p == '{' && !lr->too_long && is_object_line(next, next_len)) {
+			struct origin o1 = { lr->name, first_line, doc.buf, doc.len, NULL };
+			chm_err_set(&rerr, CHM_EX_DATAERR, "invalid_json", "",
+				    "invalid JSON at column %d: %s", jerr.column, jerr.text);
+			n->counts.read++;
+			reject(n, &o1, NULL, 0, &rerr);
+			strbuf_release(&doc);
+			return norm_line(n, lr, next, next_len, first, err);
+		}
+		if (got > 0) {
+			strbuf_addc(&doc, '\n');
+			strbuf_add(&doc, next, next_len);
+		}
+		rc = read_document(n, lr, &doc, first_line, err);
+		strbuf_release(&doc);
+		return rc < 0 ? -1 : 1;
+	}
+	*first = 0;
+	if (!v) {
+		chm_err_set(&rerr, CHM_EX_DATAERR,
+			    strstr(jerr.text, "duplicate") ? "duplicate_key" : "invalid_json", "",
+			    "invalid JSON at column %d: %s", jerr.column, jerr.text);
+		n->counts.read++;
+		reject(n, &o, NULL, 0, &rerr);
+		return 0;
+	}
+	handle_value(n, v, &o);
+	json_decref(v);
+	return 0;
+}
+
 int chm_norm_file(struct chm_norm *n, FILE *fp, const char *name, struct chm_err *err)
 {
 	struct line_reader lr;
@@ -859,51 +949,11 @@ int chm_norm_file(struct chm_norm *n, FILE *fp, const char *name, struct chm_err
 
 	line_reader_init(&lr, fp, name, 0);
 	while (!n->write_failed && (got = line_reader_next(&lr, &line, &len, err)) > 0) {
-		struct origin o = { lr.name, lr.lineno, line, len, NULL };
-		struct chm_err rerr;
-		json_error_t jerr;
-
-		if (lr.too_long) {
-			chm_err_set(&rerr, CHM_EX_DATAERR, "line_too_long", "",
-				    "line is longer than the maximum line length");
-			n->counts.read++;
-			reject(n, &o, NULL, 0, &rerr);
-			continue;
-		}
-		const char *p = skip_ws(line, line + len);
-		if (p == line + len)
-			continue; /* blank lines carry nothing */
-		if (memchr(line, '\0', len)) {
-			chm_err_set(&rerr, CHM_EX_DATAERR, "invalid_json", "", "line contains a NUL byte");
-			n->counts.read++;
-			reject(n, &o, NULL, 0, &rerr);
-			continue;
-		}
-		if (!n->opts.no_fast_path && fast_raw(n, line, len, &o)) {
-			n->counts.read++;
-			first = 0;
-			continue;
-		}
-		json_t *v = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-		if (!v && first && (*p == '{' || *p == '[') && (size_t)jerr.position >= len) {
-			/* the value goes on past the line: a pretty-printed document */
-			struct strbuf doc = STRBUF_INIT;
-			strbuf_add(&doc, line, len);
-			rc = read_document(n, &lr, &doc, lr.lineno, err);
-			strbuf_release(&doc);
+		int r = norm_line(n, &lr, line, len, &first, err);
+		if (r) {
+			rc = r < 0 ? -1 : 0;
 			break;
 		}
-		first = 0;
-		if (!v) {
-			chm_err_set(&rerr, CHM_EX_DATAERR,
-				    strstr(jerr.text, "duplicate") ? "duplicate_key" : "invalid_json", "",
-				    "invalid JSON at column %d: %s", jerr.column, jerr.text);
-			n->counts.read++;
-			reject(n, &o, NULL, 0, &rerr);
-			continue;
-		}
-		handle_value(n, v, &o);
-		json_decref(v);
 	}
 	if (got < 0)
 		rc = -1;

@@ -1,5 +1,6 @@
 #include "redact.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Key words after folding: lower case, separators (_ - . space) dropped, so
@@ -8,25 +9,31 @@
  * access_token, aws_secret_access_key are all caught. Grouped by first
  * letter: this runs for every key of every payload. */
 static const char *const words_a[] = { "apikey", "authorization", "accesskey", NULL };
-static const char *const words_c[] = { "credential", NULL };
+static const char *const words_c[] = { "credential", "cookie", NULL };
 static const char *const words_p[] = { "password", "passwd", "passphrase", "privatekey", NULL };
-static const char *const words_s[] = { "secret", "sessionkey", "signingkey", NULL };
+static const char *const words_s[] = { "secret", "sessionkey", "signingkey", "signature", NULL };
 static const char *const words_t[] = { "token", NULL };
+/* Short names that are secrets only as the whole key (not "author", "passenger"). */
+static const char *const exact[] = { "pwd", "pass", "auth", NULL };
 
 int chm_redact_key(const char *key, size_t len)
 {
-	char fold[128];
+	char stack[128], *fold = stack;
 	size_t n = 0;
+	int found = 0;
 
-	for (size_t i = 0; i < len && n < sizeof(fold) - 1; i++) {
+	/* the whole key: a secret word may come after a long prefix */
+	if (len >= sizeof(stack))
+		fold = chm_xmalloc(len + 1);
+	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)key[i];
 		if (c == '_' || c == '-' || c == '.' || c == ' ')
 			continue;
 		fold[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 	}
-	if (n < 5)
-		return 0;
-	for (size_t i = 0; i + 5 <= n; i++) {
+	for (const char *const *w = exact; *w && !found; w++)
+		found = n == strlen(*w) && memcmp(fold, *w, n) == 0;
+	for (size_t i = 0; !found && i + 5 <= n; i++) {
 		const char *const *w;
 		switch (fold[i]) {
 		case 'a': w = words_a; break;
@@ -36,13 +43,14 @@ int chm_redact_key(const char *key, size_t len)
 		case 't': w = words_t; break;
 		default: continue;
 		}
-		for (; *w; w++) {
+		for (; *w && !found; w++) {
 			size_t wl = strlen(*w);
-			if (i + wl <= n && memcmp(fold + i, *w, wl) == 0)
-				return 1;
+			found = i + wl <= n && memcmp(fold + i, *w, wl) == 0;
 		}
 	}
-	return 0;
+	if (fold != stack)
+		free(fold);
+	return found;
 }
 
 static int url_char_end(char c)
@@ -57,7 +65,75 @@ static int query_end(char c)
 	       c == '<' || c == '>';
 }
 
+static int key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '-' || c == '.';
+}
+
+/* name=value pairs with a secret name, as in a libpq conninfo, an ODBC
+ * string or an environment dump: "host=db password=x", "PGPASSWORD=x". */
+static size_t redact_pairs(const char *s, size_t len, struct strbuf *out)
+{
+	const char *p = s, *end = s + len, *copied = s;
+	size_t count = 0;
+	struct strbuf tmp = STRBUF_INIT;
+
+	while (p < end) {
+		const char *eq = memchr(p, '=', (size_t)(end - p));
+		if (!eq)
+			break;
+		const char *name = eq;
+		while (name > copied && name > s && key_char(name[-1]))
+			name--;
+		const char *val = eq + 1, *q = val;
+		char quote = q < end && (*q == '\'' || *q == '"') ? *q : 0;
+		if (quote) {
+			q++;
+			while (q < end && *q != quote)
+				q++;
+			if (q < end)
+				q++;
+		} else {
+			while (q < end && *q != ' ' && *q != '\t' && *q != '\n' && *q != '\r' &&
+			       *q != '&' && *q != ';' && *q != ',' && *q != '"' && *q != '\'' && *q != ')')
+				q++;
+		}
+		size_t vlen = (size_t)(q - val);
+		if (name < eq && vlen && chm_redact_key(name, (size_t)(eq - name)) &&
+		    !(vlen == strlen(CHM_REDACTED) && memcmp(val, CHM_REDACTED, vlen) == 0)) {
+			strbuf_add(&tmp, copied, (size_t)(val - copied));
+			strbuf_adds(&tmp, CHM_REDACTED);
+			copied = q;
+			count++;
+		}
+		p = q > eq ? q : eq + 1;
+	}
+	if (count) {
+		strbuf_add(&tmp, copied, (size_t)(end - copied));
+		strbuf_add(out, tmp.buf, tmp.len);
+	}
+	strbuf_release(&tmp);
+	return count;
+}
+
+static size_t redact_urls(const char *s, size_t len, struct strbuf *out);
+
 size_t chm_redact_text(const char *s, size_t len, struct strbuf *out)
+{
+	struct strbuf urls = STRBUF_INIT;
+	size_t n = redact_urls(s, len, &urls);
+	size_t m = 0;
+
+	if (memchr(n ? urls.buf : s, '=', n ? urls.len : len))
+		m = redact_pairs(n ? urls.buf : s, n ? urls.len : len, out);
+	if (n && !m)
+		strbuf_add(out, urls.buf, urls.len);
+	strbuf_release(&urls);
+	return n + m;
+}
+
+static size_t redact_urls(const char *s, size_t len, struct strbuf *out)
 {
 	const char *p = s, *end = s + len, *copied = s;
 	size_t count = 0;

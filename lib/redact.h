@@ -2,8 +2,10 @@
  * A key that names a secret (password, secret, token, api_key, authorization,
  * credentials, private_key, ... in any case, with _ - . or camelCase between
  * the words) has its value replaced by "[redacted]" at any depth; inside any
- * string, the user:password@ part of a URL and the values of secret-named
- * query parameters become [redacted] too. A null value is left alone: there
+ * string, the user:password@ part of a URL, the values of secret-named
+ * query parameters and of secret-named name=value pairs (a conninfo's
+ * password=..., PGPASSWORD=...) become [redacted] too. Short names (pwd,
+ * pass, auth) count only as a whole key. A null value is left alone: there
  * is no secret in it. */
 #ifndef CHM_REDACT_H
 #define CHM_REDACT_H

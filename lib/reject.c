@@ -26,15 +26,17 @@ int chm_rejects_open(struct chm_rejects *rj, const char *program, const char *pa
 
 int chm_rejects_close(struct chm_rejects *rj, struct chm_err *err)
 {
+	/* write_failed holds the errno of the first failed write */
 	int bad = rj->write_failed;
-	if (rj->fp && (fflush(rj->fp) != 0 || ferror(rj->fp)))
-		bad = 1;
-	if (rj->owned && rj->fp && fclose(rj->fp) != 0)
-		bad = 1;
+	if (rj->fp && (fflush(rj->fp) != 0 || ferror(rj->fp)) && !bad)
+		bad = errno ? errno : EIO;
+	if (rj->owned && rj->fp && fclose(rj->fp) != 0 && !bad)
+		bad = errno ? errno : EIO;
 	rj->fp = NULL;
 	if (bad)
 		return chm_err_set(err, CHM_EX_IOERR, "io_error", "rejects",
-				   "writing rejects failed: %s", strerror(errno ? errno : EIO));
+				   "writing rejects failed: %s (%ld reject(s) may be lost)",
+				   strerror(bad), rj->count);
 	return 0;
 }
 
@@ -115,8 +117,8 @@ void chm_reject(struct chm_rejects *rj, const char *file, long line, const char 
 	json_object_set_new(r, "input", input ? chm_json_string_lossy(input, input_len) : json_null());
 	if (cut)
 		json_object_set_new(r, "input_truncated", json_true());
-	if (chm_record_write(rj->fp, r) != 0)
-		rj->write_failed = 1;
+	if (chm_record_write(rj->fp, r) != 0 && !rj->write_failed)
+		rj->write_failed = errno ? errno : EIO;
 	json_decref(r);
 	rj->count++;
 }

@@ -17,7 +17,7 @@ struct chm_rejects {
 	int owned;
 	const char *program;
 	long count;
-	int write_failed;
+	int write_failed;    /* the errno of the first failed write, or 0 */
 };
 
 /* path NULL or "-" -> stderr. -1 with err (74) when the file cannot be opened. */

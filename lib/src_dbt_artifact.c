@@ -114,9 +114,14 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 		run->has_started = 1;
 		run->started_at = first_start;
 	}
-	if (!run->has_started && has_gen && has_elapsed) {
-		run->has_started = 1;
-		run->started_at = gen - (int64_t)(elapsed * 1e6);
+	/* an absurd elapsed_time gives no start: (int64_t) of a huge double is
+	 * undefined, and a start before year 1 cannot be written */
+	if (!run->has_started && has_gen && has_elapsed && elapsed < 1e11) {
+		int64_t start = gen - (int64_t)(elapsed * 1e6);
+		if (start >= INT64_C(-62135596800000000)) {
+			run->has_started = 1;
+			run->started_at = start;
+		}
 	}
 	if (has_gen) {
 		run->has_finished = 1;

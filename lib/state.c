@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "strbuf.h"
@@ -33,6 +34,13 @@ int chm_state_write(const char *path, json_t *value, struct chm_err *err)
 
 	if (!text)
 		return chm_err_set(err, CHM_EX_SOFTWARE, "internal", "state", "cannot serialize state");
+	/* the rename would replace whatever is there: never a device (/dev/full) */
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		free(text);
+		return chm_err_set(err, CHM_EX_IOERR, "io_error", "state",
+				   "state file %s is not a regular file", path);
+	}
 	strbuf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
 	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
