@@ -28,6 +28,8 @@ runs_dump() {
 	fresh_db clean
 	"$REL/chm-load" "$stream" >/dev/null
 	runs_dump | md5sum >"$dir/clean.md5"
+	local total
+	total=$(q "SELECT count(*) FROM runs")
 	assert_eq "$(q "SELECT count(*) FROM runs")" "$(q "SELECT count(DISTINCT (pipeline_id, external_run_id)) FROM runs")"
 
 	fresh_db killed
@@ -40,8 +42,13 @@ runs_dump() {
 	for trial in 1 2 3 4 5 6; do
 		"$REL/chm-load" --state-file "$dir/state.json" "$stream" >/dev/null 2>&1 3>&- &
 		local pid=$!
-		# somewhere in the first ~70% of a load
-		sleep "$((RANDOM % 40 / 10 + 1)).$((RANDOM % 10))"
+		# a random point of the load, by progress rather than by time (a
+		# fast machine would finish before any fixed delay): each trial
+		# replays what the last one stored and is killed a little further on
+		local target=$((total * trial / 7 + RANDOM % (total / 14)))
+		while kill -0 "$pid" 2>/dev/null && [ "$(q "SELECT count(*) FROM runs")" -lt "$target" ]; do
+			sleep 0.05
+		done
 		if kill -KILL "$pid" 2>/dev/null; then
 			kills=$((kills + 1))
 		fi
