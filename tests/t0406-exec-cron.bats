@@ -67,7 +67,9 @@ ev() { # ev N FILTER: a field (or a jq filter) of the N-th event (from 1)
 @test "SIGTERM to chm exec reaches the job, and the end is still recorded" {
 	chm exec --pipeline globex/nightly_export --events "$EV" -- sleep 30 3>&- &
 	pid=$!
-	for i in $(seq 100); do [ -s "$EV" ] && break; sleep 0.05; done
+	# the job itself must be running (a stop before it starts cancels it instead)
+	for i in $(seq 200); do pgrep -P "$pid" -x sleep >/dev/null && break; sleep 0.05; done
+	pgrep -P "$pid" -x sleep >/dev/null
 	kill -TERM "$pid"
 	rc=0
 	wait "$pid" || rc=$?
