@@ -86,3 +86,14 @@ run_line() {
 runs_writes() {
 	runs_tuple_writes
 }
+
+# The stored run of client $1, pipeline $2, run id $3:
+# status|started|finished|duration|rows|error|reason, "-" for null.
+runrow() {
+	q "SELECT r.status, coalesce(to_char(r.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '-'),
+	          coalesce(to_char(r.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '-'),
+	          coalesce(r.duration_seconds::text, '-'), coalesce(r.rows_processed::text, '-'),
+	          coalesce(r.error_message, '-'), coalesce(r.status_reason, '-')
+	   FROM runs r JOIN pipelines p ON p.id = r.pipeline_id JOIN clients c ON c.id = p.client_id
+	   WHERE c.name = '$1' AND p.name = '$2' AND r.external_run_id = '$3'"
+}

@@ -10,14 +10,6 @@ setup_file() {
 	chm-load "$FIXTURES/inventory.ndjson" >/dev/null
 }
 
-runrow() {
-	q "SELECT r.status, coalesce(to_char(r.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '-'),
-	          coalesce(to_char(r.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '-'),
-	          coalesce(r.duration_seconds::text, '-'), coalesce(r.rows_processed::text, '-'),
-	          coalesce(r.error_message, '-'), coalesce(r.status_reason, '-')
-	   FROM runs r JOIN pipelines p ON p.id = r.pipeline_id JOIN clients c ON c.id = p.client_id
-	   WHERE c.name = '$1' AND p.name = '$2' AND r.external_run_id = '$3'"
-}
 
 # Every fixture, normalized and loaded; the state file proves state passes through.
 replay_all() {
