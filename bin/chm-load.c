@@ -163,6 +163,15 @@ reject:
 	return 0;
 }
 
+/* The input paused: commit what was read, and the state that says so. */
+static int on_idle(void *arg, struct chm_err *err)
+{
+	struct load *l = arg;
+	if (chm_loader_flush(l->loader, err))
+		return -1;
+	return write_state(l, err);
+}
+
 static int load_file(struct load *l, const char *path, struct chm_err *err)
 {
 	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
@@ -175,6 +184,8 @@ static int load_file(struct load *l, const char *path, struct chm_err *err)
 		return chm_err_set(err, CHM_EX_IOERR, "io_error", "", "cannot open %s: %m", path);
 	line_reader_init(&lr, fp, path, 0);
 	lr.interrupted = &terminated;
+	lr.idle = on_idle;
+	lr.idle_arg = l;
 	while (!terminated && (got = line_reader_next(&lr, &line, &len, err)) != 0) {
 		if (got < 0 || load_line(l, &lr, line, len, err)) {
 			rc = -1;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include "strbuf.h"
@@ -59,6 +60,11 @@ int line_reader_next(struct line_reader *lr, const char **line, size_t *len_out,
 			/* read(2), not fread: a pipe gives what it has, so records
 			 * flow through a pipeline as they come. */
 			ssize_t n;
+			if (lr->idle) {
+				struct pollfd pfd = { .fd = fileno(lr->fp), .events = POLLIN };
+				if (poll(&pfd, 1, 0) == 0 && lr->idle(lr->idle_arg, err))
+					return -1;
+			}
 			do
 				n = read(fileno(lr->fp), lr->blk, BLOCK);
 			while (n < 0 && errno == EINTR && !(lr->interrupted && *lr->interrupted));

@@ -20,6 +20,8 @@ struct staged {
 	long line;
 	const char *file;
 	size_t input_off, input_len; /* original line in b->inputs (reject policy only) */
+	size_t dur_off;            /* the duration field (\\N) within the row, when derived */
+	int64_t derived_us;        /* finished - started when the event gives no duration, or -1 */
 };
 
 /* One batch: filled by chm_loader_add, then in flight until collected. */
@@ -30,7 +32,8 @@ struct batch {
 	struct hashmap rounds;      /* key -> events of it so far */
 	int max_round;
 	int keys;                   /* distinct keys: the events of round 1 */
-	int fast;                   /* round 1 sent as load_runs_new.sql */
+	int fast;                   /* round 1 COPYed straight into runs */
+	int copy_pending;           /* that COPY's result is not read yet */
 	long end_seq;               /* chm_loader_added() when it was sent */
 };
 
@@ -170,9 +173,13 @@ static void add_int(struct strbuf *sb, long long v)
 	strbuf_add(sb, p, (size_t)(buf + sizeof(buf) - p));
 }
 
+/* The row after the round and seq columns; *dur_off is where the duration
+ * field starts, relative to the row. */
 static void format_row(struct strbuf *sb, int64_t pipeline_id, const struct chm_run *run,
-		       const char *payload, size_t payload_len)
+		       const char *payload, size_t payload_len, size_t *dur_off)
 {
+	size_t start = sb->len;
+
 	add_int(sb, pipeline_id);
 	add_field_sep(sb);
 	add_text(sb, run->external_run_id);
@@ -183,6 +190,7 @@ static void format_row(struct strbuf *sb, int64_t pipeline_id, const struct chm_
 	add_field_sep(sb);
 	add_time(sb, run->has_finished, run->finished_at);
 	add_field_sep(sb);
+	*dur_off = sb->len - start;
 	if (run->has_duration)
 		strbuf_addf(sb, "%.17g", run->duration_seconds);
 	else
@@ -241,8 +249,13 @@ int chm_loader_add_text(struct chm_loader *ld, const struct chm_run *run, const 
 	s->key_len = strlen(run->external_run_id);
 	strbuf_add(&b->text, run->external_run_id, s->key_len);
 	s->row_off = b->rows.len;
-	format_row(&b->rows, pipeline_id, run, payload, payload_len);
+	format_row(&b->rows, pipeline_id, run, payload, payload_len, &s->dur_off);
 	s->row_len = b->rows.len - s->row_off;
+	/* a new run's derived duration, as chm_run_duration() gives it */
+	s->derived_us = !run->has_duration && run->has_started && run->has_finished &&
+					run->finished_at >= run->started_at
+				? run->finished_at - run->started_at
+				: -1;
 	if (ld->opts.regressions == CHM_REGRESSIONS_REJECT && input) {
 		s->input_off = b->inputs.len;
 		s->input_len = input_len;
@@ -280,12 +293,42 @@ static int cmp_staged(const void *a, const void *b)
 	return x->round - y->round;
 }
 
-static int send_copy(struct chm_loader *ld, const struct batch *b, struct chm_err *err)
+/* Reads a COPY's result: the number of rows, or -1 with err. */
+static long copy_result(struct chm_loader *ld, struct chm_err *err)
+{
+	PGresult *res;
+	long rows = -1;
+	while ((res = PQgetResult(ld->conn))) {
+		if (PQresultStatus(res) == PGRES_COMMAND_OK && rows == -1)
+			rows = strtol(PQcmdTuples(res), NULL, 10);
+		else if (rows != -2) {
+			chm_db_error(ld->conn, res, "COPY", err);
+			rows = -2;
+		}
+		PQclear(res);
+	}
+	return rows < 0 ? -1 : rows;
+}
+
+enum copy_mode {
+	COPY_STAGE_ALL,     /* every event into chm_stage */
+	COPY_STAGE_LATER,   /* the events of rounds 2.. into chm_stage */
+	COPY_DIRECT,        /* the events of round 1 straight into runs */
+};
+
+/* COPYs the batch's rows; for COPY_DIRECT returns without reading the
+ * result, so PostgreSQL inserts while the caller parses on. */
+static int send_copy(struct chm_loader *ld, const struct batch *b, enum copy_mode mode,
+		     struct chm_err *err)
 {
 	PGresult *res = PQexec(ld->conn,
-			       "COPY chm_stage (round, seq, pipeline_id, external_run_id, status, "
-			       "started_at, finished_at, duration_seconds, rows_processed, "
-			       "error_message, status_reason, payload) FROM STDIN");
+			       mode == COPY_DIRECT
+				       ? "COPY runs (pipeline_id, external_run_id, status, "
+					 "started_at, finished_at, duration_seconds, rows_processed, "
+					 "error_message, status_reason, payload) FROM STDIN"
+				       : "COPY chm_stage (round, seq, pipeline_id, external_run_id, status, "
+					 "started_at, finished_at, duration_seconds, rows_processed, "
+					 "error_message, status_reason, payload) FROM STDIN");
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
 		chm_db_error(ld->conn, res, "COPY", err);
 		PQclear(res);
@@ -295,12 +338,28 @@ static int send_copy(struct chm_loader *ld, const struct batch *b, struct chm_er
 	strbuf_reset(&ld->copybuf);
 	for (int i = 0; i < b->n; i++) {
 		const struct staged *s = &b->rec[i];
-		add_int(&ld->copybuf, s->round);
-		strbuf_addc(&ld->copybuf, '\t');
-		add_int(&ld->copybuf, i);
-		strbuf_addc(&ld->copybuf, '\t');
-		strbuf_add(&ld->copybuf, b->rows.buf + s->row_off, s->row_len);
-		if (ld->copybuf.len >= (256u << 10) || i == b->n - 1) {
+		const char *row = b->rows.buf + s->row_off;
+		if ((mode == COPY_DIRECT) != (s->round == 1) && mode != COPY_STAGE_ALL)
+			continue;
+		if (mode == COPY_DIRECT) {
+			if (s->derived_us >= 0) {
+				/* the "\N" of the duration becomes the derived one */
+				char num[40];
+				snprintf(num, sizeof(num), "%.17g", (double)s->derived_us / 1e6);
+				strbuf_add(&ld->copybuf, row, s->dur_off);
+				strbuf_adds(&ld->copybuf, num);
+				strbuf_add(&ld->copybuf, row + s->dur_off + 2, s->row_len - s->dur_off - 2);
+			} else {
+				strbuf_add(&ld->copybuf, row, s->row_len);
+			}
+		} else {
+			add_int(&ld->copybuf, s->round);
+			strbuf_addc(&ld->copybuf, '\t');
+			add_int(&ld->copybuf, i);
+			strbuf_addc(&ld->copybuf, '\t');
+			strbuf_add(&ld->copybuf, row, s->row_len);
+		}
+		if (ld->copybuf.len >= (256u << 10)) {
 			if (PQputCopyData(ld->conn, ld->copybuf.buf, (int)ld->copybuf.len) != 1) {
 				chm_db_error(ld->conn, NULL, "COPY", err);
 				return -1;
@@ -308,19 +367,14 @@ static int send_copy(struct chm_loader *ld, const struct batch *b, struct chm_er
 			strbuf_reset(&ld->copybuf);
 		}
 	}
-	if (PQputCopyEnd(ld->conn, NULL) != 1) {
+	if ((ld->copybuf.len &&
+	     PQputCopyData(ld->conn, ld->copybuf.buf, (int)ld->copybuf.len) != 1) ||
+	    PQputCopyEnd(ld->conn, NULL) != 1) {
 		chm_db_error(ld->conn, NULL, "COPY", err);
 		return -1;
 	}
-	int rc = 0;
-	while ((res = PQgetResult(ld->conn))) {
-		if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0) {
-			chm_db_error(ld->conn, res, "COPY", err);
-			rc = -1;
-		}
-		PQclear(res);
-	}
-	return rc;
+	strbuf_reset(&ld->copybuf);
+	return mode == COPY_DIRECT || copy_result(ld, err) >= 0 ? 0 : -1;
 }
 
 /* Rejects the staged records whose seq is listed ("1,5,9"), for --regressions reject. */
@@ -366,56 +420,61 @@ static void abort_batch(struct chm_loader *ld)
 		PQclear(PQexec(ld->conn, "ROLLBACK"));
 }
 
-/* BEGIN, COPY into staging, then in pipeline mode every round's upsert and
- * the COMMIT, without waiting for them. */
-static int start_batch(struct chm_loader *ld, struct batch *b, struct chm_err *err)
+/* Sends the upserts of rounds first.. and the COMMIT in pipeline mode,
+ * without waiting for them. */
+static int send_rounds(struct chm_loader *ld, struct batch *b, int first, struct chm_err *err)
 {
 	char round_s[16];
 	const char *params[2] = { round_s, policy_name(ld->opts.regressions) };
 
+	if (PQenterPipelineMode(ld->conn) != 1)
+		return chm_db_error(ld->conn, NULL, "pipeline mode", err);
+	for (int round = first; round <= b->max_round; round++) {
+		snprintf(round_s, sizeof(round_s), "%d", round);
+		if (PQsendQueryParams(ld->conn, chm_sql("queries/load_runs.sql"), 2, NULL, params, NULL,
+				      NULL, 0) != 1)
+			return chm_db_error(ld->conn, NULL, "upsert", err);
+	}
+	if (PQsendQueryParams(ld->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
+	    PQpipelineSync(ld->conn) != 1)
+		return chm_db_error(ld->conn, NULL, "upsert", err);
+	/* push the queries to the server now, not when we next read */
+	while (PQflush(ld->conn) == 1)
+		;
+	return 0;
+}
+
+/* Starts a batch without waiting for PostgreSQL to apply it. Usually: BEGIN,
+ * COPY into staging, then every round's upsert and the COMMIT pipelined.
+ * When the last batch's keys were all new (a first load, a feed of new
+ * runs), round 1 is COPYed straight into runs instead, neither staged nor
+ * probed, and its result read when the batch is collected; a key that
+ * exists after all fails that COPY, and collect() runs the batch again the
+ * usual way. */
+static int start_batch(struct chm_loader *ld, struct batch *b, struct chm_err *err)
+{
 	if (!ld->stage_ready) {
 		if (chm_db_exec(ld->conn, chm_sql("queries/load_stage.sql"), err))
 			return -1;
 		ld->stage_ready = 1;
 	}
+	b->fast = ld->all_new;
 	/* the staging table is small and unanalyzed: probe runs by its unique
 	 * index, never hash or sort all of runs (PERF-NOTES) */
 	if (chm_db_exec(ld->conn, "BEGIN; SET LOCAL enable_hashjoin = off; "
-				  "SET LOCAL enable_mergejoin = off", err) ||
-	    send_copy(ld, b, err))
+				  "SET LOCAL enable_mergejoin = off", err))
 		goto fail;
-	if (PQenterPipelineMode(ld->conn) != 1) {
-		chm_db_error(ld->conn, NULL, "pipeline mode", err);
-		goto fail;
-	}
-	/* keys that are all new (judged by the last batch) skip the probe and
-	 * ON CONFLICT in round 1; a unique violation sends the batch again
-	 * through the upsert (collect) */
-	b->fast = ld->all_new;
-	for (int round = 1; round <= b->max_round; round++) {
-		int sent;
-		snprintf(round_s, sizeof(round_s), "%d", round);
-		if (round == 1 && b->fast)
-			sent = PQsendQueryParams(ld->conn, chm_sql("queries/load_runs_new.sql"), 0, NULL,
-						 NULL, NULL, NULL, 0);
-		else
-			sent = PQsendQueryParams(ld->conn, chm_sql("queries/load_runs.sql"), 2, NULL,
-						 params, NULL, NULL, 0);
-		if (sent != 1) {
-			chm_db_error(ld->conn, NULL, "upsert", err);
+	if (b->fast) {
+		if (send_copy(ld, b, COPY_DIRECT, err))
 			goto fail;
-		}
+		b->copy_pending = 1;
+		return 0;
 	}
-	if (PQsendQueryParams(ld->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
-	    PQpipelineSync(ld->conn) != 1) {
-		chm_db_error(ld->conn, NULL, "upsert", err);
+	if (send_copy(ld, b, COPY_STAGE_ALL, err) || send_rounds(ld, b, 1, err))
 		goto fail;
-	}
-	/* push the queries to the server now, not when we next read */
-	while (PQflush(ld->conn) == 1)
-		;
 	return 0;
 fail:
+	b->copy_pending = 0;
 	abort_batch(ld);
 	return -1;
 }
@@ -425,9 +484,26 @@ static int finish_batch(struct chm_loader *ld, struct batch *b, struct chm_err *
 {
 	struct chm_load_counts delta = { 0 };
 	struct strbuf rejected = STRBUF_INIT;
-	int rc = 0, all_new = 0;
+	int rc = 0, all_new = 0, first = 1;
 
-	for (int q = 0; q <= b->max_round && rc == 0; q++) {
+	if (b->copy_pending) {
+		/* round 1 went straight into runs: every key of it was new */
+		b->copy_pending = 0;
+		long rows = copy_result(ld, err);
+		if (rows < 0) {
+			abort_batch(ld);
+			return -1;
+		}
+		delta.inserted += rows;
+		all_new = 1;
+		first = 2;
+		if ((b->max_round > 1 && send_copy(ld, b, COPY_STAGE_LATER, err)) ||
+		    send_rounds(ld, b, 2, err)) {
+			abort_batch(ld);
+			return -1;
+		}
+	}
+	for (int q = first - 1; q <= b->max_round && rc == 0; q++) {
 		PGresult *res = PQgetResult(ld->conn);
 		ExecStatusType st = PQresultStatus(res);
 		if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
-# chm-load's fast path: once a batch inserted all of its keys, the next batch
-# is inserted without the upsert (sql/queries/load_runs_new.sql). A batch that
-# meets a stored key after all must still follow the transition rules.
+# chm-load's fast path: once a batch inserted all of its keys, the next
+# batch's first events are COPYed straight into runs, without staging or the
+# upsert. A batch that meets a stored key after all must still follow the
+# transition rules.
 
 load helper
 
