@@ -62,7 +62,9 @@ int line_reader_next(struct line_reader *lr, const char **line, size_t *len_out,
 			ssize_t n;
 			if (lr->idle) {
 				struct pollfd pfd = { .fd = fileno(lr->fp), .events = POLLIN };
-				if (poll(&pfd, 1, 0) == 0 && lr->idle(lr->idle_arg, err))
+				/* a short lull is not a pause: a producer slower than
+				 * us must not cut every batch short */
+				if (poll(&pfd, 1, 200) == 0 && lr->idle(lr->idle_arg, err))
 					return -1;
 			}
 			do

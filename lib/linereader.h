@@ -26,9 +26,9 @@ struct line_reader {
 	/* Points at a signal flag: when set, a read interrupted by a signal
 	 * ends the input instead of being retried (SIGTERM handling). */
 	volatile int *interrupted;
-	/* Called when the next read would wait for more input (a pipe whose
-	 * writer pauses): a loader commits what it has read so far. -1 with
-	 * err ends the input with that error. */
+	/* Called when no input came for 200 ms (a pipe whose writer waits on a
+	 * partner API): a loader commits what it has read so far. -1 with err
+	 * ends the input with that error. */
 	int (*idle)(void *arg, struct chm_err *err);
 	void *idle_arg;
 };
