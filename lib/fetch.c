@@ -10,7 +10,7 @@
 #include "linereader.h"
 #include "record.h"
 #include "strbuf.h"
-#include "urlmask.h"
+#include "redact.h"
 
 #define SKIP_MAX 50   /* finished runs remembered at the bookmark's key; more are fetched again */
 
@@ -522,7 +522,7 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 		if (chm_http_get(f->http, url.buf, &body, NULL, err))
 			goto out;
 		pages++;
-		char *masked = chm_urlmask(url.buf);
+		char *masked = chm_redact_url(url.buf);
 		json_error_t jerr;
 		json_decref(page);
 		page = json_loadb(body.buf, body.len, JSON_REJECT_DUPLICATES, &jerr);

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "urlmask.h"
+#include "redact.h"
 
 struct chm_http {
 	struct chm_http_opts o;
@@ -234,7 +234,7 @@ static int is_tls_config_error(CURLcode rc)
 int chm_http_get(struct chm_http *h, const char *url, struct strbuf *body, long *http_status,
 		 struct chm_err *err)
 {
-	char *masked = chm_urlmask(url);
+	char *masked = chm_redact_url(url);
 	int64_t deadline = now_ms() + h->o.retry_max_time_ms;
 	int max_attempts = h->o.retries + 1;
 	char reasonbuf[64];

@@ -6,7 +6,7 @@
  * callback, so the program prints one stderr line each time. The body has a
  * hard maximum size. TLS verification is always on; a private CA is given
  * with cacert. Credentials are sent as a header or as basic auth and never
- * appear in an error message (URLs in messages are masked, lib/urlmask.h). */
+ * appear in an error message (URLs in messages are masked, chm_redact_url in lib/redact.h). */
 #ifndef CHM_HTTP_H
 #define CHM_HTTP_H
 

@@ -240,3 +240,13 @@ size_t chm_redact_json(json_t *v)
 	}
 	return n;
 }
+
+char *chm_redact_url(const char *url)
+{
+	struct strbuf out = STRBUF_INIT;
+	if (!url)
+		return chm_xstrdup("");
+	if (chm_redact_text(url, strlen(url), &out) == 0)
+		return chm_xstrdup(url);
+	return strbuf_detach(&out);
+}
