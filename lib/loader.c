@@ -11,6 +11,7 @@
 #include "hashmap.h"
 #include "sqlfiles.h"
 #include "strbuf.h"
+#include "transition.h"
 
 struct staged {
 	int64_t pipeline_id;
@@ -22,6 +23,9 @@ struct staged {
 	size_t input_off, input_len; /* original line in b->inputs (reject policy only) */
 	size_t dur_off;            /* the duration field (\\N) within the row, when derived */
 	int64_t derived_us;        /* finished - started when the event gives no duration, or -1 */
+	int has_started, has_finished;
+	int64_t started_at, finished_at;
+	int carried;               /* its key was in the previous batch: staged, never folded */
 };
 
 /* One batch: filled by chm_loader_add, then in flight until collected. */
@@ -35,6 +39,10 @@ struct batch {
 	int fast;                   /* round 1 COPYed straight into runs */
 	int copy_pending;           /* that COPY's result is not read yet */
 	long end_seq;               /* chm_loader_added() when it was sent */
+	int carried_keys;           /* keys also in the previous batch */
+	int carried_rounds;         /* the most events one of them has here */
+	struct chm_load_counts folded;   /* what the later events of new runs did, folded */
+	struct strbuf fold_rejected;     /* seqs the fold refused ("1,5,9") */
 };
 
 struct chm_loader {
@@ -84,7 +92,8 @@ static void batch_reset(struct batch *b)
 	strbuf_reset(&b->rows);
 	strbuf_reset(&b->text);
 	strbuf_reset(&b->inputs);
-	hashmap_clear(&b->rounds);
+	/* b->rounds stays until b fills again: the next batch asks it which of
+	 * its keys were here (mark_carried) */
 }
 
 static void batch_release(struct batch *b)
@@ -93,6 +102,7 @@ static void batch_release(struct batch *b)
 	strbuf_release(&b->rows);
 	strbuf_release(&b->text);
 	strbuf_release(&b->inputs);
+	strbuf_release(&b->fold_rejected);
 	hashmap_release(&b->rounds);
 }
 
@@ -219,6 +229,16 @@ static void format_row(struct strbuf *sb, int64_t pipeline_id, const struct chm_
 
 static int send_batch(struct chm_loader *ld, struct chm_err *err);
 
+/* A run's key in the batches' maps: pipeline id, US, external_run_id. */
+static void make_key(struct strbuf *key, int64_t pipeline_id, const char *external_run_id,
+		     size_t len)
+{
+	strbuf_reset(key);
+	add_int(key, pipeline_id);
+	strbuf_addc(key, '\x1f');
+	strbuf_add(key, external_run_id, len);
+}
+
 int chm_loader_add(struct chm_loader *ld, const struct chm_run *run, const char *file, long line,
 		   const char *input, size_t input_len, struct chm_err *err)
 {
@@ -251,20 +271,20 @@ int chm_loader_add_text(struct chm_loader *ld, const struct chm_run *run, const 
 	s->row_off = b->rows.len;
 	format_row(&b->rows, pipeline_id, run, payload, payload_len, &s->dur_off);
 	s->row_len = b->rows.len - s->row_off;
+	s->has_started = run->has_started;
+	s->started_at = run->started_at;
+	s->has_finished = run->has_finished;
+	s->finished_at = run->finished_at;
 	/* a new run's derived duration, as chm_run_duration() gives it */
-	s->derived_us = !run->has_duration && run->has_started && run->has_finished &&
-					run->finished_at >= run->started_at
-				? run->finished_at - run->started_at
-				: -1;
+	s->derived_us = run->has_duration ? -1
+					  : chm_transition_duration_us(run->has_started, run->started_at,
+								       run->has_finished, run->finished_at);
 	if (ld->opts.regressions == CHM_REGRESSIONS_REJECT && input) {
 		s->input_off = b->inputs.len;
 		s->input_len = input_len;
 		strbuf_add(&b->inputs, input, input_len);
 	}
-	strbuf_reset(&ld->key);
-	add_int(&ld->key, pipeline_id);
-	strbuf_addc(&ld->key, '\x1f');
-	strbuf_add(&ld->key, run->external_run_id, s->key_len);
+	make_key(&ld->key, pipeline_id, run->external_run_id, s->key_len);
 	int64_t *round = hashmap_put(&b->rounds, ld->key.buf, ld->key.len, NULL);
 	s->round = (int)++*round;
 	if (s->round == 1)
@@ -310,15 +330,148 @@ static long copy_result(struct chm_loader *ld, struct chm_err *err)
 	return rows < 0 ? -1 : rows;
 }
 
+/* ---- folding the events of a new run ---------------------------------------
+ * A batch's rows are COPY text, so a field's value is equal exactly when its
+ * text is (times and numbers are printed one way). The exception is the
+ * payload: jsonb equality ignores key order and spacing, so a later event
+ * whose payload differs only so counts as an update here, not as unchanged;
+ * the row stored is the same. */
+
+enum { F_PIPELINE, F_KEY, F_STATUS, F_STARTED, F_FINISHED, F_DURATION, F_ROWS, F_ERROR,
+       F_REASON, F_PAYLOAD, NFIELDS };
+
+struct field {
+	const char *p;
+	size_t n;
+};
+
+/* A COPY row (with its newline) into its fields: tabs in values are escaped. */
+static void split_row(const char *row, size_t len, struct field *f)
+{
+	const char *start = row, *end = row + len - 1;
+	int k = 0;
+	for (const char *p = row; p < end && k < NFIELDS - 1; p++)
+		if (*p == '\t') {
+			f[k++] = (struct field){ start, (size_t)(p - start) };
+			start = p + 1;
+		}
+	f[k] = (struct field){ start, (size_t)(end - start) };
+}
+
+static int field_null(const struct field *f)
+{
+	return f->n == 2 && f->p[0] == '\\' && f->p[1] == 'N';
+}
+
+static int field_eq(const struct field *a, const struct field *b)
+{
+	return a->n == b->n && memcmp(a->p, b->p, a->n) == 0;
+}
+
+/* A status field as a string (the enum's names are short). */
+static const char *field_str(const struct field *f, char *buf, size_t cap)
+{
+	size_t n = f->n < cap ? f->n : cap - 1;
+	memcpy(buf, f->p, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* A duration as the loader prints it: what PostgreSQL reads back as the
+ * same double. */
+static struct field duration_field(int64_t us, char *buf, size_t cap)
+{
+	if (us < 0)
+		return (struct field){ "\\N", 2 };
+	int n = snprintf(buf, cap, "%.17g", (double)us / 1e6);
+	return (struct field){ buf, (size_t)n };
+}
+
+/* Appends to out the row that inserting b->rec[i0] and then applying
+ * rec[i0+1..i1) in order, as load_runs.sql's rounds would, leaves; counts
+ * what each later event did as the upsert counts it. */
+static void fold_run(struct chm_loader *ld, struct batch *b, int i0, int i1, struct strbuf *out)
+{
+	struct field cur[NFIELDS], ev[NFIELDS], next[NFIELDS];
+	char dur[2][40], old_status[16], new_status[16];
+	int dur_buf = 0; /* the buffer a derived duration in cur is not in */
+	const struct staged *s = &b->rec[i0];
+	int has_started = s->has_started, has_finished = s->has_finished;
+	int64_t started = s->started_at, finished = s->finished_at;
+
+	split_row(b->rows.buf + s->row_off, s->row_len, cur);
+	if (s->derived_us >= 0) {
+		cur[F_DURATION] = duration_field(s->derived_us, dur[dur_buf], sizeof(dur[0]));
+		dur_buf ^= 1;
+	}
+	for (int i = i0 + 1; i < i1; i++) {
+		const struct staged *e = &b->rec[i];
+		split_row(b->rows.buf + e->row_off, e->row_len, ev);
+		enum chm_transition a = chm_transition_action(
+			field_str(&cur[F_STATUS], old_status, sizeof(old_status)), has_started,
+			started, field_str(&ev[F_STATUS], new_status, sizeof(new_status)),
+			e->has_started, e->started_at, ld->opts.regressions);
+		if (a == CHM_TRANSITION_REJECT) {
+			if (b->fold_rejected.len)
+				strbuf_addc(&b->fold_rejected, ',');
+			add_int(&b->fold_rejected, i);
+			continue;
+		}
+		memcpy(next, cur, sizeof(cur));
+		if (chm_transition_takes_new_status(a))
+			next[F_STATUS] = ev[F_STATUS];
+		for (int f = F_STARTED; f < NFIELDS; f++)
+			if (chm_transition_takes_new(a, field_null(&cur[f]), field_null(&ev[f])))
+				next[f] = ev[f];
+		int has_started2 = has_started, has_finished2 = has_finished;
+		int64_t started2 = started, finished2 = finished;
+		if (next[F_STARTED].p == ev[F_STARTED].p) {
+			has_started2 = e->has_started;
+			started2 = e->started_at;
+		}
+		if (next[F_FINISHED].p == ev[F_FINISHED].p) {
+			has_finished2 = e->has_finished;
+			finished2 = e->finished_at;
+		}
+		if (field_null(&next[F_DURATION])) {
+			next[F_DURATION] = duration_field(
+				chm_transition_duration_us(has_started2, started2, has_finished2,
+							   finished2),
+				dur[dur_buf], sizeof(dur[0]));
+			dur_buf ^= 1;
+		}
+		int same = 1;
+		for (int f = F_STATUS; f < NFIELDS && same; f++)
+			same = field_eq(&next[f], &cur[f]);
+		if (!same)
+			b->folded.updated++;
+		else if (a == CHM_TRANSITION_FILL || a == CHM_TRANSITION_OLDER)
+			b->folded.ignored++;
+		else
+			b->folded.unchanged++;
+		memcpy(cur, next, sizeof(cur));
+		has_started = has_started2;
+		started = started2;
+		has_finished = has_finished2;
+		finished = finished2;
+	}
+	for (int f = 0; f < NFIELDS; f++) {
+		if (f)
+			strbuf_addc(out, '\t');
+		strbuf_add(out, cur[f].p, cur[f].n);
+	}
+	strbuf_addc(out, '\n');
+}
+
 enum copy_mode {
 	COPY_STAGE_ALL,     /* every event into chm_stage */
-	COPY_STAGE_LATER,   /* the events of rounds 2.. into chm_stage */
-	COPY_DIRECT,        /* the events of round 1 straight into runs */
+	COPY_STAGE_CARRIED, /* the events of keys also in the previous batch into chm_stage */
+	COPY_DIRECT,        /* the other keys' events, one row a key, straight into runs */
 };
 
 /* COPYs the batch's rows; for COPY_DIRECT returns without reading the
  * result, so PostgreSQL inserts while the caller parses on. */
-static int send_copy(struct chm_loader *ld, const struct batch *b, enum copy_mode mode,
+static int send_copy(struct chm_loader *ld, struct batch *b, enum copy_mode mode,
 		     struct chm_err *err)
 {
 	PGresult *res = PQexec(ld->conn,
@@ -336,12 +489,24 @@ static int send_copy(struct chm_loader *ld, const struct batch *b, enum copy_mod
 	}
 	PQclear(res);
 	strbuf_reset(&ld->copybuf);
+	if (mode == COPY_DIRECT) {
+		memset(&b->folded, 0, sizeof(b->folded));
+		strbuf_reset(&b->fold_rejected);
+	}
 	for (int i = 0; i < b->n; i++) {
 		const struct staged *s = &b->rec[i];
 		const char *row = b->rows.buf + s->row_off;
-		if ((mode == COPY_DIRECT) != (s->round == 1) && mode != COPY_STAGE_ALL)
+		if (mode == COPY_STAGE_CARRIED && !s->carried)
 			continue;
-		if (mode == COPY_DIRECT) {
+		if (mode == COPY_DIRECT && (s->carried || s->round != 1))
+			continue;
+		/* sorted by key and round: a key's later events follow its first */
+		int last = i + 1;
+		while (mode == COPY_DIRECT && last < b->n && b->rec[last].round > 1)
+			last++;
+		if (last - i > 1) {
+			fold_run(ld, b, i, last, &ld->copybuf);
+		} else if (mode == COPY_DIRECT) {
 			if (s->derived_us >= 0) {
 				/* the "\N" of the duration becomes the derived one */
 				char num[40];
@@ -420,16 +585,16 @@ static void abort_batch(struct chm_loader *ld)
 		PQclear(PQexec(ld->conn, "ROLLBACK"));
 }
 
-/* Sends the upserts of rounds first.. and the COMMIT in pipeline mode,
+/* Sends the upserts of rounds first..last and the COMMIT in pipeline mode,
  * without waiting for them. */
-static int send_rounds(struct chm_loader *ld, struct batch *b, int first, struct chm_err *err)
+static int send_rounds(struct chm_loader *ld, int first, int last, struct chm_err *err)
 {
 	char round_s[16];
 	const char *params[2] = { round_s, policy_name(ld->opts.regressions) };
 
 	if (PQenterPipelineMode(ld->conn) != 1)
 		return chm_db_error(ld->conn, NULL, "pipeline mode", err);
-	for (int round = first; round <= b->max_round; round++) {
+	for (int round = first; round <= last; round++) {
 		snprintf(round_s, sizeof(round_s), "%d", round);
 		if (PQsendQueryParams(ld->conn, chm_sql("queries/load_runs.sql"), 2, NULL, params, NULL,
 				      NULL, 0) != 1)
@@ -447,10 +612,11 @@ static int send_rounds(struct chm_loader *ld, struct batch *b, int first, struct
 /* Starts a batch without waiting for PostgreSQL to apply it. Usually: BEGIN,
  * COPY into staging, then every round's upsert and the COMMIT pipelined.
  * When the last batch's keys were all new (a first load, a feed of new
- * runs), round 1 is COPYed straight into runs instead, neither staged nor
- * probed, and its result read when the batch is collected; a key that
- * exists after all fails that COPY, and collect() runs the batch again the
- * usual way. */
+ * runs), its keys are taken to be new too: each key's events are folded into
+ * one row (lib/transition) and COPYed straight into runs, neither staged nor
+ * probed, and the result read when the batch is collected; only the keys the
+ * previous batch also had go through staging. A key that exists after all
+ * fails that COPY, and collect() runs the batch again the usual way. */
 static int start_batch(struct chm_loader *ld, struct batch *b, struct chm_err *err)
 {
 	if (!ld->stage_ready) {
@@ -470,7 +636,7 @@ static int start_batch(struct chm_loader *ld, struct batch *b, struct chm_err *e
 		b->copy_pending = 1;
 		return 0;
 	}
-	if (send_copy(ld, b, COPY_STAGE_ALL, err) || send_rounds(ld, b, 1, err))
+	if (send_copy(ld, b, COPY_STAGE_ALL, err) || send_rounds(ld, 1, b->max_round, err))
 		goto fail;
 	return 0;
 fail:
@@ -484,10 +650,10 @@ static int finish_batch(struct chm_loader *ld, struct batch *b, struct chm_err *
 {
 	struct chm_load_counts delta = { 0 };
 	struct strbuf rejected = STRBUF_INIT;
-	int rc = 0, all_new = 0, first = 1;
+	int rc = 0, all_new = 0, last = b->max_round;
 
 	if (b->copy_pending) {
-		/* round 1 went straight into runs: every key of it was new */
+		/* the new keys went straight into runs, folded: every one was new */
 		b->copy_pending = 0;
 		long rows = copy_result(ld, err);
 		if (rows < 0) {
@@ -495,31 +661,38 @@ static int finish_batch(struct chm_loader *ld, struct batch *b, struct chm_err *
 			return -1;
 		}
 		delta.inserted += rows;
+		delta.updated += b->folded.updated;
+		delta.unchanged += b->folded.unchanged;
+		delta.ignored += b->folded.ignored;
+		if (b->fold_rejected.len)
+			strbuf_add(&rejected, b->fold_rejected.buf, b->fold_rejected.len);
 		all_new = 1;
-		first = 2;
-		if ((b->max_round > 1 && send_copy(ld, b, COPY_STAGE_LATER, err)) ||
-		    send_rounds(ld, b, 2, err)) {
+		last = b->carried_rounds;
+		if ((last > 0 && send_copy(ld, b, COPY_STAGE_CARRIED, err)) ||
+		    send_rounds(ld, 1, last, err)) {
 			abort_batch(ld);
+			strbuf_release(&rejected);
 			return -1;
 		}
 	}
-	for (int q = first - 1; q <= b->max_round && rc == 0; q++) {
+	for (int q = 0; q <= last && rc == 0; q++) {
 		PGresult *res = PQgetResult(ld->conn);
 		ExecStatusType st = PQresultStatus(res);
 		if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-			chm_db_error(ld->conn, res, q < b->max_round ? "upsert" : "COMMIT", err);
+			chm_db_error(ld->conn, res, q < last ? "upsert" : "COMMIT", err);
 			PQclear(res);
 			rc = -1;
 			break;
 		}
-		if (q < b->max_round) {
+		if (q < last) {
 			long candidates = strtol(PQgetvalue(res, 0, 0), NULL, 10);
 			long ins = strtol(PQgetvalue(res, 0, 1), NULL, 10);
 			long upd = strtol(PQgetvalue(res, 0, 2), NULL, 10);
 			delta.inserted += ins;
 			delta.updated += upd;
-			if (q == 0)
-				all_new = ins == b->keys;
+			/* a key the last batch had is no sign of a feed of old runs */
+			if (q == 0 && !b->fast)
+				all_new = ins + b->carried_keys >= b->keys;
 			/* a candidate a concurrent loader already brought up to date */
 			delta.unchanged += strtol(PQgetvalue(res, 0, 3), NULL, 10) + (candidates - ins - upd);
 			delta.ignored += strtol(PQgetvalue(res, 0, 4), NULL, 10);
@@ -589,9 +762,30 @@ static int collect(struct chm_loader *ld, struct chm_err *err)
 	return rc;
 }
 
+/* Marks b's events whose key the previous batch had: a run whose events
+ * straddle two batches is stored already, so it is upserted, not COPYed. */
+static void mark_carried(struct chm_loader *ld, struct batch *b)
+{
+	const struct batch *prev = b == &ld->batches[0] ? &ld->batches[1] : &ld->batches[0];
+	b->carried_keys = b->carried_rounds = 0;
+	for (int i = 0; i < b->n; i++) {
+		struct staged *s = &b->rec[i];
+		make_key(&ld->key, s->pipeline_id, b->text.buf + s->key_off, s->key_len);
+		s->carried = prev->rounds.count && hashmap_get(&prev->rounds, ld->key.buf, ld->key.len);
+		if (!s->carried)
+			continue;
+		if (s->round == 1)
+			b->carried_keys++;
+		if (s->round > b->carried_rounds)
+			b->carried_rounds = s->round;
+	}
+}
+
 static int send_batch(struct chm_loader *ld, struct chm_err *err)
 {
 	struct batch *b = ld->fill;
+	if (b->n)
+		mark_carried(ld, b);
 	if (collect(ld, err))
 		return -1;
 	if (b->n == 0)
@@ -603,6 +797,7 @@ static int send_batch(struct chm_loader *ld, struct chm_err *err)
 		return -1;
 	ld->inflight = b;
 	ld->fill = b == &ld->batches[0] ? &ld->batches[1] : &ld->batches[0];
+	hashmap_clear(&ld->fill->rounds);
 	return 0;
 }
 

@@ -19,8 +19,7 @@
 #include "reject.h"
 #include "resolve.h"
 #include "run.h"
-
-enum chm_regressions { CHM_REGRESSIONS_IGNORE, CHM_REGRESSIONS_REJECT, CHM_REGRESSIONS_ACCEPT };
+#include "transition.h"
 
 struct chm_loader_opts {
 	int batch_size;               /* records a batch; default 5000 */
