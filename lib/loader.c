@@ -333,9 +333,11 @@ static long copy_result(struct chm_loader *ld, struct chm_err *err)
 /* ---- folding the events of a new run ---------------------------------------
  * A batch's rows are COPY text, so a field's value is equal exactly when its
  * text is (times and numbers are printed one way). The exception is the
- * payload: jsonb equality ignores key order and spacing, so a later event
- * whose payload differs only so counts as an update here, not as unchanged;
- * the row stored is the same. */
+ * payload, compared as jsonb compares: a line jansson read is printed again
+ * compactly while a plain line's payload is copied as it came, so payloads
+ * are compared without the spaces between tokens. Payloads that differ
+ * otherwise (key order, escapes spelled differently) count as an update here
+ * where jsonb would see none; the row stored is the same. */
 
 enum { F_PIPELINE, F_KEY, F_STATUS, F_STARTED, F_FINISHED, F_DURATION, F_ROWS, F_ERROR,
        F_REASON, F_PAYLOAD, NFIELDS };
@@ -368,6 +370,46 @@ static int field_eq(const struct field *a, const struct field *b)
 	return a->n == b->n && memcmp(a->p, b->p, a->n) == 0;
 }
 
+/* Payload texts (COPY-escaped JSON) equal up to spaces between tokens. */
+static int payload_eq(const struct field *a, const struct field *b)
+{
+	size_t i = 0, j = 0;
+	int in_string = 0;
+
+	if (field_eq(a, b))
+		return 1;
+	if (field_null(a) || field_null(b))
+		return 0;
+	for (;;) {
+		if (!in_string) {
+			while (i < a->n && a->p[i] == ' ')
+				i++;
+			while (j < b->n && b->p[j] == ' ')
+				j++;
+		}
+		if (i == a->n || j == b->n)
+			return i == a->n && j == b->n;
+		char c = a->p[i++];
+		if (c != b->p[j++])
+			return 0;
+		if (c == '"') {
+			in_string = !in_string;
+		} else if (c == '\\') {
+			/* COPY escapes are two characters; "\\\\" is one JSON backslash,
+			 * which escapes the JSON character after it (a quote, or
+			 * another COPY escape) */
+			for (int k = 0; k < 3; k++) {
+				if (i == a->n || j == b->n || a->p[i] != b->p[j])
+					return 0;
+				char d = a->p[i++];
+				j++;
+				if (d != '\\' || k == 2)
+					break;
+			}
+		}
+	}
+}
+
 /* A status field as a string (the enum's names are short). */
 static const char *field_str(const struct field *f, char *buf, size_t cap)
 {
@@ -393,20 +435,23 @@ static struct field duration_field(int64_t us, char *buf, size_t cap)
 static void fold_run(struct chm_loader *ld, struct batch *b, int i0, int i1, struct strbuf *out)
 {
 	struct field cur[NFIELDS], ev[NFIELDS], next[NFIELDS];
-	char dur[2][40], old_status[16], new_status[16];
-	int dur_buf = 0; /* the buffer a derived duration in cur is not in */
+	/* derived durations: the run's so far, the event's, the one after it */
+	char cur_dur[40], ev_dur[40], next_dur[40], old_status[16], new_status[16];
 	const struct staged *s = &b->rec[i0];
 	int has_started = s->has_started, has_finished = s->has_finished;
 	int64_t started = s->started_at, finished = s->finished_at;
 
 	split_row(b->rows.buf + s->row_off, s->row_len, cur);
 	if (s->derived_us >= 0) {
-		cur[F_DURATION] = duration_field(s->derived_us, dur[dur_buf], sizeof(dur[0]));
-		dur_buf ^= 1;
+		cur[F_DURATION] = duration_field(s->derived_us, cur_dur, sizeof(cur_dur));
 	}
 	for (int i = i0 + 1; i < i1; i++) {
 		const struct staged *e = &b->rec[i];
 		split_row(b->rows.buf + e->row_off, e->row_len, ev);
+		/* an event with both times has the duration they give (as EXCLUDED has) */
+		if (e->derived_us >= 0) {
+			ev[F_DURATION] = duration_field(e->derived_us, ev_dur, sizeof(ev_dur));
+		}
 		enum chm_transition a = chm_transition_action(
 			field_str(&cur[F_STATUS], old_status, sizeof(old_status)), has_started,
 			started, field_str(&ev[F_STATUS], new_status, sizeof(new_status)),
@@ -437,12 +482,12 @@ static void fold_run(struct chm_loader *ld, struct batch *b, int i0, int i1, str
 			next[F_DURATION] = duration_field(
 				chm_transition_duration_us(has_started2, started2, has_finished2,
 							   finished2),
-				dur[dur_buf], sizeof(dur[0]));
-			dur_buf ^= 1;
+				next_dur, sizeof(next_dur));
 		}
 		int same = 1;
-		for (int f = F_STATUS; f < NFIELDS && same; f++)
+		for (int f = F_STATUS; f < F_PAYLOAD && same; f++)
 			same = field_eq(&next[f], &cur[f]);
+		same = same && payload_eq(&next[F_PAYLOAD], &cur[F_PAYLOAD]);
 		if (!same)
 			b->folded.updated++;
 		else if (a == CHM_TRANSITION_FILL || a == CHM_TRANSITION_OLDER)
@@ -450,6 +495,10 @@ static void fold_run(struct chm_loader *ld, struct batch *b, int i0, int i1, str
 		else
 			b->folded.unchanged++;
 		memcpy(cur, next, sizeof(cur));
+		if (cur[F_DURATION].p == ev_dur || cur[F_DURATION].p == next_dur) {
+			memcpy(cur_dur, cur[F_DURATION].p, cur[F_DURATION].n);
+			cur[F_DURATION].p = cur_dur;
+		}
 		has_started = has_started2;
 		started = started2;
 		has_finished = has_finished2;

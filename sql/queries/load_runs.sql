@@ -3,7 +3,9 @@
 -- regression policy $2 (ignore | reject | accept). The transition rules are
 -- the chm_run_* functions of migrations/002_run_transitions.sql.
 --
--- A duration no event gave is derived from the run's times (chm_run_duration).
+-- A duration no event gave is derived from the run's times (chm_run_duration):
+-- an event with both times has the duration they give, as the INSERT below
+-- writes it (EXCLUDED), so the filter and the write agree.
 --
 -- Events that would change nothing are filtered out before the INSERT, so an
 -- unchanged replay neither locks nor writes a row (an ON CONFLICT whose WHERE
@@ -29,7 +31,8 @@ decided AS (
            (chm_run_pick_status(action, old_status, status),
             chm_run_pick(action, old_started_at, started_at),
             chm_run_pick(action, old_finished_at, finished_at),
-            coalesce(chm_run_pick(action, old_duration_seconds, duration_seconds),
+            coalesce(chm_run_pick(action, old_duration_seconds,
+                                  coalesce(duration_seconds, chm_run_duration(started_at, finished_at))),
                      chm_run_duration(chm_run_pick(action, old_started_at, started_at),
                                       chm_run_pick(action, old_finished_at, finished_at))),
             chm_run_pick(action, old_rows_processed, rows_processed),
