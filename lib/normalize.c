@@ -556,6 +556,15 @@ static int fast_raw(struct chm_norm *n, const char *line, size_t len, const stru
 	struct norm_item it;
 	const char *s;
 
+	/* Most lines of a mixed feed have no fast path: find "source" with a
+	 * cheap skip over the top level before scanning the whole line. The
+	 * skip validates nothing, so it only decides whether to try: a line it
+	 * misreads takes the general path, or is checked in full by jscan. */
+	const char *sv;
+	size_t svlen;
+	if (!member_span(line, len, "source", &sv, &svlen) || svlen != strlen("\"airflow\"") ||
+	    memcmp(sv, "\"airflow\"", svlen) != 0)
+		return 0;
 	js.top = top;
 	js.top_max = 16;
 	js.inner_key = "record";
