@@ -19,6 +19,8 @@
 
 #define OUT_FLUSH (256u << 10)
 #define MAX_MAPPINGS 32
+#define FAST_NODES 256          /* values a fast-path line may have down to its lookup depth */
+#define FAST_ARENA (64u << 10)  /* the C strings one fast-path line reads */
 
 static const struct chm_source *const sources[] = {
 	&chm_src_airflow, &chm_src_dbt_cloud, &chm_src_dbt_artifact,
@@ -49,6 +51,7 @@ struct chm_norm {
 	size_t nmaps;
 	int write_failed;
 	int write_errno;
+	struct fast *fast;        /* the fast path's scratch, made on first use */
 };
 
 /* Where a value came from, for rejects and for copying the payload as is. */
@@ -71,11 +74,22 @@ struct naming {
 int src_time_value(json_t *v, const char *field, int flags, int *has, int64_t *usec,
 		   struct norm_item *it, struct chm_err *err)
 {
-	*has = 0;
 	if (!v || json_is_null(v))
+		return src_time_parts('z', NULL, 0, field, flags, has, usec, it, err);
+	if (json_is_string(v))
+		return src_time_parts('s', json_string_value(v), 0, field, flags, has, usec, it, err);
+	if (json_is_number(v))
+		return src_time_parts('n', NULL, json_number_value(v), field, flags, has, usec, it, err);
+	return src_time_parts('?', NULL, 0, field, flags, has, usec, it, err);
+}
+
+int src_time_parts(char type, const char *s, double d, const char *field, int flags, int *has,
+		   int64_t *usec, struct norm_item *it, struct chm_err *err)
+{
+	*has = 0;
+	if (type == 'z')
 		return 0;
-	if (json_is_string(v)) {
-		const char *s = json_string_value(v);
+	if (type == 's') {
 		int assumed = 0;
 		if (!*s)
 			return 0; /* "" is how some partners say null */
@@ -87,8 +101,7 @@ int src_time_value(json_t *v, const char *field, int flags, int *has, int64_t *u
 		*has = 1;
 		return 0;
 	}
-	if (json_is_number(v) && (flags & (SRC_T_EPOCH | SRC_T_EPOCH_S | SRC_T_EPOCH_MS))) {
-		double d = json_number_value(v);
+	if (type == 'n' && (flags & (SRC_T_EPOCH | SRC_T_EPOCH_S | SRC_T_EPOCH_MS))) {
 		int ms = (flags & SRC_T_EPOCH_MS) ||
 			 (!(flags & SRC_T_EPOCH_S) && fabs(d) > 1e11); /* 1e11 s is year 5138 */
 		if (chm_time_from_epoch(d, ms, usec))
@@ -512,49 +525,210 @@ static void map_one(struct chm_norm *n, const struct chm_source *src, const stru
  * else, or anything unusual in them, takes the general path through jansson,
  * which also writes the rejects. Both give the same bytes. */
 
-/* A plain string member into buf (NUL-terminated); 1 absent/null, 0 string,
- * -1 anything else (take the general path). */
-static int fast_str(const struct jmember *m, size_t nm, const char *key, char *buf, size_t cap,
-		    const char **out)
+/* Scratch of the fast path: the tree of the line and the C strings read
+ * from it (their escapes undone), in one arena per line. */
+struct fast {
+	struct jscan js;
+	struct jnode nodes[FAST_NODES];
+	char arena[FAST_ARENA];
+	size_t used;
+};
+
+static char fast_type(const struct fast *f, int k)
 {
-	const struct jmember *e = jscan_find(m, nm, key);
+	return k < 0 ? 0 : f->js.nodes[k].val.type;
+}
+
+/* The string at node k as a C string, in *out (NULL when k is absent or not
+ * a string, as src_str); -1 when it does not fit (take the general path). */
+static int fast_cstr(struct fast *f, int k, const char **out)
+{
 	*out = NULL;
-	if (!e || e->val.type == 'z')
-		return 1;
-	if (e->val.type != 's' || e->val.escaped || e->val.n >= cap)
+	if (fast_type(f, k) != 's')
+		return 0;
+	const struct jspan *v = &f->js.nodes[k].val;
+	char *d = f->arena + f->used;
+	size_t len = v->n;
+	if (v->n + 1 > sizeof(f->arena) - f->used)
 		return -1;
-	memcpy(buf, e->val.p, e->val.n);
-	buf[e->val.n] = '\0';
-	*out = buf;
+	if (!v->escaped)
+		memcpy(d, v->p, v->n);
+	else if (jspan_unescape(v->p, v->n, d, &len))
+		return -1;
+	d[len] = '\0';
+	f->used += len + 1;
+	*out = d;
 	return 0;
 }
 
-static int fast_time(const struct jmember *m, size_t nm, const char *key, int *has, int64_t *usec)
+/* 1 with *out when node k is an integer (json_is_integer): jscan has left
+ * no exponent and at most 15 digits, so strtoll reads it as jansson does. */
+static int fast_int(const struct fast *f, int k, long long *out)
 {
-	char buf[64];
-	const char *s;
-	struct chm_err err;
-	*has = 0;
-	int rc = fast_str(m, nm, key, buf, sizeof(buf), &s);
-	if (rc)
-		return rc < 0 ? -1 : 0;
-	if (!*s)
+	char buf[32];
+	if (fast_type(f, k) != 'n')
 		return 0;
-	if (chm_time_parse(s, 0, usec, NULL, key, &err))
+	const struct jspan *v = &f->js.nodes[k].val;
+	if (v->n >= sizeof(buf) || memchr(v->p, '.', v->n))
+		return 0;
+	memcpy(buf, v->p, v->n);
+	buf[v->n] = '\0';
+	*out = strtoll(buf, NULL, 10);
+	return 1;
+}
+
+/* src_id on node k. */
+static int fast_id(struct fast *f, int k, const char **out)
+{
+	long long i;
+	*out = NULL;
+	if (fast_int(f, k, &i)) {
+		char num[32];
+		int len = snprintf(num, sizeof(num), "%lld", i);
+		if ((size_t)len + 1 > sizeof(f->arena) - f->used)
+			return -1;
+		*out = memcpy(f->arena + f->used, num, (size_t)len + 1);
+		f->used += (size_t)len + 1;
+		return 0;
+	}
+	if (fast_cstr(f, k, out))
 		return -1;
-	*has = 1;
+	if (*out && !**out)
+		*out = NULL;
 	return 0;
 }
+
+/* src_time_value on node k; -1 for what the general path would reject. */
+static int fast_time(struct fast *f, int k, const char *field, int flags, int *has, int64_t *usec,
+		     struct norm_item *it)
+{
+	struct chm_err err;
+	const char *str = NULL;
+	double d = 0;
+	long long i;
+	char t = fast_type(f, k);
+
+	if (t == 0 || t == 'z') {
+		t = 'z';
+	} else if (t == 's') {
+		if (fast_cstr(f, k, &str))
+			return -1;
+	} else if (t == 'n') {
+		const struct jspan *v = &f->js.nodes[k].val;
+		char buf[32];
+		if (fast_int(f, k, &i)) {
+			d = (double)i; /* json_number_value of an integer */
+		} else if (v->n < sizeof(buf)) {
+			memcpy(buf, v->p, v->n);
+			buf[v->n] = '\0';
+			d = strtod(buf, NULL);
+		} else {
+			return -1;
+		}
+	}
+	return src_time_parts(t, str, d, field, flags, has, usec, it, &err);
+}
+
+static int fast_airflow(struct chm_norm *n, struct fast *f, int rec, struct norm_item *it)
+{
+	const char *state;
+	if (fast_type(f, jscan_child(&f->js, rec, "dag_run_id")) != 's' ||
+	    fast_cstr(f, jscan_child(&f->js, rec, "dag_run_id"), &it->run.external_run_id) ||
+	    !*it->run.external_run_id) /* "" is no id: the general path looks at run_id too */
+		return -1;
+	if (fast_cstr(f, jscan_child(&f->js, rec, "state"), &state) || !state ||
+	    fast_cstr(f, jscan_child(&f->js, rec, "dag_id"), &it->external_id))
+		return -1;
+	if (!(it->run.status = chm_airflow_status(state))) {
+		struct norm_env env = { NULL, 0, &n->s };
+		src_unknown_status(&env, it, CHM_AIRFLOW_UNKNOWN_STATUS, state);
+	}
+	return fast_time(f, jscan_child(&f->js, rec, "start_date"), "start_date", 0,
+			 &it->run.has_started, &it->run.started_at, it) ||
+	       fast_time(f, jscan_child(&f->js, rec, "end_date"), "end_date", 0,
+			 &it->run.has_finished, &it->run.finished_at, it);
+}
+
+static int fast_cron(struct chm_norm *n, struct fast *f, int rec, struct norm_item *it)
+{
+	struct norm_env env = { NULL, n->opts.include_children, &n->s };
+	struct chm_cron_rec r = { 0 };
+	struct chm_run *run = &it->run;
+	struct chm_err err;
+	const struct jscan *js = &f->js;
+	long long rows;
+
+	if (fast_id(f, jscan_child(js, rec, "run_id"), &run->external_run_id) ||
+	    !run->external_run_id || fast_cstr(f, jscan_child(js, rec, "event"), &r.event) ||
+	    !r.event || fast_cstr(f, jscan_child(js, rec, "pipeline"), &r.pipeline) ||
+	    fast_id(f, jscan_child(js, rec, "external_id"), &it->external_id) ||
+	    fast_time(f, jscan_child(js, rec, "started_at"), "started_at", SRC_T_EPOCH,
+		      &run->has_started, &run->started_at, it) ||
+	    fast_time(f, jscan_child(js, rec, "finished_at"), "finished_at", SRC_T_EPOCH,
+		      &run->has_finished, &run->finished_at, it) ||
+	    fast_cstr(f, jscan_child(js, rec, "stderr_tail"), &r.stderr_tail) ||
+	    fast_cstr(f, jscan_child(js, rec, "reason"), &r.reason) ||
+	    fast_cstr(f, jscan_child(js, rec, "signal"), &r.signal_str))
+		return -1;
+	if (fast_int(f, jscan_child(js, rec, "rows_processed"), &rows)) {
+		run->has_rows = 1;
+		run->rows_processed = rows;
+	}
+	r.has_signal = fast_int(f, jscan_child(js, rec, "signal"), &r.signal);
+	r.has_exit = fast_int(f, jscan_child(js, rec, "exit_status"), &r.exit_status);
+	return chm_cron_apply(&r, &env, it, &err);
+}
+
+static int fast_openlineage(struct chm_norm *n, struct fast *f, int rec, struct norm_item *it)
+{
+	struct norm_env env = { NULL, n->opts.include_children, &n->s };
+	struct chm_ol_event ev = { 0 };
+	const struct jscan *js = &f->js;
+	int job = jscan_child(js, rec, "job"), has;
+	long long rows;
+
+	if (fast_type(f, job) != '{' || fast_cstr(f, jscan_child(js, job, "namespace"), &ev.ns) ||
+	    !ev.ns || fast_cstr(f, jscan_child(js, job, "name"), &ev.name) || !ev.name ||
+	    fast_id(f, jscan_path(js, rec, "run.runId"), &it->run.external_run_id) ||
+	    !it->run.external_run_id ||
+	    fast_time(f, jscan_child(js, rec, "eventTime"), "eventTime", SRC_T_NO_ZONE, &has, &ev.at,
+		      it) ||
+	    !has || fast_cstr(f, jscan_child(js, rec, "eventType"), &ev.type))
+		return -1;
+	int pj = jscan_path(js, rec, "run.facets.parent.job");
+	if ((ev.has_parent = fast_type(f, pj) == '{') &&
+	    (fast_cstr(f, jscan_child(js, pj, "namespace"), &ev.parent_ns) ||
+	     fast_cstr(f, jscan_child(js, pj, "name"), &ev.parent_name)))
+		return -1;
+	if (fast_cstr(f, jscan_path(js, rec, "run.facets.errorMessage.message"), &ev.error_message))
+		return -1;
+	int outs = jscan_child(js, rec, "outputs");
+	if (fast_type(f, outs) == '[')
+		for (int o = js->nodes[outs].first; o >= 0; o = js->nodes[o].next)
+			if (fast_int(f, jscan_path(js, o, "outputFacets.outputStatistics.rowCount"), &rows))
+				chm_ol_add_rows(it, rows);
+	return chm_ol_apply(&ev, &env, it);
+}
+
+/* The sources with a fast path, and how deep their lookups go (the line's
+ * object is depth 0, "record" 1). */
+static const struct {
+	const struct chm_source *src;
+	int depth;
+	int (*map)(struct chm_norm *n, struct fast *f, int rec, struct norm_item *it);
+} fast_sources[] = {
+	{ &chm_src_airflow, 2, fast_airflow },
+	{ &chm_src_cron, 2, fast_cron },
+	{ &chm_src_openlineage, 6, fast_openlineage },
+};
 
 /* 1 when the line was handled, 0 to take the general path. */
 static int fast_raw(struct chm_norm *n, const char *line, size_t len, const struct origin *o)
 {
-	struct jmember top[16], rec[48];
-	struct jscan js = { 0 };
-	char client[256], pipeline[512], ext[512], run_id[512], dag_id[512], state[256];
+	struct fast *f = n->fast;
 	struct naming nm = { 0 };
 	struct norm_item it;
-	const char *s;
+	size_t i;
 
 	/* Most lines of a mixed feed have no fast path: find "source" with a
 	 * cheap skip over the top level before scanning the whole line. The
@@ -562,24 +736,46 @@ static int fast_raw(struct chm_norm *n, const char *line, size_t len, const stru
 	 * misreads takes the general path, or is checked in full by jscan. */
 	const char *sv;
 	size_t svlen;
-	if (!member_span(line, len, "source", &sv, &svlen) || svlen != strlen("\"airflow\"") ||
-	    memcmp(sv, "\"airflow\"", svlen) != 0)
+	if (!member_span(line, len, "source", &sv, &svlen) || svlen < 2 || *sv != '"')
 		return 0;
-	js.top = top;
-	js.top_max = 16;
-	js.inner_key = "record";
-	js.inner = rec;
-	js.inner_max = 48;
-	if (jscan_object_line(&js, line, len) != JSCAN_OK || js.suspicious || !js.has_inner)
+	for (i = 0; i < sizeof(fast_sources) / sizeof(fast_sources[0]); i++) {
+		const char *name = fast_sources[i].src->name;
+		if (svlen == strlen(name) + 2 && memcmp(sv + 1, name, svlen - 2) == 0)
+			break;
+	}
+	if (i == sizeof(fast_sources) / sizeof(fast_sources[0]))
 		return 0;
-	const struct jmember *t = jscan_find(top, js.ntop, "type");
-	const struct jmember *src = jscan_find(top, js.ntop, "source");
-	if (!t || !jspan_is(&t->val, "raw") || !src || !jspan_is(&src->val, "airflow"))
+	const struct chm_source *src = fast_sources[i].src;
+
+	if (!f)
+		f = n->fast = chm_xmalloc(sizeof(*f));
+	memset(&f->js, 0, sizeof(f->js));
+	f->js.nodes = f->nodes;
+	f->js.nodes_max = FAST_NODES;
+	f->js.tree_depth = fast_sources[i].depth;
+	f->used = 0;
+	if (jscan_object_line(&f->js, line, len) != JSCAN_OK || f->js.suspicious)
 		return 0;
-	if (fast_str(top, js.ntop, "client", client, sizeof(client), &nm.client) < 0 ||
-	    fast_str(top, js.ntop, "pipeline", pipeline, sizeof(pipeline), &nm.pipeline) < 0 ||
-	    fast_str(top, js.ntop, "external_id", ext, sizeof(ext), &nm.external_id) < 0)
+	int t = jscan_child(&f->js, 0, "type"), sn = jscan_child(&f->js, 0, "source");
+	int rec = jscan_child(&f->js, 0, "record");
+	if (t < 0 || !jspan_is(&f->nodes[t].val, "raw") || sn < 0 ||
+	    !jspan_is(&f->nodes[sn].val, src->name) || fast_type(f, rec) != '{')
 		return 0;
+	/* chm_get_string: null is absent, another type a reject */
+	static const char *const naming_keys[] = { "client", "pipeline", "external_id" };
+	const char **naming_vals[] = { &nm.client, &nm.pipeline, &nm.external_id };
+	for (size_t j = 0; j < 3; j++) {
+		int k = jscan_child(&f->js, 0, naming_keys[j]);
+		char ty = fast_type(f, k);
+		if ((ty && ty != 'z' && ty != 's') || fast_cstr(f, k, naming_vals[j]))
+			return 0;
+	}
+	/* a record holding a page is the general path's */
+	for (const char *const *pk = src->page_keys; pk && *pk; pk++) {
+		char ty = fast_type(f, jscan_child(&f->js, rec, *pk));
+		if (ty == '[' || ty == '{')
+			return 0;
+	}
 	if (!nm.client)
 		nm.client = n->opts.client;
 	if (!nm.pipeline && !nm.external_id) {
@@ -589,21 +785,9 @@ static int fast_raw(struct chm_norm *n, const char *line, size_t len, const stru
 
 	memset(&it, 0, sizeof(it));
 	scratch_reset(&n->s);
-	if (fast_str(rec, js.ninner, "dag_run_id", run_id, sizeof(run_id), &it.run.external_run_id) ||
-	    fast_str(rec, js.ninner, "state", state, sizeof(state), &s) ||
-	    fast_str(rec, js.ninner, "dag_id", dag_id, sizeof(dag_id), &it.external_id) < 0)
+	if (fast_sources[i].map(n, f, rec, &it))
 		return 0;
-	if (!*it.run.external_run_id)
-		return 0; /* "" is no id: the general path looks at run_id too */
-	if (!(it.run.status = chm_airflow_status(s))) {
-		struct norm_env env = { NULL, 0, &n->s };
-		src_unknown_status(&env, &it, CHM_AIRFLOW_UNKNOWN_STATUS, s);
-	}
-	if (fast_time(rec, js.ninner, "start_date", &it.run.has_started, &it.run.started_at) ||
-	    fast_time(rec, js.ninner, "end_date", &it.run.has_finished, &it.run.finished_at))
-		return 0;
-	const struct jmember *r = jscan_find(top, js.ntop, "record");
-	emit(n, &chm_src_airflow, &nm, &it, o, NULL, 0, NULL, r->val.p, r->val.n);
+	emit(n, src, &nm, &it, o, NULL, 0, NULL, f->nodes[rec].val.p, f->nodes[rec].val.n);
 	return 1;
 }
 
@@ -1038,5 +1222,6 @@ void chm_norm_free(struct chm_norm *n)
 	strbuf_release(&n->s.reason);
 	strbuf_release(&n->s.error);
 	strbuf_release(&n->s.a);
+	free(n->fast);
 	free(n);
 }

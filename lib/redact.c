@@ -72,7 +72,8 @@ static int key_char(char c)
 }
 
 /* name=value pairs with a secret name, as in a libpq conninfo, an ODBC
- * string or an environment dump: "host=db password=x", "PGPASSWORD=x". */
+ * string or an environment dump: "host=db password=x", "PGPASSWORD=x".
+ * out NULL: only whether anything would change (1 or 0). */
 static size_t redact_pairs(const char *s, size_t len, struct strbuf *out)
 {
 	const char *p = s, *end = s + len, *copied = s;
@@ -102,6 +103,8 @@ static size_t redact_pairs(const char *s, size_t len, struct strbuf *out)
 		size_t vlen = (size_t)(q - val);
 		if (name < eq && vlen && chm_redact_key(name, (size_t)(eq - name)) &&
 		    !(vlen == strlen(CHM_REDACTED) && memcmp(val, CHM_REDACTED, vlen) == 0)) {
+			if (!out)
+				return 1;
 			strbuf_add(&tmp, copied, (size_t)(val - copied));
 			strbuf_adds(&tmp, CHM_REDACTED);
 			copied = q;
@@ -117,10 +120,21 @@ static size_t redact_pairs(const char *s, size_t len, struct strbuf *out)
 	return count;
 }
 
+/* out NULL: only whether anything would change, as redact_pairs. */
 static size_t redact_urls(const char *s, size_t len, struct strbuf *out);
+
+int chm_redact_text_changes(const char *s, size_t len)
+{
+	if (redact_urls(s, len, NULL))
+		return 1;
+	return memchr(s, '=', len) && redact_pairs(s, len, NULL);
+}
 
 size_t chm_redact_text(const char *s, size_t len, struct strbuf *out)
 {
+	/* the common case, nothing to change, costs no buffer */
+	if (!chm_redact_text_changes(s, len))
+		return 0;
 	struct strbuf urls = STRBUF_INIT;
 	size_t n = redact_urls(s, len, &urls);
 	size_t m = 0;
@@ -153,6 +167,8 @@ static size_t redact_urls(const char *s, size_t len, struct strbuf *out)
 			q++;
 		}
 		if (at && at > auth) {
+			if (!out)
+				return 1;
 			strbuf_add(&tmp, copied, (size_t)(auth - copied));
 			strbuf_adds(&tmp, CHM_REDACTED);
 			copied = at;
@@ -173,6 +189,8 @@ static size_t redact_urls(const char *s, size_t len, struct strbuf *out)
 					while (q < end && *q != '&' && !query_end(*q))
 						q++;
 					if (secret && q > val) {
+						if (!out)
+							return 1;
 						strbuf_add(&tmp, copied, (size_t)(val - copied));
 						strbuf_adds(&tmp, CHM_REDACTED);
 						copied = q;

@@ -90,6 +90,38 @@ int src_number(json_t *v, double *out);
 const char *chm_airflow_status(const char *state);
 #define CHM_AIRFLOW_UNKNOWN_STATUS "running"
 
+/* ---- cron (src_cron.c), also used by the fast path of normalize.c ---- */
+/* A cron record's fields as plain values (NULL / has_ 0 when absent or of
+ * another type); chm_cron_apply applies the event rules. The caller sets
+ * run id, external id, times and rows itself. */
+struct chm_cron_rec {
+	const char *event, *pipeline, *stderr_tail, *reason;
+	const char *signal_str;          /* "signal" as a string */
+	int has_signal, has_exit;        /* "signal", "exit_status" as integers */
+	long long signal, exit_status;
+};
+int chm_cron_apply(const struct chm_cron_rec *r, const struct norm_env *env, struct norm_item *it,
+		   struct chm_err *err);
+
+/* ---- openlineage (src_openlineage.c), also used by the fast path ---- */
+/* A RunEvent's fields as plain values (job checked, time parsed). */
+struct chm_ol_event {
+	const char *ns, *name, *type;
+	int has_parent;                  /* run.facets.parent.job is an object */
+	const char *parent_ns, *parent_name;
+	const char *error_message;       /* run.facets.errorMessage.message */
+	int64_t at;
+};
+int chm_ol_apply(const struct chm_ol_event *ev, const struct norm_env *env, struct norm_item *it);
+/* An integer outputs[].outputFacets.outputStatistics.rowCount. */
+void chm_ol_add_rows(struct norm_item *it, long long row_count);
+
+/* A timestamp from a value's parts (src_time_value on a value the caller
+ * read itself): type 's' with str, 'n' with num, 'z' null / absent, other
+ * any other JSON type. */
+int src_time_parts(char type, const char *str, double num, const char *field, int flags, int *has,
+		   int64_t *usec, struct norm_item *it, struct chm_err *err);
+
 /* ---- vendor mappings (src_vendor.c) ---- */
 struct chm_vendor_map;
 /* NULL with err (78, naming the file and the key) when unusable. */
