@@ -19,7 +19,7 @@
 
 #define OUT_FLUSH (256u << 10)
 #define MAX_MAPPINGS 32
-#define FAST_NODES 256          /* values a fast-path line may have down to its lookup depth */
+#define FAST_NODES 1024         /* values a fast-path line may have down to its lookup depth */
 #define FAST_ARENA (64u << 10)  /* the C strings one fast-path line reads */
 
 static const struct chm_source *const sources[] = {
@@ -710,6 +710,66 @@ static int fast_openlineage(struct chm_norm *n, struct fast *f, int rec, struct 
 	return chm_ol_apply(&ev, &env, it);
 }
 
+static int fast_dbt_artifact(struct chm_norm *n, struct fast *f, int rec, struct norm_item *it)
+{
+	struct norm_env env = { NULL, n->opts.include_children, &n->s };
+	struct chm_dbt_acc a = { 0 };
+	struct chm_run *run = &it->run;
+	const struct jscan *js = &f->js;
+	int meta = jscan_child(js, rec, "metadata"), results = jscan_child(js, rec, "results");
+	int has_gen = 0, has, has_elapsed = 0;
+	int64_t gen = 0, at;
+	double elapsed = 0;
+	long long rows;
+
+	if (fast_type(f, meta) != '{' || fast_type(f, results) != '[' ||
+	    fast_cstr(f, jscan_child(js, meta, "invocation_id"), &run->external_run_id) ||
+	    !run->external_run_id)
+		return -1;
+	for (int r = js->nodes[results].first; r >= 0; r = js->nodes[r].next, a.n++) {
+		const char *st, *msg, *uid;
+		if (fast_cstr(f, jscan_child(js, r, "status"), &st))
+			return -1;
+		if (!st)
+			continue;
+		if (fast_cstr(f, jscan_child(js, r, "message"), &msg) ||
+		    fast_cstr(f, jscan_child(js, r, "unique_id"), &uid))
+			return -1;
+		chm_dbt_result(&a, &env, it, st, msg, uid);
+		if (fast_int(f, jscan_path(js, r, "adapter_response.rows_affected"), &rows))
+			chm_dbt_rows(&a, rows);
+		int timing = jscan_child(js, r, "timing");
+		if (fast_type(f, timing) != '[')
+			continue;
+		for (int t = js->nodes[timing].first; t >= 0; t = js->nodes[t].next) {
+			if (fast_time(f, jscan_child(js, t, "started_at"), "started_at", 0, &has, &at, it))
+				return -1;
+			if (has)
+				chm_dbt_timing_start(&a, at);
+		}
+	}
+	if (fast_time(f, jscan_child(js, meta, "invocation_started_at"), "invocation_started_at", 0,
+		      &run->has_started, &run->started_at, it) ||
+	    fast_time(f, jscan_child(js, meta, "generated_at"), "generated_at", 0, &has_gen, &gen, it))
+		return -1;
+	int el = jscan_child(js, rec, "elapsed_time");
+	if (fast_type(f, el) == 'n') {
+		if (fast_int(f, el, &rows)) {
+			elapsed = (double)rows;
+		} else {
+			char buf[32];
+			if (js->nodes[el].val.n >= sizeof(buf))
+				return -1;
+			memcpy(buf, js->nodes[el].val.p, js->nodes[el].val.n);
+			buf[js->nodes[el].val.n] = '\0';
+			elapsed = strtod(buf, NULL);
+		}
+		has_elapsed = elapsed >= 0;
+	}
+	chm_dbt_finish(&a, &env, it, has_gen, gen, has_elapsed, has_elapsed ? elapsed : 0);
+	return 0;
+}
+
 /* The sources with a fast path, and how deep their lookups go (the line's
  * object is depth 0, "record" 1). */
 static const struct {
@@ -720,6 +780,7 @@ static const struct {
 	{ &chm_src_airflow, 2, fast_airflow },
 	{ &chm_src_cron, 2, fast_cron },
 	{ &chm_src_openlineage, 6, fast_openlineage },
+	{ &chm_src_dbt_artifact, 6, fast_dbt_artifact },
 };
 
 /* 1 when the line was handled, 0 to take the general path. */

@@ -116,6 +116,26 @@ int chm_ol_apply(const struct chm_ol_event *ev, const struct norm_env *env, stru
 /* An integer outputs[].outputFacets.outputStatistics.rowCount. */
 void chm_ol_add_rows(struct norm_item *it, long long row_count);
 
+/* ---- dbt_artifact (src_dbt_artifact.c), also used by the fast path ---- */
+/* What the results of a run_results.json add up to. n is the number of
+ * results (of any kind); the others are the accumulator's own. */
+struct chm_dbt_acc {
+	size_t n, failed, skipped;
+	const char *unknown;
+	int has_first, has_rows;
+	int64_t first_start, rows;
+};
+/* A result with a string status (its message and unique_id, or NULL). */
+void chm_dbt_result(struct chm_dbt_acc *a, const struct norm_env *env, struct norm_item *it,
+		    const char *status, const char *message, const char *unique_id);
+/* Its integer adapter_response.rows_affected, the started_at of each timing. */
+void chm_dbt_rows(struct chm_dbt_acc *a, long long rows_affected);
+void chm_dbt_timing_start(struct chm_dbt_acc *a, int64_t at);
+/* Status, rows and times, after metadata.invocation_started_at set the start
+ * (or not); generated_at and a valid elapsed_time as given. */
+void chm_dbt_finish(struct chm_dbt_acc *a, const struct norm_env *env, struct norm_item *it,
+		    int has_gen, int64_t gen, int has_elapsed, double elapsed);
+
 /* A timestamp from a value's parts (src_time_value on a value the caller
  * read itself): type 's' with str, 'n' with num, 'z' null / absent, other
  * any other JSON type. */

@@ -187,3 +187,47 @@ ol_wrap() { # OpenLineage JSON documents (events, arrays or pages) -> raw envelo
 	both --include-children "$f"
 	both --client globex --pipeline other "$f"
 }
+
+dbt_wrap() { # run_results.json documents -> raw envelope lines
+	jq -c '{type: "raw", source: "dbt_artifact", client: "acme", pipeline: "jaffle", record: .}' "$@"
+}
+
+@test "dbt_artifact: the reference and fixture run_results, a synthetic feed and tricky ones give the same bytes on both paths" {
+	[ -f "$REFERENCE/PROVENANCE.md" ] || skip "no reference files at $REFERENCE"
+	f=$BATS_TEST_TMPDIR/in
+	{
+		for r in "$REFERENCE"/dbt_core_run_results_*.json; do
+			case $r in *schema*) continue ;; esac
+			dbt_wrap "$r"
+		done
+		dbt_wrap "$FIXTURES"/dbt_artifact/*.json
+		chm-synth --seed 13 --runs 3000 --format raw | grep '"source":"dbt_artifact"'
+		d() { src_line dbt_artifact "$1"; }
+		meta='"metadata":{"invocation_id":"inv1","generated_at":"2026-11-22T10:05:00Z","invocation_started_at":"2026-11-22T10:00:00Z"}'
+		meta2='"metadata":{"invocation_id":"inv2","generated_at":"2026-11-22T10:05:00Z"}'
+		t='"timing":[{"name":"compile","started_at":"2026-11-22T10:00:01Z","completed_at":"2026-11-22T10:00:02Z"},{"name":"execute","started_at":"2026-11-22 10:00:00.5+00:00"}]'
+		d "{$meta,\"results\":[{\"status\":\"success\",$t,\"adapter_response\":{\"rows_affected\":5}},{\"status\":\"error\",\"message\":\"boom \\\"x\\\"\\nline\",\"unique_id\":\"model.a\"}],\"elapsed_time\":300.5}"
+		d "{$meta2,\"results\":[{\"status\":\"fail\",\"message\":null,\"unique_id\":\"test.b\",$t},{\"status\":\"error\",\"message\":\"second\"}],\"elapsed_time\":12}"
+		d "{$meta2,\"results\":[{\"status\":\"runtime error\",\"message\":\"\"}],\"elapsed_time\":-1}"
+		d "{$meta2,\"results\":[{\"status\":\"skipped\"},{\"status\":\"no-op\"}],\"elapsed_time\":1e2}"
+		d "{$meta2,\"results\":[{\"status\":\"skipped\"},{\"message\":\"no status\"},7],\"elapsed_time\":0}"
+		d "{$meta2,\"results\":[],\"elapsed_time\":0.0}"
+		d "{$meta2,\"results\":[{\"status\":\"warn\",\"adapter_response\":{\"rows_affected\":-1}},{\"status\":\"pass\",\"adapter_response\":{\"rows_affected\":2.0}},{\"status\":\"reused\",\"adapter_response\":{\"rows_affected\":3}}]}"
+		d "{$meta2,\"results\":[{\"status\":\"success\",\"timing\":{}},{\"status\":\"success\",\"timing\":[{\"started_at\":null},{\"started_at\":\"\"},{},3]}],\"elapsed_time\":\"12\"}"
+		d "{$meta2,\"results\":[{\"status\":\"success\",\"timing\":[{\"started_at\":\"2026-11-22T10:00:00\"}]}]}"
+		d "{$meta2,\"results\":[{\"status\":\"success\",\"timing\":[{\"started_at\":1763805600}]}]}"
+		d "{\"metadata\":{\"invocation_id\":\"inv3\",\"generated_at\":\"2026-13-22T10:05:00Z\"},\"results\":[]}"
+		d "{\"metadata\":{\"invocation_id\":\"inv3\",\"invocation_started_at\":\"\"},\"results\":[],\"elapsed_time\":5}"
+		d "{\"metadata\":{\"generated_at\":\"2026-11-22T10:05:00Z\"},\"results\":[]}"
+		d "{\"metadata\":[],\"results\":[]}"
+		d "{$meta2,\"results\":{}}"
+		d "{$meta2,\"results\":[{\"status\":\"error\",\"message\":\"could not connect to postgres://dbt:s3cret@db/x\"}]}"
+		d "{$meta2,\"results\":[{\"status\":\"success\",\"adapter_response\":{\"token\":\"x\"}}]}"
+		d "{$meta2,\"results\":[{\"status\":\"success\",\"compiled_code\":\"select 'a=b', 'https://h/x'\"}],\"args\":{\"vars\":\"password=x\"}}"
+		d "{$meta2,\"results\":[{\"status\":\"success\",\"message\":\"\\u00e9\"}]}"
+	} > "$f"
+	both "$f"
+	assert_eq "$fast_status" 65
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/fast.out")" -gt 50 ]
+	both --client globex --pipeline other "$f"
+}
