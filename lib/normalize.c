@@ -185,13 +185,19 @@ int src_number(json_t *v, double *out)
 		*out = json_number_value(v);
 		return isfinite(*out) ? 0 : -1;
 	}
-	if (json_is_string(v) && *json_string_value(v)) {
-		char *end;
-		errno = 0;
-		*out = strtod(json_string_value(v), &end);
-		return (*end || errno || !isfinite(*out)) ? -1 : 0;
-	}
+	if (json_is_string(v))
+		return src_number_str(json_string_value(v), out);
 	return -1;
+}
+
+int src_number_str(const char *s, double *out)
+{
+	char *end;
+	if (!*s)
+		return -1;
+	errno = 0;
+	*out = strtod(s, &end);
+	return (*end || errno || !isfinite(*out)) ? -1 : 0;
 }
 
 /* ---- output ------------------------------------------------------------- */
@@ -598,6 +604,26 @@ static int fast_id(struct fast *f, int k, const char **out)
 	return 0;
 }
 
+/* The number at node k (json_number_value); -1 when it is not one. */
+static int fast_number(const struct fast *f, int k, double *out)
+{
+	long long i;
+	char buf[32];
+	if (fast_type(f, k) != 'n')
+		return -1;
+	if (fast_int(f, k, &i)) {
+		*out = (double)i;
+		return 0;
+	}
+	const struct jspan *v = &f->js.nodes[k].val;
+	if (v->n >= sizeof(buf))
+		return -1;
+	memcpy(buf, v->p, v->n);
+	buf[v->n] = '\0';
+	*out = strtod(buf, NULL);
+	return 0;
+}
+
 /* src_time_value on node k; -1 for what the general path would reject. */
 static int fast_time(struct fast *f, int k, const char *field, int flags, int *has, int64_t *usec,
 		     struct norm_item *it)
@@ -605,7 +631,6 @@ static int fast_time(struct fast *f, int k, const char *field, int flags, int *h
 	struct chm_err err;
 	const char *str = NULL;
 	double d = 0;
-	long long i;
 	char t = fast_type(f, k);
 
 	if (t == 0 || t == 'z') {
@@ -613,18 +638,8 @@ static int fast_time(struct fast *f, int k, const char *field, int flags, int *h
 	} else if (t == 's') {
 		if (fast_cstr(f, k, &str))
 			return -1;
-	} else if (t == 'n') {
-		const struct jspan *v = &f->js.nodes[k].val;
-		char buf[32];
-		if (fast_int(f, k, &i)) {
-			d = (double)i; /* json_number_value of an integer */
-		} else if (v->n < sizeof(buf)) {
-			memcpy(buf, v->p, v->n);
-			buf[v->n] = '\0';
-			d = strtod(buf, NULL);
-		} else {
-			return -1;
-		}
+	} else if (t == 'n' && fast_number(f, k, &d)) {
+		return -1;
 	}
 	return src_time_parts(t, str, d, field, flags, has, usec, it, &err);
 }
@@ -754,19 +769,58 @@ static int fast_dbt_artifact(struct chm_norm *n, struct fast *f, int rec, struct
 		return -1;
 	int el = jscan_child(js, rec, "elapsed_time");
 	if (fast_type(f, el) == 'n') {
-		if (fast_int(f, el, &rows)) {
-			elapsed = (double)rows;
-		} else {
-			char buf[32];
-			if (js->nodes[el].val.n >= sizeof(buf))
-				return -1;
-			memcpy(buf, js->nodes[el].val.p, js->nodes[el].val.n);
-			buf[js->nodes[el].val.n] = '\0';
-			elapsed = strtod(buf, NULL);
-		}
+		if (fast_number(f, el, &elapsed))
+			return -1;
 		has_elapsed = elapsed >= 0;
 	}
 	chm_dbt_finish(&a, &env, it, has_gen, gen, has_elapsed, has_elapsed ? elapsed : 0);
+	return 0;
+}
+
+static int fast_dbt_cloud(struct chm_norm *n, struct fast *f, int rec, struct norm_item *it)
+{
+	struct norm_env env = { NULL, n->opts.include_children, &n->s };
+	struct chm_run *run = &it->run;
+	const struct jscan *js = &f->js;
+	int st = jscan_child(js, rec, "status"), d = jscan_child(js, rec, "duration");
+	const char *word, *msg;
+	long long code;
+
+	if (fast_id(f, jscan_child(js, rec, "id"), &run->external_run_id) || !run->external_run_id ||
+	    fast_id(f, jscan_child(js, rec, "job_definition_id"), &it->external_id) ||
+	    (!it->external_id && fast_id(f, jscan_child(js, rec, "job_id"), &it->external_id)))
+		return -1;
+	if (fast_int(f, st, &code)) {
+		chm_dbt_cloud_status(&env, it, &code, NULL);
+	} else if (fast_type(f, st) == 's') {
+		if (fast_cstr(f, st, &word))
+			return -1;
+		chm_dbt_cloud_status(&env, it, NULL, word);
+	} else {
+		return -1;
+	}
+	if (fast_time(f, jscan_child(js, rec, "started_at"), "started_at", SRC_T_EPOCH_S,
+		      &run->has_started, &run->started_at, it) ||
+	    fast_time(f, jscan_child(js, rec, "finished_at"), "finished_at", SRC_T_EPOCH_S,
+		      &run->has_finished, &run->finished_at, it))
+		return -1;
+	if (fast_type(f, d) && fast_type(f, d) != 'z') {
+		const char *ds;
+		double num;
+		if (fast_type(f, d) == 's') {
+			if (fast_cstr(f, d, &ds) ||
+			    chm_dbt_cloud_duration(ds, NULL, &run->duration_seconds))
+				return -1;
+		} else if (fast_number(f, d, &num) ||
+			   chm_dbt_cloud_duration(NULL, &num, &run->duration_seconds)) {
+			return -1;
+		}
+		run->has_duration = 1;
+	}
+	if (fast_cstr(f, jscan_child(js, rec, "status_message"), &msg))
+		return -1;
+	if (msg && *msg)
+		run->error_message = msg;
 	return 0;
 }
 
@@ -781,6 +835,7 @@ static const struct {
 	{ &chm_src_cron, 2, fast_cron },
 	{ &chm_src_openlineage, 6, fast_openlineage },
 	{ &chm_src_dbt_artifact, 6, fast_dbt_artifact },
+	{ &chm_src_dbt_cloud, 2, fast_dbt_cloud },
 };
 
 /* 1 when the line was handled, 0 to take the general path. */

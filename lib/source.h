@@ -79,6 +79,8 @@ void src_unknown_status(const struct norm_env *env, struct norm_item *it, const 
 			const char *value);
 /* A JSON number (or numeric string) as a double; 0 when it is one. */
 int src_number(json_t *v, double *out);
+/* The numeric string s as a double (src_number of a string); 0 when it is one. */
+int src_number_str(const char *s, double *out);
 
 
 
@@ -135,6 +137,13 @@ void chm_dbt_timing_start(struct chm_dbt_acc *a, int64_t at);
  * (or not); generated_at and a valid elapsed_time as given. */
 void chm_dbt_finish(struct chm_dbt_acc *a, const struct norm_env *env, struct norm_item *it,
 		    int has_gen, int64_t gen, int has_elapsed, double elapsed);
+
+/* ---- dbt_cloud (src_dbt_cloud.c), also used by the fast path ---- */
+/* The status of a numeric code (code not NULL) or of a status word. */
+void chm_dbt_cloud_status(const struct norm_env *env, struct norm_item *it, const long long *code,
+			  const char *word);
+/* A duration: the string s, or the number *num when s is NULL; 0 with *out. */
+int chm_dbt_cloud_duration(const char *s, const double *num, double *out);
 
 /* A timestamp from a value's parts (src_time_value on a value the caller
  * read itself): type 's' with str, 'n' with num, 'z' null / absent, other

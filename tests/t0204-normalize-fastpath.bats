@@ -231,3 +231,41 @@ dbt_wrap() { # run_results.json documents -> raw envelope lines
 	[ "$(wc -l < "$BATS_TEST_TMPDIR/fast.out")" -gt 50 ]
 	both --client globex --pipeline other "$f"
 }
+
+@test "dbt_cloud: the reference and fixture runs, a synthetic feed and tricky runs give the same bytes on both paths" {
+	[ -f "$REFERENCE/PROVENANCE.md" ] || skip "no reference files at $REFERENCE"
+	f=$BATS_TEST_TMPDIR/in
+	{
+		jq -c '(if type == "object" and has("data") then .data else . end)
+		       | (if type == "array" then .[] else . end)
+		       | {type: "raw", source: "dbt_cloud", client: "acme", record: .}' \
+			"$REFERENCE"/dbt_cloud_*.json "$FIXTURES"/dbt_cloud/*.json
+		chm-synth --seed 14 --runs 3000 --format raw | grep '"source":"dbt_cloud"'
+		c() { src_line dbt_cloud "$1"; }
+		c '{"id":1,"job_definition_id":43167,"status":10,"started_at":"2026-11-22 10:00:00.5+00:00","finished_at":"2026-11-22 10:03:00+00:00","duration":"00:03:00"}'
+		c '{"id":"2","job_id":"37119","status":"Succeeded","started_at":1763805600,"finished_at":1763805780.5,"duration":180}'
+		c '{"id":3,"job_definition_id":null,"job_id":5,"status":20,"status_message":"Database Error\n  relation \"x\" does not exist","duration":"25:00:00"}'
+		c '{"id":4,"status":30,"duration":"1:61:00"}'
+		c '{"id":5,"status":1,"duration":"12.5"}'
+		c '{"id":6,"status":2,"duration":""}'
+		c '{"id":7,"status":3,"duration":true}'
+		c '{"id":8,"status":99,"duration":null}'
+		c '{"id":9,"status":"weird"}'
+		c '{"id":10,"status":10.0}'
+		c '{"id":11}'
+		c '{"id":"","status":10}'
+		c '{"id":12,"status":10,"started_at":"2026-11-22T10:00:00"}'
+		c '{"id":13,"status":10,"started_at":99999999999999999}'
+		c '{"id":14,"status":10,"started_at":true}'
+		c '{"id":15,"status":20,"status_message":"could not connect: postgres://dbt:s3cret@db/x"}'
+		c '{"id":16,"status":10,"trigger":{"cause":"API","git_token":"x"}}'
+		c '{"id":17,"status":10,"href":"https://cloud.getdbt.com/#/accounts/1/runs/17/?a=b"}'
+		c '{"id":18,"status":"\u0053uccess"}'
+		c '{"id":19,"status":10,"data":[]}'
+		c '{"id":20,"status":10,"duration":-5}'
+	} > "$f"
+	both "$f"
+	assert_eq "$fast_status" 65
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/fast.out")" -gt 20 ]
+	both --client globex --pipeline other "$f"
+}
