@@ -526,10 +526,14 @@ static void map_one(struct chm_norm *n, const struct chm_source *src, const stru
 }
 
 /* ---- the fast path -------------------------------------------------------
- * Most of a large stream is raw Airflow envelopes with nothing to redact.
- * Those are checked by jscan (no tree) and mapped from their bytes; anything
- * else, or anything unusual in them, takes the general path through jansson,
- * which also writes the rejects. Both give the same bytes. */
+ * Most of a large stream is raw envelopes (airflow, cron, openlineage,
+ * dbt_artifact, dbt_cloud) with nothing to redact. Those are checked by
+ * jscan, which records a small tree of value spans (no jansson tree), and
+ * mapped from their bytes by the source module's own rules (chm_cron_apply,
+ * chm_ol_apply, ...: the fast path reads fields, it holds no table and no
+ * rule of its own). Anything else, or anything unusual in them, takes the
+ * general path through jansson, which also writes the rejects. Both give
+ * the same bytes. */
 
 /* Scratch of the fast path: the tree of the line and the C strings read
  * from it (their escapes undone), in one arena per line. */
