@@ -1,5 +1,6 @@
 #include "jscan.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "redact.h"
@@ -413,6 +414,18 @@ int jscan_path(const struct jscan *js, int node, const char *path)
 	while (node >= 0 && *p) {
 		const char *dot = strchr(p, '.');
 		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		if (js->nodes[node].val.type == '[' && n && *p >= '0' && *p <= '9') {
+			/* an array index, read as src_path (normalize.c) reads it */
+			unsigned long idx = strtoul(p, NULL, 10);
+			int e = js->nodes[node].first;
+			while (e >= 0 && idx--)
+				e = js->nodes[e].next;
+			node = e;
+			p += n;
+			if (*p == '.')
+				p++;
+			continue;
+		}
 		if (n >= sizeof(key))
 			return -1;
 		memcpy(key, p, n);

@@ -54,7 +54,8 @@ int jscan_object_line(struct jscan *js, const char *s, size_t len);
 /* 1 when span is the string s exactly (no escapes). */
 int jspan_is(const struct jspan *sp, const char *s);
 /* In the tree: the member key of the object at node, or the node at a
- * dotted path below node ("run.facets.parent"); -1 when there is none. */
+ * dotted path below node ("run.facets.parent", "outputs.0.name": a
+ * component starting with a digit indexes an array); -1 when there is none. */
 int jscan_child(const struct jscan *js, int node, const char *key);
 int jscan_path(const struct jscan *js, int node, const char *path);
 /* The value of a string's bytes s[0..n) with its escapes (no \u) undone:

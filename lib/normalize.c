@@ -526,8 +526,8 @@ static void map_one(struct chm_norm *n, const struct chm_source *src, const stru
 }
 
 /* ---- the fast path -------------------------------------------------------
- * Most of a large stream is raw envelopes (airflow, cron, openlineage,
- * dbt_artifact, dbt_cloud) with nothing to redact. Those are checked by
+ * Most of a large stream is raw envelopes (of every source: airflow, cron,
+ * openlineage, dbt_artifact, dbt_cloud, vendor) with nothing to redact. Those are checked by
  * jscan, which records a small tree of value spans (no jansson tree), and
  * mapped from their bytes by the source module's own rules (chm_cron_apply,
  * chm_ol_apply, ...: the fast path reads fields, it holds no table and no
@@ -828,6 +828,61 @@ static int fast_dbt_cloud(struct chm_norm *n, struct fast *f, int rec, struct no
 	return 0;
 }
 
+#define VENDOR_DEPTH 8 /* the deepest mapping path the fast path reads, plus one */
+
+static const struct chm_vendor_map *find_map(struct chm_norm *n, const char *name,
+					     struct chm_err *err);
+
+struct fast_rec {
+	struct fast *f;
+	int rec;
+};
+
+/* chm_val_get for the fast path: the value at path in the tree. */
+static int fast_get(void *ctx, const char *path, struct chm_val *out)
+{
+	struct fast_rec *fr = ctx;
+	struct fast *f = fr->f;
+	int k = jscan_path(&f->js, fr->rec, path);
+	long long i;
+
+	memset(out, 0, sizeof(*out));
+	out->type = fast_type(f, k);
+	if (out->type == 's')
+		return fast_cstr(f, k, &out->s);
+	if (out->type == 'n') {
+		if (fast_int(f, k, &i)) {
+			out->type = 'i';
+			out->i = i;
+			return 0;
+		}
+		out->type = 'r';
+		return fast_number(f, k, &out->d);
+	}
+	return 0;
+}
+
+static int fast_vendor(struct chm_norm *n, struct fast *f, int rec, struct norm_item *it)
+{
+	struct fast_rec fr = { f, rec };
+	const struct chm_vendor_map *m;
+	const char *mname, *items;
+	struct chm_err err;
+	int k = jscan_child(&f->js, 0, "mapping");
+
+	if ((fast_type(f, k) && fast_type(f, k) != 'z' && fast_type(f, k) != 's') ||
+	    fast_cstr(f, k, &mname) || !(m = find_map(n, mname, &err)))
+		return -1;
+	/* every path the mapping reads must be in the tree */
+	if (1 + chm_vendor_map_depth(m) > VENDOR_DEPTH)
+		return -1;
+	/* a page of items is the general path's */
+	if ((items = chm_vendor_map_items_path(m)) && fast_type(f, jscan_path(&f->js, rec, items)) == '[')
+		return -1;
+	struct norm_env env = { m, n->opts.include_children, &n->s };
+	return chm_vendor_map_vals(m, fast_get, &fr, &env, it, &err) ? -1 : 0;
+}
+
 /* The sources with a fast path, and how deep their lookups go (the line's
  * object is depth 0, "record" 1). */
 static const struct {
@@ -840,6 +895,7 @@ static const struct {
 	{ &chm_src_openlineage, 6, fast_openlineage },
 	{ &chm_src_dbt_artifact, 6, fast_dbt_artifact },
 	{ &chm_src_dbt_cloud, 2, fast_dbt_cloud },
+	{ &chm_src_vendor, VENDOR_DEPTH, fast_vendor },
 };
 
 /* 1 when the line was handled, 0 to take the general path. */

@@ -159,4 +159,24 @@ const char *chm_vendor_map_name(const struct chm_vendor_map *m);
 /* The array of records of a page object, or NULL when obj is one record. */
 json_t *chm_vendor_map_items(const struct chm_vendor_map *m, json_t *obj);
 void chm_vendor_map_free(struct chm_vendor_map *m);
+/* Where a page keeps its items (NULL: no pages); how many path components
+ * the deepest of the mapping's paths has. */
+const char *chm_vendor_map_items_path(const struct chm_vendor_map *m);
+int chm_vendor_map_depth(const struct chm_vendor_map *m);
+/* A value read at a path by a reader of the record (jansson's or the fast
+ * path's): type 0 absent, 'z' null, 's' string s, 'i' integer i, 'r' real
+ * d, 't' 'f' '{' '['. */
+struct chm_val {
+	char type;
+	const char *s;
+	long long i;
+	double d;
+};
+/* 0 with *out; -1 when this reader cannot tell (the fast path gives up). */
+typedef int (*chm_val_get)(void *ctx, const char *path, struct chm_val *out);
+#define CHM_VAL_BAIL (-2)
+/* The mapping's rules on the values get reads: 0 mapped, -1 with err to
+ * reject, CHM_VAL_BAIL when get gave up. */
+int chm_vendor_map_vals(const struct chm_vendor_map *m, chm_val_get get, void *ctx,
+			const struct norm_env *env, struct norm_item *it, struct chm_err *err);
 #endif

@@ -269,3 +269,52 @@ dbt_wrap() { # run_results.json documents -> raw envelope lines
 	[ "$(wc -l < "$BATS_TEST_TMPDIR/fast.out")" -gt 20 ]
 	both --client globex --pipeline other "$f"
 }
+
+@test "vendor: fixture pages, a synthetic feed and tricky records under several mappings give the same bytes on both paths" {
+	f=$BATS_TEST_TMPDIR/in
+	deep=$BATS_TEST_TMPDIR/deep.json
+	cat > "$deep" <<'MAP'
+{"name": "deep", "items": "page.items",
+ "fields": {"run_id": "meta.ids.0", "status": "s.code", "started_at": "t.0.at", "finished_at": "a.b.c.d.e.f.g",
+            "duration": "d", "rows": "steps.1.rows", "error": "err.0.msg", "external_id": "job.0"},
+ "statuses": {"1": "running", "2": "success", "3": "failed"}, "time_unit": "s"}
+MAP
+	{
+		for m in rat dq; do
+			for p in "$FIXTURES"/vendor/${m}_*.json; do
+				jq -c --arg m "$m" '(.data // .jobs)[] | {type: "raw", source: "vendor", mapping: $m, client: "acme", record: .}' "$p"
+			done
+		done
+		chm-synth --seed 15 --runs 3000 --format raw | grep '"source":"vendor"'
+		v() { printf '{"type":"raw","source":"vendor","mapping":"%s","client":"acme","record":%s}\n' "$1" "$2"; }
+		v rat '{"id":"r1","pipeline":"p","status":"success","started_at":1785718502741,"ended_at":1785719844499,"duration_ms":1341758,"rows_written":2720,"error":null}'
+		v rat '{"id":7,"pipeline":8,"status":"failed","started_at":"2026-11-22T10:00:00Z","ended_at":"2026-11-22 10:00:01.5+01:00","duration_ms":"12.5","rows_written":"30","error":{"message":"boom \"x\"\nline"}}'
+		v rat '{"id":"r3","status":"cancelled","duration_ms":-1,"rows_written":2.0,"error":{"message":""}}'
+		v rat '{"id":"r4","status":"weird","rows_written":2.5}'
+		v rat '{"id":"r5","status":3,"duration_ms":true}'
+		v rat '{"id":"r6","status":1.5}'
+		v rat '{"id":"","status":"success"}'
+		v rat '{"status":"success"}'
+		v rat '{"id":"r7","status":"success","started_at":"2026-11-22T10:00:00"}'
+		v rat '{"id":"r8","status":"success","started_at":[1]}'
+		v rat '{"id":"r9","status":"success","rows_written":"x"}'
+		v rat '{"id":"r10","status":"success","data":[{"id":"in-page","status":"success"}]}'
+		v rat '{"id":"r11","status":"success","data":{"id":"x"}}'
+		v rat '{"id":"r12","status":"failed","error":{"message":"GET https://svc:pa55@api/x failed"}}'
+		v rat '{"id":"r13","status":"success","apiKey":"k"}'
+		v rat '{"id":"r14","status":"success","note":"\u00e9"}'
+		v nosuch '{"id":"r15","status":"success"}'
+		v dq '{"job_id":5003,"suite":"s","state":"failed","started":"2026-11-22T01:00:00Z","failure":{"reason":"expected 0 nulls, got 3"}}'
+		v dq '{"job_id":5004,"suite":"s","state":"completed","failure":"flat","records_checked":null}'
+		v deep '{"meta":{"ids":["d1","d2"]},"s":{"code":2},"t":[{"at":1763805600}],"a":{"b":{"c":{"d":{"e":{"f":{"g":1763805700}}}}}},"d":5,"steps":[{"rows":1},{"rows":9}],"err":[{"msg":"m"}],"job":["j"]}'
+		v deep '{"meta":{"ids":[]},"s":{"code":2}}'
+		v deep '{"meta":{"ids":[7]},"s":{"code":"3"},"steps":[{"rows":1}],"err":{"0":{"msg":"obj"}},"job":{"0":"j"}}'
+		v deep '{"meta":{"ids":["d3"]},"s":{"code":1},"page":{"items":[]}}'
+		printf '%s\n' '{"type":"raw","source":"vendor","client":"acme","record":{"id":"r16","status":"success"}}'
+	} > "$f"
+	both --mapping "$CHM_ROOT/pipelines/vendors/rat.json" --mapping "$CHM_ROOT/pipelines/vendors/dq.json" --mapping "$deep" "$f"
+	assert_eq "$fast_status" 65
+	both --mapping "$CHM_ROOT/pipelines/vendors/rat.json" "$f" # the synthetic records name no mapping
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/fast.out")" -gt 20 ]
+	both --client globex --pipeline other --mapping "$CHM_ROOT/pipelines/vendors/rat.json" --mapping "$deep" "$f"
+}
