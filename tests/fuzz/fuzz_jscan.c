@@ -54,10 +54,14 @@ static int check_tree(const struct jscan *js, int k, json_t *v, int depth)
 		if (depth >= js->tree_depth)
 			return nd->first == -1 ? 0 : -1;
 		size_t count = 0;
-		for (int i = nd->first; i >= 0; i = js->nodes[i].next, count++)
+		for (int i = nd->first; i >= 0; i = js->nodes[i].next, count++) {
+			char idx[32];
+			snprintf(idx, sizeof(idx), "%zu", count);
 			if (count >= json_array_size(v) || js->nodes[i].key.p ||
+			    jscan_path(js, k, idx) != i ||
 			    check_tree(js, i, json_array_get(v, count), depth + 1))
 				return -1;
+		}
 		return count == json_array_size(v) ? 0 : -1;
 	}
 	case 'n':
