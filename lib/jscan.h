@@ -3,8 +3,10 @@
  * cases it accepts, and gives up ("bail") on what it does not handle itself
  * (\u escapes, escaped keys, huge numbers, objects with very many keys, deep
  * nesting), so the caller can fall back to jansson for that input. On the
- * way it notes what redaction would change (a key naming a secret, a string
- * with "://"), so clean records can be copied as they are. */
+ * way it notes what redaction might change (a key naming a secret, a string
+ * lib/redact.c would change), so clean records can be copied as they are.
+ * It can also record a small tree of the values' spans (down to a depth,
+ * into a caller's array) for lookups by path. */
 #ifndef CHM_JSCAN_H
 #define CHM_JSCAN_H
 
@@ -23,6 +25,13 @@ struct jmember {
 	struct jspan key, val;
 };
 
+/* A value in the tree: node 0 is the line's object; an object member has
+ * its key, an array element key.p NULL. Children are linked by index. */
+struct jnode {
+	struct jspan key, val;
+	int first, next;  /* first child, next sibling; -1 for none */
+};
+
 struct jscan {
 	int suspicious;              /* redaction might change something */
 	/* members of the top-level object, and of its member named inner_key */
@@ -32,6 +41,11 @@ struct jscan {
 	struct jmember *inner;
 	size_t inner_max, ninner;
 	int has_inner;
+	/* optional: every value down to tree_depth (the object is depth 0)
+	 * into nodes; more than nodes_max of them is a bail */
+	struct jnode *nodes;
+	size_t nodes_max, nnodes;
+	int tree_depth;
 };
 
 /* Scans s[0..len): one object and nothing but whitespace after it. */
@@ -39,6 +53,14 @@ int jscan_object_line(struct jscan *js, const char *s, size_t len);
 
 /* 1 when span is the string s exactly (no escapes). */
 int jspan_is(const struct jspan *sp, const char *s);
+/* In the tree: the member key of the object at node, or the node at a
+ * dotted path below node ("run.facets.parent", "outputs.0.name": a
+ * component starting with a digit indexes an array); -1 when there is none. */
+int jscan_child(const struct jscan *js, int node, const char *key);
+int jscan_path(const struct jscan *js, int node, const char *path);
+/* The value of a string's bytes s[0..n) with its escapes (no \u) undone:
+ * n bytes at most into out. */
+int jspan_unescape(const char *s, size_t n, char *out, size_t *outlen);
 /* The member named key, or NULL. */
 const struct jmember *jscan_find(const struct jmember *m, size_t n, const char *key);
 

@@ -8,13 +8,20 @@
  * match errs on the side of hiding: db_password, client_secret,
  * access_token, aws_secret_access_key are all caught. Grouped by first
  * letter: this runs for every key of every payload. */
-static const char *const words_a[] = { "apikey", "authorization", "accesskey", NULL };
-static const char *const words_c[] = { "credential", "cookie", NULL };
-static const char *const words_p[] = { "password", "passwd", "passphrase", "privatekey", NULL };
-static const char *const words_s[] = { "secret", "sessionkey", "signingkey", "signature", NULL };
-static const char *const words_t[] = { "token", NULL };
+struct word {
+	const char *w;
+	size_t n;
+};
+#define W(s) { s, sizeof(s) - 1 }
+static const struct word words_a[] = { W("apikey"), W("authorization"), W("accesskey"), { NULL, 0 } };
+static const struct word words_c[] = { W("credential"), W("cookie"), { NULL, 0 } };
+static const struct word words_p[] = { W("password"), W("passwd"), W("passphrase"), W("privatekey"),
+				       { NULL, 0 } };
+static const struct word words_s[] = { W("secret"), W("sessionkey"), W("signingkey"), W("signature"),
+				       { NULL, 0 } };
+static const struct word words_t[] = { W("token"), { NULL, 0 } };
 /* Short names that are secrets only as the whole key (not "author", "passenger"). */
-static const char *const exact[] = { "pwd", "pass", "auth", NULL };
+static const struct word exact[] = { W("pwd"), W("pass"), W("auth"), { NULL, 0 } };
 
 int chm_redact_key(const char *key, size_t len)
 {
@@ -31,10 +38,10 @@ int chm_redact_key(const char *key, size_t len)
 			continue;
 		fold[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 	}
-	for (const char *const *w = exact; *w && !found; w++)
-		found = n == strlen(*w) && memcmp(fold, *w, n) == 0;
+	for (const struct word *w = exact; w->w && !found; w++)
+		found = n == w->n && memcmp(fold, w->w, n) == 0;
 	for (size_t i = 0; !found && i + 5 <= n; i++) {
-		const char *const *w;
+		const struct word *w;
 		switch (fold[i]) {
 		case 'a': w = words_a; break;
 		case 'c': w = words_c; break;
@@ -43,10 +50,8 @@ int chm_redact_key(const char *key, size_t len)
 		case 't': w = words_t; break;
 		default: continue;
 		}
-		for (; *w && !found; w++) {
-			size_t wl = strlen(*w);
-			found = i + wl <= n && memcmp(fold + i, *w, wl) == 0;
-		}
+		for (; w->w && !found; w++)
+			found = i + w->n <= n && memcmp(fold + i, w->w, w->n) == 0;
 	}
 	if (fold != stack)
 		free(fold);
@@ -72,7 +77,8 @@ static int key_char(char c)
 }
 
 /* name=value pairs with a secret name, as in a libpq conninfo, an ODBC
- * string or an environment dump: "host=db password=x", "PGPASSWORD=x". */
+ * string or an environment dump: "host=db password=x", "PGPASSWORD=x".
+ * out NULL: only whether anything would change (1 or 0). */
 static size_t redact_pairs(const char *s, size_t len, struct strbuf *out)
 {
 	const char *p = s, *end = s + len, *copied = s;
@@ -102,6 +108,8 @@ static size_t redact_pairs(const char *s, size_t len, struct strbuf *out)
 		size_t vlen = (size_t)(q - val);
 		if (name < eq && vlen && chm_redact_key(name, (size_t)(eq - name)) &&
 		    !(vlen == strlen(CHM_REDACTED) && memcmp(val, CHM_REDACTED, vlen) == 0)) {
+			if (!out)
+				return 1;
 			strbuf_add(&tmp, copied, (size_t)(val - copied));
 			strbuf_adds(&tmp, CHM_REDACTED);
 			copied = q;
@@ -117,10 +125,21 @@ static size_t redact_pairs(const char *s, size_t len, struct strbuf *out)
 	return count;
 }
 
+/* out NULL: only whether anything would change, as redact_pairs. */
 static size_t redact_urls(const char *s, size_t len, struct strbuf *out);
+
+int chm_redact_text_changes(const char *s, size_t len)
+{
+	if (redact_urls(s, len, NULL))
+		return 1;
+	return memchr(s, '=', len) && redact_pairs(s, len, NULL);
+}
 
 size_t chm_redact_text(const char *s, size_t len, struct strbuf *out)
 {
+	/* the common case, nothing to change, costs no buffer */
+	if (!chm_redact_text_changes(s, len))
+		return 0;
 	struct strbuf urls = STRBUF_INIT;
 	size_t n = redact_urls(s, len, &urls);
 	size_t m = 0;
@@ -153,6 +172,8 @@ static size_t redact_urls(const char *s, size_t len, struct strbuf *out)
 			q++;
 		}
 		if (at && at > auth) {
+			if (!out)
+				return 1;
 			strbuf_add(&tmp, copied, (size_t)(auth - copied));
 			strbuf_adds(&tmp, CHM_REDACTED);
 			copied = at;
@@ -173,6 +194,8 @@ static size_t redact_urls(const char *s, size_t len, struct strbuf *out)
 					while (q < end && *q != '&' && !query_end(*q))
 						q++;
 					if (secret && q > val) {
+						if (!out)
+							return 1;
 						strbuf_add(&tmp, copied, (size_t)(val - copied));
 						strbuf_adds(&tmp, CHM_REDACTED);
 						copied = q;

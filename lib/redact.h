@@ -24,6 +24,9 @@ size_t chm_redact_json(json_t *v);
 /* Credentials in URLs inside s[0..len): 0 when there are none (out untouched),
  * else the count, with the redacted text appended to out. */
 size_t chm_redact_text(const char *s, size_t len, struct strbuf *out);
+/* 1 when chm_redact_text would change s[0..len) (what chm_redact_json does
+ * to a string value): the fast path of chm-normalize asks this. */
+int chm_redact_text_changes(const char *s, size_t len);
 /* A URL fit for a diagnostic: its credentials redacted as above. A new
  * string the caller frees. */
 char *chm_redact_url(const char *url);

@@ -79,6 +79,8 @@ void src_unknown_status(const struct norm_env *env, struct norm_item *it, const 
 			const char *value);
 /* A JSON number (or numeric string) as a double; 0 when it is one. */
 int src_number(json_t *v, double *out);
+/* The numeric string s as a double (src_number of a string); 0 when it is one. */
+int src_number_str(const char *s, double *out);
 
 
 
@@ -90,6 +92,65 @@ int src_number(json_t *v, double *out);
 const char *chm_airflow_status(const char *state);
 #define CHM_AIRFLOW_UNKNOWN_STATUS "running"
 
+/* ---- cron (src_cron.c), also used by the fast path of normalize.c ---- */
+/* A cron record's fields as plain values (NULL / has_ 0 when absent or of
+ * another type); chm_cron_apply applies the event rules. The caller sets
+ * run id, external id, times and rows itself. */
+struct chm_cron_rec {
+	const char *event, *pipeline, *stderr_tail, *reason;
+	const char *signal_str;          /* "signal" as a string */
+	int has_signal, has_exit;        /* "signal", "exit_status" as integers */
+	long long signal, exit_status;
+};
+int chm_cron_apply(const struct chm_cron_rec *r, const struct norm_env *env, struct norm_item *it,
+		   struct chm_err *err);
+
+/* ---- openlineage (src_openlineage.c), also used by the fast path ---- */
+/* A RunEvent's fields as plain values (job checked, time parsed). */
+struct chm_ol_event {
+	const char *ns, *name, *type;
+	int has_parent;                  /* run.facets.parent.job is an object */
+	const char *parent_ns, *parent_name;
+	const char *error_message;       /* run.facets.errorMessage.message */
+	int64_t at;
+};
+int chm_ol_apply(const struct chm_ol_event *ev, const struct norm_env *env, struct norm_item *it);
+/* An integer outputs[].outputFacets.outputStatistics.rowCount. */
+void chm_ol_add_rows(struct norm_item *it, long long row_count);
+
+/* ---- dbt_artifact (src_dbt_artifact.c), also used by the fast path ---- */
+/* What the results of a run_results.json add up to. n is the number of
+ * results (of any kind); the others are the accumulator's own. */
+struct chm_dbt_acc {
+	size_t n, failed, skipped;
+	const char *unknown;
+	int has_first, has_rows;
+	int64_t first_start, rows;
+};
+/* A result with a string status (its message and unique_id, or NULL). */
+void chm_dbt_result(struct chm_dbt_acc *a, const struct norm_env *env, struct norm_item *it,
+		    const char *status, const char *message, const char *unique_id);
+/* Its integer adapter_response.rows_affected, the started_at of each timing. */
+void chm_dbt_rows(struct chm_dbt_acc *a, long long rows_affected);
+void chm_dbt_timing_start(struct chm_dbt_acc *a, int64_t at);
+/* Status, rows and times, after metadata.invocation_started_at set the start
+ * (or not); generated_at and a valid elapsed_time as given. */
+void chm_dbt_finish(struct chm_dbt_acc *a, const struct norm_env *env, struct norm_item *it,
+		    int has_gen, int64_t gen, int has_elapsed, double elapsed);
+
+/* ---- dbt_cloud (src_dbt_cloud.c), also used by the fast path ---- */
+/* The status of a numeric code (code not NULL) or of a status word. */
+void chm_dbt_cloud_status(const struct norm_env *env, struct norm_item *it, const long long *code,
+			  const char *word);
+/* A duration: the string s, or the number *num when s is NULL; 0 with *out. */
+int chm_dbt_cloud_duration(const char *s, const double *num, double *out);
+
+/* A timestamp from a value's parts (src_time_value on a value the caller
+ * read itself): type 's' with str, 'n' with num, 'z' null / absent, other
+ * any other JSON type. */
+int src_time_parts(char type, const char *str, double num, const char *field, int flags, int *has,
+		   int64_t *usec, struct norm_item *it, struct chm_err *err);
+
 /* ---- vendor mappings (src_vendor.c) ---- */
 struct chm_vendor_map;
 /* NULL with err (78, naming the file and the key) when unusable. */
@@ -98,4 +159,24 @@ const char *chm_vendor_map_name(const struct chm_vendor_map *m);
 /* The array of records of a page object, or NULL when obj is one record. */
 json_t *chm_vendor_map_items(const struct chm_vendor_map *m, json_t *obj);
 void chm_vendor_map_free(struct chm_vendor_map *m);
+/* Where a page keeps its items (NULL: no pages); how many path components
+ * the deepest of the mapping's paths has. */
+const char *chm_vendor_map_items_path(const struct chm_vendor_map *m);
+int chm_vendor_map_depth(const struct chm_vendor_map *m);
+/* A value read at a path by a reader of the record (jansson's or the fast
+ * path's): type 0 absent, 'z' null, 's' string s, 'i' integer i, 'r' real
+ * d, 't' 'f' '{' '['. */
+struct chm_val {
+	char type;
+	const char *s;
+	long long i;
+	double d;
+};
+/* 0 with *out; -1 when this reader cannot tell (the fast path gives up). */
+typedef int (*chm_val_get)(void *ctx, const char *path, struct chm_val *out);
+#define CHM_VAL_BAIL (-2)
+/* The mapping's rules on the values get reads: 0 mapped, -1 with err to
+ * reject, CHM_VAL_BAIL when get gave up. */
+int chm_vendor_map_vals(const struct chm_vendor_map *m, chm_val_get get, void *ctx,
+			const struct norm_env *env, struct norm_item *it, struct chm_err *err);
 #endif

@@ -10,21 +10,17 @@
  * it claims no outcome and the job's end record replaces it. */
 #define UNKNOWN_STATUS "running"
 
-static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, struct chm_err *err)
+/* The rules, from the record's fields read by map() below or by the fast
+ * path of normalize.c. */
+int chm_cron_apply(const struct chm_cron_rec *r, const struct norm_env *env, struct norm_item *it,
+		   struct chm_err *err)
 {
 	struct chm_run *run = &it->run;
-	const char *event = src_str(rec, "event");
-	struct strbuf *reason = &env->s->reason, *msg = &env->s->error;
+	const char *event = r->event;
+	struct strbuf *reason = &env->s->reason;
 
-	run->external_run_id = src_id(json_object_get(rec, "run_id"), &env->s->run_id);
-	if (!run->external_run_id)
-		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "run_id",
-				   "a cron record needs a run_id");
-	if (!event)
-		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "event",
-				   "a cron record needs an event: start, end or skip");
 	/* "client/name" names the pipeline when the envelope does not */
-	const char *p = src_str(rec, "pipeline");
+	const char *p = r->pipeline;
 	if (p) {
 		const char *slash = strchr(p, '/');
 		if (slash && slash > p && slash[1]) {
@@ -36,16 +32,7 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 			it->pipeline = p;
 		}
 	}
-	it->external_id = src_id(json_object_get(rec, "external_id"), &env->s->ext);
-	if (src_time(rec, "started_at", SRC_T_EPOCH, &run->has_started, &run->started_at, it, err) ||
-	    src_time(rec, "finished_at", SRC_T_EPOCH, &run->has_finished, &run->finished_at, it, err))
-		return -1;
-	json_t *rows = json_object_get(rec, "rows_processed");
-	if (json_is_integer(rows)) {
-		run->has_rows = 1;
-		run->rows_processed = json_integer_value(rows);
-	}
-	const char *tail = src_str(rec, "stderr_tail");
+	const char *tail = r->stderr_tail;
 	if (tail && !*tail)
 		tail = NULL;
 
@@ -53,25 +40,22 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 		run->status = "running";
 	} else if (strcmp(event, "skip") == 0) {
 		run->status = "skipped";
-		run->status_reason = src_str(rec, "reason");
+		run->status_reason = r->reason;
 	} else if (strcmp(event, "end") == 0) {
-		json_t *sig = json_object_get(rec, "signal");
-		json_t *ex = json_object_get(rec, "exit_status");
 		strbuf_reset(reason);
-		if (json_is_string(sig) || json_is_integer(sig)) {
-			if (json_is_string(sig))
-				strbuf_addf(reason, "killed by signal %.32s", json_string_value(sig));
+		if (r->signal_str || r->has_signal) {
+			if (r->signal_str)
+				strbuf_addf(reason, "killed by signal %.32s", r->signal_str);
 			else
-				strbuf_addf(reason, "killed by signal %lld",
-					    (long long)json_integer_value(sig));
+				strbuf_addf(reason, "killed by signal %lld", r->signal);
 			run->status = "failed";
 			run->status_reason = reason->buf;
 			run->error_message = tail ? tail : reason->buf;
-		} else if (json_is_integer(ex)) {
-			if (json_integer_value(ex) == 0) {
+		} else if (r->has_exit) {
+			if (r->exit_status == 0) {
 				run->status = "success";
 			} else {
-				strbuf_addf(reason, "exit status %lld", (long long)json_integer_value(ex));
+				strbuf_addf(reason, "exit status %lld", r->exit_status);
 				run->status = "failed";
 				run->status_reason = reason->buf;
 				run->error_message = tail ? tail : reason->buf;
@@ -83,8 +67,42 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 	} else {
 		src_unknown_status(env, it, UNKNOWN_STATUS, event);
 	}
-	(void)msg;
 	return 0;
+}
+
+static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, struct chm_err *err)
+{
+	struct chm_run *run = &it->run;
+	struct chm_cron_rec r = { 0 };
+
+	r.event = src_str(rec, "event");
+	run->external_run_id = src_id(json_object_get(rec, "run_id"), &env->s->run_id);
+	if (!run->external_run_id)
+		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "run_id",
+				   "a cron record needs a run_id");
+	if (!r.event)
+		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "event",
+				   "a cron record needs an event: start, end or skip");
+	r.pipeline = src_str(rec, "pipeline");
+	it->external_id = src_id(json_object_get(rec, "external_id"), &env->s->ext);
+	if (src_time(rec, "started_at", SRC_T_EPOCH, &run->has_started, &run->started_at, it, err) ||
+	    src_time(rec, "finished_at", SRC_T_EPOCH, &run->has_finished, &run->finished_at, it, err))
+		return -1;
+	json_t *rows = json_object_get(rec, "rows_processed");
+	if (json_is_integer(rows)) {
+		run->has_rows = 1;
+		run->rows_processed = json_integer_value(rows);
+	}
+	r.stderr_tail = src_str(rec, "stderr_tail");
+	r.reason = src_str(rec, "reason");
+	json_t *sig = json_object_get(rec, "signal");
+	json_t *ex = json_object_get(rec, "exit_status");
+	r.signal_str = src_str(rec, "signal");
+	if ((r.has_signal = json_is_integer(sig)))
+		r.signal = (long long)json_integer_value(sig);
+	if ((r.has_exit = json_is_integer(ex)))
+		r.exit_status = (long long)json_integer_value(ex);
+	return chm_cron_apply(&r, env, it, err);
 }
 
 const struct chm_source chm_src_cron = { "cron", "cron", NULL, map };

@@ -23,96 +23,68 @@ static int is_known(const char *s)
 	       strcmp(s, "warn") == 0;
 }
 
-static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, struct chm_err *err)
+/* The rules, fed by map() below or by the fast path of normalize.c, in
+ * this order: each result with a string status (chm_dbt_result, then its
+ * rows and the start of each of its timings), then chm_dbt_finish. */
+void chm_dbt_result(struct chm_dbt_acc *a, const struct norm_env *env, struct norm_item *it,
+		    const char *st, const char *msg, const char *unique_id)
+{
+	if (is_failure(st)) {
+		if (!a->failed++) {
+			it->run.error_message = msg && *msg ? msg : NULL;
+			if (!it->run.error_message) {
+				strbuf_reset(&env->s->error);
+				strbuf_addf(&env->s->error, "%s: %s", st, unique_id ? unique_id : "?");
+				it->run.error_message = env->s->error.buf;
+			}
+		}
+	} else if (is_skip(st)) {
+		a->skipped++;
+	} else if (!is_known(st) && !a->unknown) {
+		a->unknown = st;
+	}
+}
+
+void chm_dbt_rows(struct chm_dbt_acc *a, long long rows_affected)
+{
+	if (rows_affected >= 0) {
+		a->has_rows = 1;
+		a->rows += rows_affected;
+	}
+}
+
+void chm_dbt_timing_start(struct chm_dbt_acc *a, int64_t at)
+{
+	if (!a->has_first || at < a->first_start) {
+		a->first_start = at;
+		a->has_first = 1;
+	}
+}
+
+void chm_dbt_finish(struct chm_dbt_acc *a, const struct norm_env *env, struct norm_item *it,
+		    int has_gen, int64_t gen, int has_elapsed, double elapsed)
 {
 	struct chm_run *run = &it->run;
-	json_t *meta = json_object_get(rec, "metadata");
-	json_t *results = json_object_get(rec, "results");
-	size_t i, failed = 0, skipped = 0, n;
-	const char *unknown = NULL;
-	int64_t first_start = 0;
-	int has_first = 0, has_gen = 0, has_rows = 0;
-	int64_t gen = 0, rows = 0;
-	json_t *r;
 
-	if (!json_is_object(meta))
-		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "metadata",
-				   "a run_results.json needs a metadata object");
-	if (!json_is_array(results))
-		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "results",
-				   "a run_results.json needs a results array");
-	run->external_run_id = src_str(meta, "invocation_id");
-	if (!run->external_run_id)
-		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "metadata.invocation_id",
-				   "a run_results.json needs metadata.invocation_id");
-	n = json_array_size(results);
-	json_array_foreach(results, i, r) {
-		const char *st = src_str(r, "status");
-		char field[96];
-		if (!st)
-			continue;
-		if (is_failure(st)) {
-			if (!failed++) {
-				const char *msg = src_str(r, "message");
-				run->error_message = msg && *msg ? msg : NULL;
-				if (!run->error_message) {
-					strbuf_reset(&env->s->error);
-					strbuf_addf(&env->s->error, "%s: %s", st,
-						    src_str(r, "unique_id") ? src_str(r, "unique_id") : "?");
-					run->error_message = env->s->error.buf;
-				}
-			}
-		} else if (is_skip(st)) {
-			skipped++;
-		} else if (!is_known(st) && !unknown) {
-			unknown = st;
-		}
-		json_t *rows_v = src_path(r, "adapter_response.rows_affected");
-		if (json_is_integer(rows_v) && json_integer_value(rows_v) >= 0) {
-			has_rows = 1;
-			rows += json_integer_value(rows_v);
-		}
-		json_t *timing = json_object_get(r, "timing");
-		json_t *t;
-		size_t j;
-		json_array_foreach(timing, j, t) {
-			int has;
-			int64_t at;
-			snprintf(field, sizeof(field), "results.%zu.timing.%zu.started_at", i, j);
-			if (src_time_value(json_object_get(t, "started_at"), field, 0, &has, &at, it, err))
-				return -1;
-			if (has && (!has_first || at < first_start)) {
-				first_start = at;
-				has_first = 1;
-			}
-		}
-	}
-	if (failed)
+	if (a->failed)
 		run->status = "failed";
-	else if (skipped == n)
+	else if (a->skipped == a->n)
 		run->status = "skipped"; /* nothing ran, including an empty invocation */
 	else
 		run->status = "success";
-	if (unknown && !failed) /* an unknown result status does not fail the run */
-		src_unknown_status(env, it, run->status, unknown);
-	if (has_rows) {
+	if (a->unknown && !a->failed) /* an unknown result status does not fail the run */
+		src_unknown_status(env, it, run->status, a->unknown);
+	if (a->has_rows) {
 		run->has_rows = 1;
-		run->rows_processed = rows;
+		run->rows_processed = a->rows;
 	}
-
-	if (src_time(meta, "invocation_started_at", 0, &run->has_started, &run->started_at, it, err) ||
-	    src_time(meta, "generated_at", 0, &has_gen, &gen, it, err))
-		return -1;
-	double elapsed;
-	json_t *el = json_object_get(rec, "elapsed_time");
-	int has_elapsed = json_is_number(el) && src_number(el, &elapsed) == 0 && elapsed >= 0;
 	if (has_elapsed) {
 		run->has_duration = 1;
 		run->duration_seconds = elapsed;
 	}
-	if (!run->has_started && has_first) {
+	if (!run->has_started && a->has_first) {
 		run->has_started = 1;
-		run->started_at = first_start;
+		run->started_at = a->first_start;
 	}
 	/* an absurd elapsed_time gives no start: (int64_t) of a huge double is
 	 * undefined, and a start before year 1 cannot be written */
@@ -127,6 +99,59 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 		run->has_finished = 1;
 		run->finished_at = gen;
 	}
+}
+
+static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, struct chm_err *err)
+{
+	struct chm_run *run = &it->run;
+	json_t *meta = json_object_get(rec, "metadata");
+	json_t *results = json_object_get(rec, "results");
+	struct chm_dbt_acc a = { 0 };
+	size_t i;
+	int has_gen = 0;
+	int64_t gen = 0;
+	json_t *r;
+
+	if (!json_is_object(meta))
+		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "metadata",
+				   "a run_results.json needs a metadata object");
+	if (!json_is_array(results))
+		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "results",
+				   "a run_results.json needs a results array");
+	run->external_run_id = src_str(meta, "invocation_id");
+	if (!run->external_run_id)
+		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "metadata.invocation_id",
+				   "a run_results.json needs metadata.invocation_id");
+	a.n = json_array_size(results);
+	json_array_foreach(results, i, r) {
+		const char *st = src_str(r, "status");
+		char field[96];
+		if (!st)
+			continue;
+		chm_dbt_result(&a, env, it, st, src_str(r, "message"), src_str(r, "unique_id"));
+		json_t *rows_v = src_path(r, "adapter_response.rows_affected");
+		if (json_is_integer(rows_v))
+			chm_dbt_rows(&a, (long long)json_integer_value(rows_v));
+		json_t *timing = json_object_get(r, "timing");
+		json_t *t;
+		size_t j;
+		json_array_foreach(timing, j, t) {
+			int has;
+			int64_t at;
+			snprintf(field, sizeof(field), "results.%zu.timing.%zu.started_at", i, j);
+			if (src_time_value(json_object_get(t, "started_at"), field, 0, &has, &at, it, err))
+				return -1;
+			if (has)
+				chm_dbt_timing_start(&a, at);
+		}
+	}
+	if (src_time(meta, "invocation_started_at", 0, &run->has_started, &run->started_at, it, err) ||
+	    src_time(meta, "generated_at", 0, &has_gen, &gen, it, err))
+		return -1;
+	double elapsed;
+	json_t *el = json_object_get(rec, "elapsed_time");
+	int has_elapsed = json_is_number(el) && src_number(el, &elapsed) == 0 && elapsed >= 0;
+	chm_dbt_finish(&a, env, it, has_gen, gen, has_elapsed, has_elapsed ? elapsed : 0);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
  * The deprecated v4 shape (string ids, status words, epoch-second times,
  * duration in seconds) is read too, so old saved pages still replay. */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -39,11 +40,11 @@ static const struct {
  * the not-yet-finished ones, and a run's next terminal status replaces it. */
 #define UNKNOWN_STATUS "running"
 
-/* "HH:MM:SS" (hours may exceed 24) or a number of seconds */
-static int duration(json_t *v, double *out)
+/* "HH:MM:SS" (hours may exceed 24) or a number of seconds: a string s, or
+ * the number *num (s NULL); neither is no duration. */
+int chm_dbt_cloud_duration(const char *s, const double *num, double *out)
 {
-	if (json_is_string(v)) {
-		const char *s = json_string_value(v);
+	if (s) {
 		unsigned h, m, sec;
 		int used = 0;
 		if (sscanf(s, "%u:%2u:%2u%n", &h, &m, &sec, &used) == 3 && s[used] == '\0' &&
@@ -51,15 +52,53 @@ static int duration(json_t *v, double *out)
 			*out = h * 3600.0 + m * 60.0 + sec;
 			return 0;
 		}
+		return src_number_str(s, out);
 	}
-	return src_number(v, out);
+	if (!num)
+		return -1;
+	*out = *num;
+	return isfinite(*out) ? 0 : -1;
+}
+
+static int duration(json_t *v, double *out)
+{
+	double d;
+	if (json_is_string(v))
+		return chm_dbt_cloud_duration(json_string_value(v), NULL, out);
+	if (json_is_number(v)) {
+		d = json_number_value(v);
+		return chm_dbt_cloud_duration(NULL, &d, out);
+	}
+	return -1;
+}
+
+void chm_dbt_cloud_status(const struct norm_env *env, struct norm_item *it, const long long *code,
+			  const char *word)
+{
+	struct chm_run *run = &it->run;
+	char buf[32];
+
+	if (code) {
+		for (int i = 0; codes[i].status; i++)
+			if (codes[i].code == *code)
+				run->status = codes[i].status;
+		if (!run->status) {
+			snprintf(buf, sizeof(buf), "%lld", *code);
+			src_unknown_status(env, it, UNKNOWN_STATUS, buf);
+		}
+	} else {
+		for (int i = 0; words[i].word; i++)
+			if (strcasecmp(words[i].word, word) == 0)
+				run->status = words[i].status;
+		if (!run->status)
+			src_unknown_status(env, it, UNKNOWN_STATUS, word);
+	}
 }
 
 static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, struct chm_err *err)
 {
 	struct chm_run *run = &it->run;
 	json_t *st = json_object_get(rec, "status");
-	char buf[32];
 
 	run->external_run_id = src_id(json_object_get(rec, "id"), &env->s->run_id);
 	if (!run->external_run_id)
@@ -70,21 +109,10 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 		it->external_id = src_id(json_object_get(rec, "job_id"), &env->s->ext);
 
 	if (json_is_integer(st)) {
-		json_int_t c = json_integer_value(st);
-		for (int i = 0; codes[i].status; i++)
-			if (codes[i].code == c)
-				run->status = codes[i].status;
-		if (!run->status) {
-			snprintf(buf, sizeof(buf), "%lld", (long long)c);
-			src_unknown_status(env, it, UNKNOWN_STATUS, buf);
-		}
+		long long c = (long long)json_integer_value(st);
+		chm_dbt_cloud_status(env, it, &c, NULL);
 	} else if (json_is_string(st)) {
-		const char *w = json_string_value(st);
-		for (int i = 0; words[i].word; i++)
-			if (strcasecmp(words[i].word, w) == 0)
-				run->status = words[i].status;
-		if (!run->status)
-			src_unknown_status(env, it, UNKNOWN_STATUS, w);
+		chm_dbt_cloud_status(env, it, NULL, json_string_value(st));
 	} else {
 		return chm_err_set(err, CHM_EX_DATAERR, st ? "wrong_type" : "missing_field", "status",
 				   "a dbt Cloud run needs a numeric status");

@@ -18,23 +18,68 @@ static const struct {
 	{ NULL, NULL, 0 },
 };
 
-static int is_child(json_t *rec, const char *ns, const char *name)
+static int is_child(const struct chm_ol_event *ev)
 {
-	json_t *pj = src_path(rec, "run.facets.parent.job");
-	if (!json_is_object(pj))
+	if (!ev->has_parent)
 		return 0;
-	const char *pns = src_str(pj, "namespace"), *pname = src_str(pj, "name");
+	const char *pns = ev->parent_ns, *pname = ev->parent_name;
 	/* a parent that is the job itself is no parent (Marquez's test events) */
-	return !(pns && pname && strcmp(pns, ns) == 0 && strcmp(pname, name) == 0);
+	return !(pns && pname && strcmp(pns, ev->ns) == 0 && strcmp(pname, ev->name) == 0);
+}
+
+/* The rules, from the event's fields read by map() below or by the fast
+ * path of normalize.c. */
+int chm_ol_apply(const struct chm_ol_event *ev, const struct norm_env *env, struct norm_item *it)
+{
+	struct chm_run *run = &it->run;
+	const char *type = ev->type;
+	int terminal = 0;
+
+	/* OTHER, no eventType, or one the spec does not define: changes no status */
+	for (int i = 0; type && types[i].type; i++)
+		if (strcmp(types[i].type, type) == 0) {
+			run->status = types[i].status;
+			terminal = types[i].terminal;
+		}
+	if (!run->status) {
+		it->kind = NORM_NO_RUN;
+		return 0;
+	}
+	if (!env->include_children && is_child(ev)) {
+		it->kind = NORM_CHILD;
+		return 0;
+	}
+	strbuf_reset(&env->s->ext);
+	strbuf_adds(&env->s->ext, ev->ns);
+	strbuf_addc(&env->s->ext, '/');
+	strbuf_adds(&env->s->ext, ev->name);
+	it->external_id = env->s->ext.buf;
+	if (terminal) {
+		run->has_finished = 1;
+		run->finished_at = ev->at;
+	} else if (strcmp(type, "START") == 0) {
+		run->has_started = 1;
+		run->started_at = ev->at;
+	}
+	if (ev->error_message && *ev->error_message)
+		run->error_message = ev->error_message;
+	return 0;
+}
+
+void chm_ol_add_rows(struct norm_item *it, long long row_count)
+{
+	/* rows: what the outputs say they wrote */
+	if (row_count >= 0) {
+		it->run.has_rows = 1;
+		it->run.rows_processed += row_count;
+	}
 }
 
 static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, struct chm_err *err)
 {
 	struct chm_run *run = &it->run;
 	json_t *job = json_object_get(rec, "job");
-	const char *type = src_str(rec, "eventType");
-	int terminal = 0;
-	int64_t at;
+	struct chm_ol_event ev = { 0 };
 	int has;
 
 	if (!json_is_object(job) || !src_str(job, "namespace") || !src_str(job, "name"))
@@ -46,51 +91,28 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "run.runId",
 				   "an OpenLineage RunEvent needs run.runId");
 	/* the time is checked even for events that make no run: a bad one is bad input */
-	if (src_time(rec, "eventTime", SRC_T_NO_ZONE, &has, &at, it, err))
+	if (src_time(rec, "eventTime", SRC_T_NO_ZONE, &has, &ev.at, it, err))
 		return -1;
 	if (!has)
 		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "eventTime",
 				   "an OpenLineage RunEvent needs eventTime");
-	/* OTHER, no eventType, or one the spec does not define: changes no status */
-	for (int i = 0; type && types[i].type; i++)
-		if (strcmp(types[i].type, type) == 0) {
-			run->status = types[i].status;
-			terminal = types[i].terminal;
-		}
-	if (!run->status) {
-		it->kind = NORM_NO_RUN;
-		return 0;
+	ev.ns = ns;
+	ev.name = name;
+	ev.type = src_str(rec, "eventType");
+	json_t *pj = src_path(rec, "run.facets.parent.job");
+	if ((ev.has_parent = json_is_object(pj))) {
+		ev.parent_ns = src_str(pj, "namespace");
+		ev.parent_name = src_str(pj, "name");
 	}
-	if (!env->include_children && is_child(rec, ns, name)) {
-		it->kind = NORM_CHILD;
-		return 0;
-	}
-	strbuf_reset(&env->s->ext);
-	strbuf_adds(&env->s->ext, ns);
-	strbuf_addc(&env->s->ext, '/');
-	strbuf_adds(&env->s->ext, name);
-	it->external_id = env->s->ext.buf;
-	if (terminal) {
-		run->has_finished = 1;
-		run->finished_at = at;
-	} else if (strcmp(type, "START") == 0) {
-		run->has_started = 1;
-		run->started_at = at;
-	}
-	const char *msg = src_str(src_path(rec, "run.facets.errorMessage"), "message");
-	if (msg && *msg)
-		run->error_message = msg;
-	/* rows: what the outputs say they wrote */
+	ev.error_message = src_str(src_path(rec, "run.facets.errorMessage"), "message");
 	json_t *outs = json_object_get(rec, "outputs"), *o;
 	size_t i;
 	json_array_foreach(outs, i, o) {
 		json_t *rc = src_path(o, "outputFacets.outputStatistics.rowCount");
-		if (json_is_integer(rc) && json_integer_value(rc) >= 0) {
-			run->has_rows = 1;
-			run->rows_processed += json_integer_value(rc);
-		}
+		if (json_is_integer(rc))
+			chm_ol_add_rows(it, (long long)json_integer_value(rc));
 	}
-	return 0;
+	return chm_ol_apply(&ev, env, it);
 }
 
 static const char *const page_keys[] = { "events", NULL };

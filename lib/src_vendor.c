@@ -4,6 +4,7 @@
  * the duration, the rows and the error, how statuses map, and where the
  * cursor is (for chm-fetch). */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,24 +149,91 @@ void chm_vendor_map_free(struct chm_vendor_map *m)
 	free(m);
 }
 
-static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, struct chm_err *err)
+const char *chm_vendor_map_items_path(const struct chm_vendor_map *m)
 {
-	const struct chm_vendor_map *m = env->cfg;
+	return m->items && *m->items ? m->items : NULL;
+}
+
+static int path_depth(const char *p)
+{
+	int d = 1;
+	if (!p)
+		return 0;
+	for (; *p; p++)
+		d += *p == '.';
+	return d;
+}
+
+int chm_vendor_map_depth(const struct chm_vendor_map *m)
+{
+	const char *paths[] = { m->items, m->f_ext, m->f_run_id, m->f_status, m->f_start,
+				m->f_end, m->f_duration, m->f_rows, m->f_error };
+	int d = 0;
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (path_depth(paths[i]) > d)
+			d = path_depth(paths[i]);
+	return d;
+}
+
+/* src_id of a value */
+static const char *val_id(const struct chm_val *v, struct strbuf *sb)
+{
+	if (v->type == 's')
+		return *v->s ? v->s : NULL;
+	if (v->type == 'i') {
+		strbuf_reset(sb);
+		strbuf_addf(sb, "%lld", v->i);
+		return sb->buf;
+	}
+	return NULL;
+}
+
+/* src_time_value of a value */
+static int val_time(const struct chm_val *v, const char *field, int flags, int *has, int64_t *usec,
+		    struct norm_item *it, struct chm_err *err)
+{
+	char t = v->type == 0 ? 'z' : v->type == 'i' || v->type == 'r' ? 'n' : v->type;
+	if (t != 'z' && t != 's' && t != 'n')
+		t = '?';
+	return src_time_parts(t, v->s, v->type == 'i' ? (double)v->i : v->d, field, flags, has, usec,
+			      it, err);
+}
+
+/* src_number of a value */
+static int val_number(const struct chm_val *v, double *out)
+{
+	if (v->type == 'i' || v->type == 'r') {
+		*out = v->type == 'i' ? (double)v->i : v->d;
+		return isfinite(*out) ? 0 : -1;
+	}
+	if (v->type == 's')
+		return src_number_str(v->s, out);
+	return -1;
+}
+
+int chm_vendor_map_vals(const struct chm_vendor_map *m, chm_val_get get, void *ctx,
+			const struct norm_env *env, struct norm_item *it, struct chm_err *err)
+{
 	struct chm_run *run = &it->run;
+	struct chm_val v;
 	char buf[32];
 
-	run->external_run_id = src_id(src_path(rec, m->f_run_id), &env->s->run_id);
+#define GET(path) do { if (get(ctx, (path), &v)) return CHM_VAL_BAIL; } while (0)
+	GET(m->f_run_id);
+	run->external_run_id = val_id(&v, &env->s->run_id);
 	if (!run->external_run_id)
 		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", m->f_run_id,
 				   "the %s record has no run id at \"%s\"", m->name, m->f_run_id);
-	if (m->f_ext)
-		it->external_id = src_id(src_path(rec, m->f_ext), &env->s->ext);
-	json_t *st = src_path(rec, m->f_status);
+	if (m->f_ext) {
+		GET(m->f_ext);
+		it->external_id = val_id(&v, &env->s->ext);
+	}
+	GET(m->f_status);
 	const char *sv = NULL;
-	if (json_is_string(st))
-		sv = json_string_value(st);
-	else if (json_is_integer(st)) {
-		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(st));
+	if (v.type == 's')
+		sv = v.s;
+	else if (v.type == 'i') {
+		snprintf(buf, sizeof(buf), "%lld", v.i);
 		sv = buf;
 	}
 	if (!sv)
@@ -176,35 +244,69 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 		run->status = json_string_value(canon);
 	else
 		src_unknown_status(env, it, m->unknown_status, sv);
-	if (m->f_start && src_time_value(src_path(rec, m->f_start), m->f_start, m->time_flags,
-					 &run->has_started, &run->started_at, it, err))
-		return -1;
-	if (m->f_end && src_time_value(src_path(rec, m->f_end), m->f_end, m->time_flags,
-				       &run->has_finished, &run->finished_at, it, err))
-		return -1;
-	json_t *d = m->f_duration ? src_path(rec, m->f_duration) : NULL;
-	if (d && !json_is_null(d)) {
-		if (src_number(d, &run->duration_seconds))
+	if (m->f_start) {
+		GET(m->f_start);
+		if (val_time(&v, m->f_start, m->time_flags, &run->has_started, &run->started_at, it, err))
+			return -1;
+	}
+	if (m->f_end) {
+		GET(m->f_end);
+		if (val_time(&v, m->f_end, m->time_flags, &run->has_finished, &run->finished_at, it, err))
+			return -1;
+	}
+	v.type = 0;
+	if (m->f_duration)
+		GET(m->f_duration);
+	if (v.type && v.type != 'z') {
+		if (val_number(&v, &run->duration_seconds))
 			return chm_err_set(err, CHM_EX_DATAERR, "wrong_type", m->f_duration,
 					   "%s must be a number", m->f_duration);
 		run->duration_seconds *= m->duration_scale;
 		run->has_duration = 1;
 	}
-	json_t *r = m->f_rows ? src_path(rec, m->f_rows) : NULL;
-	if (r && !json_is_null(r)) {
+	v.type = 0;
+	if (m->f_rows)
+		GET(m->f_rows);
+	if (v.type && v.type != 'z') {
 		double rows;
-		if (src_number(r, &rows) || rows != (double)(int64_t)rows)
+		if (val_number(&v, &rows) || rows != (double)(int64_t)rows)
 			return chm_err_set(err, CHM_EX_DATAERR, "wrong_type", m->f_rows,
 					   "%s must be a whole number", m->f_rows);
 		run->has_rows = 1;
 		run->rows_processed = (int64_t)rows;
 	}
 	if (m->f_error) {
-		json_t *e = src_path(rec, m->f_error);
-		if (json_is_string(e) && *json_string_value(e))
-			run->error_message = json_string_value(e);
+		GET(m->f_error);
+		if (v.type == 's' && *v.s)
+			run->error_message = v.s;
 	}
 	return 0;
+#undef GET
+}
+
+/* The value at a path of a jansson record. */
+static int json_get(void *ctx, const char *path, struct chm_val *out)
+{
+	json_t *v = src_path(ctx, path);
+	memset(out, 0, sizeof(*out));
+	if (!v)
+		return 0;
+	switch (json_typeof(v)) {
+	case JSON_STRING: out->type = 's'; out->s = json_string_value(v); break;
+	case JSON_INTEGER: out->type = 'i'; out->i = (long long)json_integer_value(v); break;
+	case JSON_REAL: out->type = 'r'; out->d = json_real_value(v); break;
+	case JSON_NULL: out->type = 'z'; break;
+	case JSON_TRUE: out->type = 't'; break;
+	case JSON_FALSE: out->type = 'f'; break;
+	case JSON_OBJECT: out->type = '{'; break;
+	case JSON_ARRAY: out->type = '['; break;
+	}
+	return 0;
+}
+
+static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, struct chm_err *err)
+{
+	return chm_vendor_map_vals(env->cfg, json_get, rec, env, it, err);
 }
 
 const struct chm_source chm_src_vendor = { "vendor", "vendor", NULL, map };

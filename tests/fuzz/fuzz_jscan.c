@@ -1,7 +1,9 @@
 /* libFuzzer target: jscan, the tree-less JSON scanner of chm-normalize's fast
  * path. Invariant: it agrees with jansson (strict, duplicates refused):
  * what it accepts jansson parses as an object, what it calls invalid
- * jansson refuses too. Lines with a NUL byte never reach it (chm_norm_file). */
+ * jansson refuses too. Lines with a NUL byte never reach it (chm_norm_file).
+ * The tree it records (the fast path's lookups) holds what jansson holds:
+ * the same members, and strings whose unescaped bytes are jansson's. */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,10 +12,75 @@
 
 #include "jscan.h"
 
+/* The node k (at depth) against jansson's v: same type, same members in
+ * the recorded depth, strings equal once unescaped. */
+static int check_tree(const struct jscan *js, int k, json_t *v, int depth)
+{
+	const struct jnode *nd = &js->nodes[k];
+	static char buf[65536];
+	size_t len;
+
+	switch (nd->val.type) {
+	case 's':
+		if (!json_is_string(v) || nd->val.n > sizeof(buf))
+			return json_is_string(v) ? 0 : -1;
+		if (jspan_unescape(nd->val.p, nd->val.n, buf, &len) != 0)
+			return -1;
+		return len == json_string_length(v) && memcmp(buf, json_string_value(v), len) == 0 ? 0 : -1;
+	case '{': {
+		if (!json_is_object(v))
+			return -1;
+		if (depth >= js->tree_depth)
+			return nd->first == -1 ? 0 : -1;
+		size_t count = 0;
+		for (int i = nd->first; i >= 0; i = js->nodes[i].next, count++) {
+			char key[256];
+			const struct jspan *kp = &js->nodes[i].key;
+			if (kp->n >= sizeof(key))
+				return -1;
+			memcpy(key, kp->p, kp->n);
+			key[kp->n] = '\0';
+			if (jscan_child(js, k, key) != i) /* the first of that name: keys are unique */
+				return -1;
+			json_t *m = json_object_get(v, key);
+			if (!m || check_tree(js, i, m, depth + 1))
+				return -1;
+		}
+		return count == json_object_size(v) ? 0 : -1;
+	}
+	case '[': {
+		if (!json_is_array(v))
+			return -1;
+		if (depth >= js->tree_depth)
+			return nd->first == -1 ? 0 : -1;
+		size_t count = 0;
+		for (int i = nd->first; i >= 0; i = js->nodes[i].next, count++) {
+			char idx[32];
+			snprintf(idx, sizeof(idx), "%zu", count);
+			if (count >= json_array_size(v) || js->nodes[i].key.p ||
+			    jscan_path(js, k, idx) != i ||
+			    check_tree(js, i, json_array_get(v, count), depth + 1))
+				return -1;
+		}
+		return count == json_array_size(v) ? 0 : -1;
+	}
+	case 'n':
+		return json_is_number(v) ? 0 : -1;
+	case 't':
+		return json_is_true(v) ? 0 : -1;
+	case 'f':
+		return json_is_false(v) ? 0 : -1;
+	case 'z':
+		return json_is_null(v) ? 0 : -1;
+	}
+	return -1;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct jmember top[16], inner[48];
 	struct jscan js = { 0 };
+	static struct jnode nodes[256];
 	const char *s = (const char *)data;
 
 	if (memchr(s, '\0', size) || memchr(s, '\n', size))
@@ -23,6 +90,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	js.inner_key = "record";
 	js.inner = inner;
 	js.inner_max = 48;
+	js.nodes = nodes;
+	js.nodes_max = 256;
+	js.tree_depth = size % 7; /* any depth: what is recorded must be right */
 	int rc = jscan_object_line(&js, s, size);
 	if (rc == JSCAN_BAIL)
 		return 0;
@@ -56,6 +126,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				}
 			}
 		}
+	}
+	if (rc == JSCAN_OK && check_tree(&js, 0, v, 0) != 0) {
+		fprintf(stderr, "jscan's tree differs from jansson's value\n");
+		abort();
 	}
 	json_decref(v);
 	return 0;

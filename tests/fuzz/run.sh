@@ -2,7 +2,7 @@
 # Runs libFuzzer targets (make fuzz-build) for SECONDS each:
 #   run.sh SECONDS TARGET...        (TARGET: record time jscan src_airflow ...)
 # Each target has its own corpus, build/fuzz/corpus/TARGET, seeded from
-# fixtures/ and tests/fuzz/regressions/TARGET the first time; what the fuzzer
+# fixtures/, tests/fuzz/seeds/TARGET and tests/fuzz/regressions/TARGET the first time; what the fuzzer
 # finds new is kept there for the next run. A crash is written to
 # build/fuzz/crash-TARGET-*; commit it as tests/fuzz/regressions/TARGET/NAME
 # (t0180-fuzz.bats replays them) and fix the bug.
@@ -55,8 +55,19 @@ seed() {
 			[ -f "$f" ] && cp "$f" "$dir/$(echo "$f" | md5sum | cut -c1-8)-$(basename "$f")"
 		done
 		# the raw envelopes chm-fetch writes, of any source, are input too
-		seed_lines "$dir" "$fx/airflow/cleared_run.ndjson" ;;
+		seed_lines "$dir" "$fx/airflow/cleared_run.ndjson"
+		# this source's records in raw envelopes: what its fast path reads
+		for f in "$fx/$s"/*.ndjson; do
+			[ -f "$f" ] || continue
+			grep -v '^{"type"' "$f" | sed "s/^/{\"type\":\"raw\",\"source\":\"$s\",\"client\":\"acme\",\"record\":/; s/\$/}/" \
+				>"$dir/raw-$(basename "$f")" || true
+			seed_lines "$dir" "$dir/raw-$(basename "$f")"
+		done ;;
 	esac
+	# hand-made seeds: the tricky cases of the fast paths (t0204)
+	if [ -d "$root/tests/fuzz/seeds/$t" ]; then
+		seed_lines "$dir" "$root/tests/fuzz/seeds/$t"/*
+	fi
 	if [ -d "$root/tests/fuzz/regressions/$t" ]; then
 		cp "$root/tests/fuzz/regressions/$t"/* "$dir/" 2>/dev/null || true
 	fi
