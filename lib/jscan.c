@@ -49,7 +49,7 @@ static const char *string(struct ctx *c, const char *p, struct jspan *sp)
 	while (p < end) {
 		unsigned char ch = (unsigned char)*p;
 		if (ch == '"') {
-			if (cand && !c->js->suspicious)
+			if (cand && !c->js->suspicious && !c->js->no_redaction)
 				check_redact(c->js, start, (size_t)(p - start), esc);
 			if (sp) {
 				sp->p = start;
@@ -216,7 +216,7 @@ static const char *object(struct ctx *c, const char *p, int depth, struct jmembe
 				return NULL;
 			}
 		keys[nkeys++] = key;
-		if (chm_redact_key(key.p, key.n))
+		if (!c->js->no_redaction && chm_redact_key(key.p, key.n))
 			c->js->suspicious = 1;
 		p = ws(p, end);
 		if (p >= end || *p != ':') {

@@ -34,6 +34,7 @@ struct jnode {
 
 struct jscan {
 	int suspicious;              /* redaction might change something */
+	int no_redaction;            /* the caller redacts nothing (chm-load): skip finding out */
 	/* members of the top-level object, and of its member named inner_key */
 	struct jmember *top;
 	size_t top_max, ntop;

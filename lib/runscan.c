@@ -41,7 +41,7 @@ static json_t *scalar(const struct jspan *v)
 json_t *chm_run_scan(const char *line, size_t len, const char **payload, size_t *payload_len)
 {
 	struct jmember top[MAX_TOP];
-	struct jscan js = { 0 };
+	struct jscan js = { .no_redaction = 1 };
 
 	*payload = NULL;
 	*payload_len = 0;
