@@ -645,8 +645,7 @@ static int send_rounds(struct chm_loader *ld, int first, int last, struct chm_er
 		return chm_db_error(ld->conn, NULL, "pipeline mode", err);
 	for (int round = first; round <= last; round++) {
 		snprintf(round_s, sizeof(round_s), "%d", round);
-		if (PQsendQueryParams(ld->conn, chm_sql("queries/load_runs.sql"), 2, NULL, params, NULL,
-				      NULL, 0) != 1)
+		if (PQsendQueryPrepared(ld->conn, "chm_load_runs", 2, params, NULL, NULL, 0) != 1)
 			return chm_db_error(ld->conn, NULL, "upsert", err);
 	}
 	if (PQsendQueryParams(ld->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
@@ -671,6 +670,16 @@ static int start_batch(struct chm_loader *ld, struct batch *b, struct chm_err *e
 	if (!ld->stage_ready) {
 		if (chm_db_exec(ld->conn, chm_sql("queries/load_stage.sql"), err))
 			return -1;
+		/* prepared once: parsing and planning the upsert for every batch
+		 * cost 7% of the server's time in an unchanged replay */
+		PGresult *res = PQprepare(ld->conn, "chm_load_runs", chm_sql("queries/load_runs.sql"),
+					  2, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			chm_db_error(ld->conn, res, "prepare", err);
+			PQclear(res);
+			return -1;
+		}
+		PQclear(res);
 		ld->stage_ready = 1;
 	}
 	b->fast = ld->all_new;
