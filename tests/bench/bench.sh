@@ -56,7 +56,16 @@ newdb() {
 }
 lsn() { sql "$1" "SELECT pg_current_wal_lsn()"; }
 waldiff() { sql postgres "SELECT pg_wal_lsn_diff('$2', '$1')::bigint"; }
-checkpoint() { sql postgres "CHECKPOINT"; }
+# before each timed step: no autovacuum worker still busy with an earlier
+# step's table (it would share the two cores with the step), and a checkpoint
+checkpoint() {
+	local i
+	for i in $(seq 240); do
+		[ "$(sql postgres "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")" = 0 ] && break
+		sleep 0.5
+	done
+	sql postgres "CHECKPOINT"
+}
 RUNCOLS="pipeline_id, external_run_id, status, started_at, finished_at, duration_seconds, rows_processed, error_message, status_reason, payload"
 # the rows chm-load stored, as the COPY a user would send: the anchor's input
 dumprows() { sql "$1" "COPY (SELECT $RUNCOLS FROM runs ORDER BY id) TO STDOUT" >"$2"; }
@@ -197,6 +206,7 @@ fi
 
 # ---- 4: chm-normalize vs jq, python, bare jansson --------------------------
 if want 4; then
+checkpoint
 timed norm_airflow "'$B/chm-normalize' '$D/airflow.ndjson' >'$D/airflow.norm.ndjson'"
 t_norm=$T
 timed jq_airflow "jq -c -f '$root/tests/bench/airflow_map.jq' '$D/airflow.ndjson' >'$OUT/jq.out'"
@@ -274,6 +284,7 @@ newdb bench_q_small
 	"${PSQL[@]}" -d bench_q_small -c "COPY runs ($RUNCOLS) FROM STDIN"
 small_n=$(sql bench_q_small "SELECT count(*) FROM runs")
 for db in bench_q_small bench_q_big; do sql "$db" "VACUUM ANALYZE"; done
+checkpoint
 VIEWS=(chm_q1_failed_runs_hourly chm_q2_latest_run_per_pipeline chm_q3_failures_per_client
 	chm_q4_changes_since_yesterday chm_q5_daily_success_rate chm_q6_failing_now
 	chm_q7_flaky_pipelines chm_q8_failure_rate_per_platform chm_q9_duration_distribution
