@@ -146,7 +146,7 @@ install: all
 	done
 
 # make bench: CHM against the limit and the peers (tests/bench/bench.sh);
-# BENCH_SCALE=10M for the large run. Results in build/bench/results.{ndjson,csv,md}.
+# BENCH_SCALE=10M, BENCH_ROWS="7", BENCH_ORDER=start, BENCH_OUT=dir (see README). Results in build/bench/results.{ndjson,csv,md}.
 build/bench/jparse: tests/bench/jparse.c
 	@mkdir -p build/bench
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(PKG_LIBS)
