@@ -76,21 +76,47 @@ static int key_char(char c)
 	       c == '_' || c == '-' || c == '.';
 }
 
+/* A redacted copy, built as secrets are found left to right: the text up to
+ * each one, CHM_REDACTED, and on from its end. */
+struct splice {
+	const char *copied;   /* the input not yet in buf */
+	size_t count;
+	struct strbuf buf;
+};
+
+static void splice_redact(struct splice *sp, const char *from, const char *to)
+{
+	strbuf_add(&sp->buf, sp->copied, (size_t)(from - sp->copied));
+	strbuf_adds(&sp->buf, CHM_REDACTED);
+	sp->copied = to;
+	sp->count++;
+}
+
+/* Appends the copy to out when anything was redacted; the count. */
+static size_t splice_finish(struct splice *sp, const char *end, struct strbuf *out)
+{
+	if (sp->count) {
+		strbuf_add(&sp->buf, sp->copied, (size_t)(end - sp->copied));
+		strbuf_add(out, sp->buf.buf, sp->buf.len);
+	}
+	strbuf_release(&sp->buf);
+	return sp->count;
+}
+
 /* name=value pairs with a secret name, as in a libpq conninfo, an ODBC
  * string or an environment dump: "host=db password=x", "PGPASSWORD=x".
  * out NULL: only whether anything would change (1 or 0). */
 static size_t redact_pairs(const char *s, size_t len, struct strbuf *out)
 {
-	const char *p = s, *end = s + len, *copied = s;
-	size_t count = 0;
-	struct strbuf tmp = STRBUF_INIT;
+	const char *p = s, *end = s + len;
+	struct splice sp = { s, 0, STRBUF_INIT };
 
 	while (p < end) {
 		const char *eq = memchr(p, '=', (size_t)(end - p));
 		if (!eq)
 			break;
 		const char *name = eq;
-		while (name > copied && name > s && key_char(name[-1]))
+		while (name > sp.copied && name > s && key_char(name[-1]))
 			name--;
 		const char *val = eq + 1, *q = val;
 		char quote = q < end && (*q == '\'' || *q == '"') ? *q : 0;
@@ -110,19 +136,11 @@ static size_t redact_pairs(const char *s, size_t len, struct strbuf *out)
 		    !(vlen == strlen(CHM_REDACTED) && memcmp(val, CHM_REDACTED, vlen) == 0)) {
 			if (!out)
 				return 1;
-			strbuf_add(&tmp, copied, (size_t)(val - copied));
-			strbuf_adds(&tmp, CHM_REDACTED);
-			copied = q;
-			count++;
+			splice_redact(&sp, val, q);
 		}
 		p = q > eq ? q : eq + 1;
 	}
-	if (count) {
-		strbuf_add(&tmp, copied, (size_t)(end - copied));
-		strbuf_add(out, tmp.buf, tmp.len);
-	}
-	strbuf_release(&tmp);
-	return count;
+	return splice_finish(&sp, end, out);
 }
 
 /* out NULL: only whether anything would change, as redact_pairs. */
@@ -154,9 +172,8 @@ size_t chm_redact_text(const char *s, size_t len, struct strbuf *out)
 
 static size_t redact_urls(const char *s, size_t len, struct strbuf *out)
 {
-	const char *p = s, *end = s + len, *copied = s;
-	size_t count = 0;
-	struct strbuf tmp = STRBUF_INIT;
+	const char *p = s, *end = s + len;
+	struct splice sp = { s, 0, STRBUF_INIT };
 
 	/* most strings (ids, times) have no '/': memchr is the cheap test */
 	if (len < 4 || !memchr(s, '/', len) || !memmem(s, len, "://", 3))
@@ -174,10 +191,7 @@ static size_t redact_urls(const char *s, size_t len, struct strbuf *out)
 		if (at && at > auth) {
 			if (!out)
 				return 1;
-			strbuf_add(&tmp, copied, (size_t)(auth - copied));
-			strbuf_adds(&tmp, CHM_REDACTED);
-			copied = at;
-			count++;
+			splice_redact(&sp, auth, at);
 		}
 		/* the rest of the URL: path, then query parameters */
 		while (q < end && *q != '?' && !query_end(*q))
@@ -196,10 +210,7 @@ static size_t redact_urls(const char *s, size_t len, struct strbuf *out)
 					if (secret && q > val) {
 						if (!out)
 							return 1;
-						strbuf_add(&tmp, copied, (size_t)(val - copied));
-						strbuf_adds(&tmp, CHM_REDACTED);
-						copied = q;
-						count++;
+						splice_redact(&sp, val, q);
 					}
 				}
 				if (q < end && *q == '&')
@@ -208,12 +219,7 @@ static size_t redact_urls(const char *s, size_t len, struct strbuf *out)
 		}
 		p = q > sep ? q : sep + 3;
 	}
-	if (count) {
-		strbuf_add(&tmp, copied, (size_t)(end - copied));
-		strbuf_add(out, tmp.buf, tmp.len);
-	}
-	strbuf_release(&tmp);
-	return count;
+	return splice_finish(&sp, end, out);
 }
 
 static size_t redact_string(json_t *v)
