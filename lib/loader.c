@@ -89,11 +89,12 @@ static void batch_reset(struct batch *b)
 	b->n = 0;
 	b->max_round = 0;
 	b->keys = 0;
+	b->carried_keys = b->carried_rounds = 0;
 	strbuf_reset(&b->rows);
 	strbuf_reset(&b->text);
 	strbuf_reset(&b->inputs);
 	/* b->rounds stays until b fills again: the next batch asks it which of
-	 * its keys were here (mark_carried) */
+	 * its keys were here (chm_loader_add_text) */
 }
 
 static void batch_release(struct batch *b)
@@ -291,6 +292,16 @@ int chm_loader_add_text(struct chm_loader *ld, const struct chm_run *run, const 
 		b->keys++;
 	if (s->round > b->max_round)
 		b->max_round = s->round;
+	/* a run whose events straddle two batches is stored already: upserted,
+	 * not COPYed (the batch sent last keeps its keys until it fills again) */
+	const struct batch *prev = b == &ld->batches[0] ? &ld->batches[1] : &ld->batches[0];
+	s->carried = prev->rounds.count && hashmap_get(&prev->rounds, ld->key.buf, ld->key.len);
+	if (s->carried) {
+		if (s->round == 1)
+			b->carried_keys++;
+		if (s->round > b->carried_rounds)
+			b->carried_rounds = s->round;
+	}
 	ld->added++;
 	if (b->n >= ld->opts.batch_size || b->rows.len + b->inputs.len >= ld->opts.batch_bytes)
 		return send_batch(ld, err);
@@ -820,30 +831,9 @@ static int collect(struct chm_loader *ld, struct chm_err *err)
 	return rc;
 }
 
-/* Marks b's events whose key the previous batch had: a run whose events
- * straddle two batches is stored already, so it is upserted, not COPYed. */
-static void mark_carried(struct chm_loader *ld, struct batch *b)
-{
-	const struct batch *prev = b == &ld->batches[0] ? &ld->batches[1] : &ld->batches[0];
-	b->carried_keys = b->carried_rounds = 0;
-	for (int i = 0; i < b->n; i++) {
-		struct staged *s = &b->rec[i];
-		make_key(&ld->key, s->pipeline_id, b->text.buf + s->key_off, s->key_len);
-		s->carried = prev->rounds.count && hashmap_get(&prev->rounds, ld->key.buf, ld->key.len);
-		if (!s->carried)
-			continue;
-		if (s->round == 1)
-			b->carried_keys++;
-		if (s->round > b->carried_rounds)
-			b->carried_rounds = s->round;
-	}
-}
-
 static int send_batch(struct chm_loader *ld, struct chm_err *err)
 {
 	struct batch *b = ld->fill;
-	if (b->n)
-		mark_carried(ld, b);
 	if (collect(ld, err))
 		return -1;
 	if (b->n == 0)

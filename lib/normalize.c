@@ -232,6 +232,15 @@ static void out_json(struct chm_norm *n, json_t *v)
 		out_flush(n);
 }
 
+/* A record passed through: its own bytes when the line is at hand. */
+static void out_record(struct chm_norm *n, const struct origin *o, json_t *v)
+{
+	if (o->text)
+		out_line(n, o->text, o->len);
+	else
+		out_json(n, v);
+}
+
 static void dump_into(struct strbuf *sb, json_t *v)
 {
 	strbuf_reset(sb);
@@ -1122,10 +1131,7 @@ static void handle_value(struct chm_norm *n, json_t *v, const struct origin *o)
 		} else {
 			n->counts.passed++;
 		}
-		if (o->text)
-			out_line(n, o->text, o->len);
-		else
-			out_json(n, v);
+		out_record(n, o, v);
 		return;
 	}
 	if (src) {
@@ -1139,10 +1145,7 @@ static void handle_value(struct chm_norm *n, json_t *v, const struct origin *o)
 	}
 	if (type) { /* not ours: passes through unchanged */
 		n->counts.passed++;
-		if (o->text)
-			out_line(n, o->text, o->len);
-		else
-			out_json(n, v);
+		out_record(n, o, v);
 		return;
 	}
 	if (json_is_object(v))

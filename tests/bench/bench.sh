@@ -83,6 +83,16 @@ timed() {
 	CPU=$(awk -v a="$u" -v b="$s" 'BEGIN { printf "%.2f", a + b }')
 	say "$name: ${T}s, cpu ${CPU}s, peak RSS ${RSS} KiB"
 }
+# timed_load NAME CMD: timed, after a checkpoint, on bench_load; also sets WAL
+# (bytes of WAL written meanwhile)
+timed_load() {
+	local w0 w1
+	checkpoint
+	w0=$(lsn bench_load)
+	timed "$1" "$2"
+	w1=$(lsn bench_load)
+	WAL=$(waldiff "$w0" "$w1")
+}
 # peak RSS of one program of a pipeline: rss_of CMD-BEFORE PROGRAM-AND-ARGS CMD-AFTER
 rss_of() {
 	/usr/bin/time -f '%M' -o "$OUT/rss" bash -c "set -o pipefail; $1 | $2 $3" >/dev/null
@@ -153,11 +163,8 @@ done
 if want 1 2 3 6; then
 newdb bench_load
 newdb bench_copy
-checkpoint
-w0=$(lsn bench_load)
-timed load_first "PGDATABASE=bench_load '$B/chm-load' '$D/canonical.ndjson' >'$OUT/load_first.out'"
-w1=$(lsn bench_load)
-t_load=$T rss_load=$RSS wal_first=$(waldiff "$w0" "$w1")
+timed_load load_first "PGDATABASE=bench_load '$B/chm-load' '$D/canonical.ndjson' >'$OUT/load_first.out'"
+t_load=$T rss_load=$RSS wal_first=$WAL
 dumprows bench_load "$D/canonical.copy"
 n_loaded=$(wc -l <"$D/canonical.copy")
 checkpoint
@@ -172,11 +179,8 @@ row 1 "chm-load first load, rows/s ($n_canon canonical runs, $n_loaded rows)" \
 # the visibility map, which writes WAL), done before the replay is measured
 sql bench_load "VACUUM ANALYZE runs"
 if want 2; then
-checkpoint
-w0=$(lsn bench_load)
-timed load_replay "PGDATABASE=bench_load '$B/chm-load' '$D/canonical.ndjson' >'$OUT/load_replay.out'"
-w1=$(lsn bench_load)
-t_replay=$T wal_replay=$(waldiff "$w0" "$w1")
+timed_load load_replay "PGDATABASE=bench_load '$B/chm-load' '$D/canonical.ndjson' >'$OUT/load_replay.out'"
+t_replay=$T wal_replay=$WAL
 r=$(calc "$t_load / $t_replay")
 row 2a "unchanged replay vs first load, rows/s" "$(rate "$n_canon" "$t_replay")" \
 	"$(rate "$n_canon" "$t_load") (first load)" "$r" ">= 2" "$(met "$r >= 2")" \
@@ -187,11 +191,8 @@ row 2b "unchanged replay WAL vs first load's, bytes" "$wal_replay" "$wal_first" 
 fi
 
 if want 3; then
-checkpoint
-w0=$(lsn bench_load)
-timed load_changed "PGDATABASE=bench_load '$B/chm-load' --regressions accept '$D/changed.ndjson' >'$OUT/load_changed.out'"
-w1=$(lsn bench_load)
-t_changed=$T wal_changed=$(waldiff "$w0" "$w1")
+timed_load load_changed "PGDATABASE=bench_load '$B/chm-load' --regressions accept '$D/changed.ndjson' >'$OUT/load_changed.out'"
+t_changed=$T wal_changed=$WAL
 row 3a "replay with 10% changed status, rows/s vs first load" "$(rate "$n_canon" "$t_changed")" \
 	"$(rate "$n_canon" "$t_load") (first load)" "$(calc "$t_load / $t_changed")" "report" "-" \
 	"$(jq -c . "$OUT/load_changed.out")"
