@@ -112,7 +112,7 @@ demo-reset: demo-stop
 	rm -rf .chm/pg .chm/demo .chm/report.html
 
 # Installs under $(DESTDIR)$(PREFIX): programs in bin/, man pages in
-# share/man/man1, the SQL in share/chm/sql (the programs carry their own
+# share/man/man1 and man5, the SQL in share/chm/sql (the programs carry their own
 # copy; this one is for people and dashboards), the pipeline scripts in
 # lib/chm/pipelines, systemd units in $(SYSTEMD_UNIT_DIR), vendor mappings
 # in share/chm/vendor, env examples in share/chm/env and the Grafana
@@ -122,14 +122,16 @@ SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 CHM_LIBDIR   = $(PREFIX)/lib/chm
 CHM_DATADIR  = $(PREFIX)/share/chm
 MAN_PAGES   := $(wildcard man/*.1)
+MAN5_PAGES  := $(wildcard man/*.5)
 PIPE_SCRIPTS := $(wildcard pipelines/*.sh)
 UNITS       := $(wildcard pipelines/systemd/*.service pipelines/systemd/*.timer)
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
 		$(DESTDIR)$(CHM_DATADIR)/sql $(DESTDIR)$(CHM_DATADIR)/vendor $(DESTDIR)$(CHM_DATADIR)/env \
 		$(DESTDIR)$(CHM_DATADIR)/grafana $(DESTDIR)$(CHM_LIBDIR)/pipelines $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	install -m 0755 $(REL_BIN) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 $(MAN5_PAGES) $(DESTDIR)$(PREFIX)/share/man/man5/
 	cp -R sql/. $(DESTDIR)$(CHM_DATADIR)/sql/
 	install -m 0755 $(filter-out pipelines/common.sh,$(PIPE_SCRIPTS)) $(DESTDIR)$(CHM_LIBDIR)/pipelines/
 	install -m 0644 pipelines/common.sh $(DESTDIR)$(CHM_LIBDIR)/pipelines/

@@ -1,4 +1,4 @@
-/* chm client create|list|get|update|disable (FR-002, FR-018): clients have
+/* chm client create|list|get|update|disable: clients have
  * unique names; disable keeps the client and its history, list hides it
  * unless --all. */
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* chm pipeline create|list|get|update|disable (FR-003): a pipeline belongs
+/* chm pipeline create|list|get|update|disable: a pipeline belongs
  * to exactly one client; its name is unique within the client, and its
  * external_id unique per client and platform. Disable keeps its runs. */
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* chm rule create|list|get|update|enable|disable|delete (FR-008..FR-010):
+/* chm rule create|list|get|update|enable|disable|delete:
  * a rule is scoped to a client, a pipeline or both (the pipeline is then the
  * effective scope, and must belong to that client); on_failure may omit
  * threshold and window, failures_in_window needs both > 0; no two enabled

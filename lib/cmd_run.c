@@ -1,4 +1,4 @@
-/* chm run record|list|latest (FR-019, FR-005, FR-006). `record` stores one
+/* chm run record|list|latest. `record` stores one
  * run through chm-load's loader, so it follows the same transition rules
  * (002_run_transitions.sql); `list` pages through a pipeline's or client's
  * runs newest first with a bounded --limit and --before CURSOR; `latest`

@@ -1,4 +1,4 @@
-/* chm summary --client C [--since T] [--until T] (FR-007, AC-005): a
+/* chm summary --client C [--since T] [--until T]: a
  * client's run counts by status in a window (default the last 24 hours) and
  * the latest status of each of its active pipelines, with those failing now
  * named: what an analyst asks first, in one command. */

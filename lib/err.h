@@ -1,6 +1,6 @@
 /* err: the one error shape of libchm. Library code never exits or prints: it
  * fills a struct chm_err and returns -1; the program decides what to do.
- * status is the exit status the error maps to (sysexits, DESIGN.md). */
+ * status is the exit status the error maps to (sysexits; chm-records(5) lists them). */
 #ifndef CHM_ERR_H
 #define CHM_ERR_H
 

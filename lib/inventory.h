@@ -1,5 +1,5 @@
 /* inventory: applies the `client`, `pipeline` and `alert_rule` records of
- * DESIGN.md as upserts by natural key (client name; client + pipeline name;
+ * chm-records(5) as upserts by natural key (client name; client + pipeline name;
  * rule scope + type + channel + destination), so an inventory file can be
  * applied again and again. Each record is its own statement (autocommit). */
 #ifndef CHM_INVENTORY_H

@@ -30,7 +30,7 @@ static const struct chm_source *const sources[] = {
 const char *const chm_norm_sources[] = { "airflow", "dbt_cloud", "dbt_artifact", "openlineage",
 					 "vendor", "cron", NULL };
 
-/* Wire record types (DESIGN.md): with --source, an object whose "type" is
+/* Wire record types (chm-records(5)): with --source, an object whose "type" is
  * none of these is the partner's own data. */
 static const char *const wire_types[] = { "raw", "run", "state", "summary", "reject", "client",
 					  "pipeline", "alert_rule", NULL };

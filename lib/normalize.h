@@ -1,4 +1,4 @@
-/* normalize: partner run events -> canonical `run` records (DESIGN.md), the
+/* normalize: partner run events -> canonical `run` records (chm-records(5)), the
  * engine of chm-normalize. It reads NDJSON (raw envelopes, wire records
  * passed through, or bare partner records when a default source is given)
  * and whole documents (a saved API page, one pretty-printed object, an

@@ -1,4 +1,4 @@
-/* record: one NDJSON line to one JSON object with a "type" (DESIGN.md), and
+/* record: one NDJSON line to one JSON object with a "type" (chm-records(5)), and
  * the typed field getters every program uses to read records, each of which
  * reports the field at fault in a chm_err (status 65). */
 #ifndef CHM_RECORD_H

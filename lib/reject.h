@@ -1,4 +1,4 @@
-/* reject: writes `reject` records (DESIGN.md) for input that cannot be used,
+/* reject: writes `reject` records (chm-records(5)) for input that cannot be used,
  * to the --rejects file or stderr, and counts them. The original line is kept
  * as a JSON string: invalid UTF-8 becomes U+FFFD, and a very long line is cut
  * (input_truncated says so), so a reject is always one valid JSON line. */

@@ -1,4 +1,4 @@
-/* run: the canonical `run` record of DESIGN.md as a C struct, its validation
+/* run: the canonical `run` record of chm-records(5) as a C struct, its validation
  * from JSON (what chm-load, chm-normalize's canonical source and `chm run
  * record` all accept) and its canonical JSON form. */
 #ifndef CHM_RUN_H

@@ -4,9 +4,8 @@ bats_require_minimum_version 1.5.0
 # (setup_file); fresh_db gives a test one of its own.
 
 FIXTURES="$CHM_ROOT/fixtures"
-REFERENCE="${CHM_REFERENCE:-$CHM_ROOT/../shared/reference}"
-# a git worktree under /work/wt/<name> sits one level deeper than /work/main
-[ -d "$REFERENCE" ] || [ -n "${CHM_REFERENCE:-}" ] || REFERENCE="$CHM_ROOT/../../shared/reference"
+# Real partner responses from public repositories (PROVENANCE.md there).
+REFERENCE="$FIXTURES/reference"
 
 _db_name() {
 	local base

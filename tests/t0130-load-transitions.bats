@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# How a stored run changes (DESIGN.md "Idempotent loading"): intra-batch
+# How a stored run changes (chm-load(1), chm-records(5)): intra-batch
 # duplicates, out-of-order events, cleared-and-rerun runs, fields that never
 # erase, and stale regressions under each --regressions policy.
 

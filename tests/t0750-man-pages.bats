@@ -68,6 +68,27 @@ help_options() {
 	done
 }
 
+@test "chm-records(5): every record type and exit status, rendered without a warning" {
+	f=$CHM_ROOT/man/chm-records.5
+	head -n 1 "$f" | grep -q '^\.TH CHM-RECORDS 5 '
+	run --separate-stderr groff -man -ww -z "$f"
+	[ "$status" -eq 0 ]
+	[ -z "$output$stderr" ]
+	run --separate-stderr env MANWIDTH=80 man --warnings -E UTF-8 -l "$f"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ] || { echo "$stderr" >&2; false; }
+	for t in raw run client pipeline alert_rule state summary reject; do
+		grep -qE "^   $t(,|\$)|^   [a-z_, ]*\b$t\b" <<<"$output" || { echo "no section for $t" >&2; false; }
+	done
+	for code in 64 65 69 70 74 75 78; do
+		grep -q "\b$code\b" <<<"$output" || { echo "exit status $code missing" >&2; false; }
+	done
+	# the enum values it documents are the ones chm-load accepts
+	for v in airflow dbt cron vendor_api custom ingestion transform quality export healthcheck; do
+		grep -qw -- "$v" <<<"$output" || { echo "$v missing" >&2; false; }
+	done
+}
+
 @test "every option a program's --help shows is in its page" {
 	for p in $(programs); do
 		text=$(render "$p")

@@ -67,6 +67,7 @@ P=/opt/chm
 		p=$(basename "$f" .c)
 		assert_eq "$(MANPATH="$ROOT$P/share/man" man -w "$p")" "$ROOT$P/share/man/man1/$p.1"
 	done
+	assert_eq "$(MANPATH="$ROOT$P/share/man" man -w 5 chm-records)" "$ROOT$P/share/man/man5/chm-records.5"
 }
 
 @test "the units run the installed scripts with the installed programs, and verify" {

@@ -1,5 +1,5 @@
--- How a stored run changes when an event for it arrives (DESIGN.md,
--- "Idempotent loading"). chm-load's upsert (sql/queries/load_runs.sql) calls
+-- How a stored run changes when an event for it arrives (chm-records(5),
+-- under "run"). chm-load's upsert (sql/queries/load_runs.sql) calls
 -- these both to filter out events that change nothing (so an unchanged replay
 -- writes no row version) and in ON CONFLICT DO UPDATE against the row as it is
 -- at that moment (so concurrent loaders converge). They are plain SQL

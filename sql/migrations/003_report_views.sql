@@ -1,4 +1,4 @@
--- The dashboard questions Q1-Q10 (DESIGN.md), one view each. chm-report,
+-- The dashboard questions Q1-Q10, one view each. chm-report,
 -- Grafana and Metabase all read these views, so a question has one definition.
 --
 -- Every window is taken from the clock at query time, so a dashboard can
