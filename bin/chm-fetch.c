@@ -33,7 +33,7 @@ static void usage(FILE *fp)
 	      "                 [--client C] [--pipeline NAME] [--pipelines FILE | --db CONNINFO]\n"
 	      "                 [--since T] [--state-file FILE] [--page-size N] [--max-pages N]\n"
 	      "                 [--max-lookback DURATION] [--account-id ID] [--mapping FILE]\n"
-	      "                 [--airflow-api v1|v2] [--state-interval S]\n"
+	      "                 [--airflow-api v1|v2] [--state-interval S] [--now T]\n"
 	      "                 [--token-file FILE] [--auth bearer|token|basic] [--cacert FILE]\n"
 	      "                 [--connect-timeout S] [--timeout S] [--retries N] [--retry-delay S]\n"
 	      "                 [--retry-max-time S] [--retry-after-max S] [--max-response BYTES]\n"
@@ -185,7 +185,7 @@ int main(int argc, char **argv)
 	enum {
 		O_SOURCE = 256, O_BASE, O_CLIENT, O_PIPELINE, O_PIPELINES, O_DB, O_SINCE, O_STATE, O_PAGE,
 		O_MAXPAGES, O_ACCOUNT, O_MAPPING, O_TOKENFILE, O_AUTH, O_CACERT, O_CTIMEOUT, O_TIMEOUT,
-		O_RETRIES, O_RDELAY, O_RMAX, O_RAMAX, O_MAXRESP, O_LOOKBACK, O_AFAPI, O_SINTERVAL,
+		O_RETRIES, O_RDELAY, O_RMAX, O_RAMAX, O_MAXRESP, O_LOOKBACK, O_AFAPI, O_SINTERVAL, O_NOW,
 	};
 	static const struct option opts[] = {
 		{ "source", required_argument, NULL, O_SOURCE },
@@ -213,6 +213,7 @@ int main(int argc, char **argv)
 		{ "max-lookback", required_argument, NULL, O_LOOKBACK },
 		{ "airflow-api", required_argument, NULL, O_AFAPI },
 		{ "state-interval", required_argument, NULL, O_SINTERVAL },
+		{ "now", required_argument, NULL, O_NOW },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -222,7 +223,7 @@ int main(int argc, char **argv)
 	struct out out = { 0 };
 	struct chm_err err;
 	const char *source = NULL, *client = NULL, *pname = NULL, *pipelines_file = NULL, *db = NULL;
-	const char *since = NULL, *state_file = NULL, *mapping = NULL, *token_file = NULL, *auth = NULL;
+	const char *since = NULL, *lookback = NULL, *now_arg = NULL, *state_file = NULL, *mapping = NULL, *token_file = NULL, *auth = NULL;
 	int64_t n;
 	int c;
 
@@ -293,16 +294,8 @@ int main(int argc, char **argv)
 				return CHM_EX_USAGE;
 			ho.max_body = (size_t)n;
 			break;
-		case O_LOOKBACK: {
-			int64_t now = chm_time_now(), then;
-			if (chm_time_parse_arg(optarg, now, &then, "--max-lookback", &err) || then > now ||
-			    strchr(optarg, 'T')) {
-				chm_warn("--max-lookback: expected a duration such as 36h or 7d, got \"%s\"", optarg);
-				return CHM_EX_USAGE;
-			}
-			fo.max_lookback = now - then;
-			break;
-		}
+		case O_LOOKBACK: lookback = optarg; break;
+		case O_NOW: now_arg = optarg; break;
 		case O_SINTERVAL:
 			if (opt_seconds("--state-interval", optarg, 0, 86400, &out.interval_ms))
 				return CHM_EX_USAGE;
@@ -343,12 +336,31 @@ int main(int argc, char **argv)
 		chm_warn("--mapping FILE is required for vendor");
 		return CHM_EX_USAGE;
 	}
+	/* --now fixes the clock the lookback, --since and fetched_at count from,
+	 * so a replayed fixture gives the same answer on any day */
+	int64_t clock = chm_time_now();
+	if (now_arg) {
+		if (chm_time_parse_arg(now_arg, clock, &fo.now, "--now", &err)) {
+			chm_report_err(&err);
+			return CHM_EX_USAGE;
+		}
+		clock = fo.now;
+	}
+	if (lookback) {
+		int64_t then;
+		if (chm_time_parse_arg(lookback, clock, &then, "--max-lookback", &err) || then > clock ||
+		    strchr(lookback, 'T')) {
+			chm_warn("--max-lookback: expected a duration such as 36h or 7d, got \"%s\"", lookback);
+			return CHM_EX_USAGE;
+		}
+		fo.max_lookback = clock - then;
+	}
 	if (since) {
 		if (fo.source == CHM_FETCH_DBT_CLOUD) {
 			chm_warn("--since: dbt_cloud pages by run id; use the state file");
 			return CHM_EX_USAGE;
 		}
-		if (chm_time_parse_arg(since, chm_time_now(), &fo.since, "--since", &err)) {
+		if (chm_time_parse_arg(since, clock, &fo.since, "--since", &err)) {
 			chm_report_err(&err);
 			return CHM_EX_USAGE;
 		}

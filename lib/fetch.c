@@ -225,6 +225,11 @@ static int item_mine(struct chm_fetch *f, const struct chm_fetch_pipeline *p, js
 	return 0;
 }
 
+static int64_t fetch_now(const struct chm_fetch *f)
+{
+	return f->o.now ? f->o.now : chm_time_now();
+}
+
 /* A run that has been "running" for longer than the lookback is not waited
  * for any more: a zombie must not hold the bookmark back for ever. */
 static int item_stale(struct chm_fetch *f, json_t *item, int64_t key)
@@ -234,7 +239,7 @@ static int item_stale(struct chm_fetch *f, json_t *item, int64_t key)
 		return 0;
 	if (f->o.source == CHM_FETCH_DBT_CLOUD && time_value(json_object_get(item, "created_at"), &t))
 		return 0;
-	return t < chm_time_now() - f->o.max_lookback;
+	return t < fetch_now(f) - f->o.max_lookback;
 }
 
 static void add_param(struct strbuf *url, const char *name, const char *value)
@@ -554,7 +559,7 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 		}
 
 		char fetched_at[CHM_TIME_BUFSZ];
-		chm_time_format(chm_time_now(), fetched_at);
+		chm_time_format(fetch_now(f), fetched_at);
 		envelope_head(f, p, fetched_at, &head);
 		offs = chm_xrealloc(offs, (n + 1) * sizeof(*offs));
 		int raw_ok = chm_fetch_raw_items(body.buf, body.len, items_path(f), &rawitems, offs, n) == 0;

@@ -62,6 +62,7 @@ struct chm_fetch_opts {
 	int64_t max_lookback;       /* usec; a run running longer stops holding the bookmark; 0 = always */
 	int has_since;              /* start from since instead of the bookmark */
 	int64_t since;              /* microseconds since the epoch */
+	int64_t now;                /* usec; the clock for the lookback and fetched_at; 0 = the real one */
 	volatile int *interrupted;  /* set by a signal: stop after the current page (status 75) */
 };
 

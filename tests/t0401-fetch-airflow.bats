@@ -139,6 +139,24 @@ fetch() {
 	[ "$status" -eq 64 ]
 }
 
+@test "--now: the default 7d lookback counts from it, and fetched_at is it" {
+	start_fake_api
+	# two days after the running run started, it still holds the bookmark ...
+	run --separate-stderr chm-fetch --source airflow --base-url "$FAKE_URL" --retry-delay 0.02 \
+		--pipelines "$FIXTURES/fetch/inventory.ndjson" --client acme --pipeline orders_daily --now 2026-11-19T00:00:00Z
+	[ "$status" -eq 0 ]
+	assert_eq "$(printf '%s\n' "$output" | tail -n 1 | jq -c '.value.bookmarks.airflow.acme.orders_daily | [.since, .running]')" \
+		'["2026-11-17T00:00:05.701234Z",true]'
+	assert_eq "$(printf '%s\n' "$output" | jq -r 'select(.type=="raw") | .fetched_at' | sort -u)" "2026-11-19T00:00:00.000000Z"
+	# ... and a year later it no longer does
+	run --separate-stderr chm-fetch --source airflow --base-url "$FAKE_URL" --retry-delay 0.02 \
+		--pipelines "$FIXTURES/fetch/inventory.ndjson" --client acme --pipeline orders_daily --now 2027-11-19T00:00:00Z
+	[ "$status" -eq 0 ]
+	assert_eq "$(printf '%s\n' "$output" | tail -n 1 | jq -c '.value.bookmarks.airflow.acme.orders_daily.running')" false
+	run --separate-stderr chm-fetch --source airflow --base-url http://127.0.0.1:1 --now yesterday-ish
+	[ "$status" -eq 64 ]
+}
+
 @test "--airflow-api v2 reads Airflow 3's /api/v2" {
 	start_fake_api
 	run --separate-stderr fetch --client acme --pipeline orders_daily --airflow-api v2

@@ -113,7 +113,7 @@ orders() {
 
 @test "pipelines/vendors/rat.json as it is: the base URL is the endpoint, runs routed by pipeline" {
 	start_fake_api
-	runsh "chm-fetch --source vendor --mapping '$CHM_ROOT/pipelines/vendors/rat.json' --base-url '$FAKE_URL/static/rat_runs' --state-file '$STATE' \
+	runsh "chm-fetch --source vendor --mapping '$CHM_ROOT/pipelines/vendors/rat.json' --base-url '$FAKE_URL/static/rat_runs' --state-file '$STATE' --now 2026-11-22T12:00:00Z \
 		| chm-normalize --mapping '$CHM_ROOT/pipelines/vendors/rat.json' | chm-load --state-file '$STATE'"
 	[ "$status" -eq 0 ]
 	assert_eq "$(q "SELECT p.name || ' ' || r.external_run_id || ' ' || r.status FROM runs r JOIN pipelines p ON p.id = r.pipeline_id ORDER BY 1" | paste -sd,)" \
