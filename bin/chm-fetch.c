@@ -45,20 +45,6 @@ static void usage(FILE *fp)
 	      fp);
 }
 
-/* Seconds with a fraction ("0.5") to milliseconds in [min, max]. */
-static int opt_seconds(const char *opt, const char *value, double min, double max, long *ms)
-{
-	char *end;
-	errno = 0;
-	double d = strtod(value, &end);
-	if (errno || end == value || *end || !isfinite(d) || d < min || d > max) {
-		chm_warn("%s: expected seconds from %g to %g, got \"%s\"", opt, min, max, value);
-		return -1;
-	}
-	*ms = (long)(d * 1000.0 + 0.5);
-	return 0;
-}
-
 /* A write to stdout failed. EPIPE is the reader going away (chm-load
  * stopped): not our error, and no status of ours may hide the reader's. */
 static int out_error(struct chm_err *err)
@@ -239,11 +225,11 @@ int main(int argc, char **argv)
 			break;
 		case O_CACERT: ho.cacert = optarg; break;
 		case O_CTIMEOUT:
-			if (opt_seconds("--connect-timeout", optarg, 0.001, 3600, &ho.connect_timeout_ms))
+			if (chm_opt_seconds("--connect-timeout", optarg, 0.001, 3600, &ho.connect_timeout_ms))
 				return CHM_EX_USAGE;
 			break;
 		case O_TIMEOUT:
-			if (opt_seconds("--timeout", optarg, 0.001, 86400, &ho.timeout_ms))
+			if (chm_opt_seconds("--timeout", optarg, 0.001, 86400, &ho.timeout_ms))
 				return CHM_EX_USAGE;
 			break;
 		case O_RETRIES:
@@ -252,15 +238,15 @@ int main(int argc, char **argv)
 			ho.retries = (int)n;
 			break;
 		case O_RDELAY:
-			if (opt_seconds("--retry-delay", optarg, 0.001, 3600, &ho.retry_base_ms))
+			if (chm_opt_seconds("--retry-delay", optarg, 0.001, 3600, &ho.retry_base_ms))
 				return CHM_EX_USAGE;
 			break;
 		case O_RMAX:
-			if (opt_seconds("--retry-max-time", optarg, 0.001, 86400, &ho.retry_max_time_ms))
+			if (chm_opt_seconds("--retry-max-time", optarg, 0.001, 86400, &ho.retry_max_time_ms))
 				return CHM_EX_USAGE;
 			break;
 		case O_RAMAX:
-			if (opt_seconds("--retry-after-max", optarg, 0.001, 86400, &ho.retry_after_max_ms))
+			if (chm_opt_seconds("--retry-after-max", optarg, 0.001, 86400, &ho.retry_after_max_ms))
 				return CHM_EX_USAGE;
 			break;
 		case O_MAXRESP:
@@ -271,7 +257,7 @@ int main(int argc, char **argv)
 		case O_LOOKBACK: lookback = optarg; break;
 		case O_NOW: now_arg = optarg; break;
 		case O_SINTERVAL:
-			if (opt_seconds("--state-interval", optarg, 0, 86400, &out.interval_ms))
+			if (chm_opt_seconds("--state-interval", optarg, 0, 86400, &out.interval_ms))
 				return CHM_EX_USAGE;
 			break;
 		case O_AFAPI:

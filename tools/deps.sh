@@ -5,7 +5,7 @@
 # man-db, groff-base and bsdextrautils (col) render and check the man pages.
 # faketime moves the clock for `make test-future`.
 set -eu
-need="build-essential pkg-config clang libclang-rt-14-dev libpq-dev libjansson-dev libcurl4-openssl-dev postgresql bats jq python3 procps valgrind time systemd chromium prometheus man-db groff-base bsdextrautils faketime"
+need="build-essential pkg-config clang libclang-rt-14-dev libpq-dev libjansson-dev libcurl4-openssl-dev libssl-dev postgresql bats jq python3 procps valgrind time systemd chromium prometheus man-db groff-base bsdextrautils faketime"
 missing=""
 for p in $need; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
