@@ -77,7 +77,7 @@ help_options() {
 	run --separate-stderr env MANWIDTH=80 man --warnings -E UTF-8 -l "$f"
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ] || { echo "$stderr" >&2; false; }
-	for t in raw run client pipeline alert_rule state summary reject; do
+	for t in raw run client pipeline alert_rule alert state summary reject; do
 		grep -qE "^   $t(,|\$)|^   [a-z_, ]*\b$t\b" <<<"$output" || { echo "no section for $t" >&2; false; }
 	done
 	for code in 64 65 69 70 74 75 78; do
