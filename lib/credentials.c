@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "strbuf.h"
@@ -43,7 +44,10 @@ char *chm_secret_find(const char *file, const char *credentials_dir, const char 
 	if (credentials_dir && *credentials_dir) {
 		struct strbuf p = STRBUF_INIT;
 		strbuf_addf(&p, "%s/%s", credentials_dir, name);
-		char *s = access(p.buf, F_OK) == 0 ? chm_secret_read(p.buf, err) : NULL;
+		/* an empty credential is an unused one: systemd's LoadCredential=
+		 * needs the file to exist even when the channel is not used */
+		struct stat st;
+		char *s = stat(p.buf, &st) == 0 && st.st_size > 0 ? chm_secret_read(p.buf, err) : NULL;
 		int found = s || err->status;
 		strbuf_release(&p);
 		if (found)

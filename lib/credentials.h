@@ -14,7 +14,7 @@
 char *chm_secret_read(const char *path, struct chm_err *err);
 
 /* The secret by the rule above: file (may be NULL), then credentials_dir/name
- * when that file exists (credentials_dir may be NULL), then env_value (may be
+ * when that file is not empty (credentials_dir may be NULL), then env_value (may be
  * NULL or empty). A new string, or NULL: with err->status set when a source
  * was there but unreadable, with err->status 0 when there is no secret. */
 char *chm_secret_find(const char *file, const char *credentials_dir, const char *name,

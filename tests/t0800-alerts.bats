@@ -231,3 +231,29 @@ received() {
 	run chm-alert extra-arg
 	[ "$status" -eq 64 ]
 }
+
+@test "pipelines/alert.sh: the pair with its state in the state directory and the webhook from CREDENTIALS_DIRECTORY" {
+	export STATE_DIRECTORY=$BATS_TEST_TMPDIR/state CREDENTIALS_DIRECTORY=$BATS_TEST_TMPDIR/creds
+	mkdir -p "$CREDENTIALS_DIRECTORY"
+	cp "$BATS_TEST_TMPDIR/slack-webhook" "$CREDENTIALS_DIRECTORY/slack-webhook"
+	: >"$CREDENTIALS_DIRECTORY/webhook-secret"   # unused: empty, as LoadCredential= needs a file
+	: >"$CREDENTIALS_DIRECTORY/smtp-login"
+	run --separate-stderr "$CHM_ROOT/pipelines/alert.sh"
+	[ "$status" -eq 0 ]
+	[ -f "$STATE_DIRECTORY/alerts.json" ]
+	# a failure after the first evaluation reaches the fake Slack, once
+	run_line acme orders o1 failed "$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)" | chm-load >/dev/null
+	run --separate-stderr "$CHM_ROOT/pipelines/alert.sh"
+	[ "$status" -eq 0 ]
+	run --separate-stderr "$CHM_ROOT/pipelines/alert.sh"
+	[ "$status" -eq 0 ]
+	assert_eq "$(wc -l <"$RECV_DIR/log")" 1
+	# the receiver down: the script says so and exits 69
+	rm -f "$STATE_DIRECTORY/alerts.json"
+	run --separate-stderr "$CHM_ROOT/pipelines/alert.sh"
+	run_line acme export e1 failed "$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)" | chm-load >/dev/null
+	echo 500 >"$RECV_DIR/mode"
+	run --separate-stderr "$CHM_ROOT/pipelines/alert.sh"
+	[ "$status" -eq 69 ]
+	[[ "$stderr" == *"failed with status 69"* ]]
+}
