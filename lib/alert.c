@@ -150,9 +150,11 @@ int chm_alert_evaluate(PGconn *conn, const struct chm_alert_opts *o, json_t *pre
 	json_t *resolved = json_array();
 	char *rules_text = json_dumps(prev_rules, JSON_COMPACT);
 
+	char only_rule[24];
 	chm_time_format(o->now, now);
-	const char *params[2] = { now, rules_text };
-	PGresult *res = chm_db_query_file(conn, "queries/alert_eval.sql", 2, params, err);
+	snprintf(only_rule, sizeof(only_rule), "%lld", (long long)o->rule_id);
+	const char *params[4] = { now, rules_text, o->rule_id ? only_rule : NULL, o->whole_history ? "true" : "false" };
+	PGresult *res = chm_db_query_file(conn, "queries/alert_eval.sql", 4, params, err);
 	free(rules_text);
 	if (!res) {
 		json_decref(prev_state);

@@ -26,6 +26,8 @@ struct chm_alert_opts {
 	int64_t now;            /* usec: evaluate as of this time */
 	int64_t repeat_after;   /* usec: notify an open incident again after this; 0 = never */
 	const char *report_url; /* put in every alert as report_url; NULL = null */
+	int64_t rule_id;        /* only this rule, enabled or not; 0 = every enabled rule */
+	int whole_history;      /* every failure counts, as if always watched (chm rule test) */
 };
 
 /* Appends the alert records (firing, then resolved, each a new reference) to

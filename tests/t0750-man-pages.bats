@@ -36,7 +36,7 @@ help_options() {
 		if [ "$1" = chm ]; then
 			local a
 			for a in "client create" "client list" "client update" "pipeline create" "pipeline list" \
-				"pipeline update" "rule create" "rule list" "rule update" "run record" "run list" \
+				"pipeline update" "rule create" "rule list" "rule update" "rule test" "run record" "run list" \
 				"run latest" "summary" "migrate"; do
 				# shellcheck disable=SC2086
 				chm $a --help 2>&1

@@ -257,3 +257,21 @@ received() {
 	[ "$status" -eq 69 ]
 	[[ "$stderr" == *"failed with status 69"* ]]
 }
+
+@test "chm rule test: what a rule would send now, over its whole history, sending nothing" {
+	{ run_line globex ledger l1 failed 2026-11-19T23:30:00Z; run_line globex ledger l2 failed 2026-11-19T23:50:00Z "disk full"; } | chm-load >/dev/null
+	rid=$(q "SELECT id FROM alert_rules WHERE rule_type = 'failures_in_window'")
+	run --separate-stderr chm rule test "$rid" --now $T0
+	[ "$status" -eq 0 ]
+	assert_eq "$(jq -r '[.state, .client, .pipeline, .failures, .subject] | join("|")' <<<"$output")" \
+		"firing|globex|ledger|2|[CHM] FIRING globex/ledger: 2 failures in 60 min"
+	[[ "$(jq -r .text <<<"$output")" == *"runs:      l2, l1"*"disk full"* ]]
+	assert_eq "$(wc -l <"$RECV_DIR/log")" 0
+	# an hour later the window is empty: nothing, said on stderr
+	run --separate-stderr chm rule test "$rid" --now 2026-11-20T01:00:00Z
+	[ "$status" -eq 0 ]
+	assert_eq "$output" ""
+	[[ "$stderr" == *"would send nothing"* ]]
+	run --separate-stderr chm rule test 999999
+	[ "$status" -eq 65 ]
+}

@@ -2,14 +2,17 @@
 -- (rule, covered pipeline). $2 is a jsonb object {"<rule id>": "<first
 -- evaluation>"}: runs that ended before a rule's first evaluation never fire it
 -- (no alert storm for history); a rule not in $2 is evaluated for the first
--- time at $1. One statement; each covered pipeline costs a few probes of
+-- time at $1. $3, when not null, evaluates that one rule, enabled or not, and
+-- $4 (chm rule test) counts every failure as if the rule had always been
+-- watched. One statement; each covered pipeline costs a few probes of
 -- runs_pipeline_latest_idx, however long its history.
 WITH rules AS (
     SELECT r.id, r.client_id, r.pipeline_id, r.rule_type, r.threshold, r.window_minutes,
            r.channel, r.destination,
-           coalesce(($2::jsonb ->> r.id::text)::timestamptz, $1::timestamptz) AS first_eval
+           CASE WHEN $4::boolean THEN '-infinity'::timestamptz
+                ELSE coalesce(($2::jsonb ->> r.id::text)::timestamptz, $1::timestamptz) END AS first_eval
     FROM alert_rules r
-    WHERE r.is_enabled
+    WHERE CASE WHEN $3::bigint IS NULL THEN r.is_enabled ELSE r.id = $3::bigint END
 ),
 -- A rule that names a pipeline covers it (pipeline first, whatever its
 -- client_id says); a client rule covers each pipeline of the client, except
