@@ -101,6 +101,17 @@ static int firing(json_t *a)
 	return !strcmp(str(a, "state"), "firing");
 }
 
+/* A window for people: 60 min, 24 h, 7 d. */
+static void add_window(struct strbuf *out, long long m)
+{
+	if (m >= 2880 && m % 1440 == 0)
+		strbuf_addf(out, "%lld d", m / 1440);
+	else if (m >= 120 && m % 60 == 0)
+		strbuf_addf(out, "%lld h", m / 60);
+	else
+		strbuf_addf(out, "%lld min", m);
+}
+
 /* "acme/orders_daily: 3 failures in 60 min", raw (the callers escape). */
 static void headline(json_t *a, struct strbuf *out)
 {
@@ -110,11 +121,12 @@ static void headline(json_t *a, struct strbuf *out)
 	strbuf_addf(out, "%s/%s: ", str(a, "client"), str(a, "pipeline"));
 	if (!firing(a) && json_is_string(json_object_get(a, "reason")))
 		strbuf_addf(out, "resolved, %s", str(a, "reason"));
-	else if (window && firing(a))
-		strbuf_addf(out, "%lld failures in %lld min", failures, num(a, "window_minutes"));
-	else if (window)
-		strbuf_addf(out, "%lld failure%s in %lld min, below %lld", failures, failures == 1 ? "" : "s",
-			    num(a, "window_minutes"), num(a, "threshold"));
+	else if (window) {
+		strbuf_addf(out, "%lld failure%s in ", failures, failures == 1 ? "" : "s");
+		add_window(out, num(a, "window_minutes"));
+		if (!firing(a))
+			strbuf_addf(out, ", below %lld", num(a, "threshold"));
+	}
 	else if (!firing(a))
 		strbuf_adds(out, "recovered, a run succeeded");
 	else if (failures == 1)

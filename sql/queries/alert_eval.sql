@@ -42,7 +42,7 @@ evaluated AS (
            CASE cv.rule_type
                WHEN 'on_failure' THEN (SELECT max(r.started_at) FROM runs r
                                        WHERE r.pipeline_id = cv.pid AND r.status = 'success'
-                                         AND r.started_at <= $1::timestamptz)
+                                         AND coalesce(r.finished_at, r.started_at) <= $1::timestamptz)
                ELSE $1::timestamptz - make_interval(mins => cv.window_minutes)
            END AS after
     FROM covered cv
@@ -62,7 +62,7 @@ CROSS JOIN LATERAL (
            (array_agg(x.error_message ORDER BY x.started_at DESC, x.id DESC))[1] AS last_error
     FROM runs x
     WHERE x.pipeline_id = e.pid AND x.status = 'failed'
-      AND x.started_at <= $1::timestamptz
+      AND coalesce(x.finished_at, x.started_at) <= $1::timestamptz
       AND (e.after IS NULL OR x.started_at > e.after)
       AND coalesce(x.finished_at, x.started_at) >= e.first_eval
 ) f
