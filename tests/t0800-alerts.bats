@@ -275,3 +275,32 @@ received() {
 	run --separate-stderr chm rule test 999999
 	[ "$status" -eq 65 ]
 }
+
+@test "SIGKILL at random points of a delivery, then a re-run: no alert lost, at most one sent twice per kill, same key" {
+	for i in $(seq -w 1 30); do
+		echo "{\"type\":\"pipeline\",\"client\":\"acme\",\"name\":\"p$i\",\"platform\":\"cron\",\"pipeline_type\":\"ingestion\",\"external_id\":\"p$i\"}"
+	done | chm-load >/dev/null
+	alert $T0
+	for i in $(seq -w 1 30); do run_line acme "p$i" "r$i" failed 2026-11-20T00:10:00Z; done | chm-load >/dev/null
+	want=$(q "SELECT count(*) FROM pipelines p JOIN clients c ON c.id = p.client_id WHERE c.name = 'acme' AND p.name LIKE 'p%'")
+	kills=0
+	for trial in 1 2 3 4 5 6; do
+		chm-alert --now 2026-11-20T00:15:00Z --state-file "$STATE" >"$BATS_TEST_TMPDIR/alerts.ndjson"
+		chm-notify --state-file "$STATE" --slack-webhook-file "$BATS_TEST_TMPDIR/slack-webhook" \
+			<"$BATS_TEST_TMPDIR/alerts.ndjson" >/dev/null 2>&1 &
+		pid=$!
+		sleep "0.0$((RANDOM % 10))"
+		if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
+		wait "$pid" 2>/dev/null || true
+	done
+	# then runs to the end, and a re-run sends nothing more
+	alert 2026-11-20T00:16:00Z
+	[ "$status" -eq 0 ]
+	total=$(wc -l <"$RECV_DIR/log")
+	alert 2026-11-20T00:17:00Z
+	assert_eq "$(wc -l <"$RECV_DIR/log")" "$total"
+	keys=$(jq -r '.body | fromjson | .text' "$RECV_DIR/log" | grep -o 'acme/p[0-9]*' | sort -u | wc -l)
+	assert_eq "$keys" "$want"
+	[ "$total" -le $((want + kills)) ] || { echo "$total deliveries for $want alerts and $kills kills" >&2; false; }
+	echo "# $kills kills, $total deliveries of $want alerts" >&3
+}
