@@ -142,6 +142,17 @@ received() {
 	# export once, to its own channel; orders is inactive; globex's rule is disabled
 	assert_eq "$(received '.body | fromjson | .channel + " " + (.text | sub(": run .*"; ""))' | sort | paste -sd,)" \
 		"#export-owners :red_circle: FIRING acme/export"
+	# a rule naming both a client and a pipeline covers the pipeline only
+	: >"$RECV_DIR/log"
+	{
+		echo '{"type":"pipeline","client":"globex","name":"shipments","platform":"cron","pipeline_type":"ingestion","external_id":"shipments"}'
+		echo "{\"type\":\"alert_rule\",\"client\":\"globex\",\"pipeline\":\"globex/ledger\",\"rule_type\":\"on_failure\",\"channel\":\"webhook\",\"destination\":\"$RECV_URL/hooks/both\"}"
+	} | chm-load >/dev/null
+	alert 2026-11-20T00:20:00Z
+	{ run_line globex shipments s1 failed 2026-11-20T00:25:00Z; run_line globex ledger l2 failed 2026-11-20T00:25:00Z; } | chm-load >/dev/null
+	alert 2026-11-20T00:30:00Z
+	[ "$status" -eq 0 ]
+	assert_eq "$(received 'select(.path == "/hooks/both") | .body | fromjson | .pipeline' | paste -sd,)" "ledger"
 }
 
 @test "a receiver that fails: exit 69, the alert is not marked sent, and the next round sends it exactly once" {
