@@ -154,7 +154,9 @@ int chm_alert_evaluate(PGconn *conn, const struct chm_alert_opts *o, json_t *pre
 	chm_time_format(o->now, now);
 	snprintf(only_rule, sizeof(only_rule), "%lld", (long long)o->rule_id);
 	const char *params[4] = { now, rules_text, o->rule_id ? only_rule : NULL, o->whole_history ? "true" : "false" };
-	PGresult *res = chm_db_query_file(conn, "queries/alert_eval.sql", 4, params, err);
+	/* one short statement of index probes: compiling it would cost more */
+	PGresult *res = chm_db_exec(conn, "SET jit = off", err) ? NULL
+			: chm_db_query_file(conn, "queries/alert_eval.sql", 4, params, err);
 	free(rules_text);
 	if (!res) {
 		json_decref(prev_state);

@@ -11,7 +11,7 @@
  *                               destination, client, pipeline, platform,
  *                               since, notified_at}}}}
  * A rule's first evaluation is when CHM started watching with it: failures
- * that ended before it never fire the rule, so a new rule (or the first run)
+ * that started before it never fire the rule, so a new rule (or the first run)
  * does not page anyone about history. */
 #ifndef CHM_ALERT_H
 #define CHM_ALERT_H

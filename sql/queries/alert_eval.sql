@@ -1,6 +1,6 @@
 -- chm-alert: every enabled rule against the runs, as of $1 (now), one row per
 -- (rule, covered pipeline). $2 is a jsonb object {"<rule id>": "<first
--- evaluation>"}: runs that ended before a rule's first evaluation never fire it
+-- evaluation>"}: runs that started before a rule's first evaluation never fire it
 -- (no alert storm for history); a rule not in $2 is evaluated for the first
 -- time at $1. $3, when not null, evaluates that one rule, enabled or not, and
 -- $4 (chm rule test) counts every failure as if the rule had always been
@@ -38,13 +38,15 @@ covered AS (
 evaluated AS (
     SELECT cv.*,
            -- on_failure: the failures since the pipeline's last success
-           -- (the current streak); failures_in_window: those in the window
-           CASE cv.rule_type
-               WHEN 'on_failure' THEN (SELECT max(r.started_at) FROM runs r
+           -- (the current streak); failures_in_window: those in the window.
+           -- Both read runs_pipeline_latest_idx backwards from a bound.
+           coalesce(CASE cv.rule_type
+               WHEN 'on_failure' THEN (SELECT r.started_at FROM runs r
                                        WHERE r.pipeline_id = cv.pid AND r.status = 'success'
-                                         AND coalesce(r.finished_at, r.started_at) <= $1::timestamptz)
+                                         AND coalesce(r.finished_at, r.started_at) <= $1::timestamptz
+                                       ORDER BY r.started_at DESC NULLS LAST LIMIT 1)
                ELSE $1::timestamptz - make_interval(mins => cv.window_minutes)
-           END AS after
+           END, '-infinity') AS after
     FROM covered cv
 )
 SELECT e.id AS rule_id, e.pid AS pipeline_id, e.rule_type, e.channel, e.destination,
@@ -61,9 +63,10 @@ CROSS JOIN LATERAL (
            (array_agg(x.external_run_id ORDER BY x.started_at DESC, x.id DESC))[1:10] AS runs,
            (array_agg(x.error_message ORDER BY x.started_at DESC, x.id DESC))[1] AS last_error
     FROM runs x
-    WHERE x.pipeline_id = e.pid AND x.status = 'failed'
+    WHERE x.pipeline_id = e.pid
+      AND x.started_at > e.after
+      AND x.started_at >= e.first_eval
+      AND x.status = 'failed'
       AND coalesce(x.finished_at, x.started_at) <= $1::timestamptz
-      AND (e.after IS NULL OR x.started_at > e.after)
-      AND coalesce(x.finished_at, x.started_at) >= e.first_eval
 ) f
 ORDER BY e.id, e.pid;
