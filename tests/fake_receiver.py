@@ -7,8 +7,8 @@ far side of a real HTTP connection on 127.0.0.1.
 Every POST that is answered 200 is appended to --log as one JSON line:
 {"path": ..., "headers": {lower-case name: value}, "body": "<the bytes, utf-8>"}.
 --mode-file is read on every request, so a test can change the behaviour
-between runs: "ok" (default), "500", "429" (Retry-After: 1), "slow" (answers
-after 3 s), "once500" (500 for the first request after the file was written,
+between runs: "ok" (default), "500", "429" (Retry-After: 1), "slow" (waits 3 s,
+then closes the connection without recording anything), "once500" (500 for the first request after the file was written,
 then ok), "down" (the connection is closed without a reply).
 """
 import argparse
@@ -47,6 +47,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         if m == "slow":
             time.sleep(3)
+            self.close_connection = True
+            self.connection.close()
+            return
         if m == "once500":
             with LOCK:
                 if SEEN["once500"] != stamp:

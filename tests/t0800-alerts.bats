@@ -183,6 +183,29 @@ received() {
 	assert_eq "$(wc -l <"$RECV_DIR/log")" 2
 }
 
+@test "a receiver that says 429 (Retry-After) or answers too slowly" {
+	alert $T0
+	run_line acme orders o1 failed 2026-11-20T00:10:00Z | chm-load >/dev/null
+	# 429 with Retry-After: 1 on every try: waited for, then given up
+	echo 429 >"$RECV_DIR/mode"
+	start=$(date +%s%N)
+	alert 2026-11-20T00:15:00Z
+	[ "$status" -eq 69 ]
+	[[ "$output" == *"HTTP 429"* ]]
+	# two retries, each after the second the receiver asked for
+	[ $(( ($(date +%s%N) - start) / 1000000 )) -ge 2000 ]
+	# slower than --timeout: a timeout, retried, given up; then delivered once it is fast
+	echo slow >"$RECV_DIR/mode"
+	alert 2026-11-20T00:16:00Z --timeout 0.5
+	[ "$status" -eq 69 ]
+	[[ "$output" == *timeout* ]]
+	echo ok >"$RECV_DIR/mode"
+	alert 2026-11-20T00:17:00Z
+	[ "$status" -eq 0 ]
+	alert 2026-11-20T00:18:00Z
+	assert_eq "$(wc -l <"$RECV_DIR/log")" 1
+}
+
 @test "--repeat-after notifies an open incident again, with the same key" {
 	alert $T0
 	run_line acme orders o1 failed 2026-11-20T00:10:00Z | chm-load >/dev/null
