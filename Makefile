@@ -5,7 +5,7 @@
 PREFIX      ?= /usr/local
 DESTDIR     ?=
 CC          ?= cc
-PKGS        := libpq jansson libcurl
+PKGS        := libpq jansson libcurl libcrypto
 PKG_CFLAGS   = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 VERSION     := 0.1.0

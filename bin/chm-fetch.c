@@ -13,6 +13,7 @@
 
 #include "chmtime.h"
 #include "cli.h"
+#include "credentials.h"
 #include "db.h"
 #include "fetch.h"
 #include "http.h"
@@ -42,47 +43,6 @@ static void usage(FILE *fp)
 	      "Credentials: --token-file, $CREDENTIALS_DIRECTORY/<source>-token, $CHM_FETCH_TOKEN,\n"
 	      "or $CHM_FETCH_BASIC (user:password); never on the command line.\n",
 	      fp);
-}
-
-/* Seconds with a fraction ("0.5") to milliseconds in [min, max]. */
-static int opt_seconds(const char *opt, const char *value, double min, double max, long *ms)
-{
-	char *end;
-	errno = 0;
-	double d = strtod(value, &end);
-	if (errno || end == value || *end || !isfinite(d) || d < min || d > max) {
-		chm_warn("%s: expected seconds from %g to %g, got \"%s\"", opt, min, max, value);
-		return -1;
-	}
-	*ms = (long)(d * 1000.0 + 0.5);
-	return 0;
-}
-
-/* A secret from a file: the first line, trailing blanks cut. NULL with err. */
-static char *read_secret(const char *path, struct chm_err *err)
-{
-	FILE *fp = fopen(path, "r");
-	char buf[8192];
-	if (!fp) {
-		chm_err_set(err, CHM_EX_CONFIG, "credentials", "", "cannot read credentials from %s: %s", path,
-			    strerror(errno));
-		return NULL;
-	}
-	size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
-	int bad = ferror(fp);
-	fclose(fp);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	n = strlen(buf);
-	while (n && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
-		buf[--n] = '\0';
-	if (bad || n == 0) {
-		chm_err_set(err, CHM_EX_CONFIG, "credentials", "", "%s: no credentials in the file", path);
-		return NULL;
-	}
-	char *s = chm_xstrdup(buf);
-	memset(buf, 0, sizeof(buf));
-	return s;
 }
 
 /* A write to stdout failed. EPIPE is the reader going away (chm-load
@@ -265,11 +225,11 @@ int main(int argc, char **argv)
 			break;
 		case O_CACERT: ho.cacert = optarg; break;
 		case O_CTIMEOUT:
-			if (opt_seconds("--connect-timeout", optarg, 0.001, 3600, &ho.connect_timeout_ms))
+			if (chm_opt_seconds("--connect-timeout", optarg, 0.001, 3600, &ho.connect_timeout_ms))
 				return CHM_EX_USAGE;
 			break;
 		case O_TIMEOUT:
-			if (opt_seconds("--timeout", optarg, 0.001, 86400, &ho.timeout_ms))
+			if (chm_opt_seconds("--timeout", optarg, 0.001, 86400, &ho.timeout_ms))
 				return CHM_EX_USAGE;
 			break;
 		case O_RETRIES:
@@ -278,15 +238,15 @@ int main(int argc, char **argv)
 			ho.retries = (int)n;
 			break;
 		case O_RDELAY:
-			if (opt_seconds("--retry-delay", optarg, 0.001, 3600, &ho.retry_base_ms))
+			if (chm_opt_seconds("--retry-delay", optarg, 0.001, 3600, &ho.retry_base_ms))
 				return CHM_EX_USAGE;
 			break;
 		case O_RMAX:
-			if (opt_seconds("--retry-max-time", optarg, 0.001, 86400, &ho.retry_max_time_ms))
+			if (chm_opt_seconds("--retry-max-time", optarg, 0.001, 86400, &ho.retry_max_time_ms))
 				return CHM_EX_USAGE;
 			break;
 		case O_RAMAX:
-			if (opt_seconds("--retry-after-max", optarg, 0.001, 86400, &ho.retry_after_max_ms))
+			if (chm_opt_seconds("--retry-after-max", optarg, 0.001, 86400, &ho.retry_after_max_ms))
 				return CHM_EX_USAGE;
 			break;
 		case O_MAXRESP:
@@ -297,7 +257,7 @@ int main(int argc, char **argv)
 		case O_LOOKBACK: lookback = optarg; break;
 		case O_NOW: now_arg = optarg; break;
 		case O_SINTERVAL:
-			if (opt_seconds("--state-interval", optarg, 0, 86400, &out.interval_ms))
+			if (chm_opt_seconds("--state-interval", optarg, 0, 86400, &out.interval_ms))
 				return CHM_EX_USAGE;
 			break;
 		case O_AFAPI:
@@ -378,19 +338,12 @@ int main(int argc, char **argv)
 	ho.interrupted = &terminated;
 
 	/* credentials: never from the command line, never printed */
-	char *secret = NULL;
+	char credname[64];
 	int from_basic_env = 0;
-	char credpath[4096];
-	const char *credir = getenv("CREDENTIALS_DIRECTORY");
-	if (token_file) {
-		secret = read_secret(token_file, &err);
-	} else if (credir && *credir &&
-		   snprintf(credpath, sizeof(credpath), "%s/%s-token", credir, source) < (int)sizeof(credpath) &&
-		   access(credpath, F_OK) == 0) {
-		secret = read_secret(credpath, &err);
-	} else if (getenv("CHM_FETCH_TOKEN") && *getenv("CHM_FETCH_TOKEN")) {
-		secret = chm_xstrdup(getenv("CHM_FETCH_TOKEN"));
-	} else if (getenv("CHM_FETCH_BASIC") && *getenv("CHM_FETCH_BASIC")) {
+	snprintf(credname, sizeof(credname), "%s-token", source);
+	char *secret = chm_secret_find(token_file, getenv("CREDENTIALS_DIRECTORY"), credname,
+				       getenv("CHM_FETCH_TOKEN"), &err);
+	if (!secret && !err.status && getenv("CHM_FETCH_BASIC") && *getenv("CHM_FETCH_BASIC")) {
 		secret = chm_xstrdup(getenv("CHM_FETCH_BASIC"));
 		from_basic_env = 1;
 	}
@@ -470,10 +423,7 @@ done:
 	json_decref(state);
 	chm_fetch_pipelines_free(plist, pn);
 	chm_fetch_map_free(map);
-	if (secret) {
-		memset(secret, 0, strlen(secret));
-		free(secret);
-	}
+	chm_secret_free(secret);
 	int o = chm_close_stdout();
 	return status ? status : o;
 }

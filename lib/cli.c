@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -73,4 +74,17 @@ int chm_print_version(void)
 {
 	printf("%s %s\n", chm_program, CHM_VERSION);
 	return chm_close_stdout();
+}
+
+int chm_opt_seconds(const char *opt, const char *value, double min, double max, long *ms)
+{
+	char *end;
+	errno = 0;
+	double d = strtod(value, &end);
+	if (errno || end == value || *end || !isfinite(d) || d < min || d > max) {
+		chm_warn("%s: expected seconds from %g to %g, got \"%s\"", opt, min, max, value);
+		return -1;
+	}
+	*ms = (long)(d * 1000.0 + 0.5);
+	return 0;
 }

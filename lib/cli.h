@@ -17,6 +17,9 @@ void chm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int chm_report_err(const struct chm_err *err);
 /* An integer option in [min, max]; -1 with a usage message otherwise. */
 int chm_opt_int(const char *opt, const char *value, int64_t min, int64_t max, int64_t *out);
+/* Seconds with a fraction ("0.5") to milliseconds in [min, max]; -1 with a
+ * usage message otherwise. */
+int chm_opt_seconds(const char *opt, const char *value, double min, double max, long *ms);
 /* Flushes stdout; 0, or CHM_EX_IOERR after a message when writing failed. */
 int chm_close_stdout(void);
 /* Prints "program VERSION" to stdout. */

@@ -1,13 +1,17 @@
-/* chm rule create|list|get|update|enable|disable|delete:
+/* chm rule create|list|get|update|enable|disable|delete|test:
  * a rule is scoped to a client, a pipeline or both (the pipeline is then the
  * effective scope, and must belong to that client); on_failure may omit
  * threshold and window, failures_in_window needs both > 0; no two enabled
- * rules share scope, type, channel and destination (a `conflict`). */
+ * rules share scope, type, channel and destination (a `conflict`). `test`
+ * shows what a rule would send now (alert.h, notify.h), without sending. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "alert.h"
+#include "chmtime.h"
 #include "cmd.h"
 #include "enums.h"
+#include "notify.h"
 
 static const char *const columns[] = { "id", "effective_scope", "effective_scope_name", "rule_type",
 				       "threshold", "window_minutes", "channel", "destination",
@@ -239,6 +243,55 @@ static int delete(struct chm_ctx *ctx, const struct chm_args *a)
 	return chm_emit_object(ctx, json_pack("{s:I,s:b}", "id", (json_int_t)id, "deleted", 1), cols);
 }
 
+/* Every incident the rule would open now, counting its whole history, with
+ * the subject and text a person would receive; nothing is sent or stored. */
+static int test(struct chm_ctx *ctx, const struct chm_args *a)
+{
+	static const char *const cols[] = { "rule_id", "state", "client", "pipeline", "failures",
+					    "subject", NULL };
+	struct chm_alert_opts o = { 0 };
+	struct chm_err err;
+	int64_t clock = chm_time_now();
+
+	o.now = clock;
+	o.whole_history = 1;
+	if (rule_id(ctx, a, &o.rule_id))
+		return -1;
+	if (chm_arg(a, "now") && chm_check_time(ctx, "now", chm_arg(a, "now"), clock, &o.now))
+		return chm_check_done(ctx);
+	json_t *rule = fetch(ctx, o.rule_id);
+	if (!rule)
+		return -1;
+	json_decref(rule);
+	PGconn *conn = chm_ctx_conn(ctx);
+	if (!conn)
+		return -1;
+	json_t *alerts = json_array(), *state = NULL;
+	if (chm_alert_evaluate(conn, &o, NULL, alerts, &state, &err)) {
+		json_decref(alerts);
+		return chm_fail_set(&ctx->fail, err.status, err.code, err.field, "%s", err.msg);
+	}
+	json_decref(state);
+	size_t i;
+	json_t *al;
+	int rc = 0;
+	json_array_foreach(alerts, i, al) {
+		struct strbuf subject = STRBUF_INIT, text = STRBUF_INIT;
+		chm_notify_subject(al, &subject);
+		chm_notify_text(al, &text);
+		json_object_set_new(al, "subject", json_string(subject.buf));
+		json_object_set_new(al, "text", json_string(text.buf));
+		strbuf_release(&subject);
+		strbuf_release(&text);
+		if ((rc = chm_emit_object(ctx, json_incref(al), cols)))
+			break;
+	}
+	if (!rc && json_array_size(alerts) == 0)
+		fprintf(ctx->diag, "rule %lld would send nothing as of now\n", (long long)o.rule_id);
+	json_decref(alerts);
+	return rc;
+}
+
 static const struct chm_opt create_opts[] = {
 	{ "client", "client", CHM_OPT_VALUE },
 	{ "pipeline", "pipeline", CHM_OPT_VALUE },
@@ -259,6 +312,11 @@ static const struct chm_opt list_opts[] = {
 };
 static const struct chm_opt ref_opts[] = {
 	{ "rule", "rule", CHM_OPT_VALUE | CHM_OPT_REQUIRED | CHM_OPT_POSITIONAL },
+	{ NULL, NULL, 0 },
+};
+static const struct chm_opt test_opts[] = {
+	{ "rule", "rule", CHM_OPT_VALUE | CHM_OPT_REQUIRED | CHM_OPT_POSITIONAL },
+	{ "now", "now", CHM_OPT_VALUE },
 	{ NULL, NULL, 0 },
 };
 static const struct chm_opt update_opts[] = {
@@ -286,6 +344,7 @@ static const struct chm_action actions[] = {
 	{ "enable", "enable RULE_ID", ref_opts, enable },
 	{ "disable", "disable RULE_ID", ref_opts, disable },
 	{ "delete", "delete RULE_ID", ref_opts, delete },
+	{ "test", "test RULE_ID [--now T]", test_opts, test },
 };
 
 int chm_cmd_rule(struct chm_ctx *ctx, int argc, char **argv)

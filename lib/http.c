@@ -231,10 +231,26 @@ static int is_tls_config_error(CURLcode rc)
 	       rc == CURLE_SSL_CERTPROBLEM;
 }
 
-int chm_http_get(struct chm_http *h, const char *url, struct strbuf *body, long *http_status,
-		 struct chm_err *err)
+/* One request with the retry discipline above; data == NULL is a GET. */
+static int request(struct chm_http *h, const char *url, const struct chm_http_post *post,
+		   struct strbuf *body, long *http_status, struct chm_err *err)
 {
-	char *masked = chm_redact_url(url);
+	const char *method = post ? "POST" : "GET";
+	char *masked = post && post->url_is_secret ? chm_xstrdup("(the configured URL)") : chm_redact_url(url);
+	struct curl_slist *headers = NULL;
+
+	if (post) {
+		/* the handle's own headers, then the request's */
+		for (struct curl_slist *l = h->headers; l; l = l->next)
+			headers = curl_slist_append(headers, l->data);
+		for (size_t i = 0; i < post->nheaders; i++)
+			headers = curl_slist_append(headers, post->headers[i]);
+		curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, headers);
+		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)post->len);
+		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, post->data);
+	} else {
+		curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L);
+	}
 	int64_t deadline = now_ms() + h->o.retry_max_time_ms;
 	int max_attempts = h->o.retries + 1;
 	char reasonbuf[64];
@@ -259,16 +275,16 @@ int chm_http_get(struct chm_http *h, const char *url, struct strbuf *body, long 
 			break;
 		}
 		if (h->o.interrupted && *h->o.interrupted) {
-			chm_err_set(err, CHM_EX_TEMPFAIL, "interrupted", "", "GET %s: stopped by a signal", masked);
+			chm_err_set(err, CHM_EX_TEMPFAIL, "interrupted", "", "%s %s: stopped by a signal", method, masked);
 			break;
 		}
 		if (h->too_large || cc == CURLE_FILESIZE_EXCEEDED) {
-			chm_err_set(err, CHM_EX_UNAVAILABLE, "too_large", "", "GET %s: response larger than %zu bytes",
-				    masked, h->o.max_body);
+			chm_err_set(err, CHM_EX_UNAVAILABLE, "too_large", "", "%s %s: response larger than %zu bytes",
+				    method, masked, h->o.max_body);
 			break;
 		}
 		if (cc != CURLE_OK && is_tls_config_error(cc)) {
-			chm_err_set(err, CHM_EX_CONFIG, "tls", "", "GET %s: %s (see --cacert)", masked,
+			chm_err_set(err, CHM_EX_CONFIG, "tls", "", "%s %s: %s (see --cacert)", method, masked,
 				    curl_easy_strerror(cc));
 			break;
 		}
@@ -276,20 +292,20 @@ int chm_http_get(struct chm_http *h, const char *url, struct strbuf *body, long 
 		if (!transient) {
 			if (status == 401 || status == 403)
 				chm_err_set(err, CHM_EX_CONFIG, "http_auth", "",
-					    "GET %s: HTTP %ld: the partner refused our credentials", masked, status);
+					    "%s %s: HTTP %ld: the partner refused our credentials", method, masked, status);
 			else if (status >= 300 && status <= 399)
 				chm_err_set(err, CHM_EX_UNAVAILABLE, "http_redirect", "",
-					    "GET %s: HTTP %ld: redirects are not followed; give the final base URL",
-					    masked, status);
+					    "%s %s: HTTP %ld: redirects are not followed; give the final base URL",
+					    method, masked, status);
 			else if (status)
-				chm_err_set(err, CHM_EX_UNAVAILABLE, "http_4xx", "", "GET %s: HTTP %ld", masked, status);
+				chm_err_set(err, CHM_EX_UNAVAILABLE, "http_4xx", "", "%s %s: HTTP %ld", method, masked, status);
 			else
-				chm_err_set(err, CHM_EX_UNAVAILABLE, "unavailable", "", "GET %s: %s", masked, reason);
+				chm_err_set(err, CHM_EX_UNAVAILABLE, "unavailable", "", "%s %s: %s", method, masked, reason);
 			break;
 		}
 		if (attempt >= max_attempts) {
-			chm_err_set(err, CHM_EX_UNAVAILABLE, "unavailable", "", "GET %s: %s; gave up after %d attempt%s",
-				    masked, reason, attempt, attempt == 1 ? "" : "s");
+			chm_err_set(err, CHM_EX_UNAVAILABLE, "unavailable", "", "%s %s: %s; gave up after %d attempt%s",
+				    method, masked, reason, attempt, attempt == 1 ? "" : "s");
 			break;
 		}
 		long exp = h->o.retry_base_ms;
@@ -303,15 +319,15 @@ int chm_http_get(struct chm_http *h, const char *url, struct strbuf *body, long 
 		if (ra >= 0 && (status == 429 || status == 503 || status == 408)) {
 			if (ra > h->o.retry_after_max_ms) {
 				chm_err_set(err, CHM_EX_UNAVAILABLE, "unavailable", "",
-					    "GET %s: %s with Retry-After %s, longer than the %lds we wait at most",
-					    masked, reason, h->retry_after, h->o.retry_after_max_ms / 1000);
+					    "%s %s: %s with Retry-After %s, longer than the %lds we wait at most",
+					    method, masked, reason, h->retry_after, h->o.retry_after_max_ms / 1000);
 				break;
 			}
 			delay = ra;
 		}
 		if (now_ms() + delay > deadline) {
 			chm_err_set(err, CHM_EX_UNAVAILABLE, "unavailable", "",
-				    "GET %s: %s; gave up after %d attempts (retry time limit %lds)", masked,
+				    "%s %s: %s; gave up after %d attempts (retry time limit %lds)", method, masked,
 				    reason, attempt, h->o.retry_max_time_ms / 1000);
 			break;
 		}
@@ -321,11 +337,27 @@ int chm_http_get(struct chm_http *h, const char *url, struct strbuf *body, long 
 		}
 		sleep_ms(delay, h->o.interrupted);
 		if (h->o.interrupted && *h->o.interrupted) {
-			chm_err_set(err, CHM_EX_TEMPFAIL, "interrupted", "", "GET %s: stopped by a signal", masked);
+			chm_err_set(err, CHM_EX_TEMPFAIL, "interrupted", "", "%s %s: stopped by a signal", method, masked);
 			break;
 		}
 	}
 	h->body = NULL;
+	if (post) {
+		curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->headers);
+		curl_slist_free_all(headers);
+	}
 	free(masked);
 	return rc;
+}
+
+int chm_http_get(struct chm_http *h, const char *url, struct strbuf *body, long *http_status,
+		 struct chm_err *err)
+{
+	return request(h, url, NULL, body, http_status, err);
+}
+
+int chm_http_post(struct chm_http *h, const char *url, const struct chm_http_post *post,
+		  struct strbuf *body, long *http_status, struct chm_err *err)
+{
+	return request(h, url, post, body, http_status, err);
 }

@@ -1,4 +1,4 @@
-/* http: GET a JSON document from a partner API with libcurl, the way curl
+/* http: GET a JSON document from a partner API (or POST to a receiver) with libcurl, the way curl
  * itself retries: only what is transient (timeouts, refused or reset
  * connections, 408, 429, 5xx), exponential backoff with jitter from a base up
  * to a cap, Retry-After honoured in both forms (seconds and HTTP-date) up to a
@@ -58,6 +58,23 @@ void chm_http_free(struct chm_http *h);
  * (may be NULL) gets the last HTTP status, 0 when there was no answer. */
 int chm_http_get(struct chm_http *h, const char *url, struct strbuf *body, long *http_status,
 		 struct chm_err *err);
+
+/* A POST body and its extra headers ("Name: value"), e.g. for a webhook.
+ * url_is_secret: the URL itself is a credential (a Slack incoming webhook),
+ * so messages name it as "(the configured URL)", not even masked. */
+struct chm_http_post {
+	const char *data;
+	size_t len;
+	const char *const *headers;
+	size_t nheaders;
+	int url_is_secret;
+};
+
+/* POSTs with the same retries, limits and errors as chm_http_get. A POST is
+ * retried only where the request cannot have been acted on twice by a sane
+ * receiver, which is why every CHM POST carries an idempotency key. */
+int chm_http_post(struct chm_http *h, const char *url, const struct chm_http_post *post,
+		  struct strbuf *body, long *http_status, struct chm_err *err);
 
 /* Retry-After to milliseconds from now: seconds or an HTTP-date. -1 when unparsable. */
 long chm_http_parse_retry_after(const char *value, long now_sec);

@@ -39,6 +39,11 @@ stage_units() {
 	[ "$status" -eq 0 ]
 	[ -z "$output" ]
 	verified="$verified chm-report.service chm-report.timer"
+	run systemd-analyze verify --man=no "$PWD/chm-alert.service" "$PWD/chm-alert.timer"
+	printf '%s\n' "$output"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	verified="$verified chm-alert.service chm-alert.timer"
 	# nothing in pipelines/systemd escaped verification
 	for u in "$UNITS"/*; do
 		[[ " $verified " == *" $(basename "$u") "* ]]
@@ -61,6 +66,9 @@ stage_units() {
 		! grep -Eiq 'PGPASSWORD' "$u"
 	done
 	grep -q '^LoadCredential=%i-token:/etc/chm/credentials/%i-token$' "$UNITS/chm-ingest@.service"
+	for c in slack-webhook webhook-secret smtp-login; do
+		grep -qx "LoadCredential=$c:/etc/chm/credentials/$c" "$UNITS/chm-alert.service"
+	done
 }
 
 @test "hardening and a state directory on every service" {
@@ -84,7 +92,10 @@ stage_units() {
 	done
 }
 
-@test "timers: one per ingest instance and one for the report, persistent" {
+@test "timers: one per ingest instance, one for the report, one for alerts, persistent" {
+	grep -qx 'OnCalendar=\*:0/5' "$UNITS/chm-alert.timer"
+	grep -qx 'Persistent=true' "$UNITS/chm-alert.timer"
+	grep -q '^ExecStart=/usr/local/lib/chm/pipelines/alert.sh$' "$UNITS/chm-alert.service"
 	grep -qx 'OnCalendar=\*:0/15' "$UNITS/chm-ingest@.timer"
 	grep -qx 'Persistent=true' "$UNITS/chm-ingest@.timer"
 	grep -qx 'Persistent=true' "$UNITS/chm-report.timer"

@@ -72,6 +72,12 @@ demo_q() {
 	# its history reaches the present: runs started in the last day
 	[ "$(demo_q "SELECT count(*) FROM runs WHERE started_at > now() - interval '1 day'")" -gt 10 ]
 	[ -s "$DEMO/.chm/demo/fetch.state.json" ]
+	# the alerts of the last day reached the fake Slack and the SMTP server
+	slack=$(printf '%s\n' "$output" | sed -n 's/^The fake Slack received \([0-9]*\) message(s):$/\1/p')
+	mail=$(printf '%s\n' "$output" | sed -n 's/^The SMTP server received \([0-9]*\) mail(s):$/\1/p')
+	[ "$slack" -ge 1 ] && [ "$mail" -ge 1 ]
+	printf '%s\n' "$output" | grep -Eq '^  #globex-data  :red_circle: FIRING globex/'
+	printf '%s\n' "$output" | grep -Eq '^  To: data-oncall@initech.example  Subject: \[CHM\] FIRING initech/'
 }
 
 @test "make demo a second time: everything is there already, nothing is written" {
@@ -83,6 +89,9 @@ demo_q() {
 	# every load reports nothing inserted or updated, and no row version changed
 	! printf '%s\n' "$stderr" | grep -E 'inserted [1-9]|updated [1-9]|rejected [1-9]'
 	[ "$(printf '%s\n' "$stderr" | grep -c 'inserted 0, updated 0')" -eq 5 ]
+	# the alerts were sent the first time: nothing again
+	[[ "$stderr" == *"delivered 0, failed 0"* ]]
+	[[ "$output" == *"The fake Slack received 0 message(s):"* ]]
 	assert_eq "$(demo_q "SELECT count(*) || ':' || md5(string_agg(ctid::text || '/' || xmin::text, ',' ORDER BY ctid)) FROM runs")" "$before"
 }
 

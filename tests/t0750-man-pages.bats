@@ -36,7 +36,7 @@ help_options() {
 		if [ "$1" = chm ]; then
 			local a
 			for a in "client create" "client list" "client update" "pipeline create" "pipeline list" \
-				"pipeline update" "rule create" "rule list" "rule update" "run record" "run list" \
+				"pipeline update" "rule create" "rule list" "rule update" "rule test" "run record" "run list" \
 				"run latest" "summary" "migrate"; do
 				# shellcheck disable=SC2086
 				chm $a --help 2>&1
@@ -77,7 +77,7 @@ help_options() {
 	run --separate-stderr env MANWIDTH=80 man --warnings -E UTF-8 -l "$f"
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ] || { echo "$stderr" >&2; false; }
-	for t in raw run client pipeline alert_rule state summary reject; do
+	for t in raw run client pipeline alert_rule alert state summary reject; do
 		grep -qE "^   $t(,|\$)|^   [a-z_, ]*\b$t\b" <<<"$output" || { echo "no section for $t" >&2; false; }
 	done
 	for code in 64 65 69 70 74 75 78; do

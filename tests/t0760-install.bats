@@ -23,11 +23,11 @@ P=/opt/chm
 		[ -f "share/man/man1/$p.1" ]
 	done
 	diff -r "$CHM_ROOT/sql" share/chm/sql
-	for s in airflow dbt_cloud vendor replay report; do
+	for s in airflow dbt_cloud vendor replay report alert; do
 		[ -x "lib/chm/pipelines/$s.sh" ]
 	done
 	[ -f lib/chm/pipelines/common.sh ]
-	for u in chm-ingest@.service chm-ingest@.timer chm-report.service chm-report.timer; do
+	for u in chm-ingest@.service chm-ingest@.timer chm-report.service chm-report.timer chm-alert.service chm-alert.timer; do
 		[ -f "lib/systemd/system/$u" ]
 	done
 	[ "$(stat -c %a lib/systemd/system/chm-ingest@.service)" = 644 ]

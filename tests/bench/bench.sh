@@ -3,7 +3,7 @@
 # run (absolute times on a shared machine are noise; ratios are what count).
 #
 #   BENCH_SCALE=1M (default) | 10M | 100k ...   runs in the main data set
-#   BENCH_ROWS="1 2 3 4 5 6 7 8" (default)       which rows to measure; e.g.
+#   BENCH_ROWS="1 2 3 4 5 6 7 8 9" (default)       which rows to measure; e.g.
 #                                                BENCH_SCALE=10M BENCH_ROWS=7
 #   BENCH_ORDER=pipeline (default) | start       the canonical runs' order for
 #                                                rows 1-3 and 6 (see below)
@@ -20,7 +20,7 @@ B=$root/build/bin
 JPARSE=$root/build/bench/jparse
 OUT=${BENCH_OUT:-$root/build/bench}
 SCALE=${BENCH_SCALE:-1M}
-ROWS=" ${BENCH_ROWS:-1 2 3 4 5 6 7 8} "
+ROWS=" ${BENCH_ROWS:-1 2 3 4 5 6 7 8 9} "
 want() { local r; for r in "$@"; do [[ $ROWS == *" $r "* ]] && return 0; done; return 1; }
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
@@ -136,7 +136,7 @@ by_start() {
 		LC_ALL=C sort -s -t "$(printf '\t')" -k1,1 -S 25% -T "$D" | cut -f2-
 }
 in_order() { if [ "${BENCH_ORDER:-pipeline}" = start ]; then by_start; else cat; fi; }
-want 1 2 3 6 7 && synth --days "$DAYS" --runs "$N" --format canonical | head -n "$N" | in_order >"$D/canonical.ndjson"
+want 1 2 3 6 7 9 && synth --days "$DAYS" --runs "$N" --format canonical | head -n "$N" | in_order >"$D/canonical.ndjson"
 want 5 6 && synth --days "$DAYS" --runs "$N" --format raw --vendor-mapping rat | head -n "$N" >"$D/raw.ndjson"
 # the Airflow-only feed of row 4: 12% of the raw records are Airflow, so six
 # times the pipelines over the same days
@@ -199,9 +199,9 @@ row 3a "replay with 10% changed status, rows/s vs first load" "$(rate "$n_canon"
 row 3b "replay with 10% changed status, WAL bytes vs first load's" "$wal_changed" "$wal_first" \
 	"$(calc "$wal_changed / $wal_first" 4)" "report" "-"
 fi
-elif want 7; then
+elif want 7 9; then
 	newdb bench_load
-	say "loading $N runs for row 7"
+	say "loading $N runs for rows 7 and 9"
 	PGDATABASE=bench_load "$B/chm-load" "$D/canonical.ndjson" >/dev/null
 fi
 
@@ -272,7 +272,7 @@ fi
 # reduced check compares 1M/90d with its last 30 days (333k). The default
 # windows (24 h, 7 d, 30 d) then hold the very same runs in both, so a
 # question that reads only its window takes the same time.
-if want 7; then
+if want 7 9; then
 if [ "$N" -ge 10000000 ]; then f=10; else f=3; fi
 small_days=$(( DAYS / f )); [ "$small_days" -ge 1 ] || small_days=1
 newdb bench_q_big
@@ -309,7 +309,7 @@ qtime() {
 		" " + .["Index Name"] else "" end)] | unique) | join("; ")' <<<"$j")
 	QROWS=$(jq '.[0].Plan["Actual Rows"]' <<<"$j")
 }
-for v in "${VIEWS[@]}"; do
+want 7 && for v in "${VIEWS[@]}"; do
 	qtime bench_q_small "$v"; ts=$QT rs=$QROWS
 	qtime bench_q_big "$v"; tb=$QT rb=$QROWS
 	q=${v#chm_}; q=${q%%_*}
@@ -319,6 +319,38 @@ for v in "${VIEWS[@]}"; do
 	row "7-$q" "$v ms ($rb vs $rs rows), $SCALE/${DAYS}d vs its last ${small_days}d ($(( small_n / 1000 ))k); plan: $PLAN" \
 		"$tb" "$ts" "$r" "$target" "$ok"
 done
+fi
+
+# ---- 9: chm-alert, the whole rule set, long history vs short -------------------
+# 500 rules on the histories of row 7: an on_failure rule per client (slack)
+# and a failures_in_window rule (3 in 60 min, email) for 480 pipelines, all
+# first evaluated 30 days before the end, so every failure of the month counts.
+if want 9; then
+for db in bench_q_small bench_q_big; do
+	sql "$db" "INSERT INTO alert_rules (client_id, rule_type, channel, destination)
+		SELECT id, 'on_failure', 'slack', '#' || name FROM clients;
+	INSERT INTO alert_rules (pipeline_id, rule_type, threshold, window_minutes, channel, destination)
+		SELECT id, 'failures_in_window', 3, 60, 'email', 'oncall@example.com' FROM pipelines ORDER BY id LIMIT 480;
+	ANALYZE alert_rules"
+done
+rules=$(sql bench_q_big "SELECT count(*) FROM alert_rules")
+sql bench_q_big "SELECT json_build_object('alerts', json_build_object('rules',
+	json_object_agg(id, '$END'::timestamptz - interval '30 days'), 'open', '{}'::json)) FROM alert_rules" >"$OUT/alerts.state.json"
+best=
+for db in bench_q_small bench_q_big; do
+	best=
+	for i in 1 2 3 4; do
+		timed "alert_$db" "PGDATABASE=$db '$B/chm-alert' --now $END --state-file '$OUT/alerts.state.json' >'$OUT/alerts.$db.ndjson'"
+		[ "$i" = 1 ] && continue   # a warm-up: the first run reads the indexes from disk
+		if [ -z "$best" ] || awk "BEGIN { exit !($T < $best) }"; then best=$T; fi
+	done
+	eval "t_$db=\$best"
+done
+n_alerts=$(grep -c '"type":"alert"' "$OUT/alerts.bench_q_big.ndjson" || true)
+r=$(calc "$t_bench_q_big / $t_bench_q_small" 2)
+row 9 "chm-alert: $rules rules x $PIPES pipelines ($n_alerts alerts), s, $SCALE/${DAYS}d vs its last ${small_days}d" \
+	"$t_bench_q_big" "$t_bench_q_small" "$r" "<= 1.3 and < 1 s" \
+	"$(met "$r <= 1.3 && $t_bench_q_big < 1")"
 fi
 
 # ---- 8: chm-fetch against the fake partner API -------------------------------

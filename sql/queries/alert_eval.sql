@@ -1,0 +1,72 @@
+-- chm-alert: every enabled rule against the runs, as of $1 (now), one row per
+-- (rule, covered pipeline). $2 is a jsonb object {"<rule id>": "<first
+-- evaluation>"}: runs that started before a rule's first evaluation never fire it
+-- (no alert storm for history); a rule not in $2 is evaluated for the first
+-- time at $1. $3, when not null, evaluates that one rule, enabled or not, and
+-- $4 (chm rule test) counts every failure as if the rule had always been
+-- watched. One statement; each covered pipeline costs a few probes of
+-- runs_pipeline_latest_idx, however long its history.
+WITH rules AS (
+    SELECT r.id, r.client_id, r.pipeline_id, r.rule_type, r.threshold, r.window_minutes,
+           r.channel, r.destination,
+           CASE WHEN $4::boolean THEN '-infinity'::timestamptz
+                ELSE coalesce(($2::jsonb ->> r.id::text)::timestamptz, $1::timestamptz) END AS first_eval
+    FROM alert_rules r
+    WHERE CASE WHEN $3::bigint IS NULL THEN r.is_enabled ELSE r.id = $3::bigint END
+),
+-- A rule that names a pipeline covers it (pipeline first, whatever its
+-- client_id says); a client rule covers each pipeline of the client, except
+-- one that has an enabled rule of its own with the same rule_type and channel.
+scope AS (
+    SELECT r.*, p.id AS pid
+    FROM rules r JOIN pipelines p ON p.id = r.pipeline_id
+    UNION ALL
+    SELECT r.*, p.id AS pid
+    FROM rules r JOIN pipelines p ON p.client_id = r.client_id
+    WHERE r.pipeline_id IS NULL
+      AND NOT EXISTS (SELECT 1 FROM alert_rules o
+                      WHERE o.is_enabled AND o.pipeline_id = p.id
+                        AND o.rule_type = r.rule_type AND o.channel = r.channel)
+),
+covered AS (
+    SELECT s.*, c.name AS client, p.name AS pipeline, p.platform
+    FROM scope s
+    JOIN pipelines p ON p.id = s.pid
+    JOIN clients c ON c.id = p.client_id
+    WHERE p.is_active AND c.is_active
+),
+evaluated AS (
+    SELECT cv.*,
+           -- on_failure: the failures since the pipeline's last success
+           -- (the current streak); failures_in_window: those in the window.
+           -- Both read runs_pipeline_latest_idx backwards from a bound.
+           coalesce(CASE cv.rule_type
+               WHEN 'on_failure' THEN (SELECT r.started_at FROM runs r
+                                       WHERE r.pipeline_id = cv.pid AND r.status = 'success'
+                                         AND coalesce(r.finished_at, r.started_at) <= $1::timestamptz
+                                       ORDER BY r.started_at DESC NULLS LAST LIMIT 1)
+               ELSE $1::timestamptz - make_interval(mins => cv.window_minutes)
+           END, '-infinity') AS after
+    FROM covered cv
+)
+SELECT e.id AS rule_id, e.pid AS pipeline_id, e.rule_type, e.channel, e.destination,
+       e.threshold, e.window_minutes, e.client, e.pipeline, e.platform,
+       to_char(e.first_eval AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS first_eval,
+       f.failures,
+       to_char(f.oldest AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS since,
+       to_char(f.last_failed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS last_failed_at,
+       coalesce(to_jsonb(f.runs), '[]'::jsonb) AS runs, f.last_error
+FROM evaluated e
+CROSS JOIN LATERAL (
+    SELECT count(*) AS failures, min(x.started_at) AS oldest,
+           max(coalesce(x.finished_at, x.started_at)) AS last_failed_at,
+           (array_agg(x.external_run_id ORDER BY x.started_at DESC, x.id DESC))[1:10] AS runs,
+           (array_agg(x.error_message ORDER BY x.started_at DESC, x.id DESC))[1] AS last_error
+    FROM runs x
+    WHERE x.pipeline_id = e.pid
+      AND x.started_at > e.after
+      AND x.started_at >= e.first_eval
+      AND x.status = 'failed'
+      AND coalesce(x.finished_at, x.started_at) <= $1::timestamptz
+) f
+ORDER BY e.id, e.pid;

@@ -1,0 +1,340 @@
+#!/usr/bin/env bats
+# chm-alert | chm-notify: rules fire on real runs in PostgreSQL, and what a
+# fake Slack / webhook receiver (real HTTP on 127.0.0.1) and a real SMTP
+# server (aiosmtpd) receive, exactly once across re-runs and failures.
+
+load helper
+
+T0=2026-11-20T00:00:00Z
+
+setup() {
+	fresh_db
+	STATE=$BATS_TEST_TMPDIR/alerts.json
+	RECV_DIR=$BATS_TEST_TMPDIR/recv
+	mkdir -p "$RECV_DIR"
+	: >"$RECV_DIR/log"
+	echo ok >"$RECV_DIR/mode"
+	python3 "$CHM_ROOT/tests/fake_receiver.py" --port-file "$RECV_DIR/port" --log "$RECV_DIR/log" \
+		--mode-file "$RECV_DIR/mode" 3>&- &
+	RECV_PID=$!
+	for _ in $(seq 200); do [ -s "$RECV_DIR/port" ] && break; sleep 0.05; done
+	RECV_URL="http://127.0.0.1:$(cat "$RECV_DIR/port")"
+	printf '%s/slack/T000/B000/XXXXSECRETXXXX\n' "$RECV_URL" >"$BATS_TEST_TMPDIR/slack-webhook"
+	chmod 600 "$BATS_TEST_TMPDIR/slack-webhook"
+	cat >"$BATS_TEST_TMPDIR/inv.ndjson" <<-EOF
+	{"type":"client","name":"acme"}
+	{"type":"client","name":"globex"}
+	{"type":"pipeline","client":"acme","name":"orders","platform":"airflow","pipeline_type":"ingestion","external_id":"orders"}
+	{"type":"pipeline","client":"acme","name":"export","platform":"cron","pipeline_type":"export","external_id":"export"}
+	{"type":"pipeline","client":"globex","name":"ledger","platform":"cron","pipeline_type":"ingestion","external_id":"ledger"}
+	{"type":"alert_rule","client":"acme","rule_type":"on_failure","channel":"slack","destination":"#acme-data"}
+	{"type":"alert_rule","pipeline":"globex/ledger","rule_type":"failures_in_window","threshold":2,"window_minutes":60,"channel":"webhook","destination":"$RECV_URL/hooks/globex"}
+	EOF
+	chm-load "$BATS_TEST_TMPDIR/inv.ndjson" >/dev/null
+}
+
+teardown() {
+	kill "$RECV_PID" 2>/dev/null || true
+	wait "$RECV_PID" 2>/dev/null || true
+	[ -z "${SMTP_PID:-}" ] || { kill "$SMTP_PID" 2>/dev/null; wait "$SMTP_PID" 2>/dev/null; } || true
+}
+
+# run CLIENT PIPELINE ID STATUS START [ERROR]: one canonical run line
+run_line() {
+	local err=null
+	[ -z "${6:-}" ] || err=$(jq -cn --arg e "$6" '$e')
+	printf '{"type":"run","client":"%s","pipeline":"%s","external_run_id":"%s","status":"%s","started_at":"%s","finished_at":"%s","error_message":%s}\n' \
+		"$1" "$2" "$3" "$4" "$5" "$5" "$err"
+}
+
+# alert NOW [notify options...]: one chm-alert | chm-notify round as of NOW
+alert() {
+	local now=$1
+	shift
+	runsh "chm-alert --now $now --state-file '$STATE' | chm-notify --state-file '$STATE' \
+		--slack-webhook-file '$BATS_TEST_TMPDIR/slack-webhook' --retry-delay 0.05 --retries 2 $*"
+}
+
+received() {
+	jq -r "$1" "$RECV_DIR/log"
+}
+
+@test "the first evaluation records when each rule starts: failures before it never fire" {
+	run_line acme orders o-old failed 2026-11-19T23:00:00Z "old failure" | chm-load >/dev/null
+	alert $T0
+	[ "$status" -eq 0 ]
+	assert_eq "$(wc -l <"$RECV_DIR/log")" 0
+	assert_eq "$(jq -r '.alerts.rules | to_entries | map(.value) | unique | join(",")' "$STATE")" "2026-11-20T00:00:00.000000Z"
+	# and the next round still does not page about history
+	alert 2026-11-20T01:00:00Z
+	[ "$status" -eq 0 ]
+	assert_eq "$(wc -l <"$RECV_DIR/log")" 0
+}
+
+@test "on_failure: one Slack message per incident, none for later failures, a resolved one on success" {
+	alert $T0
+	run_line acme orders o1 failed 2026-11-20T00:10:00Z 'Task failed: <!channel> & more' | chm-load >/dev/null
+	alert 2026-11-20T00:15:00Z
+	[ "$status" -eq 0 ]
+	assert_eq "$(received '.path')" "/slack/T000/B000/XXXXSECRETXXXX"
+	body=$(received '.body')
+	assert_eq "$(jq -r .channel <<<"$body")" "#acme-data"
+	[[ "$(jq -r .text <<<"$body")" == *"FIRING acme/orders: run o1 failed"* ]]
+	# run data cannot ping the channel in Slack's mrkdwn
+	[[ "$(jq -r '.blocks[] | .text.text? // empty' <<<"$body")" == *'&lt;!channel&gt; &amp; more'* ]]
+	[[ "$body" != *'<!channel>'* ]]
+	# two more failures and two re-runs: nothing new
+	{ run_line acme orders o2 failed 2026-11-20T00:20:00Z; run_line acme orders o3 failed 2026-11-20T00:30:00Z; } | chm-load >/dev/null
+	alert 2026-11-20T00:35:00Z
+	alert 2026-11-20T00:40:00Z
+	assert_eq "$(wc -l <"$RECV_DIR/log")" 1
+	# a success resolves it, once
+	run_line acme orders o4 success 2026-11-20T00:50:00Z | chm-load >/dev/null
+	alert 2026-11-20T00:55:00Z
+	alert 2026-11-20T01:00:00Z
+	assert_eq "$(wc -l <"$RECV_DIR/log")" 2
+	[[ "$(jq -r .text <<<"$(sed -n 2p "$RECV_DIR/log" | jq -r .body)")" == *"RESOLVED acme/orders: recovered"* ]]
+	assert_eq "$(jq -c '.alerts.open' "$STATE")" "{}"
+	# the next failure is a new incident with a new key
+	run_line acme orders o5 failed 2026-11-20T01:10:00Z | chm-load >/dev/null
+	alert 2026-11-20T01:15:00Z
+	assert_eq "$(wc -l <"$RECV_DIR/log")" 3
+}
+
+@test "failures_in_window at the window's edges, signed webhook with an idempotency key" {
+	printf 'topsecret-hmac-key\n' >"$BATS_TEST_TMPDIR/whsecret"
+	alert $T0
+	{ run_line globex ledger l1 failed 2026-11-20T00:10:00Z; run_line globex ledger l2 failed 2026-11-20T00:40:00Z "disk full"; } | chm-load >/dev/null
+	# one failure in the window at 00:30: below the threshold of 2
+	alert 2026-11-20T00:30:00Z --webhook-secret-file "'$BATS_TEST_TMPDIR/whsecret'"
+	assert_eq "$(wc -l <"$RECV_DIR/log")" 0
+	alert 2026-11-20T00:45:00Z --webhook-secret-file "'$BATS_TEST_TMPDIR/whsecret'"
+	[ "$status" -eq 0 ]
+	assert_eq "$(received '.path')" "/hooks/globex"
+	body=$(received '.body')
+	assert_eq "$(jq -r '[.state,.rule_type,.client,.pipeline,.failures,.threshold,.window_minutes,.last_error] | join(" ")' <<<"$body")" \
+		"firing failures_in_window globex ledger 2 2 60 disk full"
+	assert_eq "$(jq -c .runs <<<"$body")" '["l2","l1"]'
+	key=$(jq -r .key <<<"$body")
+	assert_eq "$(received '.headers["idempotency-key"]')" "$key:firing"
+	# the signature is HMAC-SHA256 of the exact body bytes, as GitHub signs
+	want=$(printf '%s' "$body" | openssl dgst -sha256 -hmac topsecret-hmac-key -r | cut -d' ' -f1)
+	assert_eq "$(received '.headers["x-chm-signature"]')" "sha256=$want"
+	# at 01:10 exactly, l1 (00:10) has left the 60-minute window: resolved
+	alert 2026-11-20T01:09:59Z --webhook-secret-file "'$BATS_TEST_TMPDIR/whsecret'"
+	assert_eq "$(wc -l <"$RECV_DIR/log")" 1
+	alert 2026-11-20T01:10:00Z --webhook-secret-file "'$BATS_TEST_TMPDIR/whsecret'"
+	assert_eq "$(wc -l <"$RECV_DIR/log")" 2
+	assert_eq "$(sed -n 2p "$RECV_DIR/log" | jq -r '.body | fromjson | [.state, .key, .failures] | join(" ")')" "resolved $key 1"
+}
+
+@test "scope: a pipeline's own rule wins over its client's; disabled rules and inactive pipelines are silent" {
+	{
+		echo '{"type":"alert_rule","pipeline":"acme/export","rule_type":"on_failure","channel":"slack","destination":"#export-owners"}'
+		echo '{"type":"alert_rule","client":"globex","rule_type":"on_failure","channel":"slack","destination":"#globex","is_enabled":false}'
+		echo '{"type":"pipeline","client":"acme","name":"orders","platform":"airflow","pipeline_type":"ingestion","external_id":"orders","is_active":false}'
+	} | chm-load >/dev/null
+	alert $T0
+	{ run_line acme export e1 failed 2026-11-20T00:10:00Z; run_line acme orders o1 failed 2026-11-20T00:10:00Z
+	  run_line globex ledger l1 failed 2026-11-20T00:10:00Z; } | chm-load >/dev/null
+	alert 2026-11-20T00:15:00Z
+	[ "$status" -eq 0 ]
+	# export once, to its own channel; orders is inactive; globex's rule is disabled
+	assert_eq "$(received '.body | fromjson | .channel + " " + (.text | sub(": run .*"; ""))' | sort | paste -sd,)" \
+		"#export-owners :red_circle: FIRING acme/export"
+	# a rule naming both a client and a pipeline covers the pipeline only
+	: >"$RECV_DIR/log"
+	{
+		echo '{"type":"pipeline","client":"globex","name":"shipments","platform":"cron","pipeline_type":"ingestion","external_id":"shipments"}'
+		echo "{\"type\":\"alert_rule\",\"client\":\"globex\",\"pipeline\":\"globex/ledger\",\"rule_type\":\"on_failure\",\"channel\":\"webhook\",\"destination\":\"$RECV_URL/hooks/both\"}"
+	} | chm-load >/dev/null
+	alert 2026-11-20T00:20:00Z
+	{ run_line globex shipments s1 failed 2026-11-20T00:25:00Z; run_line globex ledger l2 failed 2026-11-20T00:25:00Z; } | chm-load >/dev/null
+	alert 2026-11-20T00:30:00Z
+	[ "$status" -eq 0 ]
+	assert_eq "$(received 'select(.path == "/hooks/both") | .body | fromjson | .pipeline' | paste -sd,)" "ledger"
+}
+
+@test "a receiver that fails: exit 69, the alert is not marked sent, and the next round sends it exactly once" {
+	alert $T0
+	run_line acme orders o1 failed 2026-11-20T00:10:00Z | chm-load >/dev/null
+	echo 500 >"$RECV_DIR/mode"
+	alert 2026-11-20T00:15:00Z
+	[ "$status" -eq 69 ]
+	[[ "$output" == *"not delivered"*"HTTP 500"* ]]
+	# the webhook URL is a secret: never in a message
+	[[ "$output" != *XXXXSECRETXXXX* ]]
+	assert_eq "$(jq -c '.alerts.open' "$STATE")" "{}"
+	echo down >"$RECV_DIR/mode"
+	alert 2026-11-20T00:16:00Z
+	[ "$status" -eq 69 ]
+	[[ "$output" != *XXXXSECRETXXXX* ]]
+	echo ok >"$RECV_DIR/mode"
+	alert 2026-11-20T00:17:00Z
+	[ "$status" -eq 0 ]
+	alert 2026-11-20T00:18:00Z
+	alert 2026-11-20T00:19:00Z
+	assert_eq "$(wc -l <"$RECV_DIR/log")" 1
+	# a 500 once is retried within the same round
+	run_line acme export e1 failed 2026-11-20T00:20:00Z | chm-load >/dev/null
+	echo once500 >"$RECV_DIR/mode"
+	alert 2026-11-20T00:25:00Z
+	[ "$status" -eq 0 ]
+	assert_eq "$(wc -l <"$RECV_DIR/log")" 2
+}
+
+@test "a receiver that says 429 (Retry-After) or answers too slowly" {
+	alert $T0
+	run_line acme orders o1 failed 2026-11-20T00:10:00Z | chm-load >/dev/null
+	# 429 with Retry-After: 1 on every try: waited for, then given up
+	echo 429 >"$RECV_DIR/mode"
+	start=$(date +%s%N)
+	alert 2026-11-20T00:15:00Z
+	[ "$status" -eq 69 ]
+	[[ "$output" == *"HTTP 429"* ]]
+	# two retries, each after the second the receiver asked for
+	[ $(( ($(date +%s%N) - start) / 1000000 )) -ge 2000 ]
+	# slower than --timeout: a timeout, retried, given up; then delivered once it is fast
+	echo slow >"$RECV_DIR/mode"
+	alert 2026-11-20T00:16:00Z --timeout 0.5
+	[ "$status" -eq 69 ]
+	[[ "$output" == *timeout* ]]
+	echo ok >"$RECV_DIR/mode"
+	alert 2026-11-20T00:17:00Z
+	[ "$status" -eq 0 ]
+	alert 2026-11-20T00:18:00Z
+	assert_eq "$(wc -l <"$RECV_DIR/log")" 1
+}
+
+@test "--repeat-after notifies an open incident again, with the same key" {
+	alert $T0
+	run_line acme orders o1 failed 2026-11-20T00:10:00Z | chm-load >/dev/null
+	runsh "chm-alert --now 2026-11-20T00:15:00Z --state-file '$STATE' --repeat-after 1h | chm-notify --state-file '$STATE' --slack-webhook-file '$BATS_TEST_TMPDIR/slack-webhook'"
+	runsh "chm-alert --now 2026-11-20T01:00:00Z --state-file '$STATE' --repeat-after 1h | chm-notify --state-file '$STATE' --slack-webhook-file '$BATS_TEST_TMPDIR/slack-webhook'"
+	assert_eq "$(wc -l <"$RECV_DIR/log")" 1
+	runsh "chm-alert --now 2026-11-20T01:15:00Z --state-file '$STATE' --repeat-after 1h | chm-notify --state-file '$STATE' --slack-webhook-file '$BATS_TEST_TMPDIR/slack-webhook'"
+	assert_eq "$(wc -l <"$RECV_DIR/log")" 2
+	run chm-alert --repeat-after 2026-01-01T00:00:00Z
+	[ "$status" -eq 64 ]
+}
+
+@test "email through a real SMTP server: subject, recipient, the runs and the error; no header injection" {
+	[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || skip "python3-aiosmtpd is not installed (make deps)"
+	port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	/usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$BATS_TEST_TMPDIR/mail" 3>&- &
+	SMTP_PID=$!
+	for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.05; done
+	echo '{"type":"alert_rule","pipeline":"acme/orders","rule_type":"failures_in_window","threshold":2,"window_minutes":60,"channel":"email","destination":"oncall@example.com"}' | chm-load >/dev/null
+	alert $T0
+	{ run_line acme orders o1 failed 2026-11-20T00:10:00Z; run_line acme orders o2 failed 2026-11-20T00:20:00Z 'ERROR: relation "orders" does not exist'; } | chm-load >/dev/null
+	alert 2026-11-20T00:30:00Z --smtp-url "smtp://127.0.0.1:$port" --smtp-from chm@example.org
+	[ "$status" -eq 0 ]
+	msg=$(cat "$BATS_TEST_TMPDIR"/mail/new/*)
+	grep -qx 'Subject: \[CHM\] FIRING acme/orders: 2 failures in 60 min' <<<"${msg//$'\r'/}"
+	grep -qx 'To: oncall@example.com' <<<"${msg//$'\r'/}"
+	grep -qx 'From: chm@example.org' <<<"${msg//$'\r'/}"
+	[[ "$msg" == *"runs:      o2, o1"* ]]
+	[[ "$msg" == *'ERROR: relation "orders" does not exist'* ]]
+	# the Slack rule of acme fired too, to the fake Slack
+	assert_eq "$(wc -l <"$RECV_DIR/log")" 1
+	# a hostile record cannot add a header through a name
+	rm -f "$BATS_TEST_TMPDIR"/mail/new/*
+	jq -cn '{type:"alert",key:"k1",state:"firing",rule_id:1,rule_type:"on_failure",channel:"email",
+		destination:"oncall@example.com",client:"acme",pipeline:"x\r\nBcc: evil@example.net",platform:"cron",
+		since:"2026-11-20T00:00:00.000000Z",failures:1,runs:["r1"],last_error:"e\r\n.\r\nQUIT"}' |
+		chm-notify --smtp-url "smtp://127.0.0.1:$port" --smtp-from chm@example.org >/dev/null
+	msg=$(cat "$BATS_TEST_TMPDIR"/mail/new/*)
+	! grep -qi '^Bcc:' <<<"${msg//$'\r'/}"
+	[[ "$msg" == *"Subject: [CHM] FIRING acme/x  Bcc: evil@example.net: run r1 failed"* ]]
+	# an address that is not one address is refused, not sent
+	run --separate-stderr bash -c "jq -cn '{type:\"alert\",key:\"k2\",state:\"firing\",rule_id:1,rule_type:\"on_failure\",channel:\"email\",destination:\"a@example.com, b@example.com\",client:\"acme\",pipeline:\"p\",platform:\"cron\"}' | chm-notify --smtp-url smtp://127.0.0.1:$port --smtp-from chm@example.org"
+	[ "$status" -eq 78 ]
+	[[ "$stderr" == *"not one email address"* ]]
+}
+
+@test "other records pass through; bad alert records are named by line; usage errors exit 64" {
+	run --separate-stderr bash -c 'printf "%s\n" "{\"type\":\"raw\",\"x\":1}" "{\"type\":\"alert\",\"key\":\"k\"}" "not json" | chm-notify'
+	[ "$status" -eq 65 ]
+	assert_eq "$(printf '%s\n' "$output" | head -n 1)" '{"type":"raw","x":1}'
+	[[ "$stderr" == *"-:2: an alert record with a missing or bad"* ]]
+	[[ "$stderr" == *"-:3:"* ]]
+	run chm-notify --smtp-url http://x
+	[ "$status" -eq 64 ]
+	run chm-alert --now nonsense
+	[ "$status" -eq 64 ]
+	run chm-alert extra-arg
+	[ "$status" -eq 64 ]
+}
+
+@test "pipelines/alert.sh: the pair with its state in the state directory and the webhook from CREDENTIALS_DIRECTORY" {
+	export STATE_DIRECTORY=$BATS_TEST_TMPDIR/state CREDENTIALS_DIRECTORY=$BATS_TEST_TMPDIR/creds
+	mkdir -p "$CREDENTIALS_DIRECTORY"
+	cp "$BATS_TEST_TMPDIR/slack-webhook" "$CREDENTIALS_DIRECTORY/slack-webhook"
+	: >"$CREDENTIALS_DIRECTORY/webhook-secret"   # unused: empty, as LoadCredential= needs a file
+	: >"$CREDENTIALS_DIRECTORY/smtp-login"
+	run --separate-stderr "$CHM_ROOT/pipelines/alert.sh"
+	[ "$status" -eq 0 ]
+	[ -f "$STATE_DIRECTORY/alerts.json" ]
+	# a failure after the first evaluation reaches the fake Slack, once
+	run_line acme orders o1 failed "$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)" | chm-load >/dev/null
+	run --separate-stderr "$CHM_ROOT/pipelines/alert.sh"
+	[ "$status" -eq 0 ]
+	run --separate-stderr "$CHM_ROOT/pipelines/alert.sh"
+	[ "$status" -eq 0 ]
+	assert_eq "$(wc -l <"$RECV_DIR/log")" 1
+	# the receiver down: the script says so and exits 69
+	rm -f "$STATE_DIRECTORY/alerts.json"
+	run --separate-stderr "$CHM_ROOT/pipelines/alert.sh"
+	run_line acme export e1 failed "$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)" | chm-load >/dev/null
+	echo 500 >"$RECV_DIR/mode"
+	run --separate-stderr "$CHM_ROOT/pipelines/alert.sh"
+	[ "$status" -eq 69 ]
+	[[ "$stderr" == *"failed with status 69"* ]]
+}
+
+@test "chm rule test: what a rule would send now, over its whole history, sending nothing" {
+	{ run_line globex ledger l1 failed 2026-11-19T23:30:00Z; run_line globex ledger l2 failed 2026-11-19T23:50:00Z "disk full"; } | chm-load >/dev/null
+	rid=$(q "SELECT id FROM alert_rules WHERE rule_type = 'failures_in_window'")
+	run --separate-stderr chm rule test "$rid" --now $T0
+	[ "$status" -eq 0 ]
+	assert_eq "$(jq -r '[.state, .client, .pipeline, .failures, .subject] | join("|")' <<<"$output")" \
+		"firing|globex|ledger|2|[CHM] FIRING globex/ledger: 2 failures in 60 min"
+	[[ "$(jq -r .text <<<"$output")" == *"runs:      l2, l1"*"disk full"* ]]
+	assert_eq "$(wc -l <"$RECV_DIR/log")" 0
+	# an hour later the window is empty: nothing, said on stderr
+	run --separate-stderr chm rule test "$rid" --now 2026-11-20T01:00:00Z
+	[ "$status" -eq 0 ]
+	assert_eq "$output" ""
+	[[ "$stderr" == *"would send nothing"* ]]
+	run --separate-stderr chm rule test 999999
+	[ "$status" -eq 65 ]
+}
+
+@test "SIGKILL at random points of a delivery, then a re-run: no alert lost, at most one sent twice per kill, same key" {
+	for i in $(seq -w 1 30); do
+		echo "{\"type\":\"pipeline\",\"client\":\"acme\",\"name\":\"p$i\",\"platform\":\"cron\",\"pipeline_type\":\"ingestion\",\"external_id\":\"p$i\"}"
+	done | chm-load >/dev/null
+	alert $T0
+	for i in $(seq -w 1 30); do run_line acme "p$i" "r$i" failed 2026-11-20T00:10:00Z; done | chm-load >/dev/null
+	want=$(q "SELECT count(*) FROM pipelines p JOIN clients c ON c.id = p.client_id WHERE c.name = 'acme' AND p.name LIKE 'p%'")
+	kills=0
+	for trial in 1 2 3 4 5 6; do
+		chm-alert --now 2026-11-20T00:15:00Z --state-file "$STATE" >"$BATS_TEST_TMPDIR/alerts.ndjson"
+		chm-notify --state-file "$STATE" --slack-webhook-file "$BATS_TEST_TMPDIR/slack-webhook" \
+			<"$BATS_TEST_TMPDIR/alerts.ndjson" >/dev/null 2>&1 &
+		pid=$!
+		sleep "0.0$((RANDOM % 10))"
+		if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
+		wait "$pid" 2>/dev/null || true
+	done
+	# then runs to the end, and a re-run sends nothing more
+	alert 2026-11-20T00:16:00Z
+	[ "$status" -eq 0 ]
+	total=$(wc -l <"$RECV_DIR/log")
+	alert 2026-11-20T00:17:00Z
+	assert_eq "$(wc -l <"$RECV_DIR/log")" "$total"
+	keys=$(jq -r '.body | fromjson | .text' "$RECV_DIR/log" | grep -o 'acme/p[0-9]*' | sort -u | wc -l)
+	assert_eq "$keys" "$want"
+	[ "$total" -le $((want + kills)) ] || { echo "$total deliveries for $want alerts and $kills kills" >&2; false; }
+	echo "# $kills kills, $total deliveries of $want alerts" >&3
+}
