@@ -180,6 +180,8 @@ int chm_alert_evaluate(PGconn *conn, const struct chm_alert_opts *o, json_t *pre
 
 		snprintf(rule_id, sizeof(rule_id), "%lld", rule);
 		json_object_set_new(rules, rule_id, json_string(PQgetvalue(res, i, C_FIRST)));
+		if (PQgetisnull(res, i, C_PIPELINE))
+			continue; /* the rule covers nothing now */
 		snprintf(pair, sizeof(pair), "%lld:%lld", rule, pid);
 		const char *open_key = json_string_value(json_object_get(idx, pair));
 		json_t *inc = open_key ? json_object_get(prev_open, open_key) : NULL;

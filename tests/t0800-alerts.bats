@@ -338,3 +338,23 @@ received() {
 	[ "$total" -le $((want + kills)) ] || { echo "$total deliveries for $want alerts and $kills kills" >&2; false; }
 	echo "# $kills kills, $total deliveries of $want alerts" >&3
 }
+
+@test "an inactive client's pipelines are silent, and open incidents of a rule that is disabled resolve" {
+	alert $T0
+	{ run_line globex ledger l1 failed 2026-11-20T00:10:00Z; run_line globex ledger l2 failed 2026-11-20T00:20:00Z; } | chm-load >/dev/null
+	echo '{"type":"client","name":"globex","is_active":false}' | chm-load >/dev/null
+	alert 2026-11-20T00:30:00Z
+	[ "$status" -eq 0 ]
+	assert_eq "$(wc -l <"$RECV_DIR/log")" 0
+	echo '{"type":"client","name":"globex","is_active":true}' | chm-load >/dev/null
+	alert 2026-11-20T00:31:00Z
+	assert_eq "$(wc -l <"$RECV_DIR/log")" 1
+	# the rule is disabled while its incident is open: one resolved alert says so
+	rid=$(q "SELECT id FROM alert_rules WHERE rule_type = 'failures_in_window'")
+	chm rule disable "$rid" >/dev/null
+	alert 2026-11-20T00:32:00Z
+	[ "$status" -eq 0 ]
+	assert_eq "$(sed -n 2p "$RECV_DIR/log" | jq -r '.body | fromjson | [.state, .reason] | join(": ")')" \
+		"resolved: no longer covered by an enabled rule"
+	assert_eq "$(jq -c '.alerts.open' "$STATE")" "{}"
+}

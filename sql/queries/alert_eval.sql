@@ -1,5 +1,6 @@
 -- chm-alert: every enabled rule against the runs, as of $1 (now), one row per
--- (rule, covered pipeline). $2 is a jsonb object {"<rule id>": "<first
+-- (rule, covered pipeline), and one with a null pipeline_id for a rule that
+-- covers nothing. $2 is a jsonb object {"<rule id>": "<first
 -- evaluation>"}: runs that started before a rule's first evaluation never fire it
 -- (no alert storm for history); a rule not in $2 is evaluated for the first
 -- time at $1. $3, when not null, evaluates that one rule, enabled or not, and
@@ -69,4 +70,12 @@ CROSS JOIN LATERAL (
       AND x.status = 'failed'
       AND coalesce(x.finished_at, x.started_at) <= $1::timestamptz
 ) f
-ORDER BY e.id, e.pid;
+UNION ALL
+-- a rule that covers nothing now still has its first evaluation kept
+SELECT r.id, NULL, r.rule_type, r.channel, r.destination, r.threshold, r.window_minutes,
+       NULL, NULL, NULL,
+       to_char(r.first_eval AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+       0, NULL, NULL, '[]'::jsonb, NULL
+FROM rules r
+WHERE NOT EXISTS (SELECT 1 FROM covered cv WHERE cv.id = r.id)
+ORDER BY 1, 2;
