@@ -423,7 +423,8 @@ int main(int argc, char **argv)
 			   : pipelines_from_db(db, fo.source, client, pname, &plist, &pn, &err))
 		goto fail;
 	if (pn == 0)
-		chm_warn("no active %s pipeline with an external_id%s%s%s%s", source, client ? " for client " : "",
+		chm_warn("no active %s pipeline with an external_id %s can fetch%s%s%s%s",
+			 chm_fetch_source_platform(fo.source), source, client ? " for client " : "",
 			 client ? client : "", pname ? " named " : "", pname ? pname : "");
 	ho.on_retry = on_retry;
 	if (!(http = chm_http_new(&ho, &err)))

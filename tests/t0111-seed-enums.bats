@@ -300,3 +300,23 @@ ol_events() { # JOB RUNID
 	chm-normalize --source openlineage --client globex "$FIXTURES/openlineage/events.ndjson" 2>/dev/null |
 		jq -e -s 'length > 0 and all(.[]; has("platform") | not)'
 }
+
+@test "chm-fetch --source dbt_cloud fetches the dbt pipelines that are dbt Cloud jobs, not dbt-core projects" {
+	# jaffle_shop is a dbt pipeline too, but no dbt Cloud job id: nothing to ask
+	run --separate-stderr chm-fetch --source dbt_cloud --account-id 1 --base-url http://127.0.0.1:9 --retries 0 \
+		--pipelines "$FIXTURES/inventory.ndjson" --client acme --pipeline jaffle_shop
+	[ "$status" -eq 0 ]
+	assert_eq "$output" ""
+	[[ "$stderr" == *"no active dbt pipeline with an external_id dbt_cloud can fetch for client acme named jaffle_shop"* ]]
+	# a job is asked for (and the partner is not there)
+	run --separate-stderr chm-fetch --source dbt_cloud --account-id 1 --base-url http://127.0.0.1:9 --retries 0 \
+		--pipelines "$FIXTURES/inventory.ndjson" --client acme --pipeline dbt_nightly
+	[ "$status" -eq 69 ]
+	[[ "$stderr" == *"job_definition_id=43167"* ]]
+	# from the database likewise
+	load_inventory
+	run --separate-stderr chm-fetch --source dbt_cloud --account-id 1 --base-url http://127.0.0.1:9 --retries 0 \
+		--client acme --pipeline jaffle_shop
+	[ "$status" -eq 0 ]
+	assert_eq "$output" ""
+}
