@@ -126,6 +126,7 @@ enum_values() {
 	assert_eq "$(printf '%s\n' "$output" | jq -r .pipeline | sort | paste -sd,)" "carrier_events,ledger_quality"
 	run --separate-stderr chm-report --platform vendor q2
 	[ "$status" -eq 64 ]
+	[[ "$stderr" == *'unknown platform "vendor", from before the seed enums: write "vendor_api"'* ]]
 }
 
 # ---- old values refused, by line and field ---------------------------------
