@@ -48,8 +48,8 @@ demo_q() {
 	# Q2 and Q6 as tables, with their rows
 	[[ "$output" == *"q2: Latest run per pipeline"* ]]
 	[[ "$output" == *"q6: Triage: pipelines failing now"* ]]
-	printf '%s\n' "$output" | grep -Eq '^globex +carrier_events +vendor +prod +failed'
-	printf '%s\n' "$output" | grep -Eq '^globex +carrier_events +vendor +1 '
+	printf '%s\n' "$output" | grep -Eq '^globex +carrier_events +vendor_api +prod +failed'
+	printf '%s\n' "$output" | grep -Eq '^globex +carrier_events +vendor_api +1 '
 	# the report's path, every section in it
 	report=$(printf '%s\n' "$output" | sed -n 's/^The html report: //p')
 	assert_eq "$report" "$DEMO/.chm/report.html"
