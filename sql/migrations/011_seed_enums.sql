@@ -3,7 +3,7 @@
 --   pipeline_type  ingestion, transform, quality, export, healthcheck
 -- A feed format (chm-normalize's source: dbt_cloud, dbt_artifact, openlineage,
 -- vendor, ...) is no longer a platform. Every stored value is converted, no
--- row is lost; the mapping (README, "Seed enums: old values"):
+-- row is lost; the mapping (README, "Seed enums: the values before them"):
 --   platform       airflow -> airflow, dbt_cloud -> dbt, dbt_core -> dbt,
 --                  openlineage -> custom, vendor -> vendor_api, cron -> cron,
 --                  other -> custom
