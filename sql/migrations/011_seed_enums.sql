@@ -21,7 +21,8 @@
 -- A column type cannot change under a view: the views that read these
 -- columns or types (the Q1-Q10 views of 003, and any a user built on them)
 -- are taken down and put back from their own stored definitions, with their
--- options, owner, comment and grants, so no view definition is repeated here.
+-- options, indexes, owner, comment and grants, so no view definition is
+-- repeated here.
 
 CREATE FUNCTION pg_temp.chm_seed_platform(old text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
@@ -111,7 +112,9 @@ SELECT c.oid,
        c.reloptions,
        c.relacl,
        c.relowner,
-       obj_description(c.oid, 'pg_class') AS comment
+       obj_description(c.oid, 'pg_class') AS comment,
+       ARRAY(SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i
+             WHERE i.indrelid = c.oid ORDER BY i.indexrelid) AS indexes
 FROM dep
 JOIN pg_class c ON c.oid = dep.oid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -147,6 +150,7 @@ DO $$
 DECLARE
     v record;
     g record;
+    i int;
 BEGIN
     FOR v IN SELECT * FROM chm_seed_views ORDER BY depth, name LOOP
         EXECUTE format('CREATE %s %s%s AS %s', v.kind, v.name,
@@ -154,6 +158,9 @@ BEGIN
                             THEN format(' WITH (%s)', array_to_string(v.reloptions, ', '))
                             ELSE '' END,
                        rtrim(v.definition, ';'));
+        FOR i IN 1 .. coalesce(array_length(v.indexes, 1), 0) LOOP
+            EXECUTE v.indexes[i];   -- a materialized view's indexes
+        END LOOP;
         IF v.comment IS NOT NULL THEN
             EXECUTE format('COMMENT ON %s %s IS %L', v.kind, v.name, v.comment);
         END IF;
