@@ -32,8 +32,7 @@ const char *chm_fetch_source_name(int source)
 
 const char *chm_fetch_source_platform(int source)
 {
-	int known;
-	return chm_norm_source_platform(source_names[source], &known);
+	return chm_norm_source_platform(source_names[source]);
 }
 
 int chm_fetch_source_wants(int source, const char *external_id)

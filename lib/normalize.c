@@ -400,10 +400,9 @@ static const struct chm_source *find_source(const char *name)
 	return NULL;
 }
 
-const char *chm_norm_source_platform(const char *source, int *known)
+const char *chm_norm_source_platform(const char *source)
 {
 	const struct chm_source *src = find_source(source);
-	*known = src != NULL;
 	return src ? src->platform : NULL;
 }
 
