@@ -109,13 +109,13 @@ static void on_retry(const struct chm_http_retry *r, void *arg)
 		 r->delay_ms / 1000.0);
 }
 
-static int pipelines_from_db(const char *db, const char *platform, const char *client, const char *name,
+static int pipelines_from_db(const char *db, int source, const char *client, const char *name,
 			     struct chm_fetch_pipeline **list, size_t *n, struct chm_err *err)
 {
 	PGconn *conn = chm_db_connect(db, "chm-fetch", err);
 	if (!conn)
 		return -1;
-	const char *params[3] = { platform, client, name };
+	const char *params[3] = { chm_fetch_source_platform(source), client, name };
 	PGresult *res = chm_db_query_file(conn, "queries/fetch_pipelines.sql", 3, params, err);
 	if (!res) {
 		PQfinish(conn);
@@ -123,12 +123,15 @@ static int pipelines_from_db(const char *db, const char *platform, const char *c
 	}
 	int rows = PQntuples(res);
 	*list = chm_xmalloc(sizeof(**list) * (size_t)(rows ? rows : 1));
+	*n = 0;
 	for (int i = 0; i < rows; i++) {
-		(*list)[i].client = chm_xstrdup(PQgetvalue(res, i, 0));
-		(*list)[i].name = chm_xstrdup(PQgetvalue(res, i, 1));
-		(*list)[i].external_id = chm_xstrdup(PQgetvalue(res, i, 2));
+		if (!chm_fetch_source_wants(source, PQgetvalue(res, i, 2)))
+			continue;
+		(*list)[*n].client = chm_xstrdup(PQgetvalue(res, i, 0));
+		(*list)[*n].name = chm_xstrdup(PQgetvalue(res, i, 1));
+		(*list)[*n].external_id = chm_xstrdup(PQgetvalue(res, i, 2));
+		(*n)++;
 	}
-	*n = (size_t)rows;
 	PQclear(res);
 	PQfinish(conn);
 	return 0;
@@ -381,11 +384,12 @@ int main(int argc, char **argv)
 		chm_err_set(&err, CHM_EX_CONFIG, "bad_state", "", "state file %s holds no JSON object", state_file);
 		goto fail;
 	}
-	if (pipelines_file ? chm_fetch_pipelines_from_file(pipelines_file, source, client, pname, &plist, &pn, &err)
-			   : pipelines_from_db(db, source, client, pname, &plist, &pn, &err))
+	if (pipelines_file ? chm_fetch_pipelines_from_file(pipelines_file, fo.source, client, pname, &plist, &pn, &err)
+			   : pipelines_from_db(db, fo.source, client, pname, &plist, &pn, &err))
 		goto fail;
 	if (pn == 0)
-		chm_warn("no active %s pipeline with an external_id%s%s%s%s", source, client ? " for client " : "",
+		chm_warn("no active %s pipeline with an external_id %s can fetch%s%s%s%s",
+			 chm_fetch_source_platform(fo.source), source, client ? " for client " : "",
 			 client ? client : "", pname ? " named " : "", pname ? pname : "");
 	ho.on_retry = on_retry;
 	if (!(http = chm_http_new(&ho, &err)))

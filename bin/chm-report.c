@@ -78,7 +78,10 @@ int main(int argc, char **argv)
 		case 'p': o.pipeline = optarg; break;
 		case 'P':
 			if (!chm_enum_has(chm_platforms, optarg)) {
-				chm_warn("--platform: unknown platform \"%s\"", optarg);
+				const char *now_is = chm_enum_renamed(chm_platforms, optarg);
+				chm_warn("--platform: unknown platform \"%s\"%s%s%s", optarg,
+					 now_is ? ", from before the seed enums: write \"" : "",
+					 now_is ? now_is : "", now_is ? "\"" : "");
 				return CHM_EX_USAGE;
 			}
 			o.platform = optarg;

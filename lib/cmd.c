@@ -8,6 +8,7 @@
 
 #include "chmtime.h"
 #include "db.h"
+#include "enums.h"
 #include "sqlfiles.h"
 #include "strbuf.h"
 
@@ -196,7 +197,10 @@ int chm_check_enum(struct chm_ctx *ctx, const char *field, const char *value,
 			return 0;
 	for (const char *const *n = names; *n; n++)
 		strbuf_addf(&sb, "%s%s", n == names ? "" : ", ", *n);
-	chm_fail_issue(&ctx->fail, field, "must be one of %s (got \"%.64s\")", sb.buf, value);
+	const char *now = chm_enum_renamed(names, value);
+	chm_fail_issue(&ctx->fail, field, "must be one of %s (got \"%.64s\"%s%s%s)", sb.buf, value,
+		       now ? ", a value from before the seed enums: write \"" : "", now ? now : "",
+		       now ? "\"" : "");
 	strbuf_release(&sb);
 	return -1;
 }

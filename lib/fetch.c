@@ -8,6 +8,7 @@
 #include "chmtime.h"
 #include "fetch_int.h"
 #include "linereader.h"
+#include "normalize.h"
 #include "record.h"
 #include "strbuf.h"
 #include "redact.h"
@@ -27,6 +28,23 @@ int chm_fetch_source_parse(const char *name)
 const char *chm_fetch_source_name(int source)
 {
 	return source_names[source];
+}
+
+const char *chm_fetch_source_platform(int source)
+{
+	return chm_norm_source_platform(source_names[source]);
+}
+
+int chm_fetch_source_wants(int source, const char *external_id)
+{
+	if (source != CHM_FETCH_DBT_CLOUD)
+		return 1;
+	if (!*external_id)
+		return 0;
+	for (const char *p = external_id; *p; p++)
+		if (*p < '0' || *p > '9')
+			return 0;
+	return 1;
 }
 
 struct chm_fetch {
@@ -670,7 +688,7 @@ void chm_fetch_pipelines_free(struct chm_fetch_pipeline *list, size_t n)
 	free(list);
 }
 
-int chm_fetch_pipelines_from_file(const char *path, const char *platform, const char *client,
+int chm_fetch_pipelines_from_file(const char *path, int source, const char *client,
 				  const char *name, struct chm_fetch_pipeline **list, size_t *n,
 				  struct chm_err *err)
 {
@@ -712,7 +730,8 @@ int chm_fetch_pipelines_from_file(const char *path, const char *platform, const 
 			break;
 		}
 		json_t *e = json_object_get(rec, "external_id");
-		if (active && json_is_string(e) && strcmp(plat, platform) == 0 &&
+		if (active && json_is_string(e) && strcmp(plat, chm_fetch_source_platform(source)) == 0 &&
+		    chm_fetch_source_wants(source, json_string_value(e)) &&
 		    (!client || strcmp(client, c) == 0) && (!name || strcmp(name, nm) == 0)) {
 			*list = chm_xrealloc(*list, (*n + 1) * sizeof(**list));
 			(*list)[*n].client = chm_xstrdup(c);

@@ -39,6 +39,13 @@ enum chm_fetch_source { CHM_FETCH_AIRFLOW, CHM_FETCH_DBT_CLOUD, CHM_FETCH_VENDOR
 /* "airflow" -> CHM_FETCH_AIRFLOW; -1 when unknown. */
 int chm_fetch_source_parse(const char *name);
 const char *chm_fetch_source_name(int source);
+/* The platform of the pipelines a source fetches (chm_norm_source_platform:
+ * dbt_cloud -> dbt, vendor -> vendor_api). */
+const char *chm_fetch_source_platform(int source);
+/* 1 when a pipeline of that platform with this external_id is one the source
+ * can fetch: dbt Cloud names a job by its integer id, so a dbt pipeline
+ * named otherwise is a dbt-core project, which has no API to ask. */
+int chm_fetch_source_wants(int source, const char *external_id);
 
 struct chm_fetch_pipeline {
 	char *client;
@@ -97,9 +104,10 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p,
 json_t *chm_fetch_state(struct chm_fetch *f);
 
 /* Pipelines to fetch from NDJSON `pipeline` records (fixtures/inventory.ndjson):
- * active, with an external_id, platform equal to the source name, and matching
- * client / name when given (NULL = any). Appends to *list (n entries). */
-int chm_fetch_pipelines_from_file(const char *path, const char *platform, const char *client,
+ * active, with an external_id the source wants, on the source's platform,
+ * and matching client / name when given (NULL = any). Appends to *list (n
+ * entries). */
+int chm_fetch_pipelines_from_file(const char *path, int source, const char *client,
 				  const char *name, struct chm_fetch_pipeline **list, size_t *n,
 				  struct chm_err *err);
 void chm_fetch_pipelines_free(struct chm_fetch_pipeline *list, size_t n);

@@ -30,6 +30,19 @@ static int applied(PGconn *conn, const char *version, struct chm_err *err)
 	return found;
 }
 
+/* A migration that cannot convert the data it finds raises an SQLSTATE of
+ * class CH (CHM's own) with what is in the way and, as its hint, what to
+ * change: that is the user's to fix, not an internal error. */
+#define REFUSED_CLASS "CH"
+
+static void refused(PGresult *res, const char *what, struct chm_err *err)
+{
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+	chm_err_set(err, CHM_EX_CONFIG, "migration_refused", "", "%s refused: %s%s%s", what,
+		    msg ? msg : "", hint ? "; " : "", hint ? hint : "");
+}
+
 static int apply_one(PGconn *conn, const char *version, const char *sql, struct chm_err *err)
 {
 	const char *params[] = { version };
@@ -41,7 +54,10 @@ static int apply_one(PGconn *conn, const char *version, const char *sql, struct 
 	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
 		char what[128];
 		snprintf(what, sizeof(what), "migration %s", version);
-		chm_db_error(conn, res, what, err);
+		if (strncmp(chm_db_sqlstate(res), REFUSED_CLASS, 2) == 0)
+			refused(res, what, err);
+		else
+			chm_db_error(conn, res, what, err);
 		PQclear(res);
 		PQclear(PQexec(conn, "ROLLBACK"));
 		return -1;

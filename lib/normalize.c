@@ -400,6 +400,12 @@ static const struct chm_source *find_source(const char *name)
 	return NULL;
 }
 
+const char *chm_norm_source_platform(const char *source)
+{
+	const struct chm_source *src = find_source(source);
+	return src ? src->platform : NULL;
+}
+
 static void scratch_reset(struct norm_scratch *s)
 {
 	strbuf_reset(&s->ext);

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "enums.h"
+
 json_t *chm_record_parse(const char *line, size_t len, const char **type, struct chm_err *err)
 {
 	json_error_t jerr;
@@ -110,8 +112,11 @@ int chm_get_enum(json_t *obj, const char *key, const char *const *names, const c
 		strncat(list, n == names ? "" : ", ", sizeof(list) - strlen(list) - 1);
 		strncat(list, *n, sizeof(list) - strlen(list) - 1);
 	}
-	return chm_err_set(err, CHM_EX_DATAERR, "bad_enum", key, "%s \"%.64s\" is not one of: %s",
-			   key, s, list);
+	const char *now = chm_enum_renamed(names, s);
+	return chm_err_set(err, CHM_EX_DATAERR, "bad_enum", key,
+			   "%s \"%.64s\" is not one of: %s%s%s%s", key, s, list,
+			   now ? " (a value from before the seed enums: write \"" : "", now ? now : "",
+			   now ? "\")" : "");
 }
 
 int chm_record_write(FILE *fp, json_t *obj)

@@ -26,6 +26,16 @@ static void key_ext(struct strbuf *k, const char *client, const char *platform, 
 	strbuf_addf(k, "E" SEP "%s" SEP "%s" SEP "%s", client, platform, ext);
 }
 
+/* client + external_id on any platform: the id, or AMBIGUOUS when several
+ * pipelines of the client have that external_id. */
+#define AMBIGUOUS (-2)
+
+static void key_any(struct strbuf *k, const char *client, const char *ext)
+{
+	strbuf_reset(k);
+	strbuf_addf(k, "X" SEP "%s" SEP "%s", client, ext);
+}
+
 static void key_name(struct strbuf *k, const char *client, const char *name)
 {
 	strbuf_reset(k);
@@ -38,8 +48,10 @@ static void key_id(struct strbuf *k, int64_t id)
 	strbuf_addf(k, "I" SEP "%lld", (long long)id);
 }
 
-/* Adds every row of (id, client, platform, external_id, name) to the cache. */
-static void remember(struct chm_resolver *r, PGresult *res)
+/* Adds every row of (id, client, platform, external_id, name) to the cache;
+ * with any, the client + external_id keys too (res holds every pipeline
+ * that may share one, so two ids under a key make it ambiguous). */
+static void remember(struct chm_resolver *r, PGresult *res, int any)
 {
 	struct strbuf k = STRBUF_INIT;
 	for (int i = 0; i < PQntuples(res); i++) {
@@ -51,29 +63,35 @@ static void remember(struct chm_resolver *r, PGresult *res)
 		if (!PQgetisnull(res, i, 3)) {
 			key_ext(&k, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
 			*hashmap_put(&r->map, k.buf, k.len, NULL) = id;
+			if (any) {
+				key_any(&k, PQgetvalue(res, i, 1), PQgetvalue(res, i, 3));
+				int64_t *v = hashmap_put(&r->map, k.buf, k.len, NULL);
+				*v = *v > 0 && *v != id ? AMBIGUOUS : *v == AMBIGUOUS ? AMBIGUOUS : id;
+			}
 		}
 	}
 	strbuf_release(&k);
 }
 
-static int lookup_db(struct chm_resolver *r, int load_all, const char *const params[4],
-		     struct chm_err *err)
+static int lookup_db(struct chm_resolver *r, const char *file, int n, const char *const *params,
+		     int any, struct chm_err *err)
 {
-	PGresult *res = chm_db_query_file(r->conn, load_all ? "queries/pipelines_all.sql"
-							    : "queries/pipeline_lookup.sql",
-					  load_all ? 0 : 4, load_all ? NULL : params, err);
+	PGresult *res = chm_db_query_file(r->conn, file, n, params, err);
 	if (!res)
 		return -1;
-	remember(r, res);
+	remember(r, res, any);
 	PQclear(res);
 	return 0;
 }
 
 void chm_resolver_forget_missing(struct chm_resolver *r)
 {
+	/* 0: ask again. A client + external_id key is asked again whatever it
+	 * held: a new pipeline may have made it ambiguous. */
 	for (size_t i = 0; i < r->map.cap; i++)
-		if (r->map.slots[i].key && r->map.slots[i].value < 0)
-			r->map.slots[i].value = 0; /* 0: ask again */
+		if (r->map.slots[i].key &&
+		    (r->map.slots[i].value < 0 || r->map.slots[i].key[0] == 'X'))
+			r->map.slots[i].value = 0;
 }
 
 int chm_resolve_run(struct chm_resolver *r, const struct chm_run *run, int64_t *id, struct chm_err *err)
@@ -86,7 +104,7 @@ int chm_resolve_run(struct chm_resolver *r, const struct chm_run *run, int64_t *
 
 	*id = 0;
 	if (!r->loaded) {
-		if (lookup_db(r, 1, NULL, err))
+		if (lookup_db(r, "queries/pipelines_all.sql", 0, NULL, 1, err))
 			return -1;
 		r->loaded = 1;
 	}
@@ -107,17 +125,26 @@ int chm_resolve_run(struct chm_resolver *r, const struct chm_run *run, int64_t *
 		params[1] = client;
 		params[2] = run->platform;
 		params[3] = run->external_id;
-	} else {
+	} else if (name) {
 		key_name(&k, client, name);
 		params[1] = client;
 		params[2] = NULL;
 		params[3] = name;
+	} else {
+		key_any(&k, client, run->external_id);
+		params[0] = client;
+		params[1] = run->external_id;
 	}
 	int64_t *v = hashmap_get(&r->map, k.buf, k.len);
 	if (!v || *v == 0) {
 		/* by name: the lookup query takes the name in the 4th place when
 		 * platform is null */
-		if (lookup_db(r, 0, params, err)) {
+		if (v)
+			*v = 0; /* a client + external_id key is counted afresh */
+		int any = !run->pipeline_id && !run->platform && !name;
+		if (lookup_db(r, any ? "queries/pipeline_lookup_external_id.sql"
+				     : "queries/pipeline_lookup.sql",
+			      any ? 2 : 4, params, any, err)) {
 			rc = -1;
 			goto out;
 		}
@@ -129,6 +156,12 @@ int chm_resolve_run(struct chm_resolver *r, const struct chm_run *run, int64_t *
 	}
 	if (*v > 0) {
 		*id = *v;
+	} else if (*v == AMBIGUOUS) {
+		chm_err_set(err, CHM_EX_DATAERR, "ambiguous_pipeline", "external_id",
+			    "client \"%.200s\" has more than one pipeline with external_id \"%.200s\" "
+			    "(on different platforms): name the pipeline (\"pipeline\" in the raw "
+			    "envelope, or chm-normalize --pipeline)",
+			    client, run->external_id);
 	} else if (run->pipeline_id) {
 		chm_err_set(err, CHM_EX_DATAERR, "unknown_pipeline", "pipeline_id",
 			    "no pipeline with id %lld", (long long)run->pipeline_id);
@@ -136,9 +169,13 @@ int chm_resolve_run(struct chm_resolver *r, const struct chm_run *run, int64_t *
 		chm_err_set(err, CHM_EX_DATAERR, "unknown_pipeline", "external_id",
 			    "client \"%.200s\" has no %s pipeline with external_id \"%.200s\"", client,
 			    run->platform, run->external_id);
-	} else {
+	} else if (name) {
 		chm_err_set(err, CHM_EX_DATAERR, "unknown_pipeline", "pipeline",
 			    "client \"%.200s\" has no pipeline named \"%.200s\"", client, name);
+	} else {
+		chm_err_set(err, CHM_EX_DATAERR, "unknown_pipeline", "external_id",
+			    "client \"%.200s\" has no pipeline with external_id \"%.200s\"", client,
+			    run->external_id);
 	}
 out:
 	free(split);

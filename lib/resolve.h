@@ -1,5 +1,6 @@
 /* resolve: a run's pipeline reference (id, client + platform + external_id,
- * or client + name) to a pipeline id, through a cache of the inventory loaded
+ * client + name, or client + external_id on whatever platform) to a
+ * pipeline id, through a cache of the inventory loaded
  * once, so resolving is no round trip per run. A miss asks the database for
  * that one key (a pipeline created since), and remembers a pipeline that does
  * not exist until the inventory changes. */
@@ -22,7 +23,9 @@ struct chm_resolver {
 void chm_resolver_init(struct chm_resolver *r, PGconn *conn);
 void chm_resolver_release(struct chm_resolver *r);
 /* *id > 0 when found; 0 and err (status 65, code unknown_pipeline) when the
- * pipeline does not exist; -1 with err on a database error. */
+ * pipeline does not exist, or (ambiguous_pipeline) when a client +
+ * external_id without platform names several; -1 with err on a database
+ * error. */
 int chm_resolve_run(struct chm_resolver *r, const struct chm_run *run, int64_t *id, struct chm_err *err);
 /* After an inventory change: forget what is known not to exist. */
 void chm_resolver_forget_missing(struct chm_resolver *r);

@@ -52,13 +52,13 @@ int chm_run_from_json(json_t *obj, struct chm_run *run, struct chm_err *err)
 			; /* "client/name", split by the resolver */
 		else if (!run->client)
 			return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "client",
-					   "a run names its pipeline by pipeline_id, client + platform + "
-					   "external_id, or client + pipeline");
-		else if (!run->pipeline && !(run->platform && run->external_id))
+					   "a run names its pipeline by pipeline_id, client + "
+					   "[platform +] external_id, or client + pipeline");
+		else if (!run->pipeline && !run->external_id)
 			return chm_err_set(err, CHM_EX_DATAERR, "missing_field",
 					   run->platform ? "external_id" : "pipeline",
-					   "a run names its pipeline by pipeline_id, client + platform + "
-					   "external_id, or client + pipeline");
+					   "a run names its pipeline by pipeline_id, client + "
+					   "[platform +] external_id, or client + pipeline");
 	}
 	rc = get_text(obj, "external_run_id", 500, &run->external_run_id, err);
 	if (rc < 0)

@@ -13,7 +13,8 @@
 #define CHM_TEXT_MAX 2000   /* error_message and status_reason, in bytes */
 
 struct chm_run {
-	/* the pipeline: by id, or client + platform + external_id, or client + name */
+	/* the pipeline: by id, client + platform + external_id, client + name,
+	 * or client + external_id on whatever platform (OpenLineage) */
 	int64_t pipeline_id;            /* 0 when not given */
 	const char *client;
 	const char *platform;

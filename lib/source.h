@@ -42,7 +42,11 @@ struct norm_env {
 
 struct chm_source {
 	const char *name;          /* the raw record's "source" */
-	const char *platform;      /* the pipelines.platform of its runs */
+	/* The pipelines.platform its runs resolve to (a feed format is not a
+	 * platform: dbt_cloud and dbt_artifact are both dbt); NULL when a feed
+	 * serves many platforms: the run then names its pipeline by client +
+	 * external_id whatever the platform (chm_norm_source_platform). */
+	const char *platform;
 	const char *const *page_keys;   /* where a page object holds its records */
 	/* Returns 0 (mapped), -1 with err (status 65) to reject the record. */
 	int (*map)(json_t *rec, const struct norm_env *env, struct norm_item *it,

@@ -155,4 +155,4 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 	return 0;
 }
 
-const struct chm_source chm_src_dbt_artifact = { "dbt_artifact", "dbt_core", NULL, map };
+const struct chm_source chm_src_dbt_artifact = { "dbt_artifact", "dbt", NULL, map };

@@ -135,4 +135,4 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 
 static const char *const page_keys[] = { "data", NULL };
 
-const struct chm_source chm_src_dbt_cloud = { "dbt_cloud", "dbt_cloud", page_keys, map };
+const struct chm_source chm_src_dbt_cloud = { "dbt_cloud", "dbt", page_keys, map };

@@ -117,4 +117,6 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 
 static const char *const page_keys[] = { "events", NULL };
 
-const struct chm_source chm_src_openlineage = { "openlineage", "openlineage", page_keys, map };
+/* Events come from Airflow, dbt, Spark, ...: no one platform. A run names its
+ * pipeline by client + external_id, whatever the pipeline's platform. */
+const struct chm_source chm_src_openlineage = { "openlineage", NULL, page_keys, map };

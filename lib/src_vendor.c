@@ -309,4 +309,4 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 	return chm_vendor_map_vals(env->cfg, json_get, rec, env, it, err);
 }
 
-const struct chm_source chm_src_vendor = { "vendor", "vendor", NULL, map };
+const struct chm_source chm_src_vendor = { "vendor", "vendor_api", NULL, map };

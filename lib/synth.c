@@ -288,21 +288,23 @@ static void add_uuid(struct strbuf *sb, struct rng *r)
 #define HOUR (3600 * USEC)
 #define DAY (24 * HOUR)
 
+/* How a pipeline's runs arrive (a feed format), and the platform it is. */
 enum plat { P_AIRFLOW, P_DBT_CLOUD, P_DBT_CORE, P_OPENLINEAGE, P_VENDOR, P_CRON, NPLAT };
-static const char *const plat_names[NPLAT] = { "airflow", "dbt_cloud", "dbt_core",
-					       "openlineage", "vendor", "cron" };
+/* The pipelines.platform of each: an OpenLineage-fed pipeline is "custom",
+ * so the inventory covers every platform value. */
+static const char *const plat_names[NPLAT] = { "airflow", "dbt", "dbt",
+					       "custom", "vendor_api", "cron" };
 /* the raw feed format each platform's events arrive in */
 static const char *const plat_sources[NPLAT] = { "airflow", "dbt_cloud", "dbt_artifact",
 						 "openlineage", "vendor", "cron" };
 
-#define NTYPE 7
-static const char *const type_names[NTYPE] = { "ingestion", "transformation", "export",
-					       "data_quality", "orchestration", "reporting",
-					       "other" };
-static const char *const type_words[NTYPE] = { "ingest", "transform", "export", "dq",
-					       "orchestrate", "report", "misc" };
+#define NTYPE 5
+#define T_QUALITY 2
+static const char *const type_names[NTYPE] = { "ingestion", "transform", "quality", "export",
+					       "healthcheck" };
+static const char *const type_words[NTYPE] = { "ingest", "transform", "dq", "export", "health" };
 /* typical median duration of each pipeline type, seconds */
-static const double type_median[NTYPE] = { 300, 600, 180, 60, 1200, 120, 60 };
+static const double type_median[NTYPE] = { 300, 600, 60, 180, 30 };
 
 static const char *const client_names[] = {
 	"acme", "globex", "initech", "umbrella", "hooli", "stark", "wayne", "wonka",
@@ -392,7 +394,7 @@ static void pipe_init(const struct gen *g, int j, struct pipe *p)
 	rng_seed(r, o->seed, (uint64_t)j + 1);
 	p->index = j;
 	p->plat = (enum plat)(j % NPLAT);
-	p->type = j % NTYPE;      /* 6 and 7 are coprime: every platform meets every type */
+	p->type = j % NTYPE;      /* 6 and 5 are coprime: every feed meets every type */
 	/* shift by block so each client gets every platform, not the same two */
 	p->client = (j + j / NPLAT) % o->clients;
 	p->env = j % 10 == 7 ? "staging" : j % 10 == 9 ? "dev" : "prod";
@@ -430,7 +432,7 @@ static void pipe_init(const struct gen *g, int j, struct pipe *p)
 	p->drift = rng_unit(r) * 1.0 - 0.2;      /* mostly slowing down, as data grows */
 	p->sigma = 0.15 + 0.3 * rng_unit(r);
 	p->fail_rate = 0.004 + 0.03 * rng_unit(r);
-	if ((p->plat == P_DBT_CORE || p->plat == P_VENDOR) && p->type != 3)
+	if ((p->plat == P_DBT_CORE || p->plat == P_VENDOR) && p->type != T_QUALITY)
 		p->rows_base = 1000.0 * exp(2.0 * rng_normal(r)) + 10;
 	p->force_running = j % 4 == 1;
 	/* one pipeline in thirteen went silent three days before the end */
@@ -1032,9 +1034,13 @@ static void canonical(struct gen *g, struct pipe *p, struct attempt *a)
 	struct strbuf *sb = &g->out.sb;
 	ADDL(sb, "{\"type\":\"run\",\"client\":");
 	add_jstr(sb, p->client_name);
-	ADDL(sb, ",\"platform\":\"");
-	strbuf_adds(sb, plat_names[p->plat]);
-	ADDL(sb, "\",\"external_id\":");
+	/* as chm-normalize has it: an OpenLineage run names no platform */
+	if (p->plat != P_OPENLINEAGE) {
+		ADDL(sb, ",\"platform\":\"");
+		strbuf_adds(sb, plat_names[p->plat]);
+		ADDL(sb, "\"");
+	}
+	ADDL(sb, ",\"external_id\":");
 	add_jstr(sb, p->external_id);
 	ADDL(sb, ",\"external_run_id\":\"");
 	add_run_id(sb, p, a);

@@ -45,7 +45,7 @@ orders="(SELECT id FROM pipelines WHERE name = 'orders')"
 
 @test "(client, platform, external_id) is unique where external_id is set, and null-safe" {
 	refuses 23505 "INSERT INTO pipelines (client_id, name, platform, pipeline_type, external_id) VALUES ($acme, 'other', 'airflow', 'ingestion', 'orders_dag')"
-	accepts "INSERT INTO pipelines (client_id, name, platform, pipeline_type, external_id) VALUES ($acme, 'other', 'dbt_cloud', 'ingestion', 'orders_dag')"
+	accepts "INSERT INTO pipelines (client_id, name, platform, pipeline_type, external_id) VALUES ($acme, 'other', 'dbt', 'ingestion', 'orders_dag')"
 	accepts "INSERT INTO pipelines (client_id, name, platform, pipeline_type) VALUES ($acme, 'a', 'cron', 'export'), ($acme, 'b', 'cron', 'export')"
 }
 

@@ -13,7 +13,7 @@ setup_file() {
 	python3 - "$BATS_FILE_TMPDIR" <<'PY'
 import json, random, sys
 d = sys.argv[1]
-pipes = [("acme", "airflow", "orders_daily"), ("globex", "vendor", "carrier-events"), ("initech", "airflow", "reporting_refresh")]
+pipes = [("acme", "airflow", "orders_daily"), ("globex", "vendor_api", "carrier-events"), ("initech", "airflow", "reporting_refresh")]
 def ev(i, status, start, extra=None):
     c, p, e = pipes[i % 3]
     r = {"type": "run", "client": c, "platform": p, "external_id": e, "external_run_id": "run-%04d" % i,

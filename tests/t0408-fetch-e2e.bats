@@ -98,7 +98,7 @@ orders() {
 		| chm-normalize --mapping '$FIXTURES/fetch/vendor/mapping.json' | chm-load --state-file '$STATE'"
 	[ "$status" -eq 0 ]
 	assert_eq "$(q "SELECT p.platform || ' ' || r.status || ' ' || count(*) FROM runs r JOIN pipelines p ON p.id = r.pipeline_id GROUP BY p.platform, r.status ORDER BY 1" | paste -sd,)" \
-		"dbt_cloud canceled 1,dbt_cloud failed 1,dbt_cloud running 1,dbt_cloud success 4,vendor failed 1,vendor running 1,vendor success 4"
+		"dbt canceled 1,dbt failed 1,dbt running 1,dbt success 4,vendor_api failed 1,vendor_api running 1,vendor_api success 4"
 	# both sources' bookmarks in one state file
 	assert_eq "$(jq -r '.bookmarks | keys | join(",")' "$STATE")" "dbt_cloud,vendor"
 }

@@ -10,11 +10,11 @@ setup() {
 }
 
 @test "pipeline create with every field, stored under its client" {
-	run --separate-stderr chm pipeline create --client globex --name returns --platform dbt_core \
-		--type transformation --environment staging --external-id ret-1 --description "Returns model"
+	run --separate-stderr chm pipeline create --client globex --name returns --platform dbt \
+		--type transform --environment staging --external-id ret-1 --description "Returns model"
 	assert_json_ok
 	assert_eq "$(jfield '[.client,.name,.platform,.pipeline_type,.environment,.external_id,.description,.is_active] | join(",")')" \
-		"globex,returns,dbt_core,transformation,staging,ret-1,Returns model,true"
+		"globex,returns,dbt,transform,staging,ret-1,Returns model,true"
 	assert_eq "$(q "SELECT c.name || '/' || p.name || ':' || p.environment FROM pipelines p JOIN clients c ON c.id = p.client_id WHERE p.id = $(jfield .id)")" \
 		"globex/returns:staging"
 }
@@ -32,7 +32,7 @@ setup() {
 	run --separate-stderr chm pipeline create --client acme --name x --platform airflo --type etl --environment production
 	assert_error 65 validation_failed platform pipeline_type environment
 	assert_eq "$(printf '%s' "$stderr" | jq '.error.details | length')" 3
-	[[ "$stderr" == *"must be one of airflow, dbt_cloud"* ]]
+	[[ "$stderr" == *"must be one of airflow, dbt, cron, vendor_api, custom"* ]]
 	assert_eq "$(q "SELECT count(*) FROM pipelines WHERE name = 'x'")" 0
 }
 
@@ -124,7 +124,7 @@ setup() {
 @test "pipeline update changes only what is given; '' clears external_id" {
 	run --separate-stderr chm pipeline update acme/jaffle_shop --environment dev --description "dbt project"
 	assert_json_ok
-	assert_eq "$(jfield '[.environment,.description,.platform,.external_id] | join(",")')" "dev,dbt project,dbt_core,jaffle_shop"
+	assert_eq "$(jfield '[.environment,.description,.platform,.external_id] | join(",")')" "dev,dbt project,dbt,jaffle_shop"
 	run --separate-stderr chm pipeline update acme/jaffle_shop --external-id ""
 	assert_json_ok
 	assert_eq "$(q "SELECT external_id IS NULL FROM pipelines WHERE name = 'jaffle_shop'")" t
@@ -140,7 +140,7 @@ setup() {
 	assert_error 65 validation_failed platform pipeline_type
 	run --separate-stderr chm pipeline update acme/jaffle_shop
 	assert_error 64 usage
-	assert_eq "$(q "SELECT environment::text || platform::text FROM pipelines WHERE name = 'jaffle_shop'")" proddbt_core
+	assert_eq "$(q "SELECT environment::text || platform::text FROM pipelines WHERE name = 'jaffle_shop'")" proddbt
 }
 
 @test "pipeline disable keeps its runs; latest and list no longer show it" {

@@ -38,7 +38,7 @@ setup_file() {
 	[[ "${lines[1]}" =~ ^running\ +success\ +failed\ +canceled\ +skipped\ +total$ ]]
 	[[ "${lines[2]}" =~ ^0\ +3\ +2\ +0\ +0\ +5$ ]]
 	[[ "${lines[3]}" =~ ^pipeline\ +platform ]]
-	[[ "${lines[4]}" =~ ^carrier_events\ +vendor\ +prod\ +failed ]]
+	[[ "${lines[4]}" =~ ^carrier_events\ +vendor_api\ +prod\ +failed ]]
 }
 
 @test "summary --until alone: the 24 hours before it" {
@@ -75,5 +75,5 @@ setup_file() {
 	# the same answer for people
 	run --separate-stderr chm summary --client globex --format table
 	[ "$status" -eq 0 ]
-	[[ "$output" =~ carrier_events\ +vendor\ +prod\ +failed ]]
+	[[ "$output" =~ carrier_events\ +vendor_api\ +prod\ +failed ]]
 }

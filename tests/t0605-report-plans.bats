@@ -10,7 +10,7 @@ setup_file() {
 	psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
 INSERT INTO clients (name) SELECT 'c' || i FROM generate_series(1, 10) i;
 INSERT INTO pipelines (client_id, name, platform, pipeline_type, external_id)
-SELECT 1 + (i % 10), 'p' || i, (enum_range(NULL::platform))[1 + i % 7], 'ingestion', 'x' || i
+SELECT 1 + (i % 10), 'p' || i, (enum_range(NULL::platform))[1 + i % 5], 'ingestion', 'x' || i
 FROM generate_series(1, 200) i;
 INSERT INTO runs (pipeline_id, external_run_id, status, started_at, finished_at, duration_seconds)
 SELECT 1 + (i % 200), 'r' || i,

@@ -35,9 +35,10 @@ synth() {
 	assert_eq "$(jq -r 'select(.type == "client") | .name' "$BATS_TEST_TMPDIR/inv" | sort -u | wc -l)" 5
 	assert_eq "$(jq -r 'select(.type == "pipeline") | .client + "/" + .name' "$BATS_TEST_TMPDIR/inv" | sort -u | wc -l)" 42
 	assert_eq "$(jq -r 'select(.type == "pipeline") | .platform' "$BATS_TEST_TMPDIR/inv" | sort -u | tr '\n' ' ')" \
-		"airflow cron dbt_cloud dbt_core openlineage vendor "
-	assert_eq "$(jq -r 'select(.type == "pipeline") | .pipeline_type' "$BATS_TEST_TMPDIR/inv" | sort -u | wc -l)" 7
-	assert_eq "$(jq -r 'select(.type == "pipeline") | .platform + " " + .pipeline_type' "$BATS_TEST_TMPDIR/inv" | sort -u | wc -l)" 42
+		"airflow cron custom dbt vendor_api "
+	assert_eq "$(jq -r 'select(.type == "pipeline") | .pipeline_type' "$BATS_TEST_TMPDIR/inv" | sort -u | tr '\n' ' ')" \
+		"export healthcheck ingestion quality transform "
+	assert_eq "$(jq -r 'select(.type == "pipeline") | .platform + " " + .pipeline_type' "$BATS_TEST_TMPDIR/inv" | sort -u | wc -l)" 25
 	[ "$(jq -r 'select(.type == "alert_rule") | .rule_type' "$BATS_TEST_TMPDIR/inv" | sort -u | wc -l)" -eq 2 ]
 }
 

@@ -48,8 +48,8 @@ demo_q() {
 	# Q2 and Q6 as tables, with their rows
 	[[ "$output" == *"q2: Latest run per pipeline"* ]]
 	[[ "$output" == *"q6: Triage: pipelines failing now"* ]]
-	printf '%s\n' "$output" | grep -Eq '^globex +carrier_events +vendor +prod +failed'
-	printf '%s\n' "$output" | grep -Eq '^globex +carrier_events +vendor +1 '
+	printf '%s\n' "$output" | grep -Eq '^globex +carrier_events +vendor_api +prod +failed'
+	printf '%s\n' "$output" | grep -Eq '^globex +carrier_events +vendor_api +1 '
 	# the report's path, every section in it
 	report=$(printf '%s\n' "$output" | sed -n 's/^The html report: //p')
 	assert_eq "$report" "$DEMO/.chm/report.html"
@@ -66,7 +66,7 @@ demo_q() {
 	done
 	# the database it made: the synthetic history, fetched runs, the inventory
 	[ "$(demo_q "SELECT count(*) FROM runs")" -gt 10000 ]
-	assert_eq "$(demo_q "SELECT count(DISTINCT platform) FROM pipelines p WHERE EXISTS (SELECT 1 FROM runs r WHERE r.pipeline_id = p.id)")" 6
+	assert_eq "$(demo_q "SELECT count(DISTINCT platform) FROM pipelines p WHERE EXISTS (SELECT 1 FROM runs r WHERE r.pipeline_id = p.id)")" 5
 	# carrier_events: 2 runs from fixtures/runs/history.ndjson, 6 fetched
 	assert_eq "$(demo_q "SELECT count(*) FROM runs r JOIN pipelines p ON p.id = r.pipeline_id WHERE p.name = 'carrier_events'")" 8
 	# its history reaches the present: runs started in the last day

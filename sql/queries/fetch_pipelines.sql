@@ -1,5 +1,6 @@
 -- The pipelines chm-fetch reads from a partner: active (and of an active
--- client), with an external_id, on the source's platform; $2 / $3 narrow to
+-- client), with an external_id, on the source's platform ($1, given by
+-- lib/fetch.c chm_fetch_source_platform); $2 / $3 narrow to
 -- one client / pipeline name when not null.
 SELECT c.name, p.name, p.external_id
 FROM pipelines p JOIN clients c ON c.id = p.client_id

@@ -373,7 +373,7 @@ for i in range(int(sys.argv[2])):
 json.dump({"dag_runs": runs}, open(sys.argv[1], "w"))
 EOF
 printf '%s\n' '{"type":"client","name":"bench"}' \
-	'{"type":"pipeline","client":"bench","name":"bench_dag","platform":"airflow","pipeline_type":"orchestration","external_id":"bench_dag","environment":"prod"}' \
+	'{"type":"pipeline","client":"bench","name":"bench_dag","platform":"airflow","pipeline_type":"transform","external_id":"bench_dag","environment":"prod"}' \
 	>"$FD/inventory.ndjson"
 python3 "$root/tests/fake_partner_api.py" --data "$FD/data" --port-file "$FD/port" \
 	--log "$FD/requests.log" --token bench >"$FD/server.err" 2>&1 &
