@@ -77,7 +77,7 @@ demo_q() {
 	mail=$(printf '%s\n' "$output" | sed -n 's/^The SMTP server received \([0-9]*\) mail(s):$/\1/p')
 	[ "$slack" -ge 1 ] && [ "$mail" -ge 1 ]
 	printf '%s\n' "$output" | grep -Eq '^  #globex-data  :red_circle: FIRING globex/'
-	printf '%s\n' "$output" | grep -Eq '^  To: data-oncall@initech.example  Subject: \[CHM\] FIRING initech/'
+	printf '%s\n' "$output" | grep -Eq '^  To: data-oncall@[a-z]+.example  Subject: \[CHM\] FIRING [a-z]+/'
 }
 
 @test "make demo a second time: everything is there already, nothing is written" {

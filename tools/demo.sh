@@ -178,7 +178,7 @@ for _ in $(seq 100); do
 done
 [ -s "$recv_dir/port" ] || die "the fake Slack receiver did not start"
 printf 'http://127.0.0.1:%s/services/T0DEMO/B0DEMO/demo\n' "$(cat "$recv_dir/port")" >"$recv_dir/slack-webhook"
-say "chm-load fixtures/alerts/rules.ndjson (alert rules for initech and globex)"
+say "chm-load fixtures/alerts/rules.ndjson (alert rules for the three clients)"
 chm-load "$root/fixtures/alerts/rules.ndjson" >/dev/null
 alerts=$demo/alerts.json
 if [ ! -s "$alerts" ]; then
