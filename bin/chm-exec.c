@@ -170,8 +170,8 @@ static json_t *raw_event(struct sinks *s, const char *run_id, int64_t started_at
 
 	gethostname(host, sizeof(host) - 1);
 	json_object_set_new(rec, "run_id", json_string(run_id));
-	int not_run = x && x->pid == 0 && x->signaled;
-	json_object_set_new(rec, "event", json_string(!x ? "start" : not_run ? "skip" : "end"));
+	int not_run = x && chm_exec_never_started(x);
+	json_object_set_new(rec, "event", json_string(!x ? "start" : not_run ? "cancel" : "end"));
 	if (not_run) {
 		char reason[128];
 		snprintf(reason, sizeof(reason), "not started: chm exec got signal %d (%s) first", x->signo,
@@ -330,7 +330,7 @@ int main(int argc, char **argv)
 	}
 end:;
 	int status = chm_exec_status(&x);
-	const char *final = status == 0 ? "success" : x.pid == 0 && x.signaled ? "canceled" : "failed";
+	const char *final = chm_exec_run_status(&x);
 	ev = event(&s, run_id.buf, final, started_at, &x, argv, argc);
 	if (s.raw) {
 		json_t *r = raw_event(&s, run_id.buf, started_at, &x, argv);

@@ -102,6 +102,11 @@ static int load_line(struct load *l, struct line_reader *lr, const char *line, s
 		struct chm_run run;
 		if (chm_run_from_json(rec, &run, &rec_err))
 			goto reject;
+		/* the payload as the source wrote it (0.1 stays 0.1), not as
+		 * jansson would print it again */
+		if (!payload && run.payload &&
+		    !chm_record_member_span(line, len, "payload", &payload, &payload_len))
+			payload = NULL;
 		if (chm_loader_add_text(l->loader, &run, payload, payload_len, lr->name, lr->lineno,
 					line, len, &rec_err)) {
 			if (rec_err.status == CHM_EX_DATAERR)

@@ -169,6 +169,18 @@ int chm_exec_status(const struct chm_exec *x)
 	return x->signaled ? 128 + x->signo : x->exit_code;
 }
 
+int chm_exec_never_started(const struct chm_exec *x)
+{
+	return x->pid == 0 && x->signaled;
+}
+
+const char *chm_exec_run_status(const struct chm_exec *x)
+{
+	if (chm_exec_never_started(x))
+		return "canceled";
+	return chm_exec_status(x) == 0 ? "success" : "failed";
+}
+
 void chm_exec_describe(const struct chm_exec *x, struct strbuf *sb)
 {
 	if (x->signaled)

@@ -39,6 +39,12 @@ int chm_exec_start(struct chm_exec *x, char *const argv[], struct chm_err *err);
 int chm_exec_wait(struct chm_exec *x, struct chm_err *err);
 /* The exit status a wrapper reports: the code, or 128 + signal. */
 int chm_exec_status(const struct chm_exec *x);
+/* The run status of a finished job, the one rule for every output of chm
+ * exec: success, failed, or canceled for a job that never started because
+ * chm exec was stopped first (the cron record's "cancel" event). */
+const char *chm_exec_run_status(const struct chm_exec *x);
+/* 1 when the job never started (it was stopped before). */
+int chm_exec_never_started(const struct chm_exec *x);
 /* The last lines of stderr (at most max_lines and max_bytes, cut on a UTF-8
  * boundary, without trailing blank lines) into sb. */
 void chm_exec_tail(const struct chm_exec *x, int max_lines, size_t max_bytes, struct strbuf *sb);

@@ -272,98 +272,6 @@ static void reject(struct chm_norm *n, const struct origin *o, json_t *value, in
 	n->counts.rejected++;
 }
 
-/* ---- finding a member's bytes in a line ---------------------------------- */
-
-static const char *skip_ws(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-		p++;
-	return p;
-}
-
-static const char *skip_string(const char *p, const char *end)
-{
-	/* p at the opening quote; returns just past the closing one */
-	p++;
-	for (;;) {
-		const char *q = memchr(p, '"', (size_t)(end - p));
-		if (!q)
-			return end;
-		const char *b = q;
-		while (b > p && b[-1] == '\\')
-			b--;
-		if ((q - b) % 2 == 0)
-			return q + 1;
-		p = q + 1;
-	}
-}
-
-static const char *skip_value(const char *p, const char *end)
-{
-	int depth = 0;
-	while (p < end) {
-		char c = *p;
-		if (c == '"') {
-			p = skip_string(p, end);
-			if (depth == 0)
-				return p;
-			continue;
-		}
-		if (c == '{' || c == '[') {
-			depth++;
-		} else if (c == '}' || c == ']') {
-			depth--;
-			if (depth == 0)
-				return p + 1;
-			if (depth < 0)
-				return p;
-		} else if (depth == 0 && (c == ',')) {
-			return p;
-		}
-		p++;
-	}
-	return p;
-}
-
-/* The bytes of the value of top-level member key in an object known to be
- * valid JSON (jansson parsed it): lets the payload be copied, not
- * re-serialized. 0 when not found as plain bytes (an escaped key). */
-static int member_span(const char *s, size_t len, const char *key, const char **vs, size_t *vlen)
-{
-	const char *p = s, *end = s + len;
-	size_t klen = strlen(key);
-
-	p = skip_ws(p, end);
-	if (p >= end || *p != '{')
-		return 0;
-	p++;
-	for (;;) {
-		p = skip_ws(p, end);
-		if (p >= end || *p != '"')
-			return 0;
-		const char *k = p + 1;
-		p = skip_string(p, end);
-		int match = (size_t)(p - 1 - k) == klen && memcmp(k, key, klen) == 0;
-		p = skip_ws(p, end);
-		if (p >= end || *p != ':')
-			return 0;
-		p = skip_ws(p + 1, end);
-		const char *v = p;
-		p = skip_value(p, end);
-		if (match) {
-			const char *ve = p;
-			while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r'))
-				ve--;
-			*vs = v;
-			*vlen = (size_t)(ve - v);
-			return 1;
-		}
-		p = skip_ws(p, end);
-		if (p >= end || *p != ',')
-			return 0;
-		p++;
-	}
-}
 
 /* ---- the rules every source shares --------------------------------------- */
 
@@ -927,7 +835,7 @@ static int fast_raw(struct chm_norm *n, const char *line, size_t len, const stru
 	 * misreads takes the general path, or is checked in full by jscan. */
 	const char *sv;
 	size_t svlen;
-	if (!member_span(line, len, "source", &sv, &svlen) || svlen < 2 || *sv != '"')
+	if (!chm_record_member_span(line, len, "source", &sv, &svlen) || svlen < 2 || *sv != '"')
 		return 0;
 	for (i = 0; i < sizeof(fast_sources) / sizeof(fast_sources[0]); i++) {
 		const char *name = fast_sources[i].src->name;
@@ -1100,7 +1008,7 @@ static void raw_record(struct chm_norm *n, json_t *obj, const struct origin *o)
 	}
 	const char *span = NULL;
 	size_t span_len = 0;
-	if (o->text && !member_span(o->text, o->len, "record", &span, &span_len))
+	if (o->text && !chm_record_member_span(o->text, o->len, "record", &span, &span_len))
 		span = NULL;
 	partner_value(n, src, &nm, rec, o, obj, span, span_len);
 	return;
@@ -1204,13 +1112,13 @@ static int read_document(struct chm_norm *n, struct line_reader *lr, struct strb
 	size_t off = 0;
 	long lineno = first_line;
 	for (;;) {
-		const char *p = skip_ws(doc->buf + off, doc->buf + doc->len);
+		const char *p = chm_json_skip_ws(doc->buf + off, doc->buf + doc->len);
 		lineno += count_lines(doc->buf + off, (size_t)(p - (doc->buf + off)));
 		off = (size_t)(p - doc->buf);
 		if (off >= doc->len)
 			break;
 		json_error_t jerr;
-		json_t *v = json_loadb(doc->buf + off, doc->len - off,
+		json_t *v = chm_json_loadb(doc->buf + off, doc->len - off,
 				       JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK, &jerr);
 		struct origin o = { lr->name, lineno, NULL, 0, NULL };
 		if (!v) {
@@ -1233,7 +1141,8 @@ static int read_document(struct chm_norm *n, struct line_reader *lr, struct strb
 /* 1 when s[0..len) is a whole JSON object by itself. */
 static int is_object_line(const char *s, size_t len)
 {
-	json_t *v = memchr(s, '\0', len) ? NULL : json_loadb(s, len, 0, NULL);
+	json_error_t jerr;
+	json_t *v = memchr(s, '\0', len) ? NULL : chm_json_loadb(s, len, 0, &jerr);
 	int ok = json_is_object(v);
 	json_decref(v);
 	return ok;
@@ -1256,7 +1165,7 @@ static int norm_line(struct chm_norm *n, struct line_reader *lr, const char *lin
 		reject(n, &o, NULL, 0, &rerr);
 		return 0;
 	}
-	const char *p = skip_ws(line, line + len);
+	const char *p = chm_json_skip_ws(line, line + len);
 	if (p == line + len)
 		return 0; /* blank lines carry nothing */
 	if (memchr(line, '\0', len)) {
@@ -1270,7 +1179,7 @@ static int norm_line(struct chm_norm *n, struct line_reader *lr, const char *lin
 		*first = 0;
 		return 0;
 	}
-	json_t *v = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *v = chm_json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!v && *first && (*p == '{' || *p == '[') && (size_t)jerr.position >= len) {
 		/* the value goes on past the line: a pretty-printed document,
 		 * unless the next line is a whole object by itself, which is

@@ -6,6 +6,107 @@
 
 #include "enums.h"
 
+json_t *chm_json_loadb(const char *s, size_t len, size_t flags, json_error_t *jerr)
+{
+	json_t *v = json_loadb(s, len, flags, jerr);
+	/* jansson refuses an integer beyond 64 bits ("too big integer"), which
+	 * is valid JSON and which an OpenLineage facet may hold: read such a
+	 * document with its integers as doubles. The bytes CHM stores are the
+	 * source's (chm_record_member_span), and a field CHM reads must still
+	 * fit its column. */
+	if (!v && strstr(jerr->text, "too big"))
+		v = json_loadb(s, len, flags | JSON_DECODE_INT_AS_REAL, jerr);
+	return v;
+}
+
+const char *chm_json_skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	return p;
+}
+
+static const char *skip_string(const char *p, const char *end)
+{
+	/* p at the opening quote; returns just past the closing one */
+	p++;
+	for (;;) {
+		const char *q = memchr(p, '"', (size_t)(end - p));
+		if (!q)
+			return end;
+		const char *b = q;
+		while (b > p && b[-1] == '\\')
+			b--;
+		if ((q - b) % 2 == 0)
+			return q + 1;
+		p = q + 1;
+	}
+}
+
+static const char *skip_value(const char *p, const char *end)
+{
+	int depth = 0;
+	while (p < end) {
+		char c = *p;
+		if (c == '"') {
+			p = skip_string(p, end);
+			if (depth == 0)
+				return p;
+			continue;
+		}
+		if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			depth--;
+			if (depth == 0)
+				return p + 1;
+			if (depth < 0)
+				return p;
+		} else if (depth == 0 && (c == ',')) {
+			return p;
+		}
+		p++;
+	}
+	return p;
+}
+
+int chm_record_member_span(const char *s, size_t len, const char *key, const char **vs, size_t *vlen)
+{
+	const char *p = s, *end = s + len;
+	size_t klen = strlen(key);
+
+	p = chm_json_skip_ws(p, end);
+	if (p >= end || *p != '{')
+		return 0;
+	p++;
+	for (;;) {
+		p = chm_json_skip_ws(p, end);
+		if (p >= end || *p != '"')
+			return 0;
+		const char *k = p + 1;
+		p = skip_string(p, end);
+		int match = (size_t)(p - 1 - k) == klen && memcmp(k, key, klen) == 0;
+		p = chm_json_skip_ws(p, end);
+		if (p >= end || *p != ':')
+			return 0;
+		p = chm_json_skip_ws(p + 1, end);
+		const char *v = p;
+		p = skip_value(p, end);
+		if (match) {
+			const char *ve = p;
+			while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r'))
+				ve--;
+			*vs = v;
+			*vlen = (size_t)(ve - v);
+			return 1;
+		}
+		p = chm_json_skip_ws(p, end);
+		if (p >= end || *p != ',')
+			return 0;
+		p++;
+	}
+}
+
 json_t *chm_record_parse(const char *line, size_t len, const char **type, struct chm_err *err)
 {
 	json_error_t jerr;
@@ -15,7 +116,7 @@ json_t *chm_record_parse(const char *line, size_t len, const char **type, struct
 	if (memchr(line, '\0', len))
 		return chm_err_set(err, CHM_EX_DATAERR, "invalid_json", "",
 				   "line contains a NUL byte"), NULL;
-	obj = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	obj = chm_json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!obj) {
 		const char *code = strstr(jerr.text, "duplicate") ? "duplicate_key" : "invalid_json";
 		chm_err_set(err, CHM_EX_DATAERR, code, "", "invalid JSON at column %d: %s",

@@ -15,6 +15,17 @@
  * with err. *type points into the object (NULL when it has none). */
 json_t *chm_record_parse(const char *line, size_t len, const char **type, struct chm_err *err);
 
+/* json_loadb, except that a document with an integer beyond 64 bits is read
+ * with its integers as doubles instead of refused. */
+json_t *chm_json_loadb(const char *s, size_t len, size_t flags, json_error_t *jerr);
+/* The bytes of the value of top-level member key in a line known to be
+ * valid JSON (jansson parsed it), so a payload is copied as the source wrote
+ * it, not printed again: 1 and *vs, *vlen; 0 when it is not found as plain
+ * bytes (an escaped key). */
+int chm_record_member_span(const char *s, size_t len, const char *key, const char **vs, size_t *vlen);
+/* s past JSON whitespace, at most to end. */
+const char *chm_json_skip_ws(const char *s, const char *end);
+
 /* Getters: 0 and the value; 1 when absent or null (value untouched); -1 with
  * err when present with the wrong type or range. */
 int chm_get_string(json_t *obj, const char *key, const char **out, struct chm_err *err);

@@ -41,6 +41,9 @@ int chm_cron_apply(const struct chm_cron_rec *r, const struct norm_env *env, str
 	} else if (strcmp(event, "skip") == 0) {
 		run->status = "skipped";
 		run->status_reason = r->reason;
+	} else if (strcmp(event, "cancel") == 0) {
+		run->status = "canceled";
+		run->status_reason = r->reason;
 	} else if (strcmp(event, "end") == 0) {
 		strbuf_reset(reason);
 		if (r->signal_str || r->has_signal) {
@@ -82,7 +85,7 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 				   "a cron record needs a run_id");
 	if (!r.event)
 		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "event",
-				   "a cron record needs an event: start, end or skip");
+				   "a cron record needs an event: start, end, skip or cancel");
 	r.pipeline = src_str(rec, "pipeline");
 	it->external_id = src_id(json_object_get(rec, "external_id"), &env->s->ext);
 	if (src_time(rec, "started_at", SRC_T_EPOCH, &run->has_started, &run->started_at, it, err) ||

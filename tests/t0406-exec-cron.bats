@@ -181,4 +181,17 @@ ev() { # ev N FILTER: a field (or a jq filter) of the N-th event (from 1)
 	assert_eq "$(ev 1 status) $(ev 2 status)" "running canceled"
 	assert_eq "$(ev 2 status_reason)" "not started: chm exec got signal 15 (Terminated) first"
 	grep -q "before the command started" "$BATS_TEST_TMPDIR/err"
+	# --format raw says the same through chm-normalize: one rule for both
+	rm -f "$BATS_TEST_TMPDIR/fifo"
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	chm exec --pipeline globex/nightly_export --format raw --events "$BATS_TEST_TMPDIR/fifo" -- touch "$BATS_TEST_TMPDIR/ran" \
+		2>/dev/null 3>&- &
+	pid=$!
+	sleep 0.3
+	kill -TERM "$pid"
+	chm-normalize <"$BATS_TEST_TMPDIR/fifo" >"$BATS_TEST_TMPDIR/norm"
+	wait "$pid" || true
+	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
+	assert_eq "$(jq -r .status "$BATS_TEST_TMPDIR/norm" | paste -sd' ')" "running canceled"
+	assert_eq "$(sed -n 2p "$BATS_TEST_TMPDIR/norm" | jq -r .status_reason)" "not started: chm exec got signal 15 (Terminated) first"
 }
