@@ -748,6 +748,8 @@ static int fast_dbt_cloud(struct chm_norm *n, struct fast *f, int rec, struct no
 		return -1;
 	if (msg && *msg)
 		run->error_message = msg;
+	else if (run->status && !strcmp(run->status, "failed") && jscan_child(js, rec, "run_steps") >= 0)
+		return -1; /* the failing step's text: the general path reads run_steps */
 	return 0;
 }
 

@@ -95,6 +95,43 @@ void chm_dbt_cloud_status(const struct norm_env *env, struct norm_item *it, cons
 	}
 }
 
+/* The tail of a step's log holds dbt's summary of what failed. */
+#define STEP_LOG_TAIL 1500
+
+/* A failed run's status_message is often null; with run_steps (the API's
+ * include_related=run_steps) the failing step says what failed: its name
+ * and the tail of its log. NULL when no step failed or there are none. */
+static const char *failed_step(json_t *rec, struct strbuf *out)
+{
+	json_t *steps = json_object_get(rec, "run_steps"), *step;
+	size_t i;
+
+	json_array_foreach(steps, i, step) {
+		json_t *code = json_object_get(step, "status");
+		const char *word = json_string_value(json_object_get(step, "status_humanized"));
+		if (!(json_is_integer(code) && json_integer_value(code) == 20) &&
+		    !(word && (!strcasecmp(word, "error") || !strcasecmp(word, "failed"))))
+			continue;
+		const char *name = json_string_value(json_object_get(step, "name"));
+		const char *log = json_string_value(json_object_get(step, "truncated_debug_logs"));
+		if (!log || !*log)
+			log = json_string_value(json_object_get(step, "logs"));
+		strbuf_reset(out);
+		strbuf_addf(out, "step \"%s\" failed", name ? name : "?");
+		if (log && *log) {
+			size_t n = strlen(log), from = n > STEP_LOG_TAIL ? n - STEP_LOG_TAIL : 0;
+			while (from < n && ((unsigned char)log[from] & 0xc0) == 0x80)
+				from++; /* never begin inside a UTF-8 sequence */
+			while (n > from && (log[n - 1] == '\n' || log[n - 1] == ' ' || log[n - 1] == '\r'))
+				n--;
+			strbuf_adds(out, from ? ": ..." : ": ");
+			strbuf_add(out, log + from, n - from);
+		}
+		return out->buf;
+	}
+	return NULL;
+}
+
 static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, struct chm_err *err)
 {
 	struct chm_run *run = &it->run;
@@ -130,6 +167,8 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 	const char *msg = src_str(rec, "status_message");
 	if (msg && *msg)
 		run->error_message = msg;
+	else if (run->status && !strcmp(run->status, "failed"))
+		run->error_message = failed_step(rec, &env->s->error);
 	return 0;
 }
 
