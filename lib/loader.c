@@ -442,9 +442,17 @@ static struct field duration_field(int64_t us, char *buf, size_t cap)
 
 /* Appends to out the row that inserting b->rec[i0] and then applying
  * rec[i0+1..i1) in order, as load_runs.sql's rounds would, leaves; counts
- * what each later event did as the upsert counts it. */
-static void fold_run(struct chm_loader *ld, struct batch *b, int i0, int i1, struct strbuf *out)
+ * what each later event did as the upsert counts it. Returns 1, with nothing
+ * appended or counted, for a run that meets two events of equal standing (the
+ * same terminal status) with different payloads: the greater payload in
+ * jsonb's order wins between them (012_equal_standing_payload.sql), which
+ * only PostgreSQL can tell, so the run is marked carried and staged with the
+ * runs the last batch had. Rare in a real feed: a finished run's event
+ * repeated with other facets. */
+static int fold_run(struct chm_loader *ld, struct batch *b, int i0, int i1, struct strbuf *out)
 {
+	struct chm_load_counts counted = b->folded;
+	size_t rejected_len = b->fold_rejected.len;
 	struct field cur[NFIELDS], ev[NFIELDS], next[NFIELDS];
 	/* derived durations: the run's so far, the event's, the one after it */
 	char cur_dur[40], ev_dur[40], next_dur[40], old_status[16], new_status[16];
@@ -472,6 +480,21 @@ static void fold_run(struct chm_loader *ld, struct batch *b, int i0, int i1, str
 				strbuf_addc(&b->fold_rejected, ',');
 			add_int(&b->fold_rejected, i);
 			continue;
+		}
+		if (a == CHM_TRANSITION_MERGE && !strcmp(old_status, new_status) &&
+		    strcmp(old_status, "running") && !field_null(&cur[F_PAYLOAD]) &&
+		    !field_null(&ev[F_PAYLOAD]) && !payload_eq(&cur[F_PAYLOAD], &ev[F_PAYLOAD])) {
+			b->folded = counted;
+			b->fold_rejected.len = rejected_len;
+			if (b->fold_rejected.buf)
+				b->fold_rejected.buf[rejected_len] = '\0';
+			b->carried_keys++;
+			for (int j = i0; j < i1; j++) {
+				b->rec[j].carried = 1;
+				if (b->rec[j].round > b->carried_rounds)
+					b->carried_rounds = b->rec[j].round;
+			}
+			return 1;
 		}
 		memcpy(next, cur, sizeof(cur));
 		if (chm_transition_takes_new_status(a))
@@ -521,6 +544,7 @@ static void fold_run(struct chm_loader *ld, struct batch *b, int i0, int i1, str
 		strbuf_add(out, cur[f].p, cur[f].n);
 	}
 	strbuf_addc(out, '\n');
+	return 0;
 }
 
 enum copy_mode {
@@ -565,7 +589,7 @@ static int send_copy(struct chm_loader *ld, struct batch *b, enum copy_mode mode
 		while (mode == COPY_DIRECT && last < b->n && b->rec[last].round > 1)
 			last++;
 		if (last - i > 1) {
-			fold_run(ld, b, i, last, &ld->copybuf);
+			fold_run(ld, b, i, last, &ld->copybuf); /* 1: carried, staged later */
 		} else if (mode == COPY_DIRECT) {
 			if (s->derived_us >= 0) {
 				/* the "\N" of the duration becomes the derived one */

@@ -6,7 +6,10 @@
  * second row version and an entry in every index). PostgreSQL's functions stay
  * the rules for every run already stored; these must agree with them, and
  * tests/t0171-load-fold.bats loads random event sequences both ways to prove it.
- * Change one, change both. */
+ * Change one, change both. 012 splits 'merge' into 'merge' and 'same' (the same
+ * terminal status), which pick every field alike except the payload (the
+ * greater in jsonb's order); here both are MERGE, and a batch holding two
+ * such events with different payloads is left to PostgreSQL (loader.c). */
 #ifndef CHM_TRANSITION_H
 #define CHM_TRANSITION_H
 

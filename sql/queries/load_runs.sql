@@ -1,7 +1,8 @@
 -- One round of chm-load's batch upsert: the staged events of round $1
 -- (the n-th event of each key in the batch) against runs, under the
 -- regression policy $2 (ignore | reject | accept). The transition rules are
--- the chm_run_* functions of migrations/002_run_transitions.sql.
+-- the chm_run_* functions of migrations/002_run_transitions.sql, as 012 left
+-- them (events of equal standing: the greater payload).
 --
 -- A duration no event gave is derived from the run's times (chm_run_duration):
 -- an event with both times has the duration they give, as the INSERT below
@@ -38,7 +39,7 @@ decided AS (
             chm_run_pick(action, old_rows_processed, rows_processed),
             chm_run_pick(action, old_error_message, error_message),
             chm_run_pick(action, old_status_reason, status_reason),
-            chm_run_pick(action, old_payload, payload))
+            chm_run_pick_payload(action, old_payload, payload))
            IS NOT DISTINCT FROM
            (old_status, old_started_at, old_finished_at, old_duration_seconds,
             old_rows_processed, old_error_message, old_status_reason, old_payload)
@@ -66,7 +67,7 @@ written AS (
                 chm_run_pick(a, r.rows_processed, EXCLUDED.rows_processed),
                 chm_run_pick(a, r.error_message, EXCLUDED.error_message),
                 chm_run_pick(a, r.status_reason, EXCLUDED.status_reason),
-                chm_run_pick(a, r.payload, EXCLUDED.payload)
+                chm_run_pick_payload(a, r.payload, EXCLUDED.payload)
          FROM (SELECT chm_run_action(r.status, r.started_at, EXCLUDED.status,
                                      EXCLUDED.started_at, $2) AS a) AS x)
     -- a conflict here means another loader wrote the row since our snapshot
