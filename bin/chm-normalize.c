@@ -13,7 +13,7 @@ static void usage(FILE *fp)
 {
 	fputs("usage: chm-normalize [--source SOURCE] [--client NAME] [--pipeline NAME]\n"
 	      "                     [--external-id ID] [--mapping FILE]... [--include-children]\n"
-	      "                     [--rejects FILE] [--summary] [FILE...]\n"
+	      "                     [--children-file FILE] [--rejects FILE] [--summary] [FILE...]\n"
 	      "Turns partner run events into canonical run records (NDJSON on stdout).\n"
 	      "Reads raw envelopes; with --source, also a saved API page, one object, or NDJSON\n"
 	      "of bare records. SOURCE: airflow dbt_cloud dbt_artifact openlineage vendor cron.\n"
@@ -30,6 +30,7 @@ int main(int argc, char **argv)
 		{ "external-id", required_argument, NULL, 'e' },
 		{ "mapping", required_argument, NULL, 'm' },
 		{ "include-children", no_argument, NULL, 'C' },
+		{ "children-file", required_argument, NULL, 'K' },
 		{ "rejects", required_argument, NULL, 'r' },
 		{ "summary", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
@@ -59,6 +60,7 @@ int main(int argc, char **argv)
 			mappings[nopts.nmappings++] = optarg;
 			break;
 		case 'C': nopts.include_children = 1; break;
+		case 'K': nopts.children_file = optarg; break;
 		case 'r': rejects_path = optarg; break;
 		case 'S': summary = 1; break;
 		case 'h': usage(stdout); return chm_close_stdout();

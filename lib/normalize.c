@@ -52,6 +52,7 @@ struct chm_norm {
 	int write_failed;
 	int write_errno;
 	struct fast *fast;        /* the fast path's scratch, made on first use */
+	struct chm_ol_children children;   /* --children-file's, and this stream's */
 };
 
 /* Where a value came from, for rejects and for copying the payload as is. */
@@ -423,7 +424,7 @@ static void map_one(struct chm_norm *n, const struct chm_source *src, const stru
 		    json_t *rec, const struct origin *o, json_t *reject_value, const char *span,
 		    size_t span_len)
 {
-	struct norm_env env = { nm->map, n->opts.include_children, &n->s };
+	struct norm_env env = { nm->map, n->opts.include_children, &n->s, &n->children };
 	struct norm_item it;
 	struct chm_err err;
 
@@ -582,7 +583,7 @@ static int fast_airflow(struct chm_norm *n, struct fast *f, int rec, struct norm
 	    fast_cstr(f, jscan_child(&f->js, rec, "dag_id"), &it->external_id))
 		return -1;
 	if (!(it->run.status = chm_airflow_status(state))) {
-		struct norm_env env = { NULL, 0, &n->s };
+		struct norm_env env = { NULL, 0, &n->s, NULL };
 		src_unknown_status(&env, it, CHM_AIRFLOW_UNKNOWN_STATUS, state);
 	}
 	return fast_time(f, jscan_child(&f->js, rec, "start_date"), "start_date", 0,
@@ -593,7 +594,7 @@ static int fast_airflow(struct chm_norm *n, struct fast *f, int rec, struct norm
 
 static int fast_cron(struct chm_norm *n, struct fast *f, int rec, struct norm_item *it)
 {
-	struct norm_env env = { NULL, n->opts.include_children, &n->s };
+	struct norm_env env = { NULL, n->opts.include_children, &n->s, &n->children };
 	struct chm_cron_rec r = { 0 };
 	struct chm_run *run = &it->run;
 	struct chm_err err;
@@ -623,7 +624,7 @@ static int fast_cron(struct chm_norm *n, struct fast *f, int rec, struct norm_it
 
 static int fast_openlineage(struct chm_norm *n, struct fast *f, int rec, struct norm_item *it)
 {
-	struct norm_env env = { NULL, n->opts.include_children, &n->s };
+	struct norm_env env = { NULL, n->opts.include_children, &n->s, &n->children };
 	struct chm_ol_event ev = { 0 };
 	const struct jscan *js = &f->js;
 	int job = jscan_child(js, rec, "job"), has;
@@ -654,7 +655,7 @@ static int fast_openlineage(struct chm_norm *n, struct fast *f, int rec, struct 
 
 static int fast_dbt_artifact(struct chm_norm *n, struct fast *f, int rec, struct norm_item *it)
 {
-	struct norm_env env = { NULL, n->opts.include_children, &n->s };
+	struct norm_env env = { NULL, n->opts.include_children, &n->s, &n->children };
 	struct chm_dbt_acc a = { 0 };
 	struct chm_run *run = &it->run;
 	const struct jscan *js = &f->js;
@@ -706,7 +707,7 @@ static int fast_dbt_artifact(struct chm_norm *n, struct fast *f, int rec, struct
 
 static int fast_dbt_cloud(struct chm_norm *n, struct fast *f, int rec, struct norm_item *it)
 {
-	struct norm_env env = { NULL, n->opts.include_children, &n->s };
+	struct norm_env env = { NULL, n->opts.include_children, &n->s, &n->children };
 	struct chm_run *run = &it->run;
 	const struct jscan *js = &f->js;
 	int st = jscan_child(js, rec, "status"), d = jscan_child(js, rec, "duration");
@@ -804,7 +805,7 @@ static int fast_vendor(struct chm_norm *n, struct fast *f, int rec, struct norm_
 	/* a page of items is the general path's */
 	if ((items = chm_vendor_map_items_path(m)) && fast_type(f, jscan_path(&f->js, rec, items)) == '[')
 		return -1;
-	struct norm_env env = { m, n->opts.include_children, &n->s };
+	struct norm_env env = { m, n->opts.include_children, &n->s, &n->children };
 	return chm_vendor_map_vals(m, fast_get, &fr, &env, it, &err) ? -1 : 0;
 }
 
@@ -1262,6 +1263,12 @@ struct chm_norm *chm_norm_new(const struct chm_norm_opts *opts, FILE *out, struc
 		n->opts.doc_max = CHM_DOC_MAX_DEFAULT;
 	n->out = out;
 	n->rj = rj;
+	chm_ol_children_init(&n->children, CHM_OL_CHILDREN_MAX);
+	if (opts->children_file && chm_ol_children_load(&n->children, opts->children_file, err)) {
+		chm_ol_children_release(&n->children);
+		free(n);
+		return NULL;
+	}
 	if (opts->source && !(n->default_src = find_source(opts->source))) {
 		chm_err_set(err, CHM_EX_USAGE, "unknown_source", "source",
 			    "--source: unknown source \"%s\" (known: airflow, dbt_cloud, dbt_artifact, "
@@ -1289,6 +1296,8 @@ struct chm_norm *chm_norm_new(const struct chm_norm_opts *opts, FILE *out, struc
 int chm_norm_flush(struct chm_norm *n, struct chm_err *err)
 {
 	out_flush(n);
+	if (n->opts.children_file && chm_ol_children_save(&n->children, n->opts.children_file, err))
+		return -1;
 	if (n->write_failed && n->write_errno == EPIPE)
 		return 0; /* the reader went away: not our error (as chm_close_stdout) */
 	if (n->write_failed)
@@ -1308,6 +1317,7 @@ void chm_norm_free(struct chm_norm *n)
 		return;
 	for (size_t i = 0; i < n->nmaps; i++)
 		chm_vendor_map_free(n->maps[i]);
+	chm_ol_children_release(&n->children);
 	strbuf_release(&n->buf);
 	strbuf_release(&n->dump);
 	strbuf_release(&n->text);

@@ -22,6 +22,7 @@ struct chm_norm_opts {
 	const char *pipeline;        /* --pipeline: the pipeline's name */
 	const char *external_id;     /* --external-id: the partner's id of the pipeline */
 	int include_children;        /* --include-children (OpenLineage) */
+	const char *children_file;   /* --children-file: child runs remembered across runs */
 	const char *const *mappings; /* --mapping FILE, vendor mapping files */
 	size_t nmappings;
 	size_t doc_max;              /* the largest whole document read, bytes */
@@ -45,7 +46,8 @@ struct chm_norm *chm_norm_new(const struct chm_norm_opts *opts, FILE *out, struc
 			      struct chm_err *err);
 /* Normalizes one input. -1 with err only for what stops everything (I/O). */
 int chm_norm_file(struct chm_norm *n, FILE *fp, const char *name, struct chm_err *err);
-/* Writes what is buffered. -1 with err (74) when writing failed. */
+/* Writes what is buffered, and the children file when there is one. -1
+ * with err (74) when writing failed. */
 int chm_norm_flush(struct chm_norm *n, struct chm_err *err);
 const struct chm_norm_counts *chm_norm_counts(const struct chm_norm *n);
 void chm_norm_free(struct chm_norm *n);

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "err.h"
+#include "olchildren.h"
 #include "run.h"
 #include "strbuf.h"
 
@@ -38,6 +39,7 @@ struct norm_env {
 	const void *cfg;           /* the vendor mapping */
 	int include_children;
 	struct norm_scratch *s;
+	struct chm_ol_children *children;   /* OpenLineage runs known as children */
 };
 
 struct chm_source {

@@ -1,7 +1,9 @@
 /* openlineage: RunEvents of the OpenLineage spec (2-0-x). run.runId is the
  * run, job namespace + "/" + name the pipeline's external_id. An event whose
  * parent facet names another job is a child run (a task of a DAG, a model
- * of a dbt invocation): not a pipeline run unless --include-children. */
+ * of a dbt invocation): not a pipeline run unless --include-children. The
+ * events of a run are cumulative: a run once seen as a child stays one
+ * (olchildren.h). */
 #include <string.h>
 
 #include "source.h"
@@ -45,7 +47,14 @@ int chm_ol_apply(const struct chm_ol_event *ev, const struct norm_env *env, stru
 		it->kind = NORM_NO_RUN;
 		return 0;
 	}
-	if (!env->include_children && is_child(ev)) {
+	/* a run seen once with a parent facet stays a child: a COMPLETE need
+	 * not repeat the facets its START sent */
+	int child = is_child(ev);
+	if (child && env->children && run->external_run_id)
+		chm_ol_children_add(env->children, run->external_run_id);
+	else if (!child && !ev->has_parent && env->children && run->external_run_id)
+		child = chm_ol_children_has(env->children, run->external_run_id);
+	if (!env->include_children && child) {
 		it->kind = NORM_CHILD;
 		return 0;
 	}
