@@ -316,6 +316,8 @@ static void build_url(struct chm_fetch *f, const struct chm_fetch_pipeline *p, s
 		chm_http_add_escaped(url, f->o.account_id);
 		strbuf_adds(url, "/runs/");
 		add_param(url, "job_definition_id", p->external_id);
+		/* a failed run's steps say what failed when status_message is null */
+		add_param(url, "include_related", "[\"run_steps\"]");
 		add_param(url, "order_by", "id");
 		add_param(url, "limit", num);
 		snprintf(num, sizeof(num), "%ld", offset);

@@ -19,7 +19,7 @@ vendor() {
 	[ "$status" -eq 0 ]
 	assert_eq "$(printf '%s\n' "$output" | jq -r 'select(.type=="raw") | "\(.pipeline) \(.external_id) \(.record.id)"' | paste -sd,)" \
 		"dbt_nightly 43167 36053848,dbt_nightly 43167 52310000,dbt_nightly 43167 52310001,dbt_nightly 43167 52310002,dbt_nightly 43167 52310003,dbt_nightly 43167 52310004,dbt_cancelled_job 37119 52300001"
-	grep -q '^GET /api/v2/accounts/123456/runs/?job_definition_id=43167&order_by=id&limit=2&offset=4 ' "$FAKE_LOG"
+	grep -q '^GET /api/v2/accounts/123456/runs/?job_definition_id=43167&include_related=%5B%22run_steps%22%5D&order_by=id&limit=2&offset=4 ' "$FAKE_LOG"
 	assert_eq "$(grep -c 'job_definition_id=43167' "$FAKE_LOG")" 3
 	save_state "$BATS_TEST_TMPDIR/state.json"
 	# the running run holds the bookmark, with its offset
@@ -34,7 +34,7 @@ vendor() {
 	run --separate-stderr dbt --page-size 2 --state-file "$BATS_TEST_TMPDIR/state.json"
 	[ "$status" -eq 0 ]
 	assert_eq "$(raw_ids id | paste -sd' ')" "52310004"
-	grep -q 'job_definition_id=43167&order_by=id&limit=2&offset=5 ' "$FAKE_LOG"
+	grep -q 'job_definition_id=43167&include_related=%5B%22run_steps%22%5D&order_by=id&limit=2&offset=5 ' "$FAKE_LOG"
 	save_state "$BATS_TEST_TMPDIR/state.json"
 	# it finishes, and two earlier runs are deleted (offsets shift down)
 	jq '.data |= (map(select(.id != 36053848 and .id != 52310000)) | map(if .id == 52310004 then .status = 10 | .is_complete = true | .in_progress = false else . end))' \
