@@ -1,8 +1,11 @@
 #include "reject.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "record.h"
 #include "strbuf.h"
@@ -12,12 +15,16 @@ int chm_rejects_open(struct chm_rejects *rj, const char *program, const char *pa
 {
 	memset(rj, 0, sizeof(*rj));
 	rj->program = program;
+	rj->fd = -1;
 	if (!path || strcmp(path, "-") == 0) {
 		rj->fp = stderr;
 		return 0;
 	}
-	rj->fp = fopen(path, "a");
-	if (!rj->fp)
+	/* rejects hold the original lines, secrets redacted or not: the owner's
+	 * alone, as state files are. O_APPEND and one write(2) a reject keep
+	 * the lines whole when several programs share one dead-letter file. */
+	rj->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (rj->fd < 0)
 		return chm_err_set(err, CHM_EX_IOERR, "io_error", "rejects", "cannot open rejects file %s: %s",
 				   path, strerror(errno));
 	rj->owned = 1;
@@ -30,9 +37,10 @@ int chm_rejects_close(struct chm_rejects *rj, struct chm_err *err)
 	int bad = rj->write_failed;
 	if (rj->fp && (fflush(rj->fp) != 0 || ferror(rj->fp)) && !bad)
 		bad = errno ? errno : EIO;
-	if (rj->owned && rj->fp && fclose(rj->fp) != 0 && !bad)
+	if (rj->owned && rj->fd >= 0 && close(rj->fd) != 0 && !bad)
 		bad = errno ? errno : EIO;
 	rj->fp = NULL;
+	rj->fd = -1;
 	if (bad)
 		return chm_err_set(err, CHM_EX_IOERR, "io_error", "rejects",
 				   "writing rejects failed: %s (%ld reject(s) may be lost)",
@@ -117,8 +125,24 @@ void chm_reject(struct chm_rejects *rj, const char *file, long line, const char 
 	json_object_set_new(r, "input", input ? chm_json_string_lossy(input, input_len) : json_null());
 	if (cut)
 		json_object_set_new(r, "input_truncated", json_true());
-	if (chm_record_write(rj->fp, r) != 0 && !rj->write_failed)
+	if (rj->fd >= 0) {
+		char *text = json_dumps(r, JSON_COMPACT);
+		size_t n = text ? strlen(text) : 0;
+		if (text) {
+			text[n++] = '\n'; /* over the NUL: the line goes out in one write */
+			ssize_t w;
+			do
+				w = write(rj->fd, text, n);
+			while (w < 0 && errno == EINTR);
+			if ((w < 0 || (size_t)w != n) && !rj->write_failed)
+				rj->write_failed = w < 0 ? errno : EIO;
+			free(text);
+		} else if (!rj->write_failed) {
+			rj->write_failed = ENOMEM;
+		}
+	} else if (rj->fp && chm_record_write(rj->fp, r) != 0 && !rj->write_failed) {
 		rj->write_failed = errno ? errno : EIO;
+	}
 	json_decref(r);
 	rj->count++;
 }

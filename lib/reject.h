@@ -13,7 +13,8 @@
 #define CHM_REJECT_INPUT_MAX (64u << 10)
 
 struct chm_rejects {
-	FILE *fp;            /* owned when opened from a path */
+	FILE *fp;            /* stderr, when no file is named */
+	int fd;              /* the rejects file: O_APPEND, one write(2) a reject */
 	int owned;
 	const char *program;
 	long count;
