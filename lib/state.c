@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <time.h>
 
 #include "strbuf.h"
 
@@ -26,6 +28,38 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* A temporary this long unrenamed belongs to a writer that was killed. */
+#define STALE_TEMPORARY_SECONDS 600
+
+/* Removes the temporaries of path (path.tmp.*) that killed writers left:
+ * regular files only, never what a symlink points to. */
+static void remove_stale_temporaries(const char *path)
+{
+	char *dircopy = chm_xstrdup(path), *basecopy = chm_xstrdup(path);
+	const char *dir = dirname(dircopy), *base = basename(basecopy);
+	struct strbuf prefix = STRBUF_INIT, victim = STRBUF_INIT;
+	DIR *d = opendir(dir);
+	time_t now = time(NULL);
+
+	strbuf_addf(&prefix, "%s.tmp.", base);
+	for (struct dirent *e; d && (e = readdir(d));) {
+		struct stat st;
+		if (strncmp(e->d_name, prefix.buf, prefix.len) != 0)
+			continue;
+		strbuf_reset(&victim);
+		strbuf_addf(&victim, "%s/%s", dir, e->d_name);
+		if (lstat(victim.buf, &st) == 0 && (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) &&
+		    now - st.st_mtime > STALE_TEMPORARY_SECONDS)
+			unlink(victim.buf);
+	}
+	if (d)
+		closedir(d);
+	strbuf_release(&prefix);
+	strbuf_release(&victim);
+	free(dircopy);
+	free(basecopy);
+}
+
 int chm_state_write(const char *path, json_t *value, struct chm_err *err)
 {
 	struct strbuf tmp = STRBUF_INIT;
@@ -41,8 +75,11 @@ int chm_state_write(const char *path, json_t *value, struct chm_err *err)
 		return chm_err_set(err, CHM_EX_IOERR, "io_error", "state",
 				   "state file %s is not a regular file", path);
 	}
-	strbuf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* a name no one can have prepared: O_CREAT|O_EXCL, 0600, never through a
+	 * symlink someone left at a predictable name */
+	remove_stale_temporaries(path);
+	strbuf_addf(&tmp, "%s.tmp.XXXXXX", path);
+	fd = mkostemp(tmp.buf, O_CLOEXEC);
 	if (fd < 0) {
 		chm_err_set(err, CHM_EX_IOERR, "io_error", "state", "cannot write state file %s: %s",
 			    tmp.buf, strerror(errno));
