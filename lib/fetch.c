@@ -492,7 +492,7 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 	struct progress pr = { 0 };
 	json_t *seen_cursors = json_object(), *skip = NULL, *page = NULL;
 	char *cursor = NULL;
-	int has_key = 0, rc = -1, done = 0, pages = 0, loop = 0;
+	int has_key = 0, rc = -1, done = 0, pages = 0, loop = 0, stepped = 0;
 	int64_t key = 0, bm_id = 0;
 	long offset = 0;
 	int vendor_ordered = f->o.source != CHM_FETCH_VENDOR || f->o.map->ordered;
@@ -572,7 +572,21 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 		if (f->o.source == CHM_FETCH_DBT_CLOUD && has_key && pages == 1 && offset > 0) {
 			json_int_t first = json_integer_value(json_object_get(json_array_get(items, 0), "id"));
 			if (n == 0 || first > bm_id) {
-				offset = offset > f->o.page_size ? offset - f->o.page_size : 0;
+				/* --max-pages bounds the steps too: a server that answers every
+				 * offset with an empty page must not cost one request a page
+				 * of the stored offset */
+				if (++stepped >= f->o.max_pages) {
+					char msg[512];
+					snprintf(msg, sizeof(msg),
+						 "%s/%s: the bookmark's run was not found stepping back %d pages from "
+						 "offset %ld; reading from the first run",
+						 p->client, p->name, stepped, offset);
+					if (f->sink.warn)
+						f->sink.warn(msg, f->sink.arg);
+					offset = 0;
+				} else {
+					offset = offset > f->o.page_size ? offset - f->o.page_size : 0;
+				}
 				pages = 0;
 				continue;
 			}

@@ -169,3 +169,15 @@ vendor() {
 	assert_eq "$(cut -d' ' -f2 "$FAKE_LOG" | cut -d'?' -f1 | paste -sd' ')" \
 		"/api/v1/dags/orders_daily/dagRuns /api/v2/accounts/123456/runs/ /api/v2/dags/orders_daily/dagRuns"
 }
+
+@test "dbt_cloud: stepping back from a stored offset respects --max-pages (a server of empty pages)" {
+	start_fake_api
+	printf '%s\n' '{"bookmarks":{"dbt_cloud":{"acme":{"43167":{"id":52310004,"offset":20000,"running":true}}}}}' >"$BATS_TEST_TMPDIR/state.json"
+	run --separate-stderr dbt --client acme --pipeline dbt_nightly --page-size 2 --max-pages 5 --state-file "$BATS_TEST_TMPDIR/state.json"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"not found stepping back 5 pages from offset"*"reading from the first run"* ]]
+	# five steps back, then the pages from the first run (3 of them), not 10,001 requests
+	n=$(grep -c 'job_definition_id=43167' "$FAKE_LOG")
+	[ "$n" -le 10 ] || { echo "$n requests" >&2; false; }
+	printf '%s\n' "$output" | grep -q '"id":52310004'
+}
