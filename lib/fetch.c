@@ -243,6 +243,9 @@ static int item_mine(struct chm_fetch *f, const struct chm_fetch_pipeline *p, js
 	return 0;
 }
 
+/* How far a partner's clock may run ahead of ours. */
+#define BOOKMARK_SKEW_US (3600 * INT64_C(1000000))
+
 static int64_t fetch_now(const struct chm_fetch *f)
 {
 	return f->o.now ? f->o.now : chm_time_now();
@@ -612,6 +615,18 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 				if (stats)
 					stats->skipped++;
 				continue;
+			}
+			/* a start beyond now (plus clock skew) is never a bookmark: one run
+			 * dated 9999 would make every later fetch start after everything */
+			if (haskey && f->o.source != CHM_FETCH_DBT_CLOUD &&
+			    k > fetch_now(f) + BOOKMARK_SKEW_US) {
+				char msg[512], when[CHM_TIME_BUFSZ];
+				snprintf(msg, sizeof(msg), "%s/%s: run %.128s starts in the future (%s); "
+					 "it is passed on but does not move the bookmark",
+					 p->client, p->name, id ? id : "?", chm_time_format(k, when));
+				if (f->sink.warn)
+					f->sink.warn(msg, f->sink.arg);
+				haskey = 0;
 			}
 			if (haskey)
 				progress_see(&pr, k, offset + (long)i, finished,

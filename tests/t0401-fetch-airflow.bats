@@ -208,3 +208,15 @@ fetch() {
 	# it stopped rather than reading every page
 	[ "$(wc -l <"$FAKE_LOG")" -lt 10 ]
 }
+
+@test "a run dated in the far future is passed on but never becomes the bookmark" {
+	start_fake_api
+	jq '.dag_runs += [.dag_runs[0] | .dag_run_id = "manual__9999" | .start_date = "9999-12-31T00:00:00+00:00" | .state = "success"]' \
+		"$FAKE_DATA/airflow/orders_daily.json" >"$BATS_TEST_TMPDIR/d" && mv "$BATS_TEST_TMPDIR/d" "$FAKE_DATA/airflow/orders_daily.json"
+	run --separate-stderr chm-fetch --source airflow --base-url "$FAKE_URL" --retry-delay 0.02 \
+		--pipelines "$FIXTURES/fetch/inventory.ndjson" --client acme --pipeline orders_daily --now 2026-11-19T00:00:00Z
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"run manual__9999 starts in the future (9999-12-31T00:00:00.000000Z)"* ]]
+	printf '%s\n' "$output" | grep -q '"dag_run_id":"manual__9999"'
+	assert_eq "$(printf '%s\n' "$output" | tail -n 1 | jq -r '.value.bookmarks.airflow.acme.orders_daily.since')" "2026-11-17T00:00:05.701234Z"
+}
