@@ -128,15 +128,23 @@ static void ndjson(const struct chm_question *q, PGresult *res, struct strbuf *o
 
 /* --------------------------------------------------------------------- csv */
 
-static void csv_field(struct strbuf *sb, const char *s)
+/* text: a text column. Partner data is opened in spreadsheets: a text
+ * starting with = + - @, a tab or a CR would be read as a formula
+ * (=HYPERLINK(...) in an error message), so such a field gets a leading
+ * single quote and is quoted, as OWASP's CSV injection advice says. Numbers
+ * (-1.5) are never changed. */
+static void csv_field(struct strbuf *sb, const char *s, int text)
 {
 	if (!s)
 		return;
-	if (!strpbrk(s, ",\"\r\n")) {
+	int formula = text && *s && strchr("=+-@\t\r", *s);
+	if (!formula && !strpbrk(s, ",\"\r\n")) {
 		strbuf_adds(sb, s);
 		return;
 	}
 	strbuf_addc(sb, '"');
+	if (formula)
+		strbuf_addc(sb, '\'');
 	for (; *s; s++) {
 		if (*s == '"')
 			strbuf_addc(sb, '"');
@@ -146,7 +154,7 @@ static void csv_field(struct strbuf *sb, const char *s)
 }
 
 /* RFC 4180: a header row, CRLF line ends, a field quoted when it holds a
- * comma, quote or line break. Several questions: blocks apart by an empty
+ * comma, quote or line break (or starts like a formula, csv_field). Several questions: blocks apart by an empty
  * line (each block on its own is RFC 4180). */
 static void csv(struct chm_formatter *f, PGresult *res, struct strbuf *out)
 {
@@ -157,14 +165,15 @@ static void csv(struct chm_formatter *f, PGresult *res, struct strbuf *out)
 	for (int c = 0; c < nf; c++) {
 		if (c)
 			strbuf_addc(out, ',');
-		csv_field(out, PQfname(res, c));
+		csv_field(out, PQfname(res, c), 0);
 	}
 	strbuf_adds(out, "\r\n");
 	for (int r = 0; r < PQntuples(res); r++) {
 		for (int c = 0; c < nf; c++) {
 			if (c)
 				strbuf_addc(out, ',');
-			csv_field(out, cell(res, r, c, buf));
+			enum kind k = col_kind(res, c);
+			csv_field(out, cell(res, r, c, buf), !is_numeric(k) && k != K_BOOL);
 		}
 		strbuf_adds(out, "\r\n");
 	}

@@ -88,3 +88,16 @@ check_format() {
 	[[ "$line" == *"line1 line2 xxx"*"…"* ]]
 	[[ "$line" != *"$long"* ]]
 }
+
+@test "csv: text from partner data that starts like a formula is neutralised, numbers are not" {
+	fresh_db formula
+	load_inventory
+	run_line f1 failed '"started_at":"2026-11-22T10:00:00Z","finished_at":"2026-11-22T10:01:00Z","error_message":"=HYPERLINK(\"http://evil.example\",\"click\")"' | chm-load >/dev/null
+	run chm-report --now "$NOW" --format csv q6
+	[ "$status" -eq 0 ]
+	row=$(printf '%s\n' "$output" | grep orders_daily)
+	[[ "$row" == *"\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\""* ]]
+	[[ "$row" != *",=HYPERLINK"* ]]
+	# the failure streak, a number, is written as it is
+	[[ "$row" == *",1,"* ]]
+}
