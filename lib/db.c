@@ -12,17 +12,47 @@ static void strip_newline(char *s)
 		s[--n] = '\0';
 }
 
+/* How long to wait for a server that accepts and does not answer, unless
+ * the conninfo or PGCONNECT_TIMEOUT says: not for ever. */
+#define CONNECT_TIMEOUT_DEFAULT "10"
+
 PGconn *chm_db_connect(const char *conninfo, const char *program, struct chm_err *err)
 {
-	const char *keys[] = { "dbname", "fallback_application_name", NULL };
-	const char *vals[] = { NULL, program, NULL };
+	/* connect_timeout first: the conninfo expanded from dbname overrides it */
+	const char *keys[4], *vals[4];
+	int k = 0;
 	PGconn *conn;
+	char *perr = NULL;
 
 	if (!conninfo || !*conninfo)
 		conninfo = getenv("CHM_DATABASE_URL");
-	vals[0] = conninfo && *conninfo ? conninfo : NULL;
+	if (conninfo && *conninfo) {
+		/* a conninfo libpq cannot read is configuration, not a server down */
+		PQconninfoOption *opts = PQconninfoParse(conninfo, &perr);
+		if (!opts) {
+			char msg[600];
+			snprintf(msg, sizeof(msg), "%s", perr ? perr : "out of memory");
+			strip_newline(msg);
+			PQfreemem(perr);
+			return chm_err_set(err, CHM_EX_CONFIG, "db_config", "",
+					   "cannot use the connection string: %s", msg), NULL;
+		}
+		PQconninfoFree(opts);
+	}
+	if (!getenv("PGCONNECT_TIMEOUT")) {
+		keys[k] = "connect_timeout";
+		vals[k++] = CONNECT_TIMEOUT_DEFAULT;
+	}
+	if (conninfo && *conninfo) {
+		keys[k] = "dbname";
+		vals[k++] = conninfo;
+	}
+	keys[k] = "fallback_application_name";
+	vals[k++] = program;
+	keys[k] = NULL;
+	vals[k] = NULL;
 	/* expand_dbname: a conninfo string or URI in dbname is taken apart */
-	conn = PQconnectdbParams(vals[0] ? keys : keys + 1, vals[0] ? vals : vals + 1, 1);
+	conn = PQconnectdbParams(keys, vals, 1);
 	if (!conn) {
 		chm_err_set(err, CHM_EX_TEMPFAIL, "db_unavailable", "", "cannot allocate a connection");
 		return NULL;
@@ -31,10 +61,12 @@ PGconn *chm_db_connect(const char *conninfo, const char *program, struct chm_err
 		char msg[900];
 		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(conn));
 		strip_newline(msg);
-		/* a bad connection string is configuration, a server that is not
-		 * there is temporary */
+		/* a bad connection string, an unknown service or refused credentials
+		 * are configuration; a server that is not there (or does not answer
+		 * in time) is temporary */
 		int status = strstr(msg, "invalid connection option") || strstr(msg, "missing \"=\"") ||
-				     strstr(msg, "invalid URI")
+				     strstr(msg, "invalid URI") || strstr(msg, "definition of service") ||
+				     strstr(msg, "service file")
 			     ? CHM_EX_CONFIG
 			     : CHM_EX_TEMPFAIL;
 		if (strstr(msg, "password authentication failed") || strstr(msg, "does not exist"))
@@ -72,7 +104,10 @@ int chm_db_error(PGconn *conn, PGresult *res, const char *what, struct chm_err *
 	strip_newline(msg);
 	if (PQstatus(conn) == CONNECTION_BAD || strncmp(state, "08", 2) == 0 ||
 	    strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 ||
-	    strcmp(state, "57P03") == 0 || strncmp(state, "53", 2) == 0) {
+	    strcmp(state, "57P03") == 0 || strncmp(state, "53", 2) == 0 ||
+	    /* a read-only server (a standby after a failover) and a statement
+	     * timeout are temporary too: safe to run again */
+	    strcmp(state, "25006") == 0 || strcmp(state, "57014") == 0) {
 		status = CHM_EX_TEMPFAIL;
 		code = "db_unavailable";
 	} else if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) {

@@ -1,0 +1,69 @@
+#!/usr/bin/env bats
+# The database as configuration and as a temporary fault (issue 14, items 9
+# and 17): a connection string libpq cannot read or an unknown service is bad
+# configuration (78); a server that accepts and never answers is given up after
+# connect_timeout (10 s unless the conninfo or PGCONNECT_TIMEOUT says), and a
+# read-only server (a standby after a failover) is temporary (75), as the
+# systemd units expect.
+
+load helper
+
+setup() {
+	fresh_db
+	load_inventory
+}
+
+teardown() {
+	[ -z "${SILENT_PID:-}" ] || { kill "$SILENT_PID" 2>/dev/null; wait "$SILENT_PID" 2>/dev/null; } || true
+}
+
+# A TCP server on 127.0.0.1 that accepts connections and never says a word.
+start_silent_server() {
+	python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+held = []
+while True:
+    c, _ = s.accept(); held.append(c)
+' "$BATS_TEST_TMPDIR/silent.port" 3>&- &
+	SILENT_PID=$!
+	for _ in $(seq 100); do [ -s "$BATS_TEST_TMPDIR/silent.port" ] && break; sleep 0.05; done
+	SILENT_PORT=$(cat "$BATS_TEST_TMPDIR/silent.port")
+}
+
+@test "a connection string libpq cannot read, or an unknown service, is configuration: 78" {
+	echo '{"type":"client","name":"x"}' >"$BATS_TEST_TMPDIR/in"
+	for c in 'postgresql://[::1' 'postgresql://localhost/db%00' 'host=localhost port' 'service=no_such_chm_service'; do
+		run --separate-stderr chm-load --db "$c" "$BATS_TEST_TMPDIR/in"
+		[ "$status" -eq 78 ] || { echo "chm-load --db '$c': $status $stderr" >&2; false; }
+		run --separate-stderr chm-report --db "$c" q2
+		[ "$status" -eq 78 ]
+		run --separate-stderr chm --db "$c" client list
+		[ "$status" -eq 78 ]
+	done
+}
+
+@test "a server that accepts and never answers: given up after connect_timeout, 75" {
+	start_silent_server
+	start=$(date +%s)
+	PGCONNECT_TIMEOUT=2 run --separate-stderr timeout 60 chm-report --db "host=127.0.0.1 port=$SILENT_PORT dbname=x" q2
+	[ "$status" -eq 75 ]
+	[ $(( $(date +%s) - start )) -le 20 ]
+	# with no timeout configured at all, CHM's own default (10 s) ends the wait
+	start=$(date +%s)
+	run --separate-stderr timeout 60 chm-load --db "host=127.0.0.1 port=$SILENT_PORT dbname=x" "$FIXTURES/inventory.ndjson"
+	[ "$status" -eq 75 ]
+	elapsed=$(( $(date +%s) - start ))
+	[ "$elapsed" -ge 8 ] && [ "$elapsed" -le 40 ] || { echo "gave up after ${elapsed}s" >&2; false; }
+	[[ "$stderr" == *"cannot connect to the database"* ]]
+}
+
+@test "a read-only database is a temporary failure: 75, and nothing half-written" {
+	psql -X -q -d postgres -c "ALTER DATABASE \"$PGDATABASE\" SET default_transaction_read_only = on"
+	run --separate-stderr chm-load "$FIXTURES/runs/history.ndjson"
+	psql -X -q -d postgres -c "ALTER DATABASE \"$PGDATABASE\" RESET default_transaction_read_only"
+	[ "$status" -eq 75 ]
+	[[ "$stderr" == *"read-only"* ]]
+	assert_eq "$(q "SELECT count(*) FROM runs")" 0
+}
