@@ -1,7 +1,8 @@
 /* olchildren: the OpenLineage runs known to be child runs. OpenLineage
  * events of one run are cumulative: a START may carry the parent facet and
- * the COMPLETE not. A run id seen with a parent facet stays a child for the
+ * the COMPLETE not. A run seen with a parent facet stays a child for the
  * run's later events, in this stream and, through a file, in a later one.
+ * The caller names a run by its job and runId.
  * Memory is bounded: two generations of at most CHM_OL_CHILDREN_MAX / 2 ids
  * each; the older generation is dropped when the newer one fills, so the
  * ids remembered are the most recent ones (a run's events come close

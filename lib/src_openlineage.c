@@ -50,10 +50,18 @@ int chm_ol_apply(const struct chm_ol_event *ev, const struct norm_env *env, stru
 	/* a run seen once with a parent facet stays a child: a COMPLETE need
 	 * not repeat the facets its START sent */
 	int child = is_child(ev);
-	if (child && env->children && run->external_run_id)
-		chm_ol_children_add(env->children, run->external_run_id);
-	else if (!child && !ev->has_parent && env->children && run->external_run_id)
-		child = chm_ol_children_has(env->children, run->external_run_id);
+	if (env->children && run->external_run_id && (child || !ev->has_parent)) {
+		/* the run of this job: a runId is unique, but a producer's test
+		 * events may reuse one across jobs */
+		struct strbuf *key = &env->s->a;
+		strbuf_reset(key);
+		strbuf_addf(key, "%zu:%s%zu:%s", strlen(ev->ns), ev->ns, strlen(ev->name), ev->name);
+		strbuf_adds(key, run->external_run_id);
+		if (child)
+			chm_ol_children_add(env->children, key->buf);
+		else
+			child = chm_ol_children_has(env->children, key->buf);
+	}
 	if (!env->include_children && child) {
 		it->kind = NORM_CHILD;
 		return 0;
