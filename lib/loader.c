@@ -184,6 +184,33 @@ static void add_int(struct strbuf *sb, long long v)
 	strbuf_add(sb, p, (size_t)(buf + sizeof(buf) - p));
 }
 
+/* The payload's JSON text as a COPY field. A \u0000 in it (a partner's free
+ * text) would make PostgreSQL refuse the whole row: it becomes \ufffd, and
+ * the event is kept. */
+static void add_payload(struct strbuf *sb, const char *p, size_t n)
+{
+	if (!memmem(p, n, "\\u0000", 6)) {
+		strbuf_add_copy_text(sb, p, n);
+		return;
+	}
+	struct strbuf clean = STRBUF_INIT;
+	for (size_t i = 0; i < n;) {
+		if (p[i] == '\\' && i + 1 < n) {
+			if (i + 5 < n && p[i + 1] == 'u' && !memcmp(p + i + 2, "0000", 4)) {
+				strbuf_adds(&clean, "\\ufffd");
+				i += 6;
+			} else {
+				strbuf_add(&clean, p + i, 2);
+				i += 2;
+			}
+		} else {
+			strbuf_addc(&clean, p[i++]);
+		}
+	}
+	strbuf_add_copy_text(sb, clean.buf, clean.len);
+	strbuf_release(&clean);
+}
+
 /* The row after the round and seq columns; *dur_off is where the duration
  * field starts, relative to the row. */
 static void format_row(struct strbuf *sb, int64_t pipeline_id, const struct chm_run *run,
@@ -217,10 +244,10 @@ static void format_row(struct strbuf *sb, int64_t pipeline_id, const struct chm_
 	add_text(sb, run->status_reason);
 	add_field_sep(sb);
 	if (payload) {
-		strbuf_add_copy_text(sb, payload, payload_len);
+		add_payload(sb, payload, payload_len);
 	} else if (run->payload) {
 		char *p = json_dumps(run->payload, JSON_COMPACT);
-		add_text(sb, p);
+		add_payload(sb, p, strlen(p));
 		free(p);
 	} else {
 		add_null(sb);

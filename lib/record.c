@@ -8,6 +8,9 @@
 
 json_t *chm_json_loadb(const char *s, size_t len, size_t flags, json_error_t *jerr)
 {
+	/* \u0000 is valid JSON; the string getters refuse it where CHM reads a
+	 * name, and free text and payloads keep it as U+FFFD */
+	flags |= JSON_ALLOW_NUL;
 	json_t *v = json_loadb(s, len, flags, jerr);
 	/* jansson refuses an integer beyond 64 bits ("too big integer"), which
 	 * is valid JSON and which an OpenLineage facet may hold: read such a

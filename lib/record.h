@@ -16,7 +16,7 @@
 json_t *chm_record_parse(const char *line, size_t len, const char **type, struct chm_err *err);
 
 /* json_loadb, except that a document with an integer beyond 64 bits is read
- * with its integers as doubles instead of refused. */
+ * with its integers as doubles instead of refused, and \u0000 is allowed. */
 json_t *chm_json_loadb(const char *s, size_t len, size_t flags, json_error_t *jerr);
 /* The bytes of the value of top-level member key in a line known to be
  * valid JSON (jansson parsed it), so a payload is copied as the source wrote

@@ -78,7 +78,7 @@ json_t *chm_json_string_lossy(const char *s, size_t len)
 	json_t *v = json_stringn_nocheck(s, len);
 	size_t i;
 	for (i = 0; i < len;) {
-		size_t k = utf8_seq((const unsigned char *)s + i, len - i);
+		size_t k = s[i] ? utf8_seq((const unsigned char *)s + i, len - i) : 0;
 		if (!k)
 			break;
 		i += k;
@@ -88,7 +88,8 @@ json_t *chm_json_string_lossy(const char *s, size_t len)
 	json_decref(v);
 	struct strbuf sb = STRBUF_INIT;
 	for (i = 0; i < len;) {
-		size_t k = utf8_seq((const unsigned char *)s + i, len - i);
+		/* NUL too: PostgreSQL's text and jsonb refuse it */
+		size_t k = s[i] ? utf8_seq((const unsigned char *)s + i, len - i) : 0;
 		if (k) {
 			strbuf_add(&sb, s + i, k);
 			i += k;

@@ -31,7 +31,8 @@ void chm_reject(struct chm_rejects *rj, const char *file, long line, const char 
 void chm_reject_err(struct chm_rejects *rj, const char *file, long line, const struct chm_err *e,
 		    const char *input, size_t input_len);
 
-/* A JSON string of bytes that may not be UTF-8: invalid sequences become U+FFFD. */
+/* A JSON string of bytes that may not be UTF-8: invalid sequences and NUL
+ * bytes become U+FFFD. */
 struct json_t *chm_json_string_lossy(const char *s, size_t len);
 
 #endif

@@ -6,6 +6,7 @@
 #include "chmtime.h"
 #include "enums.h"
 #include "record.h"
+#include "reject.h"
 
 static int get_time(json_t *obj, const char *key, int *has, int64_t *out, struct chm_err *err)
 {
@@ -82,6 +83,15 @@ int chm_run_from_json(json_t *obj, struct chm_run *run, struct chm_err *err)
 	if (rc < 0)
 		return -1;
 	run->has_rows = rc == 0;
+	/* a NUL in free text (a job's stderr, a partner's message) becomes
+	 * U+FFFD: the event is kept, PostgreSQL's text refuses NUL */
+	static const char *const texts[] = { "error_message", "status_reason" };
+	for (size_t i = 0; i < 2; i++) {
+		json_t *t = json_object_get(obj, texts[i]);
+		if (json_is_string(t) && strlen(json_string_value(t)) != json_string_length(t))
+			json_object_set_new(obj, texts[i],
+					    chm_json_string_lossy(json_string_value(t), json_string_length(t)));
+	}
 	if (get_text(obj, "error_message", CHM_TEXT_MAX, &run->error_message, err) ||
 	    get_text(obj, "status_reason", CHM_TEXT_MAX, &run->status_reason, err))
 		return -1;

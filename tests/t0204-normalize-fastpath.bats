@@ -57,7 +57,6 @@ env_line() { # record JSON text -> raw envelope line
 		env_line '{"dag_id":"d","dag_run_id":"r","state":"success","x":NaN}'
 		env_line '{"dag_id":"d","dag_run_id":"r","state":"success","x":"\x"}'
 		env_line '{"dag_id":"d","dag_run_id":"r","state":"success","x":"\ud800"}'
-		env_line '{"dag_id":"d","dag_run_id":"r","state":"success","x":"\u0000"}'
 		env_line '{"dag_id":"d","dag_run_id":"r","state":"success","x":tru}'
 		env_line '{"dag_id":"d","dag_run_id":"r","state":"success"} x'
 		env_line '{"dag_id":"d","dag_run_id":"r","state":"success",}'
@@ -70,7 +69,8 @@ env_line() { # record JSON text -> raw envelope line
 	both "$f"
 	assert_eq "$fast_status" 65
 	assert_eq "$(wc -c < "$BATS_TEST_TMPDIR/fast.out")" 0
-	assert_eq "$(grep -c '"type":"reject"' "$BATS_TEST_TMPDIR/fast.err")" 18
+	# (a \u0000 is valid JSON and is kept as U+FFFD: t0199)
+	assert_eq "$(grep -c '"type":"reject"' "$BATS_TEST_TMPDIR/fast.err")" 17
 }
 
 @test "a generated feed: the same bytes on both paths" {
