@@ -136,7 +136,7 @@ static int load_line(struct load *l, struct line_reader *lr, const char *line, s
 					counts->updated++;
 				else
 					counts->unchanged++;
-				chm_resolver_forget_missing(chm_loader_resolver(l->loader));
+				chm_resolver_invalidate(chm_loader_resolver(l->loader));
 			}
 		}
 	} else if (strcmp(type, "state") == 0) {

@@ -340,6 +340,8 @@ static const struct {
 	{ "runs_pkey", "external_run_id", "the pipeline already has a run with this external_run_id" },
 	{ "clients_name_check", "name", "must be 1 to 200 characters, not blank" },
 	{ "pipelines_name_check", "name", "must be 1 to 200 characters, not blank" },
+	{ "clients_name_printable", "name", "must not contain control characters" },
+	{ "pipelines_name_printable", "name", "must not contain control characters" },
 	{ "pipelines_external_id_check", "external_id", "must be 1 to 500 characters" },
 	{ "alert_rules_destination_check", "destination", "must be 1 to 500 characters, not blank" },
 	{ "alert_rules_threshold_check", "threshold", "must be > 0" },

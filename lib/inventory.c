@@ -27,6 +27,17 @@ static int required(const char *v, const char *field, struct chm_err *err)
 	return chm_err_set(err, CHM_EX_DATAERR, "missing_field", field, "%s is required", field);
 }
 
+/* A name is shown on terminals and in reports: no control characters
+ * (013_printable_names.sql checks it too). */
+static int printable(const char *v, const char *field, struct chm_err *err)
+{
+	for (const unsigned char *p = (const unsigned char *)v; p && *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return chm_err_set(err, CHM_EX_DATAERR, "bad_value", field,
+					   "%s must not contain control characters (byte 0x%02x)", field, *p);
+	return 0;
+}
+
 /* Runs an upsert; a unique or check violation is a reject of this record. */
 static PGresult *run(PGconn *conn, const char *file, int n, const char *const *params,
 		     struct chm_err *err)
@@ -47,6 +58,7 @@ static int apply_client(PGconn *conn, json_t *rec, struct chm_err *err)
 	int active = 1, rc_active;
 
 	if (chm_get_string(rec, "name", &name, err) < 0 || required(name, "name", err) ||
+	    printable(name, "name", err) ||
 	    chm_get_string(rec, "description", &desc, err) < 0 ||
 	    (rc_active = chm_get_bool(rec, "is_active", &active, err)) < 0)
 		return -1;
@@ -69,6 +81,7 @@ static int apply_pipeline(PGconn *conn, json_t *rec, struct chm_err *err)
 
 	if (chm_get_string(rec, "client", &client, err) < 0 || required(client, "client", err) ||
 	    chm_get_string(rec, "name", &name, err) < 0 || required(name, "name", err) ||
+	    printable(name, "name", err) ||
 	    chm_get_enum(rec, "platform", chm_platforms, &platform, err) < 0 ||
 	    required(platform, "platform", err) ||
 	    chm_get_enum(rec, "pipeline_type", chm_pipeline_types, &type, err) < 0 ||

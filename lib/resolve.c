@@ -7,8 +7,6 @@
 #include "db.h"
 #include "strbuf.h"
 
-#define SEP "\x1f"
-
 void chm_resolver_init(struct chm_resolver *r, PGconn *conn)
 {
 	memset(r, 0, sizeof(*r));
@@ -20,10 +18,26 @@ void chm_resolver_release(struct chm_resolver *r)
 	hashmap_release(&r->map);
 }
 
+/* A key is a tag and length-prefixed parts ("E6:globex5:cron...") so that
+ * no two references share one whatever bytes names hold (a separator byte
+ * in a name made two clients' pipelines meet). NULL is "~", unlike "". */
+static void key_part(struct strbuf *k, const char *s)
+{
+	if (!s) {
+		strbuf_addc(k, '~');
+		return;
+	}
+	strbuf_addf(k, "%zu:", strlen(s));
+	strbuf_adds(k, s);
+}
+
 static void key_ext(struct strbuf *k, const char *client, const char *platform, const char *ext)
 {
 	strbuf_reset(k);
-	strbuf_addf(k, "E" SEP "%s" SEP "%s" SEP "%s", client, platform, ext);
+	strbuf_addc(k, 'E');
+	key_part(k, client);
+	key_part(k, platform);
+	key_part(k, ext);
 }
 
 /* client + external_id on any platform: the id, or AMBIGUOUS when several
@@ -33,19 +47,23 @@ static void key_ext(struct strbuf *k, const char *client, const char *platform, 
 static void key_any(struct strbuf *k, const char *client, const char *ext)
 {
 	strbuf_reset(k);
-	strbuf_addf(k, "X" SEP "%s" SEP "%s", client, ext);
+	strbuf_addc(k, 'X');
+	key_part(k, client);
+	key_part(k, ext);
 }
 
 static void key_name(struct strbuf *k, const char *client, const char *name)
 {
 	strbuf_reset(k);
-	strbuf_addf(k, "N" SEP "%s" SEP "%s", client, name);
+	strbuf_addc(k, 'N');
+	key_part(k, client);
+	key_part(k, name);
 }
 
 static void key_id(struct strbuf *k, int64_t id)
 {
 	strbuf_reset(k);
-	strbuf_addf(k, "I" SEP "%lld", (long long)id);
+	strbuf_addf(k, "I%lld", (long long)id);
 }
 
 /* Adds every row of (id, client, platform, external_id, name) to the cache;
@@ -84,14 +102,13 @@ static int lookup_db(struct chm_resolver *r, const char *file, int n, const char
 	return 0;
 }
 
-void chm_resolver_forget_missing(struct chm_resolver *r)
+void chm_resolver_invalidate(struct chm_resolver *r)
 {
-	/* 0: ask again. A client + external_id key is asked again whatever it
-	 * held: a new pipeline may have made it ambiguous. */
-	for (size_t i = 0; i < r->map.cap; i++)
-		if (r->map.slots[i].key &&
-		    (r->map.slots[i].value < 0 || r->map.slots[i].key[0] == 'X'))
-			r->map.slots[i].value = 0;
+	/* a pipeline renamed, an external_id moved, one created under an old
+	 * name: what was found may be wrong now, not only what was missing. The
+	 * next lookup loads the inventory as it stands. */
+	hashmap_clear(&r->map);
+	r->loaded = 0;
 }
 
 int chm_resolve_run(struct chm_resolver *r, const struct chm_run *run, int64_t *id, struct chm_err *err)

@@ -27,7 +27,8 @@ void chm_resolver_release(struct chm_resolver *r);
  * external_id without platform names several; -1 with err on a database
  * error. */
 int chm_resolve_run(struct chm_resolver *r, const struct chm_run *run, int64_t *id, struct chm_err *err);
-/* After an inventory change: forget what is known not to exist. */
-void chm_resolver_forget_missing(struct chm_resolver *r);
+/* After an inventory change within a stream: forget everything known, so
+ * the runs after it resolve against the inventory as it stands then. */
+void chm_resolver_invalidate(struct chm_resolver *r);
 
 #endif

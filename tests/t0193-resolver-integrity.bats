@@ -1,0 +1,65 @@
+#!/usr/bin/env bats
+# Runs land in their own pipeline (issue 14, items 1 and 2): the loader's
+# pipeline keys are length-prefixed, so no bytes in names make two clients'
+# pipelines meet; names with control characters are refused; and inventory
+# records in a stream change where the runs after them go.
+
+load helper
+
+setup() {
+	fresh_db
+}
+
+@test "names holding the old separator byte: each client's runs stay in its own pipeline" {
+	# a database from before names were checked (013 is NOT VALID for old rows)
+	q "ALTER TABLE clients DROP CONSTRAINT clients_name_printable; ALTER TABLE pipelines DROP CONSTRAINT pipelines_name_printable"
+	q "INSERT INTO clients (name) VALUES ('victim'), (E'victim\\x1fx');
+	   INSERT INTO pipelines (client_id, name, platform, pipeline_type)
+	     SELECT id, E'x\\x1fy', 'cron', 'ingestion' FROM clients WHERE name = 'victim';
+	   INSERT INTO pipelines (client_id, name, platform, pipeline_type)
+	     SELECT id, 'y', 'cron', 'ingestion' FROM clients WHERE name = E'victim\\x1fx'"
+	{
+		printf '%s\n' '{"type":"run","client":"victim","pipeline":"x\u001fy","external_run_id":"a","status":"success"}'
+		printf '%s\n' '{"type":"run","client":"victim\u001fx","pipeline":"y","external_run_id":"b","status":"failed"}'
+	} >"$BATS_TEST_TMPDIR/in"
+	run chm-load "$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 0 ]
+	assert_eq "$(q "SELECT replace(c.name, E'\\x1f', '<US>') || '/' || replace(p.name, E'\\x1f', '<US>') || ':' || r.external_run_id FROM runs r JOIN pipelines p ON p.id = r.pipeline_id JOIN clients c ON c.id = p.client_id ORDER BY 1" | paste -sd,)" \
+		"victim/x<US>y:a,victim<US>x/y:b"
+}
+
+@test "a name with a control character is refused at creation, naming the line and field" {
+	printf '%s\n' '{"type":"client","name":"ok"}' '{"type":"client","name":"bad\u001b[31m"}' \
+		'{"type":"pipeline","client":"ok","name":"p\u0007","platform":"cron","pipeline_type":"export"}' >"$BATS_TEST_TMPDIR/inv"
+	run --separate-stderr chm-load --rejects "$BATS_TEST_TMPDIR/rej" "$BATS_TEST_TMPDIR/inv"
+	[ "$status" -eq 65 ]
+	assert_eq "$(jq -r '"\(.line) \(.code) \(.field)"' "$BATS_TEST_TMPDIR/rej" | paste -sd,)" "2 bad_value name,3 bad_value name"
+	assert_eq "$(q "SELECT string_agg(name, ',') FROM clients")" "ok"
+	run --separate-stderr chm client create --name "$(printf 'a\033b')"
+	[ "$status" -eq 65 ]
+	[[ "$output$stderr" == *"control characters"* ]]
+	# the database says so too, whoever writes
+	run q "INSERT INTO clients (name) VALUES (E'z\\x01')"
+	[ "$status" -ne 0 ]
+}
+
+@test "inventory records change where the later runs of the same stream go" {
+	{
+		echo '{"type":"client","name":"acme"}'
+		echo '{"type":"pipeline","client":"acme","name":"p","platform":"cron","pipeline_type":"ingestion","external_id":"e1"}'
+		echo '{"type":"run","client":"acme","platform":"cron","external_id":"e1","external_run_id":"r1","status":"success"}'
+		echo '{"type":"run","client":"acme","pipeline":"p","external_run_id":"n1","status":"success"}'
+		# e1 moves from p to a new pipeline q; p is renamed and a new p is created
+		echo '{"type":"pipeline","client":"acme","name":"p","platform":"cron","pipeline_type":"ingestion","external_id":"e2"}'
+		echo '{"type":"pipeline","client":"acme","name":"q","platform":"cron","pipeline_type":"ingestion","external_id":"e1"}'
+		echo '{"type":"run","client":"acme","platform":"cron","external_id":"e1","external_run_id":"r2","status":"success"}'
+	} | chm-load >/dev/null
+	q "UPDATE pipelines SET name = 'p_old' WHERE name = 'p'"
+	{
+		echo '{"type":"run","client":"acme","pipeline":"p_old","external_run_id":"n2","status":"success"}'
+		echo '{"type":"pipeline","client":"acme","name":"p","platform":"cron","pipeline_type":"export"}'
+		echo '{"type":"run","client":"acme","pipeline":"p","external_run_id":"n3","status":"success"}'
+	} | chm-load >/dev/null
+	assert_eq "$(q "SELECT r.external_run_id || ':' || p.name FROM runs r JOIN pipelines p ON p.id = r.pipeline_id ORDER BY 1" | paste -sd,)" \
+		"n1:p_old,n2:p_old,n3:p,r1:p_old,r2:q"
+}
