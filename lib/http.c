@@ -81,6 +81,10 @@ static size_t on_header(char *data, size_t size, size_t nitems, void *arg)
 			vl = sizeof(h->retry_after) - 1;
 		memcpy(h->retry_after, v, vl);
 		h->retry_after[vl] = '\0';
+		/* it reaches stderr in messages: no terminal escapes from a partner */
+		for (char *c = h->retry_after; *c; c++)
+			if ((unsigned char)*c < 0x20 || (unsigned char)*c == 0x7f)
+				*c = '?';
 	}
 	return n;
 }

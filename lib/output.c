@@ -155,9 +155,13 @@ static char *cell_text(json_t *v)
 		s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 	if (!s)
 		s = chm_xstrdup("?");
+	/* one terminal line, and no terminal escapes from names or messages:
+	 * line breaks and tabs become spaces, other control characters "?" */
 	for (char *p = s; *p; p++)
 		if (*p == '\n' || *p == '\t' || *p == '\r')
 			*p = ' ';
+		else if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+			*p = '?';
 	/* cut at CELL_MAX characters, on a UTF-8 boundary */
 	size_t chars = 0;
 	for (char *p = s; *p; p++) {

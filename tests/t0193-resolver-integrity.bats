@@ -63,3 +63,18 @@ setup() {
 	assert_eq "$(q "SELECT r.external_run_id || ':' || p.name FROM runs r JOIN pipelines p ON p.id = r.pipeline_id ORDER BY 1" | paste -sd,)" \
 		"n1:p_old,n2:p_old,n3:p,r1:p_old,r2:q"
 }
+
+@test "text for a terminal shows no control characters: chm's tables and chm-report's" {
+	printf '%s\n' '{"type":"client","name":"acme","description":"evil \u001b]0;owned\u0007 and \u001b[2J clear"}' | chm-load >/dev/null
+	run chm client list --format table
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"evil ?]0;owned? and ?[2J clear"* ]]
+	! printf '%s' "$output" | grep -q $'\033'
+	! printf '%s' "$output" | grep -q $'\007'
+	load_inventory
+	printf '%s\n' '{"type":"run","client":"acme","platform":"airflow","external_id":"orders_daily","external_run_id":"e1","status":"failed","started_at":"2026-11-22T10:00:00Z","error_message":"boom \u001b[31mred\u001b[0m"}' | chm-load >/dev/null
+	run chm-report --now 2026-11-22T12:00:00Z --format table q6
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"boom"* ]]
+	! printf '%s' "$output" | grep -q $'\033'
+}
