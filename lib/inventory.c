@@ -156,9 +156,27 @@ static int apply_alert_rule(PGconn *conn, json_t *rec, struct chm_err *err)
 	snprintf(win_s, sizeof(win_s), "%lld", (long long)window);
 	const char *params[] = { client, pclient, pname, type, channel, dest,
 				 rc_thr ? NULL : thr_s, rc_win ? NULL : win_s, bool_param(rc_en, enabled) };
-	PGresult *res = run(conn, "queries/upsert_alert_rule.sql", 9, params, err);
-	if (!res)
+	/* the natural key, length-prefixed, locked for the upsert's transaction */
+	struct strbuf key = STRBUF_INIT;
+	for (size_t i = 0; i < 6; i++)
+		strbuf_addf(&key, "%zu:%s", params[i] ? strlen(params[i]) : (size_t)0,
+			    params[i] ? params[i] : "~");
+	const char *lock_params[] = { key.buf };
+	PGresult *lock = NULL, *res = NULL;
+	if (chm_db_exec(conn, "BEGIN", err) == 0 &&
+	    (lock = chm_db_query_file(conn, "queries/inventory_lock.sql", 1, lock_params, err)))
+		res = run(conn, "queries/upsert_alert_rule.sql", 9, params, err);
+	PQclear(lock);
+	strbuf_release(&key);
+	if (!res) {
+		struct chm_err ignored;
+		chm_db_exec(conn, "ROLLBACK", &ignored);
 		goto out;
+	}
+	if (chm_db_exec(conn, "COMMIT", err)) {
+		PQclear(res);
+		goto out;
+	}
 	if (client && PQgetisnull(res, 0, 0))
 		chm_err_set(err, CHM_EX_DATAERR, "unknown_client", "client", "no client named \"%.200s\"",
 			    client);

@@ -78,3 +78,24 @@ setup() {
 	[[ "$output" == *"boom"* ]]
 	! printf '%s' "$output" | grep -q $'\033'
 }
+
+@test "eight concurrent loads of one inventory converge to one load's result, exit 0" {
+	for i in $(seq 1 10); do
+		echo "{\"type\":\"client\",\"name\":\"c$i\"}"
+		echo "{\"type\":\"pipeline\",\"client\":\"c$i\",\"name\":\"p\",\"platform\":\"cron\",\"pipeline_type\":\"ingestion\",\"external_id\":\"e$i\"}"
+		echo "{\"type\":\"alert_rule\",\"client\":\"c$i\",\"rule_type\":\"on_failure\",\"channel\":\"slack\",\"destination\":\"#c$i\"}"
+		echo "{\"type\":\"alert_rule\",\"client\":\"c$i\",\"rule_type\":\"on_failure\",\"channel\":\"email\",\"destination\":\"c$i@example.com\",\"is_enabled\":false}"
+	done >"$BATS_TEST_TMPDIR/inv"
+	for trial in 1 2 3; do
+		fresh_db "conc$trial"
+		pids=()
+		for k in 1 2 3 4 5 6 7 8; do
+			chm-load "$BATS_TEST_TMPDIR/inv" >"$BATS_TEST_TMPDIR/out.$k" 2>&1 &
+			pids+=($!)
+		done
+		for k in 0 1 2 3 4 5 6 7; do
+			wait "${pids[$k]}" || { cat "$BATS_TEST_TMPDIR/out.$((k + 1))" >&2; false; }
+		done
+		assert_eq "$(q "SELECT (SELECT count(*) FROM clients) || ' ' || (SELECT count(*) FROM pipelines) || ' ' || (SELECT count(*) FROM alert_rules) || ' ' || (SELECT count(*) FROM alert_rules WHERE is_enabled)")" "10 10 20 10"
+	done
+}
