@@ -2,6 +2,7 @@
  * in batches; state records persisted to --state-file after commit. */
 #include <getopt.h>
 #include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,10 +19,25 @@
 #include "state.h"
 
 static volatile int terminated;
+/* The running query's cancel handle: a SIGTERM commits what is staged, but a
+ * statement stuck behind a lock must not hold the stop for ever. */
+static PGcancel *volatile cancel_handle;
+#define CANCEL_GRACE_SECONDS 5
 
 static void on_term(int sig)
 {
 	terminated = sig;
+	alarm(CANCEL_GRACE_SECONDS);
+}
+
+/* CANCEL_GRACE_SECONDS after a SIGTERM: cancel what still runs (PQcancel is
+ * safe in a signal handler); the batch is rolled back and the exit is 75. */
+static void on_alarm(int sig)
+{
+	char buf[256];
+	(void)sig;
+	if (cancel_handle)
+		PQcancel(cancel_handle, buf, sizeof(buf));
 }
 
 static void usage(FILE *fp)
@@ -258,6 +274,10 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL); /* no SA_RESTART: a blocked read returns */
 	sigaction(SIGINT, &sa, NULL);
+	struct sigaction al = { 0 };
+	al.sa_handler = on_alarm;
+	al.sa_flags = SA_RESTART;
+	sigaction(SIGALRM, &al, NULL);
 
 	if (chm_rejects_open(&l.rejects, "chm-load", rejects_path, &err))
 		return chm_report_err(&err);
@@ -267,6 +287,7 @@ int main(int argc, char **argv)
 		return chm_report_err(&err);
 	}
 	l.loader = chm_loader_new(l.conn, &lopts, &l.rejects);
+	cancel_handle = PQgetCancel(l.conn);
 
 	int rc = 0;
 	if (argc == 0)
@@ -300,6 +321,10 @@ int main(int argc, char **argv)
 	json_decref(l.pending_state);
 	json_decref(l.sent_state);
 	chm_loader_free(l.loader);
+	alarm(0);
+	PGcancel *handle = cancel_handle;
+	cancel_handle = NULL;
+	PQfreeCancel(handle);
 	PQfinish(l.conn);
 	/* output lost on a full disk is worse than rejected input */
 	int out = chm_close_stdout();

@@ -67,3 +67,23 @@ while True:
 	[[ "$stderr" == *"read-only"* ]]
 	assert_eq "$(q "SELECT count(*) FROM runs")" 0
 }
+
+@test "SIGTERM while chm-load waits on a lock: the statement is cancelled after a grace, exit 75, nothing half-written" {
+	psql -X -q -c "BEGIN; LOCK TABLE runs IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60); COMMIT" >/dev/null 2>&1 &
+	locker=$!
+	sleep 0.5
+	chm-load "$FIXTURES/runs/history.ndjson" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	sleep 1
+	start=$(date +%s)
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	elapsed=$(( $(date +%s) - start ))
+	kill "$locker" 2>/dev/null || true
+	psql -X -q -d postgres -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()" >/dev/null
+	wait "$locker" 2>/dev/null || true
+	assert_eq "$rc" 75
+	[ "$elapsed" -le 15 ] || { echo "stopped after ${elapsed}s" >&2; false; }
+	assert_eq "$(q "SELECT count(*) FROM runs")" 0
+}
