@@ -101,6 +101,10 @@ int main(int argc, char **argv)
 	if (a.state_file && chm_state_read(a.state_file, &prev, &err))
 		return chm_report_err(&err);
 	PGconn *conn = chm_db_connect(a.db, "chm-alert", &err);
+	if (conn && chm_db_statement_timeout(conn, getenv("CHM_STATEMENT_TIMEOUT"), &err)) {
+		PQfinish(conn);
+		conn = NULL;
+	}
 	if (!conn) {
 		json_decref(prev);
 		return chm_report_err(&err);

@@ -161,6 +161,10 @@ int main(int argc, char **argv)
 	}
 
 	PGconn *conn = chm_db_connect(db, "chm-report", &err);
+	if (conn && chm_db_statement_timeout(conn, getenv("CHM_STATEMENT_TIMEOUT"), &err)) {
+		PQfinish(conn);
+		conn = NULL;
+	}
 	if (!conn) {
 		free(asked);
 		return chm_report_err(&err);

@@ -78,6 +78,7 @@ static int run_cmd(const char *db, int argc, char **argv,
 	int status = 0;
 
 	chm_ctx_init(&ctx, db, stdout, stderr);
+	ctx.statement_timeout = getenv("CHM_STATEMENT_TIMEOUT");
 	int rc = cmd(&ctx, argc, argv);
 	/* a failed write is a failure like any other: in the error shape */
 	if (rc == 0 && (fflush(stdout) != 0 || ferror(stdout)) && errno != EPIPE)

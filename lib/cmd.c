@@ -322,6 +322,10 @@ PGconn *chm_ctx_conn(struct chm_ctx *ctx)
 		return ctx->conn;
 	chm_err_clear(&err);
 	ctx->conn = chm_db_connect(ctx->db, "chm", &err);
+	if (ctx->conn && chm_db_statement_timeout(ctx->conn, ctx->statement_timeout, &err)) {
+		PQfinish(ctx->conn);
+		ctx->conn = NULL;
+	}
 	if (!ctx->conn)
 		chm_fail_from_err(&ctx->fail, &err);
 	return ctx->conn;

@@ -21,6 +21,7 @@
 
 struct chm_ctx {
 	const char *db;          /* --db, or NULL: CHM_DATABASE_URL, libpq rules */
+	const char *statement_timeout; /* CHM_STATEMENT_TIMEOUT, or NULL: the default */
 	PGconn *conn;            /* connected by chm_ctx_conn */
 	enum chm_format format;
 	FILE *out;               /* results */

@@ -85,6 +85,19 @@ PGconn *chm_db_connect(const char *conninfo, const char *program, struct chm_err
 	return conn;
 }
 
+int chm_db_statement_timeout(PGconn *conn, const char *value, struct chm_err *err)
+{
+	const char *params[] = { value && *value ? value : CHM_STATEMENT_TIMEOUT_DEFAULT };
+	PGresult *res = chm_db_query(conn, "SELECT set_config('statement_timeout', $1, false)", 1, params, err);
+	if (!res) {
+		/* a value PostgreSQL cannot read is configuration */
+		err->status = CHM_EX_CONFIG;
+		return -1;
+	}
+	PQclear(res);
+	return 0;
+}
+
 const char *chm_db_sqlstate(PGresult *res)
 {
 	const char *s = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;

@@ -11,6 +11,11 @@
 /* conninfo: a libpq connection string or URI; NULL uses $CHM_DATABASE_URL,
  * else libpq's defaults (PG* variables, service file). */
 PGconn *chm_db_connect(const char *conninfo, const char *program, struct chm_err *err);
+/* Bounds every later statement of conn: value is PostgreSQL's
+ * statement_timeout ("300s", "5min", "0" for none); NULL gives the default,
+ * CHM_STATEMENT_TIMEOUT_DEFAULT. A statement that runs longer fails with 75. */
+#define CHM_STATEMENT_TIMEOUT_DEFAULT "300s"
+int chm_db_statement_timeout(PGconn *conn, const char *value, struct chm_err *err);
 /* Fills err from a failed result (res may be NULL) and returns -1. */
 int chm_db_error(PGconn *conn, PGresult *res, const char *what, struct chm_err *err);
 /* Runs a statement without parameters that returns no rows. */

@@ -87,3 +87,23 @@ while True:
 	[ "$elapsed" -le 15 ] || { echo "stopped after ${elapsed}s" >&2; false; }
 	assert_eq "$(q "SELECT count(*) FROM runs")" 0
 }
+
+@test "chm-report and chm bound every statement (CHM_STATEMENT_TIMEOUT, default 300s): a lock wait ends in 75" {
+	psql -X -q -c "BEGIN; LOCK TABLE runs IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(30); COMMIT" >/dev/null 2>&1 &
+	locker=$!
+	sleep 0.5
+	start=$(date +%s)
+	CHM_STATEMENT_TIMEOUT=1s run --separate-stderr chm-report q2
+	st1=$status err1=$stderr
+	CHM_STATEMENT_TIMEOUT=1s run --separate-stderr chm run list --client acme
+	st2=$status
+	elapsed=$(( $(date +%s) - start ))
+	psql -X -q -d postgres -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()" >/dev/null
+	wait "$locker" 2>/dev/null || true
+	assert_eq "$st1 $st2" "75 75"
+	[[ "$err1" == *"statement timeout"* ]]
+	[ "$elapsed" -le 15 ]
+	# a value PostgreSQL cannot read is configuration
+	CHM_STATEMENT_TIMEOUT=banana run --separate-stderr chm-report q2
+	[ "$status" -eq 78 ]
+}
