@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chmtime.h"
 #include "db.h"
 #include "strbuf.h"
 
@@ -109,6 +110,17 @@ void chm_resolver_invalidate(struct chm_resolver *r)
 	 * next lookup loads the inventory as it stands. */
 	hashmap_clear(&r->map);
 	r->loaded = 0;
+	r->asked = r->misses = 0;
+}
+
+/* The whole inventory into the cache (an empty one). */
+static int load_all(struct chm_resolver *r, struct chm_err *err)
+{
+	if (lookup_db(r, "queries/pipelines_all.sql", 0, NULL, 1, err))
+		return -1;
+	r->loaded = 1;
+	r->loaded_at = chm_time_now();
+	return 0;
 }
 
 int chm_resolve_run(struct chm_resolver *r, const struct chm_run *run, int64_t *id, struct chm_err *err)
@@ -120,11 +132,8 @@ int chm_resolve_run(struct chm_resolver *r, const struct chm_run *run, int64_t *
 	int rc = 0;
 
 	*id = 0;
-	if (!r->loaded) {
-		if (lookup_db(r, "queries/pipelines_all.sql", 0, NULL, 1, err))
-			return -1;
-		r->loaded = 1;
-	}
+	if (!r->loaded && load_all(r, err))
+		return -1;
 	if (!client && name && strchr(name, '/')) {
 		split = chm_xstrdup(name);
 		char *slash = strchr(split, '/');
@@ -159,16 +168,34 @@ int chm_resolve_run(struct chm_resolver *r, const struct chm_run *run, int64_t *
 		if (v)
 			*v = 0; /* a client + external_id key is counted afresh */
 		int any = !run->pipeline_id && !run->platform && !name;
-		if (lookup_db(r, any ? "queries/pipeline_lookup_external_id.sql"
-				     : "queries/pipeline_lookup.sql",
-			      any ? 2 : 4, params, any, err)) {
-			rc = -1;
-			goto out;
+		if (r->asked < CHM_RESOLVE_ASK_MAX) {
+			r->asked++;
+			if (lookup_db(r, any ? "queries/pipeline_lookup_external_id.sql"
+					     : "queries/pipeline_lookup.sql",
+				      any ? 2 : 4, params, any, err)) {
+				rc = -1;
+				goto out;
+			}
+		} else if (chm_time_now() - r->loaded_at > CHM_RESOLVE_RELOAD_US) {
+			/* a stream of unknown names: one load instead of a query each */
+			chm_resolver_invalidate(r);
+			if (load_all(r, err)) {
+				rc = -1;
+				goto out;
+			}
+		}
+		if (r->misses >= CHM_RESOLVE_MISS_MAX) {
+			chm_resolver_invalidate(r);
+			if (load_all(r, err)) {
+				rc = -1;
+				goto out;
+			}
 		}
 		v = hashmap_get(&r->map, k.buf, k.len);
 		if (!v || *v == 0) {
 			v = hashmap_put(&r->map, k.buf, k.len, NULL);
 			*v = -1;
+			r->misses++;
 		}
 	}
 	if (*v > 0) {

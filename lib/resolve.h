@@ -1,9 +1,13 @@
 /* resolve: a run's pipeline reference (id, client + platform + external_id,
  * client + name, or client + external_id on whatever platform) to a
  * pipeline id, through a cache of the inventory loaded
- * once, so resolving is no round trip per run. A miss asks the database for
- * that one key (a pipeline created since), and remembers a pipeline that does
- * not exist until the inventory changes. */
+ * once, so resolving is no round trip per run. A miss may be a pipeline
+ * another session created since: the database is asked for that one key,
+ * for the first CHM_RESOLVE_ASK_MAX misses after each load of the inventory;
+ * beyond that (a stream of unknown names) the whole inventory is loaded again
+ * at most every CHM_RESOLVE_RELOAD_US, and a miss in between is unknown at
+ * once. A miss is remembered until the inventory changes; the cache is
+ * dropped when it holds CHM_RESOLVE_MISS_MAX of them, so memory is bounded. */
 #ifndef CHM_RESOLVE_H
 #define CHM_RESOLVE_H
 
@@ -14,10 +18,17 @@
 #include "hashmap.h"
 #include "run.h"
 
+#define CHM_RESOLVE_ASK_MAX 1000
+#define CHM_RESOLVE_RELOAD_US (10 * INT64_C(1000000))
+#define CHM_RESOLVE_MISS_MAX 100000
+
 struct chm_resolver {
 	PGconn *conn;
 	struct hashmap map;   /* key -> id, or -1 for "known not to exist" */
 	int loaded;
+	long asked;           /* misses asked of the database since the load */
+	long misses;          /* misses remembered in map */
+	int64_t loaded_at;    /* usec */
 };
 
 void chm_resolver_init(struct chm_resolver *r, PGconn *conn);

@@ -99,3 +99,25 @@ setup() {
 		assert_eq "$(q "SELECT (SELECT count(*) FROM clients) || ' ' || (SELECT count(*) FROM pipelines) || ' ' || (SELECT count(*) FROM alert_rules) || ' ' || (SELECT count(*) FROM alert_rules WHERE is_enabled)")" "10 10 20 10"
 	done
 }
+
+@test "a stream of unknown pipelines is not one database lookup a line (issue 14 item 10)" {
+	load_inventory
+	for i in $(seq 1 20000); do
+		printf '{"type":"run","client":"acme","pipeline":"nope%d","external_run_id":"r","status":"success"}\n' "$i"
+	done >"$BATS_TEST_TMPDIR/unknown"
+	xacts() {
+		sleep 0.6
+		q "SELECT pg_stat_clear_snapshot(); SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()" | tail -n 1
+	}
+	before=$(xacts)
+	run --separate-stderr chm-load --rejects "$BATS_TEST_TMPDIR/rej" "$BATS_TEST_TMPDIR/unknown"
+	[ "$status" -eq 65 ]
+	assert_eq "$(summary_field rejected)" 20000
+	after=$(xacts)
+	# at most CHM_RESOLVE_ASK_MAX (1000) lookups, not 20,000
+	[ $((after - before)) -lt 2000 ] || { echo "$((after - before)) transactions" >&2; false; }
+	# and a pipeline created meanwhile by someone else is still found
+	chm pipeline create --client acme --name late --platform cron --type export >/dev/null
+	printf '%s\n' '{"type":"run","client":"acme","pipeline":"late","external_run_id":"x","status":"success"}' | chm-load >/dev/null
+	assert_eq "$(q "SELECT count(*) FROM runs r JOIN pipelines p ON p.id = r.pipeline_id WHERE p.name = 'late'")" 1
+}
