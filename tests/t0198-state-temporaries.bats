@@ -34,6 +34,13 @@ state_line() {
 	touch "$BATS_TEST_TMPDIR/s.json.tmp.fresh1"   # perhaps another writer's, in flight
 	echo keep >"$BATS_TEST_TMPDIR/s.json.other"
 	state_line | chm-load --state-file "$BATS_TEST_TMPDIR/s.json" >/dev/null
+	# under libfaketime (make test-future) stat() shifts the times touch -d
+	# wrote once more, so an hour-old file looks a year younger: only the
+	# files' survival is checked there
+	if [ -n "${FAKETIME:-}" ]; then
+		[ -e "$BATS_TEST_TMPDIR/s.json.tmp.fresh1" ] && [ -e "$BATS_TEST_TMPDIR/s.json.other" ]
+		skip "file ages under libfaketime"
+	fi
 	[ ! -e "$BATS_TEST_TMPDIR/s.json.tmp.AbC123" ]
 	[ ! -e "$BATS_TEST_TMPDIR/s.json.tmp.4242" ]
 	[ -e "$BATS_TEST_TMPDIR/s.json.tmp.fresh1" ]
