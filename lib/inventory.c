@@ -52,6 +52,37 @@ static PGresult *run(PGconn *conn, const char *file, int n, const char *const *p
 	return res;
 }
 
+/* run() in a transaction that first takes an advisory lock on the record's
+ * natural key (key_parts, NULL as "~", length-prefixed): concurrent loads of
+ * one inventory then see each other's rows instead of racing on a unique
+ * index or inserting a rule twice. */
+static PGresult *run_locked(PGconn *conn, const char *const *key_parts, size_t nparts,
+			    const char *file, int n, const char *const *params, struct chm_err *err)
+{
+	struct strbuf key = STRBUF_INIT;
+	for (size_t i = 0; i < nparts; i++)
+		strbuf_addf(&key, "%zu:%s", key_parts[i] ? strlen(key_parts[i]) : (size_t)0,
+			    key_parts[i] ? key_parts[i] : "~");
+	strbuf_addf(&key, "@%s", file);
+	const char *lock_params[] = { key.buf };
+	PGresult *lock = NULL, *res = NULL;
+	if (chm_db_exec(conn, "BEGIN", err) == 0 &&
+	    (lock = chm_db_query_file(conn, "queries/inventory_lock.sql", 1, lock_params, err)))
+		res = run(conn, file, n, params, err);
+	PQclear(lock);
+	strbuf_release(&key);
+	if (!res) {
+		struct chm_err ignored;
+		chm_db_exec(conn, "ROLLBACK", &ignored);
+		return NULL;
+	}
+	if (chm_db_exec(conn, "COMMIT", err)) {
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
 static int apply_client(PGconn *conn, json_t *rec, struct chm_err *err)
 {
 	const char *name = NULL, *desc = NULL;
@@ -93,7 +124,7 @@ static int apply_pipeline(PGconn *conn, json_t *rec, struct chm_err *err)
 		return -1;
 	const char *params[] = { client, name, platform, type, env, ext, desc,
 				 bool_param(rc_active, active) };
-	PGresult *res = run(conn, "queries/upsert_pipeline.sql", 8, params, err);
+	PGresult *res = run_locked(conn, params, 2, "queries/upsert_pipeline.sql", 8, params, err);
 	if (!res)
 		return -1;
 	int result;
@@ -156,27 +187,9 @@ static int apply_alert_rule(PGconn *conn, json_t *rec, struct chm_err *err)
 	snprintf(win_s, sizeof(win_s), "%lld", (long long)window);
 	const char *params[] = { client, pclient, pname, type, channel, dest,
 				 rc_thr ? NULL : thr_s, rc_win ? NULL : win_s, bool_param(rc_en, enabled) };
-	/* the natural key, length-prefixed, locked for the upsert's transaction */
-	struct strbuf key = STRBUF_INIT;
-	for (size_t i = 0; i < 6; i++)
-		strbuf_addf(&key, "%zu:%s", params[i] ? strlen(params[i]) : (size_t)0,
-			    params[i] ? params[i] : "~");
-	const char *lock_params[] = { key.buf };
-	PGresult *lock = NULL, *res = NULL;
-	if (chm_db_exec(conn, "BEGIN", err) == 0 &&
-	    (lock = chm_db_query_file(conn, "queries/inventory_lock.sql", 1, lock_params, err)))
-		res = run(conn, "queries/upsert_alert_rule.sql", 9, params, err);
-	PQclear(lock);
-	strbuf_release(&key);
-	if (!res) {
-		struct chm_err ignored;
-		chm_db_exec(conn, "ROLLBACK", &ignored);
+	PGresult *res = run_locked(conn, params, 6, "queries/upsert_alert_rule.sql", 9, params, err);
+	if (!res)
 		goto out;
-	}
-	if (chm_db_exec(conn, "COMMIT", err)) {
-		PQclear(res);
-		goto out;
-	}
 	if (client && PQgetisnull(res, 0, 0))
 		chm_err_set(err, CHM_EX_DATAERR, "unknown_client", "client", "no client named \"%.200s\"",
 			    client);
