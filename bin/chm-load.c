@@ -13,6 +13,7 @@
 #include "linereader.h"
 #include "loader.h"
 #include "record.h"
+#include "redact.h"
 #include "reject.h"
 #include "run.h"
 #include "runscan.h"
@@ -105,6 +106,7 @@ static int load_line(struct load *l, struct line_reader *lr, const char *line, s
 	}
 	/* most lines are plain run records: read them without a full tree */
 	rec = chm_run_scan(line, len, &payload, &payload_len);
+	int scanned = rec != NULL; /* and so found nothing to redact */
 	if (rec)
 		type = "run";
 	else if (!(rec = chm_record_parse(line, len, &type, &rec_err)))
@@ -116,11 +118,13 @@ static int load_line(struct load *l, struct line_reader *lr, const char *line, s
 	}
 	if (strcmp(type, "run") == 0) {
 		struct chm_run run;
+		/* whoever wrote the line, no secret reaches a column */
+		size_t redacted = scanned ? 0 : chm_redact_json(rec);
 		if (chm_run_from_json(rec, &run, &rec_err))
 			goto reject;
 		/* the payload as the source wrote it (0.1 stays 0.1), not as
 		 * jansson would print it again */
-		if (!payload && run.payload &&
+		if (!payload && run.payload && !redacted &&
 		    !chm_record_member_span(line, len, "payload", &payload, &payload_len))
 			payload = NULL;
 		if (chm_loader_add_text(l->loader, &run, payload, payload_len, lr->name, lr->lineno,

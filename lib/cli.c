@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "redact.h"
+#include "strbuf.h"
+
 const char *chm_program = "chm";
 
 void chm_cli_init(const char *program)
@@ -21,11 +24,18 @@ void chm_cli_init(const char *program)
 void chm_warn(const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "%s: ", chm_program);
+	struct strbuf msg = STRBUF_INIT, clean = STRBUF_INIT;
+
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	strbuf_vaddf(&msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	/* a message quotes what it read: a partner's text, a URL, a conninfo */
+	if (chm_redact_text(msg.buf, msg.len, &clean))
+		fprintf(stderr, "%s: %s\n", chm_program, clean.buf);
+	else
+		fprintf(stderr, "%s: %s\n", chm_program, msg.buf);
+	strbuf_release(&msg);
+	strbuf_release(&clean);
 }
 
 int chm_report_err(const struct chm_err *err)

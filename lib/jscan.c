@@ -86,8 +86,9 @@ static const char *string(struct ctx *c, const char *p, struct jspan *sp)
 			}
 		}
 		if (ch < 0x80) {
-			/* "://" a URL, '=' perhaps password=...: redact.c decides */
-			if ((ch == '/' && p - start >= 2 && p[-1] == '/' && p[-2] == ':') || ch == '=')
+			/* the marks of redact.c's text rules (name=value, name: value,
+			 * URLs, user/pw@host, "Bearer x"): redact.c decides */
+			if (ch == '=' || ch == ':' || ch == '@' || ch == ' ')
 				cand = 1;
 			p++;
 			continue;
@@ -216,7 +217,8 @@ static const char *object(struct ctx *c, const char *p, int depth, struct jmembe
 				return NULL;
 			}
 		keys[nkeys++] = key;
-		if (!c->js->no_redaction && chm_redact_key(key.p, key.n))
+		if (!c->js->no_redaction &&
+		    (chm_redact_key(key.p, key.n) || chm_redact_pair_key(key.p, key.n)))
 			c->js->suspicious = 1;
 		p = ws(p, end);
 		if (p >= end || *p != ':') {

@@ -9,6 +9,7 @@
 #include "chmtime.h"
 #include "db.h"
 #include "hashmap.h"
+#include "redact.h"
 #include "sqlfiles.h"
 #include "strbuf.h"
 #include "transition.h"
@@ -162,6 +163,17 @@ static void add_text(struct strbuf *sb, const char *s)
 		add_null(sb);
 }
 
+/* A message from a partner or a job: redacted here, where every writer of
+ * runs passes (chm-load, chm-exec, chm run record), whoever redacted before. */
+static void add_free_text(struct strbuf *sb, const char *s)
+{
+	struct strbuf clean = STRBUF_INIT;
+	if (s && chm_redact_text(s, strlen(s), &clean))
+		s = clean.buf;
+	add_text(sb, s);
+	strbuf_release(&clean);
+}
+
 static void add_time(struct strbuf *sb, int has, int64_t t)
 {
 	char buf[CHM_TIME_BUFSZ];
@@ -239,9 +251,9 @@ static void format_row(struct strbuf *sb, int64_t pipeline_id, const struct chm_
 	else
 		add_null(sb);
 	add_field_sep(sb);
-	add_text(sb, run->error_message);
+	add_free_text(sb, run->error_message);
 	add_field_sep(sb);
-	add_text(sb, run->status_reason);
+	add_free_text(sb, run->status_reason);
 	add_field_sep(sb);
 	if (payload) {
 		add_payload(sb, payload, payload_len);

@@ -1039,12 +1039,19 @@ static void handle_value(struct chm_norm *n, json_t *v, const struct origin *o)
 			return;
 		}
 		if (strcmp(type, "run") == 0) {
+			/* a canonical run is partner data too: its texts and payload
+			 * are redacted as a raw record's are */
 			struct chm_run run;
+			size_t redacted = chm_redact_json(v);
 			if (chm_run_from_json(v, &run, &err)) {
-				reject(n, o, v, 0, &err);
+				reject(n, o, v, redacted > 0, &err);
 				return;
 			}
 			n->counts.runs++;
+			if (redacted) {
+				out_json(n, v);
+				return;
+			}
 		} else {
 			n->counts.passed++;
 		}

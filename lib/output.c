@@ -1,5 +1,7 @@
 #include "output.h"
 
+#include "redact.h"
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,7 +89,10 @@ void chm_fail_print(FILE *fp, const struct chm_fail *f)
 {
 	json_t *e = json_object();
 	json_object_set_new(e, "code", json_string(f->err.code[0] ? f->err.code : "internal"));
-	json_object_set_new(e, "message", json_string(f->err.msg));
+	struct strbuf clean = STRBUF_INIT;
+	const char *msg = chm_redact_text(f->err.msg, strlen(f->err.msg), &clean) ? clean.buf : f->err.msg;
+	json_object_set_new(e, "message", json_string(msg));
+	strbuf_release(&clean);
 	json_object_set_new(e, "details", f->details ? json_incref(f->details) : json_array());
 	json_t *top = json_pack("{s:o}", "error", e);
 	char *s = json_dumps(top, JSON_COMPACT | JSON_PRESERVE_ORDER);

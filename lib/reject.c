@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "record.h"
+#include "redact.h"
 #include "strbuf.h"
 
 int chm_rejects_open(struct chm_rejects *rj, const char *program, const char *path,
@@ -122,8 +123,18 @@ void chm_reject(struct chm_rejects *rj, const char *file, long line, const char 
 	json_object_set_new(r, "line", json_integer(line));
 	json_object_set_new(r, "code", json_string(code ? code : "invalid"));
 	json_object_set_new(r, "field", field && *field ? json_string(field) : json_null());
+	/* a reject keeps the line for a replay, but not a secret in it */
+	struct strbuf msg = STRBUF_INIT, clean = STRBUF_INIT;
+	if (chm_redact_text(message, strlen(message), &msg))
+		message = msg.buf;
+	if (input && chm_redact_line(input, input_len, &clean)) {
+		input = clean.buf;
+		input_len = clean.len;
+	}
 	json_object_set_new(r, "message", chm_json_string_lossy(message, strlen(message)));
 	json_object_set_new(r, "input", input ? chm_json_string_lossy(input, input_len) : json_null());
+	strbuf_release(&msg);
+	strbuf_release(&clean);
 	if (cut)
 		json_object_set_new(r, "input_truncated", json_true());
 	if (rj->fd >= 0) {

@@ -41,13 +41,15 @@ static json_t *scalar(const struct jspan *v)
 json_t *chm_run_scan(const char *line, size_t len, const char **payload, size_t *payload_len)
 {
 	struct jmember top[MAX_TOP];
-	struct jscan js = { .no_redaction = 1 };
+	struct jscan js = { 0 };
 
 	*payload = NULL;
 	*payload_len = 0;
 	js.top = top;
 	js.top_max = MAX_TOP;
-	if (jscan_object_line(&js, line, len) != JSCAN_OK)
+	/* a line with anything to redact is left to the general path, which
+	 * redacts it: the payload cannot then be sent as it came */
+	if (jscan_object_line(&js, line, len) != JSCAN_OK || js.suspicious)
 		return NULL;
 	const struct jmember *t = jscan_find(top, js.ntop, "type");
 	if (!t || !jspan_is(&t->val, "run"))

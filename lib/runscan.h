@@ -4,7 +4,8 @@
  * payload stays as its JSON text, which the loader sends as it is instead of
  * building a tree for it and printing it again. Anything unusual (escapes,
  * nested values outside the payload, another record type, invalid JSON) is
- * left to the general path, which also words the errors. */
+ * left to the general path, which also words the errors; so is a line with
+ * anything redact.c would hide. */
 #ifndef CHM_RUNSCAN_H
 #define CHM_RUNSCAN_H
 
