@@ -19,8 +19,6 @@
 
 #define OUT_FLUSH (256u << 10)
 #define MAX_MAPPINGS 32
-#define FAST_NODES 1024         /* values a fast-path line may have down to its lookup depth */
-#define FAST_ARENA (64u << 10)  /* the C strings one fast-path line reads */
 
 static const struct chm_source *const sources[] = {
 	&chm_src_airflow, &chm_src_dbt_cloud, &chm_src_dbt_artifact,
@@ -51,7 +49,7 @@ struct chm_norm {
 	size_t nmaps;
 	int write_failed;
 	int write_errno;
-	struct fast *fast;        /* the fast path's scratch, made on first use */
+	struct src_fast *fast;    /* the fast path's scratch, made on first use */
 	struct chm_ol_children children;   /* --children-file's, and this stream's */
 };
 
@@ -69,137 +67,6 @@ struct naming {
 	const char *client, *pipeline, *external_id;
 	const struct chm_vendor_map *map;
 };
-
-/* ---- helpers for the source modules ------------------------------------- */
-
-int src_time_value(json_t *v, const char *field, int flags, int *has, int64_t *usec,
-		   struct norm_item *it, struct chm_err *err)
-{
-	if (!v || json_is_null(v))
-		return src_time_parts('z', NULL, 0, field, flags, has, usec, it, err);
-	if (json_is_string(v))
-		return src_time_parts('s', json_string_value(v), 0, field, flags, has, usec, it, err);
-	if (json_is_number(v))
-		return src_time_parts('n', NULL, json_number_value(v), field, flags, has, usec, it, err);
-	return src_time_parts('?', NULL, 0, field, flags, has, usec, it, err);
-}
-
-int src_time_parts(char type, const char *s, double d, const char *field, int flags, int *has,
-		   int64_t *usec, struct norm_item *it, struct chm_err *err)
-{
-	*has = 0;
-	if (type == 'z')
-		return 0;
-	if (type == 's') {
-		int assumed = 0;
-		if (!*s)
-			return 0; /* "" is how some partners say null */
-		if (chm_time_parse(s, (flags & SRC_T_NO_ZONE) ? CHM_TIME_ALLOW_NO_ZONE : 0, usec,
-				   &assumed, field, err))
-			return -1;
-		if (assumed && it)
-			it->zone_assumed = 1;
-		*has = 1;
-		return 0;
-	}
-	if (type == 'n' && (flags & (SRC_T_EPOCH | SRC_T_EPOCH_S | SRC_T_EPOCH_MS))) {
-		int ms = (flags & SRC_T_EPOCH_MS) ||
-			 (!(flags & SRC_T_EPOCH_S) && fabs(d) > 1e11); /* 1e11 s is year 5138 */
-		if (chm_time_from_epoch(d, ms, usec))
-			return chm_err_set(err, CHM_EX_DATAERR, "bad_timestamp", field,
-					   "%s: epoch %s %.17g is out of range", field,
-					   ms ? "milliseconds" : "seconds", d);
-		*has = 1;
-		return 0;
-	}
-	return chm_err_set(err, CHM_EX_DATAERR, "bad_timestamp", field,
-			   "%s must be an RFC 3339 timestamp%s", field,
-			   (flags & (SRC_T_EPOCH | SRC_T_EPOCH_S | SRC_T_EPOCH_MS)) ? " or epoch seconds"
-										   : "");
-}
-
-int src_time(json_t *obj, const char *key, int flags, int *has, int64_t *usec,
-	     struct norm_item *it, struct chm_err *err)
-{
-	return src_time_value(json_object_get(obj, key), key, flags, has, usec, it, err);
-}
-
-const char *src_id(json_t *v, struct strbuf *sb)
-{
-	if (!v)
-		return NULL;
-	if (json_is_string(v))
-		return *json_string_value(v) ? json_string_value(v) : NULL;
-	if (json_is_integer(v)) {
-		strbuf_reset(sb);
-		strbuf_addf(sb, "%lld", (long long)json_integer_value(v));
-		return sb->buf;
-	}
-	return NULL;
-}
-
-const char *src_str(json_t *obj, const char *key)
-{
-	json_t *v = json_object_get(obj, key);
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-json_t *src_path(json_t *root, const char *path)
-{
-	json_t *v = root;
-	const char *p = path;
-	while (v && *p) {
-		const char *dot = strchr(p, '.');
-		size_t n = dot ? (size_t)(dot - p) : strlen(p);
-		if (json_is_array(v) && n && isdigit((unsigned char)*p)) {
-			v = json_array_get(v, strtoul(p, NULL, 10));
-		} else {
-			char key[128];
-			if (n >= sizeof(key) || !json_is_object(v))
-				return NULL;
-			memcpy(key, p, n);
-			key[n] = '\0';
-			v = json_object_get(v, key);
-		}
-		p += n;
-		if (*p == '.')
-			p++;
-	}
-	return v;
-}
-
-void src_unknown_status(const struct norm_env *env, struct norm_item *it, const char *canon,
-			const char *value)
-{
-	struct strbuf *r = &env->s->reason;
-	strbuf_reset(r);
-	strbuf_adds(r, "source status \"");
-	strbuf_add(r, value, strnlen(value, 200));
-	strbuf_adds(r, "\"");
-	it->run.status = canon;
-	it->run.status_reason = r->buf;
-}
-
-int src_number(json_t *v, double *out)
-{
-	if (json_is_number(v)) {
-		*out = json_number_value(v);
-		return isfinite(*out) ? 0 : -1;
-	}
-	if (json_is_string(v))
-		return src_number_str(json_string_value(v), out);
-	return -1;
-}
-
-int src_number_str(const char *s, double *out)
-{
-	char *end;
-	if (!*s)
-		return -1;
-	errno = 0;
-	*out = strtod(s, &end);
-	return (*end || errno || !isfinite(*out)) ? -1 : 0;
-}
 
 /* ---- output ------------------------------------------------------------- */
 
@@ -450,387 +317,23 @@ static void map_one(struct chm_norm *n, const struct chm_source *src, const stru
 }
 
 /* ---- the fast path -------------------------------------------------------
- * Most of a large stream is raw envelopes (of every source: airflow, cron,
- * openlineage, dbt_artifact, dbt_cloud, vendor) with nothing to redact. Those are checked by
- * jscan, which records a small tree of value spans (no jansson tree), and
- * mapped from their bytes by the source module's own rules (chm_cron_apply,
- * chm_ol_apply, ...: the fast path reads fields, it holds no table and no
- * rule of its own). Anything else, or anything unusual in them, takes the
- * general path through jansson, which also writes the rejects. Both give
- * the same bytes. */
-
-/* Scratch of the fast path: the tree of the line and the C strings read
- * from it (their escapes undone), in one arena per line. */
-struct fast {
-	struct jscan js;
-	struct jnode nodes[FAST_NODES];
-	char arena[FAST_ARENA];
-	size_t used;
-};
-
-static char fast_type(const struct fast *f, int k)
-{
-	return k < 0 ? 0 : f->js.nodes[k].val.type;
-}
-
-/* The string at node k as a C string, in *out (NULL when k is absent or not
- * a string, as src_str); -1 when it does not fit (take the general path). */
-static int fast_cstr(struct fast *f, int k, const char **out)
-{
-	*out = NULL;
-	if (fast_type(f, k) != 's')
-		return 0;
-	const struct jspan *v = &f->js.nodes[k].val;
-	char *d = f->arena + f->used;
-	size_t len = v->n;
-	if (v->n + 1 > sizeof(f->arena) - f->used)
-		return -1;
-	if (!v->escaped)
-		memcpy(d, v->p, v->n);
-	else if (jspan_unescape(v->p, v->n, d, &len))
-		return -1;
-	d[len] = '\0';
-	f->used += len + 1;
-	*out = d;
-	return 0;
-}
-
-/* 1 with *out when node k is an integer (json_is_integer): jscan has left
- * no exponent and at most 15 digits, so strtoll reads it as jansson does. */
-static int fast_int(const struct fast *f, int k, long long *out)
-{
-	char buf[32];
-	if (fast_type(f, k) != 'n')
-		return 0;
-	const struct jspan *v = &f->js.nodes[k].val;
-	if (v->n >= sizeof(buf) || memchr(v->p, '.', v->n))
-		return 0;
-	memcpy(buf, v->p, v->n);
-	buf[v->n] = '\0';
-	*out = strtoll(buf, NULL, 10);
-	return 1;
-}
-
-/* src_id on node k. */
-static int fast_id(struct fast *f, int k, const char **out)
-{
-	long long i;
-	*out = NULL;
-	if (fast_int(f, k, &i)) {
-		char num[32];
-		int len = snprintf(num, sizeof(num), "%lld", i);
-		if ((size_t)len + 1 > sizeof(f->arena) - f->used)
-			return -1;
-		*out = memcpy(f->arena + f->used, num, (size_t)len + 1);
-		f->used += (size_t)len + 1;
-		return 0;
-	}
-	if (fast_cstr(f, k, out))
-		return -1;
-	if (*out && !**out)
-		*out = NULL;
-	return 0;
-}
-
-/* The number at node k (json_number_value); -1 when it is not one. */
-static int fast_number(const struct fast *f, int k, double *out)
-{
-	long long i;
-	char buf[32];
-	if (fast_type(f, k) != 'n')
-		return -1;
-	if (fast_int(f, k, &i)) {
-		*out = (double)i;
-		return 0;
-	}
-	const struct jspan *v = &f->js.nodes[k].val;
-	if (v->n >= sizeof(buf))
-		return -1;
-	memcpy(buf, v->p, v->n);
-	buf[v->n] = '\0';
-	*out = strtod(buf, NULL);
-	return 0;
-}
-
-/* src_time_value on node k; -1 for what the general path would reject. */
-static int fast_time(struct fast *f, int k, const char *field, int flags, int *has, int64_t *usec,
-		     struct norm_item *it)
-{
-	struct chm_err err;
-	const char *str = NULL;
-	double d = 0;
-	char t = fast_type(f, k);
-
-	if (t == 0 || t == 'z') {
-		t = 'z';
-	} else if (t == 's') {
-		if (fast_cstr(f, k, &str))
-			return -1;
-	} else if (t == 'n' && fast_number(f, k, &d)) {
-		return -1;
-	}
-	return src_time_parts(t, str, d, field, flags, has, usec, it, &err);
-}
-
-static int fast_airflow(struct chm_norm *n, struct fast *f, int rec, struct norm_item *it)
-{
-	const char *state;
-	if (fast_type(f, jscan_child(&f->js, rec, "dag_run_id")) != 's' ||
-	    fast_cstr(f, jscan_child(&f->js, rec, "dag_run_id"), &it->run.external_run_id) ||
-	    !*it->run.external_run_id) /* "" is no id: the general path looks at run_id too */
-		return -1;
-	if (fast_cstr(f, jscan_child(&f->js, rec, "state"), &state) || !state ||
-	    fast_cstr(f, jscan_child(&f->js, rec, "dag_id"), &it->external_id))
-		return -1;
-	if (!(it->run.status = chm_airflow_status(state))) {
-		struct norm_env env = { NULL, 0, &n->s, NULL };
-		src_unknown_status(&env, it, CHM_AIRFLOW_UNKNOWN_STATUS, state);
-	}
-	return fast_time(f, jscan_child(&f->js, rec, "start_date"), "start_date", 0,
-			 &it->run.has_started, &it->run.started_at, it) ||
-	       fast_time(f, jscan_child(&f->js, rec, "end_date"), "end_date", 0,
-			 &it->run.has_finished, &it->run.finished_at, it);
-}
-
-static int fast_cron(struct chm_norm *n, struct fast *f, int rec, struct norm_item *it)
-{
-	struct norm_env env = { NULL, n->opts.include_children, &n->s, &n->children };
-	struct chm_cron_rec r = { 0 };
-	struct chm_run *run = &it->run;
-	struct chm_err err;
-	const struct jscan *js = &f->js;
-	long long rows;
-
-	if (fast_id(f, jscan_child(js, rec, "run_id"), &run->external_run_id) ||
-	    !run->external_run_id || fast_cstr(f, jscan_child(js, rec, "event"), &r.event) ||
-	    !r.event || fast_cstr(f, jscan_child(js, rec, "pipeline"), &r.pipeline) ||
-	    fast_id(f, jscan_child(js, rec, "external_id"), &it->external_id) ||
-	    fast_time(f, jscan_child(js, rec, "started_at"), "started_at", SRC_T_EPOCH,
-		      &run->has_started, &run->started_at, it) ||
-	    fast_time(f, jscan_child(js, rec, "finished_at"), "finished_at", SRC_T_EPOCH,
-		      &run->has_finished, &run->finished_at, it) ||
-	    fast_cstr(f, jscan_child(js, rec, "stderr_tail"), &r.stderr_tail) ||
-	    fast_cstr(f, jscan_child(js, rec, "reason"), &r.reason) ||
-	    fast_cstr(f, jscan_child(js, rec, "signal"), &r.signal_str))
-		return -1;
-	if (fast_int(f, jscan_child(js, rec, "rows_processed"), &rows)) {
-		run->has_rows = 1;
-		run->rows_processed = rows;
-	}
-	r.has_signal = fast_int(f, jscan_child(js, rec, "signal"), &r.signal);
-	r.has_exit = fast_int(f, jscan_child(js, rec, "exit_status"), &r.exit_status);
-	return chm_cron_apply(&r, &env, it, &err);
-}
-
-static int fast_openlineage(struct chm_norm *n, struct fast *f, int rec, struct norm_item *it)
-{
-	struct norm_env env = { NULL, n->opts.include_children, &n->s, &n->children };
-	struct chm_ol_event ev = { 0 };
-	const struct jscan *js = &f->js;
-	int job = jscan_child(js, rec, "job"), has;
-	long long rows;
-
-	if (fast_type(f, job) != '{' || fast_cstr(f, jscan_child(js, job, "namespace"), &ev.ns) ||
-	    !ev.ns || fast_cstr(f, jscan_child(js, job, "name"), &ev.name) || !ev.name ||
-	    fast_id(f, jscan_path(js, rec, "run.runId"), &it->run.external_run_id) ||
-	    !it->run.external_run_id ||
-	    fast_time(f, jscan_child(js, rec, "eventTime"), "eventTime", SRC_T_NO_ZONE, &has, &ev.at,
-		      it) ||
-	    !has || fast_cstr(f, jscan_child(js, rec, "eventType"), &ev.type))
-		return -1;
-	int pj = jscan_path(js, rec, "run.facets.parent.job");
-	if ((ev.has_parent = fast_type(f, pj) == '{') &&
-	    (fast_cstr(f, jscan_child(js, pj, "namespace"), &ev.parent_ns) ||
-	     fast_cstr(f, jscan_child(js, pj, "name"), &ev.parent_name)))
-		return -1;
-	if (fast_cstr(f, jscan_path(js, rec, "run.facets.errorMessage.message"), &ev.error_message))
-		return -1;
-	int outs = jscan_child(js, rec, "outputs");
-	if (fast_type(f, outs) == '[')
-		for (int o = js->nodes[outs].first; o >= 0; o = js->nodes[o].next)
-			if (fast_int(f, jscan_path(js, o, "outputFacets.outputStatistics.rowCount"), &rows))
-				chm_ol_add_rows(it, rows);
-	return chm_ol_apply(&ev, &env, it);
-}
-
-static int fast_dbt_artifact(struct chm_norm *n, struct fast *f, int rec, struct norm_item *it)
-{
-	struct norm_env env = { NULL, n->opts.include_children, &n->s, &n->children };
-	struct chm_dbt_acc a = { 0 };
-	struct chm_run *run = &it->run;
-	const struct jscan *js = &f->js;
-	int meta = jscan_child(js, rec, "metadata"), results = jscan_child(js, rec, "results");
-	int has_gen = 0, has, has_elapsed = 0;
-	int64_t gen = 0, at;
-	double elapsed = 0;
-	long long rows;
-
-	if (fast_type(f, meta) != '{' || fast_type(f, results) != '[' ||
-	    fast_cstr(f, jscan_child(js, meta, "invocation_id"), &run->external_run_id) ||
-	    !run->external_run_id)
-		return -1;
-	for (int r = js->nodes[results].first; r >= 0; r = js->nodes[r].next, a.n++) {
-		const char *st, *msg, *uid;
-		if (fast_cstr(f, jscan_child(js, r, "status"), &st))
-			return -1;
-		if (!st)
-			continue;
-		if (fast_cstr(f, jscan_child(js, r, "message"), &msg) ||
-		    fast_cstr(f, jscan_child(js, r, "unique_id"), &uid))
-			return -1;
-		chm_dbt_result(&a, &env, it, st, msg, uid);
-		if (fast_int(f, jscan_path(js, r, "adapter_response.rows_affected"), &rows))
-			chm_dbt_rows(&a, rows);
-		int timing = jscan_child(js, r, "timing");
-		if (fast_type(f, timing) != '[')
-			continue;
-		for (int t = js->nodes[timing].first; t >= 0; t = js->nodes[t].next) {
-			if (fast_time(f, jscan_child(js, t, "started_at"), "started_at", 0, &has, &at, it))
-				return -1;
-			if (has)
-				chm_dbt_timing_start(&a, at);
-		}
-	}
-	if (fast_time(f, jscan_child(js, meta, "invocation_started_at"), "invocation_started_at", 0,
-		      &run->has_started, &run->started_at, it) ||
-	    fast_time(f, jscan_child(js, meta, "generated_at"), "generated_at", 0, &has_gen, &gen, it))
-		return -1;
-	int el = jscan_child(js, rec, "elapsed_time");
-	if (fast_type(f, el) == 'n') {
-		if (fast_number(f, el, &elapsed))
-			return -1;
-		has_elapsed = elapsed >= 0;
-	}
-	chm_dbt_finish(&a, &env, it, has_gen, gen, has_elapsed, has_elapsed ? elapsed : 0);
-	return 0;
-}
-
-static int fast_dbt_cloud(struct chm_norm *n, struct fast *f, int rec, struct norm_item *it)
-{
-	struct norm_env env = { NULL, n->opts.include_children, &n->s, &n->children };
-	struct chm_run *run = &it->run;
-	const struct jscan *js = &f->js;
-	int st = jscan_child(js, rec, "status"), d = jscan_child(js, rec, "duration");
-	const char *word, *msg;
-	long long code;
-
-	if (fast_id(f, jscan_child(js, rec, "id"), &run->external_run_id) || !run->external_run_id ||
-	    fast_id(f, jscan_child(js, rec, "job_definition_id"), &it->external_id) ||
-	    (!it->external_id && fast_id(f, jscan_child(js, rec, "job_id"), &it->external_id)))
-		return -1;
-	if (fast_int(f, st, &code)) {
-		chm_dbt_cloud_status(&env, it, &code, NULL);
-	} else if (fast_type(f, st) == 's') {
-		if (fast_cstr(f, st, &word))
-			return -1;
-		chm_dbt_cloud_status(&env, it, NULL, word);
-	} else {
-		return -1;
-	}
-	if (fast_time(f, jscan_child(js, rec, "started_at"), "started_at", SRC_T_EPOCH_S,
-		      &run->has_started, &run->started_at, it) ||
-	    fast_time(f, jscan_child(js, rec, "finished_at"), "finished_at", SRC_T_EPOCH_S,
-		      &run->has_finished, &run->finished_at, it))
-		return -1;
-	if (fast_type(f, d) && fast_type(f, d) != 'z') {
-		const char *ds;
-		double num;
-		if (fast_type(f, d) == 's') {
-			if (fast_cstr(f, d, &ds) ||
-			    chm_dbt_cloud_duration(ds, NULL, &run->duration_seconds))
-				return -1;
-		} else if (fast_number(f, d, &num) ||
-			   chm_dbt_cloud_duration(NULL, &num, &run->duration_seconds)) {
-			return -1;
-		}
-		run->has_duration = 1;
-	}
-	if (fast_cstr(f, jscan_child(js, rec, "status_message"), &msg))
-		return -1;
-	if (msg && *msg)
-		run->error_message = msg;
-	else if (run->status && !strcmp(run->status, "failed") && jscan_child(js, rec, "run_steps") >= 0)
-		return -1; /* the failing step's text: the general path reads run_steps */
-	return 0;
-}
-
-#define VENDOR_DEPTH 8 /* the deepest mapping path the fast path reads, plus one */
+ * Most of a large stream is raw envelopes with nothing to redact. Those are
+ * checked by jscan, which records a small tree of value spans (no jansson
+ * tree), and mapped from their bytes by the source's own fast reader
+ * (struct chm_source's fast, with the same rules as its map). Anything
+ * else, or anything unusual in them, takes the general path through
+ * jansson, which also writes the rejects. Both give the same bytes. */
 
 static const struct chm_vendor_map *find_map(struct chm_norm *n, const char *name,
 					     struct chm_err *err);
 
-struct fast_rec {
-	struct fast *f;
-	int rec;
-};
-
-/* chm_val_get for the fast path: the value at path in the tree. */
-static int fast_get(void *ctx, const char *path, struct chm_val *out)
-{
-	struct fast_rec *fr = ctx;
-	struct fast *f = fr->f;
-	int k = jscan_path(&f->js, fr->rec, path);
-	long long i;
-
-	memset(out, 0, sizeof(*out));
-	out->type = fast_type(f, k);
-	if (out->type == 's')
-		return fast_cstr(f, k, &out->s);
-	if (out->type == 'n') {
-		if (fast_int(f, k, &i)) {
-			out->type = 'i';
-			out->i = i;
-			return 0;
-		}
-		out->type = 'r';
-		return fast_number(f, k, &out->d);
-	}
-	return 0;
-}
-
-static int fast_vendor(struct chm_norm *n, struct fast *f, int rec, struct norm_item *it)
-{
-	struct fast_rec fr = { f, rec };
-	const struct chm_vendor_map *m;
-	const char *mname, *items;
-	struct chm_err err;
-	int k = jscan_child(&f->js, 0, "mapping");
-
-	if ((fast_type(f, k) && fast_type(f, k) != 'z' && fast_type(f, k) != 's') ||
-	    fast_cstr(f, k, &mname) || !(m = find_map(n, mname, &err)))
-		return -1;
-	/* every path the mapping reads must be in the tree */
-	if (1 + chm_vendor_map_depth(m) > VENDOR_DEPTH)
-		return -1;
-	/* a page of items is the general path's */
-	if ((items = chm_vendor_map_items_path(m)) && fast_type(f, jscan_path(&f->js, rec, items)) == '[')
-		return -1;
-	struct norm_env env = { m, n->opts.include_children, &n->s, &n->children };
-	return chm_vendor_map_vals(m, fast_get, &fr, &env, it, &err) ? -1 : 0;
-}
-
-/* The sources with a fast path, and how deep their lookups go (the line's
- * object is depth 0, "record" 1). */
-static const struct {
-	const struct chm_source *src;
-	int depth;
-	int (*map)(struct chm_norm *n, struct fast *f, int rec, struct norm_item *it);
-} fast_sources[] = {
-	{ &chm_src_airflow, 2, fast_airflow },
-	{ &chm_src_cron, 2, fast_cron },
-	{ &chm_src_openlineage, 6, fast_openlineage },
-	{ &chm_src_dbt_artifact, 6, fast_dbt_artifact },
-	{ &chm_src_dbt_cloud, 2, fast_dbt_cloud },
-	{ &chm_src_vendor, VENDOR_DEPTH, fast_vendor },
-};
-
 /* 1 when the line was handled, 0 to take the general path. */
 static int fast_raw(struct chm_norm *n, const char *line, size_t len, const struct origin *o)
 {
-	struct fast *f = n->fast;
+	struct src_fast *f = n->fast;
 	struct naming nm = { 0 };
 	struct norm_item it;
-	size_t i;
+	const struct chm_source *src = NULL;
 
 	/* Most lines of a mixed feed have no fast path: find "source" with a
 	 * cheap skip over the top level before scanning the whole line. The
@@ -840,41 +343,38 @@ static int fast_raw(struct chm_norm *n, const char *line, size_t len, const stru
 	size_t svlen;
 	if (!chm_record_member_span(line, len, "source", &sv, &svlen) || svlen < 2 || *sv != '"')
 		return 0;
-	for (i = 0; i < sizeof(fast_sources) / sizeof(fast_sources[0]); i++) {
-		const char *name = fast_sources[i].src->name;
-		if (svlen == strlen(name) + 2 && memcmp(sv + 1, name, svlen - 2) == 0)
-			break;
-	}
-	if (i == sizeof(fast_sources) / sizeof(fast_sources[0]))
+	for (size_t i = 0; sources[i] && !src; i++)
+		if (svlen == strlen(sources[i]->name) + 2 && memcmp(sv + 1, sources[i]->name, svlen - 2) == 0)
+			src = sources[i];
+	if (!src || !src->fast)
 		return 0;
-	const struct chm_source *src = fast_sources[i].src;
 
 	if (!f)
 		f = n->fast = chm_xmalloc(sizeof(*f));
 	memset(&f->js, 0, sizeof(f->js));
 	f->js.nodes = f->nodes;
-	f->js.nodes_max = FAST_NODES;
-	f->js.tree_depth = fast_sources[i].depth;
+	f->js.nodes_max = SRC_FAST_NODES;
+	f->js.tree_depth = src->fast_depth;
 	f->used = 0;
 	if (jscan_object_line(&f->js, line, len) != JSCAN_OK || f->js.suspicious)
 		return 0;
 	int t = jscan_child(&f->js, 0, "type"), sn = jscan_child(&f->js, 0, "source");
 	int rec = jscan_child(&f->js, 0, "record");
 	if (t < 0 || !jspan_is(&f->nodes[t].val, "raw") || sn < 0 ||
-	    !jspan_is(&f->nodes[sn].val, src->name) || fast_type(f, rec) != '{')
+	    !jspan_is(&f->nodes[sn].val, src->name) || src_fast_type(f, rec) != '{')
 		return 0;
 	/* chm_get_string: null is absent, another type a reject */
 	static const char *const naming_keys[] = { "client", "pipeline", "external_id" };
 	const char **naming_vals[] = { &nm.client, &nm.pipeline, &nm.external_id };
 	for (size_t j = 0; j < 3; j++) {
 		int k = jscan_child(&f->js, 0, naming_keys[j]);
-		char ty = fast_type(f, k);
-		if ((ty && ty != 'z' && ty != 's') || fast_cstr(f, k, naming_vals[j]))
+		char ty = src_fast_type(f, k);
+		if ((ty && ty != 'z' && ty != 's') || src_fast_str(f, k, naming_vals[j]))
 			return 0;
 	}
 	/* a record holding a page is the general path's */
 	for (const char *const *pk = src->page_keys; pk && *pk; pk++) {
-		char ty = fast_type(f, jscan_child(&f->js, rec, *pk));
+		char ty = src_fast_type(f, jscan_child(&f->js, rec, *pk));
 		if (ty == '[' || ty == '{')
 			return 0;
 	}
@@ -885,9 +385,20 @@ static int fast_raw(struct chm_norm *n, const char *line, size_t len, const stru
 		nm.external_id = n->opts.external_id;
 	}
 
+	if (src->mapping_member) {
+		const char *mname;
+		struct chm_err err;
+		int k = jscan_child(&f->js, 0, src->mapping_member);
+		char ty = src_fast_type(f, k);
+		if ((ty && ty != 'z' && ty != 's') || src_fast_str(f, k, &mname) ||
+		    !(nm.map = find_map(n, mname, &err)))
+			return 0;
+	}
+
+	struct norm_env env = { nm.map, n->opts.include_children, &n->s, &n->children };
 	memset(&it, 0, sizeof(it));
 	scratch_reset(&n->s);
-	if (fast_sources[i].map(n, f, rec, &it))
+	if (src->fast(f, rec, &env, &it))
 		return 0;
 	emit(n, src, &nm, &it, o, NULL, 0, NULL, f->nodes[rec].val.p, f->nodes[rec].val.n);
 	return 1;
@@ -904,8 +415,9 @@ static void partner_value(struct chm_norm *n, const struct chm_source *src,
 	if (json_is_array(v)) {
 		items = v;
 	} else if (json_is_object(v)) {
-		if (src == &chm_src_vendor && nm->map) {
-			items = chm_vendor_map_items(nm->map, v);
+		if (src->page_items) {
+			struct norm_env env = { nm->map, n->opts.include_children, &n->s, &n->children };
+			items = src->page_items(&env, v);
 		} else if (src->page_keys) {
 			for (const char *const *k = src->page_keys; *k && !items; k++) {
 				json_t *p = json_object_get(v, *k);
@@ -1002,9 +514,9 @@ static void raw_record(struct chm_norm *n, json_t *obj, const struct origin *o)
 		nm.pipeline = n->opts.pipeline;
 		nm.external_id = n->opts.external_id;
 	}
-	if (src == &chm_src_vendor) {
+	if (src->mapping_member) {
 		const char *mname = NULL;
-		if (chm_get_string(obj, "mapping", &mname, &err) < 0)
+		if (chm_get_string(obj, src->mapping_member, &mname, &err) < 0)
 			goto bad;
 		if (!(nm.map = find_map(n, mname, &err)))
 			goto bad;
@@ -1060,7 +572,7 @@ static void handle_value(struct chm_norm *n, json_t *v, const struct origin *o)
 	}
 	if (src) {
 		struct naming nm = { n->opts.client, n->opts.pipeline, n->opts.external_id, NULL };
-		if (src == &chm_src_vendor && !(nm.map = find_map(n, NULL, &err))) {
+		if (src->mapping_member && !(nm.map = find_map(n, NULL, &err))) {
 			reject(n, o, NULL, 0, &err);
 			return;
 		}

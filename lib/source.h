@@ -1,14 +1,19 @@
-/* source: what the normalize driver (normalize.c) and the modules that read
- * one feed format each (src_*.c) share. A module maps ONE partner record to a
- * canonical run; the driver does the rest for every source alike: pages,
+/* source: the contract between the normalize driver (normalize.c) and the
+ * modules that read one feed format each (src_*.c). A module holds
+ * everything about its format: its field map, its statuses, its fast reader
+ * and its fetch pager when it has an API; it maps ONE partner record to a
+ * canonical run. The driver does the rest for every source alike: pages,
  * envelopes, naming the pipeline, redaction, the common rules (never a
- * negative duration, bounded texts) and writing the record. */
+ * negative duration, bounded texts) and writing the record. The helpers the
+ * modules share are source.c's; a module includes nothing of the driver.
+ * Adding a source: README.md, "Adding a source". */
 #ifndef CHM_SOURCE_H
 #define CHM_SOURCE_H
 
 #include <jansson.h>
 
 #include "err.h"
+#include "jscan.h"
 #include "olchildren.h"
 #include "run.h"
 #include "strbuf.h"
@@ -42,6 +47,31 @@ struct norm_env {
 	struct chm_ol_children *children;   /* OpenLineage runs known as children */
 };
 
+/* A value read at a path by a reader of the record (jansson's or the fast
+ * path's): type 0 absent, 'z' null, 's' string s, 'i' integer i, 'r' real
+ * d, 't' 'f' '{' '['. */
+struct chm_val {
+	char type;
+	const char *s;
+	long long i;
+	double d;
+};
+/* 0 with *out; -1 when this reader cannot tell (the fast path gives up). */
+typedef int (*chm_val_get)(void *ctx, const char *path, struct chm_val *out);
+#define CHM_VAL_BAIL (-2)
+
+/* The fast reader's scratch: the tree of a line (jscan: spans, no jansson
+ * tree) and the C strings read from it, their escapes undone, in one arena
+ * per line. */
+#define SRC_FAST_NODES 1024
+#define SRC_FAST_ARENA (64u << 10)
+struct src_fast {
+	struct jscan js;
+	struct jnode nodes[SRC_FAST_NODES];
+	char arena[SRC_FAST_ARENA];
+	size_t used;
+};
+
 struct chm_source {
 	const char *name;          /* the raw record's "source" */
 	/* The pipelines.platform its runs resolve to (a feed format is not a
@@ -53,12 +83,26 @@ struct chm_source {
 	/* Returns 0 (mapped), -1 with err (status 65) to reject the record. */
 	int (*map)(json_t *rec, const struct norm_env *env, struct norm_item *it,
 		   struct chm_err *err);
+	/* The fast reader, or NULL: maps the record at node rec of f's tree by
+	 * the same rules as map. 0 mapped; -1 leaves the line to map (the
+	 * general path, which also words the rejects). */
+	int (*fast)(struct src_fast *f, int rec, const struct norm_env *env, struct norm_item *it);
+	/* How deep the fast reader's lookups go (the line's object is depth 0,
+	 * "record" 1): jscan keeps nodes down to it. */
+	int fast_depth;
+	/* The envelope member that names the mapping this source reads by
+	 * (vendor's "mapping"), or NULL when it needs none. The driver finds
+	 * the mapping and hands it over as env->cfg. */
+	const char *mapping_member;
+	/* The items of a page object when page_keys do not say (a mapping
+	 * does), or NULL when obj is one record. */
+	json_t *(*page_items)(const struct norm_env *env, json_t *obj);
 };
 
 extern const struct chm_source chm_src_airflow, chm_src_dbt_cloud, chm_src_dbt_artifact,
 	chm_src_openlineage, chm_src_vendor, chm_src_cron;
 
-/* ---- helpers the modules share (normalize.c) ---- */
+/* ---- helpers the modules share (source.c) ---- */
 
 enum {
 	SRC_T_EPOCH = 1,      /* numbers are epoch seconds, or milliseconds when > 1e11 */
@@ -88,68 +132,29 @@ int src_number(json_t *v, double *out);
 /* The numeric string s as a double (src_number of a string); 0 when it is one. */
 int src_number_str(const char *s, double *out);
 
-
-
-/* ---- airflow (src_airflow.c), also used by the fast path of normalize.c ---- */
-/* The canonical status of a DAG run state, NULL when unknown. An unknown state
- * (a newer Airflow's, or a task state such as up_for_reschedule sent by
- * mistake) is read as running: it claims no outcome, and the run's next
- * terminal state replaces it. */
-const char *chm_airflow_status(const char *state);
-#define CHM_AIRFLOW_UNKNOWN_STATUS "running"
-
-/* ---- cron (src_cron.c), also used by the fast path of normalize.c ---- */
-/* A cron record's fields as plain values (NULL / has_ 0 when absent or of
- * another type); chm_cron_apply applies the event rules. The caller sets
- * run id, external id, times and rows itself. */
-struct chm_cron_rec {
-	const char *event, *pipeline, *stderr_tail, *reason;
-	const char *signal_str;          /* "signal" as a string */
-	int has_signal, has_exit;        /* "signal", "exit_status" as integers */
-	long long signal, exit_status;
+/* The fast reader over f's tree (source.c); k is a node, -1 when absent.
+ * Each answers as its jansson twin above would on the same value. */
+char src_fast_type(const struct src_fast *f, int k);    /* jspan type, 0 absent */
+/* The string at k as a C string in *out (NULL when absent or not a string,
+ * as src_str); -1 when it does not fit the arena. */
+int src_fast_str(struct src_fast *f, int k, const char **out);
+/* 1 with *out when k is an integer (json_is_integer). */
+int src_fast_int(const struct src_fast *f, int k, long long *out);
+/* src_id on k; -1 when it does not fit. */
+int src_fast_id(struct src_fast *f, int k, const char **out);
+/* The number at k; -1 when it is not one. */
+int src_fast_number(const struct src_fast *f, int k, double *out);
+/* src_time_value on k; -1 for what the general path would reject. */
+int src_fast_time(struct src_fast *f, int k, const char *field, int flags, int *has,
+		  int64_t *usec, struct norm_item *it);
+/* A chm_val_get over f's tree, ctx a struct src_fast_rec. */
+struct src_fast_rec {
+	struct src_fast *f;
+	int rec;
 };
-int chm_cron_apply(const struct chm_cron_rec *r, const struct norm_env *env, struct norm_item *it,
-		   struct chm_err *err);
+int src_fast_get(void *ctx, const char *path, struct chm_val *out);
 
-/* ---- openlineage (src_openlineage.c), also used by the fast path ---- */
-/* A RunEvent's fields as plain values (job checked, time parsed). */
-struct chm_ol_event {
-	const char *ns, *name, *type;
-	int has_parent;                  /* run.facets.parent.job is an object */
-	const char *parent_ns, *parent_name;
-	const char *error_message;       /* run.facets.errorMessage.message */
-	int64_t at;
-};
-int chm_ol_apply(const struct chm_ol_event *ev, const struct norm_env *env, struct norm_item *it);
-/* An integer outputs[].outputFacets.outputStatistics.rowCount. */
-void chm_ol_add_rows(struct norm_item *it, long long row_count);
 
-/* ---- dbt_artifact (src_dbt_artifact.c), also used by the fast path ---- */
-/* What the results of a run_results.json add up to. n is the number of
- * results (of any kind); the others are the accumulator's own. */
-struct chm_dbt_acc {
-	size_t n, failed, skipped;
-	const char *unknown;
-	int has_first, has_rows;
-	int64_t first_start, rows;
-};
-/* A result with a string status (its message and unique_id, or NULL). */
-void chm_dbt_result(struct chm_dbt_acc *a, const struct norm_env *env, struct norm_item *it,
-		    const char *status, const char *message, const char *unique_id);
-/* Its integer adapter_response.rows_affected, the started_at of each timing. */
-void chm_dbt_rows(struct chm_dbt_acc *a, long long rows_affected);
-void chm_dbt_timing_start(struct chm_dbt_acc *a, int64_t at);
-/* Status, rows and times, after metadata.invocation_started_at set the start
- * (or not); generated_at and a valid elapsed_time as given. */
-void chm_dbt_finish(struct chm_dbt_acc *a, const struct norm_env *env, struct norm_item *it,
-		    int has_gen, int64_t gen, int has_elapsed, double elapsed);
-
-/* ---- dbt_cloud (src_dbt_cloud.c), also used by the fast path ---- */
-/* The status of a numeric code (code not NULL) or of a status word. */
-void chm_dbt_cloud_status(const struct norm_env *env, struct norm_item *it, const long long *code,
-			  const char *word);
-/* A duration: the string s, or the number *num when s is NULL; 0 with *out. */
-int chm_dbt_cloud_duration(const char *s, const double *num, double *out);
 
 /* A timestamp from a value's parts (src_time_value on a value the caller
  * read itself): type 's' with str, 'n' with num, 'z' null / absent, other
@@ -162,27 +167,5 @@ struct chm_vendor_map;
 /* NULL with err (78, naming the file and the key) when unusable. */
 struct chm_vendor_map *chm_vendor_map_load(const char *path, struct chm_err *err);
 const char *chm_vendor_map_name(const struct chm_vendor_map *m);
-/* The array of records of a page object, or NULL when obj is one record. */
-json_t *chm_vendor_map_items(const struct chm_vendor_map *m, json_t *obj);
 void chm_vendor_map_free(struct chm_vendor_map *m);
-/* Where a page keeps its items (NULL: no pages); how many path components
- * the deepest of the mapping's paths has. */
-const char *chm_vendor_map_items_path(const struct chm_vendor_map *m);
-int chm_vendor_map_depth(const struct chm_vendor_map *m);
-/* A value read at a path by a reader of the record (jansson's or the fast
- * path's): type 0 absent, 'z' null, 's' string s, 'i' integer i, 'r' real
- * d, 't' 'f' '{' '['. */
-struct chm_val {
-	char type;
-	const char *s;
-	long long i;
-	double d;
-};
-/* 0 with *out; -1 when this reader cannot tell (the fast path gives up). */
-typedef int (*chm_val_get)(void *ctx, const char *path, struct chm_val *out);
-#define CHM_VAL_BAIL (-2)
-/* The mapping's rules on the values get reads: 0 mapped, -1 with err to
- * reject, CHM_VAL_BAIL when get gave up. */
-int chm_vendor_map_vals(const struct chm_vendor_map *m, chm_val_get get, void *ctx,
-			const struct norm_env *env, struct norm_item *it, struct chm_err *err);
 #endif

@@ -6,13 +6,24 @@
 
 #include "source.h"
 
+/* A cron record's fields as plain values (NULL / has_ 0 when absent or of
+ * another type); cron_apply applies the event rules. The caller sets
+ * run id, external id, times and rows itself. */
+struct cron_rec {
+	const char *event, *pipeline, *stderr_tail, *reason;
+	const char *signal_str;          /* "signal" as a string */
+	int has_signal, has_exit;        /* "signal", "exit_status" as integers */
+	long long signal, exit_status;
+};
+static int cron_apply(const struct cron_rec *r, const struct norm_env *env, struct norm_item *it,
+		   struct chm_err *err);
+
 /* An unknown event is read as running, like an unknown status of any source:
  * it claims no outcome and the job's end record replaces it. */
 #define UNKNOWN_STATUS "running"
 
-/* The rules, from the record's fields read by map() below or by the fast
- * path of normalize.c. */
-int chm_cron_apply(const struct chm_cron_rec *r, const struct norm_env *env, struct norm_item *it,
+/* The rules, from the record's fields read by map() or by fast() below. */
+static int cron_apply(const struct cron_rec *r, const struct norm_env *env, struct norm_item *it,
 		   struct chm_err *err)
 {
 	struct chm_run *run = &it->run;
@@ -76,7 +87,7 @@ int chm_cron_apply(const struct chm_cron_rec *r, const struct norm_env *env, str
 static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, struct chm_err *err)
 {
 	struct chm_run *run = &it->run;
-	struct chm_cron_rec r = { 0 };
+	struct cron_rec r = { 0 };
 
 	r.event = src_str(rec, "event");
 	run->external_run_id = src_id(json_object_get(rec, "run_id"), &env->s->run_id);
@@ -105,7 +116,37 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 		r.signal = (long long)json_integer_value(sig);
 	if ((r.has_exit = json_is_integer(ex)))
 		r.exit_status = (long long)json_integer_value(ex);
-	return chm_cron_apply(&r, env, it, err);
+	return cron_apply(&r, env, it, err);
 }
 
-const struct chm_source chm_src_cron = { "cron", "cron", NULL, map };
+/* The fast reader: map's rules on the line's jscan tree. */
+static int fast(struct src_fast *f, int rec, const struct norm_env *env, struct norm_item *it)
+{
+	struct cron_rec r = { 0 };
+	struct chm_run *run = &it->run;
+	struct chm_err err;
+	const struct jscan *js = &f->js;
+	long long rows;
+
+	if (src_fast_id(f, jscan_child(js, rec, "run_id"), &run->external_run_id) ||
+	    !run->external_run_id || src_fast_str(f, jscan_child(js, rec, "event"), &r.event) ||
+	    !r.event || src_fast_str(f, jscan_child(js, rec, "pipeline"), &r.pipeline) ||
+	    src_fast_id(f, jscan_child(js, rec, "external_id"), &it->external_id) ||
+	    src_fast_time(f, jscan_child(js, rec, "started_at"), "started_at", SRC_T_EPOCH,
+		      &run->has_started, &run->started_at, it) ||
+	    src_fast_time(f, jscan_child(js, rec, "finished_at"), "finished_at", SRC_T_EPOCH,
+		      &run->has_finished, &run->finished_at, it) ||
+	    src_fast_str(f, jscan_child(js, rec, "stderr_tail"), &r.stderr_tail) ||
+	    src_fast_str(f, jscan_child(js, rec, "reason"), &r.reason) ||
+	    src_fast_str(f, jscan_child(js, rec, "signal"), &r.signal_str))
+		return -1;
+	if (src_fast_int(f, jscan_child(js, rec, "rows_processed"), &rows)) {
+		run->has_rows = 1;
+		run->rows_processed = rows;
+	}
+	r.has_signal = src_fast_int(f, jscan_child(js, rec, "signal"), &r.signal);
+	r.has_exit = src_fast_int(f, jscan_child(js, rec, "exit_status"), &r.exit_status);
+	return cron_apply(&r, env, it, &err);
+}
+
+const struct chm_source chm_src_cron = { "cron", "cron", NULL, map, fast, 2, NULL, NULL };

@@ -6,6 +6,25 @@
 
 #include "source.h"
 
+/* What the results of a run_results.json add up to. n is the number of
+ * results (of any kind); the others are the accumulator's own. */
+struct dbt_acc {
+	size_t n, failed, skipped;
+	const char *unknown;
+	int has_first, has_rows;
+	int64_t first_start, rows;
+};
+/* A result with a string status (its message and unique_id, or NULL). */
+static void dbt_result(struct dbt_acc *a, const struct norm_env *env, struct norm_item *it,
+		    const char *status, const char *message, const char *unique_id);
+/* Its integer adapter_response.rows_affected, the started_at of each timing. */
+static void dbt_rows(struct dbt_acc *a, long long rows_affected);
+static void dbt_timing_start(struct dbt_acc *a, int64_t at);
+/* Status, rows and times, after metadata.invocation_started_at set the start
+ * (or not); generated_at and a valid elapsed_time as given. */
+static void dbt_finish(struct dbt_acc *a, const struct norm_env *env, struct norm_item *it,
+		    int has_gen, int64_t gen, int has_elapsed, double elapsed);
+
 static int is_failure(const char *s)
 {
 	return strcmp(s, "error") == 0 || strcmp(s, "fail") == 0 || strcmp(s, "runtime error") == 0 ||
@@ -23,10 +42,10 @@ static int is_known(const char *s)
 	       strcmp(s, "warn") == 0;
 }
 
-/* The rules, fed by map() below or by the fast path of normalize.c, in
- * this order: each result with a string status (chm_dbt_result, then its
- * rows and the start of each of its timings), then chm_dbt_finish. */
-void chm_dbt_result(struct chm_dbt_acc *a, const struct norm_env *env, struct norm_item *it,
+/* The rules, fed by map() below or by fast() below, in
+ * this order: each result with a string status (dbt_result, then its
+ * rows and the start of each of its timings), then dbt_finish. */
+static void dbt_result(struct dbt_acc *a, const struct norm_env *env, struct norm_item *it,
 		    const char *st, const char *msg, const char *unique_id)
 {
 	if (is_failure(st)) {
@@ -45,7 +64,7 @@ void chm_dbt_result(struct chm_dbt_acc *a, const struct norm_env *env, struct no
 	}
 }
 
-void chm_dbt_rows(struct chm_dbt_acc *a, long long rows_affected)
+static void dbt_rows(struct dbt_acc *a, long long rows_affected)
 {
 	if (rows_affected >= 0) {
 		a->has_rows = 1;
@@ -53,7 +72,7 @@ void chm_dbt_rows(struct chm_dbt_acc *a, long long rows_affected)
 	}
 }
 
-void chm_dbt_timing_start(struct chm_dbt_acc *a, int64_t at)
+static void dbt_timing_start(struct dbt_acc *a, int64_t at)
 {
 	if (!a->has_first || at < a->first_start) {
 		a->first_start = at;
@@ -61,7 +80,7 @@ void chm_dbt_timing_start(struct chm_dbt_acc *a, int64_t at)
 	}
 }
 
-void chm_dbt_finish(struct chm_dbt_acc *a, const struct norm_env *env, struct norm_item *it,
+static void dbt_finish(struct dbt_acc *a, const struct norm_env *env, struct norm_item *it,
 		    int has_gen, int64_t gen, int has_elapsed, double elapsed)
 {
 	struct chm_run *run = &it->run;
@@ -106,7 +125,7 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 	struct chm_run *run = &it->run;
 	json_t *meta = json_object_get(rec, "metadata");
 	json_t *results = json_object_get(rec, "results");
-	struct chm_dbt_acc a = { 0 };
+	struct dbt_acc a = { 0 };
 	size_t i;
 	int has_gen = 0;
 	int64_t gen = 0;
@@ -128,10 +147,10 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 		char field[96];
 		if (!st)
 			continue;
-		chm_dbt_result(&a, env, it, st, src_str(r, "message"), src_str(r, "unique_id"));
+		dbt_result(&a, env, it, st, src_str(r, "message"), src_str(r, "unique_id"));
 		json_t *rows_v = src_path(r, "adapter_response.rows_affected");
 		if (json_is_integer(rows_v))
-			chm_dbt_rows(&a, (long long)json_integer_value(rows_v));
+			dbt_rows(&a, (long long)json_integer_value(rows_v));
 		json_t *timing = json_object_get(r, "timing");
 		json_t *t;
 		size_t j;
@@ -142,7 +161,7 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 			if (src_time_value(json_object_get(t, "started_at"), field, 0, &has, &at, it, err))
 				return -1;
 			if (has)
-				chm_dbt_timing_start(&a, at);
+				dbt_timing_start(&a, at);
 		}
 	}
 	if (src_time(meta, "invocation_started_at", 0, &run->has_started, &run->started_at, it, err) ||
@@ -151,8 +170,60 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 	double elapsed;
 	json_t *el = json_object_get(rec, "elapsed_time");
 	int has_elapsed = json_is_number(el) && src_number(el, &elapsed) == 0 && elapsed >= 0;
-	chm_dbt_finish(&a, env, it, has_gen, gen, has_elapsed, has_elapsed ? elapsed : 0);
+	dbt_finish(&a, env, it, has_gen, gen, has_elapsed, has_elapsed ? elapsed : 0);
 	return 0;
 }
 
-const struct chm_source chm_src_dbt_artifact = { "dbt_artifact", "dbt", NULL, map };
+/* The fast reader: map's rules on the line's jscan tree. */
+static int fast(struct src_fast *f, int rec, const struct norm_env *env, struct norm_item *it)
+{
+	struct dbt_acc a = { 0 };
+	struct chm_run *run = &it->run;
+	const struct jscan *js = &f->js;
+	int meta = jscan_child(js, rec, "metadata"), results = jscan_child(js, rec, "results");
+	int has_gen = 0, has, has_elapsed = 0;
+	int64_t gen = 0, at;
+	double elapsed = 0;
+	long long rows;
+
+	if (src_fast_type(f, meta) != '{' || src_fast_type(f, results) != '[' ||
+	    src_fast_str(f, jscan_child(js, meta, "invocation_id"), &run->external_run_id) ||
+	    !run->external_run_id)
+		return -1;
+	for (int r = js->nodes[results].first; r >= 0; r = js->nodes[r].next, a.n++) {
+		const char *st, *msg, *uid;
+		if (src_fast_str(f, jscan_child(js, r, "status"), &st))
+			return -1;
+		if (!st)
+			continue;
+		if (src_fast_str(f, jscan_child(js, r, "message"), &msg) ||
+		    src_fast_str(f, jscan_child(js, r, "unique_id"), &uid))
+			return -1;
+		dbt_result(&a, env, it, st, msg, uid);
+		if (src_fast_int(f, jscan_path(js, r, "adapter_response.rows_affected"), &rows))
+			dbt_rows(&a, rows);
+		int timing = jscan_child(js, r, "timing");
+		if (src_fast_type(f, timing) != '[')
+			continue;
+		for (int t = js->nodes[timing].first; t >= 0; t = js->nodes[t].next) {
+			if (src_fast_time(f, jscan_child(js, t, "started_at"), "started_at", 0, &has, &at, it))
+				return -1;
+			if (has)
+				dbt_timing_start(&a, at);
+		}
+	}
+	if (src_fast_time(f, jscan_child(js, meta, "invocation_started_at"), "invocation_started_at", 0,
+		      &run->has_started, &run->started_at, it) ||
+	    src_fast_time(f, jscan_child(js, meta, "generated_at"), "generated_at", 0, &has_gen, &gen, it))
+		return -1;
+	int el = jscan_child(js, rec, "elapsed_time");
+	if (src_fast_type(f, el) == 'n') {
+		if (src_fast_number(f, el, &elapsed))
+			return -1;
+		has_elapsed = elapsed >= 0;
+	}
+	dbt_finish(&a, env, it, has_gen, gen, has_elapsed, has_elapsed ? elapsed : 0);
+	return 0;
+}
+
+const struct chm_source chm_src_dbt_artifact = { "dbt_artifact", "dbt", NULL, map, fast, 6, NULL, NULL };

@@ -8,6 +8,18 @@
 
 #include "source.h"
 
+/* A RunEvent's fields as plain values (job checked, time parsed). */
+struct ol_event {
+	const char *ns, *name, *type;
+	int has_parent;                  /* run.facets.parent.job is an object */
+	const char *parent_ns, *parent_name;
+	const char *error_message;       /* run.facets.errorMessage.message */
+	int64_t at;
+};
+static int ol_apply(const struct ol_event *ev, const struct norm_env *env, struct norm_item *it);
+/* An integer outputs[].outputFacets.outputStatistics.rowCount. */
+static void ol_add_rows(struct norm_item *it, long long row_count);
+
 static const struct {
 	const char *type, *status;
 	int terminal;
@@ -20,7 +32,7 @@ static const struct {
 	{ NULL, NULL, 0 },
 };
 
-static int is_child(const struct chm_ol_event *ev)
+static int is_child(const struct ol_event *ev)
 {
 	if (!ev->has_parent)
 		return 0;
@@ -29,9 +41,8 @@ static int is_child(const struct chm_ol_event *ev)
 	return !(pns && pname && strcmp(pns, ev->ns) == 0 && strcmp(pname, ev->name) == 0);
 }
 
-/* The rules, from the event's fields read by map() below or by the fast
- * path of normalize.c. */
-int chm_ol_apply(const struct chm_ol_event *ev, const struct norm_env *env, struct norm_item *it)
+/* The rules, from the event's fields read by map() or by fast() below. */
+static int ol_apply(const struct ol_event *ev, const struct norm_env *env, struct norm_item *it)
 {
 	struct chm_run *run = &it->run;
 	const char *type = ev->type;
@@ -83,7 +94,7 @@ int chm_ol_apply(const struct chm_ol_event *ev, const struct norm_env *env, stru
 	return 0;
 }
 
-void chm_ol_add_rows(struct norm_item *it, long long row_count)
+static void ol_add_rows(struct norm_item *it, long long row_count)
 {
 	/* rows: what the outputs say they wrote */
 	if (row_count >= 0) {
@@ -96,7 +107,7 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 {
 	struct chm_run *run = &it->run;
 	json_t *job = json_object_get(rec, "job");
-	struct chm_ol_event ev = { 0 };
+	struct ol_event ev = { 0 };
 	int has;
 
 	if (!json_is_object(job) || !src_str(job, "namespace") || !src_str(job, "name"))
@@ -127,13 +138,44 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 	json_array_foreach(outs, i, o) {
 		json_t *rc = src_path(o, "outputFacets.outputStatistics.rowCount");
 		if (json_is_integer(rc))
-			chm_ol_add_rows(it, (long long)json_integer_value(rc));
+			ol_add_rows(it, (long long)json_integer_value(rc));
 	}
-	return chm_ol_apply(&ev, env, it);
+	return ol_apply(&ev, env, it);
+}
+
+/* The fast reader: map's rules on the line's jscan tree. */
+static int fast(struct src_fast *f, int rec, const struct norm_env *env, struct norm_item *it)
+{
+	struct ol_event ev = { 0 };
+	const struct jscan *js = &f->js;
+	int job = jscan_child(js, rec, "job"), has;
+	long long rows;
+
+	if (src_fast_type(f, job) != '{' || src_fast_str(f, jscan_child(js, job, "namespace"), &ev.ns) ||
+	    !ev.ns || src_fast_str(f, jscan_child(js, job, "name"), &ev.name) || !ev.name ||
+	    src_fast_id(f, jscan_path(js, rec, "run.runId"), &it->run.external_run_id) ||
+	    !it->run.external_run_id ||
+	    src_fast_time(f, jscan_child(js, rec, "eventTime"), "eventTime", SRC_T_NO_ZONE, &has, &ev.at,
+		      it) ||
+	    !has || src_fast_str(f, jscan_child(js, rec, "eventType"), &ev.type))
+		return -1;
+	int pj = jscan_path(js, rec, "run.facets.parent.job");
+	if ((ev.has_parent = src_fast_type(f, pj) == '{') &&
+	    (src_fast_str(f, jscan_child(js, pj, "namespace"), &ev.parent_ns) ||
+	     src_fast_str(f, jscan_child(js, pj, "name"), &ev.parent_name)))
+		return -1;
+	if (src_fast_str(f, jscan_path(js, rec, "run.facets.errorMessage.message"), &ev.error_message))
+		return -1;
+	int outs = jscan_child(js, rec, "outputs");
+	if (src_fast_type(f, outs) == '[')
+		for (int o = js->nodes[outs].first; o >= 0; o = js->nodes[o].next)
+			if (src_fast_int(f, jscan_path(js, o, "outputFacets.outputStatistics.rowCount"), &rows))
+				ol_add_rows(it, rows);
+	return ol_apply(&ev, env, it);
 }
 
 static const char *const page_keys[] = { "events", NULL };
 
 /* Events come from Airflow, dbt, Spark, ...: no one platform. A run names its
  * pipeline by client + external_id, whatever the pipeline's platform. */
-const struct chm_source chm_src_openlineage = { "openlineage", NULL, page_keys, map };
+const struct chm_source chm_src_openlineage = { "openlineage", NULL, page_keys, map, fast, 6, NULL, NULL };

@@ -13,6 +13,17 @@
 #include "source.h"
 #include "strbuf.h"
 
+/* The array of records of a page object, or NULL when obj is one record. */
+static json_t *map_items(const struct chm_vendor_map *m, json_t *obj);
+/* Where a page keeps its items (NULL: no pages); how many path components
+ * the deepest of the mapping's paths has. */
+static const char *map_items_path(const struct chm_vendor_map *m);
+static int map_depth(const struct chm_vendor_map *m);
+/* The mapping's rules on the values get reads: 0 mapped, -1 with err to
+ * reject, CHM_VAL_BAIL when get gave up. */
+static int map_vals(const struct chm_vendor_map *m, chm_val_get get, void *ctx,
+			       const struct norm_env *env, struct norm_item *it, struct chm_err *err);
+
 struct chm_vendor_map {
 	json_t *root;
 	const char *name;
@@ -133,7 +144,7 @@ const char *chm_vendor_map_name(const struct chm_vendor_map *m)
 	return m->name;
 }
 
-json_t *chm_vendor_map_items(const struct chm_vendor_map *m, json_t *obj)
+static json_t *map_items(const struct chm_vendor_map *m, json_t *obj)
 {
 	if (!m->items || !*m->items)
 		return NULL;
@@ -149,7 +160,7 @@ void chm_vendor_map_free(struct chm_vendor_map *m)
 	free(m);
 }
 
-const char *chm_vendor_map_items_path(const struct chm_vendor_map *m)
+static const char *map_items_path(const struct chm_vendor_map *m)
 {
 	return m->items && *m->items ? m->items : NULL;
 }
@@ -164,7 +175,7 @@ static int path_depth(const char *p)
 	return d;
 }
 
-int chm_vendor_map_depth(const struct chm_vendor_map *m)
+static int map_depth(const struct chm_vendor_map *m)
 {
 	const char *paths[] = { m->items, m->f_ext, m->f_run_id, m->f_status, m->f_start,
 				m->f_end, m->f_duration, m->f_rows, m->f_error };
@@ -211,7 +222,7 @@ static int val_number(const struct chm_val *v, double *out)
 	return -1;
 }
 
-int chm_vendor_map_vals(const struct chm_vendor_map *m, chm_val_get get, void *ctx,
+static int map_vals(const struct chm_vendor_map *m, chm_val_get get, void *ctx,
 			const struct norm_env *env, struct norm_item *it, struct chm_err *err)
 {
 	struct chm_run *run = &it->run;
@@ -306,7 +317,31 @@ static int json_get(void *ctx, const char *path, struct chm_val *out)
 
 static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, struct chm_err *err)
 {
-	return chm_vendor_map_vals(env->cfg, json_get, rec, env, it, err);
+	return map_vals(env->cfg, json_get, rec, env, it, err);
 }
 
-const struct chm_source chm_src_vendor = { "vendor", "vendor_api", NULL, map };
+#define VENDOR_DEPTH 8 /* the deepest mapping path the fast reader reads, plus one */
+
+/* The fast reader: the mapping's rules through src_fast_get. */
+static int fast(struct src_fast *f, int rec, const struct norm_env *env, struct norm_item *it)
+{
+	struct src_fast_rec fr = { f, rec };
+	const struct chm_vendor_map *m = env->cfg;
+	const char *items;
+	struct chm_err err;
+
+	/* every path the mapping reads must be in the tree */
+	if (!m || 1 + map_depth(m) > VENDOR_DEPTH)
+		return -1;
+	/* a page of items is the general path's */
+	if ((items = map_items_path(m)) && src_fast_type(f, jscan_path(&f->js, rec, items)) == '[')
+		return -1;
+	return map_vals(m, src_fast_get, &fr, env, it, &err) ? -1 : 0;
+}
+
+static json_t *page_items(const struct norm_env *env, json_t *obj)
+{
+	return env->cfg ? map_items(env->cfg, obj) : NULL;
+}
+
+const struct chm_source chm_src_vendor = { "vendor", "vendor_api", NULL, map, fast, VENDOR_DEPTH, "mapping", page_items };
