@@ -42,6 +42,7 @@ static int parse_args(int argc, char **argv, struct alert_args *a)
 	struct chm_err err;
 	int c;
 
+	a->db = getenv("CHM_DATABASE_URL");
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': a->db = optarg; break;

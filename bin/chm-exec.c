@@ -212,7 +212,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct sinks s = { 0 };
+	struct sinks s = { .db = getenv("CHM_DATABASE_URL") };
 	const char *pipeline = NULL, *events = NULL;
 	int64_t n;
 	int c, events_fd = -1;

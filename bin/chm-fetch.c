@@ -185,7 +185,8 @@ int main(int argc, char **argv)
 	struct chm_http_opts ho = { 0 };
 	struct out out = { 0 };
 	struct chm_err err;
-	const char *source = NULL, *client = NULL, *pname = NULL, *pipelines_file = NULL, *db = NULL;
+	const char *source = NULL, *client = NULL, *pname = NULL, *pipelines_file = NULL,
+		   *db = getenv("CHM_DATABASE_URL");
 	const char *since = NULL, *lookback = NULL, *now_arg = NULL, *state_file = NULL, *mapping = NULL, *token_file = NULL, *auth = NULL;
 	int64_t n;
 	int c;

@@ -238,7 +238,7 @@ int main(int argc, char **argv)
 	struct chm_loader_opts lopts = { 0 };
 	struct load l = { 0 };
 	struct chm_err err;
-	const char *db = NULL, *rejects_path = NULL;
+	const char *db = getenv("CHM_DATABASE_URL"), *rejects_path = NULL;
 	int64_t n;
 	int c, status = 0;
 

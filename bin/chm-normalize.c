@@ -75,6 +75,7 @@ int main(int argc, char **argv)
 		return CHM_EX_USAGE;
 	}
 	nopts.mappings = mappings;
+	nopts.vendor_dir = getenv("CHM_VENDOR_DIR");
 	/* for tests: the general path only, to compare it with the fast one */
 	const char *slow = getenv("CHM_NORMALIZE_NO_FASTPATH");
 	nopts.no_fast_path = slow && *slow && strcmp(slow, "0") != 0;

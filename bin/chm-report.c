@@ -57,7 +57,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct chm_report_opts o = { 0 };
-	const char *db = NULL, *since = NULL, *until = NULL, *now = NULL;
+	const char *db = getenv("CHM_DATABASE_URL"), *since = NULL, *until = NULL, *now = NULL;
 	int format = CHM_FMT_NDJSON;
 	struct chm_err err;
 	int64_t n;

@@ -162,7 +162,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *db = NULL;
+	const char *db = getenv("CHM_DATABASE_URL");
 	int c;
 
 	chm_cli_init("chm");

@@ -16,6 +16,19 @@ static void strip_newline(char *s)
  * the conninfo or PGCONNECT_TIMEOUT says: not for ever. */
 #define CONNECT_TIMEOUT_DEFAULT "10"
 
+/* Whether libpq's environment (PGCONNECT_TIMEOUT) already sets a timeout:
+ * its defaults are what the environment says. */
+static int connect_timeout_from_env(void)
+{
+	PQconninfoOption *defs = PQconndefaults();
+	int set = 0;
+	for (PQconninfoOption *o = defs; o && o->keyword; o++)
+		if (strcmp(o->keyword, "connect_timeout") == 0)
+			set = o->val && *o->val;
+	PQconninfoFree(defs);
+	return set;
+}
+
 PGconn *chm_db_connect(const char *conninfo, const char *program, struct chm_err *err)
 {
 	/* connect_timeout first: the conninfo expanded from dbname overrides it */
@@ -24,8 +37,6 @@ PGconn *chm_db_connect(const char *conninfo, const char *program, struct chm_err
 	PGconn *conn;
 	char *perr = NULL;
 
-	if (!conninfo || !*conninfo)
-		conninfo = getenv("CHM_DATABASE_URL");
 	if (conninfo && *conninfo) {
 		/* a conninfo libpq cannot read is configuration, not a server down */
 		PQconninfoOption *opts = PQconninfoParse(conninfo, &perr);
@@ -39,7 +50,7 @@ PGconn *chm_db_connect(const char *conninfo, const char *program, struct chm_err
 		}
 		PQconninfoFree(opts);
 	}
-	if (!getenv("PGCONNECT_TIMEOUT")) {
+	if (!connect_timeout_from_env()) {
 		keys[k] = "connect_timeout";
 		vals[k++] = CONNECT_TIMEOUT_DEFAULT;
 	}

@@ -461,7 +461,7 @@ static const struct chm_vendor_map *find_map(struct chm_norm *n, const char *nam
 		if (strcmp(chm_vendor_map_name(n->maps[i]), name) == 0)
 			return n->maps[i];
 	/* a mapping directory lets envelopes name mappings not given by --mapping */
-	const char *dir = getenv("CHM_VENDOR_DIR");
+	const char *dir = n->opts.vendor_dir;
 	if (dir && *dir && n->nmaps < MAX_MAPPINGS && !strpbrk(name, "/.")) {
 		struct strbuf path = STRBUF_INIT;
 		struct chm_err lerr;

@@ -25,6 +25,7 @@ struct chm_norm_opts {
 	const char *children_file;   /* --children-file: child runs remembered across runs */
 	const char *const *mappings; /* --mapping FILE, vendor mapping files */
 	size_t nmappings;
+	const char *vendor_dir;      /* CHM_VENDOR_DIR: mappings an envelope may name */
 	size_t doc_max;              /* the largest whole document read, bytes */
 	int no_fast_path;            /* every record through jansson (tests compare both) */
 };
