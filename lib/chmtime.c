@@ -21,7 +21,7 @@ int64_t chm_days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+void chm_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
 	z += 719468;
 	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -140,7 +140,7 @@ static char *format(int64_t usec, char *buf, int pg)
 	int64_t rem = usec - days * USEC_PER_DAY;
 	int64_t y;
 	unsigned m, d;
-	civil_from_days(days, &y, &m, &d);
+	chm_civil_from_days(days, &y, &m, &d);
 	int64_t secs = rem / USEC_PER_SEC;
 	snprintf(buf, CHM_TIME_BUFSZ, pg ? "%04lld-%02u-%02u %02lld:%02lld:%02lld.%06lld+00"
 					 : "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%06lldZ",
@@ -222,7 +222,7 @@ size_t chm_time_write(int64_t usec, char *buf)
 	int64_t rem = usec - days * USEC_PER_DAY;
 	int64_t y;
 	unsigned m, d;
-	civil_from_days(days, &y, &m, &d);
+	chm_civil_from_days(days, &y, &m, &d);
 	if (y < 0 || y > 9999) /* outside what we parse: let printf say it */
 		return strlen(chm_time_format(usec, buf));
 	int64_t secs = rem / USEC_PER_SEC;

@@ -35,5 +35,7 @@ int chm_time_parse_arg(const char *s, int64_t now_usec, int64_t *usec,
 int64_t chm_time_now(void);
 /* Days since 1970-01-01 of a proleptic Gregorian date. */
 int64_t chm_days_from_civil(int64_t y, unsigned m, unsigned d);
+/* Its inverse: the date of a day since 1970-01-01. */
+void chm_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 
 #endif

@@ -10,8 +10,8 @@
 #include "linereader.h"
 #include "normalize.h"
 #include "record.h"
-#include "strbuf.h"
 #include "redact.h"
+#include "strbuf.h"
 
 #define SKIP_MAX 50   /* finished runs remembered at the bookmark's key; more are fetched again */
 
@@ -53,36 +53,6 @@ struct chm_fetch {
 	struct chm_fetch_sink sink;
 	json_t *state;
 };
-
-json_t *chm_json_path(json_t *root, const char *path)
-{
-	json_t *cur = root;
-	const char *p = path;
-
-	if (!path || !*path)
-		return root;
-	while (cur && *p) {
-		size_t n = strcspn(p, ".");
-		char key[256];
-		if (n >= sizeof(key))
-			return NULL;
-		memcpy(key, p, n);
-		key[n] = '\0';
-		if (json_is_object(cur)) {
-			cur = json_object_get(cur, key);
-		} else if (json_is_array(cur)) {
-			char *end;
-			long i = strtol(key, &end, 10);
-			cur = (*end || i < 0) ? NULL : json_array_get(cur, (size_t)i);
-		} else {
-			return NULL;
-		}
-		p += n;
-		if (*p == '.')
-			p++;
-	}
-	return cur;
-}
 
 struct chm_fetch *chm_fetch_new(const struct chm_fetch_opts *opts, struct chm_http *http,
 				json_t *state, const struct chm_fetch_sink *sink)

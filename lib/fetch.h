@@ -112,7 +112,5 @@ int chm_fetch_pipelines_from_file(const char *path, int source, const char *clie
 				  struct chm_err *err);
 void chm_fetch_pipelines_free(struct chm_fetch_pipeline *list, size_t n);
 
-/* A JSON value at a dot path ("response_metadata.next_cursor"; "" is root). */
-json_t *chm_json_path(json_t *root, const char *path);
 
 #endif

@@ -417,7 +417,7 @@ int jscan_path(const struct jscan *js, int node, const char *path)
 		const char *dot = strchr(p, '.');
 		size_t n = dot ? (size_t)(dot - p) : strlen(p);
 		if (js->nodes[node].val.type == '[' && n && *p >= '0' && *p <= '9') {
-			/* an array index, read as src_path (normalize.c) reads it */
+			/* an array index, read as chm_json_path (record.c) reads it */
 			unsigned long idx = strtoul(p, NULL, 10);
 			int e = js->nodes[node].first;
 			while (e >= 0 && idx--)

@@ -184,18 +184,6 @@ static void add_time(struct strbuf *sb, int has, int64_t t)
 }
 
 /* The COPY row after the round and seq columns: pipeline_id .. payload. */
-static void add_int(struct strbuf *sb, long long v)
-{
-	char buf[24], *p = buf + sizeof(buf);
-	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-	do
-		*--p = (char)('0' + u % 10);
-	while (u /= 10);
-	if (v < 0)
-		*--p = '-';
-	strbuf_add(sb, p, (size_t)(buf + sizeof(buf) - p));
-}
-
 /* The payload's JSON text as a COPY field. A \u0000 in it (a partner's free
  * text) would make PostgreSQL refuse the whole row: it becomes \ufffd, and
  * the event is kept. */
@@ -230,7 +218,7 @@ static void format_row(struct strbuf *sb, int64_t pipeline_id, const struct chm_
 {
 	size_t start = sb->len;
 
-	add_int(sb, pipeline_id);
+	strbuf_add_int(sb, pipeline_id);
 	add_field_sep(sb);
 	add_text(sb, run->external_run_id);
 	add_field_sep(sb);
@@ -247,7 +235,7 @@ static void format_row(struct strbuf *sb, int64_t pipeline_id, const struct chm_
 		add_null(sb);
 	add_field_sep(sb);
 	if (run->has_rows)
-		add_int(sb, run->rows_processed);
+		strbuf_add_int(sb, run->rows_processed);
 	else
 		add_null(sb);
 	add_field_sep(sb);
@@ -274,7 +262,7 @@ static void make_key(struct strbuf *key, int64_t pipeline_id, const char *extern
 		     size_t len)
 {
 	strbuf_reset(key);
-	add_int(key, pipeline_id);
+	strbuf_add_int(key, pipeline_id);
 	strbuf_addc(key, '\x1f');
 	strbuf_add(key, external_run_id, len);
 }
@@ -517,7 +505,7 @@ static int fold_run(struct chm_loader *ld, struct batch *b, int i0, int i1, stru
 		if (a == CHM_TRANSITION_REJECT) {
 			if (b->fold_rejected.len)
 				strbuf_addc(&b->fold_rejected, ',');
-			add_int(&b->fold_rejected, i);
+			strbuf_add_int(&b->fold_rejected, i);
 			continue;
 		}
 		if (a == CHM_TRANSITION_MERGE && !strcmp(old_status, new_status) &&
@@ -641,9 +629,9 @@ static int send_copy(struct chm_loader *ld, struct batch *b, enum copy_mode mode
 				strbuf_add(&ld->copybuf, row, s->row_len);
 			}
 		} else {
-			add_int(&ld->copybuf, s->round);
+			strbuf_add_int(&ld->copybuf, s->round);
 			strbuf_addc(&ld->copybuf, '\t');
-			add_int(&ld->copybuf, i);
+			strbuf_add_int(&ld->copybuf, i);
 			strbuf_addc(&ld->copybuf, '\t');
 			strbuf_add(&ld->copybuf, row, s->row_len);
 		}

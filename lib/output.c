@@ -1,5 +1,6 @@
 #include "output.h"
 
+#include "record.h"
 #include "redact.h"
 
 #include <stdarg.h>
@@ -133,20 +134,6 @@ int chm_out_end(struct chm_out *o)
 	return ferror(o->fp) ? -1 : rc;
 }
 
-/* The value at a dotted path of obj, or NULL. */
-static json_t *at_path(json_t *obj, const char *path)
-{
-	char key[128];
-	const char *dot;
-
-	while ((dot = strchr(path, '.')) && obj) {
-		snprintf(key, sizeof(key), "%.*s", (int)(dot - path), path);
-		obj = json_object_get(obj, key);
-		path = dot + 1;
-	}
-	return obj ? json_object_get(obj, path) : NULL;
-}
-
 /* A cell's text: strings bare, null as "-", the rest as compact JSON; one
  * line, at most CELL_MAX characters. */
 static char *cell_text(json_t *v)
@@ -210,7 +197,7 @@ int chm_out_table(FILE *fp, json_t *rows, const char *const *columns)
 	}
 	for (size_t r = 0; r < nrow; r++)
 		for (size_t c = 0; c < ncol; c++) {
-			char *t = cell_text(at_path(json_array_get(rows, r), columns[c]));
+			char *t = cell_text(chm_json_path(json_array_get(rows, r), columns[c]));
 			cells[(r + 1) * ncol + c] = t;
 			if (width(t) > w[c])
 				w[c] = width(t);

@@ -1,10 +1,13 @@
 #include "record.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "enums.h"
+#include "strbuf.h"
 
 json_t *chm_json_loadb(const char *s, size_t len, size_t flags, json_error_t *jerr)
 {
@@ -230,4 +233,67 @@ int chm_record_write(FILE *fp, json_t *obj)
 	if (putc('\n', fp) == EOF)
 		return -1;
 	return 0;
+}
+
+/* ---- the fast writer ---------------------------------------------------- */
+
+void chm_json_add_string(struct strbuf *sb, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, start = 0;
+
+	strbuf_grow(sb, len + 2);
+	sb->buf[sb->len++] = '"';
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		strbuf_add(sb, s + start, i - start);
+		start = i + 1;
+		char esc[6] = { '\\', 0 };
+		size_t n = 2;
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		default:
+			esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
+			esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
+			n = 6;
+		}
+		strbuf_add(sb, esc, n);
+	}
+	strbuf_add(sb, s + start, len - start);
+	strbuf_addc(sb, '"');
+}
+
+json_t *chm_json_path(json_t *root, const char *path)
+{
+	json_t *cur = root;
+	const char *p = path;
+
+	if (!path)
+		return root;
+	/* jscan_path reads a path by the same rules: the fast paths agree */
+	while (cur && *p) {
+		size_t n = strcspn(p, ".");
+		if (json_is_array(cur) && n && isdigit((unsigned char)*p)) {
+			cur = json_array_get(cur, strtoul(p, NULL, 10));
+		} else {
+			char key[256];
+			if (n >= sizeof(key) || !json_is_object(cur))
+				return NULL;
+			memcpy(key, p, n);
+			key[n] = '\0';
+			cur = json_object_get(cur, key);
+		}
+		p += n;
+		if (*p == '.')
+			p++;
+	}
+	return cur;
 }

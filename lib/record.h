@@ -23,6 +23,13 @@ json_t *chm_json_loadb(const char *s, size_t len, size_t flags, json_error_t *je
  * it, not printed again: 1 and *vs, *vlen; 0 when it is not found as plain
  * bytes (an escaped key). */
 int chm_record_member_span(const char *s, size_t len, const char *key, const char **vs, size_t *vlen);
+struct strbuf;
+/* s[0..len) as a JSON string, quotes and escapes added: every JSON text
+ * CHM writes by hand (runs, report rows, synthetic feeds) uses this one. */
+void chm_json_add_string(struct strbuf *sb, const char *s, size_t len);
+/* The value at a dotted path ("meta.next_cursor", "data.0.id"; "" is root
+ * itself), or NULL: the one reader of the paths mappings and tables name. */
+json_t *chm_json_path(json_t *root, const char *path);
 /* s past JSON whitespace, at most to end. */
 const char *chm_json_skip_ws(const char *s, const char *end);
 

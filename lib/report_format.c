@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "chmtime.h"
+#include "record.h"
 #include "report.h"
 
 /* ------------------------------------------------------------------ values */
@@ -77,29 +78,6 @@ static double time_at(PGresult *res, int r, int c)
 	return (double)t / 1e6;
 }
 
-static void add_json_string(struct strbuf *sb, const char *s)
-{
-	strbuf_addc(sb, '"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\') {
-			strbuf_addc(sb, '\\');
-			strbuf_addc(sb, (char)ch);
-		} else if (ch == '\n') {
-			strbuf_adds(sb, "\\n");
-		} else if (ch == '\r') {
-			strbuf_adds(sb, "\\r");
-		} else if (ch == '\t') {
-			strbuf_adds(sb, "\\t");
-		} else if (ch < 0x20 || ch == 0x7f) {
-			strbuf_addf(sb, "\\u%04x", ch);
-		} else {
-			strbuf_addc(sb, (char)ch);
-		}
-	}
-	strbuf_addc(sb, '"');
-}
-
 /* ------------------------------------------------------------------ ndjson */
 
 static void ndjson(const struct chm_question *q, PGresult *res, struct strbuf *out)
@@ -108,10 +86,10 @@ static void ndjson(const struct chm_question *q, PGresult *res, struct strbuf *o
 	int nf = PQnfields(res);
 	for (int r = 0; r < PQntuples(res); r++) {
 		strbuf_adds(out, "{\"type\":");
-		add_json_string(out, q->id);
+		chm_json_add_string(out, q->id, strlen(q->id));
 		for (int c = 0; c < nf; c++) {
 			strbuf_addc(out, ',');
-			add_json_string(out, PQfname(res, c));
+			chm_json_add_string(out, PQfname(res, c), strlen(PQfname(res, c)));
 			strbuf_addc(out, ':');
 			const char *v = cell(res, r, c, buf);
 			enum kind k = col_kind(res, c);
@@ -120,7 +98,7 @@ static void ndjson(const struct chm_question *q, PGresult *res, struct strbuf *o
 			else if (is_numeric(k) || k == K_BOOL)
 				strbuf_adds(out, v);
 			else
-				add_json_string(out, v);
+				chm_json_add_string(out, v, strlen(v));
 		}
 		strbuf_adds(out, "}\n");
 	}

@@ -144,41 +144,6 @@ json_t *chm_run_to_json(const struct chm_run *run)
 	return o;
 }
 
-/* ---- the fast writer ---------------------------------------------------- */
-
-void chm_json_add_string(struct strbuf *sb, const char *s, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, start = 0;
-
-	strbuf_grow(sb, len + 2);
-	sb->buf[sb->len++] = '"';
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		strbuf_add(sb, s + start, i - start);
-		start = i + 1;
-		char esc[6] = { '\\', 0 };
-		size_t n = 2;
-		switch (c) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		default:
-			esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
-			esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
-			n = 6;
-		}
-		strbuf_add(sb, esc, n);
-	}
-	strbuf_add(sb, s + start, len - start);
-	strbuf_addc(sb, '"');
-}
 
 static void add_lit(struct strbuf *sb, const char *lit, size_t n)
 {
@@ -209,18 +174,6 @@ static void add_time(struct strbuf *sb, int has, int64_t t)
 	strbuf_add(sb, buf, n + 2);
 }
 
-static void add_int(struct strbuf *sb, int64_t v)
-{
-	char buf[24], *p = buf + sizeof(buf);
-	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	do
-		*--p = (char)('0' + u % 10);
-	while ((u /= 10) != 0);
-	if (v < 0)
-		*--p = '-';
-	strbuf_add(sb, p, (size_t)(buf + sizeof(buf) - p));
-}
-
 /* seconds to the microsecond, without trailing zeros: 415, 12.45265 */
 static void add_duration(struct strbuf *sb, double d)
 {
@@ -229,7 +182,7 @@ static void add_duration(struct strbuf *sb, double d)
 		return;
 	}
 	int64_t us = llround(d * 1e6);
-	add_int(sb, us / 1000000);
+	strbuf_add_int(sb, us / 1000000);
 	int64_t frac = us % 1000000;
 	if (frac) {
 		char f[8];
@@ -249,7 +202,7 @@ void chm_run_write(struct strbuf *sb, const struct chm_run *run, const char *pay
 	ADD_LIT(sb, "{\"type\":\"run\"");
 	if (run->pipeline_id) {
 		ADD_LIT(sb, ",\"pipeline_id\":");
-		add_int(sb, run->pipeline_id);
+		strbuf_add_int(sb, run->pipeline_id);
 	}
 	if (run->client)
 		KEY_STR(sb, ",\"client\":", run->client);
@@ -272,7 +225,7 @@ void chm_run_write(struct strbuf *sb, const struct chm_run *run, const char *pay
 		ADD_LIT(sb, "null");
 	ADD_LIT(sb, ",\"rows_processed\":");
 	if (run->has_rows)
-		add_int(sb, run->rows_processed);
+		strbuf_add_int(sb, run->rows_processed);
 	else
 		ADD_LIT(sb, "null");
 	KEY_STR(sb, ",\"error_message\":", run->error_message);

@@ -44,7 +44,5 @@ json_t *chm_run_to_json(const struct chm_run *run);
  * duration_seconds to the microsecond. */
 void chm_run_write(struct strbuf *sb, const struct chm_run *run, const char *payload_json,
 		   size_t payload_len);
-/* s[0..len) (valid UTF-8) as a JSON string literal appended to sb. */
-void chm_json_add_string(struct strbuf *sb, const char *s, size_t len);
 
 #endif

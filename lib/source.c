@@ -89,29 +89,6 @@ const char *src_str(json_t *obj, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-json_t *src_path(json_t *root, const char *path)
-{
-	json_t *v = root;
-	const char *p = path;
-	while (v && *p) {
-		const char *dot = strchr(p, '.');
-		size_t n = dot ? (size_t)(dot - p) : strlen(p);
-		if (json_is_array(v) && n && isdigit((unsigned char)*p)) {
-			v = json_array_get(v, strtoul(p, NULL, 10));
-		} else {
-			char key[128];
-			if (n >= sizeof(key) || !json_is_object(v))
-				return NULL;
-			memcpy(key, p, n);
-			key[n] = '\0';
-			v = json_object_get(v, key);
-		}
-		p += n;
-		if (*p == '.')
-			p++;
-	}
-	return v;
-}
 
 void src_unknown_status(const struct norm_env *env, struct norm_item *it, const char *canon,
 			const char *value)

@@ -122,8 +122,6 @@ int src_time_value(json_t *v, const char *field, int flags, int *has, int64_t *u
 const char *src_id(json_t *v, struct strbuf *sb);
 /* The string at key, or NULL. */
 const char *src_str(json_t *obj, const char *key);
-/* A dotted path ("meta.next_cursor"; "" is root itself), or NULL. */
-json_t *src_path(json_t *root, const char *path);
 /* An unknown source status: status = canon, status_reason = `source status "x"`. */
 void src_unknown_status(const struct norm_env *env, struct norm_item *it, const char *canon,
 			const char *value);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "record.h"
 #include "source.h"
 
 /* What the results of a run_results.json add up to. n is the number of
@@ -148,7 +149,7 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 		if (!st)
 			continue;
 		dbt_result(&a, env, it, st, src_str(r, "message"), src_str(r, "unique_id"));
-		json_t *rows_v = src_path(r, "adapter_response.rows_affected");
+		json_t *rows_v = chm_json_path(r, "adapter_response.rows_affected");
 		if (json_is_integer(rows_v))
 			dbt_rows(&a, (long long)json_integer_value(rows_v));
 		json_t *timing = json_object_get(r, "timing");

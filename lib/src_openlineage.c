@@ -6,6 +6,7 @@
  * (olchildren.h). */
 #include <string.h>
 
+#include "record.h"
 #include "source.h"
 
 /* A RunEvent's fields as plain values (job checked, time parsed). */
@@ -114,7 +115,7 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "job",
 				   "an OpenLineage RunEvent needs job.namespace and job.name");
 	const char *ns = src_str(job, "namespace"), *name = src_str(job, "name");
-	run->external_run_id = src_id(src_path(rec, "run.runId"), &env->s->run_id);
+	run->external_run_id = src_id(chm_json_path(rec, "run.runId"), &env->s->run_id);
 	if (!run->external_run_id)
 		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "run.runId",
 				   "an OpenLineage RunEvent needs run.runId");
@@ -127,16 +128,16 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 	ev.ns = ns;
 	ev.name = name;
 	ev.type = src_str(rec, "eventType");
-	json_t *pj = src_path(rec, "run.facets.parent.job");
+	json_t *pj = chm_json_path(rec, "run.facets.parent.job");
 	if ((ev.has_parent = json_is_object(pj))) {
 		ev.parent_ns = src_str(pj, "namespace");
 		ev.parent_name = src_str(pj, "name");
 	}
-	ev.error_message = src_str(src_path(rec, "run.facets.errorMessage"), "message");
+	ev.error_message = src_str(chm_json_path(rec, "run.facets.errorMessage"), "message");
 	json_t *outs = json_object_get(rec, "outputs"), *o;
 	size_t i;
 	json_array_foreach(outs, i, o) {
-		json_t *rc = src_path(o, "outputFacets.outputStatistics.rowCount");
+		json_t *rc = chm_json_path(o, "outputFacets.outputStatistics.rowCount");
 		if (json_is_integer(rc))
 			ol_add_rows(it, (long long)json_integer_value(rc));
 	}

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "enums.h"
+#include "record.h"
 #include "source.h"
 #include "strbuf.h"
 
@@ -148,7 +149,7 @@ static json_t *map_items(const struct chm_vendor_map *m, json_t *obj)
 {
 	if (!m->items || !*m->items)
 		return NULL;
-	json_t *v = src_path(obj, m->items);
+	json_t *v = chm_json_path(obj, m->items);
 	return json_is_array(v) ? v : NULL;
 }
 
@@ -298,7 +299,7 @@ static int map_vals(const struct chm_vendor_map *m, chm_val_get get, void *ctx,
 /* The value at a path of a jansson record. */
 static int json_get(void *ctx, const char *path, struct chm_val *out)
 {
-	json_t *v = src_path(ctx, path);
+	json_t *v = chm_json_path(ctx, path);
 	memset(out, 0, sizeof(*out));
 	if (!v)
 		return 0;

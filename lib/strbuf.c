@@ -137,3 +137,15 @@ void strbuf_add_copy_text(struct strbuf *sb, const char *s, size_t len)
 	}
 	sb->buf[sb->len] = '\0';
 }
+
+void strbuf_add_int(struct strbuf *sb, long long v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	strbuf_add(sb, p, (size_t)(buf + sizeof(buf) - p));
+}

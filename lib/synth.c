@@ -18,6 +18,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "chmtime.h"
+#include "record.h"
 #include "strbuf.h"
 
 /* ---------------------------------------------------------------- PRNG */
@@ -113,61 +115,22 @@ static void out_end_line(struct out *o)
 /* lit must be a string literal ("" lit "" refuses anything else) */
 #define ADDL(sb, lit) strbuf_add((sb), "" lit "", sizeof(lit) - 1)
 
-static void add_int(struct strbuf *sb, int64_t v)
-{
-	char tmp[24];
-	int n = 0;
-	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	do {
-		tmp[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		tmp[n++] = '-';
-	strbuf_grow(sb, (size_t)n);
-	while (n)
-		sb->buf[sb->len++] = tmp[--n];
-	sb->buf[sb->len] = '\0';
-}
-
 /* microseconds as seconds with six decimals: exact, no floating point */
 static void add_usec_seconds(struct strbuf *sb, int64_t usec)
 {
 	char frac[6];
 	int64_t f = usec % 1000000;
-	add_int(sb, usec / 1000000);
+	strbuf_add_int(sb, usec / 1000000);
 	for (int i = 5; i >= 0; i--, f /= 10)
 		frac[i] = (char)('0' + f % 10);
 	strbuf_addc(sb, '.');
 	strbuf_add(sb, frac, 6);
 }
 
-/* A JSON string: the generator's own text is ASCII, but escape anyway. */
-static void add_jstr(struct strbuf *sb, const char *s)
-{
-	strbuf_addc(sb, '"');
-	for (const char *p = s; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c == '"' || c == '\\') {
-			strbuf_addc(sb, '\\');
-			strbuf_addc(sb, (char)c);
-		} else if (c == '\n') {
-			ADDL(sb, "\\n");
-		} else if (c < 0x20) {
-			static const char hex[] = "0123456789abcdef";
-			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-			strbuf_add(sb, e, 6);
-		} else {
-			strbuf_addc(sb, (char)c);
-		}
-	}
-	strbuf_addc(sb, '"');
-}
-
 static void add_key(struct strbuf *sb, const char *key)
 {
 	strbuf_addc(sb, ',');
-	add_jstr(sb, key);
+	chm_json_add_string(sb, key, strlen(key));
 	strbuf_addc(sb, ':');
 }
 
@@ -184,20 +147,6 @@ static void two(char *p, unsigned v)
 	p[1] = (char)('0' + v % 10);
 }
 
-/* days since the epoch -> civil date (H. Hinnant's algorithm) */
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
 static void add_time(struct strbuf *sb, int64_t usec, enum tfmt f)
 {
 	char b[40];
@@ -209,7 +158,7 @@ static void add_time(struct strbuf *sb, int64_t usec, enum tfmt f)
 	unsigned m, d;
 	size_t n;
 
-	civil_from_days(days, &y, &m, &d);
+	chm_civil_from_days(days, &y, &m, &d);
 	two(b, (unsigned)(y / 100 % 100));
 	two(b + 2, (unsigned)(y % 100));
 	b[4] = '-';
@@ -255,7 +204,7 @@ static void add_hms(struct strbuf *sb, int64_t usec)
 	strbuf_addc(sb, '"');
 	if (s / 3600 < 10)
 		strbuf_addc(sb, '0');
-	add_int(sb, s / 3600);
+	strbuf_add_int(sb, s / 3600);
 	two(b, (unsigned)(s / 60 % 60));
 	b[2] = ':';
 	strbuf_addc(sb, ':');
@@ -451,7 +400,7 @@ static void emit_inventory(struct gen *g)
 	for (int i = 0; i < g->o->clients; i++) {
 		client_name(i, name, sizeof(name));
 		ADDL(sb, "{\"type\":\"client\",\"name\":");
-		add_jstr(sb, name);
+		chm_json_add_string(sb, name, strlen(name));
 		ADDL(sb, ",\"description\":\"synthetic client\"}");
 		out_end_line(&g->out);
 		g->counts.records++;
@@ -459,17 +408,17 @@ static void emit_inventory(struct gen *g)
 	for (int j = 0; j < g->o->pipelines; j++) {
 		pipe_init(g, j, &p);
 		ADDL(sb, "{\"type\":\"pipeline\",\"client\":");
-		add_jstr(sb, p.client_name);
+		chm_json_add_string(sb, p.client_name, strlen(p.client_name));
 		add_key(sb, "name");
-		add_jstr(sb, p.name);
+		chm_json_add_string(sb, p.name, strlen(p.name));
 		add_key(sb, "platform");
-		add_jstr(sb, plat_names[p.plat]);
+		chm_json_add_string(sb, plat_names[p.plat], strlen(plat_names[p.plat]));
 		add_key(sb, "pipeline_type");
-		add_jstr(sb, type_names[p.type]);
+		chm_json_add_string(sb, type_names[p.type], strlen(type_names[p.type]));
 		add_key(sb, "external_id");
-		add_jstr(sb, p.external_id);
+		chm_json_add_string(sb, p.external_id, strlen(p.external_id));
 		add_key(sb, "environment");
-		add_jstr(sb, p.env);
+		chm_json_add_string(sb, p.env, strlen(p.env));
 		ADDL(sb, ",\"description\":\"synthetic, ");
 		strbuf_adds(sb, p.sched->name);
 		ADDL(sb, "\"}");
@@ -482,7 +431,7 @@ static void emit_inventory(struct gen *g)
 			continue;
 		client_name(i, name, sizeof(name));
 		ADDL(sb, "{\"type\":\"alert_rule\",\"client\":");
-		add_jstr(sb, name);
+		chm_json_add_string(sb, name, strlen(name));
 		ADDL(sb, ",\"rule_type\":\"on_failure\",\"channel\":\"slack\",\"destination\":\"#");
 		strbuf_adds(sb, name);
 		ADDL(sb, "-data-ops\"}");
@@ -611,14 +560,14 @@ static void envelope_begin(struct gen *g, const struct pipe *p)
 	ADDL(sb, "{\"type\":\"raw\",\"source\":\"");
 	strbuf_adds(sb, plat_sources[p->plat]);
 	ADDL(sb, "\",\"client\":");
-	add_jstr(sb, p->client_name);
+	chm_json_add_string(sb, p->client_name, strlen(p->client_name));
 	add_key(sb, "pipeline");
-	add_jstr(sb, p->name);
+	chm_json_add_string(sb, p->name, strlen(p->name));
 	add_key(sb, "external_id");
-	add_jstr(sb, p->external_id);
+	chm_json_add_string(sb, p->external_id, strlen(p->external_id));
 	if (p->plat == P_VENDOR && g->o->vendor_mapping) {
 		add_key(sb, "mapping");
-		add_jstr(sb, g->o->vendor_mapping);
+		chm_json_add_string(sb, g->o->vendor_mapping, strlen(g->o->vendor_mapping));
 	}
 }
 
@@ -660,7 +609,7 @@ static void add_opt_time(struct strbuf *sb, int64_t usec, enum tfmt f)
 static void add_opt_str(struct strbuf *sb, const char *s)
 {
 	if (s)
-		add_jstr(sb, s);
+		chm_json_add_string(sb, s, strlen(s));
 	else
 		ADDL(sb, "null");
 }
@@ -674,7 +623,7 @@ static void raw_airflow(struct gen *g, struct pipe *p, const struct attempt *a)
 	envelope_begin(g, p);
 	envelope_record(g, p, last_time(a));
 	ADDL(sb, "{\"conf\":{},\"dag_id\":");
-	add_jstr(sb, p->external_id);
+	chm_json_add_string(sb, p->external_id, strlen(p->external_id));
 	ADDL(sb, ",\"dag_run_id\":\"scheduled__");
 	add_time(sb, logical, T_PLUS_NOFRAC);
 	ADDL(sb, "\",\"data_interval_end\":");
@@ -710,14 +659,14 @@ static void raw_dbt_cloud(struct gen *g, struct pipe *p, const struct attempt *a
 	envelope_begin(g, p);
 	envelope_record(g, p, last_time(a));
 	ADDL(sb, "{\"id\":");
-	add_int(sb, a->num_id);
+	strbuf_add_int(sb, a->num_id);
 	ADDL(sb, ",\"trigger_id\":");
-	add_int(sb, a->num_id + 500000);
+	strbuf_add_int(sb, a->num_id + 500000);
 	ADDL(sb, ",\"account_id\":123456,\"environment_id\":49819,\"project_id\":123457,"
 		 "\"job_definition_id\":");
 	strbuf_adds(sb, p->external_id);
 	ADDL(sb, ",\"status\":");
-	add_int(sb, code);
+	strbuf_add_int(sb, code);
 	ADDL(sb, ",\"dbt_version\":\"1.8.7\",\"git_branch\":\"main\",\"git_sha\":null,"
 		 "\"status_message\":");
 	add_opt_str(sb, a->error);
@@ -803,11 +752,11 @@ static void raw_dbt_core(struct gen *g, struct pipe *p, struct attempt *a)
 		ADDL(sb, ",\"adapter_response\":");
 		if (ran && strcmp(status, "success") == 0) {
 			ADDL(sb, "{\"_message\":\"INSERT 0 ");
-			add_int(sb, rows < 0 ? 0 : rows);
+			strbuf_add_int(sb, rows < 0 ? 0 : rows);
 			ADDL(sb, "\",\"code\":\"INSERT\",\"rows_affected\":");
-			add_int(sb, rows < 0 ? -1 : rows);
+			strbuf_add_int(sb, rows < 0 ? -1 : rows);
 			ADDL(sb, "},\"message\":\"INSERT 0 ");
-			add_int(sb, rows < 0 ? 0 : rows);
+			strbuf_add_int(sb, rows < 0 ? 0 : rows);
 			strbuf_addc(sb, '"');
 		} else if (ran) {
 			ADDL(sb, "{},\"message\":");
@@ -853,13 +802,13 @@ static void ol_event(struct gen *g, struct pipe *p, struct attempt *a, const cha
 		ADDL(sb, "\"errorMessage\":{\"_producer\":\"https://github.com/OpenLineage/OpenLineage/tree/1.24.2/integration/spark\","
 			 "\"_schemaURL\":\"https://openlineage.io/spec/facets/1-0-1/ErrorMessageRunFacet.json#/$defs/ErrorMessageRunFacet\","
 			 "\"message\":");
-		add_jstr(sb, error);
+		chm_json_add_string(sb, error, strlen(error));
 		ADDL(sb, ",\"programmingLanguage\":\"JAVA\"}");
 	}
 	ADDL(sb, "}},\"job\":{\"namespace\":");
-	add_jstr(sb, p->ol_namespace);
+	chm_json_add_string(sb, p->ol_namespace, strlen(p->ol_namespace));
 	ADDL(sb, ",\"name\":");
-	add_jstr(sb, p->name);
+	chm_json_add_string(sb, p->name, strlen(p->name));
 	ADDL(sb, "},\"inputs\":[],\"outputs\":[],"
 		 "\"producer\":\"https://github.com/OpenLineage/OpenLineage/tree/1.24.2/integration/spark\","
 		 "\"schemaURL\":\"https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent\"}");
@@ -898,30 +847,30 @@ static void raw_vendor(struct gen *g, struct pipe *p, struct attempt *a)
 	ADDL(sb, "{\"id\":\"");
 	add_vendor_id(sb, a);
 	ADDL(sb, "\",\"pipeline\":");
-	add_jstr(sb, p->external_id);
+	chm_json_add_string(sb, p->external_id, strlen(p->external_id));
 	ADDL(sb, ",\"status\":\"");
 	strbuf_adds(sb, a->source_status ? a->source_status : states[a->status]);
 	ADDL(sb, "\",\"started_at\":");
-	add_int(sb, a->start / 1000);
+	strbuf_add_int(sb, a->start / 1000);
 	ADDL(sb, ",\"ended_at\":");
 	if (a->finish)
-		add_int(sb, a->finish / 1000);
+		strbuf_add_int(sb, a->finish / 1000);
 	else
 		ADDL(sb, "null");
 	ADDL(sb, ",\"duration_ms\":");
 	if (a->finish)
-		add_int(sb, a->finish / 1000 - a->start / 1000);
+		strbuf_add_int(sb, a->finish / 1000 - a->start / 1000);
 	else
 		ADDL(sb, "null");
 	ADDL(sb, ",\"rows_written\":");
 	if (a->rows >= 0)
-		add_int(sb, a->rows);
+		strbuf_add_int(sb, a->rows);
 	else
 		ADDL(sb, "null");
 	ADDL(sb, ",\"error\":");
 	if (a->error) {
 		ADDL(sb, "{\"message\":");
-		add_jstr(sb, a->error);
+		chm_json_add_string(sb, a->error, strlen(a->error));
 		ADDL(sb, ",\"code\":\"RUN_FAILED\"}");
 	} else {
 		ADDL(sb, "null");
@@ -940,7 +889,7 @@ static void add_cron_id(struct strbuf *sb, const struct pipe *p, const struct at
 {
 	strbuf_adds(sb, p->name);
 	ADDL(sb, "@etl-");
-	add_int(sb, 1 + p->index % 3);
+	strbuf_add_int(sb, 1 + p->index % 3);
 	strbuf_addc(sb, ':');
 	add_time(sb, a->start, T_Z);
 }
@@ -961,13 +910,13 @@ static void cron_event(struct gen *g, struct pipe *p, struct attempt *a, int end
 	add_opt_time(sb, end ? a->finish : 0, T_Z);
 	ADDL(sb, ",\"exit_status\":");
 	if (end)
-		add_int(sb, cron_exit(a));
+		strbuf_add_int(sb, cron_exit(a));
 	else
 		ADDL(sb, "null");
 	ADDL(sb, ",\"signal\":null,\"stderr_tail\":");
 	add_opt_str(sb, end ? a->error : NULL);
 	ADDL(sb, ",\"host\":\"etl-");
-	add_int(sb, 1 + p->index % 3);
+	strbuf_add_int(sb, 1 + p->index % 3);
 	ADDL(sb, "\",\"command\":\"/opt/etl/bin/");
 	strbuf_adds(sb, p->name);
 	ADDL(sb, ".sh\",\"pipeline\":\"");
@@ -996,7 +945,7 @@ static void add_run_id(struct strbuf *sb, const struct pipe *p, struct attempt *
 		add_time(sb, a->slot - p->sched->period, T_PLUS_NOFRAC);
 		break;
 	case P_DBT_CLOUD:
-		add_int(sb, a->num_id);
+		strbuf_add_int(sb, a->num_id);
 		break;
 	case P_VENDOR:
 		add_vendor_id(sb, a);
@@ -1033,7 +982,7 @@ static void canonical(struct gen *g, struct pipe *p, struct attempt *a)
 {
 	struct strbuf *sb = &g->out.sb;
 	ADDL(sb, "{\"type\":\"run\",\"client\":");
-	add_jstr(sb, p->client_name);
+	chm_json_add_string(sb, p->client_name, strlen(p->client_name));
 	/* as chm-normalize has it: an OpenLineage run names no platform */
 	if (p->plat != P_OPENLINEAGE) {
 		ADDL(sb, ",\"platform\":\"");
@@ -1041,7 +990,7 @@ static void canonical(struct gen *g, struct pipe *p, struct attempt *a)
 		ADDL(sb, "\"");
 	}
 	ADDL(sb, ",\"external_id\":");
-	add_jstr(sb, p->external_id);
+	chm_json_add_string(sb, p->external_id, strlen(p->external_id));
 	ADDL(sb, ",\"external_run_id\":\"");
 	add_run_id(sb, p, a);
 	ADDL(sb, "\",\"status\":\"");
@@ -1059,7 +1008,7 @@ static void canonical(struct gen *g, struct pipe *p, struct attempt *a)
 		ADDL(sb, "null");
 	ADDL(sb, ",\"rows_processed\":");
 	if (a->rows >= 0)
-		add_int(sb, a->rows);
+		strbuf_add_int(sb, a->rows);
 	else
 		ADDL(sb, "null");
 	ADDL(sb, ",\"error_message\":");
@@ -1071,15 +1020,15 @@ static void canonical(struct gen *g, struct pipe *p, struct attempt *a)
 		ADDL(sb, "\\\"\"");
 	} else if (p->plat == P_CRON && a->status == S_FAILED) {
 		ADDL(sb, "\"exit status ");
-		add_int(sb, cron_exit(a));
+		strbuf_add_int(sb, cron_exit(a));
 		strbuf_addc(sb, '"');
 	} else {
 		ADDL(sb, "null");
 	}
 	ADDL(sb, ",\"payload\":{\"synthetic\":true,\"attempt\":");
-	add_int(sb, a->number);
+	strbuf_add_int(sb, a->number);
 	ADDL(sb, ",\"source_status\":");
-	add_jstr(sb, source_status_of(p, a));
+	chm_json_add_string(sb, source_status_of(p, a), strlen(source_status_of(p, a)));
 	ADDL(sb, ",\"schedule\":\"");
 	strbuf_adds(sb, p->sched->name);
 	ADDL(sb, "\"}}");
