@@ -126,6 +126,5 @@ int main(int argc, char **argv)
 	json_decref(prev);
 	json_decref(alerts);
 	json_decref(next);
-	int rc = chm_close_stdout();
-	return status ? status : rc;
+	return chm_exit_status(status, NULL);
 }

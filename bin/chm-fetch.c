@@ -429,6 +429,5 @@ done:
 	chm_fetch_pipelines_free(plist, pn);
 	chm_fetch_map_free(map);
 	chm_secret_free(secret);
-	int o = chm_close_stdout();
-	return status ? status : o;
+	return chm_exit_status(status, NULL);
 }

@@ -122,15 +122,6 @@ int main(int argc, char **argv)
 		status = chm_report_err(&err);
 	else if (k->rejected && !status)
 		status = CHM_EX_DATAERR;
-	struct chm_err cerr;
-	/* lost rejects are worse than rejected input: say so, exit 74 */
-	if (chm_rejects_close(&rejects, &cerr)) {
-		int st = chm_report_err(&cerr);
-		if (!status || status == CHM_EX_DATAERR)
-			status = st;
-	}
 	chm_norm_free(n);
-	/* output lost on a full disk is worse than rejected input */
-	int out = chm_close_stdout();
-	return out && (!status || status == CHM_EX_DATAERR) ? out : status;
+	return chm_exit_status(status, &rejects);
 }

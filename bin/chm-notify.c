@@ -290,6 +290,5 @@ out:
 	chm_secret_free(slack);
 	chm_secret_free(secret);
 	chm_secret_free(login);
-	int rc = chm_close_stdout();
-	return status ? status : rc;
+	return chm_exit_status(status, NULL);
 }

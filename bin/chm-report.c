@@ -198,6 +198,5 @@ done:
 	strbuf_release(&out);
 	PQfinish(conn);
 	free(asked);
-	int rc = chm_close_stdout();
-	return status ? status : rc;
+	return chm_exit_status(status, NULL);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "redact.h"
+#include "reject.h"
 #include "strbuf.h"
 
 const char *chm_program = "chm";
@@ -97,4 +98,18 @@ int chm_opt_seconds(const char *opt, const char *value, double min, double max, 
 	}
 	*ms = (long)(d * 1000.0 + 0.5);
 	return 0;
+}
+
+int chm_exit_status(int status, struct chm_rejects *rj)
+{
+	struct chm_err cerr;
+	/* lost rejects are worse than rejected input: say so, exit 74 */
+	if (rj && chm_rejects_close(rj, &cerr)) {
+		int st = chm_report_err(&cerr);
+		if (!status || status == CHM_EX_DATAERR)
+			status = st;
+	}
+	/* output lost on a full disk is worse than rejected input */
+	int out = chm_close_stdout();
+	return out && (!status || status == CHM_EX_DATAERR) ? out : status;
 }

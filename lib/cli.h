@@ -24,5 +24,10 @@ int chm_opt_seconds(const char *opt, const char *value, double min, double max, 
 int chm_close_stdout(void);
 /* Prints "program VERSION" to stdout. */
 int chm_print_version(void);
+/* The exit status of a filter that wrote rejects and stdout: closes rj
+ * (NULL: none) and stdout; lost rejects (74) and lost output (74) outrank
+ * rejected input (65). Every main ends here. */
+struct chm_rejects;
+int chm_exit_status(int status, struct chm_rejects *rj);
 
 #endif
