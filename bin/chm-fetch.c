@@ -50,8 +50,8 @@ static void usage(FILE *fp)
 static int out_error(struct chm_err *err)
 {
 	if (errno == EPIPE)
-		return chm_err_set(err, CHM_EX_IOERR, "reader_gone", "", "the reader of standard output went away");
-	return chm_err_set(err, CHM_EX_IOERR, "io_error", "", "write error on standard output: %s", strerror(errno));
+		return chm_err_set(err, CHM_EX_IOERR, CHM_E_READER_GONE, "", "the reader of standard output went away");
+	return chm_err_set(err, CHM_EX_IOERR, CHM_E_IO_ERROR, "", "write error on standard output: %s", strerror(errno));
 }
 
 struct out {
@@ -140,7 +140,7 @@ static int pipelines_from_db(const char *db, int source, const char *client, con
 /* Errors that end the whole run rather than one pipeline. */
 static int is_fatal(const struct chm_err *e)
 {
-	return e->status != CHM_EX_UNAVAILABLE || strcmp(e->code, "unavailable") == 0;
+	return e->status != CHM_EX_UNAVAILABLE || e->kind == CHM_E_UNAVAILABLE;
 }
 
 int main(int argc, char **argv)
@@ -382,7 +382,7 @@ int main(int argc, char **argv)
 	if (state_file && chm_state_read(state_file, &state, &err))
 		goto fail;
 	if (state && !json_is_object(state)) {
-		chm_err_set(&err, CHM_EX_CONFIG, "bad_state", "", "state file %s holds no JSON object", state_file);
+		chm_err_set(&err, CHM_EX_CONFIG, CHM_E_BAD_STATE, "", "state file %s holds no JSON object", state_file);
 		goto fail;
 	}
 	if (pipelines_file ? chm_fetch_pipelines_from_file(pipelines_file, fo.source, client, pname, &plist, &pn, &err)
@@ -414,10 +414,10 @@ int main(int argc, char **argv)
 	}
 	goto done;
 fail:
-	status = strcmp(err.code, "reader_gone") == 0 ? 0 : chm_report_err(&err);
+	status = err.kind == CHM_E_READER_GONE ? 0 : chm_report_err(&err);
 done:
 	/* a state held back by --state-interval: every page before it is whole */
-	if (f && out.pending && strcmp(err.code, "reader_gone") != 0) {
+	if (f && out.pending && err.kind != CHM_E_READER_GONE) {
 		struct chm_err e2;
 		out.interval_ms = 0;
 		if (sink_state(chm_fetch_state(f), &out, &e2) && !status)

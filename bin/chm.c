@@ -82,7 +82,7 @@ static int run_cmd(const char *db, int argc, char **argv,
 	int rc = cmd(&ctx, argc, argv);
 	/* a failed write is a failure like any other: in the error shape */
 	if (rc == 0 && (fflush(stdout) != 0 || ferror(stdout)) && errno != EPIPE)
-		rc = chm_fail_set(&ctx.fail, CHM_EX_IOERR, "io_error", NULL,
+		rc = chm_fail_set(&ctx.fail, CHM_EX_IOERR, CHM_E_IO_ERROR, NULL,
 				  "write error on standard output: %s", strerror(errno));
 	if (rc) {
 		chm_fail_print(stderr, &ctx.fail);

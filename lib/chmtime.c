@@ -105,7 +105,7 @@ int chm_time_parse(const char *s, int flags, int64_t *usec, int *zone_assumed,
 				goto bad;
 		}
 		if (oh > 23 || om > 59)
-			return chm_err_set(err, CHM_EX_DATAERR, "bad_timestamp", field,
+			return chm_err_set(err, CHM_EX_DATAERR, CHM_E_BAD_TIMESTAMP, field,
 					   "%s: offset out of range in \"%.64s\"", field, s);
 		off = sign * (oh * 60 + om);
 	} else if (*p == '\0' && (flags & CHM_TIME_ALLOW_NO_ZONE)) {
@@ -118,19 +118,19 @@ int chm_time_parse(const char *s, int flags, int64_t *usec, int *zone_assumed,
 		goto bad;
 	if (Y < 1 || M < 1 || M > 12 || D < 1 || (unsigned)D > days_in_month(Y, (unsigned)M) ||
 	    h > 23 || mi > 59 || sec > 60)
-		return chm_err_set(err, CHM_EX_DATAERR, "bad_timestamp", field,
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_BAD_TIMESTAMP, field,
 				   "%s: impossible date or time \"%.64s\"", field, s);
 	int64_t days = chm_days_from_civil(Y, (unsigned)M, (unsigned)D);
 	int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - (int64_t)off * 60;
 	/* an offset can push year 1 or 9999 out of range in UTC: we could
 	 * not write that instant back in RFC 3339 (four-digit years) */
 	if (secs < INT64_C(-62135596800) || secs > INT64_C(253402300799))
-		return chm_err_set(err, CHM_EX_DATAERR, "bad_timestamp", field,
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_BAD_TIMESTAMP, field,
 				   "%s: \"%.64s\" is outside the years 1 to 9999 in UTC", field, s);
 	*usec = secs * USEC_PER_SEC + usec_frac;
 	return 0;
 bad:
-	return chm_err_set(err, CHM_EX_DATAERR, "bad_timestamp", field,
+	return chm_err_set(err, CHM_EX_DATAERR, CHM_E_BAD_TIMESTAMP, field,
 			   "%s: not an RFC 3339 timestamp: \"%.64s\"", field, s);
 }
 
@@ -196,7 +196,7 @@ int chm_time_parse_arg(const char *s, int64_t now_usec, int64_t *usec,
 		if (unit && end[1] == '\0') {
 			/* beyond 10,000 years back it means nothing, and would overflow */
 			if (n > INT64_C(315576000000) / unit)
-				return chm_err_set(err, CHM_EX_USAGE, "bad_time", field,
+				return chm_err_set(err, CHM_EX_USAGE, CHM_E_BAD_TIME, field,
 						   "%s: \"%.64s\" is too far back", field, s);
 			*usec = now_usec - (int64_t)n * unit * USEC_PER_SEC;
 			return 0;
@@ -204,7 +204,7 @@ int chm_time_parse_arg(const char *s, int64_t now_usec, int64_t *usec,
 	}
 	if (chm_time_parse(s, 0, usec, NULL, field, err) == 0)
 		return 0;
-	return chm_err_set(err, CHM_EX_USAGE, "bad_time", field,
+	return chm_err_set(err, CHM_EX_USAGE, CHM_E_BAD_TIME, field,
 			   "%s: expected RFC 3339 or a relative time like 24h or 7d, got \"%.64s\"",
 			   field, s);
 }

@@ -163,10 +163,10 @@ int chm_cmd_dispatch(struct chm_ctx *ctx, const char *command, const struct chm_
 			struct strbuf sb = STRBUF_INIT;
 			action_names(&sb, actions, nactions);
 			if (argc < 2)
-				chm_fail_set(&ctx->fail, CHM_EX_USAGE, "usage", "action",
+				chm_fail_set(&ctx->fail, CHM_EX_USAGE, CHM_E_USAGE, "action",
 					     "chm %s needs an action: %s", command, sb.buf);
 			else
-				chm_fail_set(&ctx->fail, CHM_EX_USAGE, "usage", "action",
+				chm_fail_set(&ctx->fail, CHM_EX_USAGE, CHM_E_USAGE, "action",
 					     "unknown action \"%.100s\" of chm %s; expected one of %s",
 					     argv[1], command, sb.buf);
 			strbuf_release(&sb);
@@ -181,7 +181,7 @@ int chm_cmd_dispatch(struct chm_ctx *ctx, const char *command, const struct chm_
 		}
 	}
 	parse_args(ctx, command, act, &a, i, argc, argv);
-	if (chm_fail_finish(&ctx->fail, CHM_EX_USAGE, "usage"))
+	if (chm_fail_finish(&ctx->fail, CHM_EX_USAGE, CHM_E_USAGE))
 		return -1;
 	return act->run(ctx, &a);
 }
@@ -312,7 +312,7 @@ int chm_check_time(struct chm_ctx *ctx, const char *field, const char *value, in
 
 int chm_check_done(struct chm_ctx *ctx)
 {
-	return chm_fail_finish(&ctx->fail, CHM_EX_DATAERR, "validation_failed");
+	return chm_fail_finish(&ctx->fail, CHM_EX_DATAERR, CHM_E_VALIDATION_FAILED);
 }
 
 PGconn *chm_ctx_conn(struct chm_ctx *ctx)
@@ -363,7 +363,7 @@ PGresult *chm_ctx_query(struct chm_ctx *ctx, const char *name, int nparams,
 		return NULL;
 	const char *sql = chm_sql(name);
 	if (!sql) {
-		chm_fail_set(&ctx->fail, CHM_EX_SOFTWARE, "internal", NULL, "no embedded SQL file %s", name);
+		chm_fail_set(&ctx->fail, CHM_EX_SOFTWARE, CHM_E_INTERNAL, NULL, "no embedded SQL file %s", name);
 		return NULL;
 	}
 	PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
@@ -377,7 +377,7 @@ PGresult *chm_ctx_query(struct chm_ctx *ctx, const char *name, int nparams,
 		for (size_t i = 0; i < sizeof(constraint_text) / sizeof(constraint_text[0]); i++) {
 			if (strcmp(cons, constraint_text[i].constraint) != 0)
 				continue;
-			chm_fail_set(&ctx->fail, CHM_EX_DATAERR, unique ? "conflict" : "validation_failed",
+			chm_fail_set(&ctx->fail, CHM_EX_DATAERR, unique ? CHM_E_CONFLICT : CHM_E_VALIDATION_FAILED,
 				     constraint_text[i].field, "%s", constraint_text[i].message);
 			PQclear(res);
 			return NULL;
@@ -423,7 +423,7 @@ int chm_find_client(struct chm_ctx *ctx, const char *ref, const char *field, int
 	if (find_client_id(ctx, ref, id))
 		return -1;
 	if (!*id)
-		return chm_fail_set(&ctx->fail, CHM_EX_DATAERR, "not_found", field,
+		return chm_fail_set(&ctx->fail, CHM_EX_DATAERR, CHM_E_NOT_FOUND, field,
 				    "no client with name or id \"%.200s\"", ref);
 	return 0;
 }
@@ -436,7 +436,7 @@ int chm_find_pipeline(struct chm_ctx *ctx, const char *ref, const char *field, i
 
 	*id = 0;
 	if (!is_id(ref) && !slash)
-		return chm_fail_set(&ctx->fail, CHM_EX_DATAERR, "validation_failed", field,
+		return chm_fail_set(&ctx->fail, CHM_EX_DATAERR, CHM_E_VALIDATION_FAILED, field,
 				    "a pipeline is named as client/pipeline or by its id (got \"%.200s\")",
 				    ref);
 	if (slash) {
@@ -444,7 +444,7 @@ int chm_find_pipeline(struct chm_ctx *ctx, const char *ref, const char *field, i
 		client[slash - ref] = '\0';
 		int rc = find_client_id(ctx, client, &cid);
 		if (rc == 0 && !cid)
-			rc = chm_fail_set(&ctx->fail, CHM_EX_DATAERR, "not_found", field,
+			rc = chm_fail_set(&ctx->fail, CHM_EX_DATAERR, CHM_E_NOT_FOUND, field,
 					  "no client with name or id \"%.200s\"", client);
 		free(client);
 		if (rc)
@@ -458,15 +458,15 @@ int chm_find_pipeline(struct chm_ctx *ctx, const char *ref, const char *field, i
 	*id = PQntuples(res) ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
 	PQclear(res);
 	if (!*id)
-		return chm_fail_set(&ctx->fail, CHM_EX_DATAERR, "not_found", field,
+		return chm_fail_set(&ctx->fail, CHM_EX_DATAERR, CHM_E_NOT_FOUND, field,
 				    slash ? "no pipeline \"%.200s\"" : "no pipeline with id %.200s", ref);
 	return 0;
 }
 
-void chm_fail_reword(struct chm_ctx *ctx, const char *code, const char *fmt, ...)
+void chm_fail_reword(struct chm_ctx *ctx, enum chm_err_kind kind, const char *fmt, ...)
 {
 	va_list ap;
-	if (strcmp(ctx->fail.err.code, code) != 0)
+	if (ctx->fail.err.kind != kind)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(ctx->fail.err.msg, sizeof(ctx->fail.err.msg), fmt, ap);
@@ -478,7 +478,7 @@ static int write_failed(struct chm_ctx *ctx)
 {
 	if (errno == EPIPE)
 		return 0;
-	return chm_fail_set(&ctx->fail, CHM_EX_IOERR, "io_error", NULL,
+	return chm_fail_set(&ctx->fail, CHM_EX_IOERR, CHM_E_IO_ERROR, NULL,
 			    "write error on standard output: %s", strerror(errno));
 }
 
@@ -505,7 +505,7 @@ int chm_emit_rows(struct chm_ctx *ctx, PGresult *res, int max, const char *const
 		json_t *row = json_loads(PQgetvalue(res, i, 0), 0, &jerr);
 		if (!row) {
 			chm_out_end(&o);
-			return chm_fail_set(&ctx->fail, CHM_EX_SOFTWARE, "internal", NULL,
+			return chm_fail_set(&ctx->fail, CHM_EX_SOFTWARE, CHM_E_INTERNAL, NULL,
 					    "query returned invalid JSON: %s", jerr.text);
 		}
 		rc = chm_out_row(&o, row);

@@ -97,7 +97,7 @@ int chm_find_pipeline(struct chm_ctx *ctx, const char *ref, const char *field, i
 
 /* When ctx->fail has code: replaces its message (a conflict that can name
  * the values at fault, which the database's constraint name cannot). */
-void chm_fail_reword(struct chm_ctx *ctx, const char *code, const char *fmt, ...)
+void chm_fail_reword(struct chm_ctx *ctx, enum chm_err_kind kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Prints column 0 of the first max rows (-1: all; JSON text) with the given
  * table columns: NDJSON or one table. -1 with ctx->fail on a write error. */

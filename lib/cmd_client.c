@@ -32,7 +32,7 @@ static int create(struct chm_ctx *ctx, const struct chm_args *a)
 	const char *params[] = { chm_arg(a, "name"), desc && *desc ? desc : NULL };
 	PGresult *res = chm_ctx_query(ctx, "queries/cli_client_create.sql", 2, params);
 	if (!res) {
-		chm_fail_reword(ctx, "conflict", "a client named \"%.200s\" already exists",
+		chm_fail_reword(ctx, CHM_E_CONFLICT, "a client named \"%.200s\" already exists",
 				chm_arg(a, "name"));
 		return -1;
 	}
@@ -67,7 +67,7 @@ static int change(struct chm_ctx *ctx, const struct chm_args *a, const char *is_
 				 is_active };
 	PGresult *res = chm_ctx_query(ctx, "queries/cli_client_update.sql", 4, params);
 	if (!res) {
-		chm_fail_reword(ctx, "conflict", "a client named \"%.200s\" already exists",
+		chm_fail_reword(ctx, CHM_E_CONFLICT, "a client named \"%.200s\" already exists",
 				chm_arg(a, "name"));
 		return -1;
 	}
@@ -80,7 +80,7 @@ static int update(struct chm_ctx *ctx, const struct chm_args *a)
 	int active = 1;
 	const char *v = chm_arg(a, "active");
 	if (!chm_arg(a, "name") && !chm_arg(a, "description") && !v)
-		return chm_fail_set(&ctx->fail, CHM_EX_USAGE, "usage", "name",
+		return chm_fail_set(&ctx->fail, CHM_EX_USAGE, CHM_E_USAGE, "name",
 				    "nothing to update: give --name, --description or --active");
 	if (v && chm_check_bool(ctx, "is_active", v, &active))
 		return chm_check_done(ctx);

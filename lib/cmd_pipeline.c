@@ -11,12 +11,12 @@
 static void reword_conflict(struct chm_ctx *ctx, const struct chm_args *a)
 {
 	if (strcmp(ctx->fail.err.field, "external_id") == 0)
-		chm_fail_reword(ctx, "conflict",
+		chm_fail_reword(ctx, CHM_E_CONFLICT,
 				"another pipeline of the client on the same platform has external_id "
 				"\"%.200s\"",
 				chm_arg(a, "external-id"));
 	else if (chm_arg(a, "name"))
-		chm_fail_reword(ctx, "conflict", "the client already has a pipeline named \"%.200s\"",
+		chm_fail_reword(ctx, CHM_E_CONFLICT, "the client already has a pipeline named \"%.200s\"",
 				chm_arg(a, "name"));
 }
 
@@ -120,7 +120,7 @@ static int update(struct chm_ctx *ctx, const struct chm_args *a)
 	for (const char *const *f = fields; *f; f++)
 		any |= chm_arg(a, *f) != NULL;
 	if (!any)
-		return chm_fail_set(&ctx->fail, CHM_EX_USAGE, "usage", "name",
+		return chm_fail_set(&ctx->fail, CHM_EX_USAGE, CHM_E_USAGE, "name",
 				    "nothing to update: give --name, --platform, --type, --environment, "
 				    "--external-id, --description or --active");
 	const char *v = chm_arg(a, "active");

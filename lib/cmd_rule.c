@@ -31,7 +31,7 @@ static json_t *fetch(struct chm_ctx *ctx, int64_t id)
 	if (PQntuples(res))
 		rule = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
 	else
-		chm_fail_set(&ctx->fail, CHM_EX_DATAERR, "not_found", "rule", "no rule with id %lld",
+		chm_fail_set(&ctx->fail, CHM_EX_DATAERR, CHM_E_NOT_FOUND, "rule", "no rule with id %lld",
 			     (long long)id);
 	PQclear(res);
 	return rule;
@@ -106,7 +106,7 @@ static int create(struct chm_ctx *ctx, const struct chm_args *a)
 		int mine = PQntuples(res) > 0;
 		PQclear(res);
 		if (!mine)
-			return chm_fail_set(&ctx->fail, CHM_EX_DATAERR, "validation_failed", "pipeline",
+			return chm_fail_set(&ctx->fail, CHM_EX_DATAERR, CHM_E_VALIDATION_FAILED, "pipeline",
 					    "pipeline \"%.200s\" does not belong to client \"%.200s\"",
 					    pipeline, client);
 	}
@@ -207,7 +207,7 @@ static int update(struct chm_ctx *ctx, const struct chm_args *a)
 	for (const char *const *f = fields; *f; f++)
 		any |= chm_arg(a, *f) != NULL;
 	if (!any)
-		return chm_fail_set(&ctx->fail, CHM_EX_USAGE, "usage", "rule_type",
+		return chm_fail_set(&ctx->fail, CHM_EX_USAGE, CHM_E_USAGE, "rule_type",
 				    "nothing to update: give --type, --threshold, --window-minutes, "
 				    "--channel or --destination");
 	return change(ctx, a, NULL);
@@ -237,7 +237,7 @@ static int delete(struct chm_ctx *ctx, const struct chm_args *a)
 	int found = PQntuples(res) > 0;
 	PQclear(res);
 	if (!found)
-		return chm_fail_set(&ctx->fail, CHM_EX_DATAERR, "not_found", "rule",
+		return chm_fail_set(&ctx->fail, CHM_EX_DATAERR, CHM_E_NOT_FOUND, "rule",
 				    "no rule with id %lld", (long long)id);
 	static const char *const cols[] = { "id", "deleted", NULL };
 	return chm_emit_object(ctx, json_pack("{s:I,s:b}", "id", (json_int_t)id, "deleted", 1), cols);
@@ -269,7 +269,7 @@ static int test(struct chm_ctx *ctx, const struct chm_args *a)
 	json_t *alerts = json_array(), *state = NULL;
 	if (chm_alert_evaluate(conn, &o, NULL, alerts, &state, &err)) {
 		json_decref(alerts);
-		return chm_fail_set(&ctx->fail, err.status, err.code, err.field, "%s", err.msg);
+		return chm_fail_set(&ctx->fail, err.status, err.kind, err.field, "%s", err.msg);
 	}
 	json_decref(state);
 	size_t i;

@@ -72,7 +72,7 @@ static int show_run(struct chm_ctx *ctx, int64_t pid, const char *ext, const cha
 	json_t *row = PQntuples(res) ? json_loads(PQgetvalue(res, 0, 0), 0, NULL) : NULL;
 	PQclear(res);
 	if (!row)
-		return chm_fail_set(&ctx->fail, CHM_EX_SOFTWARE, "internal", NULL,
+		return chm_fail_set(&ctx->fail, CHM_EX_SOFTWARE, CHM_E_INTERNAL, NULL,
 				    "the run was stored but cannot be read back");
 	json_object_set_new(row, "result", json_string(result));
 	return chm_emit_object(ctx, row, run_columns);
@@ -156,7 +156,7 @@ static int record(struct chm_ctx *ctx, const struct chm_args *a)
 	if (rc)
 		return chm_fail_from_err(&ctx->fail, &err);
 	if (k.rejected)
-		return chm_fail_set(&ctx->fail, CHM_EX_DATAERR, "stale_regression", "status",
+		return chm_fail_set(&ctx->fail, CHM_EX_DATAERR, CHM_E_STALE_REGRESSION, "status",
 				    "run \"%.200s\" is already in a terminal state with another status and "
 				    "this is not a newer attempt (--regressions reject)",
 				    run.external_run_id);
@@ -208,7 +208,7 @@ static int list(struct chm_ctx *ctx, const struct chm_args *a)
 	const char *before = chm_arg(a, "before");
 
 	if (!chm_arg(a, "pipeline") && !chm_arg(a, "client"))
-		return chm_fail_set(&ctx->fail, CHM_EX_USAGE, "usage", "pipeline",
+		return chm_fail_set(&ctx->fail, CHM_EX_USAGE, CHM_E_USAGE, "pipeline",
 				    "is required (--pipeline, or --client for all of a client's runs)");
 	chm_check_enum(ctx, "status", chm_arg(a, "status"), chm_run_statuses);
 	chm_check_time(ctx, "since", chm_arg(a, "since"), now, &since);
@@ -260,7 +260,7 @@ static int latest(struct chm_ctx *ctx, const struct chm_args *a)
 	char pid_s[24], cid_s[24];
 
 	if (chm_arg(a, "pipeline") && chm_arg(a, "client"))
-		return chm_fail_set(&ctx->fail, CHM_EX_USAGE, "usage", "client",
+		return chm_fail_set(&ctx->fail, CHM_EX_USAGE, CHM_E_USAGE, "client",
 				    "give --pipeline or --client, not both");
 	if (chm_arg(a, "pipeline") && chm_find_pipeline(ctx, chm_arg(a, "pipeline"), "pipeline", &pid))
 		return -1;

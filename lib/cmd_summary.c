@@ -53,14 +53,14 @@ static int summary(struct chm_ctx *ctx, const struct chm_args *a)
 	json_t *sum = PQntuples(res) ? json_loads(PQgetvalue(res, 0, 0), 0, NULL) : NULL;
 	PQclear(res);
 	if (!sum)
-		return chm_fail_set(&ctx->fail, CHM_EX_SOFTWARE, "internal", NULL,
+		return chm_fail_set(&ctx->fail, CHM_EX_SOFTWARE, CHM_E_INTERNAL, NULL,
 				    "the summary query returned nothing");
 	if (ctx->format == CHM_FORMAT_JSON)
 		return chm_emit_object(ctx, sum, NULL);
 	int rc = print_table(ctx, sum);
 	json_decref(sum);
 	if (rc)
-		return chm_fail_set(&ctx->fail, CHM_EX_IOERR, "io_error", NULL,
+		return chm_fail_set(&ctx->fail, CHM_EX_IOERR, CHM_E_IO_ERROR, NULL,
 				    "write error on standard output: %s", strerror(errno));
 	return 0;
 }

@@ -14,7 +14,7 @@ char *chm_secret_read(const char *path, struct chm_err *err)
 	FILE *fp = fopen(path, "r");
 	char buf[8192];
 	if (!fp) {
-		chm_err_set(err, CHM_EX_CONFIG, "credentials", "", "cannot read credentials from %s: %s", path,
+		chm_err_set(err, CHM_EX_CONFIG, CHM_E_CREDENTIALS, "", "cannot read credentials from %s: %s", path,
 			    strerror(errno));
 		return NULL;
 	}
@@ -27,7 +27,7 @@ char *chm_secret_read(const char *path, struct chm_err *err)
 	while (n && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
 		buf[--n] = '\0';
 	if (bad || n == 0) {
-		chm_err_set(err, CHM_EX_CONFIG, "credentials", "", "%s: no credentials in the file", path);
+		chm_err_set(err, CHM_EX_CONFIG, CHM_E_CREDENTIALS, "", "%s: no credentials in the file", path);
 		return NULL;
 	}
 	char *s = chm_xstrdup(buf);

@@ -45,7 +45,7 @@ PGconn *chm_db_connect(const char *conninfo, const char *program, struct chm_err
 			snprintf(msg, sizeof(msg), "%s", perr ? perr : "out of memory");
 			strip_newline(msg);
 			PQfreemem(perr);
-			return chm_err_set(err, CHM_EX_CONFIG, "db_config", "",
+			return chm_err_set(err, CHM_EX_CONFIG, CHM_E_DB_CONFIG, "",
 					   "cannot use the connection string: %s", msg), NULL;
 		}
 		PQconninfoFree(opts);
@@ -65,7 +65,7 @@ PGconn *chm_db_connect(const char *conninfo, const char *program, struct chm_err
 	/* expand_dbname: a conninfo string or URI in dbname is taken apart */
 	conn = PQconnectdbParams(keys, vals, 1);
 	if (!conn) {
-		chm_err_set(err, CHM_EX_TEMPFAIL, "db_unavailable", "", "cannot allocate a connection");
+		chm_err_set(err, CHM_EX_TEMPFAIL, CHM_E_DB_UNAVAILABLE, "", "cannot allocate a connection");
 		return NULL;
 	}
 	if (PQstatus(conn) != CONNECTION_OK) {
@@ -82,7 +82,7 @@ PGconn *chm_db_connect(const char *conninfo, const char *program, struct chm_err
 			     : CHM_EX_TEMPFAIL;
 		if (strstr(msg, "password authentication failed") || strstr(msg, "does not exist"))
 			status = CHM_EX_CONFIG;
-		chm_err_set(err, status, status == CHM_EX_CONFIG ? "db_config" : "db_unavailable", "",
+		chm_err_set(err, status, status == CHM_EX_CONFIG ? CHM_E_DB_CONFIG : CHM_E_DB_UNAVAILABLE, "",
 			    "cannot connect to the database: %s", msg);
 		PQfinish(conn);
 		return NULL;
@@ -122,7 +122,7 @@ int chm_db_error(PGconn *conn, PGresult *res, const char *what, struct chm_err *
 	const char *text = res && PQresultErrorMessage(res)[0] ? PQresultErrorMessage(res)
 							       : PQerrorMessage(conn);
 	int status = CHM_EX_SOFTWARE;
-	const char *code = "db_error";
+	enum chm_err_kind code = CHM_E_DB_ERROR;
 
 	snprintf(msg, sizeof(msg), "%s", text);
 	strip_newline(msg);
@@ -133,16 +133,16 @@ int chm_db_error(PGconn *conn, PGresult *res, const char *what, struct chm_err *
 	     * timeout are temporary too: safe to run again */
 	    strcmp(state, "25006") == 0 || strcmp(state, "57014") == 0) {
 		status = CHM_EX_TEMPFAIL;
-		code = "db_unavailable";
+		code = CHM_E_DB_UNAVAILABLE;
 	} else if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) {
 		status = CHM_EX_TEMPFAIL;
-		code = "db_conflict";
+		code = CHM_E_DB_CONFLICT;
 	} else if (strcmp(state, "23505") == 0) {
 		status = CHM_EX_DATAERR;
-		code = "conflict";
+		code = CHM_E_CONFLICT;
 	} else if (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0) {
 		status = CHM_EX_DATAERR;
-		code = "constraint_violation";
+		code = CHM_E_CONSTRAINT_VIOLATION;
 	}
 	return chm_err_set(err, status, code, "", "%s: %s", what, msg);
 }
@@ -178,7 +178,7 @@ PGresult *chm_db_query_file(PGconn *conn, const char *name, int nparams,
 {
 	const char *sql = chm_sql(name);
 	if (!sql) {
-		chm_err_set(err, CHM_EX_SOFTWARE, "internal", "", "no embedded SQL file %s", name);
+		chm_err_set(err, CHM_EX_SOFTWARE, CHM_E_INTERNAL, "", "no embedded SQL file %s", name);
 		return NULL;
 	}
 	return chm_db_query(conn, sql, nparams, params, err);

@@ -46,7 +46,7 @@ int chm_exec_start(struct chm_exec *x, char *const argv[], struct chm_err *err)
 	memset(x, 0, sizeof(*x));
 	x->err_fd = -1;
 	if (pipe2(fds, O_CLOEXEC))
-		return chm_err_set(err, CHM_EX_SOFTWARE, "exec", "", "cannot make a pipe: %s", strerror(errno));
+		return chm_err_set(err, CHM_EX_SOFTWARE, CHM_E_EXEC, "", "cannot make a pipe: %s", strerror(errno));
 	fflush(NULL); /* nothing buffered may be written twice */
 	/* handlers first: a SIGTERM between fork and here must still reach the job */
 	chm_exec_trap_signals();
@@ -55,7 +55,7 @@ int chm_exec_start(struct chm_exec *x, char *const argv[], struct chm_err *err)
 	if (pid < 0) {
 		close(fds[0]);
 		close(fds[1]);
-		return chm_err_set(err, CHM_EX_SOFTWARE, "exec", "", "cannot fork: %s", strerror(errno));
+		return chm_err_set(err, CHM_EX_SOFTWARE, CHM_E_EXEC, "", "cannot fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
 		for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
@@ -128,7 +128,7 @@ int chm_exec_wait(struct chm_exec *x, struct chm_err *err)
 	for (;;) {
 		r = waitpid(x->pid, &st, WNOHANG);
 		if (r < 0 && errno != EINTR)
-			return chm_err_set(err, CHM_EX_SOFTWARE, "exec", "", "cannot wait for the command: %s",
+			return chm_err_set(err, CHM_EX_SOFTWARE, CHM_E_EXEC, "", "cannot wait for the command: %s",
 					   strerror(errno));
 		if (r == x->pid)
 			break;

@@ -451,7 +451,7 @@ static int parse_page(struct chm_fetch *f, json_t *page, const char *url_masked,
 		}
 	}
 	if (!json_is_array(*items))
-		return chm_err_set(err, CHM_EX_UNAVAILABLE, "bad_page", "", "GET %s: the page has no array of runs where expected",
+		return chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_BAD_PAGE, "", "GET %s: the page has no array of runs where expected",
 				   url_masked);
 	return 0;
 }
@@ -504,7 +504,7 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 			 * does not end is a partner fault (the bookmark may still have
 			 * advanced, when the pages are ordered) */
 			if (f->o.source == CHM_FETCH_VENDOR) {
-				chm_err_set(err, CHM_EX_UNAVAILABLE, "page_cap", "",
+				chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_PAGE_CAP, "",
 					    "stopped at the page cap (%d pages) with a cursor still to follow",
 					    f->o.max_pages);
 				goto out;
@@ -525,7 +525,7 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 		json_decref(page);
 		page = json_loadb(body.buf, body.len, JSON_REJECT_DUPLICATES, &jerr);
 		if (!page) {
-			chm_err_set(err, CHM_EX_UNAVAILABLE, "bad_json", "", "GET %s: invalid JSON at byte %d: %s",
+			chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_BAD_JSON, "", "GET %s: invalid JSON at byte %d: %s",
 				    masked, jerr.position, jerr.text);
 			free(masked);
 			goto out;
@@ -649,13 +649,13 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 		if (f->sink.state(f->state, f->sink.arg, err))
 			goto out;
 		if (f->o.interrupted && *f->o.interrupted) {
-			chm_err_set(err, CHM_EX_TEMPFAIL, "interrupted", "",
+			chm_err_set(err, CHM_EX_TEMPFAIL, CHM_E_INTERRUPTED, "",
 				    "%s/%s: stopped by a signal after a whole page; the state printed covers it",
 				    p->client, p->name);
 			goto out;
 		}
 		if (loop) {
-			chm_err_set(err, CHM_EX_UNAVAILABLE, "cursor_loop", "",
+			chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_CURSOR_LOOP, "",
 				    "the partner returned a cursor it had already given (a loop); stopped");
 			goto out;
 		}
@@ -700,7 +700,7 @@ int chm_fetch_pipelines_from_file(const char *path, int source, const char *clie
 	int got, rc = 0;
 
 	if (!fp)
-		return chm_err_set(err, CHM_EX_IOERR, "io_error", "", "cannot open %s: %m", path);
+		return chm_err_set(err, CHM_EX_IOERR, CHM_E_IO_ERROR, "", "cannot open %s: %m", path);
 	line_reader_init(&lr, fp, path, 0);
 	while ((got = line_reader_next(&lr, &line, &len, err)) > 0) {
 		const char *type, *c, *nm, *plat, *ext;
@@ -711,7 +711,7 @@ int chm_fetch_pipelines_from_file(const char *path, int source, const char *clie
 		if (!rec) {
 			char m[2200];
 			snprintf(m, sizeof(m), "%s:%ld: %s", path, lr.lineno, err->msg);
-			chm_err_set(err, CHM_EX_DATAERR, err->code, err->field, "%s", m);
+			chm_err_set(err, CHM_EX_DATAERR, err->kind, err->field, "%s", m);
 			rc = -1;
 			break;
 		}
@@ -725,7 +725,7 @@ int chm_fetch_pipelines_from_file(const char *path, int source, const char *clie
 			char m[2200];
 			snprintf(m, sizeof(m), "%s:%ld: %s", path, lr.lineno,
 				 err->msg[0] ? err->msg : "a pipeline needs client, name and platform");
-			chm_err_set(err, CHM_EX_DATAERR, err->code[0] ? err->code : "missing_field", err->field, "%s", m);
+			chm_err_set(err, CHM_EX_DATAERR, err->kind != CHM_E_NONE ? err->kind : CHM_E_MISSING_FIELD, err->field, "%s", m);
 			json_decref(rec);
 			rc = -1;
 			break;

@@ -38,7 +38,7 @@ static int get_str(json_t *obj, const char *key, const char *def, char **out, co
 		return 0;
 	}
 	if (!json_is_string(v))
-		return chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", key, "%s: \"%s\" must be a string",
+		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, key, "%s: \"%s\" must be a string",
 				   path, key);
 	*out = chm_xstrdup(json_string_value(v));
 	return 0;
@@ -51,12 +51,12 @@ struct chm_fetch_map *chm_fetch_map_load(const char *path, struct chm_err *err)
 	struct chm_fetch_map *m;
 
 	if (!root) {
-		chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", "", "%s:%d: %s", path, jerr.line, jerr.text);
+		chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "", "%s:%d: %s", path, jerr.line, jerr.text);
 		return NULL;
 	}
 	if (!json_is_object(root)) {
 		json_decref(root);
-		chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", "", "%s: a mapping is a JSON object", path);
+		chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "", "%s: a mapping is a JSON object", path);
 		return NULL;
 	}
 	m = chm_xmalloc(sizeof(*m));
@@ -65,7 +65,7 @@ struct chm_fetch_map *chm_fetch_map_load(const char *path, struct chm_err *err)
 	json_t *fields = json_object_get(root, "fields");
 	json_t *req = json_object_get(root, "request");
 	if ((fields && !json_is_object(fields)) || (req && !json_is_object(req))) {
-		chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", fields && !json_is_object(fields) ? "fields" : "request",
+		chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, fields && !json_is_object(fields) ? "fields" : "request",
 			    "%s: \"fields\" and \"request\" are objects", path);
 		goto fail;
 	}
@@ -94,14 +94,14 @@ struct chm_fetch_map *chm_fetch_map_load(const char *path, struct chm_err *err)
 	if (!m->path) {
 		m->path = chm_xstrdup(""); /* the base URL is the runs endpoint itself */
 	} else if (m->path[0] != '/') {
-		chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", "request.path",
+		chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "request.path",
 			    "%s: request.path must start with / (it is appended to --base-url)", path);
 		goto fail;
 	}
 	m->ordered = json_is_true(json_object_get(req, "ordered"));
 	m->params = json_object_get(req, "params");
 	if (m->params && !json_is_object(m->params)) {
-		chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", "request.params",
+		chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "request.params",
 			    "%s: request.params must be an object of strings", path);
 		goto fail;
 	}
@@ -109,7 +109,7 @@ struct chm_fetch_map *chm_fetch_map_load(const char *path, struct chm_err *err)
 	json_t *v;
 	json_object_foreach(m->params, k, v) {
 		if (!json_is_string(v)) {
-			chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", "request.params",
+			chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "request.params",
 				    "%s: request.params.%s must be a string", path, k);
 			goto fail;
 		}

@@ -118,7 +118,7 @@ struct chm_http *chm_http_new(const struct chm_http_opts *opts, struct chm_err *
 	if (!global_done) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 			free(h);
-			chm_err_set(err, CHM_EX_SOFTWARE, "internal", "", "cannot initialize libcurl");
+			chm_err_set(err, CHM_EX_SOFTWARE, CHM_E_INTERNAL, "", "cannot initialize libcurl");
 			return NULL;
 		}
 		global_done = 1;
@@ -126,7 +126,7 @@ struct chm_http *chm_http_new(const struct chm_http_opts *opts, struct chm_err *
 	h->curl = curl_easy_init();
 	if (!h->curl) {
 		free(h);
-		chm_err_set(err, CHM_EX_SOFTWARE, "internal", "", "cannot initialize libcurl");
+		chm_err_set(err, CHM_EX_SOFTWARE, CHM_E_INTERNAL, "", "cannot initialize libcurl");
 		return NULL;
 	}
 	CURL *c = h->curl;
@@ -279,36 +279,36 @@ static int request(struct chm_http *h, const char *url, const struct chm_http_po
 			break;
 		}
 		if (h->o.interrupted && *h->o.interrupted) {
-			chm_err_set(err, CHM_EX_TEMPFAIL, "interrupted", "", "%s %s: stopped by a signal", method, masked);
+			chm_err_set(err, CHM_EX_TEMPFAIL, CHM_E_INTERRUPTED, "", "%s %s: stopped by a signal", method, masked);
 			break;
 		}
 		if (h->too_large || cc == CURLE_FILESIZE_EXCEEDED) {
-			chm_err_set(err, CHM_EX_UNAVAILABLE, "too_large", "", "%s %s: response larger than %zu bytes",
+			chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_TOO_LARGE, "", "%s %s: response larger than %zu bytes",
 				    method, masked, h->o.max_body);
 			break;
 		}
 		if (cc != CURLE_OK && is_tls_config_error(cc)) {
-			chm_err_set(err, CHM_EX_CONFIG, "tls", "", "%s %s: %s (see --cacert)", method, masked,
+			chm_err_set(err, CHM_EX_CONFIG, CHM_E_TLS, "", "%s %s: %s (see --cacert)", method, masked,
 				    curl_easy_strerror(cc));
 			break;
 		}
 		int transient = classify(cc, status, &reason, reasonbuf, sizeof(reasonbuf));
 		if (!transient) {
 			if (status == 401 || status == 403)
-				chm_err_set(err, CHM_EX_CONFIG, "http_auth", "",
+				chm_err_set(err, CHM_EX_CONFIG, CHM_E_HTTP_AUTH, "",
 					    "%s %s: HTTP %ld: the partner refused our credentials", method, masked, status);
 			else if (status >= 300 && status <= 399)
-				chm_err_set(err, CHM_EX_UNAVAILABLE, "http_redirect", "",
+				chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_HTTP_REDIRECT, "",
 					    "%s %s: HTTP %ld: redirects are not followed; give the final base URL",
 					    method, masked, status);
 			else if (status)
-				chm_err_set(err, CHM_EX_UNAVAILABLE, "http_4xx", "", "%s %s: HTTP %ld", method, masked, status);
+				chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_HTTP_4XX, "", "%s %s: HTTP %ld", method, masked, status);
 			else
-				chm_err_set(err, CHM_EX_UNAVAILABLE, "unavailable", "", "%s %s: %s", method, masked, reason);
+				chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_UNAVAILABLE, "", "%s %s: %s", method, masked, reason);
 			break;
 		}
 		if (attempt >= max_attempts) {
-			chm_err_set(err, CHM_EX_UNAVAILABLE, "unavailable", "", "%s %s: %s; gave up after %d attempt%s",
+			chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_UNAVAILABLE, "", "%s %s: %s; gave up after %d attempt%s",
 				    method, masked, reason, attempt, attempt == 1 ? "" : "s");
 			break;
 		}
@@ -322,7 +322,7 @@ static int request(struct chm_http *h, const char *url, const struct chm_http_po
 		long ra = chm_http_parse_retry_after(h->retry_after, (long)time(NULL));
 		if (ra >= 0 && (status == 429 || status == 503 || status == 408)) {
 			if (ra > h->o.retry_after_max_ms) {
-				chm_err_set(err, CHM_EX_UNAVAILABLE, "unavailable", "",
+				chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_UNAVAILABLE, "",
 					    "%s %s: %s with Retry-After %s, longer than the %lds we wait at most",
 					    method, masked, reason, h->retry_after, h->o.retry_after_max_ms / 1000);
 				break;
@@ -330,7 +330,7 @@ static int request(struct chm_http *h, const char *url, const struct chm_http_po
 			delay = ra;
 		}
 		if (now_ms() + delay > deadline) {
-			chm_err_set(err, CHM_EX_UNAVAILABLE, "unavailable", "",
+			chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_UNAVAILABLE, "",
 				    "%s %s: %s; gave up after %d attempts (retry time limit %lds)", method, masked,
 				    reason, attempt, h->o.retry_max_time_ms / 1000);
 			break;
@@ -341,7 +341,7 @@ static int request(struct chm_http *h, const char *url, const struct chm_http_po
 		}
 		sleep_ms(delay, h->o.interrupted);
 		if (h->o.interrupted && *h->o.interrupted) {
-			chm_err_set(err, CHM_EX_TEMPFAIL, "interrupted", "", "%s %s: stopped by a signal", method, masked);
+			chm_err_set(err, CHM_EX_TEMPFAIL, CHM_E_INTERRUPTED, "", "%s %s: stopped by a signal", method, masked);
 			break;
 		}
 	}

@@ -24,7 +24,7 @@ static int required(const char *v, const char *field, struct chm_err *err)
 {
 	if (v && *v)
 		return 0;
-	return chm_err_set(err, CHM_EX_DATAERR, "missing_field", field, "%s is required", field);
+	return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, field, "%s is required", field);
 }
 
 /* A name is shown on terminals and in reports: no control characters
@@ -33,7 +33,7 @@ static int printable(const char *v, const char *field, struct chm_err *err)
 {
 	for (const unsigned char *p = (const unsigned char *)v; p && *p; p++)
 		if (*p < 0x20 || *p == 0x7f)
-			return chm_err_set(err, CHM_EX_DATAERR, "bad_value", field,
+			return chm_err_set(err, CHM_EX_DATAERR, CHM_E_BAD_VALUE, field,
 					   "%s must not contain control characters (byte 0x%02x)", field, *p);
 	return 0;
 }
@@ -43,10 +43,10 @@ static PGresult *run(PGconn *conn, const char *file, int n, const char *const *p
 		     struct chm_err *err)
 {
 	PGresult *res = chm_db_query_file(conn, file, n, params, err);
-	if (!res && err->status == CHM_EX_DATAERR && strcmp(err->code, "conflict") == 0) {
+	if (!res && err->status == CHM_EX_DATAERR && err->kind == CHM_E_CONFLICT) {
 		char msg[sizeof(err->msg)];
 		snprintf(msg, sizeof(msg), "%s", err->msg);
-		chm_err_set(err, CHM_EX_DATAERR, "conflict", "",
+		chm_err_set(err, CHM_EX_DATAERR, CHM_E_CONFLICT, "",
 			    "conflicts with an existing row: %.900s", msg);
 	}
 	return res;
@@ -129,7 +129,7 @@ static int apply_pipeline(PGconn *conn, json_t *rec, struct chm_err *err)
 		return -1;
 	int result;
 	if (PQgetisnull(res, 0, 0))
-		result = chm_err_set(err, CHM_EX_DATAERR, "unknown_client", "client",
+		result = chm_err_set(err, CHM_EX_DATAERR, CHM_E_UNKNOWN_CLIENT, "client",
 				     "no client named \"%.200s\"", client);
 	else if (PQgetisnull(res, 0, 1))
 		result = CHM_UPSERT_UNCHANGED;
@@ -160,14 +160,14 @@ static int apply_alert_rule(PGconn *conn, json_t *rec, struct chm_err *err)
 	    (rc_en = chm_get_bool(rec, "is_enabled", &enabled, err)) < 0)
 		return -1;
 	if (!client && !pipeline)
-		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "client",
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "client",
 				   "an alert rule needs a client, a pipeline or both");
 	if (strcmp(type, "failures_in_window") == 0 && (rc_thr || rc_win))
-		return chm_err_set(err, CHM_EX_DATAERR, "missing_field",
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD,
 				   rc_thr ? "threshold" : "window_minutes",
 				   "failures_in_window needs threshold and window_minutes, both > 0");
 	if (threshold > 2147483647 || window > 2147483647)
-		return chm_err_set(err, CHM_EX_DATAERR, "out_of_range",
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_OUT_OF_RANGE,
 				   threshold > 2147483647 ? "threshold" : "window_minutes",
 				   "value too large");
 	if (pipeline) {
@@ -179,7 +179,7 @@ static int apply_alert_rule(PGconn *conn, json_t *rec, struct chm_err *err)
 			pclient = chm_xstrdup(client);
 			pname = chm_xstrdup(pipeline);
 		} else {
-			return chm_err_set(err, CHM_EX_DATAERR, "bad_value", "pipeline",
+			return chm_err_set(err, CHM_EX_DATAERR, CHM_E_BAD_VALUE, "pipeline",
 					   "pipeline must be \"client/name\" when no client is given");
 		}
 	}
@@ -191,10 +191,10 @@ static int apply_alert_rule(PGconn *conn, json_t *rec, struct chm_err *err)
 	if (!res)
 		goto out;
 	if (client && PQgetisnull(res, 0, 0))
-		chm_err_set(err, CHM_EX_DATAERR, "unknown_client", "client", "no client named \"%.200s\"",
+		chm_err_set(err, CHM_EX_DATAERR, CHM_E_UNKNOWN_CLIENT, "client", "no client named \"%.200s\"",
 			    client);
 	else if (pipeline && PQgetisnull(res, 0, 1))
-		chm_err_set(err, CHM_EX_DATAERR, "unknown_pipeline", "pipeline",
+		chm_err_set(err, CHM_EX_DATAERR, CHM_E_UNKNOWN_PIPELINE, "pipeline",
 			    "no pipeline \"%.200s\"", pipeline);
 	else
 		result = !PQgetisnull(res, 0, 2) ? CHM_UPSERT_INSERTED
@@ -215,5 +215,5 @@ int chm_inventory_apply(PGconn *conn, const char *type, json_t *rec, struct chm_
 		return apply_pipeline(conn, rec, err);
 	if (strcmp(type, "alert_rule") == 0)
 		return apply_alert_rule(conn, rec, err);
-	return chm_err_set(err, CHM_EX_SOFTWARE, "internal", "type", "not an inventory type: %s", type);
+	return chm_err_set(err, CHM_EX_SOFTWARE, CHM_E_INTERNAL, "type", "not an inventory type: %s", type);
 }

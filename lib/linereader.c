@@ -75,7 +75,7 @@ int line_reader_next(struct line_reader *lr, const char **line, size_t *len_out,
 			if (n < 0 && errno == EINTR)
 				break;
 			if (n < 0)
-				return chm_err_set(err, CHM_EX_IOERR, "read_error", "",
+				return chm_err_set(err, CHM_EX_IOERR, CHM_E_READ_ERROR, "",
 						   "%s: read error: %s", lr->name, strerror(errno));
 			if (n == 0) {
 				lr->eof = 1;

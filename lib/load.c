@@ -61,7 +61,7 @@ static int load_line(struct chm_load *l, struct line_reader *lr, const char *lin
 	chm_err_clear(&rec_err);
 	counts->read++;
 	if (lr->too_long) {
-		chm_reject(l->rejects, lr->name, lr->lineno, "line_too_long", NULL,
+		chm_reject(l->rejects, lr->name, lr->lineno, CHM_E_LINE_TOO_LONG, NULL,
 			   "line is longer than the maximum line length", line, len);
 		counts->rejected++;
 		return 0;
@@ -74,7 +74,7 @@ static int load_line(struct chm_load *l, struct line_reader *lr, const char *lin
 	else if (!(rec = chm_record_parse(line, len, &type, &rec_err)))
 		goto reject;
 	if (!type) {
-		chm_err_set(&rec_err, CHM_EX_DATAERR, "missing_field", "type",
+		chm_err_set(&rec_err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "type",
 			    "a record needs a string \"type\"");
 		goto reject;
 	}
@@ -124,7 +124,7 @@ static int load_line(struct chm_load *l, struct line_reader *lr, const char *lin
 	} else if (strcmp(type, "state") == 0) {
 		json_t *v = json_object_get(rec, "value");
 		if (!v) {
-			chm_err_set(&rec_err, CHM_EX_DATAERR, "missing_field", "value",
+			chm_err_set(&rec_err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "value",
 				    "a state record needs a \"value\"");
 			goto reject;
 		}
@@ -168,7 +168,7 @@ int chm_load_file(struct chm_load *l, const char *path, struct chm_err *err)
 	int rc = 0, got;
 
 	if (!fp)
-		return chm_err_set(err, CHM_EX_IOERR, "io_error", "", "cannot open %s: %m", path);
+		return chm_err_set(err, CHM_EX_IOERR, CHM_E_IO_ERROR, "", "cannot open %s: %m", path);
 	line_reader_init(&lr, fp, path, 0);
 	lr.interrupted = l->interrupted;
 	lr.idle = on_idle;

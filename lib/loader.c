@@ -663,7 +663,7 @@ static void reject_listed(struct chm_loader *ld, const struct batch *b, const ch
 			break;
 		if (seq >= 0 && seq < b->n) {
 			const struct staged *s = &b->rec[seq];
-			chm_reject(ld->rejects, s->file, s->line, "stale_regression", "status",
+			chm_reject(ld->rejects, s->file, s->line, CHM_E_STALE_REGRESSION, "status",
 				   "the run is already in a terminal state with a different status, "
 				   "and this event is not a newer attempt",
 				   b->inputs.len ? b->inputs.buf + s->input_off : NULL, s->input_len);
@@ -862,14 +862,14 @@ static int collect(struct chm_loader *ld, struct chm_err *err)
 	if (!b)
 		return 0;
 	int rc = finish_batch(ld, b, err);
-	if (rc && b->fast && strcmp(err->code, "conflict") == 0) {
+	if (rc && b->fast && err->kind == CHM_E_CONFLICT) {
 		/* the fast path met a stored key: the upsert decides */
 		ld->all_new = 0;
 		rc = start_batch(ld, b, err);
 		if (rc == 0)
 			rc = finish_batch(ld, b, err);
 	}
-	for (int attempt = 1; rc && strcmp(err->code, "db_conflict") == 0 && attempt < 8; attempt++) {
+	for (int attempt = 1; rc && err->kind == CHM_E_DB_CONFLICT && attempt < 8; attempt++) {
 		usleep((useconds_t)(1000 * attempt * (1 + rand_r(&ld->jitter) % 20)));
 		rc = start_batch(ld, b, err);
 		if (rc == 0)

@@ -39,7 +39,7 @@ static void refused(PGresult *res, const char *what, struct chm_err *err)
 {
 	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
-	chm_err_set(err, CHM_EX_CONFIG, "migration_refused", "", "%s refused: %s%s%s", what,
+	chm_err_set(err, CHM_EX_CONFIG, CHM_E_MIGRATION_REFUSED, "", "%s refused: %s%s%s", what,
 		    msg ? msg : "", hint ? "; " : "", hint ? hint : "");
 }
 

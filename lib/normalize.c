@@ -130,12 +130,12 @@ static void reject(struct chm_norm *n, const struct origin *o, json_t *value, in
 	else
 		snprintf(msg, sizeof(msg), "%s", e->msg);
 	if (o->text && !redacted) {
-		chm_reject(n->rj, o->file, o->line, e->code, e->field, msg, o->text, o->len);
+		chm_reject(n->rj, o->file, o->line, e->kind, e->field, msg, o->text, o->len);
 	} else if (value) {
 		dump_into(&n->dump, value);
-		chm_reject(n->rj, o->file, o->line, e->code, e->field, msg, n->dump.buf, n->dump.len);
+		chm_reject(n->rj, o->file, o->line, e->kind, e->field, msg, n->dump.buf, n->dump.len);
 	} else {
-		chm_reject(n->rj, o->file, o->line, e->code, e->field, msg, o->text, o->len);
+		chm_reject(n->rj, o->file, o->line, e->kind, e->field, msg, o->text, o->len);
 	}
 	n->counts.rejected++;
 }
@@ -216,7 +216,7 @@ static void emit(struct chm_norm *n, const struct chm_source *src, const struct 
 	const char *name = nm->pipeline ? nm->pipeline : (nm->external_id ? NULL : it->pipeline);
 	const char *ext = nm->external_id ? nm->external_id : it->external_id;
 	if (!run->client) {
-		chm_err_set(&err, CHM_EX_DATAERR, "missing_field", "client",
+		chm_err_set(&err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "client",
 			    "no client: the envelope has no \"client\" (or give --client)");
 		goto bad;
 	}
@@ -225,18 +225,18 @@ static void emit(struct chm_norm *n, const struct chm_source *src, const struct 
 	} else if (ext) {
 		run->external_id = ext;
 	} else {
-		chm_err_set(&err, CHM_EX_DATAERR, "missing_field", "pipeline",
+		chm_err_set(&err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "pipeline",
 			    "the %s record does not name its pipeline: give \"pipeline\" or "
 			    "\"external_id\" in the envelope, or --pipeline", src->name);
 		goto bad;
 	}
 	if (!run->external_run_id || !*run->external_run_id) {
-		chm_err_set(&err, CHM_EX_DATAERR, "missing_field", "external_run_id",
+		chm_err_set(&err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "external_run_id",
 			    "the %s record has no run id", src->name);
 		goto bad;
 	}
 	if (strlen(run->external_run_id) > 500) {
-		chm_err_set(&err, CHM_EX_DATAERR, "too_long", "external_run_id",
+		chm_err_set(&err, CHM_EX_DATAERR, CHM_E_TOO_LONG, "external_run_id",
 			    "the run id is longer than 500 bytes");
 		goto bad;
 	}
@@ -300,7 +300,7 @@ static void map_one(struct chm_norm *n, const struct chm_source *src, const stru
 	scratch_reset(&n->s);
 
 	if (!json_is_object(rec)) {
-		chm_err_set(&err, CHM_EX_DATAERR, "not_an_object", "record",
+		chm_err_set(&err, CHM_EX_DATAERR, CHM_E_NOT_AN_OBJECT, "record",
 			    "a %s record must be a JSON object, not %s", src->name, json_is_array(rec) ? "an array" : "a scalar");
 		reject(n, o, reject_value, 0, &err);
 		return;
@@ -452,7 +452,7 @@ static const struct chm_vendor_map *find_map(struct chm_norm *n, const char *nam
 	if (!name) {
 		if (n->nmaps == 1)
 			return n->maps[0];
-		chm_err_set(err, CHM_EX_DATAERR, "missing_field", "mapping",
+		chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "mapping",
 			    n->nmaps ? "a vendor record must name its \"mapping\": several are loaded"
 				     : "no vendor mapping: give --mapping FILE");
 		return NULL;
@@ -473,7 +473,7 @@ static const struct chm_vendor_map *find_map(struct chm_norm *n, const char *nam
 			return m;
 		}
 	}
-	chm_err_set(err, CHM_EX_DATAERR, "unknown_mapping", "mapping",
+	chm_err_set(err, CHM_EX_DATAERR, CHM_E_UNKNOWN_MAPPING, "mapping",
 		    "no vendor mapping named \"%.100s\" (give --mapping FILE or set CHM_VENDOR_DIR)", name);
 	return NULL;
 }
@@ -491,20 +491,20 @@ static void raw_record(struct chm_norm *n, json_t *obj, const struct origin *o)
 	    chm_get_string(obj, "external_id", &nm.external_id, &err) < 0)
 		goto bad;
 	if (!source) {
-		chm_err_set(&err, CHM_EX_DATAERR, "missing_field", "source",
+		chm_err_set(&err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "source",
 			    "a raw record needs a \"source\"");
 		goto bad;
 	}
 	const struct chm_source *src = find_source(source);
 	if (!src) {
-		chm_err_set(&err, CHM_EX_DATAERR, "unknown_source", "source",
+		chm_err_set(&err, CHM_EX_DATAERR, CHM_E_UNKNOWN_SOURCE, "source",
 			    "unknown source \"%.64s\" (known: airflow, dbt_cloud, dbt_artifact, "
 			    "openlineage, vendor, cron)", source);
 		goto bad;
 	}
 	json_t *rec = json_object_get(obj, "record");
 	if (!json_is_object(rec) && !json_is_array(rec)) {
-		chm_err_set(&err, CHM_EX_DATAERR, rec ? "wrong_type" : "missing_field", "record",
+		chm_err_set(&err, CHM_EX_DATAERR, rec ? CHM_E_WRONG_TYPE : CHM_E_MISSING_FIELD, "record",
 			    "a raw record needs a \"record\" object");
 		goto bad;
 	}
@@ -585,10 +585,10 @@ static void handle_value(struct chm_norm *n, json_t *v, const struct origin *o)
 		return;
 	}
 	if (json_is_object(v))
-		chm_err_set(&err, CHM_EX_DATAERR, "missing_field", "type",
+		chm_err_set(&err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "type",
 			    "a record needs a string \"type\" (give --source to read bare partner records)");
 	else
-		chm_err_set(&err, CHM_EX_DATAERR, "not_an_object", "",
+		chm_err_set(&err, CHM_EX_DATAERR, CHM_E_NOT_AN_OBJECT, "",
 			    "a record must be a JSON object (give --source to read a page)");
 	reject(n, o, NULL, 0, &err);
 }
@@ -617,7 +617,7 @@ static int read_document(struct chm_norm *n, struct line_reader *lr, struct strb
 
 	while ((got = line_reader_next(lr, &line, &len, err)) > 0) {
 		if (doc->len + len + 1 > n->opts.doc_max) {
-			chm_err_set(&rerr, CHM_EX_DATAERR, "document_too_large", "",
+			chm_err_set(&rerr, CHM_EX_DATAERR, CHM_E_DOCUMENT_TOO_LARGE, "",
 				    "a document larger than %zu bytes (not NDJSON?)", n->opts.doc_max);
 			struct origin o = { lr->name, first_line, NULL, 0, NULL };
 			reject(n, &o, NULL, 0, &rerr);
@@ -645,7 +645,7 @@ static int read_document(struct chm_norm *n, struct line_reader *lr, struct strb
 		struct origin o = { lr->name, lineno, NULL, 0, NULL };
 		if (!v) {
 			chm_err_set(&rerr, CHM_EX_DATAERR,
-				    strstr(jerr.text, "duplicate") ? "duplicate_key" : "invalid_json", "",
+				    strstr(jerr.text, "duplicate") ? CHM_E_DUPLICATE_KEY : CHM_E_INVALID_JSON, "",
 				    "invalid JSON at line %ld: %s", lineno + jerr.line - 1, jerr.text);
 			o.text = doc->buf + off;
 			o.len = doc->len - off;
@@ -681,7 +681,7 @@ static int norm_line(struct chm_norm *n, struct line_reader *lr, const char *lin
 	json_error_t jerr;
 
 	if (lr->too_long) {
-		chm_err_set(&rerr, CHM_EX_DATAERR, "line_too_long", "",
+		chm_err_set(&rerr, CHM_EX_DATAERR, CHM_E_LINE_TOO_LONG, "",
 			    "line is longer than the maximum line length");
 		n->counts.read++;
 		reject(n, &o, NULL, 0, &rerr);
@@ -691,7 +691,7 @@ static int norm_line(struct chm_norm *n, struct line_reader *lr, const char *lin
 	if (p == line + len)
 		return 0; /* blank lines carry nothing */
 	if (memchr(line, '\0', len)) {
-		chm_err_set(&rerr, CHM_EX_DATAERR, "invalid_json", "", "line contains a NUL byte");
+		chm_err_set(&rerr, CHM_EX_DATAERR, CHM_E_INVALID_JSON, "", "line contains a NUL byte");
 		n->counts.read++;
 		reject(n, &o, NULL, 0, &rerr);
 		return 0;
@@ -720,7 +720,7 @@ static int norm_line(struct chm_norm *n, struct line_reader *lr, const char *lin
 		}
 		if (got > 0 && *p == '{' && !lr->too_long && is_object_line(next, next_len)) {
 			struct origin o1 = { lr->name, first_line, doc.buf, doc.len, NULL };
-			chm_err_set(&rerr, CHM_EX_DATAERR, "invalid_json", "",
+			chm_err_set(&rerr, CHM_EX_DATAERR, CHM_E_INVALID_JSON, "",
 				    "invalid JSON at column %d: %s", jerr.column, jerr.text);
 			n->counts.read++;
 			reject(n, &o1, NULL, 0, &rerr);
@@ -738,7 +738,7 @@ static int norm_line(struct chm_norm *n, struct line_reader *lr, const char *lin
 	*first = 0;
 	if (!v) {
 		chm_err_set(&rerr, CHM_EX_DATAERR,
-			    strstr(jerr.text, "duplicate") ? "duplicate_key" : "invalid_json", "",
+			    strstr(jerr.text, "duplicate") ? CHM_E_DUPLICATE_KEY : CHM_E_INVALID_JSON, "",
 			    "invalid JSON at column %d: %s", jerr.column, jerr.text);
 		n->counts.read++;
 		reject(n, &o, NULL, 0, &rerr);
@@ -789,14 +789,14 @@ struct chm_norm *chm_norm_new(const struct chm_norm_opts *opts, FILE *out, struc
 		return NULL;
 	}
 	if (opts->source && !(n->default_src = find_source(opts->source))) {
-		chm_err_set(err, CHM_EX_USAGE, "unknown_source", "source",
+		chm_err_set(err, CHM_EX_USAGE, CHM_E_UNKNOWN_SOURCE, "source",
 			    "--source: unknown source \"%s\" (known: airflow, dbt_cloud, dbt_artifact, "
 			    "openlineage, vendor, cron)", opts->source);
 		free(n);
 		return NULL;
 	}
 	if (opts->nmappings > MAX_MAPPINGS) {
-		chm_err_set(err, CHM_EX_USAGE, "usage", "mapping", "at most %d --mapping files",
+		chm_err_set(err, CHM_EX_USAGE, CHM_E_USAGE, "mapping", "at most %d --mapping files",
 			    MAX_MAPPINGS);
 		free(n);
 		return NULL;
@@ -820,7 +820,7 @@ int chm_norm_flush(struct chm_norm *n, struct chm_err *err)
 	if (n->write_failed && n->write_errno == EPIPE)
 		return 0; /* the reader went away: not our error (as chm_close_stdout) */
 	if (n->write_failed)
-		return chm_err_set(err, CHM_EX_IOERR, "io_error", "", "write error on standard output: %s",
+		return chm_err_set(err, CHM_EX_IOERR, CHM_E_IO_ERROR, "", "write error on standard output: %s",
 				   strerror(n->write_errno ? n->write_errno : EIO));
 	return 0;
 }

@@ -329,13 +329,13 @@ static int send_email(struct chm_notifier *n, json_t *a, struct chm_err *err)
 {
 	const char *to = str(a, "destination");
 	if (!n->o.smtp_url)
-		return chm_err_set(err, CHM_EX_CONFIG, "not_configured", "channel",
+		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_NOT_CONFIGURED, "channel",
 				   "an email alert needs --smtp-url");
 	if (!plain_address(to))
-		return chm_err_set(err, CHM_EX_CONFIG, "bad_destination", "destination",
+		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_DESTINATION, "destination",
 				   "the rule's destination is not one email address");
 	if (!plain_address(n->o.smtp_from))
-		return chm_err_set(err, CHM_EX_CONFIG, "bad_from", "smtp_from", "--smtp-from is not one email address");
+		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_FROM, "smtp_from", "--smtp-from is not one email address");
 
 	char date[64];
 	time_t now = time(NULL);
@@ -356,7 +356,7 @@ static int send_email(struct chm_notifier *n, json_t *a, struct chm_err *err)
 		struct strbuf to_arg = STRBUF_INIT;
 		struct upload up = { msg.buf, msg.len };
 		if (!c) {
-			chm_err_set(err, CHM_EX_SOFTWARE, "internal", "", "cannot initialize libcurl");
+			chm_err_set(err, CHM_EX_SOFTWARE, CHM_E_INTERNAL, "", "cannot initialize libcurl");
 			break;
 		}
 		strbuf_addf(&to_arg, "<%s>", to);
@@ -391,7 +391,7 @@ static int send_email(struct chm_notifier *n, json_t *a, struct chm_err *err)
 		int transient = !(code >= 500 && code <= 599) && cc != CURLE_LOGIN_DENIED;
 		if (!transient || attempt >= attempts) {
 			chm_err_set(err, cc == CURLE_LOGIN_DENIED ? CHM_EX_CONFIG : CHM_EX_UNAVAILABLE,
-				    "unavailable", "", "SMTP %s: %s%s%.0ld; gave up after %d attempt%s", masked,
+				    CHM_E_UNAVAILABLE, "", "SMTP %s: %s%s%.0ld; gave up after %d attempt%s", masked,
 				    curl_easy_strerror(cc), code ? ", server said " : "", code, attempt,
 				    attempt == 1 ? "" : "s");
 			break;
@@ -419,7 +419,7 @@ static int send_webhook(struct chm_notifier *n, json_t *a, struct chm_err *err)
 {
 	const char *url = str(a, "destination");
 	if (strncmp(url, "https://", 8) && strncmp(url, "http://", 7))
-		return chm_err_set(err, CHM_EX_CONFIG, "bad_destination", "destination",
+		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_DESTINATION, "destination",
 				   "a webhook rule's destination must be an http(s) URL");
 	char *body = json_dumps(a, JSON_COMPACT);
 	struct strbuf idem = STRBUF_INIT, sig = STRBUF_INIT;
@@ -451,7 +451,7 @@ static int send_webhook(struct chm_notifier *n, json_t *a, struct chm_err *err)
 static int send_slack(struct chm_notifier *n, json_t *a, struct chm_err *err)
 {
 	if (!n->o.slack_webhook)
-		return chm_err_set(err, CHM_EX_CONFIG, "not_configured", "channel",
+		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_NOT_CONFIGURED, "channel",
 				   "a slack alert needs the incoming-webhook URL (--slack-webhook-file, "
 				   "$CREDENTIALS_DIRECTORY/slack-webhook or CHM_SLACK_WEBHOOK)");
 	char *body = chm_notify_slack_json(a);

@@ -47,7 +47,7 @@ int chm_ol_children_load(struct chm_ol_children *c, const char *path, struct chm
 	json_t *ids = json_object_get(v, "openlineage_children");
 	if (!json_is_array(ids)) {
 		json_decref(v);
-		return chm_err_set(err, CHM_EX_DATAERR, "bad_children_file", "openlineage_children",
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_BAD_CHILDREN_FILE, "openlineage_children",
 				   "%s: not a children file (an object with \"openlineage_children\": [...])", path);
 	}
 	size_t i;

@@ -46,7 +46,7 @@ int chm_fail_count(const struct chm_fail *f)
 	return f->details ? (int)json_array_size(f->details) : 0;
 }
 
-int chm_fail_finish(struct chm_fail *f, int status, const char *code)
+int chm_fail_finish(struct chm_fail *f, int status, enum chm_err_kind kind)
 {
 	struct strbuf sb = STRBUF_INIT;
 	size_t i;
@@ -59,18 +59,19 @@ int chm_fail_finish(struct chm_fail *f, int status, const char *code)
 		strbuf_addf(&sb, "%s %s", json_string_value(json_object_get(d, "field")),
 			    json_string_value(json_object_get(d, "issue")));
 	}
-	chm_err_set(&f->err, status, code, "", "%s", sb.buf);
+	chm_err_set(&f->err, status, kind, "", "%s", sb.buf);
 	strbuf_release(&sb);
 	return -1;
 }
 
-int chm_fail_set(struct chm_fail *f, int status, const char *code, const char *field,
+int chm_fail_set(struct chm_fail *f, int status, enum chm_err_kind kind, const char *field,
 		 const char *fmt, ...)
 {
 	va_list ap;
 
 	f->err.status = status;
-	snprintf(f->err.code, sizeof(f->err.code), "%s", code);
+	f->err.kind = kind;
+	snprintf(f->err.code, sizeof(f->err.code), "%s", chm_err_code(kind));
 	snprintf(f->err.field, sizeof(f->err.field), "%s", field ? field : "");
 	va_start(ap, fmt);
 	vsnprintf(f->err.msg, sizeof(f->err.msg), fmt, ap);
@@ -83,7 +84,7 @@ int chm_fail_set(struct chm_fail *f, int status, const char *code, const char *f
 int chm_fail_from_err(struct chm_fail *f, const struct chm_err *err)
 {
 	return chm_fail_set(f, err->status ? err->status : CHM_EX_SOFTWARE,
-			    err->code[0] ? err->code : "internal", err->field, "%s", err->msg);
+			    err->kind != CHM_E_NONE ? err->kind : CHM_E_INTERNAL, err->field, "%s", err->msg);
 }
 
 void chm_fail_print(FILE *fp, const struct chm_fail *f)

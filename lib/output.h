@@ -30,10 +30,10 @@ void chm_fail_issue(struct chm_fail *f, const char *field, const char *fmt, ...)
 int chm_fail_count(const struct chm_fail *f);
 /* When issues were added: sets status and code and a message that lists
  * them, and returns -1; 0 when there were none. */
-int chm_fail_finish(struct chm_fail *f, int status, const char *code);
+int chm_fail_finish(struct chm_fail *f, int status, enum chm_err_kind kind);
 /* Sets the whole failure; a non-empty field also becomes an issue whose text
  * is the message. Returns -1. */
-int chm_fail_set(struct chm_fail *f, int status, const char *code, const char *field,
+int chm_fail_set(struct chm_fail *f, int status, enum chm_err_kind kind, const char *field,
 		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* The same from a library chm_err. Returns -1. */
 int chm_fail_from_err(struct chm_fail *f, const struct chm_err *err);

@@ -120,18 +120,18 @@ json_t *chm_record_parse(const char *line, size_t len, const char **type, struct
 
 	*type = NULL;
 	if (memchr(line, '\0', len))
-		return chm_err_set(err, CHM_EX_DATAERR, "invalid_json", "",
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_INVALID_JSON, "",
 				   "line contains a NUL byte"), NULL;
 	obj = chm_json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!obj) {
-		const char *code = strstr(jerr.text, "duplicate") ? "duplicate_key" : "invalid_json";
+		enum chm_err_kind code = strstr(jerr.text, "duplicate") ? CHM_E_DUPLICATE_KEY : CHM_E_INVALID_JSON;
 		chm_err_set(err, CHM_EX_DATAERR, code, "", "invalid JSON at column %d: %s",
 			    jerr.column, jerr.text);
 		return NULL;
 	}
 	if (!json_is_object(obj)) {
 		json_decref(obj);
-		chm_err_set(err, CHM_EX_DATAERR, "not_an_object", "", "a record must be a JSON object");
+		chm_err_set(err, CHM_EX_DATAERR, CHM_E_NOT_AN_OBJECT, "", "a record must be a JSON object");
 		return NULL;
 	}
 	json_t *t = json_object_get(obj, "type");
@@ -146,9 +146,9 @@ int chm_get_string(json_t *obj, const char *key, const char **out, struct chm_er
 	if (!v || json_is_null(v))
 		return 1;
 	if (!json_is_string(v))
-		return chm_err_set(err, CHM_EX_DATAERR, "wrong_type", key, "%s must be a string", key);
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_WRONG_TYPE, key, "%s must be a string", key);
 	if (strlen(json_string_value(v)) != json_string_length(v))
-		return chm_err_set(err, CHM_EX_DATAERR, "bad_value", key, "%s contains a NUL character", key);
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_BAD_VALUE, key, "%s contains a NUL character", key);
 	*out = json_string_value(v);
 	return 0;
 }
@@ -161,17 +161,17 @@ int chm_get_int(json_t *obj, const char *key, int64_t min, int64_t *out, struct 
 	if (json_is_real(v)) {
 		double d = json_real_value(v);
 		if (d != floor(d) || d < -9.2e18 || d > 9.2e18)
-			return chm_err_set(err, CHM_EX_DATAERR, "wrong_type", key, "%s must be an integer", key);
+			return chm_err_set(err, CHM_EX_DATAERR, CHM_E_WRONG_TYPE, key, "%s must be an integer", key);
 		if (d < (double)min)
-			return chm_err_set(err, CHM_EX_DATAERR, "out_of_range", key,
+			return chm_err_set(err, CHM_EX_DATAERR, CHM_E_OUT_OF_RANGE, key,
 					   "%s must be >= %lld", key, (long long)min);
 		*out = (int64_t)d;
 		return 0;
 	}
 	if (!json_is_integer(v))
-		return chm_err_set(err, CHM_EX_DATAERR, "wrong_type", key, "%s must be an integer", key);
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_WRONG_TYPE, key, "%s must be an integer", key);
 	if (json_integer_value(v) < min)
-		return chm_err_set(err, CHM_EX_DATAERR, "out_of_range", key,
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_OUT_OF_RANGE, key,
 				   "%s must be >= %lld", key, (long long)min);
 	*out = json_integer_value(v);
 	return 0;
@@ -183,10 +183,10 @@ int chm_get_number(json_t *obj, const char *key, double min, double *out, struct
 	if (!v || json_is_null(v))
 		return 1;
 	if (!json_is_number(v))
-		return chm_err_set(err, CHM_EX_DATAERR, "wrong_type", key, "%s must be a number", key);
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_WRONG_TYPE, key, "%s must be a number", key);
 	double d = json_number_value(v);
 	if (!isfinite(d) || d < min)
-		return chm_err_set(err, CHM_EX_DATAERR, "out_of_range", key, "%s must be >= %g", key, min);
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_OUT_OF_RANGE, key, "%s must be >= %g", key, min);
 	*out = d;
 	return 0;
 }
@@ -197,7 +197,7 @@ int chm_get_bool(json_t *obj, const char *key, int *out, struct chm_err *err)
 	if (!v || json_is_null(v))
 		return 1;
 	if (!json_is_boolean(v))
-		return chm_err_set(err, CHM_EX_DATAERR, "wrong_type", key, "%s must be true or false", key);
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_WRONG_TYPE, key, "%s must be true or false", key);
 	*out = json_is_true(v);
 	return 0;
 }
@@ -220,7 +220,7 @@ int chm_get_enum(json_t *obj, const char *key, const char *const *names, const c
 		strncat(list, *n, sizeof(list) - strlen(list) - 1);
 	}
 	const char *now = chm_enum_renamed(names, s);
-	return chm_err_set(err, CHM_EX_DATAERR, "bad_enum", key,
+	return chm_err_set(err, CHM_EX_DATAERR, CHM_E_BAD_ENUM, key,
 			   "%s \"%.64s\" is not one of: %s%s%s%s", key, s, list,
 			   now ? " (a value from before the seed enums: write \"" : "", now ? now : "",
 			   now ? "\")" : "");

@@ -26,7 +26,7 @@ int chm_rejects_open(struct chm_rejects *rj, const char *program, const char *pa
 	 * the lines whole when several programs share one dead-letter file. */
 	rj->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (rj->fd < 0)
-		return chm_err_set(err, CHM_EX_IOERR, "io_error", "rejects", "cannot open rejects file %s: %s",
+		return chm_err_set(err, CHM_EX_IOERR, CHM_E_IO_ERROR, "rejects", "cannot open rejects file %s: %s",
 				   path, strerror(errno));
 	rj->owned = 1;
 	return 0;
@@ -43,7 +43,7 @@ int chm_rejects_close(struct chm_rejects *rj, struct chm_err *err)
 	rj->fp = NULL;
 	rj->fd = -1;
 	if (bad)
-		return chm_err_set(err, CHM_EX_IOERR, "io_error", "rejects",
+		return chm_err_set(err, CHM_EX_IOERR, CHM_E_IO_ERROR, "rejects",
 				   "writing rejects failed: %s (%ld reject(s) may be lost)",
 				   strerror(bad), rj->count);
 	return 0;
@@ -104,7 +104,7 @@ json_t *chm_json_string_lossy(const char *s, size_t len)
 	return v;
 }
 
-void chm_reject(struct chm_rejects *rj, const char *file, long line, const char *code,
+void chm_reject(struct chm_rejects *rj, const char *file, long line, enum chm_err_kind kind,
 		const char *field, const char *message, const char *input, size_t input_len)
 {
 	json_t *r = json_object();
@@ -121,7 +121,7 @@ void chm_reject(struct chm_rejects *rj, const char *file, long line, const char 
 	if (file && strcmp(file, "-") != 0)
 		json_object_set_new(r, "file", chm_json_string_lossy(file, strlen(file)));
 	json_object_set_new(r, "line", json_integer(line));
-	json_object_set_new(r, "code", json_string(code ? code : "invalid"));
+	json_object_set_new(r, "code", json_string(kind != CHM_E_NONE ? chm_err_code(kind) : "invalid"));
 	json_object_set_new(r, "field", field && *field ? json_string(field) : json_null());
 	/* a reject keeps the line for a replay, but not a secret in it */
 	struct strbuf msg = STRBUF_INIT, clean = STRBUF_INIT;
@@ -162,5 +162,5 @@ void chm_reject(struct chm_rejects *rj, const char *file, long line, const char 
 void chm_reject_err(struct chm_rejects *rj, const char *file, long line, const struct chm_err *e,
 		    const char *input, size_t input_len)
 {
-	chm_reject(rj, file, line, e->code, e->field, e->msg, input, input_len);
+	chm_reject(rj, file, line, e->kind, e->field, e->msg, input, input_len);
 }

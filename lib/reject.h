@@ -26,7 +26,7 @@ int chm_rejects_open(struct chm_rejects *rj, const char *program, const char *pa
 		     struct chm_err *err);
 /* Flushes and closes; -1 with err when a write failed. */
 int chm_rejects_close(struct chm_rejects *rj, struct chm_err *err);
-void chm_reject(struct chm_rejects *rj, const char *file, long line, const char *code,
+void chm_reject(struct chm_rejects *rj, const char *file, long line, enum chm_err_kind kind,
 		const char *field, const char *message, const char *input, size_t input_len);
 void chm_reject_err(struct chm_rejects *rj, const char *file, long line, const struct chm_err *e,
 		    const char *input, size_t input_len);

@@ -201,23 +201,23 @@ int chm_resolve_run(struct chm_resolver *r, const struct chm_run *run, int64_t *
 	if (*v > 0) {
 		*id = *v;
 	} else if (*v == AMBIGUOUS) {
-		chm_err_set(err, CHM_EX_DATAERR, "ambiguous_pipeline", "external_id",
+		chm_err_set(err, CHM_EX_DATAERR, CHM_E_AMBIGUOUS_PIPELINE, "external_id",
 			    "client \"%.200s\" has more than one pipeline with external_id \"%.200s\" "
 			    "(on different platforms): name the pipeline (\"pipeline\" in the raw "
 			    "envelope, or chm-normalize --pipeline)",
 			    client, run->external_id);
 	} else if (run->pipeline_id) {
-		chm_err_set(err, CHM_EX_DATAERR, "unknown_pipeline", "pipeline_id",
+		chm_err_set(err, CHM_EX_DATAERR, CHM_E_UNKNOWN_PIPELINE, "pipeline_id",
 			    "no pipeline with id %lld", (long long)run->pipeline_id);
 	} else if (run->platform && run->external_id) {
-		chm_err_set(err, CHM_EX_DATAERR, "unknown_pipeline", "external_id",
+		chm_err_set(err, CHM_EX_DATAERR, CHM_E_UNKNOWN_PIPELINE, "external_id",
 			    "client \"%.200s\" has no %s pipeline with external_id \"%.200s\"", client,
 			    run->platform, run->external_id);
 	} else if (name) {
-		chm_err_set(err, CHM_EX_DATAERR, "unknown_pipeline", "pipeline",
+		chm_err_set(err, CHM_EX_DATAERR, CHM_E_UNKNOWN_PIPELINE, "pipeline",
 			    "client \"%.200s\" has no pipeline named \"%.200s\"", client, name);
 	} else {
-		chm_err_set(err, CHM_EX_DATAERR, "unknown_pipeline", "external_id",
+		chm_err_set(err, CHM_EX_DATAERR, CHM_E_UNKNOWN_PIPELINE, "external_id",
 			    "client \"%.200s\" has no pipeline with external_id \"%.200s\"", client,
 			    run->external_id);
 	}

@@ -29,7 +29,7 @@ static int get_text(json_t *obj, const char *key, size_t max, const char **out, 
 	if (chm_get_string(obj, key, out, err) < 0)
 		return -1;
 	if (*out && max && strlen(*out) > max)
-		return chm_err_set(err, CHM_EX_DATAERR, "too_long", key, "%s is longer than %zu bytes",
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_TOO_LONG, key, "%s is longer than %zu bytes",
 				   key, max);
 	return 0;
 }
@@ -52,11 +52,11 @@ int chm_run_from_json(json_t *obj, struct chm_run *run, struct chm_err *err)
 		if (!run->client && run->pipeline && strchr(run->pipeline, '/'))
 			; /* "client/name", split by the resolver */
 		else if (!run->client)
-			return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "client",
+			return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "client",
 					   "a run names its pipeline by pipeline_id, client + "
 					   "[platform +] external_id, or client + pipeline");
 		else if (!run->pipeline && !run->external_id)
-			return chm_err_set(err, CHM_EX_DATAERR, "missing_field",
+			return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD,
 					   run->platform ? "external_id" : "pipeline",
 					   "a run names its pipeline by pipeline_id, client + "
 					   "[platform +] external_id, or client + pipeline");
@@ -65,13 +65,13 @@ int chm_run_from_json(json_t *obj, struct chm_run *run, struct chm_err *err)
 	if (rc < 0)
 		return -1;
 	if (!run->external_run_id || !*run->external_run_id)
-		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "external_run_id",
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "external_run_id",
 				   "external_run_id is required");
 	rc = chm_get_enum(obj, "status", chm_run_statuses, &run->status, err);
 	if (rc < 0)
 		return -1;
 	if (rc == 1)
-		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "status", "status is required");
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "status", "status is required");
 	if (get_time(obj, "started_at", &run->has_started, &run->started_at, err) ||
 	    get_time(obj, "finished_at", &run->has_finished, &run->finished_at, err))
 		return -1;
@@ -98,7 +98,7 @@ int chm_run_from_json(json_t *obj, struct chm_run *run, struct chm_err *err)
 	json_t *p = json_object_get(obj, "payload");
 	if (p && !json_is_null(p)) {
 		if (!json_is_object(p))
-			return chm_err_set(err, CHM_EX_DATAERR, "wrong_type", "payload",
+			return chm_err_set(err, CHM_EX_DATAERR, CHM_E_WRONG_TYPE, "payload",
 					   "payload must be an object");
 		run->payload = p;
 	}

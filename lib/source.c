@@ -51,13 +51,13 @@ int src_time_parts(char type, const char *s, double d, const char *field, int fl
 		int ms = (flags & SRC_T_EPOCH_MS) ||
 			 (!(flags & SRC_T_EPOCH_S) && fabs(d) > 1e11); /* 1e11 s is year 5138 */
 		if (chm_time_from_epoch(d, ms, usec))
-			return chm_err_set(err, CHM_EX_DATAERR, "bad_timestamp", field,
+			return chm_err_set(err, CHM_EX_DATAERR, CHM_E_BAD_TIMESTAMP, field,
 					   "%s: epoch %s %.17g is out of range", field,
 					   ms ? "milliseconds" : "seconds", d);
 		*has = 1;
 		return 0;
 	}
-	return chm_err_set(err, CHM_EX_DATAERR, "bad_timestamp", field,
+	return chm_err_set(err, CHM_EX_DATAERR, CHM_E_BAD_TIMESTAMP, field,
 			   "%s must be an RFC 3339 timestamp%s", field,
 			   (flags & (SRC_T_EPOCH | SRC_T_EPOCH_S | SRC_T_EPOCH_MS)) ? " or epoch seconds"
 										   : "");

@@ -39,11 +39,11 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 	if (!run->external_run_id)
 		run->external_run_id = src_id(json_object_get(rec, "run_id"), &env->s->run_id);
 	if (!run->external_run_id)
-		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "dag_run_id",
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "dag_run_id",
 				   "an Airflow DAG run needs a string dag_run_id");
 	it->external_id = src_str(rec, "dag_id");
 	if (!state)
-		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "state",
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "state",
 				   "an Airflow DAG run needs a string state");
 	run->status = airflow_status(state);
 	if (!run->status)

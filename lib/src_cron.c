@@ -75,7 +75,7 @@ static int cron_apply(const struct cron_rec *r, const struct norm_env *env, stru
 				run->error_message = tail ? tail : reason->buf;
 			}
 		} else {
-			return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "exit_status",
+			return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "exit_status",
 					   "a cron end record needs an integer exit_status or a signal");
 		}
 	} else {
@@ -92,10 +92,10 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 	r.event = src_str(rec, "event");
 	run->external_run_id = src_id(json_object_get(rec, "run_id"), &env->s->run_id);
 	if (!run->external_run_id)
-		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "run_id",
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "run_id",
 				   "a cron record needs a run_id");
 	if (!r.event)
-		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "event",
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "event",
 				   "a cron record needs an event: start, end, skip or cancel");
 	r.pipeline = src_str(rec, "pipeline");
 	it->external_id = src_id(json_object_get(rec, "external_id"), &env->s->ext);

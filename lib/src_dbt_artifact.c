@@ -133,14 +133,14 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 	json_t *r;
 
 	if (!json_is_object(meta))
-		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "metadata",
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "metadata",
 				   "a run_results.json needs a metadata object");
 	if (!json_is_array(results))
-		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "results",
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "results",
 				   "a run_results.json needs a results array");
 	run->external_run_id = src_str(meta, "invocation_id");
 	if (!run->external_run_id)
-		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "metadata.invocation_id",
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "metadata.invocation_id",
 				   "a run_results.json needs metadata.invocation_id");
 	a.n = json_array_size(results);
 	json_array_foreach(results, i, r) {

@@ -145,7 +145,7 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 
 	run->external_run_id = src_id(json_object_get(rec, "id"), &env->s->run_id);
 	if (!run->external_run_id)
-		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "id",
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "id",
 				   "a dbt Cloud run needs an id");
 	it->external_id = src_id(json_object_get(rec, "job_definition_id"), &env->s->ext);
 	if (!it->external_id)
@@ -157,7 +157,7 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 	} else if (json_is_string(st)) {
 		cloud_status(env, it, NULL, json_string_value(st));
 	} else {
-		return chm_err_set(err, CHM_EX_DATAERR, st ? "wrong_type" : "missing_field", "status",
+		return chm_err_set(err, CHM_EX_DATAERR, st ? CHM_E_WRONG_TYPE : CHM_E_MISSING_FIELD, "status",
 				   "a dbt Cloud run needs a numeric status");
 	}
 	if (src_time(rec, "started_at", SRC_T_EPOCH_S, &run->has_started, &run->started_at, it, err) ||
@@ -166,7 +166,7 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 	json_t *d = json_object_get(rec, "duration");
 	if (d && !json_is_null(d)) {
 		if (duration(d, &run->duration_seconds))
-			return chm_err_set(err, CHM_EX_DATAERR, "bad_value", "duration",
+			return chm_err_set(err, CHM_EX_DATAERR, CHM_E_BAD_VALUE, "duration",
 					   "duration must be \"HH:MM:SS\" or seconds");
 		run->has_duration = 1;
 	}

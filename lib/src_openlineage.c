@@ -112,18 +112,18 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 	int has;
 
 	if (!json_is_object(job) || !src_str(job, "namespace") || !src_str(job, "name"))
-		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "job",
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "job",
 				   "an OpenLineage RunEvent needs job.namespace and job.name");
 	const char *ns = src_str(job, "namespace"), *name = src_str(job, "name");
 	run->external_run_id = src_id(chm_json_path(rec, "run.runId"), &env->s->run_id);
 	if (!run->external_run_id)
-		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "run.runId",
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "run.runId",
 				   "an OpenLineage RunEvent needs run.runId");
 	/* the time is checked even for events that make no run: a bad one is bad input */
 	if (src_time(rec, "eventTime", SRC_T_NO_ZONE, &has, &ev.at, it, err))
 		return -1;
 	if (!has)
-		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", "eventTime",
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "eventTime",
 				   "an OpenLineage RunEvent needs eventTime");
 	ev.ns = ns;
 	ev.name = name;

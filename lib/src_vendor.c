@@ -43,7 +43,7 @@ static int cfg_str(json_t *obj, const char *key, const char **out, const char *p
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_string(v))
-		return chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", key,
+		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, key,
 				   "%s: \"%s\" must be a string", path, key);
 	*out = json_string_value(v);
 	return 0;
@@ -56,7 +56,7 @@ struct chm_vendor_map *chm_vendor_map_load(const char *path, struct chm_err *err
 	struct chm_vendor_map *m;
 
 	if (!root) {
-		chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", "mapping", "%s: %s%s%s", path,
+		chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "mapping", "%s: %s%s%s", path,
 			    jerr.line > 0 ? "" : "cannot read: ", jerr.text,
 			    jerr.line > 0 ? "" : "");
 		return NULL;
@@ -70,7 +70,7 @@ struct chm_vendor_map *chm_vendor_map_load(const char *path, struct chm_err *err
 	json_t *fields = json_object_get(root, "fields");
 	const char *dunit = NULL, *tunit = NULL;
 	if (!json_is_object(root) || !json_is_object(fields)) {
-		chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", "fields",
+		chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "fields",
 			    "%s: a mapping is an object with a \"fields\" object", path);
 		goto bad;
 	}
@@ -88,24 +88,24 @@ struct chm_vendor_map *chm_vendor_map_load(const char *path, struct chm_err *err
 	    cfg_str(fields, "error", &m->f_error, path, err))
 		goto bad;
 	if (!m->name || !*m->name || strpbrk(m->name, "/. ")) {
-		chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", "name",
+		chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "name",
 			    "%s: \"name\" must be a plain word (the envelopes' \"mapping\")", path);
 		goto bad;
 	}
 	if (!m->f_run_id || !m->f_status) {
-		chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", "fields",
+		chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "fields",
 			    "%s: fields.run_id and fields.status are required", path);
 		goto bad;
 	}
 	if (!chm_enum_has(chm_run_statuses, m->unknown_status)) {
-		chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", "unknown_status",
+		chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "unknown_status",
 			    "%s: unknown_status \"%s\" is not a run status", path, m->unknown_status);
 		goto bad;
 	}
 	if (dunit && strcmp(dunit, "ms") == 0)
 		m->duration_scale = 1e-3;
 	else if (dunit && strcmp(dunit, "s") != 0) {
-		chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", "duration_unit",
+		chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "duration_unit",
 			    "%s: duration_unit must be \"s\" or \"ms\"", path);
 		goto bad;
 	}
@@ -114,13 +114,13 @@ struct chm_vendor_map *chm_vendor_map_load(const char *path, struct chm_err *err
 	else if (tunit && strcmp(tunit, "ms") == 0)
 		m->time_flags = SRC_T_EPOCH_MS;
 	else if (tunit && strcmp(tunit, "auto") != 0) {
-		chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", "time_unit",
+		chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "time_unit",
 			    "%s: time_unit must be \"s\", \"ms\" or \"auto\"", path);
 		goto bad;
 	}
 	m->statuses = json_object_get(root, "statuses");
 	if (!json_is_object(m->statuses)) {
-		chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", "statuses",
+		chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "statuses",
 			    "%s: \"statuses\" must map each source status to a run status", path);
 		goto bad;
 	}
@@ -128,7 +128,7 @@ struct chm_vendor_map *chm_vendor_map_load(const char *path, struct chm_err *err
 	json_t *v;
 	json_object_foreach(m->statuses, k, v) {
 		if (!json_is_string(v) || !chm_enum_has(chm_run_statuses, json_string_value(v))) {
-			chm_err_set(err, CHM_EX_CONFIG, "bad_mapping", "statuses",
+			chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "statuses",
 				    "%s: statuses.%s must be one of running, success, failed, canceled, "
 				    "skipped", path, k);
 			goto bad;
@@ -234,7 +234,7 @@ static int map_vals(const struct chm_vendor_map *m, chm_val_get get, void *ctx,
 	GET(m->f_run_id);
 	run->external_run_id = val_id(&v, &env->s->run_id);
 	if (!run->external_run_id)
-		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", m->f_run_id,
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, m->f_run_id,
 				   "the %s record has no run id at \"%s\"", m->name, m->f_run_id);
 	if (m->f_ext) {
 		GET(m->f_ext);
@@ -249,7 +249,7 @@ static int map_vals(const struct chm_vendor_map *m, chm_val_get get, void *ctx,
 		sv = buf;
 	}
 	if (!sv)
-		return chm_err_set(err, CHM_EX_DATAERR, "missing_field", m->f_status,
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, m->f_status,
 				   "the %s record has no status at \"%s\"", m->name, m->f_status);
 	json_t *canon = json_object_get(m->statuses, sv);
 	if (canon)
@@ -271,7 +271,7 @@ static int map_vals(const struct chm_vendor_map *m, chm_val_get get, void *ctx,
 		GET(m->f_duration);
 	if (v.type && v.type != 'z') {
 		if (val_number(&v, &run->duration_seconds))
-			return chm_err_set(err, CHM_EX_DATAERR, "wrong_type", m->f_duration,
+			return chm_err_set(err, CHM_EX_DATAERR, CHM_E_WRONG_TYPE, m->f_duration,
 					   "%s must be a number", m->f_duration);
 		run->duration_seconds *= m->duration_scale;
 		run->has_duration = 1;
@@ -282,7 +282,7 @@ static int map_vals(const struct chm_vendor_map *m, chm_val_get get, void *ctx,
 	if (v.type && v.type != 'z') {
 		double rows;
 		if (val_number(&v, &rows) || rows != (double)(int64_t)rows)
-			return chm_err_set(err, CHM_EX_DATAERR, "wrong_type", m->f_rows,
+			return chm_err_set(err, CHM_EX_DATAERR, CHM_E_WRONG_TYPE, m->f_rows,
 					   "%s must be a whole number", m->f_rows);
 		run->has_rows = 1;
 		run->rows_processed = (int64_t)rows;

@@ -67,12 +67,12 @@ int chm_state_write(const char *path, json_t *value, struct chm_err *err)
 	int fd = -1, rc = -1;
 
 	if (!text)
-		return chm_err_set(err, CHM_EX_SOFTWARE, "internal", "state", "cannot serialize state");
+		return chm_err_set(err, CHM_EX_SOFTWARE, CHM_E_INTERNAL, "state", "cannot serialize state");
 	/* the rename would replace whatever is there: never a device (/dev/full) */
 	struct stat st;
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
 		free(text);
-		return chm_err_set(err, CHM_EX_IOERR, "io_error", "state",
+		return chm_err_set(err, CHM_EX_IOERR, CHM_E_IO_ERROR, "state",
 				   "state file %s is not a regular file", path);
 	}
 	/* a name no one can have prepared: O_CREAT|O_EXCL, 0600, never through a
@@ -81,24 +81,24 @@ int chm_state_write(const char *path, json_t *value, struct chm_err *err)
 	strbuf_addf(&tmp, "%s.tmp.XXXXXX", path);
 	fd = mkostemp(tmp.buf, O_CLOEXEC);
 	if (fd < 0) {
-		chm_err_set(err, CHM_EX_IOERR, "io_error", "state", "cannot write state file %s: %s",
+		chm_err_set(err, CHM_EX_IOERR, CHM_E_IO_ERROR, "state", "cannot write state file %s: %s",
 			    tmp.buf, strerror(errno));
 		goto out;
 	}
 	if (write_all(fd, text, strlen(text)) || write_all(fd, "\n", 1) || fsync(fd)) {
-		chm_err_set(err, CHM_EX_IOERR, "io_error", "state", "cannot write state file %s: %s",
+		chm_err_set(err, CHM_EX_IOERR, CHM_E_IO_ERROR, "state", "cannot write state file %s: %s",
 			    tmp.buf, strerror(errno));
 		goto out;
 	}
 	if (close(fd)) {
 		fd = -1;
-		chm_err_set(err, CHM_EX_IOERR, "io_error", "state", "cannot write state file %s: %s",
+		chm_err_set(err, CHM_EX_IOERR, CHM_E_IO_ERROR, "state", "cannot write state file %s: %s",
 			    tmp.buf, strerror(errno));
 		goto out;
 	}
 	fd = -1;
 	if (rename(tmp.buf, path)) {
-		chm_err_set(err, CHM_EX_IOERR, "io_error", "state", "cannot replace state file %s: %s",
+		chm_err_set(err, CHM_EX_IOERR, CHM_E_IO_ERROR, "state", "cannot replace state file %s: %s",
 			    path, strerror(errno));
 		goto out;
 	}
@@ -130,13 +130,13 @@ int chm_state_read(const char *path, json_t **value, struct chm_err *err)
 	if (!fp) {
 		if (errno == ENOENT)
 			return 0;
-		return chm_err_set(err, CHM_EX_IOERR, "io_error", "state", "cannot read state file %s: %s",
+		return chm_err_set(err, CHM_EX_IOERR, CHM_E_IO_ERROR, "state", "cannot read state file %s: %s",
 				   path, strerror(errno));
 	}
 	*value = json_loadf(fp, 0, &jerr);
 	fclose(fp);
 	if (!*value)
-		return chm_err_set(err, CHM_EX_CONFIG, "bad_state", "state",
+		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_STATE, "state",
 				   "state file %s is not valid JSON: %s (line %d)", path, jerr.text,
 				   jerr.line);
 	return 0;

@@ -1189,7 +1189,7 @@ int chm_synth_run(const struct chm_synth_opts *opts, FILE *out,
 		/* the reader went away (`chm-synth | head`): it has what it wanted */
 		if (g.out.errnum == EPIPE)
 			return 0;
-		return chm_err_set(err, CHM_EX_IOERR, "write_failed", "", "cannot write the output: %s",
+		return chm_err_set(err, CHM_EX_IOERR, CHM_E_WRITE_FAILED, "", "cannot write the output: %s",
 				   strerror(g.out.errnum));
 	}
 	return 0;
