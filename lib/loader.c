@@ -476,31 +476,102 @@ static struct field duration_field(int64_t us, char *buf, size_t cap)
  * only PostgreSQL can tell, so the run is marked carried and staged with the
  * runs the last batch had. Rare in a real feed: a finished run's event
  * repeated with other facets. */
+/* The run as the fold has it so far: its row's fields and its times. */
+struct fold_state {
+	struct field f[NFIELDS];
+	char dur[40];              /* a derived duration f[F_DURATION] points at */
+	int has_started, has_finished;
+	int64_t started, finished;
+};
+
+/* Undoes what the fold of b->rec[i0..i1) counted, and leaves its events to
+ * the staged upsert: carried, in their rounds. */
+static void carry_run(struct batch *b, int i0, int i1, const struct chm_load_counts *counted,
+		      size_t rejected_len)
+{
+	b->folded = *counted;
+	b->fold_rejected.len = rejected_len;
+	if (b->fold_rejected.buf)
+		b->fold_rejected.buf[rejected_len] = '\0';
+	b->carried_keys++;
+	for (int j = i0; j < i1; j++) {
+		b->rec[j].carried = 1;
+		if (b->rec[j].round > b->carried_rounds)
+			b->carried_rounds = b->rec[j].round;
+	}
+}
+
+/* The run after event e with fields ev (action a), into next; counts what
+ * the event did as the upsert counts it. */
+static void apply_event(struct batch *b, const struct fold_state *cur, const struct staged *e,
+			const struct field *ev, const char *ev_dur, enum chm_transition a,
+			struct fold_state *next)
+{
+	memcpy(next->f, cur->f, sizeof(cur->f));
+	if (chm_transition_takes_new_status(a))
+		next->f[F_STATUS] = ev[F_STATUS];
+	for (int f = F_STARTED; f < NFIELDS; f++)
+		if (chm_transition_takes_new(a, field_null(&cur->f[f]), field_null(&ev[f])))
+			next->f[f] = ev[f];
+	next->has_started = cur->has_started;
+	next->started = cur->started;
+	next->has_finished = cur->has_finished;
+	next->finished = cur->finished;
+	if (next->f[F_STARTED].p == ev[F_STARTED].p) {
+		next->has_started = e->has_started;
+		next->started = e->started_at;
+	}
+	if (next->f[F_FINISHED].p == ev[F_FINISHED].p) {
+		next->has_finished = e->has_finished;
+		next->finished = e->finished_at;
+	}
+	if (field_null(&next->f[F_DURATION]))
+		next->f[F_DURATION] = duration_field(
+			chm_transition_duration_us(next->has_started, next->started,
+						   next->has_finished, next->finished),
+			next->dur, sizeof(next->dur));
+	int same = 1;
+	for (int f = F_STATUS; f < F_PAYLOAD && same; f++)
+		same = field_eq(&next->f[f], &cur->f[f]);
+	same = same && payload_eq(&next->f[F_PAYLOAD], &cur->f[F_PAYLOAD]);
+	if (!same)
+		b->folded.updated++;
+	else if (a == CHM_TRANSITION_FILL || a == CHM_TRANSITION_OLDER)
+		b->folded.ignored++;
+	else
+		b->folded.unchanged++;
+	/* the duration must outlive the event's buffers */
+	if (next->f[F_DURATION].p == ev_dur || next->f[F_DURATION].p == cur->dur) {
+		memmove(next->dur, next->f[F_DURATION].p, next->f[F_DURATION].n);
+		next->f[F_DURATION].p = next->dur;
+	}
+}
+
 static int fold_run(struct chm_loader *ld, struct batch *b, int i0, int i1, struct strbuf *out)
 {
 	struct chm_load_counts counted = b->folded;
 	size_t rejected_len = b->fold_rejected.len;
-	struct field cur[NFIELDS], ev[NFIELDS], next[NFIELDS];
-	/* derived durations: the run's so far, the event's, the one after it */
-	char cur_dur[40], ev_dur[40], next_dur[40], old_status[16], new_status[16];
+	struct fold_state st[2], *cur = &st[0], *next = &st[1];
+	struct field ev[NFIELDS];
+	char ev_dur[40], old_status[16], new_status[16];
 	const struct staged *s = &b->rec[i0];
-	int has_started = s->has_started, has_finished = s->has_finished;
-	int64_t started = s->started_at, finished = s->finished_at;
 
-	split_row(b->rows.buf + s->row_off, s->row_len, cur);
-	if (s->derived_us >= 0) {
-		cur[F_DURATION] = duration_field(s->derived_us, cur_dur, sizeof(cur_dur));
-	}
+	cur->has_started = s->has_started;
+	cur->has_finished = s->has_finished;
+	cur->started = s->started_at;
+	cur->finished = s->finished_at;
+	split_row(b->rows.buf + s->row_off, s->row_len, cur->f);
+	if (s->derived_us >= 0)
+		cur->f[F_DURATION] = duration_field(s->derived_us, cur->dur, sizeof(cur->dur));
 	for (int i = i0 + 1; i < i1; i++) {
 		const struct staged *e = &b->rec[i];
 		split_row(b->rows.buf + e->row_off, e->row_len, ev);
 		/* an event with both times has the duration they give (as EXCLUDED has) */
-		if (e->derived_us >= 0) {
+		if (e->derived_us >= 0)
 			ev[F_DURATION] = duration_field(e->derived_us, ev_dur, sizeof(ev_dur));
-		}
 		enum chm_transition a = chm_transition_action(
-			field_str(&cur[F_STATUS], old_status, sizeof(old_status)), has_started,
-			started, field_str(&ev[F_STATUS], new_status, sizeof(new_status)),
+			field_str(&cur->f[F_STATUS], old_status, sizeof(old_status)), cur->has_started,
+			cur->started, field_str(&ev[F_STATUS], new_status, sizeof(new_status)),
 			e->has_started, e->started_at, ld->opts.regressions);
 		if (a == CHM_TRANSITION_REJECT) {
 			if (b->fold_rejected.len)
@@ -509,66 +580,20 @@ static int fold_run(struct chm_loader *ld, struct batch *b, int i0, int i1, stru
 			continue;
 		}
 		if (a == CHM_TRANSITION_MERGE && !strcmp(old_status, new_status) &&
-		    strcmp(old_status, "running") && !field_null(&cur[F_PAYLOAD]) &&
-		    !field_null(&ev[F_PAYLOAD]) && !payload_eq(&cur[F_PAYLOAD], &ev[F_PAYLOAD])) {
-			b->folded = counted;
-			b->fold_rejected.len = rejected_len;
-			if (b->fold_rejected.buf)
-				b->fold_rejected.buf[rejected_len] = '\0';
-			b->carried_keys++;
-			for (int j = i0; j < i1; j++) {
-				b->rec[j].carried = 1;
-				if (b->rec[j].round > b->carried_rounds)
-					b->carried_rounds = b->rec[j].round;
-			}
+		    strcmp(old_status, "running") && !field_null(&cur->f[F_PAYLOAD]) &&
+		    !field_null(&ev[F_PAYLOAD]) && !payload_eq(&cur->f[F_PAYLOAD], &ev[F_PAYLOAD])) {
+			carry_run(b, i0, i1, &counted, rejected_len);
 			return 1;
 		}
-		memcpy(next, cur, sizeof(cur));
-		if (chm_transition_takes_new_status(a))
-			next[F_STATUS] = ev[F_STATUS];
-		for (int f = F_STARTED; f < NFIELDS; f++)
-			if (chm_transition_takes_new(a, field_null(&cur[f]), field_null(&ev[f])))
-				next[f] = ev[f];
-		int has_started2 = has_started, has_finished2 = has_finished;
-		int64_t started2 = started, finished2 = finished;
-		if (next[F_STARTED].p == ev[F_STARTED].p) {
-			has_started2 = e->has_started;
-			started2 = e->started_at;
-		}
-		if (next[F_FINISHED].p == ev[F_FINISHED].p) {
-			has_finished2 = e->has_finished;
-			finished2 = e->finished_at;
-		}
-		if (field_null(&next[F_DURATION])) {
-			next[F_DURATION] = duration_field(
-				chm_transition_duration_us(has_started2, started2, has_finished2,
-							   finished2),
-				next_dur, sizeof(next_dur));
-		}
-		int same = 1;
-		for (int f = F_STATUS; f < F_PAYLOAD && same; f++)
-			same = field_eq(&next[f], &cur[f]);
-		same = same && payload_eq(&next[F_PAYLOAD], &cur[F_PAYLOAD]);
-		if (!same)
-			b->folded.updated++;
-		else if (a == CHM_TRANSITION_FILL || a == CHM_TRANSITION_OLDER)
-			b->folded.ignored++;
-		else
-			b->folded.unchanged++;
-		memcpy(cur, next, sizeof(cur));
-		if (cur[F_DURATION].p == ev_dur || cur[F_DURATION].p == next_dur) {
-			memcpy(cur_dur, cur[F_DURATION].p, cur[F_DURATION].n);
-			cur[F_DURATION].p = cur_dur;
-		}
-		has_started = has_started2;
-		started = started2;
-		has_finished = has_finished2;
-		finished = finished2;
+		apply_event(b, cur, e, ev, ev_dur, a, next);
+		struct fold_state *t = cur;
+		cur = next;
+		next = t;
 	}
 	for (int f = 0; f < NFIELDS; f++) {
 		if (f)
 			strbuf_addc(out, '\t');
-		strbuf_add(out, cur[f].p, cur[f].n);
+		strbuf_add(out, cur->f[f].p, cur->f[f].n);
 	}
 	strbuf_addc(out, '\n');
 	return 0;

@@ -191,55 +191,41 @@ static void scratch_reset(struct norm_scratch *s)
 	strbuf_reset(&s->a);
 }
 
-/* Naming, the rules every source shares, and the output line, for a mapped
- * record. The payload is span (the record's own bytes, clean) or rec. */
-static void emit(struct chm_norm *n, const struct chm_source *src, const struct naming *nm,
-		 struct norm_item *it, const struct origin *o, json_t *reject_value, int redacted,
-		 json_t *rec, const char *span, size_t span_len)
+/* Who the run belongs to: the envelope or the flags first, then what the
+ * record says. -1 with err when it names no client, pipeline or run. */
+static int name_run(const struct chm_source *src, const struct naming *nm, struct norm_item *it,
+		    struct chm_err *err)
 {
-	struct chm_err err;
 	struct chm_run *run = &it->run;
-
-	chm_err_clear(&err);
-	if (it->kind == NORM_NO_RUN) {
-		n->counts.no_run++;
-		return;
-	}
-	if (it->kind == NORM_CHILD) {
-		n->counts.children++;
-		return;
-	}
-
-	/* naming: the envelope or the flags first, then what the record says */
 	run->client = nm->client ? nm->client : it->client;
 	run->platform = src->platform;
 	const char *name = nm->pipeline ? nm->pipeline : (nm->external_id ? NULL : it->pipeline);
 	const char *ext = nm->external_id ? nm->external_id : it->external_id;
-	if (!run->client) {
-		chm_err_set(&err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "client",
-			    "no client: the envelope has no \"client\" (or give --client)");
-		goto bad;
-	}
-	if (name) {
+	if (!run->client)
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "client",
+				   "no client: the envelope has no \"client\" (or give --client)");
+	if (name)
 		run->pipeline = name;
-	} else if (ext) {
+	else if (ext)
 		run->external_id = ext;
-	} else {
-		chm_err_set(&err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "pipeline",
-			    "the %s record does not name its pipeline: give \"pipeline\" or "
-			    "\"external_id\" in the envelope, or --pipeline", src->name);
-		goto bad;
-	}
-	if (!run->external_run_id || !*run->external_run_id) {
-		chm_err_set(&err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "external_run_id",
-			    "the %s record has no run id", src->name);
-		goto bad;
-	}
-	if (strlen(run->external_run_id) > 500) {
-		chm_err_set(&err, CHM_EX_DATAERR, CHM_E_TOO_LONG, "external_run_id",
-			    "the run id is longer than 500 bytes");
-		goto bad;
-	}
+	else
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "pipeline",
+				   "the %s record does not name its pipeline: give \"pipeline\" or "
+				   "\"external_id\" in the envelope, or --pipeline", src->name);
+	if (!run->external_run_id || !*run->external_run_id)
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "external_run_id",
+				   "the %s record has no run id", src->name);
+	if (strlen(run->external_run_id) > 500)
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_TOO_LONG, "external_run_id",
+				   "the run id is longer than 500 bytes");
+	return 0;
+}
+
+/* The rules every source shares: times and durations that agree, no
+ * negative counts, the no-zone note, bounded and redacted texts. */
+static void common_rules(struct chm_norm *n, struct norm_item *it)
+{
+	struct chm_run *run = &it->run;
 
 	/* A run still going has not finished: an end time is a previous attempt's. */
 	if (strcmp(run->status, "running") == 0) {
@@ -270,7 +256,31 @@ static void emit(struct chm_norm *n, const struct chm_source *src, const struct 
 	}
 	run->error_message = bound_text(run->error_message, &n->text);
 	run->status_reason = bound_text(run->status_reason, &n->text2);
+}
 
+/* Naming, the rules every source shares, and the output line, for a mapped
+ * record. The payload is span (the record's own bytes, clean) or rec. */
+static void emit(struct chm_norm *n, const struct chm_source *src, const struct naming *nm,
+		 struct norm_item *it, const struct origin *o, json_t *reject_value, int redacted,
+		 json_t *rec, const char *span, size_t span_len)
+{
+	struct chm_err err;
+	struct chm_run *run = &it->run;
+
+	chm_err_clear(&err);
+	if (it->kind == NORM_NO_RUN) {
+		n->counts.no_run++;
+		return;
+	}
+	if (it->kind == NORM_CHILD) {
+		n->counts.children++;
+		return;
+	}
+	if (name_run(src, nm, it, &err)) {
+		reject(n, o, reject_value, redacted, &err);
+		return;
+	}
+	common_rules(n, it);
 	if (span) {
 		chm_run_write(&n->buf, run, span, span_len);
 	} else {
@@ -280,9 +290,6 @@ static void emit(struct chm_norm *n, const struct chm_source *src, const struct 
 	n->counts.runs++;
 	if (n->buf.len >= OUT_FLUSH)
 		out_flush(n);
-	return;
-bad:
-	reject(n, o, reject_value, redacted, &err);
 }
 
 /* One partner record to one run (or a count). span: the record's own bytes
