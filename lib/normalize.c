@@ -52,6 +52,7 @@ struct chm_norm {
 	int write_failed;
 	int write_errno;
 	struct fast *fast;        /* the fast path's scratch, made on first use */
+	struct page_stream *page; /* the document being read as a page, item by item */
 	struct chm_ol_children children;   /* --children-file's, and this stream's */
 };
 
@@ -62,6 +63,15 @@ struct origin {
 	const char *text;          /* the input line (line mode), or NULL */
 	size_t len;
 	const char *item_note;     /* "item 3 of the page" */
+};
+
+/* A whole document read as a page one item at a time (stream_document): a
+ * tree of the whole costs up to 80 times its text (a 10 MB Airflow page took
+ * 606 MB). The envelope's tree holds an empty array, the placeholder, where
+ * the items are; partner_value reads them from the text instead. */
+struct page_stream {
+	struct chm_json_array arr;
+	json_t *placeholder;
 };
 
 /* How the envelope or the flags name things. */
@@ -926,6 +936,22 @@ static void partner_value(struct chm_norm *n, const struct chm_source *src,
 	size_t i;
 	json_t *item;
 	struct origin io = *o;
+	if (n->page && items == n->page->placeholder) {
+		const char *es;
+		size_t el;
+		chm_json_array_rewind(&n->page->arr);
+		while (chm_json_array_next(&n->page->arr, &es, &el, NULL) > 0) {
+			json_error_t jerr;
+			/* stream_document parsed each item already */
+			item = chm_json_loadb(es, el, JSON_REJECT_DUPLICATES, &jerr);
+			snprintf(note, sizeof(note), "item %zu of the page", n->page->arr.index);
+			io.item_note = note;
+			io.text = NULL;
+			map_one(n, src, nm, item, &io, item, NULL, 0);
+			json_decref(item);
+		}
+		return;
+	}
 	json_array_foreach(items, i, item) {
 		snprintf(note, sizeof(note), "item %zu of the page", i + 1);
 		io.item_note = note;
@@ -1087,6 +1113,74 @@ static long count_lines(const char *s, size_t len)
 	return k;
 }
 
+/* The value at s (not whitespace) read as a page one item at a time, when
+ * it is the partner's data (--source, no wire type) with its items where
+ * the source keeps them: 1 and *used, its length. 0 to parse it whole:
+ * anything else, and what is not valid JSON (whose reject then says what
+ * the whole parse says; nothing is used before every item parsed). whole:
+ * the value must be all of s[0..len) but whitespace (a line). */
+static int stream_document(struct chm_norm *n, const struct origin *o, const char *s, size_t len,
+			   int whole, size_t *used)
+{
+	const struct chm_source *src = n->default_src;
+	const struct chm_vendor_map *map = NULL;
+	const char *path, *es;
+	size_t el;
+	int r;
+
+	if (!src)
+		return 0;
+	if (*s == '[') {
+		path = "";
+	} else if (src == &chm_src_vendor) {
+		if (n->nmaps != 1 || !(path = chm_vendor_map_items_path(n->maps[0])))
+			return 0;
+		map = n->maps[0];
+	} else if (src->page_keys && src->page_keys[0] && !src->page_keys[1]) {
+		path = src->page_keys[0];
+	} else {
+		return 0;
+	}
+
+	struct page_stream ps;
+	if (!chm_json_array_find(&ps.arr, s, len, path))
+		return 0;
+	if (whole && chm_json_skip_ws(ps.arr.doc_end, s + len) != s + len)
+		return 0;
+	struct strbuf env = STRBUF_INIT;
+	json_error_t jerr;
+	chm_json_array_envelope(&ps.arr, &env);
+	json_t *v = chm_json_loadb(env.buf, env.len, JSON_REJECT_DUPLICATES, &jerr);
+	strbuf_release(&env);
+	if (!v)
+		return 0;
+	/* where partner_value will look for the items, and handle_value's
+	 * dispatch: a wire record is not the partner's data */
+	json_t *t = json_object_get(v, "type");
+	ps.placeholder = *s == '[' ? v : map ? chm_vendor_map_items(map, v) : json_object_get(v, path);
+	if (!json_is_array(ps.placeholder) || json_array_size(ps.placeholder) ||
+	    (json_is_string(t) && chm_enum_has(wire_types, json_string_value(t))))
+		goto whole;
+	while ((r = chm_json_array_next(&ps.arr, &es, &el, NULL)) > 0) {
+		json_t *item = chm_json_loadb(es, el, JSON_REJECT_DUPLICATES, &jerr);
+		if (!item)
+			goto whole;
+		json_decref(item);
+	}
+	if (r < 0)
+		goto whole;
+
+	n->page = &ps;
+	handle_value(n, v, o);
+	n->page = NULL;
+	json_decref(v);
+	*used = (size_t)(ps.arr.doc_end - s);
+	return 1;
+whole:
+	json_decref(v);
+	return 0;
+}
+
 /* A whole document: one or more JSON values one after the other. */
 static int read_document(struct chm_norm *n, struct line_reader *lr, struct strbuf *doc,
 			 long first_line, struct chm_err *err)
@@ -1120,6 +1214,13 @@ static int read_document(struct chm_norm *n, struct line_reader *lr, struct strb
 		off = (size_t)(p - doc->buf);
 		if (off >= doc->len)
 			break;
+		size_t used;
+		struct origin so = { lr->name, lineno, NULL, 0, NULL };
+		if (stream_document(n, &so, doc->buf + off, doc->len - off, 0, &used)) {
+			lineno += count_lines(doc->buf + off, used);
+			off += used;
+			continue;
+		}
 		json_error_t jerr;
 		json_t *v = chm_json_loadb(doc->buf + off, doc->len - off,
 				       JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK, &jerr);
@@ -1180,6 +1281,11 @@ static int norm_line(struct chm_norm *n, struct line_reader *lr, const char *lin
 	if (!n->opts.no_fast_path && fast_raw(n, line, len, &o)) {
 		n->counts.read++;
 		*first = 0;
+		return 0;
+	}
+	size_t used;
+	if ((*p == '{' || *p == '[') && stream_document(n, &o, p, (size_t)(line + len - p), 1, &used)) {
+		*first = 0; /* a page on one line */
 		return 0;
 	}
 	json_t *v = chm_json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
