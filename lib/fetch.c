@@ -529,7 +529,7 @@ static int check_items(struct chm_json_array *arr, const char *body, const char 
 					   "GET %s: item %zu of \"%s\" holds more than %d JSON values; the page is refused",
 					   masked, arr->index, field, ITEM_VALUES_MAX);
 		json_error_t jerr;
-		json_t *v = json_loadb(es, el, JSON_REJECT_DUPLICATES, &jerr);
+		json_t *v = json_loadb(es, el, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 		if (!v)
 			return chm_err_set(err, CHM_EX_UNAVAILABLE, "bad_json", "", "GET %s: invalid JSON at byte %d: %s",
 					   masked, (int)((size_t)(es - body) + (size_t)jerr.position), jerr.text);
@@ -712,9 +712,9 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 			size_t el = 0;
 			json_decref(item);
 			if (streamed) {
-				/* check_items parsed each of them already */
+				/* check_items parsed each of them already (an item may be a scalar) */
 				chm_json_array_next(&arr, &es, &el, NULL);
-				item = json_loadb(es, el, JSON_REJECT_DUPLICATES, NULL);
+				item = json_loadb(es, el, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
 			} else {
 				item = json_incref(json_array_get(items, i));
 			}

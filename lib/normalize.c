@@ -943,7 +943,7 @@ static void partner_value(struct chm_norm *n, const struct chm_source *src,
 		while (chm_json_array_next(&n->page->arr, &es, &el, NULL) > 0) {
 			json_error_t jerr;
 			/* stream_document parsed each item already */
-			item = chm_json_loadb(es, el, JSON_REJECT_DUPLICATES, &jerr);
+			item = chm_json_loadb(es, el, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 			snprintf(note, sizeof(note), "item %zu of the page", n->page->arr.index);
 			io.item_note = note;
 			io.text = NULL;
@@ -1162,7 +1162,7 @@ static int stream_document(struct chm_norm *n, const struct origin *o, const cha
 	    (json_is_string(t) && chm_enum_has(wire_types, json_string_value(t))))
 		goto whole;
 	while ((r = chm_json_array_next(&ps.arr, &es, &el, NULL)) > 0) {
-		json_t *item = chm_json_loadb(es, el, JSON_REJECT_DUPLICATES, &jerr);
+		json_t *item = chm_json_loadb(es, el, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 		if (!item)
 			goto whole;
 		json_decref(item);

@@ -25,8 +25,8 @@ and query contain SUBSTRING (default: any). KINDs:
   endless (vendor: every page has a new cursor, forever),
   bomb (airflow: a gzip body, Content-Encoding: gzip, of about 30 KB that decodes
   to {"dag_runs":[{},{},...],...}, 30 MiB: under the 32 MiB response cap),
-  bomb_mixed (the same, with a good run first and last and a few items that
-  are not objects or have no dag_run_id between them).
+  not_runs (airflow: a page of five items: a run, an array, a string, a run
+  without dag_run_id, a run).
 Every request is logged to --log as "GET <raw path?query> auth=<scheme|none>".
 """
 import argparse
@@ -146,8 +146,15 @@ class Handler(BaseHTTPRequestHandler):
         elif kind == "hang":
             time.sleep(30)
             self.close_connection = True
-        elif kind in ("bomb", "bomb_mixed"):
-            self.send_bomb(kind)
+        elif kind == "bomb":
+            self.send_bomb()
+        elif kind == "not_runs":
+            def run(i):
+                return {"dag_id": "orders_daily", "dag_run_id": "good_%d" % i, "state": "success",
+                        "start_date": "2026-11-1%dT00:00:00+00:00" % i, "end_date": "2026-11-1%dT00:10:00+00:00" % i}
+            keyless = run(3)
+            del keyless["dag_run_id"]
+            self.send_json(200, {"dag_runs": [run(1), [1, 2], "a string", keyless, run(2)], "total_entries": 5})
         elif kind in ("truncated", "invalid", "partial"):
             body = b'{"dag_runs": [{"dag_id": "x", "dag_run_id": "cut' if kind != "invalid" else b"<html>oops</html>"
             self.send_response(200)
@@ -161,20 +168,10 @@ class Handler(BaseHTTPRequestHandler):
             return False  # a data fault, applied by the handler
         return True
 
-    def send_bomb(self, kind):
+    def send_bomb(self):
         import gzip
         n = (30 << 20) // 3
         items = [b"{}"] * n
-        if kind == "bomb_mixed":
-            def run(i):
-                return json.dumps({"dag_id": "orders_daily", "dag_run_id": "bomb_%d" % i, "state": "success",
-                                   "start_date": "2026-11-1%dT00:00:00+00:00" % i,
-                                   "end_date": "2026-11-1%dT00:10:00+00:00" % i}).encode()
-            items[0] = run(1)
-            items[n // 2] = b"[1, 2]"
-            items[n // 2 + 1] = b'"a string"'
-            items[n // 2 + 2] = b'{"dag_id": "orders_daily", "state": "success"}'
-            items[-1] = run(2)
         raw = b'{"dag_runs": [' + b",".join(items) + b'], "total_entries": %d}' % n
         body = gzip.compress(raw, 9)
         self.send_response(200)
