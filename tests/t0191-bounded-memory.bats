@@ -102,3 +102,21 @@ setup() {
 	jq -r .message "$BATS_TEST_TMPDIR/rj" | grep -q '^item 2 of the page: a airflow record must be a JSON object, not a scalar'
 	jq -r .message "$BATS_TEST_TMPDIR/rj" | grep -q '^item 3 of the page: a airflow record must be a JSON object, not an array'
 }
+
+@test "chm-fetch: a page with an envelope over 1 MiB, or an item of more than 200,000 values, is refused (69)" {
+	FAKE_DATA="$BATS_TEST_TMPDIR/fake/data"
+	mkdir -p "$BATS_TEST_TMPDIR/fake"
+	cp -R "$FIXTURES/fetch" "$FAKE_DATA"
+	local page=$FAKE_DATA/static/rat_runs.json run='{"id":"r-1","pipeline":"carrier-events","status":"success","started_at":1795327200000}'
+	python3 -c "import json; print(json.dumps({'data': [$run], 'junk': [{}] * 500000}))" >"$page"
+	start_fake_api
+	local fetch=(chm-fetch --source vendor --mapping "$FIXTURES/fetch/static/rat_mapping.json" --base-url "$FAKE_URL" "${FETCH_FAST[@]}" --client globex)
+	run --separate-stderr "${fetch[@]}"
+	[ "$status" -eq 69 ]
+	[[ "$stderr" == *"the page holds 20000"*" bytes besides its runs (at most 1048576); refused"* ]]
+	python3 -c "import json; r = $run; r['x'] = list(range(300000)); print(json.dumps({'data': [r]}))" >"$page"
+	run --separate-stderr "${fetch[@]}"
+	[ "$status" -eq 69 ]
+	[[ "$stderr" == *'item 1 of "data" holds more than 200000 JSON values; the page is refused'* ]]
+	assert_eq "$(raw_ids id | wc -l)" 0
+}
