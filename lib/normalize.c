@@ -21,6 +21,7 @@
 #define MAX_MAPPINGS 32
 #define FAST_NODES 1024         /* values a fast-path line may have down to its lookup depth */
 #define FAST_ARENA (64u << 10)  /* the C strings one fast-path line reads */
+#define STREAM_LINE_MIN (64u << 10)  /* a shorter line is never read item by item */
 
 static const struct chm_source *const sources[] = {
 	&chm_src_airflow, &chm_src_dbt_cloud, &chm_src_dbt_artifact,
@@ -1283,9 +1284,12 @@ static int norm_line(struct chm_norm *n, struct line_reader *lr, const char *lin
 		*first = 0;
 		return 0;
 	}
+	/* a page on one line; a short line's tree is small, and most lines
+	 * are records, not pages: not worth the scan */
 	size_t used;
-	if ((*p == '{' || *p == '[') && stream_document(n, &o, p, (size_t)(line + len - p), 1, &used)) {
-		*first = 0; /* a page on one line */
+	if (len >= STREAM_LINE_MIN && (*p == '{' || *p == '[') &&
+	    stream_document(n, &o, p, (size_t)(line + len - p), 1, &used)) {
+		*first = 0;
 		return 0;
 	}
 	json_t *v = chm_json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
