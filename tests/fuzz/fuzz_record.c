@@ -77,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	chm_err_clear(&err);
 	json_t *obj = chm_record_parse((const char *)data, size, &type, &err);
 	if (!obj) {
-		struct chm_rejects rj = { devnull, 0, "fuzz", 0, 0 };
+		struct chm_rejects rj = { .fp = devnull, .fd = -1, .program = "fuzz" };
 		chm_reject_err(&rj, "-", 1, &err, (const char *)data, size);
 		return 0;
 	}
@@ -101,7 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		strbuf_release(&sb);
 		json_decref(canon);
 	} else {
-		struct chm_rejects rj = { devnull, 0, "fuzz", 0, 0 };
+		struct chm_rejects rj = { .fp = devnull, .fd = -1, .program = "fuzz" };
 		chm_reject_err(&rj, "-", 1, &err, (const char *)data, size);
 	}
 	json_decref(obj);

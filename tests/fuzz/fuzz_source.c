@@ -44,7 +44,7 @@ static void normalize(const uint8_t *data, size_t size, int no_fast, char **out,
 	}
 	FILE *o = open_memstream(out, out_len);
 	FILE *r = open_memstream(rej, rej_len);
-	struct chm_rejects rj = { r, 0, "chm-normalize", 0, 0 };
+	struct chm_rejects rj = { .fp = r, .fd = -1, .program = "chm-normalize" };
 	struct chm_norm *n = chm_norm_new(&opts, o, &rj, &err);
 	if (!n) {
 		fprintf(stderr, "chm_norm_new: %s\n", err.msg);
