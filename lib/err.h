@@ -25,6 +25,7 @@ enum chm_exit {
 	X(BAD_DESTINATION, "bad_destination") \
 	X(BAD_ENUM, "bad_enum") \
 	X(BAD_FROM, "bad_from") \
+	X(BAD_ITEM, "bad_item") \
 	X(BAD_JSON, "bad_json") \
 	X(BAD_MAPPING, "bad_mapping") \
 	X(BAD_PAGE, "bad_page") \

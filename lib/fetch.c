@@ -14,6 +14,14 @@
 #include "strbuf.h"
 
 #define SKIP_MAX 50   /* finished runs remembered at the bookmark's key; more are fetched again */
+/* A page is never one jansson tree: a tree costs up to 80 times its text,
+ * and 30 MiB of "{}," under the response cap took 2.5 GB. The envelope (the
+ * page without its items) and each item are parsed alone, and both are
+ * bounded: a real envelope is a few hundred bytes, a real run a few
+ * thousand values. */
+#define ENVELOPE_MAX (1u << 20)
+#define ITEM_VALUES_MAX 200000
+#define REFUSED_WARN_MAX 5      /* refused items named one by one, per pipeline */
 
 static const char *const source_names[] = { "airflow", "dbt_cloud", "vendor", NULL };
 
@@ -113,11 +121,17 @@ struct cursor {
 	int has;
 };
 
+/* Where an item holds its run id; NULL when the mapping names none. */
+static const char *id_path(struct chm_fetch *f)
+{
+	return f->o.source == CHM_FETCH_AIRFLOW ? "dag_run_id"
+	     : f->o.source == CHM_FETCH_DBT_CLOUD ? "id" : f->o.map->f_id;
+}
+
 /* The run's identity as text, for the skip list. */
 static char *item_id(struct chm_fetch *f, json_t *item)
 {
-	const char *path = f->o.source == CHM_FETCH_AIRFLOW ? "dag_run_id"
-			 : f->o.source == CHM_FETCH_DBT_CLOUD ? "id" : f->o.map->f_id;
+	const char *path = id_path(f);
 	json_t *v = chm_json_path(item, path);
 	char buf[32];
 	if (json_is_string(v))
@@ -456,14 +470,78 @@ static int parse_page(struct chm_fetch *f, json_t *page, const char *url_masked,
 	return 0;
 }
 
+/* A byte of the envelope text (chm_json_array_envelope of arr, then the
+ * rest of the body) as a byte of the body, for messages. */
+static size_t body_pos(const struct chm_json_array *arr, const char *body, size_t pos)
+{
+	size_t pre = (size_t)(arr->open - arr->doc);
+	if (pos <= pre)
+		return (size_t)(arr->doc - body) + pos;
+	if (pos < pre + 2)
+		return (size_t)(arr->open - body) + (pos - pre);
+	return (size_t)(arr->close - body) + (pos - pre - 2);
+}
+
+/* Every item of a page parsed once, and freed, before any is used: a page
+ * with an invalid item is refused whole, as when it was one tree. *n: how
+ * many; *first: the first item (for dbt Cloud's step back), or NULL. */
+static int check_items(struct chm_json_array *arr, const char *body, const char *field,
+		       const char *masked, size_t *n, json_t **first, struct chm_err *err)
+{
+	const char *es;
+	size_t el, nv;
+	int r;
+
+	chm_json_array_rewind(arr);
+	while ((r = chm_json_array_next(arr, &es, &el, &nv)) > 0) {
+		if (nv > ITEM_VALUES_MAX)
+			return chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_BAD_PAGE, field,
+					   "GET %s: item %zu of \"%s\" holds more than %d JSON values; the page is refused",
+					   masked, arr->index, field, ITEM_VALUES_MAX);
+		json_error_t jerr;
+		json_t *v = json_loadb(es, el, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+		if (!v)
+			return chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_BAD_JSON, "", "GET %s: invalid JSON at byte %d: %s",
+					   masked, (int)((size_t)(es - body) + (size_t)jerr.position), jerr.text);
+		if (arr->index == 1)
+			*first = v;
+		else
+			json_decref(v);
+	}
+	if (r < 0)
+		return chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_BAD_JSON, "",
+				   "GET %s: invalid JSON at byte %d: ',' or ']' expected in \"%s\"", masked,
+				   (int)(arr->p - body), field);
+	*n = arr->index;
+	chm_json_array_rewind(arr);
+	return 0;
+}
+
+/* Why an item is refused (not passed on), or NULL: a run is an object with
+ * a run id; anything else would only be rejected downstream, one record per
+ * item, and 30 MiB of "{}," is 10M of them. */
+static const char *item_refused(json_t *item)
+{
+	if (!json_is_object(item))
+		return json_is_array(item) ? "is an array, not an object"
+		     : json_is_string(item) ? "is a string, not an object"
+		     : json_is_null(item) ? "is null, not an object"
+		     : json_is_boolean(item) ? "is a boolean, not an object" : "is a number, not an object";
+	return NULL;
+}
+
 int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struct chm_fetch_stats *stats,
 		  struct chm_err *err)
 {
 	struct strbuf url = STRBUF_INIT, body = STRBUF_INIT, head = STRBUF_INIT, line = STRBUF_INIT;
-	struct strbuf rawitems = STRBUF_INIT;
+	struct strbuf rawitems = STRBUF_INIT, envb = STRBUF_INIT;
 	size_t *offs = NULL;
 	struct progress pr = { 0 };
-	json_t *seen_cursors = json_object(), *skip = NULL, *page = NULL;
+	struct chm_json_array arr;
+	json_t *seen_cursors = json_object(), *skip = NULL, *page = NULL, *first = NULL, *item = NULL;
+	char *masked = NULL;
+	long refused = 0;
+	char first_refused[600] = "";
 	char *cursor = NULL;
 	int has_key = 0, rc = -1, done = 0, pages = 0, loop = 0, stepped = 0;
 	int64_t key = 0, bm_id = 0;
@@ -520,31 +598,57 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 		if (chm_http_get(f->http, url.buf, &body, NULL, err))
 			goto out;
 		pages++;
-		char *masked = chm_redact_url(url.buf);
+		free(masked);
+		masked = chm_redact_url(url.buf);
 		json_error_t jerr;
 		json_decref(page);
-		page = json_loadb(body.buf, body.len, JSON_REJECT_DUPLICATES, &jerr);
+		json_decref(first);
+		page = first = NULL;
+		/* the envelope and the items apart; a page whose items this scan does
+		 * not find (an escaped key) is small or refused */
+		int streamed = chm_json_array_find(&arr, body.buf, body.len, items_path(f));
+		const char *ptext = body.buf;
+		size_t plen = body.len;
+		if (streamed) {
+			strbuf_reset(&envb);
+			chm_json_array_envelope(&arr, &envb);
+			strbuf_add(&envb, arr.doc_end, (size_t)(body.buf + body.len - arr.doc_end));
+			ptext = envb.buf;
+			plen = envb.len;
+		}
+		if (plen > ENVELOPE_MAX) {
+			if (streamed)
+				chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_BAD_PAGE, "",
+					    "GET %s: the page holds %zu bytes besides its runs (at most %u); refused",
+					    masked, plen, ENVELOPE_MAX);
+			else
+				chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_BAD_PAGE, "",
+					    "GET %s: the page (%zu bytes) has no array of runs where expected", masked,
+					    plen);
+			goto out;
+		}
+		page = json_loadb(ptext, plen, JSON_REJECT_DUPLICATES, &jerr);
 		if (!page) {
+			size_t pos = streamed ? body_pos(&arr, body.buf, (size_t)jerr.position) : (size_t)jerr.position;
 			chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_BAD_JSON, "", "GET %s: invalid JSON at byte %d: %s",
-				    masked, jerr.position, jerr.text);
-			free(masked);
+				    masked, (int)pos, jerr.text);
 			goto out;
 		}
 		json_t *items;
 		long total;
 		const char *next;
-		if (parse_page(f, page, masked, &items, &total, &next, err)) {
-			free(masked);
+		if (parse_page(f, page, masked, &items, &total, &next, err))
 			goto out;
-		}
-		free(masked);
 		size_t n = json_array_size(items);
+		if (streamed && check_items(&arr, body.buf, items_path(f), masked, &n, &first, err))
+			goto out;
+		json_t *first_item = streamed ? first : json_array_get(items, 0);
 
 		/* dbt_cloud resumes at a stored offset; runs deleted since move later
 		 * runs to lower offsets, so step back until the bookmark's run is in view */
 		if (f->o.source == CHM_FETCH_DBT_CLOUD && has_key && pages == 1 && offset > 0) {
-			json_int_t first = json_integer_value(json_object_get(json_array_get(items, 0), "id"));
-			if (n == 0 || first > bm_id) {
+			json_int_t first_id = json_integer_value(json_object_get(first_item, "id"));
+			if (n == 0 || first_id > bm_id) {
 				/* --max-pages bounds the steps too: a server that answers every
 				 * offset with an empty page must not cost one request a page
 				 * of the stored offset */
@@ -568,16 +672,50 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 		char fetched_at[CHM_TIME_BUFSZ];
 		chm_time_format(fetch_now(f), fetched_at);
 		envelope_head(f, p, fetched_at, &head);
-		offs = chm_xrealloc(offs, (n + 1) * sizeof(*offs));
-		int raw_ok = chm_fetch_raw_items(body.buf, body.len, items_path(f), &rawitems, offs, n) == 0;
+		int raw_ok = 0;
+		if (!streamed) {
+			offs = chm_xrealloc(offs, (n + 1) * sizeof(*offs));
+			raw_ok = chm_fetch_raw_items(body.buf, body.len, items_path(f), &rawitems, offs, n) == 0;
+		}
 		for (size_t i = 0; i < n; i++) {
-			json_t *item = json_array_get(items, i);
+			const char *es = NULL;
+			size_t el = 0;
+			json_decref(item);
+			if (streamed) {
+				/* check_items parsed each of them already (an item may be a scalar) */
+				chm_json_array_next(&arr, &es, &el, NULL);
+				item = json_loadb(es, el, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
+			} else {
+				item = json_incref(json_array_get(items, i));
+			}
 			int64_t k;
-			if (!item_mine(f, p, item))
+			const char *why = item_refused(item);
+			if (!why && !item_mine(f, p, item))
 				continue; /* another pipeline's run */
+			char *id = why ? NULL : item_id(f, item);
+			if (!why && !id && id_path(f))
+				why = "has no run id";
+			if (why) {
+				/* named one by one only for the first few: 10M of them happen */
+				if (++refused <= REFUSED_WARN_MAX) {
+					char msg[600];
+					snprintf(msg, sizeof(msg), "item %zu of \"%s\" on GET %s %s (field \"%s\")", i + 1,
+						 items_path(f), masked, why,
+						 id_path(f) && json_is_object(item) ? id_path(f) : items_path(f));
+					if (refused == 1)
+						snprintf(first_refused, sizeof(first_refused), "%s", msg);
+					if (f->sink.warn) {
+						char w[700];
+						snprintf(w, sizeof(w), "%s/%s: %s; refused", p->client, p->name, msg);
+						f->sink.warn(w, f->sink.arg);
+					}
+				}
+				if (stats)
+					stats->refused++;
+				continue;
+			}
 			int haskey = item_key(f, item, &k) == 0;
 			int finished = item_finished(f, item);
-			char *id = item_id(f, item);
 			if (stats)
 				stats->items++;
 			if (haskey && has_key && k < key) {
@@ -610,7 +748,9 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 			free(id);
 			strbuf_reset(&line);
 			strbuf_add(&line, head.buf, head.len);
-			if (raw_ok) {
+			if (streamed && chm_fetch_raw_compact(es, el, &rawitems) == 0) {
+				strbuf_add(&line, rawitems.buf, rawitems.len);
+			} else if (raw_ok) {
 				strbuf_add(&line, rawitems.buf + offs[i], offs[i + 1] - offs[i]);
 			} else {
 				char *text = json_dumps(item, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -660,8 +800,19 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 			goto out;
 		}
 	}
+	if (refused) {
+		/* the pipeline's other runs went on; the exit status says what did not */
+		chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_BAD_ITEM, id_path(f) ? id_path(f) : items_path(f),
+			    "%ld item%s refused; the first: %s", refused, refused == 1 ? "" : "s",
+			    first_refused);
+		goto out;
+	}
 	rc = 0;
 out:
+	json_decref(item);
+	json_decref(first);
+	free(masked);
+	strbuf_release(&envb);
 	json_decref(page);
 	json_decref(seen_cursors);
 	json_decref(skip);

@@ -86,6 +86,7 @@ struct chm_fetch_sink {
 
 struct chm_fetch_stats {
 	long pages, items, emitted, skipped;
+	long refused;   /* items that are not a run: not an object, or no run id */
 };
 
 struct chm_fetch;

@@ -21,5 +21,8 @@ struct strbuf;
  * entries). -1 when the body does not look as expected. */
 int chm_fetch_raw_items(const char *body, size_t n, const char *path, struct strbuf *out,
 			size_t *offs, size_t nitems);
+/* One item, the value s[0..n) (a span jansson parsed), compacted the same
+ * way into out (reset first). -1 when it does not look as expected. */
+int chm_fetch_raw_compact(const char *s, size_t n, struct strbuf *out);
 
 #endif

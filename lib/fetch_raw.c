@@ -107,6 +107,12 @@ static size_t member(const char *p, size_t i, size_t n, const char *key, size_t 
 	return 0;
 }
 
+int chm_fetch_raw_compact(const char *s, size_t n, struct strbuf *out)
+{
+	strbuf_reset(out);
+	return scan_value(s, 0, n, out) == n ? 0 : -1;
+}
+
 int chm_fetch_raw_items(const char *body, size_t n, const char *path, struct strbuf *out,
 			size_t *offs, size_t nitems)
 {

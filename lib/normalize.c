@@ -19,6 +19,7 @@
 
 #define OUT_FLUSH (256u << 10)
 #define MAX_MAPPINGS 32
+#define STREAM_LINE_MIN (64u << 10)  /* a shorter line is never read item by item */
 
 static const struct chm_source *const sources[] = {
 	&chm_src_airflow, &chm_src_dbt_cloud, &chm_src_dbt_artifact,
@@ -50,6 +51,7 @@ struct chm_norm {
 	int write_failed;
 	int write_errno;
 	struct src_fast *fast;    /* the fast path's scratch, made on first use */
+	struct page_stream *page; /* the document being read as a page, item by item */
 	struct chm_ol_children children;   /* --children-file's, and this stream's */
 };
 
@@ -60,6 +62,15 @@ struct origin {
 	const char *text;          /* the input line (line mode), or NULL */
 	size_t len;
 	const char *item_note;     /* "item 3 of the page" */
+};
+
+/* A whole document read as a page one item at a time (stream_document): a
+ * tree of the whole costs up to 80 times its text (a 10 MB Airflow page took
+ * 606 MB). The envelope's tree holds an empty array, the placeholder, where
+ * the items are; partner_value reads them from the text instead. */
+struct page_stream {
+	struct chm_json_array arr;
+	json_t *placeholder;
 };
 
 /* How the envelope or the flags name things. */
@@ -422,9 +433,12 @@ static void partner_value(struct chm_norm *n, const struct chm_source *src,
 	if (json_is_array(v)) {
 		items = v;
 	} else if (json_is_object(v)) {
-		if (src->page_items) {
+		if (src->page_path) {
 			struct norm_env env = { nm->map, n->opts.include_children, &n->s, &n->children };
-			items = src->page_items(&env, v);
+			const char *path = src->page_path(&env);
+			items = path && *path ? chm_json_path(v, path) : NULL;
+			if (!json_is_array(items))
+				items = NULL;
 		} else if (src->page_keys) {
 			for (const char *const *k = src->page_keys; *k && !items; k++) {
 				json_t *p = json_object_get(v, *k);
@@ -445,6 +459,22 @@ static void partner_value(struct chm_norm *n, const struct chm_source *src,
 	size_t i;
 	json_t *item;
 	struct origin io = *o;
+	if (n->page && items == n->page->placeholder) {
+		const char *es;
+		size_t el;
+		chm_json_array_rewind(&n->page->arr);
+		while (chm_json_array_next(&n->page->arr, &es, &el, NULL) > 0) {
+			json_error_t jerr;
+			/* stream_document parsed each item already */
+			item = chm_json_loadb(es, el, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+			snprintf(note, sizeof(note), "item %zu of the page", n->page->arr.index);
+			io.item_note = note;
+			io.text = NULL;
+			map_one(n, src, nm, item, &io, item, NULL, 0);
+			json_decref(item);
+		}
+		return;
+	}
 	json_array_foreach(items, i, item) {
 		snprintf(note, sizeof(note), "item %zu of the page", i + 1);
 		io.item_note = note;
@@ -613,6 +643,76 @@ static long count_lines(const char *s, size_t len)
 	return k;
 }
 
+/* The value at s (not whitespace) read as a page one item at a time, when
+ * it is the partner's data (--source, no wire type) with its items where
+ * the source keeps them: 1 and *used, its length. 0 to parse it whole:
+ * anything else, and what is not valid JSON (whose reject then says what
+ * the whole parse says; nothing is used before every item parsed). whole:
+ * the value must be all of s[0..len) but whitespace (a line). */
+static int stream_document(struct chm_norm *n, const struct origin *o, const char *s, size_t len,
+			   int whole, size_t *used)
+{
+	const struct chm_source *src = n->default_src;
+	const struct chm_vendor_map *map = NULL;
+	const char *path, *es;
+	size_t el;
+	int r;
+
+	if (!src)
+		return 0;
+	if (*s == '[') {
+		path = "";
+	} else if (src->page_path) {
+		/* the mapping must be known before the envelope is read */
+		struct norm_env env = { n->nmaps == 1 ? n->maps[0] : NULL, 0, &n->s, NULL };
+		if (!src->mapping_member || n->nmaps != 1 || !(path = src->page_path(&env)) || !*path)
+			return 0;
+		map = n->maps[0];
+	} else if (src->page_keys && src->page_keys[0] && !src->page_keys[1]) {
+		path = src->page_keys[0];
+	} else {
+		return 0;
+	}
+
+	struct page_stream ps;
+	if (!chm_json_array_find(&ps.arr, s, len, path))
+		return 0;
+	if (whole && chm_json_skip_ws(ps.arr.doc_end, s + len) != s + len)
+		return 0;
+	struct strbuf env = STRBUF_INIT;
+	json_error_t jerr;
+	chm_json_array_envelope(&ps.arr, &env);
+	json_t *v = chm_json_loadb(env.buf, env.len, JSON_REJECT_DUPLICATES, &jerr);
+	strbuf_release(&env);
+	if (!v)
+		return 0;
+	/* where partner_value will look for the items, and handle_value's
+	 * dispatch: a wire record is not the partner's data */
+	json_t *t = json_object_get(v, "type");
+	ps.placeholder = *s == '[' ? v : map ? chm_json_path(v, path) : json_object_get(v, path);
+	if (!json_is_array(ps.placeholder) || json_array_size(ps.placeholder) ||
+	    (json_is_string(t) && chm_enum_has(wire_types, json_string_value(t))))
+		goto whole;
+	while ((r = chm_json_array_next(&ps.arr, &es, &el, NULL)) > 0) {
+		json_t *item = chm_json_loadb(es, el, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+		if (!item)
+			goto whole;
+		json_decref(item);
+	}
+	if (r < 0)
+		goto whole;
+
+	n->page = &ps;
+	handle_value(n, v, o);
+	n->page = NULL;
+	json_decref(v);
+	*used = (size_t)(ps.arr.doc_end - s);
+	return 1;
+whole:
+	json_decref(v);
+	return 0;
+}
+
 /* A whole document: one or more JSON values one after the other. */
 static int read_document(struct chm_norm *n, struct line_reader *lr, struct strbuf *doc,
 			 long first_line, struct chm_err *err)
@@ -646,6 +746,13 @@ static int read_document(struct chm_norm *n, struct line_reader *lr, struct strb
 		off = (size_t)(p - doc->buf);
 		if (off >= doc->len)
 			break;
+		size_t used;
+		struct origin so = { lr->name, lineno, NULL, 0, NULL };
+		if (stream_document(n, &so, doc->buf + off, doc->len - off, 0, &used)) {
+			lineno += count_lines(doc->buf + off, used);
+			off += used;
+			continue;
+		}
 		json_error_t jerr;
 		json_t *v = chm_json_loadb(doc->buf + off, doc->len - off,
 				       JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK, &jerr);
@@ -705,6 +812,14 @@ static int norm_line(struct chm_norm *n, struct line_reader *lr, const char *lin
 	}
 	if (!n->opts.no_fast_path && fast_raw(n, line, len, &o)) {
 		n->counts.read++;
+		*first = 0;
+		return 0;
+	}
+	/* a page on one line; a short line's tree is small, and most lines
+	 * are records, not pages: not worth the scan */
+	size_t used;
+	if (len >= STREAM_LINE_MIN && (*p == '{' || *p == '[') &&
+	    stream_document(n, &o, p, (size_t)(line + len - p), 1, &used)) {
 		*first = 0;
 		return 0;
 	}

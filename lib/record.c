@@ -49,30 +49,42 @@ static const char *skip_string(const char *p, const char *end)
 	}
 }
 
-static const char *skip_value(const char *p, const char *end)
+/* Past the value at p (a scalar ends before its ',' or closing bracket).
+ * *nvals (may be NULL) grows by the commas and brackets in it: about the
+ * number of values it holds, which is what a jansson tree of it costs. */
+static const char *skip_value(const char *p, const char *end, size_t *nvals)
 {
 	int depth = 0;
+	size_t k = 1;
 	while (p < end) {
 		char c = *p;
 		if (c == '"') {
 			p = skip_string(p, end);
 			if (depth == 0)
-				return p;
+				break;
 			continue;
 		}
+		if (c == ',')
+			k++;
 		if (c == '{' || c == '[') {
 			depth++;
+			k++;
 		} else if (c == '}' || c == ']') {
 			depth--;
-			if (depth == 0)
-				return p + 1;
+			if (depth == 0) {
+				p++;
+				break;
+			}
 			if (depth < 0)
-				return p;
+				break;
 		} else if (depth == 0 && (c == ',')) {
-			return p;
+			k--;
+			break;
 		}
 		p++;
 	}
+	if (nvals)
+		*nvals += k;
 	return p;
 }
 
@@ -97,7 +109,7 @@ int chm_record_member_span(const char *s, size_t len, const char *key, const cha
 			return 0;
 		p = chm_json_skip_ws(p + 1, end);
 		const char *v = p;
-		p = skip_value(p, end);
+		p = skip_value(p, end, NULL);
 		if (match) {
 			const char *ve = p;
 			while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r'))
@@ -111,6 +123,79 @@ int chm_record_member_span(const char *s, size_t len, const char *key, const cha
 			return 0;
 		p++;
 	}
+}
+
+int chm_json_array_find(struct chm_json_array *a, const char *s, size_t len, const char *path)
+{
+	const char *end = s + len, *v = chm_json_skip_ws(s, end);
+	size_t vlen;
+
+	if (v >= end || (*v != '{' && *v != '['))
+		return 0;
+	a->doc = v;
+	a->doc_end = skip_value(v, end, NULL);
+	vlen = (size_t)(a->doc_end - v);
+	for (const char *seg = path ? path : ""; *seg;) {
+		char key[256];
+		size_t kl = strcspn(seg, ".");
+		if (kl >= sizeof(key))
+			return 0;
+		memcpy(key, seg, kl);
+		key[kl] = '\0';
+		if (!chm_record_member_span(v, vlen, key, &v, &vlen))
+			return 0;
+		seg += kl;
+		if (*seg == '.')
+			seg++;
+	}
+	if (vlen < 2 || v[0] != '[' || v[vlen - 1] != ']')
+		return 0;
+	a->open = v;
+	a->close = v + vlen;
+	chm_json_array_rewind(a);
+	return 1;
+}
+
+void chm_json_array_rewind(struct chm_json_array *a)
+{
+	a->p = a->open + 1;
+	a->index = 0;
+}
+
+int chm_json_array_next(struct chm_json_array *a, const char **es, size_t *elen, size_t *nvals)
+{
+	const char *last = a->close - 1; /* the ']' */
+	const char *p = chm_json_skip_ws(a->p, last);
+
+	if (p == last)
+		return 0;
+	if (a->index > 0) {
+		if (*p != ',')
+			return a->p = p, -1;
+		p = chm_json_skip_ws(p + 1, last);
+		if (p == last)
+			return a->p = p, -1; /* a trailing comma */
+	}
+	size_t k = 0;
+	const char *e = skip_value(p, last, &k);
+	a->p = e;
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+		e--;
+	if (e == p)
+		return -1; /* an empty element: ",," */
+	*es = p;
+	*elen = (size_t)(e - p);
+	if (nvals)
+		*nvals = k;
+	a->index++;
+	return 1;
+}
+
+void chm_json_array_envelope(const struct chm_json_array *a, struct strbuf *out)
+{
+	strbuf_add(out, a->doc, (size_t)(a->open - a->doc));
+	strbuf_adds(out, "[]");
+	strbuf_add(out, a->close, (size_t)(a->doc_end - a->close));
 }
 
 json_t *chm_record_parse(const char *line, size_t len, const char **type, struct chm_err *err)

@@ -1,6 +1,9 @@
 /* record: one NDJSON line to one JSON object with a "type" (chm-records(5)), and
  * the typed field getters every program uses to read records, each of which
- * reports the field at fault in a chm_err (status 65). */
+ * reports the field at fault in a chm_err (status 65). It also owns the raw
+ * JSON skipper the programs share: member spans, and the walk over a page's
+ * array of items that chm-fetch and chm-normalize use so that a page never
+ * becomes one jansson tree (a tree costs up to 80 times the text). */
 #ifndef CHM_RECORD_H
 #define CHM_RECORD_H
 
@@ -32,6 +35,30 @@ void chm_json_add_string(struct strbuf *sb, const char *s, size_t len);
 json_t *chm_json_path(json_t *root, const char *path);
 /* s past JSON whitespace, at most to end. */
 const char *chm_json_skip_ws(const char *s, const char *end);
+
+/* The array at a dotted path of object members in a JSON text, walked one
+ * element at a time. The scan validates little: the caller parses the
+ * envelope (the text with the array replaced by []) and each element with
+ * jansson, and chm_json_array_next checks the separators, so that together
+ * they accept exactly the JSON jansson would. Spans point into the text. */
+struct chm_json_array {
+	const char *doc, *doc_end;   /* the value searched, up to just past its end */
+	const char *open, *close;    /* the array: its '[' and just past its ']' */
+	const char *p;               /* where the next element (or its ',') is */
+	size_t index;                /* elements returned so far */
+};
+/* 1 when the value at s (after whitespace) is an object holding an array
+ * at path (keys compared as raw bytes, the first of duplicates; "" is the
+ * value itself, when it is an array); 0 otherwise. */
+int chm_json_array_find(struct chm_json_array *a, const char *s, size_t len, const char *path);
+/* 1 with the next element's span (without whitespace) and *nvals, about the
+ * number of JSON values in it (what a jansson tree of it costs); 0 after
+ * the last; -1 when the separators are wrong (a->p at the fault). */
+int chm_json_array_next(struct chm_json_array *a, const char **es, size_t *elen, size_t *nvals);
+void chm_json_array_rewind(struct chm_json_array *a);
+/* Appends the value searched with the array replaced by []. */
+struct strbuf;
+void chm_json_array_envelope(const struct chm_json_array *a, struct strbuf *out);
 
 /* Getters: 0 and the value; 1 when absent or null (value untouched); -1 with
  * err when present with the wrong type or range. */

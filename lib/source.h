@@ -94,9 +94,9 @@ struct chm_source {
 	 * (vendor's "mapping"), or NULL when it needs none. The driver finds
 	 * the mapping and hands it over as env->cfg. */
 	const char *mapping_member;
-	/* The items of a page object when page_keys do not say (a mapping
-	 * does), or NULL when obj is one record. */
-	json_t *(*page_items)(const struct norm_env *env, json_t *obj);
+	/* The dotted path of a page's items when page_keys do not say (a
+	 * mapping does: env->cfg), or NULL when the source has no pages. */
+	const char *(*page_path)(const struct norm_env *env);
 };
 
 extern const struct chm_source chm_src_airflow, chm_src_dbt_cloud, chm_src_dbt_artifact,

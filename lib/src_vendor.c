@@ -14,8 +14,6 @@
 #include "source.h"
 #include "strbuf.h"
 
-/* The array of records of a page object, or NULL when obj is one record. */
-static json_t *map_items(const struct chm_vendor_map *m, json_t *obj);
 /* Where a page keeps its items (NULL: no pages); how many path components
  * the deepest of the mapping's paths has. */
 static const char *map_items_path(const struct chm_vendor_map *m);
@@ -143,14 +141,6 @@ bad:
 const char *chm_vendor_map_name(const struct chm_vendor_map *m)
 {
 	return m->name;
-}
-
-static json_t *map_items(const struct chm_vendor_map *m, json_t *obj)
-{
-	if (!m->items || !*m->items)
-		return NULL;
-	json_t *v = chm_json_path(obj, m->items);
-	return json_is_array(v) ? v : NULL;
 }
 
 void chm_vendor_map_free(struct chm_vendor_map *m)
@@ -340,9 +330,9 @@ static int fast(struct src_fast *f, int rec, const struct norm_env *env, struct 
 	return map_vals(m, src_fast_get, &fr, env, it, &err) ? -1 : 0;
 }
 
-static json_t *page_items(const struct norm_env *env, json_t *obj)
+static const char *page_path(const struct norm_env *env)
 {
-	return env->cfg ? map_items(env->cfg, obj) : NULL;
+	return env->cfg ? map_items_path(env->cfg) : NULL;
 }
 
-const struct chm_source chm_src_vendor = { "vendor", "vendor_api", NULL, map, fast, VENDOR_DEPTH, "mapping", page_items };
+const struct chm_source chm_src_vendor = { "vendor", "vendor_api", NULL, map, fast, VENDOR_DEPTH, "mapping", page_path };

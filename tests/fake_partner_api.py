@@ -22,7 +22,11 @@ and query contain SUBSTRING (default: any). KINDs:
   truncated (a cut JSON body with a matching Content-Length), invalid (not JSON),
   partial (Content-Length larger than the body, then close),
   repeat_cursor (vendor: the next cursor is the one just given),
-  endless (vendor: every page has a new cursor, forever).
+  endless (vendor: every page has a new cursor, forever),
+  bomb (airflow: a gzip body, Content-Encoding: gzip, of about 30 KB that decodes
+  to {"dag_runs":[{},{},...],...}, 30 MiB: under the 32 MiB response cap),
+  not_runs (airflow: a page of five items: a run, an array, a string, a run
+  without dag_run_id, a run).
 Every request is logged to --log as "GET <raw path?query> auth=<scheme|none>".
 """
 import argparse
@@ -142,6 +146,15 @@ class Handler(BaseHTTPRequestHandler):
         elif kind == "hang":
             time.sleep(30)
             self.close_connection = True
+        elif kind == "bomb":
+            self.send_bomb()
+        elif kind == "not_runs":
+            def run(i):
+                return {"dag_id": "orders_daily", "dag_run_id": "good_%d" % i, "state": "success",
+                        "start_date": "2026-11-1%dT00:00:00+00:00" % i, "end_date": "2026-11-1%dT00:10:00+00:00" % i}
+            keyless = run(3)
+            del keyless["dag_run_id"]
+            self.send_json(200, {"dag_runs": [run(1), [1, 2], "a string", keyless, run(2)], "total_entries": 5})
         elif kind in ("truncated", "invalid", "partial"):
             body = b'{"dag_runs": [{"dag_id": "x", "dag_run_id": "cut' if kind != "invalid" else b"<html>oops</html>"
             self.send_response(200)
@@ -154,6 +167,19 @@ class Handler(BaseHTTPRequestHandler):
         else:
             return False  # a data fault, applied by the handler
         return True
+
+    def send_bomb(self):
+        import gzip
+        n = (30 << 20) // 3
+        items = [b"{}"] * n
+        raw = b'{"dag_runs": [' + b",".join(items) + b'], "total_entries": %d}' % n
+        body = gzip.compress(raw, 9)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def load(self, *path):
         with open(os.path.join(State.args.data, *path)) as fp:
