@@ -1,25 +1,17 @@
 /* chm-fetch: partner API -> `raw` records and `state` bookmarks on stdout,
- * for every pipeline of a source, across all pages, incrementally. */
-#include <errno.h>
+ * for every pipeline of a source, across all pages, incrementally. The work
+ * is lib/fetch_job.c's; this main reads the flags and the environment. */
 #include <getopt.h>
-#include <inttypes.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "chmtime.h"
 #include "cli.h"
-#include "credentials.h"
-#include "db.h"
-#include "fetch.h"
-#include "http.h"
-#include "record.h"
-#include "state.h"
-#include "strbuf.h"
+#include "fetch_job.h"
+#include "pager.h"
+#include "source.h"
 
 static volatile int terminated;
 
@@ -45,111 +37,118 @@ static void usage(FILE *fp)
 	      fp);
 }
 
-/* A write to stdout failed. EPIPE is the reader going away (chm-load
- * stopped): not our error, and no status of ours may hide the reader's. */
-static int out_error(struct chm_err *err)
-{
-	if (errno == EPIPE)
-		return chm_err_set(err, CHM_EX_IOERR, CHM_E_READER_GONE, "", "the reader of standard output went away");
-	return chm_err_set(err, CHM_EX_IOERR, CHM_E_IO_ERROR, "", "write error on standard output: %s", strerror(errno));
-}
-
-struct out {
-	long raw, states;
-	long interval_ms;     /* --state-interval: at most one state record this often */
-	int64_t last_state;   /* when the last one was printed (usec) */
-	int pending;          /* a state was skipped: print it at the end */
+enum {
+	O_SOURCE = 256, O_BASE, O_CLIENT, O_PIPELINE, O_PIPELINES, O_DB, O_SINCE, O_STATE, O_PAGE,
+	O_MAXPAGES, O_ACCOUNT, O_MAPPING, O_TOKENFILE, O_AUTH, O_CACERT, O_CTIMEOUT, O_TIMEOUT,
+	O_RETRIES, O_RDELAY, O_RMAX, O_RAMAX, O_MAXRESP, O_LOOKBACK, O_AFAPI, O_SINTERVAL, O_NOW,
 };
 
-static int write_line(json_t *v, struct chm_err *err)
+/* The flags that are times, read once every flag is known (--now first). */
+struct times {
+	const char *since, *lookback, *now;
+};
+
+/* An HTTP flag into ho: 1 when c was one, 0 when not, -1 on a bad value. */
+static int http_option(int c, const char *arg, struct chm_http_opts *ho)
 {
-	if (chm_record_write(stdout, v) || ferror(stdout))
-		return out_error(err);
+	int64_t n;
+	switch (c) {
+	case O_CACERT: ho->cacert = arg; return 1;
+	case O_CTIMEOUT: return chm_opt_seconds("--connect-timeout", arg, 0.001, 3600, &ho->connect_timeout_ms) ? -1 : 1;
+	case O_TIMEOUT: return chm_opt_seconds("--timeout", arg, 0.001, 86400, &ho->timeout_ms) ? -1 : 1;
+	case O_RETRIES:
+		if (chm_opt_int("--retries", arg, 0, 100, &n))
+			return -1;
+		ho->retries = (int)n;
+		return 1;
+	case O_RDELAY: return chm_opt_seconds("--retry-delay", arg, 0.001, 3600, &ho->retry_base_ms) ? -1 : 1;
+	case O_RMAX: return chm_opt_seconds("--retry-max-time", arg, 0.001, 86400, &ho->retry_max_time_ms) ? -1 : 1;
+	case O_RAMAX: return chm_opt_seconds("--retry-after-max", arg, 0.001, 86400, &ho->retry_after_max_ms) ? -1 : 1;
+	case O_MAXRESP:
+		if (chm_opt_int("--max-response", arg, 1024, (int64_t)1 << 32, &n))
+			return -1;
+		ho->max_body = (size_t)n;
+		return 1;
+	default: return 0;
+	}
+}
+
+/* A fetch flag into job: 1 when c was one, 0 when not, -1 on a bad value. */
+static int job_option(int c, const char *arg, struct chm_fetch_job *job, struct times *t)
+{
+	int64_t n;
+	switch (c) {
+	case O_SOURCE: job->source_name = arg; return 1;
+	case O_BASE: job->fetch.base_url = arg; return 1;
+	case O_CLIENT: job->client = arg; return 1;
+	case O_PIPELINE: job->pipeline = arg; return 1;
+	case O_PIPELINES: job->pipelines_file = arg; return 1;
+	case O_DB: job->db = arg; return 1;
+	case O_SINCE: t->since = arg; return 1;
+	case O_LOOKBACK: t->lookback = arg; return 1;
+	case O_NOW: t->now = arg; return 1;
+	case O_STATE: job->state_file = arg; return 1;
+	case O_ACCOUNT: job->fetch.account_id = arg; return 1;
+	case O_MAPPING: job->mapping = arg; return 1;
+	case O_TOKENFILE: job->token_file = arg; return 1;
+	case O_PAGE:
+		if (chm_opt_int("--page-size", arg, 1, 10000, &n))
+			return -1;
+		job->fetch.page_size = (int)n;
+		return 1;
+	case O_MAXPAGES:
+		if (chm_opt_int("--max-pages", arg, 1, 1000000, &n))
+			return -1;
+		job->fetch.max_pages = (int)n;
+		return 1;
+	case O_AUTH:
+		if (strcmp(arg, "bearer") && strcmp(arg, "token") && strcmp(arg, "basic"))
+			return chm_warn("--auth: expected bearer, token or basic, got \"%s\"", arg), -1;
+		job->auth = arg;
+		return 1;
+	case O_SINTERVAL:
+		return chm_opt_seconds("--state-interval", arg, 0, 86400, &job->state_interval_ms) ? -1 : 1;
+	case O_AFAPI:
+		if (strcmp(arg, "v1") && strcmp(arg, "v2"))
+			return chm_warn("--airflow-api: expected v1 or v2, got \"%s\"", arg), -1;
+		job->fetch.airflow_v2 = arg[1] == '2';
+		return 1;
+	default: return 0;
+	}
+}
+
+/* --now fixes the clock the lookback, --since and fetched_at count from,
+ * so a replayed fixture gives the same answer on any day. */
+static int read_times(const struct times *t, struct chm_fetch_opts *fo)
+{
+	struct chm_err err;
+	int64_t clock = chm_time_now();
+	if (t->now) {
+		if (chm_time_parse_arg(t->now, clock, &fo->now, "--now", &err))
+			return chm_report_err(&err), -1;
+		clock = fo->now;
+	}
+	if (t->lookback) {
+		int64_t then;
+		if (chm_time_parse_arg(t->lookback, clock, &then, "--max-lookback", &err) || then > clock ||
+		    strchr(t->lookback, 'T'))
+			return chm_warn("--max-lookback: expected a duration such as 36h or 7d, got \"%s\"",
+					t->lookback), -1;
+		fo->max_lookback = clock - then;
+	}
+	if (t->since) {
+		if (fo->source->pager->key != CHM_KEY_START)
+			return chm_warn("--since: %s pages by run id; use the state file", fo->source->name), -1;
+		if (chm_time_parse_arg(t->since, clock, &fo->since, "--since", &err))
+			return chm_report_err(&err), -1;
+		fo->has_since = 1;
+	}
 	return 0;
 }
 
-static int sink_raw(const char *line, size_t len, void *arg, struct chm_err *err)
+/* Every flag into job; -1 after a message for a usage error. */
+static int parse_args(int argc, char **argv, struct chm_fetch_job *job)
 {
-	((struct out *)arg)->raw++;
-	if (fwrite(line, 1, len, stdout) != len || putchar('\n') == EOF)
-		return out_error(err);
-	return 0;
-}
-
-/* After each page: what was printed so far stays valid whatever happens next. */
-static int sink_state(json_t *value, void *arg, struct chm_err *err)
-{
-	struct out *o = arg;
-	int64_t now = chm_time_now();
-	if (o->interval_ms && now - o->last_state < (int64_t)o->interval_ms * 1000) {
-		o->pending = 1; /* the raw records still go out; only the bookmark waits */
-		return fflush(stdout) ? out_error(err) : 0;
-	}
-	o->last_state = now;
-	o->pending = 0;
-	json_t *rec = json_object();
-	json_object_set_new(rec, "type", json_string("state"));
-	json_object_set(rec, "value", value);
-	int rc = write_line(rec, err);
-	json_decref(rec);
-	if (rc == 0 && fflush(stdout))
-		rc = out_error(err);
-	o->states++;
-	return rc;
-}
-
-static void sink_warn(const char *msg, void *arg)
-{
-	chm_warn("%s", msg);
-}
-
-static void on_retry(const struct chm_http_retry *r, void *arg)
-{
-	chm_warn("GET %s: %s; retry %d/%d in %.1fs", r->url, r->reason, r->attempt, r->max_attempts - 1,
-		 r->delay_ms / 1000.0);
-}
-
-static int pipelines_from_db(const char *db, int source, const char *client, const char *name,
-			     struct chm_fetch_pipeline **list, size_t *n, struct chm_err *err)
-{
-	PGconn *conn = chm_db_connect(db, "chm-fetch", err);
-	if (!conn)
-		return -1;
-	const char *params[3] = { chm_fetch_source_platform(source), client, name };
-	PGresult *res = chm_db_query_file(conn, "queries/fetch_pipelines.sql", 3, params, err);
-	if (!res) {
-		PQfinish(conn);
-		return -1;
-	}
-	int rows = PQntuples(res);
-	*list = chm_xmalloc(sizeof(**list) * (size_t)(rows ? rows : 1));
-	*n = 0;
-	for (int i = 0; i < rows; i++) {
-		if (!chm_fetch_source_wants(source, PQgetvalue(res, i, 2)))
-			continue;
-		(*list)[*n].client = chm_xstrdup(PQgetvalue(res, i, 0));
-		(*list)[*n].name = chm_xstrdup(PQgetvalue(res, i, 1));
-		(*list)[*n].external_id = chm_xstrdup(PQgetvalue(res, i, 2));
-		(*n)++;
-	}
-	PQclear(res);
-	PQfinish(conn);
-	return 0;
-}
-
-/* Errors that end the whole run rather than one pipeline. */
-static int is_fatal(const struct chm_err *e)
-{
-	return e->status != CHM_EX_UNAVAILABLE || e->kind == CHM_E_UNAVAILABLE;
-}
-
-int main(int argc, char **argv)
-{
-	enum {
-		O_SOURCE = 256, O_BASE, O_CLIENT, O_PIPELINE, O_PIPELINES, O_DB, O_SINCE, O_STATE, O_PAGE,
-		O_MAXPAGES, O_ACCOUNT, O_MAPPING, O_TOKENFILE, O_AUTH, O_CACERT, O_CTIMEOUT, O_TIMEOUT,
-		O_RETRIES, O_RDELAY, O_RMAX, O_RAMAX, O_MAXRESP, O_LOOKBACK, O_AFAPI, O_SINTERVAL, O_NOW,
-	};
 	static const struct option opts[] = {
 		{ "source", required_argument, NULL, O_SOURCE },
 		{ "base-url", required_argument, NULL, O_BASE },
@@ -181,253 +180,64 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct chm_fetch_opts fo = { 0 };
-	struct chm_http_opts ho = { 0 };
-	struct out out = { 0 };
-	struct chm_err err;
-	const char *source = NULL, *client = NULL, *pname = NULL, *pipelines_file = NULL,
-		   *db = getenv("CHM_DATABASE_URL");
-	const char *since = NULL, *lookback = NULL, *now_arg = NULL, *state_file = NULL, *mapping = NULL, *token_file = NULL, *auth = NULL;
-	int64_t n;
-	int c;
+	struct times t = { 0 };
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			exit(chm_close_stdout());
+		}
+		if (c == 'V')
+			exit(chm_print_version());
+		if ((r = http_option(c, optarg, &job->http)) == 0)
+			r = job_option(c, optarg, job, &t);
+		if (r <= 0) {
+			if (r == 0)
+				usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc)
+		return chm_warn("unexpected argument \"%s\"", argv[optind]), usage(stderr), -1;
+	const struct chm_source *src = job->source_name ? chm_source_find(job->source_name) : NULL;
+	if (!src || !src->pager)
+		return chm_warn(job->source_name ? "--source: expected airflow, dbt_cloud or vendor, got \"%s\""
+					      : "--source is required (airflow, dbt_cloud or vendor)%s",
+				job->source_name ? job->source_name : ""), -1;
+	job->fetch.source = src;
+	const char *b = job->fetch.base_url;
+	if (!b || (strncmp(b, "http://", 7) && strncmp(b, "https://", 8)))
+		return chm_warn("--base-url: an http:// or https:// URL is required"), -1;
+	if (src->pager->key == CHM_KEY_RUN_ID && !job->fetch.account_id)
+		return chm_warn("--account-id is required for %s", src->name), -1;
+	if (src->mapping_member && !job->mapping)
+		return chm_warn("--mapping FILE is required for %s", src->name), -1;
+	return read_times(&t, &job->fetch);
+}
+
+int main(int argc, char **argv)
+{
+	struct chm_fetch_job job = {
+		.fetch = { .page_size = 100, .max_pages = 1000, .max_lookback = 7 * 86400 * INT64_C(1000000) },
+		.http = { .retries = 5 },
+		.db = getenv("CHM_DATABASE_URL"),
+		.credentials_dir = getenv("CREDENTIALS_DIRECTORY"),
+		.env_token = getenv("CHM_FETCH_TOKEN"),
+		.env_basic = getenv("CHM_FETCH_BASIC"),
+		.out = stdout,
+		.interrupted = &terminated,
+	};
 
 	chm_cli_init("chm-fetch");
-	chm_err_clear(&err);
-	fo.page_size = 100;
-	fo.max_pages = 1000;
-	fo.max_lookback = 7 * 86400 * INT64_C(1000000);
-	ho.retries = 5;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case O_SOURCE: source = optarg; break;
-		case O_BASE: fo.base_url = optarg; break;
-		case O_CLIENT: client = optarg; break;
-		case O_PIPELINE: pname = optarg; break;
-		case O_PIPELINES: pipelines_file = optarg; break;
-		case O_DB: db = optarg; break;
-		case O_SINCE: since = optarg; break;
-		case O_STATE: state_file = optarg; break;
-		case O_PAGE:
-			if (chm_opt_int("--page-size", optarg, 1, 10000, &n))
-				return CHM_EX_USAGE;
-			fo.page_size = (int)n;
-			break;
-		case O_MAXPAGES:
-			if (chm_opt_int("--max-pages", optarg, 1, 1000000, &n))
-				return CHM_EX_USAGE;
-			fo.max_pages = (int)n;
-			break;
-		case O_ACCOUNT: fo.account_id = optarg; break;
-		case O_MAPPING: mapping = optarg; break;
-		case O_TOKENFILE: token_file = optarg; break;
-		case O_AUTH:
-			if (strcmp(optarg, "bearer") && strcmp(optarg, "token") && strcmp(optarg, "basic")) {
-				chm_warn("--auth: expected bearer, token or basic, got \"%s\"", optarg);
-				return CHM_EX_USAGE;
-			}
-			auth = optarg;
-			break;
-		case O_CACERT: ho.cacert = optarg; break;
-		case O_CTIMEOUT:
-			if (chm_opt_seconds("--connect-timeout", optarg, 0.001, 3600, &ho.connect_timeout_ms))
-				return CHM_EX_USAGE;
-			break;
-		case O_TIMEOUT:
-			if (chm_opt_seconds("--timeout", optarg, 0.001, 86400, &ho.timeout_ms))
-				return CHM_EX_USAGE;
-			break;
-		case O_RETRIES:
-			if (chm_opt_int("--retries", optarg, 0, 100, &n))
-				return CHM_EX_USAGE;
-			ho.retries = (int)n;
-			break;
-		case O_RDELAY:
-			if (chm_opt_seconds("--retry-delay", optarg, 0.001, 3600, &ho.retry_base_ms))
-				return CHM_EX_USAGE;
-			break;
-		case O_RMAX:
-			if (chm_opt_seconds("--retry-max-time", optarg, 0.001, 86400, &ho.retry_max_time_ms))
-				return CHM_EX_USAGE;
-			break;
-		case O_RAMAX:
-			if (chm_opt_seconds("--retry-after-max", optarg, 0.001, 86400, &ho.retry_after_max_ms))
-				return CHM_EX_USAGE;
-			break;
-		case O_MAXRESP:
-			if (chm_opt_int("--max-response", optarg, 1024, (int64_t)1 << 32, &n))
-				return CHM_EX_USAGE;
-			ho.max_body = (size_t)n;
-			break;
-		case O_LOOKBACK: lookback = optarg; break;
-		case O_NOW: now_arg = optarg; break;
-		case O_SINTERVAL:
-			if (chm_opt_seconds("--state-interval", optarg, 0, 86400, &out.interval_ms))
-				return CHM_EX_USAGE;
-			break;
-		case O_AFAPI:
-			if (strcmp(optarg, "v1") && strcmp(optarg, "v2")) {
-				chm_warn("--airflow-api: expected v1 or v2, got \"%s\"", optarg);
-				return CHM_EX_USAGE;
-			}
-			fo.airflow_v2 = optarg[1] == '2';
-			break;
-		case 'h': usage(stdout); return chm_close_stdout();
-		case 'V': return chm_print_version();
-		default: usage(stderr); return CHM_EX_USAGE;
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc > 0) {
-		chm_warn("unexpected argument \"%s\"", argv[0]);
-		usage(stderr);
+	if (parse_args(argc, argv, &job))
 		return CHM_EX_USAGE;
-	}
-	if (!source || (fo.source = chm_fetch_source_parse(source)) < 0) {
-		chm_warn(source ? "--source: expected airflow, dbt_cloud or vendor, got \"%s\""
-				: "--source is required (airflow, dbt_cloud or vendor)%s", source ? source : "");
-		return CHM_EX_USAGE;
-	}
-	if (!fo.base_url || (strncmp(fo.base_url, "http://", 7) && strncmp(fo.base_url, "https://", 8))) {
-		chm_warn("--base-url: an http:// or https:// URL is required");
-		return CHM_EX_USAGE;
-	}
-	if (fo.source == CHM_FETCH_DBT_CLOUD && !fo.account_id) {
-		chm_warn("--account-id is required for dbt_cloud");
-		return CHM_EX_USAGE;
-	}
-	if (fo.source == CHM_FETCH_VENDOR && !mapping) {
-		chm_warn("--mapping FILE is required for vendor");
-		return CHM_EX_USAGE;
-	}
-	/* --now fixes the clock the lookback, --since and fetched_at count from,
-	 * so a replayed fixture gives the same answer on any day */
-	int64_t clock = chm_time_now();
-	if (now_arg) {
-		if (chm_time_parse_arg(now_arg, clock, &fo.now, "--now", &err)) {
-			chm_report_err(&err);
-			return CHM_EX_USAGE;
-		}
-		clock = fo.now;
-	}
-	if (lookback) {
-		int64_t then;
-		if (chm_time_parse_arg(lookback, clock, &then, "--max-lookback", &err) || then > clock ||
-		    strchr(lookback, 'T')) {
-			chm_warn("--max-lookback: expected a duration such as 36h or 7d, got \"%s\"", lookback);
-			return CHM_EX_USAGE;
-		}
-		fo.max_lookback = clock - then;
-	}
-	if (since) {
-		if (fo.source == CHM_FETCH_DBT_CLOUD) {
-			chm_warn("--since: dbt_cloud pages by run id; use the state file");
-			return CHM_EX_USAGE;
-		}
-		if (chm_time_parse_arg(since, clock, &fo.since, "--since", &err)) {
-			chm_report_err(&err);
-			return CHM_EX_USAGE;
-		}
-		fo.has_since = 1;
-	}
-
-	signal(SIGPIPE, SIG_IGN); /* a closed reader shows up as EPIPE: we stop, quietly (out_error) */
+	signal(SIGPIPE, SIG_IGN); /* a closed reader shows up as EPIPE: we stop, quietly */
 	/* SIGTERM/SIGINT: finish the line being written and stop after the page,
 	 * so stdout never ends in half a record */
 	struct sigaction sa = { 0 };
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	fo.interrupted = &terminated;
-	ho.interrupted = &terminated;
-
-	/* credentials: never from the command line, never printed */
-	char credname[64];
-	int from_basic_env = 0;
-	snprintf(credname, sizeof(credname), "%s-token", source);
-	char *secret = chm_secret_find(token_file, getenv("CREDENTIALS_DIRECTORY"), credname,
-				       getenv("CHM_FETCH_TOKEN"), &err);
-	if (!secret && !err.status && getenv("CHM_FETCH_BASIC") && *getenv("CHM_FETCH_BASIC")) {
-		secret = chm_xstrdup(getenv("CHM_FETCH_BASIC"));
-		from_basic_env = 1;
-	}
-	if (!secret && err.status)
-		return chm_report_err(&err);
-	if (secret) {
-		int basic = auth ? strcmp(auth, "basic") == 0 : (from_basic_env || strchr(secret, ':'));
-		if (basic && !strchr(secret, ':')) {
-			free(secret);
-			chm_warn("basic auth needs user:password");
-			return CHM_EX_CONFIG;
-		}
-		if (basic)
-			ho.basic = secret;
-		else
-			ho.bearer = secret;
-		if (auth && strcmp(auth, "token") == 0)
-			ho.auth_scheme = "Token";
-	}
-
-	struct chm_fetch_map *map = NULL;
-	struct chm_fetch_pipeline *plist = NULL;
-	size_t pn = 0;
-	json_t *state = NULL;
-	struct chm_http *http = NULL;
-	struct chm_fetch *f = NULL;
-	int status = 0;
-
-	if (mapping && !(map = chm_fetch_map_load(mapping, &err)))
-		goto fail;
-	fo.map = map;
-	if (state_file && chm_state_read(state_file, &state, &err))
-		goto fail;
-	if (state && !json_is_object(state)) {
-		chm_err_set(&err, CHM_EX_CONFIG, CHM_E_BAD_STATE, "", "state file %s holds no JSON object", state_file);
-		goto fail;
-	}
-	if (pipelines_file ? chm_fetch_pipelines_from_file(pipelines_file, fo.source, client, pname, &plist, &pn, &err)
-			   : pipelines_from_db(db, fo.source, client, pname, &plist, &pn, &err))
-		goto fail;
-	if (pn == 0)
-		chm_warn("no active %s pipeline with an external_id %s can fetch%s%s%s%s",
-			 chm_fetch_source_platform(fo.source), source, client ? " for client " : "",
-			 client ? client : "", pname ? " named " : "", pname ? pname : "");
-	ho.on_retry = on_retry;
-	if (!(http = chm_http_new(&ho, &err)))
-		goto fail;
-	struct chm_fetch_sink sink = { sink_raw, sink_state, sink_warn, &out };
-	f = chm_fetch_new(&fo, http, state, &sink);
-	for (size_t i = 0; i < pn && !terminated; i++) {
-		struct chm_fetch_stats st = { 0 };
-		if (chm_fetch_run(f, &plist[i], &st, &err) == 0)
-			continue;
-		if (is_fatal(&err))
-			goto fail;
-		/* this pipeline failed; the others may still be read */
-		chm_warn("%s/%s: %s", plist[i].client, plist[i].name, err.msg);
-		status = err.status;
-		chm_err_clear(&err);
-	}
-	if (terminated && !status) {
-		chm_warn("stopped by signal %d; the state printed covers what was fetched", terminated);
-		status = CHM_EX_TEMPFAIL;
-	}
-	goto done;
-fail:
-	status = err.kind == CHM_E_READER_GONE ? 0 : chm_report_err(&err);
-done:
-	/* a state held back by --state-interval: every page before it is whole */
-	if (f && out.pending && err.kind != CHM_E_READER_GONE) {
-		struct chm_err e2;
-		out.interval_ms = 0;
-		if (sink_state(chm_fetch_state(f), &out, &e2) && !status)
-			status = chm_report_err(&e2);
-	}
-	chm_fetch_free(f);
-	chm_http_free(http);
-	json_decref(state);
-	chm_fetch_pipelines_free(plist, pn);
-	chm_fetch_map_free(map);
-	chm_secret_free(secret);
-	return chm_exit_status(status, NULL);
+	return chm_exit_status(chm_fetch_job_run(&job), NULL);
 }

@@ -8,9 +8,10 @@
 #include "chmtime.h"
 #include "fetch_int.h"
 #include "linereader.h"
-#include "normalize.h"
+#include "pager.h"
 #include "record.h"
 #include "redact.h"
+#include "source.h"
 #include "strbuf.h"
 
 #define SKIP_MAX 50   /* finished runs remembered at the bookmark's key; more are fetched again */
@@ -23,40 +24,10 @@
 #define ITEM_VALUES_MAX 200000
 #define REFUSED_WARN_MAX 5      /* refused items named one by one, per pipeline */
 
-static const char *const source_names[] = { "airflow", "dbt_cloud", "vendor", NULL };
-
-int chm_fetch_source_parse(const char *name)
-{
-	for (int i = 0; source_names[i]; i++)
-		if (strcmp(name, source_names[i]) == 0)
-			return i;
-	return -1;
-}
-
-const char *chm_fetch_source_name(int source)
-{
-	return source_names[source];
-}
-
-const char *chm_fetch_source_platform(int source)
-{
-	return chm_norm_source_platform(source_names[source]);
-}
-
-int chm_fetch_source_wants(int source, const char *external_id)
-{
-	if (source != CHM_FETCH_DBT_CLOUD)
-		return 1;
-	if (!*external_id)
-		return 0;
-	for (const char *p = external_id; *p; p++)
-		if (*p < '0' || *p > '9')
-			return 0;
-	return 1;
-}
-
 struct chm_fetch {
 	struct chm_fetch_opts o;
+	const struct chm_pager *pg;    /* the source's: o.source->pager */
+	struct chm_pager_ctx ctx;
 	struct chm_http *http;
 	struct chm_fetch_sink sink;
 	json_t *state;
@@ -74,6 +45,12 @@ struct chm_fetch *chm_fetch_new(const struct chm_fetch_opts *opts, struct chm_ht
 	f->http = http;
 	f->sink = *sink;
 	f->state = json_is_object(state) ? json_deep_copy(state) : json_object();
+	f->pg = f->o.source->pager;
+	f->ctx.base_url = f->o.base_url;
+	f->ctx.account_id = f->o.account_id;
+	f->ctx.map = f->o.map;
+	f->ctx.page_size = f->o.page_size;
+	f->ctx.airflow_v2 = f->o.airflow_v2;
 	return f;
 }
 
@@ -106,11 +83,11 @@ static json_t *bookmark_parent(struct chm_fetch *f, const struct chm_fetch_pipel
 {
 	if (!create) {
 		json_t *b = json_object_get(json_object_get(f->state, "bookmarks"),
-					    chm_fetch_source_name(f->o.source));
+					    f->o.source->name);
 		return json_object_get(b, p->client);
 	}
 	json_t *b = child(f->state, "bookmarks");
-	b = child(b, chm_fetch_source_name(f->o.source));
+	b = child(b, f->o.source->name);
 	return child(b, p->client);
 }
 
@@ -124,8 +101,7 @@ struct cursor {
 /* Where an item holds its run id; NULL when the mapping names none. */
 static const char *id_path(struct chm_fetch *f)
 {
-	return f->o.source == CHM_FETCH_AIRFLOW ? "dag_run_id"
-	     : f->o.source == CHM_FETCH_DBT_CLOUD ? "id" : f->o.map->f_id;
+	return f->pg->id_path(&f->ctx);
 }
 
 /* The run's identity as text, for the skip list. */
@@ -143,88 +119,20 @@ static char *item_id(struct chm_fetch *f, json_t *item)
 	return NULL;
 }
 
-static int time_value(json_t *v, int64_t *usec)
-{
-	struct chm_err e;
-	if (json_is_string(v))
-		return chm_time_parse(json_string_value(v), CHM_TIME_ALLOW_NO_ZONE, usec, NULL, "", &e) ? 1 : 0;
-	if (json_is_number(v)) {
-		double d = json_number_value(v);
-		return chm_time_from_epoch(d, d > 1e11, usec) ? 1 : 0;
-	}
-	return 1;
-}
-
 /* 0 and *key, or 1 when the item has none (an Airflow run still queued). */
 static int item_key(struct chm_fetch *f, json_t *item, int64_t *key)
 {
-	switch (f->o.source) {
-	case CHM_FETCH_AIRFLOW:
-		return time_value(json_object_get(item, "start_date"), key);
-	case CHM_FETCH_DBT_CLOUD: {
-		json_t *v = json_object_get(item, "id");
-		if (!json_is_integer(v))
-			return 1;
-		*key = json_integer_value(v);
-		return 0;
-	}
-	default:
-		if (!f->o.map->f_start)
-			return 1;
-		return time_value(chm_json_path(item, f->o.map->f_start), key);
-	}
+	return f->pg->item_key(&f->ctx, item, key);
 }
 
 static int item_finished(struct chm_fetch *f, json_t *item)
 {
-	switch (f->o.source) {
-	case CHM_FETCH_AIRFLOW: {
-		const char *st = json_string_value(json_object_get(item, "state"));
-		json_t *end = json_object_get(item, "end_date");
-		if (st && (strcmp(st, "queued") == 0 || strcmp(st, "running") == 0))
-			return 0;
-		return end && !json_is_null(end);
-	}
-	case CHM_FETCH_DBT_CLOUD: {
-		json_t *c = json_object_get(item, "is_complete");
-		if (json_is_boolean(c))
-			return json_is_true(c);
-		json_int_t s = json_integer_value(json_object_get(item, "status"));
-		return s == 10 || s == 20 || s == 30;
-	}
-	default: {
-		const struct chm_fetch_map *m = f->o.map;
-		if (m->f_status && m->statuses) {
-			const char *st = json_string_value(chm_json_path(item, m->f_status));
-			const char *to = st ? json_string_value(json_object_get(m->statuses, st)) : NULL;
-			if (to)
-				return strcmp(to, "running") != 0;
-		}
-		if (m->f_end) {
-			json_t *end = chm_json_path(item, m->f_end);
-			return end && !json_is_null(end);
-		}
-		return 1;
-	}
-	}
+	return f->pg->item_finished(&f->ctx, item);
 }
 
-/* A vendor API that lists the runs of every pipeline at one path: the item
- * belongs to this pipeline when its fields.external_id says so. */
 static int item_mine(struct chm_fetch *f, const struct chm_fetch_pipeline *p, json_t *item)
 {
-	const struct chm_fetch_map *m = f->o.map;
-	if (f->o.source != CHM_FETCH_VENDOR || !m->f_ext || strstr(m->path, "{external_id}"))
-		return 1;
-	json_t *v = chm_json_path(item, m->f_ext);
-	char buf[32];
-	if (json_is_string(v))
-		return strcmp(json_string_value(v), p->external_id) == 0;
-	if (json_is_integer(v)) {
-		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		return strcmp(buf, p->external_id) == 0;
-	}
-	return 0;
+	return !f->pg->item_mine || f->pg->item_mine(&f->ctx, p->external_id, item);
 }
 
 /* How far a partner's clock may run ahead of ours. */
@@ -242,94 +150,9 @@ static int item_stale(struct chm_fetch *f, json_t *item, int64_t key)
 	int64_t t = key;
 	if (f->o.max_lookback <= 0)
 		return 0;
-	if (f->o.source == CHM_FETCH_DBT_CLOUD && time_value(json_object_get(item, "created_at"), &t))
+	if (f->pg->item_created && f->pg->item_created(item, &t))
 		return 0;
 	return t < fetch_now(f) - f->o.max_lookback;
-}
-
-static void add_param(struct strbuf *url, const char *name, const char *value)
-{
-	strbuf_addc(url, strchr(url->buf, '?') ? '&' : '?');
-	chm_http_add_escaped(url, name);
-	strbuf_addc(url, '=');
-	chm_http_add_escaped(url, value);
-}
-
-/* The base URL without trailing slashes; *api (may be NULL) tells whether it
- * already ends with the API root given ("/api/v1"), which is then not added
- * again: a base URL may be given either way. */
-static void add_base(struct strbuf *url, const char *base, const char *root, int *has_root)
-{
-	size_t n = strlen(base);
-	while (n && base[n - 1] == '/')
-		n--;
-	strbuf_add(url, base, n);
-	if (has_root) {
-		size_t rl = strlen(root);
-		*has_root = n >= rl && strncmp(base + n - rl, root, rl) == 0;
-	}
-}
-
-static void build_url(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struct strbuf *url,
-		      int has_key, int64_t key, long offset, const char *cursor)
-{
-	char num[32], tbuf[CHM_TIME_BUFSZ];
-
-	int has_root = 0;
-
-	strbuf_reset(url);
-	snprintf(num, sizeof(num), "%d", f->o.page_size);
-	if (f->o.source == CHM_FETCH_AIRFLOW) {
-		/* a base URL ending in /api/v1 or /api/v2 names the API itself */
-		add_base(url, f->o.base_url, "/api/v1", &has_root);
-		if (!has_root) {
-			strbuf_reset(url);
-			add_base(url, f->o.base_url, "/api/v2", &has_root);
-		}
-		if (!has_root)
-			strbuf_adds(url, f->o.airflow_v2 ? "/api/v2" : "/api/v1");
-		strbuf_adds(url, "/dags/");
-		chm_http_add_escaped(url, p->external_id);
-		strbuf_adds(url, "/dagRuns");
-		add_param(url, "order_by", "start_date");
-		if (has_key)
-			add_param(url, "start_date_gte", chm_time_format(key, tbuf));
-		add_param(url, "limit", num);
-		snprintf(num, sizeof(num), "%ld", offset);
-		add_param(url, "offset", num);
-	} else if (f->o.source == CHM_FETCH_DBT_CLOUD) {
-		add_base(url, f->o.base_url, "/api/v2", &has_root);
-		strbuf_adds(url, has_root ? "/accounts/" : "/api/v2/accounts/");
-		chm_http_add_escaped(url, f->o.account_id);
-		strbuf_adds(url, "/runs/");
-		add_param(url, "job_definition_id", p->external_id);
-		/* a failed run's steps say what failed when status_message is null */
-		add_param(url, "include_related", "[\"run_steps\"]");
-		add_param(url, "order_by", "id");
-		add_param(url, "limit", num);
-		snprintf(num, sizeof(num), "%ld", offset);
-		add_param(url, "offset", num);
-	} else {
-		const struct chm_fetch_map *m = f->o.map;
-		const char *s = m->path, *ph;
-		add_base(url, f->o.base_url, "", NULL);
-		while ((ph = strstr(s, "{external_id}"))) {
-			strbuf_add(url, s, (size_t)(ph - s));
-			chm_http_add_escaped(url, p->external_id);
-			s = ph + strlen("{external_id}");
-		}
-		strbuf_adds(url, s);
-		const char *k;
-		json_t *v;
-		json_object_foreach(m->params, k, v)
-			add_param(url, k, json_string_value(v));
-		if (m->limit_param)
-			add_param(url, m->limit_param, num);
-		if (has_key && m->since_param)
-			add_param(url, m->since_param, chm_time_format(key, tbuf));
-		if (cursor)
-			add_param(url, m->cursor_param, cursor);
-	}
 }
 
 /* ---- the bookmark being built while pages arrive ---- */
@@ -384,7 +207,7 @@ static void progress_store(struct chm_fetch *f, const struct chm_fetch_pipeline 
 	else
 		return;
 	json_t *bm = json_object();
-	if (f->o.source == CHM_FETCH_DBT_CLOUD) {
+	if (f->pg->key == CHM_KEY_RUN_ID) {
 		json_object_set_new(bm, "id", json_integer(key));
 		json_object_set_new(bm, "offset", json_integer(pos));
 	} else {
@@ -395,7 +218,7 @@ static void progress_store(struct chm_fetch *f, const struct chm_fetch_pipeline 
 	/* the newest run seen, for people reading the file: the key is behind it
 	 * while an older run is still running */
 	if (pr->has_max)
-		json_object_set_new(bm, "latest", f->o.source == CHM_FETCH_DBT_CLOUD
+		json_object_set_new(bm, "latest", f->pg->key == CHM_KEY_RUN_ID
 							  ? json_integer(pr->max)
 							  : json_string(chm_time_format(pr->max, tbuf)));
 	json_object_set_new(bookmark_parent(f, p, 1), p->external_id, bm);
@@ -417,13 +240,14 @@ static void envelope_head(struct chm_fetch *f, const struct chm_fetch_pipeline *
 {
 	json_t *e = json_object();
 	json_object_set_new(e, "type", json_string("raw"));
-	json_object_set_new(e, "source", json_string(chm_fetch_source_name(f->o.source)));
+	json_object_set_new(e, "source", json_string(f->o.source->name));
 	json_object_set_new(e, "client", json_string(p->client));
 	json_object_set_new(e, "pipeline", json_string(p->name));
 	json_object_set_new(e, "external_id", json_string(p->external_id));
 	json_object_set_new(e, "fetched_at", json_string(fetched_at));
-	if (f->o.source == CHM_FETCH_VENDOR && f->o.map->name)
-		json_object_set_new(e, "mapping", json_string(f->o.map->name)); /* chm-normalize picks it by name */
+	/* chm-normalize picks the mapping by its name */
+	if (f->o.source->mapping_member && f->o.map && chm_vendor_map_name(f->o.map))
+		json_object_set_new(e, f->o.source->mapping_member, json_string(chm_vendor_map_name(f->o.map)));
 	char *text = json_dumps(e, JSON_COMPACT);
 	strbuf_reset(head);
 	strbuf_add(head, text, strlen(text) - 1); /* without the closing brace */
@@ -434,36 +258,15 @@ static void envelope_head(struct chm_fetch *f, const struct chm_fetch_pipeline *
 
 static const char *items_path(struct chm_fetch *f)
 {
-	return f->o.source == CHM_FETCH_AIRFLOW ? "dag_runs"
-	     : f->o.source == CHM_FETCH_DBT_CLOUD ? "data" : f->o.map->items;
+	return f->pg->items_path(&f->ctx);
 }
 
 /* The page's items array, the total when the source says it, and the next cursor. */
 static int parse_page(struct chm_fetch *f, json_t *page, const char *url_masked, json_t **items,
 		      long *total, const char **next, struct chm_err *err)
 {
-	*total = -1;
-	*next = NULL;
-	if (f->o.source == CHM_FETCH_AIRFLOW) {
-		*items = json_object_get(page, "dag_runs");
-		json_t *t = json_object_get(page, "total_entries");
-		if (json_is_integer(t))
-			*total = (long)json_integer_value(t);
-	} else if (f->o.source == CHM_FETCH_DBT_CLOUD) {
-		*items = json_object_get(page, "data");
-		json_t *t = chm_json_path(page, "extra.pagination.total_count");
-		if (json_is_integer(t))
-			*total = (long)json_integer_value(t);
-	} else {
-		*items = chm_json_path(page, f->o.map->items);
-		if (f->o.map->cursor) {
-			json_t *c = chm_json_path(page, f->o.map->cursor);
-			if (json_is_string(c) && json_string_length(c) > 0)
-				*next = json_string_value(c);
-			else if (json_is_integer(c)) /* a numeric cursor is rare but seen */
-				*next = NULL;
-		}
-	}
+	*items = chm_json_path(page, items_path(f));
+	f->pg->page_info(&f->ctx, page, total, next);
 	if (!json_is_array(*items))
 		return chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_BAD_PAGE, "", "GET %s: the page has no array of runs where expected",
 				   url_masked);
@@ -546,7 +349,7 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 	int has_key = 0, rc = -1, done = 0, pages = 0, loop = 0, stepped = 0;
 	int64_t key = 0, bm_id = 0;
 	long offset = 0;
-	int vendor_ordered = f->o.source != CHM_FETCH_VENDOR || f->o.map->ordered;
+	int ordered_pages = !f->pg->ordered || f->pg->ordered(&f->ctx);
 
 	pr.ordered = 1;
 	pr.fin_max = json_array();
@@ -560,12 +363,12 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 	} else if (json_is_object(bm)) {
 		json_t *s = json_object_get(bm, "since");
 		json_t *id = json_object_get(bm, "id");
-		if (f->o.source == CHM_FETCH_DBT_CLOUD && json_is_integer(id)) {
+		if (f->pg->key == CHM_KEY_RUN_ID && json_is_integer(id)) {
 			has_key = 1;
 			key = bm_id = json_integer_value(id);
 			json_t *o = json_object_get(bm, "offset");
 			offset = json_is_integer(o) && json_integer_value(o) > 0 ? (long)json_integer_value(o) : 0;
-		} else if (f->o.source != CHM_FETCH_DBT_CLOUD && json_is_string(s)) {
+		} else if (f->pg->key == CHM_KEY_START && json_is_string(s)) {
 			struct chm_err e;
 			if (chm_time_parse(json_string_value(s), 0, &key, NULL, "since", &e) == 0)
 				has_key = 1;
@@ -581,7 +384,7 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 			/* offset sources resume from the bookmark; a cursor chain that
 			 * does not end is a partner fault (the bookmark may still have
 			 * advanced, when the pages are ordered) */
-			if (f->o.source == CHM_FETCH_VENDOR) {
+			if (f->pg->paging == CHM_PAGE_CURSOR) {
 				chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_PAGE_CAP, "",
 					    "stopped at the page cap (%d pages) with a cursor still to follow",
 					    f->o.max_pages);
@@ -594,7 +397,8 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 				f->sink.warn(msg, f->sink.arg);
 			break;
 		}
-		build_url(f, p, &url, has_key && f->o.source != CHM_FETCH_DBT_CLOUD, key, offset, cursor);
+		struct chm_page_at at = { has_key && f->pg->key == CHM_KEY_START, key, offset, cursor };
+		f->pg->url(&f->ctx, p->external_id, &at, &url);
 		if (chm_http_get(f->http, url.buf, &body, NULL, err))
 			goto out;
 		pages++;
@@ -646,7 +450,7 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 
 		/* dbt_cloud resumes at a stored offset; runs deleted since move later
 		 * runs to lower offsets, so step back until the bookmark's run is in view */
-		if (f->o.source == CHM_FETCH_DBT_CLOUD && has_key && pages == 1 && offset > 0) {
+		if (f->pg->key == CHM_KEY_RUN_ID && has_key && pages == 1 && offset > 0) {
 			json_int_t first_id = json_integer_value(json_object_get(first_item, "id"));
 			if (n == 0 || first_id > bm_id) {
 				/* --max-pages bounds the steps too: a server that answers every
@@ -726,7 +530,7 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 			}
 			/* a start beyond now (plus clock skew) is never a bookmark: one run
 			 * dated 9999 would make every later fetch start after everything */
-			if (haskey && f->o.source != CHM_FETCH_DBT_CLOUD &&
+			if (haskey && f->pg->key == CHM_KEY_START &&
 			    k > fetch_now(f) + BOOKMARK_SKEW_US) {
 				char msg[512], when[CHM_TIME_BUFSZ];
 				snprintf(msg, sizeof(msg), "%s/%s: run %.128s starts in the future (%s); "
@@ -766,7 +570,7 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 		if (stats)
 			stats->pages++;
 
-		if (f->o.source == CHM_FETCH_VENDOR) {
+		if (f->pg->paging == CHM_PAGE_CURSOR) {
 			if (!next) {
 				done = 1;
 			} else {
@@ -784,7 +588,7 @@ int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struc
 				done = 1;
 		}
 		/* advance the bookmark page by page only while pages come in key order */
-		if ((done && !loop) || (vendor_ordered && pr.ordered))
+		if ((done && !loop) || (ordered_pages && pr.ordered))
 			progress_store(f, p, &pr);
 		if (f->sink.state(f->state, f->sink.arg, err))
 			goto out;
@@ -840,7 +644,7 @@ void chm_fetch_pipelines_free(struct chm_fetch_pipeline *list, size_t n)
 	free(list);
 }
 
-int chm_fetch_pipelines_from_file(const char *path, int source, const char *client,
+int chm_fetch_pipelines_from_file(const char *path, const struct chm_source *source, const char *client,
 				  const char *name, struct chm_fetch_pipeline **list, size_t *n,
 				  struct chm_err *err)
 {
@@ -882,8 +686,8 @@ int chm_fetch_pipelines_from_file(const char *path, int source, const char *clie
 			break;
 		}
 		json_t *e = json_object_get(rec, "external_id");
-		if (active && json_is_string(e) && strcmp(plat, chm_fetch_source_platform(source)) == 0 &&
-		    chm_fetch_source_wants(source, json_string_value(e)) &&
+		if (active && json_is_string(e) && source->platform && strcmp(plat, source->platform) == 0 &&
+		    (!source->pager->wants || source->pager->wants(json_string_value(e))) &&
 		    (!client || strcmp(client, c) == 0) && (!name || strcmp(name, nm) == 0)) {
 			*list = chm_xrealloc(*list, (*n + 1) * sizeof(**list));
 			(*list)[*n].client = chm_xstrdup(c);

@@ -2,13 +2,14 @@
  * page, and hands each item and each new bookmark to the caller (chm-fetch
  * prints them as `raw` and `state` records; library code never prints).
  *
- * Sources and their pagination:
+ * The loop is the same for every source; what differs is the source's pager
+ * (pager.h, in its src_X.c). Sources and their pagination:
  *   airflow    GET /api/v1/dags/{dag_id}/dagRuns?order_by=start_date& (or /api/v2)
  *              start_date_gte=..&offset=..&limit=..; offset advances by the rows
  *              received (the server clamps limit silently) until total_entries.
  *   dbt_cloud  GET /api/v2/accounts/{account}/runs/?job_definition_id=..&
  *              order_by=id&offset=..&limit=..; until extra.pagination.total_count.
- *   vendor     a cursor API described by a mapping file (fetch_map.c): where the
+ *   vendor     a cursor API described by a mapping file (src_vendor.c): where the
  *              items and the next cursor are, and the request parameters. An
  *              absent or empty cursor ends; a cursor seen twice is an error.
  *   Every source stops at max_pages.
@@ -34,18 +35,8 @@
 #include "err.h"
 #include "http.h"
 
-enum chm_fetch_source { CHM_FETCH_AIRFLOW, CHM_FETCH_DBT_CLOUD, CHM_FETCH_VENDOR };
-
-/* "airflow" -> CHM_FETCH_AIRFLOW; -1 when unknown. */
-int chm_fetch_source_parse(const char *name);
-const char *chm_fetch_source_name(int source);
-/* The platform of the pipelines a source fetches (chm_norm_source_platform:
- * dbt_cloud -> dbt, vendor -> vendor_api). */
-const char *chm_fetch_source_platform(int source);
-/* 1 when a pipeline of that platform with this external_id is one the source
- * can fetch: dbt Cloud names a job by its integer id, so a dbt pipeline
- * named otherwise is a dbt-core project, which has no API to ask. */
-int chm_fetch_source_wants(int source, const char *external_id);
+struct chm_source;
+struct chm_vendor_map;
 
 struct chm_fetch_pipeline {
 	char *client;
@@ -53,16 +44,11 @@ struct chm_fetch_pipeline {
 	char *external_id;
 };
 
-/* A vendor mapping file (see fetch_map.c for its keys). */
-struct chm_fetch_map;
-struct chm_fetch_map *chm_fetch_map_load(const char *path, struct chm_err *err);
-void chm_fetch_map_free(struct chm_fetch_map *m);
-
 struct chm_fetch_opts {
-	int source;                 /* enum chm_fetch_source */
+	const struct chm_source *source;   /* one with a pager (source.h) */
 	const char *base_url;       /* scheme://host[:port][/prefix], no trailing slash needed */
 	const char *account_id;     /* dbt_cloud */
-	const struct chm_fetch_map *map;   /* vendor */
+	const struct chm_vendor_map *map; /* a source read by a mapping: vendor */
 	int page_size;              /* default 100 */
 	int max_pages;              /* per pipeline; default 1000 */
 	int airflow_v2;             /* Airflow 3: /api/v2 (same dagRuns paging) */
@@ -108,7 +94,7 @@ json_t *chm_fetch_state(struct chm_fetch *f);
  * active, with an external_id the source wants, on the source's platform,
  * and matching client / name when given (NULL = any). Appends to *list (n
  * entries). */
-int chm_fetch_pipelines_from_file(const char *path, int source, const char *client,
+int chm_fetch_pipelines_from_file(const char *path, const struct chm_source *source, const char *client,
 				  const char *name, struct chm_fetch_pipeline **list, size_t *n,
 				  struct chm_err *err);
 void chm_fetch_pipelines_free(struct chm_fetch_pipeline *list, size_t n);

@@ -1,19 +1,9 @@
-/* fetch_int: what fetch.c and fetch_map.c share; not for programs. */
+/* fetch_int: what fetch.c and fetch_raw.c share; not for programs. */
 #ifndef CHM_FETCH_INT_H
 #define CHM_FETCH_INT_H
 
 #include <jansson.h>
 #include <stddef.h>
-
-struct chm_fetch_map {
-	json_t *root;          /* owns params and statuses */
-	char *name, *items, *cursor;
-	char *f_id, *f_start, *f_end, *f_status, *f_ext;
-	char *path, *cursor_param, *limit_param, *since_param;
-	int ordered;
-	json_t *params;        /* borrowed from root */
-	json_t *statuses;      /* borrowed from root */
-};
 
 struct strbuf;
 /* The nitems elements of the array at path in body, compacted, end to end in

@@ -21,14 +21,6 @@
 #define MAX_MAPPINGS 32
 #define STREAM_LINE_MIN (64u << 10)  /* a shorter line is never read item by item */
 
-static const struct chm_source *const sources[] = {
-	&chm_src_airflow, &chm_src_dbt_cloud, &chm_src_dbt_artifact,
-	&chm_src_openlineage, &chm_src_vendor, &chm_src_cron, NULL,
-};
-
-const char *const chm_norm_sources[] = { "airflow", "dbt_cloud", "dbt_artifact", "openlineage",
-					 "vendor", "cron", NULL };
-
 /* Wire record types (chm-records(5)): with --source, an object whose "type" is
  * none of these is the partner's own data. */
 static const char *const wire_types[] = { "raw", "run", "state", "summary", "reject", "client",
@@ -177,20 +169,6 @@ static const char *bound_text(const char *s, struct strbuf *sb)
 	}
 	strbuf_add(sb, s, cut);
 	return sb->buf;
-}
-
-static const struct chm_source *find_source(const char *name)
-{
-	for (const struct chm_source *const *s = sources; *s; s++)
-		if (strcmp((*s)->name, name) == 0)
-			return *s;
-	return NULL;
-}
-
-const char *chm_norm_source_platform(const char *source)
-{
-	const struct chm_source *src = find_source(source);
-	return src ? src->platform : NULL;
 }
 
 static void scratch_reset(struct norm_scratch *s)
@@ -361,9 +339,10 @@ static int fast_raw(struct chm_norm *n, const char *line, size_t len, const stru
 	size_t svlen;
 	if (!chm_record_member_span(line, len, "source", &sv, &svlen) || svlen < 2 || *sv != '"')
 		return 0;
-	for (size_t i = 0; sources[i] && !src; i++)
-		if (svlen == strlen(sources[i]->name) + 2 && memcmp(sv + 1, sources[i]->name, svlen - 2) == 0)
-			src = sources[i];
+	for (size_t i = 0; chm_sources[i] && !src; i++)
+		if (svlen == strlen(chm_sources[i]->name) + 2 &&
+		    memcmp(sv + 1, chm_sources[i]->name, svlen - 2) == 0)
+			src = chm_sources[i];
 	if (!src || !src->fast)
 		return 0;
 
@@ -503,7 +482,7 @@ static const struct chm_vendor_map *find_map(struct chm_norm *n, const char *nam
 		struct strbuf path = STRBUF_INIT;
 		struct chm_err lerr;
 		strbuf_addf(&path, "%s/%s.json", dir, name);
-		struct chm_vendor_map *m = chm_vendor_map_load(path.buf, &lerr);
+		struct chm_vendor_map *m = chm_vendor_map_load(path.buf, CHM_MAP_RUNS, &lerr);
 		strbuf_release(&path);
 		if (m) {
 			n->maps[n->nmaps++] = m;
@@ -532,11 +511,10 @@ static void raw_record(struct chm_norm *n, json_t *obj, const struct origin *o)
 			    "a raw record needs a \"source\"");
 		goto bad;
 	}
-	const struct chm_source *src = find_source(source);
+	const struct chm_source *src = chm_source_find(source);
 	if (!src) {
 		chm_err_set(&err, CHM_EX_DATAERR, CHM_E_UNKNOWN_SOURCE, "source",
-			    "unknown source \"%.64s\" (known: airflow, dbt_cloud, dbt_artifact, "
-			    "openlineage, vendor, cron)", source);
+			    "unknown source \"%.64s\" (known: %s)", source, chm_source_names());
 		goto bad;
 	}
 	json_t *rec = json_object_get(obj, "record");
@@ -910,10 +888,9 @@ struct chm_norm *chm_norm_new(const struct chm_norm_opts *opts, FILE *out, struc
 		free(n);
 		return NULL;
 	}
-	if (opts->source && !(n->default_src = find_source(opts->source))) {
+	if (opts->source && !(n->default_src = chm_source_find(opts->source))) {
 		chm_err_set(err, CHM_EX_USAGE, CHM_E_UNKNOWN_SOURCE, "source",
-			    "--source: unknown source \"%s\" (known: airflow, dbt_cloud, dbt_artifact, "
-			    "openlineage, vendor, cron)", opts->source);
+			    "--source: unknown source \"%s\" (known: %s)", opts->source, chm_source_names());
 		free(n);
 		return NULL;
 	}
@@ -924,7 +901,7 @@ struct chm_norm *chm_norm_new(const struct chm_norm_opts *opts, FILE *out, struc
 		return NULL;
 	}
 	for (size_t i = 0; i < opts->nmappings; i++) {
-		struct chm_vendor_map *m = chm_vendor_map_load(opts->mappings[i], err);
+		struct chm_vendor_map *m = chm_vendor_map_load(opts->mappings[i], CHM_MAP_RUNS, err);
 		if (!m) {
 			chm_norm_free(n);
 			return NULL;

@@ -53,12 +53,6 @@ int chm_norm_flush(struct chm_norm *n, struct chm_err *err);
 const struct chm_norm_counts *chm_norm_counts(const struct chm_norm *n);
 void chm_norm_free(struct chm_norm *n);
 
-/* The platform of the pipelines a source's runs resolve to (the README's
- * table under chm-normalize); NULL when any (openlineage) or when there is no
- * such source. */
-const char *chm_norm_source_platform(const char *source);
 
-/* The names of the sources, NULL-terminated, for --help and messages. */
-extern const char *const chm_norm_sources[];
 
 #endif

@@ -14,6 +14,33 @@
 
 #include "chmtime.h"
 
+/* ---- the sources ------------------------------------------------------- */
+
+/* Every source CHM reads: the one table a new source is added to. */
+const struct chm_source *const chm_sources[] = {
+	&chm_src_airflow, &chm_src_dbt_cloud, &chm_src_dbt_artifact,
+	&chm_src_openlineage, &chm_src_vendor, &chm_src_cron, NULL,
+};
+
+const struct chm_source *chm_source_find(const char *name)
+{
+	for (const struct chm_source *const *s = chm_sources; *s; s++)
+		if (strcmp((*s)->name, name) == 0)
+			return *s;
+	return NULL;
+}
+
+const char *chm_source_names(void)
+{
+	static char names[256];
+	if (!names[0]) {
+		size_t n = 0;
+		for (const struct chm_source *const *s = chm_sources; *s; s++)
+			n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? ", " : "", (*s)->name);
+	}
+	return names;
+}
+
 /* ---- a record read through jansson ------------------------------------- */
 
 

@@ -18,6 +18,8 @@
 #include "run.h"
 #include "strbuf.h"
 
+struct chm_pager;
+
 enum norm_kind {
 	NORM_RUN,      /* a run event */
 	NORM_NO_RUN,   /* an event that changes no status (OpenLineage OTHER): counted */
@@ -97,10 +99,20 @@ struct chm_source {
 	/* The dotted path of a page's items when page_keys do not say (a
 	 * mapping does: env->cfg), or NULL when the source has no pages. */
 	const char *(*page_path)(const struct norm_env *env);
+	/* How chm-fetch pages through the source's API (pager.h), or NULL
+	 * when it has none. */
+	const struct chm_pager *pager;
 };
 
 extern const struct chm_source chm_src_airflow, chm_src_dbt_cloud, chm_src_dbt_artifact,
 	chm_src_openlineage, chm_src_vendor, chm_src_cron;
+
+/* Every source, NULL-terminated (source.c): adding a source is one entry. */
+extern const struct chm_source *const chm_sources[];
+/* The source of that name ("airflow"), or NULL. */
+const struct chm_source *chm_source_find(const char *name);
+/* "airflow, dbt_cloud, ...": for messages that list them. */
+const char *chm_source_names(void);
 
 /* ---- helpers the modules share (source.c) ---- */
 
@@ -162,8 +174,12 @@ int src_time_parts(char type, const char *str, double num, const char *field, in
 
 /* ---- vendor mappings (src_vendor.c) ---- */
 struct chm_vendor_map;
+/* What a mapping is loaded for: mapping runs (chm-normalize: names,
+ * fields.run_id and fields.status, statuses are required) or paging
+ * (chm-fetch: the request and the paths it reads are enough). */
+enum { CHM_MAP_RUNS, CHM_MAP_FETCH };
 /* NULL with err (78, naming the file and the key) when unusable. */
-struct chm_vendor_map *chm_vendor_map_load(const char *path, struct chm_err *err);
+struct chm_vendor_map *chm_vendor_map_load(const char *path, int use, struct chm_err *err);
 const char *chm_vendor_map_name(const struct chm_vendor_map *m);
 void chm_vendor_map_free(struct chm_vendor_map *m);
 #endif

@@ -149,4 +149,10 @@ static int fast(struct src_fast *f, int rec, const struct norm_env *env, struct 
 	return cron_apply(&r, env, it, &err);
 }
 
-const struct chm_source chm_src_cron = { "cron", "cron", NULL, map, fast, 2, NULL, NULL };
+const struct chm_source chm_src_cron = {
+	.name = "cron",
+	.platform = "cron",
+	.map = map,
+	.fast = fast,
+	.fast_depth = 2,
+};

@@ -227,4 +227,10 @@ static int fast(struct src_fast *f, int rec, const struct norm_env *env, struct 
 	return 0;
 }
 
-const struct chm_source chm_src_dbt_artifact = { "dbt_artifact", "dbt", NULL, map, fast, 6, NULL, NULL };
+const struct chm_source chm_src_dbt_artifact = {
+	.name = "dbt_artifact",
+	.platform = "dbt",
+	.map = map,
+	.fast = fast,
+	.fast_depth = 6,
+};

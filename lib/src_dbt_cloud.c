@@ -11,7 +11,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http.h"
+#include "pager.h"
+#include "record.h"
 #include "source.h"
+#include "strbuf.h"
 
 /* The status of a numeric code (code not NULL) or of a status word. */
 static void cloud_status(const struct norm_env *env, struct norm_item *it, const long long *code,
@@ -227,6 +231,112 @@ static int fast(struct src_fast *f, int rec, const struct norm_env *env, struct 
 	return 0;
 }
 
+/* ---- the pager: GET /api/v2/accounts/{account}/runs/?job_definition_id= ---- */
+
+/* dbt Cloud names a job by its integer id: a dbt pipeline named otherwise
+ * is a dbt-core project, which has no API to ask. */
+static int wants(const char *external_id)
+{
+	if (!*external_id)
+		return 0;
+	for (const char *p = external_id; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return 0;
+	return 1;
+}
+
+static void url(const struct chm_pager_ctx *c, const char *external_id, const struct chm_page_at *at,
+		struct strbuf *url)
+{
+	char num[32];
+	int has_root = 0;
+
+	strbuf_reset(url);
+	chm_pager_add_base(url, c->base_url, "/api/v2", &has_root);
+	strbuf_adds(url, has_root ? "/accounts/" : "/api/v2/accounts/");
+	chm_http_add_escaped(url, c->account_id);
+	strbuf_adds(url, "/runs/");
+	chm_pager_add_param(url, "job_definition_id", external_id);
+	/* a failed run's steps say what failed when status_message is null */
+	chm_pager_add_param(url, "include_related", "[\"run_steps\"]");
+	chm_pager_add_param(url, "order_by", "id");
+	snprintf(num, sizeof(num), "%d", c->page_size);
+	chm_pager_add_param(url, "limit", num);
+	snprintf(num, sizeof(num), "%ld", at->offset);
+	chm_pager_add_param(url, "offset", num);
+}
+
+static const char *items_path(const struct chm_pager_ctx *c)
+{
+	(void)c;
+	return "data";
+}
+
+static void page_info(const struct chm_pager_ctx *c, json_t *page, long *total, const char **next)
+{
+	(void)c;
+	json_t *t = chm_json_path(page, "extra.pagination.total_count");
+	*total = json_is_integer(t) ? (long)json_integer_value(t) : -1;
+	*next = NULL;
+}
+
+static const char *id_path(const struct chm_pager_ctx *c)
+{
+	(void)c;
+	return "id";
+}
+
+static int item_key(const struct chm_pager_ctx *c, json_t *item, int64_t *key)
+{
+	(void)c;
+	json_t *v = json_object_get(item, "id");
+	if (!json_is_integer(v))
+		return 1;
+	*key = json_integer_value(v);
+	return 0;
+}
+
+static int item_finished(const struct chm_pager_ctx *c, json_t *item)
+{
+	(void)c;
+	json_t *done = json_object_get(item, "is_complete");
+	if (json_is_boolean(done))
+		return json_is_true(done);
+	json_t *st = json_object_get(item, "status");
+	if (!json_is_integer(st))
+		return 0;
+	for (int i = 0; codes[i].status; i++)
+		if (codes[i].code == json_integer_value(st))
+			return strcmp(codes[i].status, "running") != 0;
+	return 0;
+}
+
+static int item_created(json_t *item, int64_t *usec)
+{
+	return chm_pager_time(json_object_get(item, "created_at"), usec);
+}
+
+static const struct chm_pager pager = {
+	.paging = CHM_PAGE_OFFSET,
+	.key = CHM_KEY_RUN_ID,
+	.wants = wants,
+	.url = url,
+	.items_path = items_path,
+	.page_info = page_info,
+	.id_path = id_path,
+	.item_key = item_key,
+	.item_finished = item_finished,
+	.item_created = item_created,
+};
+
 static const char *const page_keys[] = { "data", NULL };
 
-const struct chm_source chm_src_dbt_cloud = { "dbt_cloud", "dbt", page_keys, map, fast, 2, NULL, NULL };
+const struct chm_source chm_src_dbt_cloud = {
+	.name = "dbt_cloud",
+	.platform = "dbt",
+	.page_keys = page_keys,
+	.map = map,
+	.fast = fast,
+	.fast_depth = 2,
+	.pager = &pager,
+};

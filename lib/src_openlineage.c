@@ -179,4 +179,11 @@ static const char *const page_keys[] = { "events", NULL };
 
 /* Events come from Airflow, dbt, Spark, ...: no one platform. A run names its
  * pipeline by client + external_id, whatever the pipeline's platform. */
-const struct chm_source chm_src_openlineage = { "openlineage", NULL, page_keys, map, fast, 6, NULL, NULL };
+const struct chm_source chm_src_openlineage = {
+	.name = "openlineage",
+	.platform = NULL,
+	.page_keys = page_keys,
+	.map = map,
+	.fast = fast,
+	.fast_depth = 6,
+};

@@ -1,15 +1,40 @@
 /* vendor: a partner's JSON runs API described by a mapping file, so a new
  * partner needs no C (README.md, "Vendor mappings"). The mapping says where a
  * page keeps its items, which field is the run id, the status, the times,
- * the duration, the rows and the error, how statuses map, and where the
- * cursor is (for chm-fetch). */
+ * the duration, the rows and the error, how statuses map, and how to page
+ * through the API: the request path and parameters and where the cursor is.
+ * One file, read here for both programs: chm-normalize maps runs by it,
+ * chm-fetch pages by it (and needs only the paging keys).
+ *
+ *   "name":     the mapping's name; raw envelopes carry it as "mapping"
+ *   "items":    dot path of the array of runs in a page ("" = the page is the array)
+ *   "cursor":   dot path of the next cursor (absent, null or "" ends)
+ *   "fields":   dot paths in an item: run_id (or id), status, started_at (or
+ *               start), finished_at (or end), external_id, duration, rows, error
+ *   "statuses": {"<source status>": "running" | "success" | ...}
+ *   "unknown_status", "duration_unit" (s, ms), "time_unit" (s, ms, auto)
+ *   "request": {                      (what only chm-fetch needs; all optional)
+ *       "path":         "/v1/pipelines/{external_id}/runs", appended to the base
+ *                       URL ({external_id} is URL-encoded); without it the base URL
+ *                       is the endpoint. Without {external_id} the API lists the
+ *                       runs of every pipeline, and fields.external_id picks each one's.
+ *       "cursor_param": query parameter carrying the cursor back (default "cursor")
+ *       "limit_param":  query parameter for the page size
+ *       "since_param":  query parameter for the bookmark's start time
+ *       "ordered":      true when pages come oldest first by the start time (the
+ *                       bookmark may then advance page by page)
+ *       "params":       {"name": "value", ...} constant query parameters
+ *   } */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "chmtime.h"
 #include "enums.h"
+#include "http.h"
+#include "pager.h"
 #include "record.h"
 #include "source.h"
 #include "strbuf.h"
@@ -24,14 +49,20 @@ static int map_vals(const struct chm_vendor_map *m, chm_val_get get, void *ctx,
 			       const struct norm_env *env, struct norm_item *it, struct chm_err *err);
 
 struct chm_vendor_map {
-	json_t *root;
+	json_t *root;                /* owns every string and object below */
 	const char *name;
-	const char *items;           /* path to the items array of a page */
+	const char *items;           /* path to the items array of a page ("" the page itself) */
 	const char *f_ext, *f_run_id, *f_status, *f_start, *f_end, *f_duration, *f_rows, *f_error;
 	double duration_scale;       /* to seconds */
 	int time_flags;
 	json_t *statuses;            /* source status -> canonical */
 	const char *unknown_status;
+	/* what only chm-fetch reads */
+	const char *cursor;          /* path to the next cursor in a page */
+	const char *path;            /* request.path, "" when the base URL is the endpoint */
+	const char *cursor_param, *limit_param, *since_param;
+	int ordered;
+	json_t *params;              /* constant query parameters */
 };
 
 static int cfg_str(json_t *obj, const char *key, const char **out, const char *path,
@@ -47,91 +78,130 @@ static int cfg_str(json_t *obj, const char *key, const char **out, const char *p
 	return 0;
 }
 
-struct chm_vendor_map *chm_vendor_map_load(const char *path, struct chm_err *err)
+/* A field's path under its name or its alias (chm-fetch's shorter names). */
+static int cfg_field(json_t *fields, const char *key, const char *alias, const char **out,
+		     const char *path, struct chm_err *err)
+{
+	return cfg_str(fields, json_object_get(fields, key) || !alias ? key : alias, out, path, err);
+}
+
+/* The keys both programs read: names, paths, the request. */
+static int load_keys(struct chm_vendor_map *m, json_t *fields, json_t *req, const char *path,
+		     struct chm_err *err)
+{
+	json_t *root = m->root;
+	if (cfg_str(root, "name", &m->name, path, err) || cfg_str(root, "items", &m->items, path, err) ||
+	    cfg_str(root, "cursor", &m->cursor, path, err) ||
+	    cfg_str(json_object_get(req, "cursor_param") ? req : root, "cursor_param", &m->cursor_param, path, err) ||
+	    cfg_str(req, "path", &m->path, path, err) || cfg_str(req, "limit_param", &m->limit_param, path, err) ||
+	    cfg_str(req, "since_param", &m->since_param, path, err) ||
+	    cfg_field(fields, "external_id", NULL, &m->f_ext, path, err) ||
+	    cfg_field(fields, "run_id", "id", &m->f_run_id, path, err) ||
+	    cfg_field(fields, "status", NULL, &m->f_status, path, err) ||
+	    cfg_field(fields, "started_at", "start", &m->f_start, path, err) ||
+	    cfg_field(fields, "finished_at", "end", &m->f_end, path, err) ||
+	    cfg_field(fields, "duration", NULL, &m->f_duration, path, err) ||
+	    cfg_field(fields, "rows", NULL, &m->f_rows, path, err) ||
+	    cfg_field(fields, "error", NULL, &m->f_error, path, err))
+		return -1;
+	if (!m->cursor_param)
+		m->cursor_param = "cursor";
+	if (!m->path)
+		m->path = ""; /* the base URL is the runs endpoint itself */
+	else if (m->path[0] != '/')
+		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "request.path",
+				   "%s: request.path must start with / (it is appended to --base-url)", path);
+	m->ordered = json_is_true(json_object_get(req, "ordered"));
+	m->params = json_object_get(req, "params");
+	if (m->params && !json_is_object(m->params))
+		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "request.params",
+				   "%s: request.params must be an object of strings", path);
+	const char *k;
+	json_t *v;
+	json_object_foreach(m->params, k, v)
+		if (!json_is_string(v))
+			return chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "request.params",
+					   "%s: request.params.%s must be a string", path, k);
+	m->statuses = json_object_get(root, "statuses");
+	return 0;
+}
+
+/* What mapping runs to canonical records needs: chm-normalize's keys. */
+static int check_for_runs(struct chm_vendor_map *m, const char *path, struct chm_err *err)
+{
+	const char *dunit = NULL, *tunit = NULL;
+	if (cfg_str(m->root, "unknown_status", &m->unknown_status, path, err) ||
+	    cfg_str(m->root, "duration_unit", &dunit, path, err) ||
+	    cfg_str(m->root, "time_unit", &tunit, path, err))
+		return -1;
+	if (!m->name || !*m->name || strpbrk(m->name, "/. "))
+		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "name",
+				   "%s: \"name\" must be a plain word (the envelopes' \"mapping\")", path);
+	if (!m->f_run_id || !m->f_status)
+		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "fields",
+				   "%s: fields.run_id and fields.status are required", path);
+	if (!chm_enum_has(chm_run_statuses, m->unknown_status))
+		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "unknown_status",
+				   "%s: unknown_status \"%s\" is not a run status", path, m->unknown_status);
+	if (dunit && strcmp(dunit, "ms") == 0)
+		m->duration_scale = 1e-3;
+	else if (dunit && strcmp(dunit, "s") != 0)
+		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "duration_unit",
+				   "%s: duration_unit must be \"s\" or \"ms\"", path);
+	if (tunit && strcmp(tunit, "s") == 0)
+		m->time_flags = SRC_T_EPOCH_S;
+	else if (tunit && strcmp(tunit, "ms") == 0)
+		m->time_flags = SRC_T_EPOCH_MS;
+	else if (tunit && strcmp(tunit, "auto") != 0)
+		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "time_unit",
+				   "%s: time_unit must be \"s\", \"ms\" or \"auto\"", path);
+	if (!json_is_object(m->statuses))
+		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "statuses",
+				   "%s: \"statuses\" must map each source status to a run status", path);
+	const char *k;
+	json_t *v;
+	json_object_foreach(m->statuses, k, v)
+		if (!json_is_string(v) || !chm_enum_has(chm_run_statuses, json_string_value(v)))
+			return chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "statuses",
+					   "%s: statuses.%s must be one of running, success, failed, canceled, "
+					   "skipped", path, k);
+	return 0;
+}
+
+struct chm_vendor_map *chm_vendor_map_load(const char *path, int use, struct chm_err *err)
 {
 	json_error_t jerr;
 	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-	struct chm_vendor_map *m;
 
 	if (!root) {
-		chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "mapping", "%s: %s%s%s", path,
-			    jerr.line > 0 ? "" : "cannot read: ", jerr.text,
-			    jerr.line > 0 ? "" : "");
+		chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "mapping", "%s:%d: %s%s", path,
+			    jerr.line, jerr.line > 0 ? "" : "cannot read: ", jerr.text);
 		return NULL;
 	}
-	m = chm_xmalloc(sizeof(*m));
+	struct chm_vendor_map *m = chm_xmalloc(sizeof(*m));
 	memset(m, 0, sizeof(*m));
 	m->root = root;
 	m->unknown_status = "running";
 	m->duration_scale = 1;
 	m->time_flags = SRC_T_EPOCH;
 	json_t *fields = json_object_get(root, "fields");
-	const char *dunit = NULL, *tunit = NULL;
-	if (!json_is_object(root) || !json_is_object(fields)) {
+	json_t *req = json_object_get(root, "request");
+	if (!json_is_object(root) || (fields && !json_is_object(fields)) || (req && !json_is_object(req))) {
+		chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, fields && !json_is_object(fields) ? "fields" : "request",
+			    "%s: a mapping is an object; its \"fields\" and \"request\" are objects", path);
+		goto bad;
+	}
+	if (!fields && use == CHM_MAP_RUNS) {
 		chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "fields",
 			    "%s: a mapping is an object with a \"fields\" object", path);
 		goto bad;
 	}
-	if (cfg_str(root, "name", &m->name, path, err) || cfg_str(root, "items", &m->items, path, err) ||
-	    cfg_str(root, "unknown_status", &m->unknown_status, path, err) ||
-	    cfg_str(root, "duration_unit", &dunit, path, err) ||
-	    cfg_str(root, "time_unit", &tunit, path, err) ||
-	    cfg_str(fields, "external_id", &m->f_ext, path, err) ||
-	    cfg_str(fields, "run_id", &m->f_run_id, path, err) ||
-	    cfg_str(fields, "status", &m->f_status, path, err) ||
-	    cfg_str(fields, "started_at", &m->f_start, path, err) ||
-	    cfg_str(fields, "finished_at", &m->f_end, path, err) ||
-	    cfg_str(fields, "duration", &m->f_duration, path, err) ||
-	    cfg_str(fields, "rows", &m->f_rows, path, err) ||
-	    cfg_str(fields, "error", &m->f_error, path, err))
+	/* no request object: chm-fetch's keys at the top */
+	if (load_keys(m, fields, req ? req : root, path, err) ||
+	    (use == CHM_MAP_RUNS && check_for_runs(m, path, err)))
 		goto bad;
-	if (!m->name || !*m->name || strpbrk(m->name, "/. ")) {
-		chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "name",
-			    "%s: \"name\" must be a plain word (the envelopes' \"mapping\")", path);
-		goto bad;
-	}
-	if (!m->f_run_id || !m->f_status) {
-		chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "fields",
-			    "%s: fields.run_id and fields.status are required", path);
-		goto bad;
-	}
-	if (!chm_enum_has(chm_run_statuses, m->unknown_status)) {
-		chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "unknown_status",
-			    "%s: unknown_status \"%s\" is not a run status", path, m->unknown_status);
-		goto bad;
-	}
-	if (dunit && strcmp(dunit, "ms") == 0)
-		m->duration_scale = 1e-3;
-	else if (dunit && strcmp(dunit, "s") != 0) {
-		chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "duration_unit",
-			    "%s: duration_unit must be \"s\" or \"ms\"", path);
-		goto bad;
-	}
-	if (tunit && strcmp(tunit, "s") == 0)
-		m->time_flags = SRC_T_EPOCH_S;
-	else if (tunit && strcmp(tunit, "ms") == 0)
-		m->time_flags = SRC_T_EPOCH_MS;
-	else if (tunit && strcmp(tunit, "auto") != 0) {
-		chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "time_unit",
-			    "%s: time_unit must be \"s\", \"ms\" or \"auto\"", path);
-		goto bad;
-	}
-	m->statuses = json_object_get(root, "statuses");
-	if (!json_is_object(m->statuses)) {
-		chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "statuses",
-			    "%s: \"statuses\" must map each source status to a run status", path);
-		goto bad;
-	}
-	const char *k;
-	json_t *v;
-	json_object_foreach(m->statuses, k, v) {
-		if (!json_is_string(v) || !chm_enum_has(chm_run_statuses, json_string_value(v))) {
-			chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_MAPPING, "statuses",
-				    "%s: statuses.%s must be one of running, success, failed, canceled, "
-				    "skipped", path, k);
-			goto bad;
-		}
-	}
+	if (use == CHM_MAP_FETCH && !m->f_run_id)
+		m->f_run_id = "id";
 	return m;
 bad:
 	chm_vendor_map_free(m);
@@ -335,4 +405,124 @@ static const char *page_path(const struct norm_env *env)
 	return env->cfg ? map_items_path(env->cfg) : NULL;
 }
 
-const struct chm_source chm_src_vendor = { "vendor", "vendor_api", NULL, map, fast, VENDOR_DEPTH, "mapping", page_path };
+/* ---- the pager: the mapping's request, cursor after cursor ---- */
+
+static void url(const struct chm_pager_ctx *c, const char *external_id, const struct chm_page_at *at,
+		struct strbuf *url)
+{
+	const struct chm_vendor_map *m = c->map;
+	const char *s = m->path, *ph;
+	char num[32], tbuf[CHM_TIME_BUFSZ];
+
+	strbuf_reset(url);
+	chm_pager_add_base(url, c->base_url, "", NULL);
+	while ((ph = strstr(s, "{external_id}"))) {
+		strbuf_add(url, s, (size_t)(ph - s));
+		chm_http_add_escaped(url, external_id);
+		s = ph + strlen("{external_id}");
+	}
+	strbuf_adds(url, s);
+	const char *k;
+	json_t *v;
+	json_object_foreach(m->params, k, v)
+		chm_pager_add_param(url, k, json_string_value(v));
+	snprintf(num, sizeof(num), "%d", c->page_size);
+	if (m->limit_param)
+		chm_pager_add_param(url, m->limit_param, num);
+	if (at->has_since && m->since_param)
+		chm_pager_add_param(url, m->since_param, chm_time_format(at->since, tbuf));
+	if (at->cursor)
+		chm_pager_add_param(url, m->cursor_param, at->cursor);
+}
+
+static const char *pager_items_path(const struct chm_pager_ctx *c)
+{
+	return c->map->items ? c->map->items : "";
+}
+
+static void page_info(const struct chm_pager_ctx *c, json_t *page, long *total, const char **next)
+{
+	*total = -1;
+	*next = NULL;
+	if (c->map->cursor) {
+		json_t *cur = chm_json_path(page, c->map->cursor);
+		/* a numeric cursor is rare but seen: it ends, as it always did */
+		if (json_is_string(cur) && json_string_length(cur) > 0)
+			*next = json_string_value(cur);
+	}
+}
+
+static const char *id_path(const struct chm_pager_ctx *c)
+{
+	return c->map->f_run_id;
+}
+
+static int item_key(const struct chm_pager_ctx *c, json_t *item, int64_t *key)
+{
+	if (!c->map->f_start)
+		return 1;
+	return chm_pager_time(chm_json_path(item, c->map->f_start), key);
+}
+
+static int item_finished(const struct chm_pager_ctx *c, json_t *item)
+{
+	const struct chm_vendor_map *m = c->map;
+	if (m->f_status && json_is_object(m->statuses)) {
+		const char *st = json_string_value(chm_json_path(item, m->f_status));
+		const char *to = st ? json_string_value(json_object_get(m->statuses, st)) : NULL;
+		if (to)
+			return strcmp(to, "running") != 0;
+	}
+	if (m->f_end) {
+		json_t *end = chm_json_path(item, m->f_end);
+		return end && !json_is_null(end);
+	}
+	return 1;
+}
+
+/* An API that lists the runs of every pipeline at one path: the item is
+ * this pipeline's when its fields.external_id says so. */
+static int item_mine(const struct chm_pager_ctx *c, const char *external_id, json_t *item)
+{
+	const struct chm_vendor_map *m = c->map;
+	if (!m->f_ext || strstr(m->path, "{external_id}"))
+		return 1;
+	json_t *v = chm_json_path(item, m->f_ext);
+	char buf[32];
+	if (json_is_string(v))
+		return strcmp(json_string_value(v), external_id) == 0;
+	if (json_is_integer(v)) {
+		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return strcmp(buf, external_id) == 0;
+	}
+	return 0;
+}
+
+static int ordered(const struct chm_pager_ctx *c)
+{
+	return c->map->ordered;
+}
+
+static const struct chm_pager pager = {
+	.paging = CHM_PAGE_CURSOR,
+	.key = CHM_KEY_START,
+	.url = url,
+	.items_path = pager_items_path,
+	.page_info = page_info,
+	.id_path = id_path,
+	.item_key = item_key,
+	.item_finished = item_finished,
+	.item_mine = item_mine,
+	.ordered = ordered,
+};
+
+const struct chm_source chm_src_vendor = {
+	.name = "vendor",
+	.platform = "vendor_api",
+	.map = map,
+	.fast = fast,
+	.fast_depth = VENDOR_DEPTH,
+	.mapping_member = "mapping",
+	.page_path = page_path,
+	.pager = &pager,
+};
