@@ -333,302 +333,380 @@ static const char *item_refused(json_t *item)
 	return NULL;
 }
 
-int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struct chm_fetch_stats *stats,
-		  struct chm_err *err)
-{
-	struct strbuf url = STRBUF_INIT, body = STRBUF_INIT, head = STRBUF_INIT, line = STRBUF_INIT;
-	struct strbuf rawitems = STRBUF_INIT, envb = STRBUF_INIT;
-	size_t *offs = NULL;
-	struct progress pr = { 0 };
+/* ---- one pipeline, page by page ---- */
+
+/* Where one pipeline's fetch stands: the page in hand and what was seen. */
+struct walk {
+	const struct chm_fetch_pipeline *p;
+	struct chm_fetch_stats *stats;
+	struct strbuf url, body, head, line, rawitems, envb;
+	size_t *offs;
+	struct progress pr;
 	struct chm_json_array arr;
-	json_t *seen_cursors = json_object(), *skip = NULL, *page = NULL, *first = NULL, *item = NULL;
-	char *masked = NULL;
-	long refused = 0;
-	char first_refused[600] = "";
-	char *cursor = NULL;
-	int has_key = 0, rc = -1, done = 0, pages = 0, loop = 0, stepped = 0;
-	int64_t key = 0, bm_id = 0;
-	long offset = 0;
-	int ordered_pages = !f->pg->ordered || f->pg->ordered(&f->ctx);
+	json_t *seen_cursors, *skip, *page, *first, *item;
+	char *masked, *cursor;
+	long refused;
+	char first_refused[600];
+	int has_key, done, pages, loop, stepped, ordered_pages;
+	int64_t key, bm_id;
+	long offset;
+	/* the page: its items (streamed: one at a time from arr), their number,
+	 * the total the source says and the next cursor */
+	int streamed;
+	json_t *items;
+	size_t n;
+	long total;
+	const char *next;
+};
 
-	pr.ordered = 1;
-	pr.fin_max = json_array();
-	pr.fin_unf = json_array();
+static void warn(struct chm_fetch *f, const char *msg)
+{
+	if (f->sink.warn)
+		f->sink.warn(msg, f->sink.arg);
+}
 
-	/* where to start: --since, else the bookmark, else the beginning */
+/* Where to start: --since, else the bookmark, else the beginning. */
+static void walk_start(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struct walk *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->p = p;
+	w->seen_cursors = json_object();
+	w->ordered_pages = !f->pg->ordered || f->pg->ordered(&f->ctx);
+	w->pr.ordered = 1;
+	w->pr.fin_max = json_array();
+	w->pr.fin_unf = json_array();
 	json_t *bm = json_object_get(bookmark_parent(f, p, 0), p->external_id);
 	if (f->o.has_since) {
-		has_key = 1;
-		key = f->o.since;
+		w->has_key = 1;
+		w->key = f->o.since;
 	} else if (json_is_object(bm)) {
 		json_t *s = json_object_get(bm, "since");
 		json_t *id = json_object_get(bm, "id");
 		if (f->pg->key == CHM_KEY_RUN_ID && json_is_integer(id)) {
-			has_key = 1;
-			key = bm_id = json_integer_value(id);
+			w->has_key = 1;
+			w->key = w->bm_id = json_integer_value(id);
 			json_t *o = json_object_get(bm, "offset");
-			offset = json_is_integer(o) && json_integer_value(o) > 0 ? (long)json_integer_value(o) : 0;
+			w->offset = json_is_integer(o) && json_integer_value(o) > 0 ? (long)json_integer_value(o) : 0;
 		} else if (f->pg->key == CHM_KEY_START && json_is_string(s)) {
 			struct chm_err e;
-			if (chm_time_parse(json_string_value(s), 0, &key, NULL, "since", &e) == 0)
-				has_key = 1;
+			if (chm_time_parse(json_string_value(s), 0, &w->key, NULL, "since", &e) == 0)
+				w->has_key = 1;
 		}
-		if (has_key && json_is_array(json_object_get(bm, "skip")))
-			skip = json_incref(json_object_get(bm, "skip"));
+		if (w->has_key && json_is_array(json_object_get(bm, "skip")))
+			w->skip = json_incref(json_object_get(bm, "skip"));
 	}
-	if (!skip)
-		skip = json_array();
+	if (!w->skip)
+		w->skip = json_array();
+}
 
-	while (!done) {
-		if (pages >= f->o.max_pages) {
-			/* offset sources resume from the bookmark; a cursor chain that
-			 * does not end is a partner fault (the bookmark may still have
-			 * advanced, when the pages are ordered) */
-			if (f->pg->paging == CHM_PAGE_CURSOR) {
-				chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_PAGE_CAP, "",
-					    "stopped at the page cap (%d pages) with a cursor still to follow",
-					    f->o.max_pages);
-				goto out;
-			}
-			char msg[512];
-			snprintf(msg, sizeof(msg), "%s/%s: stopped at the page cap (%d pages); the next run goes on from the bookmark",
-				 p->client, p->name, f->o.max_pages);
-			if (f->sink.warn)
-				f->sink.warn(msg, f->sink.arg);
-			break;
-		}
-		struct chm_page_at at = { has_key && f->pg->key == CHM_KEY_START, key, offset, cursor };
-		f->pg->url(&f->ctx, p->external_id, &at, &url);
-		if (chm_http_get(f->http, url.buf, &body, NULL, err))
-			goto out;
-		pages++;
-		free(masked);
-		masked = chm_redact_url(url.buf);
-		json_error_t jerr;
-		json_decref(page);
-		json_decref(first);
-		page = first = NULL;
-		/* the envelope and the items apart; a page whose items this scan does
-		 * not find (an escaped key) is small or refused */
-		int streamed = chm_json_array_find(&arr, body.buf, body.len, items_path(f));
-		const char *ptext = body.buf;
-		size_t plen = body.len;
-		if (streamed) {
-			strbuf_reset(&envb);
-			chm_json_array_envelope(&arr, &envb);
-			strbuf_add(&envb, arr.doc_end, (size_t)(body.buf + body.len - arr.doc_end));
-			ptext = envb.buf;
-			plen = envb.len;
-		}
-		if (plen > ENVELOPE_MAX) {
-			if (streamed)
-				chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_BAD_PAGE, "",
-					    "GET %s: the page holds %zu bytes besides its runs (at most %u); refused",
-					    masked, plen, ENVELOPE_MAX);
-			else
-				chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_BAD_PAGE, "",
-					    "GET %s: the page (%zu bytes) has no array of runs where expected", masked,
-					    plen);
-			goto out;
-		}
-		page = json_loadb(ptext, plen, JSON_REJECT_DUPLICATES, &jerr);
-		if (!page) {
-			size_t pos = streamed ? body_pos(&arr, body.buf, (size_t)jerr.position) : (size_t)jerr.position;
-			chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_BAD_JSON, "", "GET %s: invalid JSON at byte %d: %s",
-				    masked, (int)pos, jerr.text);
-			goto out;
-		}
-		json_t *items;
-		long total;
-		const char *next;
-		if (parse_page(f, page, masked, &items, &total, &next, err))
-			goto out;
-		size_t n = json_array_size(items);
-		if (streamed && check_items(&arr, body.buf, items_path(f), masked, &n, &first, err))
-			goto out;
-		json_t *first_item = streamed ? first : json_array_get(items, 0);
+static void walk_release(struct walk *w)
+{
+	json_decref(w->item);
+	json_decref(w->first);
+	free(w->masked);
+	json_decref(w->page);
+	json_decref(w->seen_cursors);
+	json_decref(w->skip);
+	json_decref(w->pr.fin_max);
+	json_decref(w->pr.fin_unf);
+	free(w->cursor);
+	strbuf_release(&w->envb);
+	strbuf_release(&w->url);
+	strbuf_release(&w->body);
+	strbuf_release(&w->head);
+	strbuf_release(&w->line);
+	strbuf_release(&w->rawitems);
+	free(w->offs);
+}
 
-		/* dbt_cloud resumes at a stored offset; runs deleted since move later
-		 * runs to lower offsets, so step back until the bookmark's run is in view */
-		if (f->pg->key == CHM_KEY_RUN_ID && has_key && pages == 1 && offset > 0) {
-			json_int_t first_id = json_integer_value(json_object_get(first_item, "id"));
-			if (n == 0 || first_id > bm_id) {
-				/* --max-pages bounds the steps too: a server that answers every
-				 * offset with an empty page must not cost one request a page
-				 * of the stored offset */
-				if (++stepped >= f->o.max_pages) {
-					char msg[512];
-					snprintf(msg, sizeof(msg),
-						 "%s/%s: the bookmark's run was not found stepping back %d pages from "
-						 "offset %ld; reading from the first run",
-						 p->client, p->name, stepped, offset);
-					if (f->sink.warn)
-						f->sink.warn(msg, f->sink.arg);
-					offset = 0;
-				} else {
-					offset = offset > f->o.page_size ? offset - f->o.page_size : 0;
-				}
-				pages = 0;
-				continue;
-			}
-		}
+/* The page cap: 1 to stop (offset sources resume from the bookmark), -1
+ * with err (a cursor chain that does not end is a partner fault; the
+ * bookmark may still have advanced, when the pages are ordered). */
+static int page_cap(struct chm_fetch *f, struct walk *w, struct chm_err *err)
+{
+	if (w->pages < f->o.max_pages)
+		return 0;
+	if (f->pg->paging == CHM_PAGE_CURSOR)
+		return chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_PAGE_CAP, "",
+				   "stopped at the page cap (%d pages) with a cursor still to follow",
+				   f->o.max_pages);
+	char msg[512];
+	snprintf(msg, sizeof(msg), "%s/%s: stopped at the page cap (%d pages); the next run goes on from the bookmark",
+		 w->p->client, w->p->name, f->o.max_pages);
+	warn(f, msg);
+	return 1;
+}
 
-		char fetched_at[CHM_TIME_BUFSZ];
-		chm_time_format(fetch_now(f), fetched_at);
-		envelope_head(f, p, fetched_at, &head);
-		int raw_ok = 0;
-		if (!streamed) {
-			offs = chm_xrealloc(offs, (n + 1) * sizeof(*offs));
-			raw_ok = chm_fetch_raw_items(body.buf, body.len, items_path(f), &rawitems, offs, n) == 0;
-		}
-		for (size_t i = 0; i < n; i++) {
-			const char *es = NULL;
-			size_t el = 0;
-			json_decref(item);
-			if (streamed) {
-				/* check_items parsed each of them already (an item may be a scalar) */
-				chm_json_array_next(&arr, &es, &el, NULL);
-				item = json_loadb(es, el, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
-			} else {
-				item = json_incref(json_array_get(items, i));
-			}
-			int64_t k;
-			const char *why = item_refused(item);
-			if (!why && !item_mine(f, p, item))
-				continue; /* another pipeline's run */
-			char *id = why ? NULL : item_id(f, item);
-			if (!why && !id && id_path(f))
-				why = "has no run id";
-			if (why) {
-				/* named one by one only for the first few: 10M of them happen */
-				if (++refused <= REFUSED_WARN_MAX) {
-					char msg[600];
-					snprintf(msg, sizeof(msg), "item %zu of \"%s\" on GET %s %s (field \"%s\")", i + 1,
-						 items_path(f), masked, why,
-						 id_path(f) && json_is_object(item) ? id_path(f) : items_path(f));
-					if (refused == 1)
-						snprintf(first_refused, sizeof(first_refused), "%s", msg);
-					if (f->sink.warn) {
-						char w[700];
-						snprintf(w, sizeof(w), "%s/%s: %s; refused", p->client, p->name, msg);
-						f->sink.warn(w, f->sink.arg);
-					}
-				}
-				if (stats)
-					stats->refused++;
-				continue;
-			}
-			int haskey = item_key(f, item, &k) == 0;
-			int finished = item_finished(f, item);
-			if (stats)
-				stats->items++;
-			if (haskey && has_key && k < key) {
-				free(id); /* before the bookmark: known */
-				if (stats)
-					stats->skipped++;
-				continue;
-			}
-			/* a start beyond now (plus clock skew) is never a bookmark: one run
-			 * dated 9999 would make every later fetch start after everything */
-			if (haskey && f->pg->key == CHM_KEY_START &&
-			    k > fetch_now(f) + BOOKMARK_SKEW_US) {
-				char msg[512], when[CHM_TIME_BUFSZ];
-				snprintf(msg, sizeof(msg), "%s/%s: run %.128s starts in the future (%s); "
-					 "it is passed on but does not move the bookmark",
-					 p->client, p->name, id ? id : "?", chm_time_format(k, when));
-				if (f->sink.warn)
-					f->sink.warn(msg, f->sink.arg);
-				haskey = 0;
-			}
-			if (haskey)
-				progress_see(&pr, k, offset + (long)i, finished,
-					     !finished && !item_stale(f, item, k), id);
-			if (haskey && has_key && k == key && finished && id && in_skip(skip, id)) {
-				free(id);
-				if (stats)
-					stats->skipped++;
-				continue;
-			}
-			free(id);
-			strbuf_reset(&line);
-			strbuf_add(&line, head.buf, head.len);
-			if (streamed && chm_fetch_raw_compact(es, el, &rawitems) == 0) {
-				strbuf_add(&line, rawitems.buf, rawitems.len);
-			} else if (raw_ok) {
-				strbuf_add(&line, rawitems.buf + offs[i], offs[i + 1] - offs[i]);
-			} else {
-				char *text = json_dumps(item, JSON_COMPACT | JSON_ENCODE_ANY);
-				strbuf_adds(&line, text);
-				free(text);
-			}
-			strbuf_addc(&line, '}');
-			if (f->sink.raw(line.buf, line.len, f->sink.arg, err))
-				goto out;
-			if (stats)
-				stats->emitted++;
-		}
-		if (stats)
-			stats->pages++;
+/* The page's envelope, parsed apart from its items; a page whose items
+ * the scan does not find (an escaped key) is small or refused. */
+static int read_envelope(struct chm_fetch *f, struct walk *w, struct chm_err *err)
+{
+	json_error_t jerr;
+	w->streamed = chm_json_array_find(&w->arr, w->body.buf, w->body.len, items_path(f));
+	const char *ptext = w->body.buf;
+	size_t plen = w->body.len;
+	if (w->streamed) {
+		strbuf_reset(&w->envb);
+		chm_json_array_envelope(&w->arr, &w->envb);
+		strbuf_add(&w->envb, w->arr.doc_end, (size_t)(w->body.buf + w->body.len - w->arr.doc_end));
+		ptext = w->envb.buf;
+		plen = w->envb.len;
+	}
+	if (plen > ENVELOPE_MAX)
+		return w->streamed ? chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_BAD_PAGE, "",
+						 "GET %s: the page holds %zu bytes besides its runs (at most %u); refused",
+						 w->masked, plen, ENVELOPE_MAX)
+				   : chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_BAD_PAGE, "",
+						 "GET %s: the page (%zu bytes) has no array of runs where expected",
+						 w->masked, plen);
+	w->page = json_loadb(ptext, plen, JSON_REJECT_DUPLICATES, &jerr);
+	if (!w->page) {
+		size_t pos = w->streamed ? body_pos(&w->arr, w->body.buf, (size_t)jerr.position) : (size_t)jerr.position;
+		return chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_BAD_JSON, "", "GET %s: invalid JSON at byte %d: %s",
+				   w->masked, (int)pos, jerr.text);
+	}
+	return 0;
+}
 
-		if (f->pg->paging == CHM_PAGE_CURSOR) {
-			if (!next) {
-				done = 1;
-			} else {
-				if (json_object_get(seen_cursors, next)) {
-					loop = 1;
-					done = 1;
-				}
-				json_object_set_new(seen_cursors, next, json_true());
-				free(cursor);
-				cursor = chm_xstrdup(next);
-			}
+/* The next page: requested, its envelope read, every item checked. */
+static int read_page(struct chm_fetch *f, struct walk *w, struct chm_err *err)
+{
+	struct chm_page_at at = { w->has_key && f->pg->key == CHM_KEY_START, w->key, w->offset, w->cursor };
+	f->pg->url(&f->ctx, w->p->external_id, &at, &w->url);
+	if (chm_http_get(f->http, w->url.buf, &w->body, NULL, err))
+		return -1;
+	w->pages++;
+	free(w->masked);
+	w->masked = chm_redact_url(w->url.buf);
+	json_decref(w->page);
+	json_decref(w->first);
+	w->page = w->first = NULL;
+	if (read_envelope(f, w, err) || parse_page(f, w->page, w->masked, &w->items, &w->total, &w->next, err))
+		return -1;
+	w->n = json_array_size(w->items);
+	if (w->streamed && check_items(&w->arr, w->body.buf, items_path(f), w->masked, &w->n, &w->first, err))
+		return -1;
+	return 0;
+}
+
+/* A source that resumes at a stored offset: runs deleted since move later
+ * runs to lower offsets, so step back until the bookmark's run is in view.
+ * 1 when it stepped (read again). */
+static int step_back(struct chm_fetch *f, struct walk *w)
+{
+	if (f->pg->key != CHM_KEY_RUN_ID || !w->has_key || w->pages != 1 || w->offset <= 0)
+		return 0;
+	json_t *first_item = w->streamed ? w->first : json_array_get(w->items, 0);
+	int64_t first_id = 0;
+	if (first_item && f->pg->item_key(&f->ctx, first_item, &first_id))
+		first_id = 0;
+	if (w->n != 0 && first_id <= w->bm_id)
+		return 0;
+	/* --max-pages bounds the steps too: a server that answers every offset
+	 * with an empty page must not cost one request a page of the offset */
+	if (++w->stepped >= f->o.max_pages) {
+		char msg[512];
+		snprintf(msg, sizeof(msg),
+			 "%s/%s: the bookmark's run was not found stepping back %d pages from "
+			 "offset %ld; reading from the first run",
+			 w->p->client, w->p->name, w->stepped, w->offset);
+		warn(f, msg);
+		w->offset = 0;
+	} else {
+		w->offset = w->offset > f->o.page_size ? w->offset - f->o.page_size : 0;
+	}
+	w->pages = 0;
+	return 1;
+}
+
+/* Item i refused: named one by one only for the first few (10M happen). */
+static void refuse_item(struct chm_fetch *f, struct walk *w, size_t i, const char *why)
+{
+	if (++w->refused <= REFUSED_WARN_MAX) {
+		char msg[600];
+		snprintf(msg, sizeof(msg), "item %zu of \"%s\" on GET %s %s (field \"%s\")", i + 1,
+			 items_path(f), w->masked, why,
+			 id_path(f) && json_is_object(w->item) ? id_path(f) : items_path(f));
+		if (w->refused == 1)
+			snprintf(w->first_refused, sizeof(w->first_refused), "%s", msg);
+		char line[700];
+		snprintf(line, sizeof(line), "%s/%s: %s; refused", w->p->client, w->p->name, msg);
+		warn(f, line);
+	}
+	if (w->stats)
+		w->stats->refused++;
+}
+
+/* Whether the item with this key and id is one to pass on; the bookmark
+ * sees it either way. */
+static int item_new(struct chm_fetch *f, struct walk *w, size_t i, const char *id)
+{
+	int64_t k;
+	int haskey = item_key(f, w->item, &k) == 0;
+	int finished = item_finished(f, w->item);
+	if (w->stats)
+		w->stats->items++;
+	if (haskey && w->has_key && k < w->key)
+		return 0; /* before the bookmark: known */
+	/* a start beyond now (plus clock skew) is never a bookmark: one run
+	 * dated 9999 would make every later fetch start after everything */
+	if (haskey && f->pg->key == CHM_KEY_START && k > fetch_now(f) + BOOKMARK_SKEW_US) {
+		char msg[512], when[CHM_TIME_BUFSZ];
+		snprintf(msg, sizeof(msg), "%s/%s: run %.128s starts in the future (%s); "
+			 "it is passed on but does not move the bookmark",
+			 w->p->client, w->p->name, id ? id : "?", chm_time_format(k, when));
+		warn(f, msg);
+		haskey = 0;
+	}
+	if (haskey)
+		progress_see(&w->pr, k, w->offset + (long)i, finished, !finished && !item_stale(f, w->item, k), id);
+	return !(haskey && w->has_key && k == w->key && finished && id && in_skip(w->skip, id));
+}
+
+/* The raw record of item i: the envelope's head, the partner's bytes. */
+static int emit_item(struct chm_fetch *f, struct walk *w, size_t i, const char *es, size_t el,
+		     int raw_ok, struct chm_err *err)
+{
+	strbuf_reset(&w->line);
+	strbuf_add(&w->line, w->head.buf, w->head.len);
+	if (w->streamed && chm_fetch_raw_compact(es, el, &w->rawitems) == 0) {
+		strbuf_add(&w->line, w->rawitems.buf, w->rawitems.len);
+	} else if (raw_ok) {
+		strbuf_add(&w->line, w->rawitems.buf + w->offs[i], w->offs[i + 1] - w->offs[i]);
+	} else {
+		char *text = json_dumps(w->item, JSON_COMPACT | JSON_ENCODE_ANY);
+		strbuf_adds(&w->line, text);
+		free(text);
+	}
+	strbuf_addc(&w->line, '}');
+	if (f->sink.raw(w->line.buf, w->line.len, f->sink.arg, err))
+		return -1;
+	if (w->stats)
+		w->stats->emitted++;
+	return 0;
+}
+
+/* Every item of the page, in order. */
+static int pass_items(struct chm_fetch *f, struct walk *w, struct chm_err *err)
+{
+	char fetched_at[CHM_TIME_BUFSZ];
+	int raw_ok = 0;
+
+	chm_time_format(fetch_now(f), fetched_at);
+	envelope_head(f, w->p, fetched_at, &w->head);
+	if (!w->streamed) {
+		w->offs = chm_xrealloc(w->offs, (w->n + 1) * sizeof(*w->offs));
+		raw_ok = chm_fetch_raw_items(w->body.buf, w->body.len, items_path(f), &w->rawitems, w->offs, w->n) == 0;
+	}
+	for (size_t i = 0; i < w->n; i++) {
+		const char *es = NULL;
+		size_t el = 0;
+		json_decref(w->item);
+		if (w->streamed) {
+			/* check_items parsed each of them already (an item may be a scalar) */
+			chm_json_array_next(&w->arr, &es, &el, NULL);
+			w->item = json_loadb(es, el, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
 		} else {
-			offset += (long)n; /* the server may clamp limit: count what came */
-			if (n == 0 || (total >= 0 && offset >= total))
-				done = 1;
+			w->item = json_incref(json_array_get(w->items, i));
 		}
-		/* advance the bookmark page by page only while pages come in key order */
-		if ((done && !loop) || (ordered_pages && pr.ordered))
-			progress_store(f, p, &pr);
-		if (f->sink.state(f->state, f->sink.arg, err))
-			goto out;
-		if (f->o.interrupted && *f->o.interrupted) {
-			chm_err_set(err, CHM_EX_TEMPFAIL, CHM_E_INTERRUPTED, "",
-				    "%s/%s: stopped by a signal after a whole page; the state printed covers it",
-				    p->client, p->name);
-			goto out;
+		const char *why = item_refused(w->item);
+		if (!why && !item_mine(f, w->p, w->item))
+			continue; /* another pipeline's run */
+		char *id = why ? NULL : item_id(f, w->item);
+		if (!why && !id && id_path(f))
+			why = "has no run id";
+		if (why) {
+			refuse_item(f, w, i, why);
+			continue;
 		}
-		if (loop) {
-			chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_CURSOR_LOOP, "",
-				    "the partner returned a cursor it had already given (a loop); stopped");
-			goto out;
+		int pass = item_new(f, w, i, id);
+		free(id);
+		if (!pass) {
+			if (w->stats)
+				w->stats->skipped++;
+			continue;
 		}
+		if (emit_item(f, w, i, es, el, raw_ok, err))
+			return -1;
 	}
-	if (refused) {
+	if (w->stats)
+		w->stats->pages++;
+	return 0;
+}
+
+/* On to the next page: its cursor, or the offset past what came. */
+static void advance(struct chm_fetch *f, struct walk *w)
+{
+	if (f->pg->paging == CHM_PAGE_CURSOR) {
+		if (!w->next) {
+			w->done = 1;
+			return;
+		}
+		if (json_object_get(w->seen_cursors, w->next)) {
+			w->loop = 1;
+			w->done = 1;
+		}
+		json_object_set_new(w->seen_cursors, w->next, json_true());
+		free(w->cursor);
+		w->cursor = chm_xstrdup(w->next);
+		return;
+	}
+	w->offset += (long)w->n; /* the server may clamp limit: count what came */
+	if (w->n == 0 || (w->total >= 0 && w->offset >= w->total))
+		w->done = 1;
+}
+
+/* After a page: the bookmark (page by page only while pages come in key
+ * order), the state, a signal, a cursor loop. */
+static int end_page(struct chm_fetch *f, struct walk *w, struct chm_err *err)
+{
+	if ((w->done && !w->loop) || (w->ordered_pages && w->pr.ordered))
+		progress_store(f, w->p, &w->pr);
+	if (f->sink.state(f->state, f->sink.arg, err))
+		return -1;
+	if (f->o.interrupted && *f->o.interrupted)
+		return chm_err_set(err, CHM_EX_TEMPFAIL, CHM_E_INTERRUPTED, "",
+				   "%s/%s: stopped by a signal after a whole page; the state printed covers it",
+				   w->p->client, w->p->name);
+	if (w->loop)
+		return chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_CURSOR_LOOP, "",
+				   "the partner returned a cursor it had already given (a loop); stopped");
+	return 0;
+}
+
+int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struct chm_fetch_stats *stats,
+		  struct chm_err *err)
+{
+	struct walk w;
+	int rc = -1, cap = 0;
+
+	walk_start(f, p, &w);
+	w.stats = stats;
+	while (!w.done) {
+		if ((cap = page_cap(f, &w, err)) != 0)
+			break;
+		if (read_page(f, &w, err))
+			goto out;
+		if (step_back(f, &w))
+			continue;
+		if (pass_items(f, &w, err))
+			goto out;
+		advance(f, &w);
+		if (end_page(f, &w, err))
+			goto out;
+	}
+	if (cap < 0)
+		goto out;
+	if (w.refused) {
 		/* the pipeline's other runs went on; the exit status says what did not */
 		chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_BAD_ITEM, id_path(f) ? id_path(f) : items_path(f),
-			    "%ld item%s refused; the first: %s", refused, refused == 1 ? "" : "s",
-			    first_refused);
+			    "%ld item%s refused; the first: %s", w.refused, w.refused == 1 ? "" : "s",
+			    w.first_refused);
 		goto out;
 	}
 	rc = 0;
 out:
-	json_decref(item);
-	json_decref(first);
-	free(masked);
-	strbuf_release(&envb);
-	json_decref(page);
-	json_decref(seen_cursors);
-	json_decref(skip);
-	json_decref(pr.fin_max);
-	json_decref(pr.fin_unf);
-	free(cursor);
-	strbuf_release(&url);
-	strbuf_release(&body);
-	strbuf_release(&head);
-	strbuf_release(&line);
-	strbuf_release(&rawitems);
-	free(offs);
+	walk_release(&w);
 	return rc;
 }
 
