@@ -137,116 +137,136 @@ static json_t *alert_from_incident(const char *key, json_t *inc, const char *at,
 	return a;
 }
 
+enum { C_RULE, C_PIPELINE, C_TYPE, C_CHANNEL, C_DEST, C_THRESHOLD, C_WINDOW, C_CLIENT, C_PNAME,
+       C_PLATFORM, C_FIRST, C_FAILURES, C_SINCE, C_LAST_FAILED, C_RUNS, C_LAST_ERROR };
+
+/* One evaluation in progress: the state before, the state after, the
+ * incidents still to account for. */
+struct eval {
+	const struct chm_alert_opts *o;
+	char now[CHM_TIME_BUFSZ];
+	json_t *prev_open;           /* borrowed from prev_state */
+	json_t *state, *rules, *open;
+	json_t *idx;                 /* "rule:pipeline" -> open incident key */
+	json_t *alerts, *resolved;
+};
+
+/* The alert record of row i: firing or resolved, under key. */
+static json_t *alert_of_row(const struct eval *e, PGresult *res, int i, const char *key, int firing,
+			    const char *since)
+{
+	json_error_t jerr;
+	json_t *runs = json_loads(PQgetvalue(res, i, C_RUNS), 0, &jerr);
+	json_t *a = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:s}",
+			      "type", "alert", "key", key, "state", firing ? "firing" : "resolved",
+			      "rule_id", (json_int_t)strtoll(PQgetvalue(res, i, C_RULE), NULL, 10),
+			      "rule_type", PQgetvalue(res, i, C_TYPE),
+			      "channel", PQgetvalue(res, i, C_CHANNEL),
+			      "destination", PQgetvalue(res, i, C_DEST),
+			      "client", PQgetvalue(res, i, C_CLIENT),
+			      "pipeline", PQgetvalue(res, i, C_PNAME),
+			      "platform", PQgetvalue(res, i, C_PLATFORM),
+			      "pipeline_id", (json_int_t)strtoll(PQgetvalue(res, i, C_PIPELINE), NULL, 10),
+			      "since", since);
+	json_object_set_new(a, "last_failed_at", text_or_null(res, i, C_LAST_FAILED));
+	json_object_set_new(a, "failures", json_integer(strtoll(PQgetvalue(res, i, C_FAILURES), NULL, 10)));
+	json_object_set_new(a, "threshold", int_or_null(res, i, C_THRESHOLD));
+	json_object_set_new(a, "window_minutes", int_or_null(res, i, C_WINDOW));
+	json_object_set_new(a, "runs", runs ? runs : json_array());
+	json_object_set_new(a, "last_error", text_or_null(res, i, C_LAST_ERROR));
+	json_object_set_new(a, "report_url", e->o->report_url ? json_string(e->o->report_url) : json_null());
+	json_object_set_new(a, "at", json_string(e->now));
+	return a;
+}
+
+/* Row i: a rule and a pipeline it covers, with what the window holds. */
+static void eval_row(struct eval *e, PGresult *res, int i)
+{
+	long long rule = strtoll(PQgetvalue(res, i, C_RULE), NULL, 10);
+	long long pid = strtoll(PQgetvalue(res, i, C_PIPELINE), NULL, 10);
+	long long failures = strtoll(PQgetvalue(res, i, C_FAILURES), NULL, 10);
+	long long threshold = PQgetisnull(res, i, C_THRESHOLD) ? 1 : strtoll(PQgetvalue(res, i, C_THRESHOLD), NULL, 10);
+	int firing = !strcmp(PQgetvalue(res, i, C_TYPE), "on_failure") ? failures >= 1 : failures >= threshold;
+	char rule_id[32], pair[64], key[160];
+
+	snprintf(rule_id, sizeof(rule_id), "%lld", rule);
+	json_object_set_new(e->rules, rule_id, json_string(PQgetvalue(res, i, C_FIRST)));
+	if (PQgetisnull(res, i, C_PIPELINE))
+		return; /* the rule covers nothing now */
+	snprintf(pair, sizeof(pair), "%lld:%lld", rule, pid);
+	const char *open_key = json_string_value(json_object_get(e->idx, pair));
+	json_t *inc = open_key ? json_object_get(e->prev_open, open_key) : NULL;
+
+	if (!firing && !inc)
+		return;
+	if (firing && inc) {
+		/* still open: notified again only after --repeat-after */
+		json_object_set(e->open, open_key, inc);
+		int64_t notified;
+		struct chm_err ignored;
+		const char *at = json_string_value(json_object_get(inc, "notified_at"));
+		if (!e->o->repeat_after || !at || chm_time_parse(at, 0, &notified, NULL, "notified_at", &ignored) ||
+		    e->o->now - notified < e->o->repeat_after) {
+			json_object_del(e->idx, pair);
+			return;
+		}
+	}
+	const char *since = inc ? json_string_value(json_object_get(inc, "since")) : PQgetvalue(res, i, C_SINCE);
+	if (inc)
+		snprintf(key, sizeof(key), "%s", open_key);
+	else
+		incident_key(key, sizeof(key), rule, pid, since);
+	json_t *a = alert_of_row(e, res, i, key, firing, since);
+	if (firing) {
+		chm_alert_state_apply(e->state, a);
+		json_array_append_new(e->alerts, a);
+	} else {
+		json_array_append_new(e->resolved, a);
+	}
+	json_object_del(e->idx, pair);
+}
+
 int chm_alert_evaluate(PGconn *conn, const struct chm_alert_opts *o, json_t *prev, json_t *alerts,
 		       json_t **next, struct chm_err *err)
 {
-	char now[CHM_TIME_BUFSZ];
 	json_t *prev_state = prev ? json_deep_copy(prev) : chm_alert_state_new();
-	json_t *prev_rules = section(prev_state, "rules");
-	json_t *prev_open = section(prev_state, "open");
-	json_t *state = chm_alert_state_new();
-	json_t *rules = section(state, "rules"), *open = section(state, "open");
-	json_t *idx = index_open(prev_open);
-	json_t *resolved = json_array();
-	char *rules_text = json_dumps(prev_rules, JSON_COMPACT);
-
+	struct eval e = { .o = o, .alerts = alerts };
 	char only_rule[24];
-	chm_time_format(o->now, now);
+
+	e.prev_open = section(prev_state, "open");
+	e.state = chm_alert_state_new();
+	e.rules = section(e.state, "rules");
+	e.open = section(e.state, "open");
+	e.idx = index_open(e.prev_open);
+	e.resolved = json_array();
+	char *rules_text = json_dumps(section(prev_state, "rules"), JSON_COMPACT);
+	chm_time_format(o->now, e.now);
 	snprintf(only_rule, sizeof(only_rule), "%lld", (long long)o->rule_id);
-	const char *params[4] = { now, rules_text, o->rule_id ? only_rule : NULL, o->whole_history ? "true" : "false" };
+	const char *params[4] = { e.now, rules_text, o->rule_id ? only_rule : NULL, o->whole_history ? "true" : "false" };
 	/* one short statement of index probes: compiling it would cost more */
 	PGresult *res = chm_db_exec(conn, "SET jit = off", err) ? NULL
 			: chm_db_query_file(conn, "queries/alert_eval.sql", 4, params, err);
 	free(rules_text);
-	if (!res) {
-		json_decref(prev_state);
-		json_decref(state);
-		json_decref(idx);
-		json_decref(resolved);
-		return -1;
-	}
-
-	enum { C_RULE, C_PIPELINE, C_TYPE, C_CHANNEL, C_DEST, C_THRESHOLD, C_WINDOW, C_CLIENT, C_PNAME,
-	       C_PLATFORM, C_FIRST, C_FAILURES, C_SINCE, C_LAST_FAILED, C_RUNS, C_LAST_ERROR };
-	for (int i = 0; i < PQntuples(res); i++) {
-		long long rule = strtoll(PQgetvalue(res, i, C_RULE), NULL, 10);
-		long long pid = strtoll(PQgetvalue(res, i, C_PIPELINE), NULL, 10);
-		const char *type = PQgetvalue(res, i, C_TYPE);
-		long long failures = strtoll(PQgetvalue(res, i, C_FAILURES), NULL, 10);
-		long long threshold = PQgetisnull(res, i, C_THRESHOLD) ? 1 : strtoll(PQgetvalue(res, i, C_THRESHOLD), NULL, 10);
-		int on_failure = !strcmp(type, "on_failure");
-		int firing = on_failure ? failures >= 1 : failures >= threshold;
-		char rule_id[32], pair[64];
-
-		snprintf(rule_id, sizeof(rule_id), "%lld", rule);
-		json_object_set_new(rules, rule_id, json_string(PQgetvalue(res, i, C_FIRST)));
-		if (PQgetisnull(res, i, C_PIPELINE))
-			continue; /* the rule covers nothing now */
-		snprintf(pair, sizeof(pair), "%lld:%lld", rule, pid);
-		const char *open_key = json_string_value(json_object_get(idx, pair));
-		json_t *inc = open_key ? json_object_get(prev_open, open_key) : NULL;
-
-		if (!firing && !inc)
-			continue;
-		if (firing && inc) {
-			json_object_set(open, open_key, inc);
-			int64_t notified;
-			struct chm_err ignored;
-			const char *at = json_string_value(json_object_get(inc, "notified_at"));
-			if (!o->repeat_after || !at || chm_time_parse(at, 0, &notified, NULL, "notified_at", &ignored) ||
-			    o->now - notified < o->repeat_after) {
-				json_object_del(idx, pair);
-				continue;
-			}
+	int rc = res ? 0 : -1;
+	if (res) {
+		for (int i = 0; i < PQntuples(res); i++)
+			eval_row(&e, res, i);
+		PQclear(res);
+		/* what stayed in the index was open and is no longer evaluated at all */
+		const char *pair;
+		json_t *keyv;
+		json_object_foreach(e.idx, pair, keyv) {
+			const char *key = json_string_value(keyv);
+			json_array_append_new(e.resolved, alert_from_incident(key, json_object_get(e.prev_open, key),
+									      e.now, o->report_url));
 		}
-
-		char key[160];
-		const char *since = inc ? json_string_value(json_object_get(inc, "since")) : PQgetvalue(res, i, C_SINCE);
-		if (inc)
-			snprintf(key, sizeof(key), "%s", open_key);
-		else
-			incident_key(key, sizeof(key), rule, pid, since);
-		json_error_t jerr;
-		json_t *runs = json_loads(PQgetvalue(res, i, C_RUNS), 0, &jerr);
-		json_t *a = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:s}",
-				      "type", "alert", "key", key, "state", firing ? "firing" : "resolved",
-				      "rule_id", (json_int_t)rule, "rule_type", type,
-				      "channel", PQgetvalue(res, i, C_CHANNEL),
-				      "destination", PQgetvalue(res, i, C_DEST),
-				      "client", PQgetvalue(res, i, C_CLIENT),
-				      "pipeline", PQgetvalue(res, i, C_PNAME),
-				      "platform", PQgetvalue(res, i, C_PLATFORM),
-				      "pipeline_id", (json_int_t)pid, "since", since);
-		json_object_set_new(a, "last_failed_at", text_or_null(res, i, C_LAST_FAILED));
-		json_object_set_new(a, "failures", json_integer(failures));
-		json_object_set_new(a, "threshold", int_or_null(res, i, C_THRESHOLD));
-		json_object_set_new(a, "window_minutes", int_or_null(res, i, C_WINDOW));
-		json_object_set_new(a, "runs", runs ? runs : json_array());
-		json_object_set_new(a, "last_error", text_or_null(res, i, C_LAST_ERROR));
-		json_object_set_new(a, "report_url", o->report_url ? json_string(o->report_url) : json_null());
-		json_object_set_new(a, "at", json_string(now));
-		if (firing) {
-			chm_alert_state_apply(state, a);
-			json_array_append_new(alerts, a);
-		} else {
-			json_array_append_new(resolved, a);
-		}
-		json_object_del(idx, pair);
+		json_array_extend(alerts, e.resolved);
+		*next = e.state;
+	} else {
+		json_decref(e.state);
 	}
-	PQclear(res);
-
-	/* what stayed in the index was open and is no longer evaluated at all */
-	const char *pair;
-	json_t *keyv;
-	json_object_foreach(idx, pair, keyv) {
-		const char *key = json_string_value(keyv);
-		json_array_append_new(resolved, alert_from_incident(key, json_object_get(prev_open, key), now,
-								    o->report_url));
-	}
-	json_array_extend(alerts, resolved);
-	json_decref(resolved);
-	json_decref(idx);
+	json_decref(e.resolved);
+	json_decref(e.idx);
 	json_decref(prev_state);
-	*next = state;
-	return 0;
+	return rc;
 }

@@ -123,10 +123,104 @@ static int load_all(struct chm_resolver *r, struct chm_err *err)
 	return 0;
 }
 
+/* How a run names its pipeline: the cache key and the lookup's parameters. */
+struct naming {
+	const char *client, *name;
+	const char *params[4];
+	char idbuf[32];
+	int any;              /* by client + external_id on any platform */
+};
+
+static void name_run(const struct chm_run *run, const char *client, const char *name, struct strbuf *k,
+		     struct naming *nm)
+{
+	memset(nm->params, 0, sizeof(nm->params));
+	nm->client = client;
+	nm->name = name;
+	nm->any = !run->pipeline_id && !run->platform && !name;
+	if (run->pipeline_id) {
+		key_id(k, run->pipeline_id);
+		snprintf(nm->idbuf, sizeof(nm->idbuf), "%lld", (long long)run->pipeline_id);
+		nm->params[0] = nm->idbuf;
+	} else if (run->platform && run->external_id) {
+		key_ext(k, client, run->platform, run->external_id);
+		nm->params[1] = client;
+		nm->params[2] = run->platform;
+		nm->params[3] = run->external_id;
+	} else if (name) {
+		/* by name: the lookup query takes the name in the 4th place when
+		 * platform is null */
+		key_name(k, client, name);
+		nm->params[1] = client;
+		nm->params[3] = name;
+	} else {
+		key_any(k, client, run->external_id);
+		nm->params[0] = client;
+		nm->params[1] = run->external_id;
+	}
+}
+
+/* A key the cache does not know: ask the database (the first misses), or
+ * reload the inventory (at most every few seconds), and remember a miss. */
+static int64_t *look_up(struct chm_resolver *r, const struct strbuf *k, const struct naming *nm,
+			int64_t *v, struct chm_err *err)
+{
+	if (v)
+		*v = 0; /* a client + external_id key is counted afresh */
+	if (r->asked < CHM_RESOLVE_ASK_MAX) {
+		r->asked++;
+		if (lookup_db(r, nm->any ? "queries/pipeline_lookup_external_id.sql" : "queries/pipeline_lookup.sql",
+			      nm->any ? 2 : 4, nm->params, nm->any, err))
+			return NULL;
+	} else if (chm_time_now() - r->loaded_at > CHM_RESOLVE_RELOAD_US) {
+		/* a stream of unknown names: one load instead of a query each */
+		chm_resolver_invalidate(r);
+		if (load_all(r, err))
+			return NULL;
+	}
+	if (r->misses >= CHM_RESOLVE_MISS_MAX) {
+		chm_resolver_invalidate(r);
+		if (load_all(r, err))
+			return NULL;
+	}
+	v = hashmap_get(&r->map, k->buf, k->len);
+	if (!v || *v == 0) {
+		v = hashmap_put(&r->map, k->buf, k->len, NULL);
+		*v = -1;
+		r->misses++;
+	}
+	return v;
+}
+
+/* Why a run found no pipeline (v: -1 none, AMBIGUOUS two). */
+static int not_found(const struct chm_run *run, const struct naming *nm, int64_t v, struct chm_err *err)
+{
+	const char *client = nm->client;
+	if (v == AMBIGUOUS)
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_AMBIGUOUS_PIPELINE, "external_id",
+				   "client \"%.200s\" has more than one pipeline with external_id \"%.200s\" "
+				   "(on different platforms): name the pipeline (\"pipeline\" in the raw "
+				   "envelope, or chm-normalize --pipeline)",
+				   client, run->external_id);
+	if (run->pipeline_id)
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_UNKNOWN_PIPELINE, "pipeline_id",
+				   "no pipeline with id %lld", (long long)run->pipeline_id);
+	if (run->platform && run->external_id)
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_UNKNOWN_PIPELINE, "external_id",
+				   "client \"%.200s\" has no %s pipeline with external_id \"%.200s\"", client,
+				   run->platform, run->external_id);
+	if (nm->name)
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_UNKNOWN_PIPELINE, "pipeline",
+				   "client \"%.200s\" has no pipeline named \"%.200s\"", client, nm->name);
+	return chm_err_set(err, CHM_EX_DATAERR, CHM_E_UNKNOWN_PIPELINE, "external_id",
+			   "client \"%.200s\" has no pipeline with external_id \"%.200s\"", client,
+			   run->external_id);
+}
+
 int chm_resolve_run(struct chm_resolver *r, const struct chm_run *run, int64_t *id, struct chm_err *err)
 {
 	struct strbuf k = STRBUF_INIT;
-	char idbuf[32];
+	struct naming nm;
 	const char *client = run->client, *name = run->pipeline;
 	char *split = NULL;
 	int rc = 0;
@@ -141,87 +235,14 @@ int chm_resolve_run(struct chm_resolver *r, const struct chm_run *run, int64_t *
 		client = split;
 		name = slash + 1;
 	}
-	const char *params[4] = { NULL, NULL, NULL, NULL };
-	if (run->pipeline_id) {
-		key_id(&k, run->pipeline_id);
-		snprintf(idbuf, sizeof(idbuf), "%lld", (long long)run->pipeline_id);
-		params[0] = idbuf;
-	} else if (run->platform && run->external_id) {
-		key_ext(&k, client, run->platform, run->external_id);
-		params[1] = client;
-		params[2] = run->platform;
-		params[3] = run->external_id;
-	} else if (name) {
-		key_name(&k, client, name);
-		params[1] = client;
-		params[2] = NULL;
-		params[3] = name;
-	} else {
-		key_any(&k, client, run->external_id);
-		params[0] = client;
-		params[1] = run->external_id;
-	}
+	name_run(run, client, name, &k, &nm);
 	int64_t *v = hashmap_get(&r->map, k.buf, k.len);
-	if (!v || *v == 0) {
-		/* by name: the lookup query takes the name in the 4th place when
-		 * platform is null */
-		if (v)
-			*v = 0; /* a client + external_id key is counted afresh */
-		int any = !run->pipeline_id && !run->platform && !name;
-		if (r->asked < CHM_RESOLVE_ASK_MAX) {
-			r->asked++;
-			if (lookup_db(r, any ? "queries/pipeline_lookup_external_id.sql"
-					     : "queries/pipeline_lookup.sql",
-				      any ? 2 : 4, params, any, err)) {
-				rc = -1;
-				goto out;
-			}
-		} else if (chm_time_now() - r->loaded_at > CHM_RESOLVE_RELOAD_US) {
-			/* a stream of unknown names: one load instead of a query each */
-			chm_resolver_invalidate(r);
-			if (load_all(r, err)) {
-				rc = -1;
-				goto out;
-			}
-		}
-		if (r->misses >= CHM_RESOLVE_MISS_MAX) {
-			chm_resolver_invalidate(r);
-			if (load_all(r, err)) {
-				rc = -1;
-				goto out;
-			}
-		}
-		v = hashmap_get(&r->map, k.buf, k.len);
-		if (!v || *v == 0) {
-			v = hashmap_put(&r->map, k.buf, k.len, NULL);
-			*v = -1;
-			r->misses++;
-		}
-	}
-	if (*v > 0) {
+	if ((!v || *v == 0) && !(v = look_up(r, &k, &nm, v, err)))
+		rc = -1;
+	else if (*v > 0)
 		*id = *v;
-	} else if (*v == AMBIGUOUS) {
-		chm_err_set(err, CHM_EX_DATAERR, CHM_E_AMBIGUOUS_PIPELINE, "external_id",
-			    "client \"%.200s\" has more than one pipeline with external_id \"%.200s\" "
-			    "(on different platforms): name the pipeline (\"pipeline\" in the raw "
-			    "envelope, or chm-normalize --pipeline)",
-			    client, run->external_id);
-	} else if (run->pipeline_id) {
-		chm_err_set(err, CHM_EX_DATAERR, CHM_E_UNKNOWN_PIPELINE, "pipeline_id",
-			    "no pipeline with id %lld", (long long)run->pipeline_id);
-	} else if (run->platform && run->external_id) {
-		chm_err_set(err, CHM_EX_DATAERR, CHM_E_UNKNOWN_PIPELINE, "external_id",
-			    "client \"%.200s\" has no %s pipeline with external_id \"%.200s\"", client,
-			    run->platform, run->external_id);
-	} else if (name) {
-		chm_err_set(err, CHM_EX_DATAERR, CHM_E_UNKNOWN_PIPELINE, "pipeline",
-			    "client \"%.200s\" has no pipeline named \"%.200s\"", client, name);
-	} else {
-		chm_err_set(err, CHM_EX_DATAERR, CHM_E_UNKNOWN_PIPELINE, "external_id",
-			    "client \"%.200s\" has no pipeline with external_id \"%.200s\"", client,
-			    run->external_id);
-	}
-out:
+	else
+		not_found(run, &nm, *v, err); /* *id 0: err says why */
 	free(split);
 	strbuf_release(&k);
 	return rc;
