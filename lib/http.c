@@ -235,26 +235,87 @@ static int is_tls_config_error(CURLcode rc)
 	       rc == CURLE_SSL_CERTPROBLEM;
 }
 
-/* One request with the retry discipline above; data == NULL is a GET. */
+/* An attempt that failed for good: 1 with err (and the loop ends), or 0
+ * when it may be tried again (*reason says why it failed). */
+static int failed_for_good(struct chm_http *h, CURLcode cc, long status, const char *method,
+			   const char *masked, const char **reason, char *reasonbuf, size_t reasonsz,
+			   struct chm_err *err)
+{
+	if (h->o.interrupted && *h->o.interrupted)
+		return chm_err_set(err, CHM_EX_TEMPFAIL, CHM_E_INTERRUPTED, "", "%s %s: stopped by a signal",
+				   method, masked), 1;
+	if (h->too_large || cc == CURLE_FILESIZE_EXCEEDED)
+		return chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_TOO_LARGE, "", "%s %s: response larger than %zu bytes",
+				   method, masked, h->o.max_body), 1;
+	if (cc != CURLE_OK && is_tls_config_error(cc))
+		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_TLS, "", "%s %s: %s (see --cacert)", method, masked,
+				   curl_easy_strerror(cc)), 1;
+	if (classify(cc, status, reason, reasonbuf, reasonsz))
+		return 0;
+	if (status == 401 || status == 403)
+		chm_err_set(err, CHM_EX_CONFIG, CHM_E_HTTP_AUTH, "",
+			    "%s %s: HTTP %ld: the partner refused our credentials", method, masked, status);
+	else if (status >= 300 && status <= 399)
+		chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_HTTP_REDIRECT, "",
+			    "%s %s: HTTP %ld: redirects are not followed; give the final base URL",
+			    method, masked, status);
+	else if (status)
+		chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_HTTP_4XX, "", "%s %s: HTTP %ld", method, masked, status);
+	else
+		chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_UNAVAILABLE, "", "%s %s: %s", method, masked, *reason);
+	return 1;
+}
+
+/* How long to wait before attempt+1: exponential backoff with equal
+ * jitter, or the server's Retry-After. -1 with err when that is longer
+ * than we wait. */
+static long retry_delay(struct chm_http *h, int attempt, long status, const char *method,
+			const char *masked, const char *reason, struct chm_err *err)
+{
+	long exp = h->o.retry_base_ms;
+	for (int i = 1; i < attempt && exp < h->o.retry_cap_ms; i++)
+		exp *= 2;
+	if (exp > h->o.retry_cap_ms)
+		exp = h->o.retry_cap_ms;
+	/* equal jitter: never less than half the backoff, spread over the rest */
+	long delay = exp / 2 + (long)(next_rand(h) % (uint64_t)(exp / 2 + 1));
+	long ra = chm_http_parse_retry_after(h->retry_after, (long)time(NULL));
+	if (ra >= 0 && (status == 429 || status == 503 || status == 408)) {
+		if (ra > h->o.retry_after_max_ms)
+			return chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_UNAVAILABLE, "",
+					   "%s %s: %s with Retry-After %s, longer than the %lds we wait at most",
+					   method, masked, reason, h->retry_after, h->o.retry_after_max_ms / 1000);
+		delay = ra;
+	}
+	return delay;
+}
+
+/* The POST's headers and body on the handle (the handle's own headers
+ * first); a GET otherwise. The list is the caller's to free. */
+static struct curl_slist *set_method(struct chm_http *h, const struct chm_http_post *post)
+{
+	struct curl_slist *headers = NULL;
+	if (!post) {
+		curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L);
+		return NULL;
+	}
+	for (struct curl_slist *l = h->headers; l; l = l->next)
+		headers = curl_slist_append(headers, l->data);
+	for (size_t i = 0; i < post->nheaders; i++)
+		headers = curl_slist_append(headers, post->headers[i]);
+	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)post->len);
+	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, post->data);
+	return headers;
+}
+
+/* One request with the retry discipline above; post NULL is a GET. */
 static int request(struct chm_http *h, const char *url, const struct chm_http_post *post,
 		   struct strbuf *body, long *http_status, struct chm_err *err)
 {
 	const char *method = post ? "POST" : "GET";
 	char *masked = post && post->url_is_secret ? chm_xstrdup("(the configured URL)") : chm_redact_url(url);
-	struct curl_slist *headers = NULL;
-
-	if (post) {
-		/* the handle's own headers, then the request's */
-		for (struct curl_slist *l = h->headers; l; l = l->next)
-			headers = curl_slist_append(headers, l->data);
-		for (size_t i = 0; i < post->nheaders; i++)
-			headers = curl_slist_append(headers, post->headers[i]);
-		curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, headers);
-		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)post->len);
-		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, post->data);
-	} else {
-		curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L);
-	}
+	struct curl_slist *headers = set_method(h, post);
 	int64_t deadline = now_ms() + h->o.retry_max_time_ms;
 	int max_attempts = h->o.retries + 1;
 	char reasonbuf[64];
@@ -264,7 +325,7 @@ static int request(struct chm_http *h, const char *url, const struct chm_http_po
 	h->body = body;
 	for (int attempt = 1;; attempt++) {
 		long status = 0;
-		const char *reason;
+		const char *reason = NULL;
 
 		strbuf_reset(body);
 		h->too_large = 0;
@@ -278,57 +339,16 @@ static int request(struct chm_http *h, const char *url, const struct chm_http_po
 			rc = 0;
 			break;
 		}
-		if (h->o.interrupted && *h->o.interrupted) {
-			chm_err_set(err, CHM_EX_TEMPFAIL, CHM_E_INTERRUPTED, "", "%s %s: stopped by a signal", method, masked);
+		if (failed_for_good(h, cc, status, method, masked, &reason, reasonbuf, sizeof(reasonbuf), err))
 			break;
-		}
-		if (h->too_large || cc == CURLE_FILESIZE_EXCEEDED) {
-			chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_TOO_LARGE, "", "%s %s: response larger than %zu bytes",
-				    method, masked, h->o.max_body);
-			break;
-		}
-		if (cc != CURLE_OK && is_tls_config_error(cc)) {
-			chm_err_set(err, CHM_EX_CONFIG, CHM_E_TLS, "", "%s %s: %s (see --cacert)", method, masked,
-				    curl_easy_strerror(cc));
-			break;
-		}
-		int transient = classify(cc, status, &reason, reasonbuf, sizeof(reasonbuf));
-		if (!transient) {
-			if (status == 401 || status == 403)
-				chm_err_set(err, CHM_EX_CONFIG, CHM_E_HTTP_AUTH, "",
-					    "%s %s: HTTP %ld: the partner refused our credentials", method, masked, status);
-			else if (status >= 300 && status <= 399)
-				chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_HTTP_REDIRECT, "",
-					    "%s %s: HTTP %ld: redirects are not followed; give the final base URL",
-					    method, masked, status);
-			else if (status)
-				chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_HTTP_4XX, "", "%s %s: HTTP %ld", method, masked, status);
-			else
-				chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_UNAVAILABLE, "", "%s %s: %s", method, masked, reason);
-			break;
-		}
 		if (attempt >= max_attempts) {
 			chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_UNAVAILABLE, "", "%s %s: %s; gave up after %d attempt%s",
 				    method, masked, reason, attempt, attempt == 1 ? "" : "s");
 			break;
 		}
-		long exp = h->o.retry_base_ms;
-		for (int i = 1; i < attempt && exp < h->o.retry_cap_ms; i++)
-			exp *= 2;
-		if (exp > h->o.retry_cap_ms)
-			exp = h->o.retry_cap_ms;
-		/* equal jitter: never less than half the backoff, spread over the rest */
-		long delay = exp / 2 + (long)(next_rand(h) % (uint64_t)(exp / 2 + 1));
-		long ra = chm_http_parse_retry_after(h->retry_after, (long)time(NULL));
-		if (ra >= 0 && (status == 429 || status == 503 || status == 408)) {
-			if (ra > h->o.retry_after_max_ms) {
-				chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_UNAVAILABLE, "",
-					    "%s %s: %s with Retry-After %s, longer than the %lds we wait at most",
-					    method, masked, reason, h->retry_after, h->o.retry_after_max_ms / 1000);
-				break;
-			}
-			delay = ra;
-		}
+		long delay = retry_delay(h, attempt, status, method, masked, reason, err);
+		if (delay < 0)
+			break;
 		if (now_ms() + delay > deadline) {
 			chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_UNAVAILABLE, "",
 				    "%s %s: %s; gave up after %d attempts (retry time limit %lds)", method, masked,
