@@ -43,7 +43,14 @@ static void usage(FILE *fp)
 	      fp);
 }
 
-int main(int argc, char **argv)
+struct load_args {
+	struct chm_load_opts load;
+	const char *db, *rejects;
+};
+
+/* Every flag into a; the files are argv[optind..]. -1 after a message for
+ * a usage error. */
+static int parse_args(int argc, char **argv, struct load_args *a)
 {
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },
@@ -55,43 +62,43 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct chm_load_opts lopts = { .interrupted = &terminated };
+	int64_t n;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': a->db = optarg; break;
+		case 's': a->load.state_file = optarg; break;
+		case 'r': a->rejects = optarg; break;
+		case 'b':
+			if (chm_opt_int("--batch-size", optarg, 1, 1000000, &n))
+				return -1;
+			a->load.loader.batch_size = (int)n;
+			break;
+		case 'R':
+			if (chm_regressions_parse(optarg, &a->load.loader.regressions))
+				return chm_warn("--regressions: expected ignore, reject or accept, got \"%s\"", optarg), -1;
+			break;
+		case 'h': usage(stdout); exit(chm_close_stdout());
+		case 'V': exit(chm_print_version());
+		default: usage(stderr); return -1;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct load_args a = { .load = { .interrupted = &terminated }, .db = getenv("CHM_DATABASE_URL") };
 	struct chm_rejects rejects;
 	PGconn *conn;
 	struct chm_err err;
-	const char *db = getenv("CHM_DATABASE_URL"), *rejects_path = NULL;
-	int64_t n;
-	int c, status = 0;
+	int status = 0;
 
 	chm_cli_init("chm-load");
 	chm_err_clear(&err);
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': db = optarg; break;
-		case 's': lopts.state_file = optarg; break;
-		case 'r': rejects_path = optarg; break;
-		case 'b':
-			if (chm_opt_int("--batch-size", optarg, 1, 1000000, &n))
-				return CHM_EX_USAGE;
-			lopts.loader.batch_size = (int)n;
-			break;
-		case 'R':
-			if (strcmp(optarg, "ignore") == 0)
-				lopts.loader.regressions = CHM_REGRESSIONS_IGNORE;
-			else if (strcmp(optarg, "reject") == 0)
-				lopts.loader.regressions = CHM_REGRESSIONS_REJECT;
-			else if (strcmp(optarg, "accept") == 0)
-				lopts.loader.regressions = CHM_REGRESSIONS_ACCEPT;
-			else {
-				chm_warn("--regressions: expected ignore, reject or accept, got \"%s\"", optarg);
-				return CHM_EX_USAGE;
-			}
-			break;
-		case 'h': usage(stdout); return chm_close_stdout();
-		case 'V': return chm_print_version();
-		default: usage(stderr); return CHM_EX_USAGE;
-		}
-	}
+	if (parse_args(argc, argv, &a))
+		return CHM_EX_USAGE;
 	argc -= optind;
 	argv += optind;
 
@@ -104,14 +111,14 @@ int main(int argc, char **argv)
 	al.sa_flags = SA_RESTART;
 	sigaction(SIGALRM, &al, NULL);
 
-	if (chm_rejects_open(&rejects, "chm-load", rejects_path, &err))
+	if (chm_rejects_open(&rejects, "chm-load", a.rejects, &err))
 		return chm_report_err(&err);
-	conn = chm_db_connect(db, "chm-load", &err);
+	conn = chm_db_connect(a.db, "chm-load", &err);
 	if (!conn) {
 		chm_rejects_close(&rejects, &err);
 		return chm_report_err(&err);
 	}
-	struct chm_load *l = chm_load_new(conn, &lopts, &rejects);
+	struct chm_load *l = chm_load_new(conn, &a.load, &rejects);
 	cancel_handle = PQgetCancel(conn);
 
 	int rc = 0;

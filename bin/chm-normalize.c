@@ -21,7 +21,16 @@ static void usage(FILE *fp)
 	      fp);
 }
 
-int main(int argc, char **argv)
+struct norm_args {
+	struct chm_norm_opts nopts;
+	const char *mappings[32];
+	const char *rejects;
+	int summary;
+};
+
+/* Every flag into a; the files are argv[optind..]. -1 after a message for
+ * a usage error. */
+static int parse_args(int argc, char **argv, struct norm_args *a)
 {
 	static const struct option opts[] = {
 		{ "source", required_argument, NULL, 's' },
@@ -37,80 +46,73 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct chm_norm_opts nopts = { 0 };
-	const char *mappings[32];
-	const char *rejects_path = NULL;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': a->nopts.source = optarg; break;
+		case 'c': a->nopts.client = optarg; break;
+		case 'p': a->nopts.pipeline = optarg; break;
+		case 'e': a->nopts.external_id = optarg; break;
+		case 'm':
+			if (a->nopts.nmappings == sizeof(a->mappings) / sizeof(a->mappings[0])) {
+				chm_warn("--mapping: at most 32 files");
+				return -1;
+			}
+			a->mappings[a->nopts.nmappings++] = optarg;
+			break;
+		case 'C': a->nopts.include_children = 1; break;
+		case 'K': a->nopts.children_file = optarg; break;
+		case 'r': a->rejects = optarg; break;
+		case 'S': a->summary = 1; break;
+		case 'h': usage(stdout); exit(chm_close_stdout());
+		case 'V': exit(chm_print_version());
+		default: usage(stderr); return -1;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct norm_args a = { 0 };
+	struct chm_norm_opts *nopts = &a.nopts;
 	struct chm_rejects rejects;
 	struct chm_err err;
-	int c, summary = 0, status = 0;
+	int status = 0;
 
 	chm_cli_init("chm-normalize");
 	chm_err_clear(&err);
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': nopts.source = optarg; break;
-		case 'c': nopts.client = optarg; break;
-		case 'p': nopts.pipeline = optarg; break;
-		case 'e': nopts.external_id = optarg; break;
-		case 'm':
-			if (nopts.nmappings == sizeof(mappings) / sizeof(mappings[0])) {
-				chm_warn("--mapping: at most 32 files");
-				return CHM_EX_USAGE;
-			}
-			mappings[nopts.nmappings++] = optarg;
-			break;
-		case 'C': nopts.include_children = 1; break;
-		case 'K': nopts.children_file = optarg; break;
-		case 'r': rejects_path = optarg; break;
-		case 'S': summary = 1; break;
-		case 'h': usage(stdout); return chm_close_stdout();
-		case 'V': return chm_print_version();
-		default: usage(stderr); return CHM_EX_USAGE;
-		}
-	}
+	if (parse_args(argc, argv, &a))
+		return CHM_EX_USAGE;
 	argc -= optind;
 	argv += optind;
-	if (nopts.pipeline && nopts.external_id) {
+	if (nopts->pipeline && nopts->external_id) {
 		chm_warn("give --pipeline or --external-id, not both");
 		return CHM_EX_USAGE;
 	}
-	nopts.mappings = mappings;
-	nopts.vendor_dir = getenv("CHM_VENDOR_DIR");
+	nopts->mappings = a.mappings;
+	nopts->vendor_dir = getenv("CHM_VENDOR_DIR");
 	/* for tests: the general path only, to compare it with the fast one */
 	const char *slow = getenv("CHM_NORMALIZE_NO_FASTPATH");
-	nopts.no_fast_path = slow && *slow && strcmp(slow, "0") != 0;
+	nopts->no_fast_path = slow && *slow && strcmp(slow, "0") != 0;
 
-	if (chm_rejects_open(&rejects, "chm-normalize", rejects_path, &err))
+	if (chm_rejects_open(&rejects, "chm-normalize", a.rejects, &err))
 		return chm_report_err(&err);
-	struct chm_norm *n = chm_norm_new(&nopts, stdout, &rejects, &err);
+	struct chm_norm *n = chm_norm_new(nopts, stdout, &rejects, &err);
 	if (!n) {
 		chm_rejects_close(&rejects, NULL);
 		return chm_report_err(&err);
 	}
 
-	int rc = 0;
-	for (int i = 0; i < (argc ? argc : 1); i++) {
-		const char *path = argc ? argv[i] : "-";
-		FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-		if (!fp) {
-			/* like the OpenBSD tools: say so, go on with the others */
-			chm_warn("cannot open %s: %m", path);
-			status = CHM_EX_IOERR;
-			continue;
-		}
-		rc = chm_norm_file(n, fp, path, &err);
-		if (fp != stdin)
-			fclose(fp);
-		if (rc)
-			break;
-	}
+	int rc = chm_norm_files(n, argv, argc, &status, &err);
 	const struct chm_norm_counts *k = chm_norm_counts(n);
 	struct chm_err ferr;
 	if (chm_norm_flush(n, &ferr) && !rc) {
 		rc = -1;
 		err = ferr;
 	}
-	if (summary)
+	if (a.summary)
 		printf("{\"type\":\"summary\",\"program\":\"chm-normalize\",\"read\":%ld,\"runs\":%ld,"
 		       "\"passed\":%ld,\"no_run\":%ld,\"children\":%ld,\"rejected\":%ld}\n",
 		       k->read, k->runs, k->passed, k->no_run, k->children, k->rejected);

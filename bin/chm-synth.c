@@ -4,6 +4,7 @@
  * reader went away (`chm-synth | head`) has nothing left to do. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "chmtime.h"
@@ -22,7 +23,14 @@ static void usage(FILE *fp)
 	      fp);
 }
 
-int main(int argc, char **argv)
+struct synth_args {
+	struct chm_synth_opts o;
+	const char *end;
+	int stats;
+};
+
+/* Every flag into a. -1 after a message for a usage error. */
+static int parse_args(int argc, char **argv, struct synth_args *a)
 {
 	static const struct option opts[] = {
 		{ "seed", required_argument, NULL, 's' },
@@ -39,66 +47,73 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct chm_synth_opts o = {
-		.seed = 1, .clients = 3, .pipelines = 12, .days = 30,
-		.format = CHM_SYNTH_RAW,
-	};
-	struct chm_synth_counts counts;
-	struct chm_err err;
-	const char *end_arg = NULL;
-	int stats = 0, c;
 	int64_t v;
+	int c;
 
-	chm_cli_init("chm-synth");
-	chm_err_clear(&err);
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (chm_opt_int("--seed", optarg, 0, INT64_MAX, &v))
-				return CHM_EX_USAGE;
-			o.seed = (uint64_t)v;
+				return -1;
+			a->o.seed = (uint64_t)v;
 			break;
 		case 'c':
 			if (chm_opt_int("--clients", optarg, 1, 100000, &v))
-				return CHM_EX_USAGE;
-			o.clients = (int)v;
+				return -1;
+			a->o.clients = (int)v;
 			break;
 		case 'p':
 			if (chm_opt_int("--pipelines", optarg, 1, 1000000, &v))
-				return CHM_EX_USAGE;
-			o.pipelines = (int)v;
+				return -1;
+			a->o.pipelines = (int)v;
 			break;
 		case 'd':
 			if (chm_opt_int("--days", optarg, 1, 3660, &v))
-				return CHM_EX_USAGE;
-			o.days = (int)v;
+				return -1;
+			a->o.days = (int)v;
 			break;
 		case 'e':
-			end_arg = optarg;
+			a->end = optarg;
 			break;
 		case 'n':
 			if (chm_opt_int("--runs", optarg, 1, INT64_MAX, &v))
-				return CHM_EX_USAGE;
-			o.max_runs = v;
+				return -1;
+			a->o.max_runs = v;
 			break;
 		case 'f':
 			if (strcmp(optarg, "raw") == 0) {
-				o.format = CHM_SYNTH_RAW;
+				a->o.format = CHM_SYNTH_RAW;
 			} else if (strcmp(optarg, "canonical") == 0) {
-				o.format = CHM_SYNTH_CANONICAL;
+				a->o.format = CHM_SYNTH_CANONICAL;
 			} else {
 				chm_warn("--format: expected raw or canonical, got \"%s\"", optarg);
-				return CHM_EX_USAGE;
+				return -1;
 			}
 			break;
-		case 'i': o.inventory = 1; break;
-		case 'm': o.vendor_mapping = optarg; break;
-		case 'S': stats = 1; break;
-		case 'h': usage(stdout); return chm_close_stdout();
-		case 'V': return chm_print_version();
-		default: usage(stderr); return CHM_EX_USAGE;
+		case 'i': a->o.inventory = 1; break;
+		case 'm': a->o.vendor_mapping = optarg; break;
+		case 'S': a->stats = 1; break;
+		case 'h': usage(stdout); exit(chm_close_stdout());
+		case 'V': exit(chm_print_version());
+		default: usage(stderr); return -1;
 		}
 	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct synth_args a = {
+		.o = { .seed = 1, .clients = 3, .pipelines = 12, .days = 30, .format = CHM_SYNTH_RAW },
+	};
+	struct chm_synth_opts *o = &a.o;
+	struct chm_synth_counts counts;
+	struct chm_err err;
+
+	chm_cli_init("chm-synth");
+	chm_err_clear(&err);
+	if (parse_args(argc, argv, &a))
+		return CHM_EX_USAGE;
 	argc -= optind;
 	argv += optind;
 	if (argc > 0) {
@@ -107,19 +122,19 @@ int main(int argc, char **argv)
 		return CHM_EX_USAGE;
 	}
 	int64_t now = chm_time_now();
-	if (end_arg) {
-		if (chm_time_parse_arg(end_arg, now, &o.end_usec, "--end", &err)) {
+	if (a.end) {
+		if (chm_time_parse_arg(a.end, now, &o->end_usec, "--end", &err)) {
 			chm_report_err(&err);
 			return CHM_EX_USAGE;
 		}
 	} else {
-		o.end_usec = now - now % (3600LL * 1000000);
+		o->end_usec = now - now % (3600LL * 1000000);
 	}
 
 	int64_t t0 = chm_time_now();
-	if (chm_synth_run(&o, stdout, &counts, &err))
+	if (chm_synth_run(o, stdout, &counts, &err))
 		return chm_report_err(&err);
-	if (stats) {
+	if (a.stats) {
 		double secs = (double)(chm_time_now() - t0) / 1e6;
 		chm_warn("%lld runs, %lld records in %.2f s (%.0f records/s)",
 			 (long long)counts.runs, (long long)counts.records, secs,

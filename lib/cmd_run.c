@@ -25,7 +25,6 @@ static const char *const run_columns[] = { "id", "client", "pipeline", "external
 static const char *const latest_columns[] = { "client", "pipeline", "platform", "status",
 					      "started_at", "finished_at", "external_run_id",
 					      "error_message", NULL };
-static const char *const regression_policies[] = { "ignore", "reject", "accept", NULL };
 
 /* "chm-20261122T101500.123456Z-1f2e3d4c": unique without asking anyone. */
 static void make_run_id(char *buf, size_t n, int64_t now)
@@ -105,7 +104,7 @@ static int record(struct chm_ctx *ctx, const struct chm_args *a)
 				     &run.rows_processed) == 0;
 	check_bytes(ctx, "error_message", run.error_message, CHM_TEXT_MAX);
 	check_bytes(ctx, "status_reason", run.status_reason, CHM_TEXT_MAX);
-	chm_check_enum(ctx, "regressions", policy, regression_policies);
+	chm_check_enum(ctx, "regressions", policy, chm_regressions_names);
 	if (run.has_started && run.has_finished && run.finished_at < run.started_at)
 		chm_fail_issue(&ctx->fail, "finished_at", "must not be before started_at");
 	if (chm_check_done(ctx) || chm_find_pipeline(ctx, chm_arg(a, "pipeline"), "pipeline", &pid))
@@ -133,9 +132,8 @@ static int record(struct chm_ctx *ctx, const struct chm_args *a)
 	if (!conn)
 		return -1;
 	struct chm_loader_opts lopts = { .batch_size = 1 };
-	lopts.regressions = !policy || !strcmp(policy, "ignore") ? CHM_REGRESSIONS_IGNORE
-			    : !strcmp(policy, "reject")          ? CHM_REGRESSIONS_REJECT
-								  : CHM_REGRESSIONS_ACCEPT;
+	if (policy)
+		chm_regressions_parse(policy, &lopts.regressions);
 	/* a refused event is reported in our error shape, not as a reject record */
 	struct chm_rejects rejects;
 	struct chm_err err;

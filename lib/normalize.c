@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "chmtime.h"
+#include "cli.h"
 #include "enums.h"
 #include "jscan.h"
 #include "linereader.h"
@@ -948,4 +949,24 @@ void chm_norm_free(struct chm_norm *n)
 	strbuf_release(&n->s.a);
 	free(n->fast);
 	free(n);
+}
+
+int chm_norm_files(struct chm_norm *n, char **paths, int npaths, int *status, struct chm_err *err)
+{
+	for (int i = 0; i < (npaths ? npaths : 1); i++) {
+		const char *path = npaths ? paths[i] : "-";
+		FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+		if (!fp) {
+			/* like the OpenBSD tools: say so, go on with the others */
+			chm_warn("cannot open %s: %m", path);
+			*status = CHM_EX_IOERR;
+			continue;
+		}
+		int rc = chm_norm_file(n, fp, path, err);
+		if (fp != stdin)
+			fclose(fp);
+		if (rc)
+			return -1;
+	}
+	return 0;
 }

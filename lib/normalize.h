@@ -47,6 +47,10 @@ struct chm_norm *chm_norm_new(const struct chm_norm_opts *opts, FILE *out, struc
 			      struct chm_err *err);
 /* Normalizes one input. -1 with err only for what stops everything (I/O). */
 int chm_norm_file(struct chm_norm *n, FILE *fp, const char *name, struct chm_err *err);
+/* Every file of paths in turn (none: stdin; "-" is stdin). One that cannot
+ * be opened is named on stderr and sets *status to 74; the others are
+ * still read. -1 with err only for what stops everything. */
+int chm_norm_files(struct chm_norm *n, char **paths, int npaths, int *status, struct chm_err *err);
 /* Writes what is buffered, and the children file when there is one. -1
  * with err (74) when writing failed. */
 int chm_norm_flush(struct chm_norm *n, struct chm_err *err);

@@ -48,3 +48,15 @@ int64_t chm_transition_duration_us(int has_started, int64_t started, int has_fin
 {
 	return has_started && has_finished && finished >= started ? finished - started : -1;
 }
+
+const char *const chm_regressions_names[] = { "ignore", "reject", "accept", NULL };
+
+int chm_regressions_parse(const char *name, enum chm_regressions *out)
+{
+	for (int i = 0; chm_regressions_names[i]; i++)
+		if (strcmp(name, chm_regressions_names[i]) == 0) {
+			*out = (enum chm_regressions)i;
+			return 0;
+		}
+	return -1;
+}

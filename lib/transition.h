@@ -16,6 +16,10 @@
 #include <stdint.h>
 
 enum chm_regressions { CHM_REGRESSIONS_IGNORE, CHM_REGRESSIONS_REJECT, CHM_REGRESSIONS_ACCEPT };
+/* The policies' names, in the enum's order (--regressions). */
+extern const char *const chm_regressions_names[];
+/* "ignore" -> CHM_REGRESSIONS_IGNORE; -1 when it is none of them. */
+int chm_regressions_parse(const char *name, enum chm_regressions *out);
 
 enum chm_transition {
 	CHM_TRANSITION_INSERT,
