@@ -77,60 +77,59 @@ static int show_run(struct chm_ctx *ctx, int64_t pid, const char *ext, const cha
 	return chm_emit_object(ctx, row, run_columns);
 }
 
-static int record(struct chm_ctx *ctx, const struct chm_args *a)
+/* The run the flags describe, checked (issues into ctx). */
+static void run_of_args(struct chm_ctx *ctx, const struct chm_args *a, int64_t now, struct chm_run *run)
 {
-	struct chm_run run;
-	int64_t now = chm_time_now(), pid;
-	char gen_id[96];
-	const char *policy = chm_arg(a, "regressions");
-
-	memset(&run, 0, sizeof(run));
-	run.status = chm_arg(a, "status");
-	run.external_run_id = chm_arg(a, "external-run-id");
-	run.error_message = chm_arg(a, "error-message");
-	run.status_reason = chm_arg(a, "status-reason");
-	chm_check_enum(ctx, "status", run.status, chm_run_statuses);
-	chm_check_text(ctx, "external_run_id", run.external_run_id, 500, 0);
-	run.has_started = chm_arg(a, "started-at") &&
-			  chm_check_time(ctx, "started_at", chm_arg(a, "started-at"), now, &run.started_at) == 0;
-	run.has_finished = chm_arg(a, "finished-at") &&
-			   chm_check_time(ctx, "finished_at", chm_arg(a, "finished-at"), now,
-					  &run.finished_at) == 0;
-	run.has_duration = chm_arg(a, "duration-seconds") &&
-			   chm_check_number(ctx, "duration_seconds", chm_arg(a, "duration-seconds"), 0,
-					    &run.duration_seconds) == 0;
-	run.has_rows = chm_arg(a, "rows-processed") &&
-		       chm_check_int(ctx, "rows_processed", chm_arg(a, "rows-processed"), 0, INT64_MAX,
-				     &run.rows_processed) == 0;
-	check_bytes(ctx, "error_message", run.error_message, CHM_TEXT_MAX);
-	check_bytes(ctx, "status_reason", run.status_reason, CHM_TEXT_MAX);
-	chm_check_enum(ctx, "regressions", policy, chm_regressions_names);
-	if (run.has_started && run.has_finished && run.finished_at < run.started_at)
+	memset(run, 0, sizeof(*run));
+	run->status = chm_arg(a, "status");
+	run->external_run_id = chm_arg(a, "external-run-id");
+	run->error_message = chm_arg(a, "error-message");
+	run->status_reason = chm_arg(a, "status-reason");
+	chm_check_enum(ctx, "status", run->status, chm_run_statuses);
+	chm_check_text(ctx, "external_run_id", run->external_run_id, 500, 0);
+	run->has_started = chm_arg(a, "started-at") &&
+			   chm_check_time(ctx, "started_at", chm_arg(a, "started-at"), now, &run->started_at) == 0;
+	run->has_finished = chm_arg(a, "finished-at") &&
+			    chm_check_time(ctx, "finished_at", chm_arg(a, "finished-at"), now,
+					   &run->finished_at) == 0;
+	run->has_duration = chm_arg(a, "duration-seconds") &&
+			    chm_check_number(ctx, "duration_seconds", chm_arg(a, "duration-seconds"), 0,
+					     &run->duration_seconds) == 0;
+	run->has_rows = chm_arg(a, "rows-processed") &&
+			chm_check_int(ctx, "rows_processed", chm_arg(a, "rows-processed"), 0, INT64_MAX,
+				      &run->rows_processed) == 0;
+	check_bytes(ctx, "error_message", run->error_message, CHM_TEXT_MAX);
+	check_bytes(ctx, "status_reason", run->status_reason, CHM_TEXT_MAX);
+	if (run->has_started && run->has_finished && run->finished_at < run->started_at)
 		chm_fail_issue(&ctx->fail, "finished_at", "must not be before started_at");
-	if (chm_check_done(ctx) || chm_find_pipeline(ctx, chm_arg(a, "pipeline"), "pipeline", &pid))
-		return -1;
-	run.pipeline_id = pid;
-	if (!run.external_run_id) {
-		/* a new run: without times it would sort after every dated run */
-		make_run_id(gen_id, sizeof(gen_id), now);
-		run.external_run_id = gen_id;
-		if (!run.has_started && !(run.has_finished && run.finished_at < now)) {
-			run.has_started = 1;
-			run.started_at = now;
-		}
-		if (!run.has_finished && chm_status_is_terminal(run.status)) {
-			run.has_finished = 1;
-			run.finished_at = run.started_at > now ? run.started_at : now;
-		}
-	}
-	if (run.has_started && run.has_finished && !run.has_duration && run.finished_at >= run.started_at) {
-		run.has_duration = 1;
-		run.duration_seconds = (double)(run.finished_at - run.started_at) / 1e6;
-	}
+}
 
-	PGconn *conn = chm_ctx_conn(ctx);
-	if (!conn)
-		return -1;
+/* A new run (no id given) gets an id and times: without them it would
+ * sort after every dated run. */
+static void complete_run(struct chm_run *run, int64_t now, char *gen_id, size_t gen_len)
+{
+	if (!run->external_run_id) {
+		make_run_id(gen_id, gen_len, now);
+		run->external_run_id = gen_id;
+		if (!run->has_started && !(run->has_finished && run->finished_at < now)) {
+			run->has_started = 1;
+			run->started_at = now;
+		}
+		if (!run->has_finished && chm_status_is_terminal(run->status)) {
+			run->has_finished = 1;
+			run->finished_at = run->started_at > now ? run->started_at : now;
+		}
+	}
+	if (run->has_started && run->has_finished && !run->has_duration && run->finished_at >= run->started_at) {
+		run->has_duration = 1;
+		run->duration_seconds = (double)(run->finished_at - run->started_at) / 1e6;
+	}
+}
+
+/* Through the loader, as chm-load would load it: 0 and its counts. */
+static int load_one(struct chm_ctx *ctx, PGconn *conn, const struct chm_run *run, const char *policy,
+		    struct chm_load_counts *k)
+{
 	struct chm_loader_opts lopts = { .batch_size = 1 };
 	if (policy)
 		chm_regressions_parse(policy, &lopts.regressions);
@@ -141,18 +140,36 @@ static int record(struct chm_ctx *ctx, const struct chm_args *a)
 	if (chm_rejects_open(&rejects, "chm", "/dev/null", &err))
 		return chm_fail_from_err(&ctx->fail, &err);
 	struct chm_loader *ld = chm_loader_new(conn, &lopts, &rejects);
-	json_t *canon = chm_run_to_json(&run);
+	json_t *canon = chm_run_to_json(run);
 	char *input = json_dumps(canon, JSON_COMPACT);
-	int rc = chm_loader_add(ld, &run, "chm run record", 1, input, input ? strlen(input) : 0, &err);
+	int rc = chm_loader_add(ld, run, "chm run record", 1, input, input ? strlen(input) : 0, &err);
 	if (rc == 0)
 		rc = chm_loader_flush(ld, &err);
-	struct chm_load_counts k = *chm_loader_counts(ld);
+	*k = *chm_loader_counts(ld);
 	chm_loader_free(ld);
 	free(input);
 	json_decref(canon);
 	chm_rejects_close(&rejects, NULL);
-	if (rc)
-		return chm_fail_from_err(&ctx->fail, &err);
+	return rc ? chm_fail_from_err(&ctx->fail, &err) : 0;
+}
+
+static int record(struct chm_ctx *ctx, const struct chm_args *a)
+{
+	struct chm_run run;
+	struct chm_load_counts k = { 0 };
+	int64_t now = chm_time_now(), pid;
+	char gen_id[96];
+	const char *policy = chm_arg(a, "regressions");
+
+	run_of_args(ctx, a, now, &run);
+	chm_check_enum(ctx, "regressions", policy, chm_regressions_names);
+	if (chm_check_done(ctx) || chm_find_pipeline(ctx, chm_arg(a, "pipeline"), "pipeline", &pid))
+		return -1;
+	run.pipeline_id = pid;
+	complete_run(&run, now, gen_id, sizeof(gen_id));
+	PGconn *conn = chm_ctx_conn(ctx);
+	if (!conn || load_one(ctx, conn, &run, policy, &k))
+		return -1;
 	if (k.rejected)
 		return chm_fail_set(&ctx->fail, CHM_EX_DATAERR, CHM_E_STALE_REGRESSION, "status",
 				    "run \"%.200s\" is already in a terminal state with another status and "

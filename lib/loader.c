@@ -790,6 +790,65 @@ fail:
 	return -1;
 }
 
+/* The folded new keys went straight into runs: their COPY's count, then
+ * the carried keys' upsert rounds sent. -1 with err. */
+static int finish_direct(struct chm_loader *ld, struct batch *b, struct chm_load_counts *delta,
+			 struct strbuf *rejected, int *last, struct chm_err *err)
+{
+	b->copy_pending = 0;
+	long rows = copy_result(ld, err);
+	if (rows < 0)
+		return -1;
+	delta->inserted += rows;
+	delta->updated += b->folded.updated;
+	delta->unchanged += b->folded.unchanged;
+	delta->ignored += b->folded.ignored;
+	if (b->fold_rejected.len)
+		strbuf_add(rejected, b->fold_rejected.buf, b->fold_rejected.len);
+	*last = b->carried_rounds;
+	if ((*last > 0 && send_copy(ld, b, COPY_STAGE_CARRIED, err)) || send_rounds(ld, 1, *last, err))
+		return -1;
+	return 0;
+}
+
+/* The result of round q (the last one is the COMMIT): its counts, and the
+ * events it refused. -1 with err. */
+static int round_result(struct chm_loader *ld, struct batch *b, int q, int last,
+			struct chm_load_counts *delta, struct strbuf *rejected, int *all_new,
+			struct chm_err *err)
+{
+	PGresult *res = PQgetResult(ld->conn);
+	ExecStatusType st = PQresultStatus(res);
+	int rc = 0;
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		chm_db_error(ld->conn, res, q < last ? "upsert" : "COMMIT", err);
+		PQclear(res);
+		return -1;
+	}
+	if (q < last) {
+		long candidates = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+		long ins = strtol(PQgetvalue(res, 0, 1), NULL, 10);
+		long upd = strtol(PQgetvalue(res, 0, 2), NULL, 10);
+		delta->inserted += ins;
+		delta->updated += upd;
+		/* a key the last batch had is no sign of a feed of old runs */
+		if (q == 0 && !b->fast)
+			*all_new = ins + b->carried_keys >= b->keys;
+		/* a candidate a concurrent loader already brought up to date */
+		delta->unchanged += strtol(PQgetvalue(res, 0, 3), NULL, 10) + (candidates - ins - upd);
+		delta->ignored += strtol(PQgetvalue(res, 0, 4), NULL, 10);
+		if (PQgetvalue(res, 0, 5)[0]) {
+			if (rejected->len)
+				strbuf_addc(rejected, ',');
+			strbuf_adds(rejected, PQgetvalue(res, 0, 5));
+		}
+	}
+	PQclear(res);
+	res = PQgetResult(ld->conn); /* the NULL that ends each query's results */
+	PQclear(res);
+	return rc;
+}
+
 /* Waits for a started batch: the rounds' counts, the COMMIT, the sync. */
 static int finish_batch(struct chm_loader *ld, struct batch *b, struct chm_err *err)
 {
@@ -798,59 +857,11 @@ static int finish_batch(struct chm_loader *ld, struct batch *b, struct chm_err *
 	int rc = 0, all_new = 0, last = b->max_round;
 
 	if (b->copy_pending) {
-		/* the new keys went straight into runs, folded: every one was new */
-		b->copy_pending = 0;
-		long rows = copy_result(ld, err);
-		if (rows < 0) {
-			abort_batch(ld);
-			return -1;
-		}
-		delta.inserted += rows;
-		delta.updated += b->folded.updated;
-		delta.unchanged += b->folded.unchanged;
-		delta.ignored += b->folded.ignored;
-		if (b->fold_rejected.len)
-			strbuf_add(&rejected, b->fold_rejected.buf, b->fold_rejected.len);
 		all_new = 1;
-		last = b->carried_rounds;
-		if ((last > 0 && send_copy(ld, b, COPY_STAGE_CARRIED, err)) ||
-		    send_rounds(ld, 1, last, err)) {
-			abort_batch(ld);
-			strbuf_release(&rejected);
-			return -1;
-		}
+		rc = finish_direct(ld, b, &delta, &rejected, &last, err);
 	}
-	for (int q = 0; q <= last && rc == 0; q++) {
-		PGresult *res = PQgetResult(ld->conn);
-		ExecStatusType st = PQresultStatus(res);
-		if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-			chm_db_error(ld->conn, res, q < last ? "upsert" : "COMMIT", err);
-			PQclear(res);
-			rc = -1;
-			break;
-		}
-		if (q < last) {
-			long candidates = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-			long ins = strtol(PQgetvalue(res, 0, 1), NULL, 10);
-			long upd = strtol(PQgetvalue(res, 0, 2), NULL, 10);
-			delta.inserted += ins;
-			delta.updated += upd;
-			/* a key the last batch had is no sign of a feed of old runs */
-			if (q == 0 && !b->fast)
-				all_new = ins + b->carried_keys >= b->keys;
-			/* a candidate a concurrent loader already brought up to date */
-			delta.unchanged += strtol(PQgetvalue(res, 0, 3), NULL, 10) + (candidates - ins - upd);
-			delta.ignored += strtol(PQgetvalue(res, 0, 4), NULL, 10);
-			if (PQgetvalue(res, 0, 5)[0]) {
-				if (rejected.len)
-					strbuf_addc(&rejected, ',');
-				strbuf_adds(&rejected, PQgetvalue(res, 0, 5));
-			}
-		}
-		PQclear(res);
-		res = PQgetResult(ld->conn); /* the NULL that ends each query's results */
-		PQclear(res);
-	}
+	for (int q = 0; q <= last && rc == 0; q++)
+		rc = round_result(ld, b, q, last, &delta, &rejected, &all_new, err);
 	if (rc == 0) {
 		PGresult *res = PQgetResult(ld->conn);
 		if (PQresultStatus(res) != PGRES_PIPELINE_SYNC) {

@@ -763,6 +763,49 @@ static int is_object_line(const char *s, size_t len)
 	return ok;
 }
 
+static int norm_line(struct chm_norm *n, struct line_reader *lr, const char *line, size_t len,
+		     int *first, struct chm_err *err);
+
+/* The value of line goes on past it: a pretty-printed document, unless the
+ * next line is a whole object by itself, which is NDJSON whose first line
+ * was cut (the rest must not be lost). 1 when the document took the rest of
+ * the input. */
+static int read_on(struct chm_norm *n, struct line_reader *lr, const char *line, size_t len,
+		   int *first, const json_error_t *jerr, struct chm_err *err)
+{
+	struct strbuf doc = STRBUF_INIT;
+	struct chm_err rerr;
+	long first_line = lr->lineno;
+	const char *next;
+	size_t next_len;
+	int rc;
+
+	strbuf_add(&doc, line, len);
+	*first = 0;
+	int got = line_reader_next(lr, &next, &next_len, err);
+	if (got < 0) {
+		strbuf_release(&doc);
+		return -1;
+	}
+	if (got > 0 && *chm_json_skip_ws(line, line + len) == '{' && !lr->too_long &&
+	    is_object_line(next, next_len)) {
+		struct origin o1 = { lr->name, first_line, doc.buf, doc.len, NULL };
+		chm_err_set(&rerr, CHM_EX_DATAERR, CHM_E_INVALID_JSON, "",
+			    "invalid JSON at column %d: %s", jerr->column, jerr->text);
+		n->counts.read++;
+		reject(n, &o1, NULL, 0, &rerr);
+		strbuf_release(&doc);
+		return norm_line(n, lr, next, next_len, first, err);
+	}
+	if (got > 0) {
+		strbuf_addc(&doc, '\n');
+		strbuf_add(&doc, next, next_len);
+	}
+	rc = read_document(n, lr, &doc, first_line, err);
+	strbuf_release(&doc);
+	return rc < 0 ? -1 : 1;
+}
+
 /* One input line. *first: no line with a value read yet (a pretty-printed
  * document may start here). 1 when a document took the rest of the input,
  * -1 with err for a read error. */
@@ -803,39 +846,8 @@ static int norm_line(struct chm_norm *n, struct line_reader *lr, const char *lin
 		return 0;
 	}
 	json_t *v = chm_json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!v && *first && (*p == '{' || *p == '[') && (size_t)jerr.position >= len) {
-		/* the value goes on past the line: a pretty-printed document,
-		 * unless the next line is a whole object by itself, which is
-		 * NDJSON whose first line was cut (the rest must not be lost) */
-		struct strbuf doc = STRBUF_INIT;
-		long first_line = lr->lineno;
-		const char *next;
-		size_t next_len;
-		int rc;
-		strbuf_add(&doc, line, len);
-		*first = 0;
-		int got = line_reader_next(lr, &next, &next_len, err);
-		if (got < 0) {
-			strbuf_release(&doc);
-			return -1;
-		}
-		if (got > 0 && *p == '{' && !lr->too_long && is_object_line(next, next_len)) {
-			struct origin o1 = { lr->name, first_line, doc.buf, doc.len, NULL };
-			chm_err_set(&rerr, CHM_EX_DATAERR, CHM_E_INVALID_JSON, "",
-				    "invalid JSON at column %d: %s", jerr.column, jerr.text);
-			n->counts.read++;
-			reject(n, &o1, NULL, 0, &rerr);
-			strbuf_release(&doc);
-			return norm_line(n, lr, next, next_len, first, err);
-		}
-		if (got > 0) {
-			strbuf_addc(&doc, '\n');
-			strbuf_add(&doc, next, next_len);
-		}
-		rc = read_document(n, lr, &doc, first_line, err);
-		strbuf_release(&doc);
-		return rc < 0 ? -1 : 1;
-	}
+	if (!v && *first && (*p == '{' || *p == '[') && (size_t)jerr.position >= len)
+		return read_on(n, lr, line, len, first, &jerr, err);
 	*first = 0;
 	if (!v) {
 		chm_err_set(&rerr, CHM_EX_DATAERR,
