@@ -231,65 +231,95 @@ void chm_table_add(struct chm_table *t, enum chm_cell kind, const char *text)
 	t->nrow = t->ncells / t->ncol;
 }
 
-/* A column is right-aligned when it holds numbers and nothing else (nulls
- * aside); only the other columns may be cut to fit. */
-static void column_layout(const struct chm_table *t, size_t *w, int *right)
+/* How one column is laid out: its width, where it aligns, and how narrow
+ * fitting may make it. */
+struct layout {
+	size_t w;
+	int right;       /* numbers and nothing else (nulls aside) */
+	int cut;         /* text: its values may be cut */
+	size_t values;   /* the widest value (a fixed column's header may be cut to it) */
+};
+
+static void column_layout(const struct chm_table *t, struct layout *l)
 {
 	for (size_t c = 0; c < t->ncol; c++) {
-		int numbers = 0, others = 0;
-		w[c] = width_of(t->names[c]);
+		int numbers = 0, texts = 0, others = 0;
+		l[c].values = 1;
 		for (size_t r = 0; r < t->nrow; r++) {
 			const struct chm_table_cell *cell = &t->cells[r * t->ncol + c];
 			size_t n = width_of(cell->text);
-			if (n > w[c])
-				w[c] = n;
-			if (is_numeric(cell->kind))
-				numbers = 1;
-			else if (cell->kind != CHM_CELL_NULL)
-				others = 1;
+			if (n > l[c].values)
+				l[c].values = n;
+			numbers |= is_numeric(cell->kind);
+			texts |= cell->kind == CHM_CELL_TEXT;
+			others |= !is_numeric(cell->kind) && cell->kind != CHM_CELL_NULL;
 		}
-		right[c] = numbers && !others;
+		l[c].w = width_of(t->names[c]);
+		if (l[c].values > l[c].w)
+			l[c].w = l[c].values;
+		l[c].right = numbers && !others;
+		/* a cut number, time or status would read as another value */
+		l[c].cut = texts && !numbers && others == texts;
+		for (size_t r = 0; l[c].cut && r < t->nrow; r++) {
+			enum chm_cell k = t->cells[r * t->ncol + c].kind;
+			l[c].cut = k == CHM_CELL_TEXT || k == CHM_CELL_NULL;
+		}
 	}
 }
 
-/* Takes one cell at a time from the widest text column until the row fits
- * (or no text column can give more): wide columns give first, narrow ones
- * are left whole. */
-static void fit(const struct chm_table *t, size_t *w, const int *right, int width)
+/* Takes one cell at a time from the widest column that may give (cut, or
+ * a header wider than its values) and is above floor, until the row fits
+ * in width: wide columns give first, narrow ones are left whole. */
+static void fit_pass(const struct chm_table *t, struct layout *l, size_t *total, size_t width,
+		     int text, size_t floor)
 {
-	size_t total = 0;
-	for (size_t c = 0; c < t->ncol; c++)
-		total += w[c] + (c ? 2 : 0);
-	while (width > 0 && total > (size_t)width) {
+	while (*total > width) {
 		size_t widest = t->ncol;
-		for (size_t c = 0; c < t->ncol; c++)
-			if (!right[c] && w[c] > MIN_CUT_WIDTH && (widest == t->ncol || w[c] > w[widest]))
+		for (size_t c = 0; c < t->ncol; c++) {
+			size_t min = text ? floor : (l[c].values > floor ? l[c].values : floor);
+			if (l[c].cut == text && l[c].w > min && (widest == t->ncol || l[c].w > l[widest].w))
 				widest = c;
+		}
 		if (widest == t->ncol)
 			return;
-		w[widest]--;
-		total--;
+		l[widest].w--;
+		(*total)--;
 	}
+}
+
+/* Text gives first, down to a width that still says something; then the
+ * long headers of number and time columns, down to their values; then text
+ * and headers again, to the least. A row that is still too wide stays so:
+ * nothing else can give without lying. */
+static void fit(const struct chm_table *t, struct layout *l, int width)
+{
+	size_t total = 0;
+	if (width <= 0)
+		return;
+	for (size_t c = 0; c < t->ncol; c++)
+		total += l[c].w + (c ? 2 : 0);
+	fit_pass(t, l, &total, (size_t)width, 1, 2 * MIN_CUT_WIDTH);
+	fit_pass(t, l, &total, (size_t)width, 0, MIN_CUT_WIDTH + 2);
+	fit_pass(t, l, &total, (size_t)width, 1, MIN_CUT_WIDTH);
+	fit_pass(t, l, &total, (size_t)width, 0, MIN_CUT_WIDTH);
 }
 
 void chm_table_render(const struct chm_table *t, int width, struct strbuf *out)
 {
-	size_t *w = chm_xmalloc(sizeof(size_t) * (t->ncol ? t->ncol : 1));
-	int *right = chm_xmalloc(sizeof(int) * (t->ncol ? t->ncol : 1));
+	struct layout *l = chm_xmalloc(sizeof(*l) * (t->ncol ? t->ncol : 1));
 
-	column_layout(t, w, right);
-	fit(t, w, right, width);
+	column_layout(t, l);
+	fit(t, l, width);
 	for (size_t r = 0; r <= t->nrow; r++) {
 		for (size_t c = 0; c < t->ncol; c++) {
 			const char *s = r == 0 ? t->names[c] : t->cells[(r - 1) * t->ncol + c].text;
-			add_fitted(out, s, w[c], right[c], c == t->ncol - 1);
+			add_fitted(out, s, l[c].w, l[c].right, c == t->ncol - 1);
 			if (c < t->ncol - 1)
 				strbuf_adds(out, "  ");
 		}
 		strbuf_addc(out, '\n');
 	}
-	free(w);
-	free(right);
+	free(l);
 }
 
 void chm_table_release(struct chm_table *t)
