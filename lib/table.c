@@ -214,6 +214,8 @@ void chm_table_init(struct chm_table *t, const char *const *names, size_t ncol)
 
 void chm_table_add(struct chm_table *t, enum chm_cell kind, const char *text)
 {
+	if (t->ncol == 0)
+		return;
 	if (t->ncells == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 64;
 		t->cells = chm_xrealloc(t->cells, sizeof(*t->cells) * t->cap);
