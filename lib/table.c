@@ -89,6 +89,10 @@ static void add_duration(struct strbuf *sb, double s)
 		strbuf_addf(sb, "%.0f ms", ms);
 		return;
 	}
+	if (s >= 1e15) {   /* past any clock; and beyond what a long long holds exactly */
+		strbuf_addf(sb, "%.3gd", s / 86400);
+		return;
+	}
 	long long n = (long long)floor(s + 0.5);
 	if (n < 60)
 		strbuf_addf(sb, "%llds", n);

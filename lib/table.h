@@ -9,8 +9,9 @@
  * ages or rates is decided here from the column's name, in one table of
  * rules (table.c), so every program agrees on it.
  *
- * It includes output.h and report.h together: each declares its own format
- * enum, and this file is the check that they can be used side by side. */
+ * table.c includes output.h and report.h together: each declares its own
+ * format enum (chm_out_format, chm_format), and that file is the check that
+ * they can be used side by side. */
 #ifndef CHM_TABLE_H
 #define CHM_TABLE_H
 
