@@ -4,19 +4,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chmtime.h"
 #include "cli.h"
 #include "db.h"
 #include "enums.h"
 #include "report.h"
+#include "table.h"
 
 static void usage(FILE *fp)
 {
 	size_t n;
 	const struct chm_question *qs = chm_questions(&n);
 
-	fputs("usage: chm-report [--db CONNINFO] [--format ndjson|csv|table|html|prom]\n"
+	fputs("usage: chm-report [--db CONNINFO] [--format ndjson|csv|table|html|prom] [--wide]\n"
 	      "                  [--client NAME] [--pipeline [CLIENT/]NAME] [--platform PLATFORM]\n"
 	      "                  [--since TIME] [--until TIME] [--bucket hour|day|week]\n"
 	      "                  [--limit N] [--now TIME] QUESTION...\n"
@@ -26,7 +28,8 @@ static void usage(FILE *fp)
 	      fp);
 	for (size_t i = 0; i < n; i++)
 		fprintf(fp, "  %-4s %-26s %s\n", qs[i].id, qs[i].name, qs[i].title + strlen(qs[i].id) + 1);
-	fputs("--format prom writes the questions that have a Prometheus form (q2 q3 q6-q10).\n", fp);
+	fputs("--format prom writes the questions that have a Prometheus form (q2 q3 q6-q10).\n"
+	      "--format table fits the terminal (or COLUMNS); --wide shows all of each value.\n", fp);
 }
 
 static int parse_time_opt(const char *opt, const char *value, int64_t now, int64_t *out)
@@ -52,13 +55,14 @@ int main(int argc, char **argv)
 		{ "bucket", required_argument, NULL, 'b' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "now", required_argument, NULL, 'n' },
+		{ "wide", no_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct chm_report_opts o = { 0 };
 	const char *db = getenv("CHM_DATABASE_URL"), *since = NULL, *until = NULL, *now = NULL;
-	int format = CHM_FMT_NDJSON;
+	int format = CHM_FMT_NDJSON, wide = 0;
 	struct chm_err err;
 	int64_t n;
 	int c;
@@ -89,6 +93,7 @@ int main(int argc, char **argv)
 		case 's': since = optarg; break;
 		case 'u': until = optarg; break;
 		case 'n': now = optarg; break;
+		case 'w': wide = 1; break;
 		case 'b':
 			if (strcmp(optarg, "hour") && strcmp(optarg, "day") && strcmp(optarg, "week")) {
 				chm_warn("--bucket: expected hour, day or week, got \"%s\"", optarg);
@@ -169,7 +174,8 @@ int main(int argc, char **argv)
 		free(asked);
 		return chm_report_err(&err);
 	}
-	struct chm_formatter f = { .format = format, .opts = &o, .generated = clock };
+	struct chm_formatter f = { .format = format, .opts = &o, .generated = clock,
+				   .width = wide ? 0 : chm_table_width(STDOUT_FILENO, getenv("COLUMNS")) };
 	struct strbuf out = STRBUF_INIT;
 	int status = 0;
 	if (chm_report_begin(conn, &o, &f.now, &err)) {

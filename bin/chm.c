@@ -14,6 +14,7 @@
 #include "cmd.h"
 #include "db.h"
 #include "migrate.h"
+#include "table.h"
 
 static void usage(FILE *fp)
 {
@@ -31,7 +32,8 @@ static void usage(FILE *fp)
 	      "  fetch|normalize|load|report ...       run chm-fetch, chm-normalize, chm-load, chm-report\n"
 	      "  exec --pipeline C/N ... -- CMD ...    run a cron job and record it as a run (chm-exec)\n"
 	      "`chm COMMAND --help` shows a command's options. Results are JSON on stdout (--format\n"
-	      "table for people); a failure is one JSON error object on stderr.\n",
+	      "table for people, fitted to the terminal or COLUMNS; --wide for all of each value);\n"
+	      "a failure is one JSON error object on stderr.\n",
 	      fp);
 }
 
@@ -79,6 +81,7 @@ static int run_cmd(const char *db, int argc, char **argv,
 
 	chm_ctx_init(&ctx, db, stdout, stderr);
 	ctx.statement_timeout = getenv("CHM_STATEMENT_TIMEOUT");
+	ctx.width = chm_table_width(STDOUT_FILENO, getenv("COLUMNS"));
 	int rc = cmd(&ctx, argc, argv);
 	/* a failed write is a failure like any other: in the error shape */
 	if (rc == 0 && (fflush(stdout) != 0 || ferror(stdout)) && errno != EPIPE)

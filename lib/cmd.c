@@ -44,7 +44,8 @@ static void print_usage(FILE *fp, const char *command, const struct chm_action *
 	for (int i = 0; i < nactions; i++)
 		if (!only || only == &actions[i])
 			fprintf(fp, "  chm %s %s\n", command, actions[i].synopsis);
-	fputs("every action also takes --format json|table (default json), --db CONNINFO and --help;\n"
+	fputs("every action also takes --format json|table (default json), --wide (a table as wide\n"
+	      "as its values, not the terminal), --db CONNINFO and --help;\n"
 	      "see README.md, section chm, for what each prints\n",
 	      fp);
 }
@@ -65,7 +66,7 @@ static void action_names(struct strbuf *sb, const struct chm_action *actions, in
 
 /* Takes --NAME VALUE, --NAME=VALUE, switches and the one bare argument into
  * a; every problem becomes an issue of ctx->fail. The common options
- * --format and --db go to ctx. */
+ * --format, --wide and --db go to ctx. */
 static void parse_args(struct chm_ctx *ctx, const char *command, const struct chm_action *act,
 		       struct chm_args *a, int i, int argc, char **argv)
 {
@@ -85,6 +86,10 @@ static void parse_args(struct chm_ctx *ctx, const char *command, const struct ch
 			int k = find_opt(act->opts, name, len);
 			int is_format = len == 6 && strncmp(name, "format", 6) == 0;
 			int is_db = len == 2 && strncmp(name, "db", 2) == 0;
+			if (k < 0 && len == 4 && strncmp(name, "wide", 4) == 0 && !value) {
+				ctx->width = 0;
+				continue;
+			}
 			if (k < 0 && !is_format && !is_db) {
 				chm_fail_issue(&ctx->fail, arg, "is not an option of chm %s%s%s", command,
 					       act->name ? " " : "", act->name ? act->name : "");
@@ -108,9 +113,9 @@ static void parse_args(struct chm_ctx *ctx, const char *command, const struct ch
 				ctx->db = value;
 			} else if (is_format) {
 				if (strcmp(value, "json") == 0)
-					ctx->format = CHM_FORMAT_JSON;
+					ctx->format = CHM_OUT_JSON;
 				else if (strcmp(value, "table") == 0)
-					ctx->format = CHM_FORMAT_TABLE;
+					ctx->format = CHM_OUT_TABLE;
 				else
 					chm_fail_issue(&ctx->fail, "format",
 						       "must be json or table (got \"%.64s\")", value);
@@ -485,7 +490,7 @@ static int write_failed(struct chm_ctx *ctx)
 int chm_emit_object(struct chm_ctx *ctx, json_t *obj, const char *const *columns)
 {
 	struct chm_out o;
-	chm_out_begin(&o, ctx->out, ctx->format, columns);
+	chm_out_begin(&o, ctx->out, ctx->format, ctx->width, columns);
 	int rc = chm_out_row(&o, obj);
 	if (chm_out_end(&o) || rc)
 		return write_failed(ctx);
@@ -499,7 +504,7 @@ int chm_emit_rows(struct chm_ctx *ctx, PGresult *res, int max, const char *const
 
 	if (max >= 0 && max < n)
 		n = max;
-	chm_out_begin(&o, ctx->out, ctx->format, columns);
+	chm_out_begin(&o, ctx->out, ctx->format, ctx->width, columns);
 	for (int i = 0; i < n && rc == 0; i++) {
 		json_error_t jerr;
 		json_t *row = json_loads(PQgetvalue(res, i, 0), 0, &jerr);

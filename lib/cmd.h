@@ -23,7 +23,8 @@ struct chm_ctx {
 	const char *db;          /* --db, or NULL: CHM_DATABASE_URL, libpq rules */
 	const char *statement_timeout; /* CHM_STATEMENT_TIMEOUT, or NULL: the default */
 	PGconn *conn;            /* connected by chm_ctx_conn */
-	enum chm_format format;
+	enum chm_out_format format;
+	int width;               /* a table's width (0: no limit); --wide sets 0 */
 	FILE *out;               /* results */
 	FILE *diag;              /* notes for people (a list's "more rows") */
 	struct chm_fail fail;    /* filled when a command returns -1 */
@@ -61,8 +62,8 @@ struct chm_action {
 	int (*run)(struct chm_ctx *ctx, const struct chm_args *a);
 };
 
-/* Runs `chm COMMAND ACTION [OPTIONS]` (argv[0] is COMMAND). --format and
- * --help are taken by every action. 0 on success; -1 with ctx->fail. */
+/* Runs `chm COMMAND ACTION [OPTIONS]` (argv[0] is COMMAND). --format,
+ * --wide, --db and --help are taken by every action. 0 on success; -1 with ctx->fail. */
 int chm_cmd_dispatch(struct chm_ctx *ctx, const char *command, const struct chm_action *actions,
 		     int nactions, int argc, char **argv);
 

@@ -25,10 +25,11 @@ static int print_table(struct chm_ctx *ctx, json_t *sum)
 		json_string_value(json_object_get(sum, "client")),
 		json_string_value(json_object_get(sum, "since")),
 		json_string_value(json_object_get(sum, "until")));
-	int rc = chm_out_table(fp, rows, count_columns);
+	int rc = chm_out_table(fp, rows, count_columns, ctx->width);
 	fputc('\n', fp);
 	if (rc == 0)
-		rc = chm_out_table(fp, json_object_get(sum, "pipelines"), pipeline_columns);
+		rc = chm_out_table(fp, json_object_get(sum, "pipelines"), pipeline_columns,
+				   ctx->width);
 	json_decref(rows);
 	return rc || ferror(fp) ? -1 : 0;
 }
@@ -55,7 +56,7 @@ static int summary(struct chm_ctx *ctx, const struct chm_args *a)
 	if (!sum)
 		return chm_fail_set(&ctx->fail, CHM_EX_SOFTWARE, CHM_E_INTERNAL, NULL,
 				    "the summary query returned nothing");
-	if (ctx->format == CHM_FORMAT_JSON)
+	if (ctx->format == CHM_OUT_JSON)
 		return chm_emit_object(ctx, sum, NULL);
 	int rc = print_table(ctx, sum);
 	json_decref(sum);

@@ -8,8 +8,7 @@
 #include <string.h>
 
 #include "strbuf.h"
-
-#define CELL_MAX 60   /* a table cell wider than this is cut: tables are for reading */
+#include "table.h"
 
 void chm_fail_init(struct chm_fail *f)
 {
@@ -104,17 +103,19 @@ void chm_fail_print(FILE *fp, const struct chm_fail *f)
 	json_decref(top);
 }
 
-void chm_out_begin(struct chm_out *o, FILE *fp, enum chm_format format, const char *const *columns)
+void chm_out_begin(struct chm_out *o, FILE *fp, enum chm_out_format format, int width,
+		   const char *const *columns)
 {
 	o->fp = fp;
 	o->format = format;
+	o->width = width;
 	o->columns = columns;
-	o->rows = format == CHM_FORMAT_TABLE ? json_array() : NULL;
+	o->rows = format == CHM_OUT_TABLE ? json_array() : NULL;
 }
 
 int chm_out_row(struct chm_out *o, json_t *row)
 {
-	if (o->format == CHM_FORMAT_TABLE) {
+	if (o->format == CHM_OUT_TABLE) {
 		json_array_append_new(o->rows, row);
 		return 0;
 	}
@@ -128,89 +129,46 @@ int chm_out_row(struct chm_out *o, json_t *row)
 int chm_out_end(struct chm_out *o)
 {
 	int rc = 0;
-	if (o->format == CHM_FORMAT_TABLE)
-		rc = chm_out_table(o->fp, o->rows, o->columns);
+	if (o->format == CHM_OUT_TABLE)
+		rc = chm_out_table(o->fp, o->rows, o->columns, o->width);
 	json_decref(o->rows);
 	o->rows = NULL;
 	return ferror(o->fp) ? -1 : rc;
 }
 
-/* A cell's text: strings bare, null as "-", the rest as compact JSON; one
- * line, at most CELL_MAX characters. */
-static char *cell_text(json_t *v)
+/* A JSON value as a table cell: strings bare, numbers as numbers, the rest
+ * (booleans, objects) as compact JSON text. */
+static void add_cell(struct chm_table *t, json_t *v)
 {
-	char *s;
-	if (!v || json_is_null(v))
-		s = chm_xstrdup("-");
-	else if (json_is_string(v))
-		s = chm_xstrdup(json_string_value(v));
-	else
-		s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
-	if (!s)
-		s = chm_xstrdup("?");
-	/* one terminal line, and no terminal escapes from names or messages:
-	 * line breaks and tabs become spaces, other control characters "?" */
-	for (char *p = s; *p; p++)
-		if (*p == '\n' || *p == '\t' || *p == '\r')
-			*p = ' ';
-		else if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
-			*p = '?';
-	/* cut at CELL_MAX characters, on a UTF-8 boundary */
-	size_t chars = 0;
-	for (char *p = s; *p; p++) {
-		if (((unsigned char)*p & 0xc0) != 0x80 && ++chars > CELL_MAX) {
-			size_t off = (size_t)(p - s);
-			s = chm_xrealloc(s, off + 4);
-			memcpy(s + off, "...", 4);
-			break;
-		}
+	if (!v || json_is_null(v)) {
+		chm_table_add(t, CHM_CELL_NULL, NULL);
+	} else if (json_is_string(v)) {
+		chm_table_add(t, CHM_CELL_TEXT, json_string_value(v));
+	} else {
+		char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER |
+					JSON_REAL_PRECISION(15));
+		chm_table_add(t, json_is_number(v) ? CHM_CELL_NUMBER : CHM_CELL_TEXT, s ? s : "?");
+		free(s);
 	}
-	return s;
 }
 
-static size_t width(const char *s)
+int chm_out_table(FILE *fp, json_t *rows, const char *const *columns, int width)
 {
-	size_t n = 0;
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
-}
+	struct chm_table t;
+	struct strbuf sb = STRBUF_INIT;
+	size_t ncol = 0, r;
+	json_t *row;
 
-static void pad(FILE *fp, const char *s, size_t w, int last)
-{
-	fputs(s, fp);
-	if (!last)
-		for (size_t n = width(s); n < w + 2; n++)
-			fputc(' ', fp);
-}
-
-int chm_out_table(FILE *fp, json_t *rows, const char *const *columns)
-{
-	size_t ncol = 0, nrow = json_array_size(rows);
 	while (columns[ncol])
 		ncol++;
-	char **cells = chm_xmalloc((nrow + 1) * ncol * sizeof(char *));
-	size_t *w = chm_xmalloc(ncol * sizeof(size_t));
-
-	for (size_t c = 0; c < ncol; c++) {
-		cells[c] = chm_xstrdup(columns[c]);
-		w[c] = width(cells[c]);
-	}
-	for (size_t r = 0; r < nrow; r++)
-		for (size_t c = 0; c < ncol; c++) {
-			char *t = cell_text(chm_json_path(json_array_get(rows, r), columns[c]));
-			cells[(r + 1) * ncol + c] = t;
-			if (width(t) > w[c])
-				w[c] = width(t);
-		}
-	for (size_t r = 0; r <= nrow; r++) {
+	chm_table_init(&t, columns, ncol);
+	json_array_foreach(rows, r, row)
 		for (size_t c = 0; c < ncol; c++)
-			pad(fp, cells[r * ncol + c], w[c], c == ncol - 1);
-		fputc('\n', fp);
-	}
-	for (size_t i = 0; i < (nrow + 1) * ncol; i++)
-		free(cells[i]);
-	free(cells);
-	free(w);
+			add_cell(&t, chm_json_path(row, columns[c]));
+	chm_table_render(&t, width, &sb);
+	chm_table_release(&t);
+	if (sb.len)
+		fwrite(sb.buf, 1, sb.len, fp);
+	strbuf_release(&sb);
 	return ferror(fp) ? -1 : 0;
 }

@@ -13,7 +13,8 @@
 
 #include "err.h"
 
-enum chm_format { CHM_FORMAT_JSON, CHM_FORMAT_TABLE };
+/* chm's own formats; chm-report has more (enum chm_format, report.h). */
+enum chm_out_format { CHM_OUT_JSON, CHM_OUT_TABLE };
 
 /* A failure with any number of field-level issues. err.status is the exit
  * status, err.code the error code; details collects {"field","issue"}. */
@@ -42,20 +43,23 @@ void chm_fail_print(FILE *fp, const struct chm_fail *f);
 
 /* Rows out: JSON lines as they come, or a table printed at the end (a table
  * needs every row to size its columns; commands bound their lists). Columns
- * are keys of the row objects; "a.b" reaches into a nested object. */
+ * are keys of the row objects; "a.b" reaches into a nested object. The
+ * table is table.h's, fitted to width (0: no limit). */
 struct chm_out {
 	FILE *fp;
-	enum chm_format format;
+	enum chm_out_format format;
+	int width;
 	const char *const *columns;   /* NULL-terminated */
 	json_t *rows;                 /* table rows, until chm_out_end */
 };
 
-void chm_out_begin(struct chm_out *o, FILE *fp, enum chm_format format, const char *const *columns);
+void chm_out_begin(struct chm_out *o, FILE *fp, enum chm_out_format format, int width,
+		   const char *const *columns);
 /* Takes the reference to row. -1 on a write error. */
 int chm_out_row(struct chm_out *o, json_t *row);
 /* Prints the table, if any, and frees what is buffered. -1 on a write error. */
 int chm_out_end(struct chm_out *o);
 /* Writes rows as a table with the given columns (no buffering needed). */
-int chm_out_table(FILE *fp, json_t *rows, const char *const *columns);
+int chm_out_table(FILE *fp, json_t *rows, const char *const *columns, int width);
 
 #endif

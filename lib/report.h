@@ -75,6 +75,7 @@ struct chm_formatter {
 	int count;                 /* questions written so far */
 	int64_t now;               /* the views' now */
 	int64_t generated;         /* wall clock */
+	int width;                 /* table: the width to fit (0: no limit) */
 	const struct chm_report_opts *opts;
 };
 

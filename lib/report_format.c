@@ -10,6 +10,7 @@
 #include "chmtime.h"
 #include "record.h"
 #include "report.h"
+#include "table.h"
 
 /* ------------------------------------------------------------------ values */
 
@@ -159,99 +160,42 @@ static void csv(struct chm_formatter *f, PGresult *res, struct strbuf *out)
 
 /* ------------------------------------------------------------------- table */
 
-#define TABLE_MAX_WIDTH 60 /* code points; longer text is cut with an ellipsis */
-
-/* Code points of UTF-8 text. */
-static size_t width_of(const char *s)
+static enum chm_cell table_kind(enum kind k)
 {
-	size_t n = 0;
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
-/* The cell as one terminal line: control characters become spaces, and
- * text longer than TABLE_MAX_WIDTH is cut. */
-static void table_text(struct strbuf *sb, const char *s)
-{
-	size_t points = 0, total = width_of(s);
-	strbuf_reset(sb);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if ((ch & 0xC0) != 0x80) {
-			if (total > TABLE_MAX_WIDTH && points == TABLE_MAX_WIDTH - 1) {
-				strbuf_adds(sb, "\xE2\x80\xA6");
-				return;
-			}
-			points++;
-		}
-		strbuf_addc(sb, ch < 0x20 || ch == 0x7f ? ' ' : (char)ch);
+	switch (k) {
+	case K_INT: case K_NUM: return CHM_CELL_NUMBER;
+	case K_TIME: return CHM_CELL_TIME;
+	case K_TEXT: case K_BOOL: return CHM_CELL_TEXT;
 	}
+	return CHM_CELL_TEXT;
 }
 
-static void pad(struct strbuf *sb, size_t n)
-{
-	while (n--)
-		strbuf_addc(sb, ' ');
-}
-
+/* The title, then table.h's table (the one every program prints). */
 static void table(struct chm_formatter *f, const struct chm_question *q, PGresult *res,
 		  struct strbuf *out)
 {
 	char buf[CHM_TIME_BUFSZ];
 	int nf = PQnfields(res), nr = PQntuples(res);
-	size_t *w = chm_xmalloc(sizeof(size_t) * (size_t)(nf ? nf : 1));
-	struct strbuf t = STRBUF_INIT;
+	const char **names = chm_xmalloc(sizeof(char *) * (size_t)(nf ? nf : 1));
+	struct chm_table t;
 
 	if (f->count > 0)
 		strbuf_addc(out, '\n');
 	strbuf_addf(out, "%s: %s\n", q->id, q->title + strlen(q->id) + 1);
 	if (nr == 0) {
 		strbuf_adds(out, "(no rows)\n");
-		free(w);
+		free(names);
 		return;
 	}
 	for (int c = 0; c < nf; c++)
-		w[c] = width_of(PQfname(res, c));
+		names[c] = PQfname(res, c);
+	chm_table_init(&t, names, (size_t)nf);
 	for (int r = 0; r < nr; r++)
-		for (int c = 0; c < nf; c++) {
-			const char *v = cell(res, r, c, buf);
-			table_text(&t, v ? v : "");
-			size_t n = width_of(t.buf);
-			if (n > w[c])
-				w[c] = n;
-		}
-	for (int pass = 0; pass < nr + 2; pass++) {
-		for (int c = 0; c < nf; c++) {
-			int right = is_numeric(col_kind(res, c));
-			const char *v;
-			if (pass == 0) {
-				v = PQfname(res, c);
-			} else if (pass == 1) {
-				for (size_t i = 0; i < w[c]; i++)
-					strbuf_addc(out, '-');
-				if (c < nf - 1)
-					strbuf_adds(out, "  ");
-				continue;
-			} else {
-				v = cell(res, pass - 2, c, buf);
-			}
-			table_text(&t, v ? v : "");
-			size_t n = width_of(t.buf);
-			if (right)
-				pad(out, w[c] - n);
-			strbuf_adds(out, t.buf);
-			if (c < nf - 1) {
-				if (!right)
-					pad(out, w[c] - n);
-				strbuf_adds(out, "  ");
-			}
-		}
-		strbuf_addc(out, '\n');
-	}
-	strbuf_release(&t);
-	free(w);
+		for (int c = 0; c < nf; c++)
+			chm_table_add(&t, table_kind(col_kind(res, c)), cell(res, r, c, buf));
+	chm_table_render(&t, f->width, out);
+	chm_table_release(&t);
+	free(names);
 }
 
 /* -------------------------------------------------------------------- prom */

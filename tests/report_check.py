@@ -10,6 +10,7 @@ code, and exits 1 with a diff when the output differs.
 import csv
 import io
 import json
+import math
 import re
 import sys
 from html.parser import HTMLParser
@@ -60,26 +61,63 @@ def check_csv(rows, cols, out):
         fail("csv", want, got)
 
 
+def duration(s):
+    """Seconds in the units a table shows (lib/table.c): 850 ms, 42s,
+    4m 12s, 1h 05m, 11d 5h."""
+    if s < 0:
+        return "-" + duration(-s)
+    ms = math.floor(s * 1000 + 0.5)
+    if s > 0 and ms < 1000:
+        return "%d ms" % ms
+    n = math.floor(s + 0.5)
+    if n < 60:
+        return "%ds" % n
+    if n < 3600:
+        return "%dm %02ds" % (n // 60, n % 60)
+    if n < 86400:
+        return "%dh %02dm" % (n // 3600, n % 3600 // 60)
+    return "%dd %dh" % (n // 86400, n % 86400 // 3600)
+
+
+def human(col, v):
+    """A value as the table shows it: null "-", times to the second,
+    seconds and rates in human units by the column's name."""
+    if v is None:
+        return "-"
+    if isinstance(v, Num):
+        if col.startswith("seconds_since_"):
+            x = float(v)
+            return "in " + duration(-x) if x < 0 else duration(x) + " ago"
+        if col.endswith("_seconds"):
+            return duration(float(v))
+        if col.endswith("_rate"):
+            return "%.1f%%" % (float(v) * 100)
+        return str(v)
+    v = str(v)
+    if TS.match(v):
+        return v[:10] + " " + v[11:19] + "Z"
+    return re.sub(r"[\x00-\x1f\x7f]", lambda m: " " if m.group(0) in "\n\t\r" else "?", v)
+
+
 def check_table(rows, cols, out, question, title):
+    """The table as chm-report --wide prints it: no column cut."""
     numeric = {c: any(isinstance(r[c], Num) for r in rows) for c in cols}
     lines = ["%s: %s" % (question, title)]
     if not rows:
         lines.append("(no rows)")
     else:
-        cells = [cols] + [[text(r[c]) for c in cols] for r in rows]
+        cells = [cols] + [[human(c, r[c]) for c in cols] for r in rows]
         w = [max(len(row[i]) for row in cells) for i in range(len(cols))]
-        for k, row in enumerate(cells):
+        for row in cells:
             parts = []
             for i, c in enumerate(cols):
                 v = row[i]
-                if k == 0 or not numeric[c]:
-                    v = v.rjust(w[i]) if numeric[c] else (v if i == len(cols) - 1 else v.ljust(w[i]))
-                else:
+                if numeric[c]:
                     v = v.rjust(w[i])
+                elif i < len(cols) - 1:
+                    v = v.ljust(w[i])
                 parts.append(v)
             lines.append("  ".join(parts))
-            if k == 0:
-                lines.append("  ".join("-" * x for x in w))
     want = "\n".join(lines) + "\n"
     if out != want:
         fail("table", want, out)

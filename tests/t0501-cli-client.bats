@@ -67,12 +67,12 @@ setup() {
 	assert_eq "$(printf '%s\n' "$output" | jq -r 'select(.name == "acme") | .pipelines')" "$(grep -c '"type":"pipeline","client":"acme"' "$FIXTURES/inventory.ndjson")"
 }
 
-@test "client list --format table: a header and one aligned line a client" {
-	run --separate-stderr chm client list --format table
+@test "client list --format table: a header and one aligned line a client, numbers right-aligned" {
+	run --separate-stderr chm client list --format table --wide
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" == "id  name     is_active  pipelines  description"* ]]
 	assert_eq "${#lines[@]}" 4
-	[[ "${lines[1]}" == "1   acme     true       7          Acme Retail"* ]]
+	[[ "${lines[1]}" == " 1  acme     true               7  Acme Retail"* ]]
 }
 
 @test "client get by name and by id; an unknown client is not_found" {

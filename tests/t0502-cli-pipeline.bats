@@ -97,7 +97,7 @@ setup() {
 }
 
 @test "pipeline list --format table" {
-	run --separate-stderr chm pipeline list --client globex --format table
+	run --separate-stderr chm pipeline list --client globex --format table --wide
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" =~ ^id\ +client\ +name\ +platform\ +pipeline_type\ +environment\ +external_id\ +is_active$ ]]
 	assert_eq "${#lines[@]}" "$((1 + $(grep -c '"type":"pipeline","client":"globex"' "$FIXTURES/inventory.ndjson")))"

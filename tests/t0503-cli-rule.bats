@@ -121,7 +121,7 @@ rule_id() { # rule_id DESTINATION
 }
 
 @test "rule list --format table shows the effective scope" {
-	run --separate-stderr chm rule list --format table
+	run --separate-stderr chm rule list --format table --wide
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" =~ ^id\ +effective_scope\ +effective_scope_name\ +rule_type ]]
 	[[ "${lines[3]}" =~ pipeline\ +globex/carrier_events\ +on_failure ]]

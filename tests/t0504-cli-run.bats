@@ -179,7 +179,7 @@ status_of() { # status_of EXTERNAL_RUN_ID
 }
 
 @test "run list --format table" {
-	run --separate-stderr chm run list --pipeline acme/orders_daily --format table
+	run --separate-stderr chm run list --pipeline acme/orders_daily --format table --wide
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" =~ ^id\ +client\ +pipeline\ +external_run_id\ +status\ +started_at ]]
 	assert_eq "${#lines[@]}" 5

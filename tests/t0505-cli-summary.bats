@@ -32,11 +32,11 @@ setup_file() {
 }
 
 @test "summary --format table: counts, then one line a pipeline" {
-	run --separate-stderr chm summary globex --since 2026-11-01T00:00:00Z --until 2026-12-01T00:00:00Z --format table
+	run --separate-stderr chm summary globex --since 2026-11-01T00:00:00Z --until 2026-12-01T00:00:00Z --format table --wide
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" == "client globex, runs started from 2026-11-01T00:00:00.000000Z to 2026-12-01T00:00:00.000000Z" ]]
 	[[ "${lines[1]}" =~ ^running\ +success\ +failed\ +canceled\ +skipped\ +total$ ]]
-	[[ "${lines[2]}" =~ ^0\ +3\ +2\ +0\ +0\ +5$ ]]
+	[[ "${lines[2]}" =~ ^\ +0\ +3\ +2\ +0\ +0\ +5$ ]]
 	[[ "${lines[3]}" =~ ^pipeline\ +platform ]]
 	[[ "${lines[4]}" =~ ^carrier_events\ +vendor_api\ +prod\ +failed ]]
 }
@@ -73,7 +73,7 @@ setup_file() {
 	assert_json_ok
 	assert_eq "$(printf '%s\n' "$output" | jq -r .started_at | paste -sd,)" "2026-11-22T06:00:00.000000Z,2026-11-21T06:00:00.000000Z"
 	# the same answer for people
-	run --separate-stderr chm summary --client globex --format table
+	run --separate-stderr chm summary --client globex --format table --wide
 	[ "$status" -eq 0 ]
 	[[ "$output" =~ carrier_events\ +vendor_api\ +prod\ +failed ]]
 }

@@ -20,11 +20,13 @@ title() {
 	awk -v q="$1" '$1 == q { $1 = ""; $2 = ""; sub(/^ +/, ""); print }' "$BATS_FILE_TMPDIR/help"
 }
 
+# table: --wide, so that no column is cut to a terminal's width.
 check_format() {
-	local fmt=$1 q
+	local fmt=$1 q wide=
 	shift
+	[ "$fmt" != table ] || wide=--wide
 	for q in "$@"; do
-		chm-report --now "$NOW" --format "$fmt" "$q" >"$BATS_TEST_TMPDIR/$q.out"
+		chm-report --now "$NOW" --format "$fmt" $wide "$q" >"$BATS_TEST_TMPDIR/$q.out"
 		python3 "$CHECK" "$fmt" "$EXPECTED" "$q" "$(title "$q")" <"$BATS_TEST_TMPDIR/$q.out" ||
 			{ echo "$fmt $q differs" >&2; return 1; }
 	done
@@ -37,7 +39,7 @@ check_format() {
 	[[ "$output" == *'"connection refused, retry ""later"""'* ]]
 }
 
-@test "table: aligned columns, widths from the data, the expected rows" {
+@test "table: aligned columns, widths from the data, human units, the expected rows" {
 	check_format table q1 q2 q3 q4 q5 q6 q7 q8 q9 q10
 }
 
@@ -73,20 +75,24 @@ check_format() {
 	chm-report --now "$NOW" --format csv q3 | sed 's/^beta,1,3/beta,1,4/' >"$BATS_TEST_TMPDIR/bad"
 	run python3 "$CHECK" csv "$EXPECTED" q3 <"$BATS_TEST_TMPDIR/bad"
 	[ "$status" -eq 1 ]
-	chm-report --now "$NOW" --format table q3 | sed 's/gamma /gamma/' >"$BATS_TEST_TMPDIR/bad"
+	chm-report --now "$NOW" --format table --wide q3 | sed 's/gamma /gamma/' >"$BATS_TEST_TMPDIR/bad"
 	run python3 "$CHECK" table "$EXPECTED" q3 "$(title q3)" <"$BATS_TEST_TMPDIR/bad"
 	[ "$status" -eq 1 ]
 }
 
-@test "table: long text is cut to 60 characters, control characters become spaces" {
+@test "table: long text is cut to the width with one marker, control characters become spaces" {
 	fresh_db
 	chm-load "$FIXTURES/report/inventory.ndjson" >/dev/null
-	long=$(printf 'x%.0s' $(seq 100))
+	long=$(printf 'x%.0s' $(seq 300))
 	printf '{"type":"run","client":"gamma","pipeline":"ledger_dq","external_run_id":"r1","status":"failed","started_at":"2026-11-22T10:00:00Z","error_message":"line1\\nline2 %s"}\n' "$long" | chm-load >/dev/null
-	run chm-report --now "$NOW" --format table --client gamma q6
+	COLUMNS=200 run chm-report --now "$NOW" --format table --client gamma q6
 	line=$(grep '^gamma' <<<"$output")
 	[[ "$line" == *"line1 line2 xxx"*"…"* ]]
 	[[ "$line" != *"$long"* ]]
+	assert_eq "$(python3 -c 'import sys; print(max(len(l) for l in sys.stdin.read().splitlines()))' <<<"$output")" 200
+	# --wide: all of it
+	COLUMNS=200 run chm-report --now "$NOW" --format table --wide --client gamma q6
+	[[ "$(grep '^gamma' <<<"$output")" == *"line1 line2 $long"* ]]
 }
 
 @test "csv: text from partner data that starts like a formula is neutralised, numbers are not" {

@@ -1,0 +1,126 @@
+#!/usr/bin/env bats
+# The one table printer (lib/table.c) as chm and chm-report show it: null
+# "-", numbers right-aligned, human units, control characters escaped, and
+# the width of the terminal (COLUMNS, or the terminal's) kept, --wide for all.
+
+load helper
+
+NOW=2026-11-22T12:00:00Z
+
+setup_file() {
+	fresh_db file
+	chm-load "$FIXTURES/report/inventory.ndjson" "$FIXTURES/report/runs.ndjson" >/dev/null
+}
+
+# The widest line of $output, in code points.
+widest() {
+	python3 -c 'import sys; print(max(len(l) for l in sys.stdin.read().splitlines()))' <<<"$output"
+}
+
+# Where (code points) the first WORD in LINE ends: a right-aligned column's
+# header and values end at the same place.
+ends_at() {
+	python3 -c 'import sys; l, w = sys.argv[1], sys.argv[2]; print(l.index(w) + len(w))' "$1" "$2"
+}
+
+# The line of $output that starts with PREFIX.
+line_of() {
+	grep -m1 "^$1" <<<"$output"
+}
+
+@test "chm-report: null as -, numbers right-aligned, times to the second, human durations, ages, rates" {
+	run --separate-stderr chm-report --now "$NOW" --format table --wide q2
+	[ "$status" -eq 0 ]
+	head=$(line_of client)
+	beta=$(line_of 'beta    export')
+	[[ "$beta" == *"2026-11-21 23:00:00Z  2026-11-22 05:56:40Z"*"6h 56m"*"exit status 2"*"2d 12h ago" ]]
+	[[ "$(line_of 'alpha   orders')" == *"  50s  connection refused"*"  1d 9h ago" ]]
+	# numbers end under the end of their header
+	assert_eq "$(ends_at "$beta" "6h 56m")" "$(ends_at "$head" duration_seconds)"
+	assert_eq "$(ends_at "$beta" "2d 12h ago")" "$(ends_at "$head" seconds_since_success)"
+	# a pipeline that never ran: every null a "-"
+	[[ "$(line_of gamma)" =~ ^gamma\ +ledger_dq\ +vendor_api\ +prod\ +-\ +-\ +-\ +-\ +-\ +-\ +-\ +-$ ]]
+	[[ "$output" != *".000000"* ]]
+	run --separate-stderr chm-report --now "$NOW" --format table --wide q7 q9
+	[[ "$(line_of '   1  alpha')" == *"42.9%      83.3%" ]]
+	[[ "$(line_of 'alpha   orders')" == *"10m 00s      10m 28s"* ]]
+	# the machine formats keep the raw values
+	run --separate-stderr chm-report --now "$NOW" --format csv q2
+	[[ "$output" == *"2026-11-21T23:00:00.000000Z,2026-11-22T05:56:40.000000Z,25000,exit status 2,2026-11-20T00:00:00.500000Z,215999.5"* ]]
+}
+
+@test "chm: the same printer (ids right-aligned, human durations, null -)" {
+	run --separate-stderr chm run list --pipeline alpha/orders --format table --wide
+	[ "$status" -eq 0 ]
+	head=$(line_of ' *id')
+	[[ "$head" =~ ^id\ +client\ +pipeline ]]
+	[[ "$(line_of ' 8')" == *"failed   2026-11-22 02:00:00Z  2026-11-22 02:00:50Z"*"50s  connection refused"* ]]
+	[[ "$(line_of ' 7')" == *"10m 10s  -" ]]
+	assert_eq "$(ends_at "$(line_of ' 7')" "10m 10s")" "$(ends_at "$head" duration_seconds)"
+	run --separate-stderr chm client list --format table
+	[[ "$(line_of ' 2')" =~ ^\ 2\ +beta\ +true\ +2\ +-$ ]]
+}
+
+@test "the width: COLUMNS=60 cuts the widest text columns with one marker; --wide cuts nothing" {
+	COLUMNS=60 run --separate-stderr chm pipeline list --all --format table
+	[ "$status" -eq 0 ]
+	[ "$(widest)" -le 60 ]
+	[[ "$output" == *"…"* ]]
+	# one marker a cut cell, never "..."
+	[[ "$output" != *"……"* && "$output" != *"..."* ]]
+	# short columns are whole
+	grep -q '^ 5  gamma   ' <<<"$output"
+	COLUMNS=60 run --separate-stderr chm pipeline list --all --format table --wide
+	[ "$(widest)" -gt 60 ]
+	[[ "$output" != *"…"* ]]
+	[[ "$output" == *"pipeline_type"*"environment"*"external_id"* ]]
+	COLUMNS=70 run --separate-stderr chm-report --now "$NOW" --format table q7 q8
+	[ "$(widest)" -le 70 ]
+	[[ "$output" == *"…"*"42.9%"* ]]
+	COLUMNS=70 run --separate-stderr chm-report --now "$NOW" --format table --wide q7 q8
+	[ "$(widest)" -gt 70 ]
+	# no COLUMNS and no terminal: 80
+	run --separate-stderr env -u COLUMNS chm pipeline list --all --format table
+	[ "$(widest)" -le 80 ]
+	[[ "$output" == *"…"* ]]
+	run --separate-stderr env -u COLUMNS chm pipeline list --all --format table --wide
+	[ "$(widest)" -gt 80 ]
+}
+
+@test "on a terminal the table fits the terminal's width (TIOCGWINSZ)" {
+	command -v script >/dev/null || skip "script(1) not installed"
+	run env -u COLUMNS script -qec "stty cols 60 rows 20; chm pipeline list --all --format table" /dev/null
+	[ "$status" -eq 0 ]
+	output=$(tr -d '\r' <<<"$output")
+	[ "$(widest)" -le 60 ]
+	[[ "$output" == *"…"* ]]
+	run env -u COLUMNS script -qec "stty cols 200 rows 20; chm pipeline list --all --format table" /dev/null
+	output=$(tr -d '\r' <<<"$output")
+	[ "$(widest)" -gt 60 ]
+	[[ "$output" != *"…"* ]]
+}
+
+@test "control characters from partner data never reach the terminal: ESC, BEL and C1 as ?" {
+	printf '%s\n' '{"type":"run","client":"gamma","pipeline":"ledger_dq","external_run_id":"esc1","status":"failed","started_at":"2026-11-22T10:00:00Z","error_message":"a\u001b[2Jb\u0007c\u009b31md\ttab"}' | chm-load >/dev/null
+	run --separate-stderr chm run list --pipeline gamma/ledger_dq --format table --wide
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'a?[2Jb?c?31md tab'* ]]
+	! printf '%s' "$output" | grep -q $'\033'
+	! printf '%s' "$output" | grep -q $'\007'
+	! printf '%s' "$output" | grep -q $'\xc2\x9b'
+	run --separate-stderr chm-report --now "$NOW" --format table --wide --client gamma q2
+	[[ "$output" == *'a?[2Jb?c?31md tab'* ]]
+	! printf '%s' "$output" | grep -q $'\033'
+}
+
+@test "durations: milliseconds, seconds, minutes, hours, days" {
+	for d in "r850:10:00:00.850" "r252:10:04:12" "r3900:11:05:00"; do
+		id=${d%%:*} fin=${d#*:}
+		printf '{"type":"run","client":"gamma","pipeline":"legacy","external_run_id":"%s","status":"success","started_at":"2026-11-20T10:00:00Z","finished_at":"2026-11-20T%sZ"}\n' "$id" "$fin"
+	done | chm-load >/dev/null
+	run --separate-stderr chm run list --pipeline gamma/legacy --format table --wide
+	[ "$status" -eq 0 ]
+	[[ "$(grep r850 <<<"$output")" == *"2026-11-20 10:00:00Z"*" 850 ms"* ]]
+	[[ "$(grep r252 <<<"$output")" == *" 4m 12s"* ]]
+	[[ "$(grep r3900 <<<"$output")" == *" 1h 05m"* ]]
+}
