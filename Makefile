@@ -19,7 +19,7 @@ SAN_FLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-
 LIB_SRC     := $(wildcard lib/*.c)
 BIN_SRC     := $(wildcard bin/*.c)
 PROGRAMS    := $(patsubst bin/%.c,%,$(BIN_SRC))
-SQL_FILES   := $(sort $(wildcard sql/migrations/*.sql sql/queries/*.sql sql/views/*.sql))
+SQL_FILES   := $(sort $(wildcard sql/migrations/*.sql sql/queries/*.sql sql/views/*.sql sql/citus/*.sql))
 
 # Two variants: release in build/, sanitized in build/asan/ (what the tests run).
 REL_OBJ     := $(patsubst lib/%.c,build/obj/%.o,$(LIB_SRC)) build/obj/sql_embed.o
@@ -27,7 +27,7 @@ SAN_OBJ     := $(patsubst lib/%.c,build/asan/obj/%.o,$(LIB_SRC)) build/asan/obj/
 REL_BIN     := $(addprefix build/bin/,$(PROGRAMS))
 SAN_BIN     := $(addprefix build/asan/bin/,$(PROGRAMS))
 
-.PHONY: all asan test test-future check deps demo demo-stop demo-reset clean install bench fuzz fuzz-build
+.PHONY: all asan test test-future check deps citus demo demo-stop demo-reset clean install bench fuzz fuzz-build
 all: $(REL_BIN)
 asan: $(SAN_BIN)
 
@@ -93,6 +93,12 @@ fuzz: fuzz-build
 # Installs what this machine lacks (Debian packages); does nothing when all is there.
 deps:
 	@sh tools/deps.sh
+
+# Citus into the local PostgreSQL when missing (tools/citus.sh), built from
+# CHM_CITUS_SRC; says "skipped" and succeeds when there is no source.
+CHM_CITUS_SRC ?= $(CURDIR)/../shared/deps
+citus: deps
+	@CHM_CITUS_SRC='$(CHM_CITUS_SRC)' sh tools/citus.sh
 
 # The tests run the sanitized build against a throwaway PostgreSQL (tests/setup_suite.bash).
 test check: deps
