@@ -862,8 +862,12 @@ static int collect(struct chm_loader *ld, struct chm_err *err)
 	if (!b)
 		return 0;
 	int rc = finish_batch(ld, b, err);
-	if (rc && b->fast && strcmp(err->code, "conflict") == 0) {
-		/* the fast path met a stored key: the upsert decides */
+	/* the fast path met a stored key: the upsert decides. Citus reports a
+	 * shard's unique violation in a COPY as XX000 (a db_error), so any
+	 * failure but a lost connection goes to the upsert, which reports an
+	 * error of its own if there is one. */
+	if (rc && b->fast && PQstatus(ld->conn) == CONNECTION_OK &&
+	    (strcmp(err->code, "conflict") == 0 || strcmp(err->code, "db_error") == 0)) {
 		ld->all_new = 0;
 		rc = start_batch(ld, b, err);
 		if (rc == 0)

@@ -11,6 +11,9 @@
 -- runs still references it would turn runs into a Citus local table, which
 -- then refuses to distribute because of its identity column. Distributed ->
 -- reference foreign keys are what Citus supports, so all of them come back.
+-- A table holding data is copied to its shards; the coordinator's own copy
+-- is then emptied (truncate_local_data_after_distributing_table), or it
+-- would sit there unread, as large as the history.
 -- CHM's own SQL functions are distributed too: the workers evaluate them
 -- (the run transitions in chm-load's upsert, the clock of the report views).
 -- Raises SQLSTATE CH001 (a refusal for the user to fix) without Citus.
@@ -64,18 +67,22 @@ BEGIN
 
     IF NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'runs'::regclass) THEN
         PERFORM create_distributed_table('runs', 'pipeline_id');
+        PERFORM truncate_local_data_after_distributing_table('runs');
         changed := changed + 1;
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'clients'::regclass) THEN
         PERFORM create_reference_table('clients');
+        PERFORM truncate_local_data_after_distributing_table('clients');
         changed := changed + 1;
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'pipelines'::regclass) THEN
         PERFORM create_reference_table('pipelines');
+        PERFORM truncate_local_data_after_distributing_table('pipelines');
         changed := changed + 1;
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'alert_rules'::regclass) THEN
         PERFORM create_reference_table('alert_rules');
+        PERFORM truncate_local_data_after_distributing_table('alert_rules');
         changed := changed + 1;
     END IF;
 
