@@ -6,6 +6,7 @@
 # with one line saying how to get it (`make citus`).
 
 load helper
+load fetch_helper
 load citus_helper
 
 NOW=2026-11-22T12:00:00Z
@@ -175,4 +176,20 @@ teardown_file() {
 	diff "$BATS_TEST_TMPDIR/first.1" "$BATS_TEST_TMPDIR/first.2"
 	diff "$BATS_TEST_TMPDIR/second.1" "$BATS_TEST_TMPDIR/second.2"
 	grep -q '"type":"alert"' "$BATS_TEST_TMPDIR/second.1"
+}
+
+@test "chm-fetch --db takes its pipelines from the cluster; fetch | normalize | load stores what one node stores" {
+	citus_require
+	start_fake_api
+	db=$(citus_db t0900_fetch)
+	chm --db "$db" migrate --citus >/dev/null
+	fresh_db fetch_ref
+	for conn in "$db" "dbname=$PGDATABASE"; do
+		chm-load --db "$conn" "$FIXTURES/fetch/inventory.ndjson" >/dev/null
+		run bash -c "set -o pipefail; chm-fetch --db '$conn' --source airflow --base-url '$FAKE_URL' \
+			--client acme --retry-delay 0.02 --max-lookback 36500d | chm-normalize | chm-load --db '$conn'"
+		[ "$status" -eq 0 ] || { echo "$conn: $output" >&2; return 1; }
+		[ "$(summary_field inserted)" -gt 0 ]
+	done
+	diff <(runs_of "$db") <(runs_of "dbname=$PGDATABASE")
 }
