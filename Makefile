@@ -165,6 +165,7 @@ install: all
 
 # make bench: CHM against the limit and the peers (tests/bench/bench.sh);
 # BENCH_SCALE=10M, BENCH_ROWS="7", BENCH_ORDER=start, BENCH_OUT=dir (see README). Results in build/bench/results.{ndjson,csv,md}.
+# BENCH_ENGINE=citus: the same rows (1 2 5 7 by default) on a private Citus cluster (make citus first); results in build/bench-citus/.
 build/bench/jparse: tests/bench/jparse.c
 	@mkdir -p build/bench
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(PKG_LIBS)

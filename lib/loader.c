@@ -696,8 +696,8 @@ static void abort_batch(struct chm_loader *ld)
 		PQclear(PQexec(ld->conn, "ROLLBACK"));
 }
 
-/* Sends the upserts of rounds first..last and the COMMIT in pipeline mode,
- * without waiting for them. */
+/* Sends the upserts of rounds first..last, the DELETE of the staged rows and
+ * the COMMIT in pipeline mode, without waiting for them. */
 static int send_rounds(struct chm_loader *ld, int first, int last, struct chm_err *err)
 {
 	char round_s[16];
@@ -710,7 +710,10 @@ static int send_rounds(struct chm_loader *ld, int first, int last, struct chm_er
 		if (PQsendQueryPrepared(ld->conn, "chm_load_runs", 2, params, NULL, NULL, 0) != 1)
 			return chm_db_error(ld->conn, NULL, "upsert", err);
 	}
-	if (PQsendQueryParams(ld->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
+	/* the staging table is shared: a batch leaves nothing in it
+	 * (025_stage_table.sql) */
+	if (PQsendQueryParams(ld->conn, "DELETE FROM chm_stage", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
+	    PQsendQueryParams(ld->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
 	    PQpipelineSync(ld->conn) != 1)
 		return chm_db_error(ld->conn, NULL, "upsert", err);
 	/* push the queries to the server now, not when we next read */
@@ -730,8 +733,6 @@ static int send_rounds(struct chm_loader *ld, int first, int last, struct chm_er
 static int start_batch(struct chm_loader *ld, struct batch *b, struct chm_err *err)
 {
 	if (!ld->stage_ready) {
-		if (chm_db_exec(ld->conn, chm_sql("queries/load_stage.sql"), err))
-			return -1;
 		/* prepared once: parsing and planning the upsert for every batch
 		 * cost 7% of the server's time in an unchanged replay */
 		PGresult *res = PQprepare(ld->conn, "chm_load_runs", chm_sql("queries/load_runs.sql"),
@@ -745,8 +746,9 @@ static int start_batch(struct chm_loader *ld, struct batch *b, struct chm_err *e
 		ld->stage_ready = 1;
 	}
 	b->fast = ld->all_new;
-	/* the staging table is small and unanalyzed: probe runs by its unique
-	 * index, never hash or sort all of runs (PERF-NOTES) */
+	/* the staged batch is small, whatever the staging table's statistics
+	 * say: probe runs by its unique index, never hash or sort all of runs
+	 * (PERF-NOTES) */
 	if (chm_db_exec(ld->conn, "BEGIN; SET LOCAL enable_hashjoin = off; "
 				  "SET LOCAL enable_mergejoin = off", err))
 		goto fail;
@@ -795,11 +797,12 @@ static int finish_batch(struct chm_loader *ld, struct batch *b, struct chm_err *
 			return -1;
 		}
 	}
-	for (int q = 0; q <= last && rc == 0; q++) {
+	/* the rounds' results, then the DELETE of the staged rows, then COMMIT's */
+	for (int q = 0; q <= last + 1 && rc == 0; q++) {
 		PGresult *res = PQgetResult(ld->conn);
 		ExecStatusType st = PQresultStatus(res);
 		if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-			chm_db_error(ld->conn, res, q < last ? "upsert" : "COMMIT", err);
+			chm_db_error(ld->conn, res, q < last ? "upsert" : q == last ? "staging" : "COMMIT", err);
 			PQclear(res);
 			rc = -1;
 			break;

@@ -21,18 +21,12 @@ citus_setup_file() {
 	# short: a socket path must fit in 107 bytes
 	CHM_CITUS_DIR=$(mktemp -d /tmp/chm-citus.XXXXXX)
 	export CHM_CITUS_DIR
-	local n
-	for n in coord w1 w2; do
-		sh "$CHM_ROOT/tools/pg.sh" start "$CHM_CITUS_DIR/$n" fast citus >/dev/null
-	done
+	sh "$CHM_ROOT/tools/citus-cluster.sh" start "$CHM_CITUS_DIR" fast >/dev/null
 }
 
 citus_teardown_file() {
 	[ -n "${CHM_CITUS_DIR:-}" ] || return 0
-	local n
-	for n in coord w1 w2; do
-		sh "$CHM_ROOT/tools/pg.sh" stop "$CHM_CITUS_DIR/$n" || true
-	done
+	sh "$CHM_ROOT/tools/citus-cluster.sh" stop "$CHM_CITUS_DIR"
 	rm -rf "$CHM_CITUS_DIR"
 }
 
@@ -41,25 +35,9 @@ citus_require() {
 	citus_installed || skip "$CITUS_SKIP"
 }
 
-# psql on one node of the cluster: cnode NODE [psql args...]
-cnode() {
-	local node=$1
-	shift
-	psql -X -q -A -t -v ON_ERROR_STOP=1 -h "$CHM_CITUS_DIR/$node" -p 5432 -U postgres "$@"
-}
-
 # A new database on every node, with the workers added on the coordinator;
 # prints the coordinator's conninfo. Not migrated.
 citus_db() {
-	local db=$1 n
-	for n in coord w1 w2; do
-		cnode "$n" -d postgres -c "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1
-		cnode "$n" -d postgres -c "CREATE DATABASE \"$db\"" >/dev/null
-		cnode "$n" -d "$db" -c "SET client_min_messages = warning; CREATE EXTENSION citus" >/dev/null
-	done
-	cnode coord -d "$db" -c "SELECT citus_set_coordinator_host('$CHM_CITUS_DIR/coord', 5432)" >/dev/null
-	for n in w1 w2; do
-		cnode coord -d "$db" -c "SELECT citus_add_node('$CHM_CITUS_DIR/$n', 5432)" >/dev/null
-	done
-	echo "host=$CHM_CITUS_DIR/coord port=5432 user=postgres dbname=$db"
+	sh "$CHM_ROOT/tools/citus-cluster.sh" db "$CHM_CITUS_DIR" "$1"
+	echo "host=$CHM_CITUS_DIR/coord port=5432 user=postgres dbname=$1"
 }

@@ -64,6 +64,9 @@ start)
 			fi
 			if [ -n "$citus" ]; then
 				echo "shared_preload_libraries = 'citus'"
+				# how the node reaches itself (Citus's default is localhost:
+				# TCP, which these servers do not listen on)
+				echo "citus.local_hostname = '$dir'"
 				# a node opens connections to the others for each shard it touches
 				echo "max_connections = 200"
 			fi

@@ -2,6 +2,8 @@
 -- sharded by pipeline_id (every unique key on runs includes it, and every
 -- question reads runs per pipeline), clients, pipelines and alert_rules as
 -- reference tables (small, joined to everything, copied to every node).
+-- chm-load's staging table is sharded like runs (colocate_with), so the
+-- upsert's join of staged events to runs is pushed down to the shards.
 -- One transaction, idempotent: each step is done only when it is missing, so
 -- it runs on an empty database, on one holding data (distributing in place)
 -- and again after later migrations.
@@ -70,6 +72,10 @@ BEGIN
         PERFORM truncate_local_data_after_distributing_table('runs');
         changed := changed + 1;
     END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'chm_stage'::regclass) THEN
+        PERFORM create_distributed_table('chm_stage', 'pipeline_id', colocate_with => 'runs');
+        changed := changed + 1;
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'clients'::regclass) THEN
         PERFORM create_reference_table('clients');
         PERFORM truncate_local_data_after_distributing_table('clients');
@@ -100,5 +106,5 @@ SELECT d.logicalrelid::text AS table_name,
        current_setting('chm.citus_changed')::integer AS changed
 FROM pg_dist_partition d
 WHERE d.logicalrelid IN ('clients'::regclass, 'pipelines'::regclass,
-                         'runs'::regclass, 'alert_rules'::regclass)
+                         'runs'::regclass, 'alert_rules'::regclass, 'chm_stage'::regclass)
 ORDER BY 1;
