@@ -48,6 +48,10 @@ teardown_file() {
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
 	[[ "$output" == *'{"type":"citus","table":"runs","kind":"distributed","shards":32}'* ]]
+	# chm-load's staging table, sharded like runs
+	[[ "$output" == *'{"type":"citus","table":"chm_stage","kind":"distributed","shards":32}'* ]]
+	assert_eq "$(psql -X -A -t -d "$db" -c "SELECT colocationid FROM pg_dist_partition WHERE logicalrelid = 'chm_stage'::regclass
+	             EXCEPT SELECT colocationid FROM pg_dist_partition WHERE logicalrelid = 'runs'::regclass")" ""
 	for t in clients pipelines alert_rules; do
 		[[ "$output" == *"{\"type\":\"citus\",\"table\":\"$t\",\"kind\":\"reference\",\"shards\":1}"* ]]
 	done
@@ -61,7 +65,7 @@ teardown_file() {
 	[ "$status" -eq 0 ]
 	assert_eq "${lines[-1]}" '{"type":"migrate","applied":0}'
 	# the layout is the same as before: nothing moved
-	assert_eq "$(psql -X -A -t -d "$db" -c "SELECT count(*) FROM pg_dist_partition")" 4
+	assert_eq "$(psql -X -A -t -d "$db" -c "SELECT count(*) FROM pg_dist_partition")" 5
 }
 
 @test "chm migrate --citus distributes a database already holding data, in place" {
