@@ -69,5 +69,5 @@ plan() {
 }
 
 @test "Q6's failure streak reads only the streak (a range on the pipeline index)" {
-	plan chm_q6_failing_now | grep -qE "Index Cond: .*started_at > '-infinity'|Index Cond: .*started_at > '20"
+	plan chm_q6_failing_now | grep -qE 'Index Cond: .*started_at > (\$[0-9]|'"'"')'
 }

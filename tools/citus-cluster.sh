@@ -10,7 +10,7 @@
 #   citus-cluster.sh stop DIR           stop them
 #   citus-cluster.sh db DIR NAME        a new, empty database NAME on every node
 #                                       with the citus extension and the workers
-#                                       added on the coordinator (replaces one of
+#                                       added on the coordinator (replaces, by force, one of
 #                                       that name), for `chm migrate --citus`
 set -eu
 
@@ -39,7 +39,7 @@ db)
 	db=${3:?usage: citus-cluster.sh db DIR NAME}
 	dir=$(cd "$dir" && pwd)
 	for n in $nodes; do
-		node_sql "$n" postgres "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1 || true
+		node_sql "$n" postgres "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
 		node_sql "$n" postgres "CREATE DATABASE \"$db\"" >/dev/null
 		node_sql "$n" "$db" "SET client_min_messages = warning; CREATE EXTENSION citus" >/dev/null
 	done

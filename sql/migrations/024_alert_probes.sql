@@ -2,7 +2,8 @@
 -- as a function, for the reason of 022_pipeline_probes.sql: on Citus a
 -- correlated subquery over runs next to the rule CTEs cannot be pushed down,
 -- while a call is a router query to the one shard holding the pipeline; on
--- one node it is the same probes of runs_pipeline_latest_idx as before.
+-- one node it is the same probes of runs_pipeline_latest_idx as before,
+-- planned once (a generic plan, as in 022).
 --
 -- The failures of pipeline pid that count for a rule evaluated at `at`:
 -- on_failure counts the failures since the pipeline's last success (the
@@ -15,7 +16,7 @@ CREATE FUNCTION chm_alert_failures(pid bigint, rule alert_rule_type, window_minu
                                    OUT failures bigint, OUT oldest timestamptz,
                                    OUT last_failed_at timestamptz, OUT run_ids text[],
                                    OUT last_error text)
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     after timestamptz;
 BEGIN

@@ -319,6 +319,7 @@ VIEWS=(chm_q1_failed_runs_hourly chm_q2_latest_run_per_pipeline chm_q3_failures_
 # warm-up run (a dashboard's pooled connection), and the plan's nodes on runs
 qtime() {
 	local plans
+	if [ "$ENGINE" = citus ]; then qtime_citus "$@"; return; fi
 	plans=$({
 		echo "BEGIN;"
 		# as chm-report runs them (chm_set_clock: on every node of a cluster)
@@ -333,6 +334,28 @@ qtime() {
 		select(.["Relation Name"] == "runs") | .["Node Type"] + (if .["Index Name"] then
 		" " + .["Index Name"] else "" end)] | unique) | join("; ")' <<<"$j")
 	QROWS=$(jq '.[0].Plan["Actual Rows"]' <<<"$j")
+}
+# On Citus, EXPLAIN ANALYZE runs a task on the coordinator's own reference
+# tables over a connection to itself, where the per-pipeline probe functions
+# (022) may not start distributed queries: the time is psql's \timing of the
+# query itself (best of 5 after a warm-up, rows sent to /dev/null), the plan
+# EXPLAIN's without ANALYZE (the top node and Citus's task count).
+qtime_citus() {
+	local out
+	out=$({
+		echo "BEGIN;"
+		echo "SELECT chm_set_clock('$END', NULL, NULL), set_config('jit', 'off', true) \\g /dev/null"
+		echo "\\timing on"
+		for i in 0 1 2 3 4 5; do echo "SELECT * FROM $2 \\g /dev/null"; done
+		echo "\\timing off"
+		echo "SELECT count(*) FROM $2;"
+		echo "EXPLAIN (FORMAT JSON) SELECT * FROM $2;"
+		echo "ROLLBACK;"
+	} | "${PSQL[@]}" -d "$1")
+	QT=$(grep -E '^Time: ' <<<"$out" | tail -n 5 | awk '{ print $2 }' | sort -n | head -n 1)
+	QROWS=$(grep -vE '^Time: ' <<<"$out" | grep -E '^[0-9]+$' | head -n 1)
+	PLAN=$(sed -n '/^\[/,$p' <<<"$out" | jq -r '.[0].Plan as $p | [$p["Node Type"]] +
+		[($p | .. | objects | select(.["Task Count"]) | "\(.["Task Count"]) task(s)")] | unique | join("; ")' 2>/dev/null || echo "?")
 }
 want 7 && for v in "${VIEWS[@]}"; do
 	qtime bench_q_small "$v"; ts=$QT rs=$QROWS
