@@ -112,6 +112,13 @@ teardown_file() {
 		"run list --client alpha --limit 30"; do
 		diff <(chm --db "$db" $args 2>&1 | strip) <(chm $args 2>&1 | strip)
 	done
+	# chm run record writes through chm-load's loader, one run
+	for conn in "$db" "dbname=$PGDATABASE"; do
+		chm --db "$conn" run record --pipeline alpha/orders --external-run-id manual-1 --status failed \
+			--started-at 2026-11-22T11:00:00Z --error-message boom >/dev/null
+	done
+	diff <(chm --db "$db" run list --pipeline alpha/orders --limit 3 2>&1 | strip) \
+		<(chm run list --pipeline alpha/orders --limit 3 2>&1 | strip)
 }
 
 @test "SIGKILL at random points of a load, then a replay: the cluster equals one clean load" {
