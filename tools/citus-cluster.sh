@@ -20,7 +20,8 @@ dir=${2:?usage: citus-cluster.sh start|stop|db DIR ...}
 nodes="coord w1 w2"
 
 node_sql() {
-	psql -X -q -At -v ON_ERROR_STOP=1 -h "$dir/$1" -p 5432 -U postgres -d "$2" -c "$3"
+	PGOPTIONS='-c client_min_messages=warning' \
+		psql -X -q -At -v ON_ERROR_STOP=1 -h "$dir/$1" -p 5432 -U postgres -d "$2" -c "$3"
 }
 
 case $cmd in
