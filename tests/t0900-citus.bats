@@ -106,7 +106,7 @@ teardown_file() {
 	[ "$status" -eq 0 ]
 	assert_eq "$(summary_field inserted) $(summary_field updated)" "0 0"
 	# the chm commands read the same (ids and row times aside)
-	strip() { sed -E 's/"(id|run_id|pipeline_id|client_id|created_at|updated_at)":("[^"]*"|[0-9]+)//g'; }
+	strip() { sed -E 's/"(id|run_id|pipeline_id|client_id|created_at|updated_at|cursor)":("[^"]*"|[0-9]+)//g'; }
 	for args in "client list" "pipeline list" "rule list" "run latest" \
 		"summary --client acme --since 2026-11-12T00:00:00Z --until 2026-11-22T00:00:00Z" \
 		"run list --client alpha --limit 30"; do
