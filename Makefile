@@ -19,7 +19,7 @@ SAN_FLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-
 LIB_SRC     := $(wildcard lib/*.c)
 BIN_SRC     := $(wildcard bin/*.c)
 PROGRAMS    := $(patsubst bin/%.c,%,$(BIN_SRC))
-SQL_FILES   := $(sort $(wildcard sql/migrations/*.sql sql/queries/*.sql sql/views/*.sql))
+SQL_FILES   := $(sort $(wildcard sql/migrations/*.sql sql/queries/*.sql sql/views/*.sql sql/citus/*.sql))
 
 # Two variants: release in build/, sanitized in build/asan/ (what the tests run).
 REL_OBJ     := $(patsubst lib/%.c,build/obj/%.o,$(LIB_SRC)) build/obj/sql_embed.o
@@ -27,7 +27,7 @@ SAN_OBJ     := $(patsubst lib/%.c,build/asan/obj/%.o,$(LIB_SRC)) build/asan/obj/
 REL_BIN     := $(addprefix build/bin/,$(PROGRAMS))
 SAN_BIN     := $(addprefix build/asan/bin/,$(PROGRAMS))
 
-.PHONY: all asan test test-future check deps demo demo-stop demo-reset clean install bench fuzz fuzz-build
+.PHONY: all asan test test-future check deps citus demo demo-stop demo-reset clean install bench fuzz fuzz-build
 all: $(REL_BIN)
 asan: $(SAN_BIN)
 
@@ -94,6 +94,12 @@ fuzz: fuzz-build
 deps:
 	@sh tools/deps.sh
 
+# Citus into the local PostgreSQL when missing (tools/citus.sh), built from
+# CHM_CITUS_SRC; says "skipped" and succeeds when there is no source.
+CHM_CITUS_SRC ?= $(CURDIR)/../shared/deps
+citus: deps
+	@CHM_CITUS_SRC='$(CHM_CITUS_SRC)' sh tools/citus.sh
+
 # The tests run the sanitized build against a throwaway PostgreSQL (tests/setup_suite.bash).
 test check: deps
 	@$(MAKE) --no-print-directory asan all
@@ -159,6 +165,7 @@ install: all
 
 # make bench: CHM against the limit and the peers (tests/bench/bench.sh);
 # BENCH_SCALE=10M, BENCH_ROWS="7", BENCH_ORDER=start, BENCH_OUT=dir (see README). Results in build/bench/results.{ndjson,csv,md}.
+# BENCH_ENGINE=citus: the same rows (1 2 5 7 by default) on a private Citus cluster (make citus first); results in build/bench-citus/.
 build/bench/jparse: tests/bench/jparse.c
 	@mkdir -p build/bench
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(PKG_LIBS)

@@ -20,7 +20,8 @@ static void usage(FILE *fp)
 {
 	fputs("usage: chm [--db CONNINFO] COMMAND [ARGS...]\n"
 	      "commands:\n"
-	      "  migrate [--status]                    apply pending schema migrations (safe to run twice, or at once)\n"
+	      "  migrate [--status] [--citus]          apply pending schema migrations (safe to run twice, or at once);\n"
+	      "                                        --citus also lays the tables out on a Citus cluster\n"
 	      "  client create|list|get|update|disable clients\n"
 	      "  pipeline create|list|get|update|disable\n"
 	      "                                        pipelines, each under one client\n"
@@ -43,17 +44,26 @@ static void note_applied(const char *version, void *arg)
 	printf("{\"type\":\"migration\",\"version\":\"%s\",\"applied\":true}\n", version);
 }
 
+static void note_citus(const char *table, const char *kind, int shards, void *arg)
+{
+	(void)arg;
+	printf("{\"type\":\"citus\",\"table\":\"%s\",\"kind\":\"%s\",\"shards\":%d}\n", table, kind,
+	       shards);
+}
+
 static int cmd_migrate(const char *db, int argc, char **argv)
 {
 	struct chm_err err;
-	int status_only = 0;
+	int status_only = 0, citus = 0;
 
 	chm_err_clear(&err);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--status") == 0)
 			status_only = 1;
+		else if (strcmp(argv[i], "--citus") == 0)
+			citus = 1;
 		else if (strcmp(argv[i], "--help") == 0) {
-			puts("usage: chm migrate [--status]");
+			puts("usage: chm migrate [--status] [--citus]");
 			return chm_close_stdout();
 		} else {
 			chm_warn("migrate: unknown argument %s", argv[i]);
@@ -64,6 +74,9 @@ static int cmd_migrate(const char *db, int argc, char **argv)
 	if (!conn)
 		return chm_report_err(&err);
 	int n = status_only ? chm_migrate_pending(conn, &err) : chm_migrate(conn, note_applied, NULL, &err);
+	/* the layout after the migrations: a new table is laid out as it arrives */
+	if (n >= 0 && citus && !status_only && chm_migrate_citus(conn, note_citus, NULL, &err) < 0)
+		n = -1;
 	PQfinish(conn);
 	if (n < 0)
 		return chm_report_err(&err);

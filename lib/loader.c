@@ -721,8 +721,8 @@ static void abort_batch(struct chm_loader *ld)
 		PQclear(PQexec(ld->conn, "ROLLBACK"));
 }
 
-/* Sends the upserts of rounds first..last and the COMMIT in pipeline mode,
- * without waiting for them. */
+/* Sends the upserts of rounds first..last, the DELETE of the staged rows and
+ * the COMMIT in pipeline mode, without waiting for them. */
 static int send_rounds(struct chm_loader *ld, int first, int last, struct chm_err *err)
 {
 	char round_s[16];
@@ -735,7 +735,10 @@ static int send_rounds(struct chm_loader *ld, int first, int last, struct chm_er
 		if (PQsendQueryPrepared(ld->conn, "chm_load_runs", 2, params, NULL, NULL, 0) != 1)
 			return chm_db_error(ld->conn, NULL, "upsert", err);
 	}
-	if (PQsendQueryParams(ld->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
+	/* the staging table is shared: a batch leaves nothing in it
+	 * (025_stage_table.sql) */
+	if (PQsendQueryParams(ld->conn, "DELETE FROM chm_stage", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
+	    PQsendQueryParams(ld->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
 	    PQpipelineSync(ld->conn) != 1)
 		return chm_db_error(ld->conn, NULL, "upsert", err);
 	/* push the queries to the server now, not when we next read */
@@ -755,8 +758,6 @@ static int send_rounds(struct chm_loader *ld, int first, int last, struct chm_er
 static int start_batch(struct chm_loader *ld, struct batch *b, struct chm_err *err)
 {
 	if (!ld->stage_ready) {
-		if (chm_db_exec(ld->conn, chm_sql("queries/load_stage.sql"), err))
-			return -1;
 		/* prepared once: parsing and planning the upsert for every batch
 		 * cost 7% of the server's time in an unchanged replay */
 		PGresult *res = PQprepare(ld->conn, "chm_load_runs", chm_sql("queries/load_runs.sql"),
@@ -770,8 +771,9 @@ static int start_batch(struct chm_loader *ld, struct batch *b, struct chm_err *e
 		ld->stage_ready = 1;
 	}
 	b->fast = ld->all_new;
-	/* the staging table is small and unanalyzed: probe runs by its unique
-	 * index, never hash or sort all of runs (PERF-NOTES) */
+	/* the staged batch is small, whatever the staging table's statistics
+	 * say: probe runs by its unique index, never hash or sort all of runs
+	 * (PERF-NOTES) */
 	if (chm_db_exec(ld->conn, "BEGIN; SET LOCAL enable_hashjoin = off; "
 				  "SET LOCAL enable_mergejoin = off", err))
 		goto fail;
@@ -811,8 +813,8 @@ static int finish_direct(struct chm_loader *ld, struct batch *b, struct chm_load
 	return 0;
 }
 
-/* The result of round q (the last one is the COMMIT): its counts, and the
- * events it refused. -1 with err. */
+/* The result of round q (after the last round: the DELETE of the staged
+ * rows, then the COMMIT): its counts, and the events it refused. -1 with err. */
 static int round_result(struct chm_loader *ld, struct batch *b, int q, int last,
 			struct chm_load_counts *delta, struct strbuf *rejected, int *all_new,
 			struct chm_err *err)
@@ -821,7 +823,7 @@ static int round_result(struct chm_loader *ld, struct batch *b, int q, int last,
 	ExecStatusType st = PQresultStatus(res);
 	int rc = 0;
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-		chm_db_error(ld->conn, res, q < last ? "upsert" : "COMMIT", err);
+		chm_db_error(ld->conn, res, q < last ? "upsert" : q == last ? "staging" : "COMMIT", err);
 		PQclear(res);
 		return -1;
 	}
@@ -860,7 +862,8 @@ static int finish_batch(struct chm_loader *ld, struct batch *b, struct chm_err *
 		all_new = 1;
 		rc = finish_direct(ld, b, &delta, &rejected, &last, err);
 	}
-	for (int q = 0; q <= last && rc == 0; q++)
+	/* the rounds' results, then the DELETE of the staged rows, then COMMIT's */
+	for (int q = 0; q <= last + 1 && rc == 0; q++)
 		rc = round_result(ld, b, q, last, &delta, &rejected, &all_new, err);
 	if (rc == 0) {
 		PGresult *res = PQgetResult(ld->conn);
@@ -898,8 +901,12 @@ static int collect(struct chm_loader *ld, struct chm_err *err)
 	if (!b)
 		return 0;
 	int rc = finish_batch(ld, b, err);
-	if (rc && b->fast && err->kind == CHM_E_CONFLICT) {
-		/* the fast path met a stored key: the upsert decides */
+	/* the fast path met a stored key: the upsert decides. Citus reports a
+	 * shard's unique violation in a COPY as XX000 (a db_error), so any
+	 * failure but a lost connection goes to the upsert, which reports an
+	 * error of its own if there is one. */
+	if (rc && b->fast && PQstatus(ld->conn) == CONNECTION_OK &&
+	    (err->kind == CHM_E_CONFLICT || err->kind == CHM_E_DB_ERROR)) {
 		ld->all_new = 0;
 		rc = start_batch(ld, b, err);
 		if (rc == 0)

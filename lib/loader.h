@@ -1,6 +1,8 @@
 /* loader: loads canonical runs into PostgreSQL in batches. A batch is COPYed
- * into a temporary staging table and applied by one set-based upsert
- * (sql/queries/load_runs.sql) in one transaction: it lands whole or not at all.
+ * into the staging table chm_stage and applied by one set-based upsert
+ * (sql/queries/load_runs.sql) in one transaction: it lands whole or not at all,
+ * and leaves nothing staged (chm_stage is shared by every loader and, on
+ * Citus, sharded like runs: sql/migrations/025_stage_table.sql).
  * Rows are sent sorted by key so concurrent loaders lock in the same order.
  * Several events for one run in a batch go in rounds (the n-th event of a key
  * in round n), each round one upsert, so they apply in arrival order.

@@ -1,6 +1,7 @@
 #include "migrate.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "db.h"
@@ -80,7 +81,7 @@ int chm_migrate(PGconn *conn, chm_migrate_note note, void *arg, struct chm_err *
 
 	if (chm_db_exec(conn, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", err))
 		return -1;
-	if (chm_db_exec(conn, "SET client_min_messages = warning", err) ||
+	if (chm_db_exec(conn, "SET client_min_messages = error", err) ||
 	    chm_db_exec(conn, create_table, err))
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
@@ -100,6 +101,44 @@ int chm_migrate(PGconn *conn, chm_migrate_note note, void *arg, struct chm_err *
 	}
 	PQclear(PQexec(conn, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")"));
 	return count;
+fail:
+	PQclear(PQexec(conn, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")"));
+	return -1;
+}
+
+/* The Citus layout is SQL (sql/citus/distribute.sql): a DO block that does
+ * only what is missing, then a SELECT of the layout, in one transaction under
+ * the migration lock, so two --citus runs at once distribute once. */
+int chm_migrate_citus(PGconn *conn, chm_migrate_citus_note note, void *arg, struct chm_err *err)
+{
+	const char *sql = chm_sql("citus/distribute.sql");
+	int changed = 0;
+
+	if (chm_db_exec(conn, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", err))
+		return -1;
+	if (chm_db_exec(conn, "SET client_min_messages = error", err) ||
+	    chm_db_exec(conn, "BEGIN", err))
+		goto fail;
+	PGresult *res = PQexec(conn, sql); /* a script: the result is its last statement's */
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		if (strncmp(chm_db_sqlstate(res), REFUSED_CLASS, 2) == 0)
+			refused(res, "migrate --citus", err);
+		else
+			chm_db_error(conn, res, "migrate --citus", err);
+		PQclear(res);
+		PQclear(PQexec(conn, "ROLLBACK"));
+		goto fail;
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		changed = atoi(PQgetvalue(res, i, 3));
+		if (note)
+			note(PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), atoi(PQgetvalue(res, i, 2)), arg);
+	}
+	PQclear(res);
+	if (chm_db_exec(conn, "COMMIT", err))
+		goto fail;
+	PQclear(PQexec(conn, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")"));
+	return changed;
 fail:
 	PQclear(PQexec(conn, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")"));
 	return -1;

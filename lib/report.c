@@ -96,7 +96,7 @@ int chm_report_begin(PGconn *conn, const struct chm_report_opts *o, int64_t *now
 	PGresult *res = chm_db_query_file(conn, "queries/report_settings.sql", 3, params, err);
 	if (!res)
 		return -1;
-	int rc = chm_time_parse(PQgetvalue(res, 0, 4), 0, now_usec, NULL, "now", err);
+	int rc = chm_time_parse(PQgetvalue(res, 0, PQfnumber(res, "now")), 0, now_usec, NULL, "now", err);
 	PQclear(res);
 	return rc;
 }

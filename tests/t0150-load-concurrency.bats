@@ -7,37 +7,8 @@ load helper
 setup_file() {
 	fresh_db file
 	load_inventory
-	# 3000 runs over three pipelines; each stream holds every run, some as
-	# running and some with their final status, and a third of the runs as a
-	# cleared-and-rerun newer attempt in one stream only
-	python3 - "$BATS_FILE_TMPDIR" <<'PY'
-import json, random, sys
-d = sys.argv[1]
-pipes = [("acme", "airflow", "orders_daily"), ("globex", "vendor_api", "carrier-events"), ("initech", "airflow", "reporting_refresh")]
-def ev(i, status, start, extra=None):
-    c, p, e = pipes[i % 3]
-    r = {"type": "run", "client": c, "platform": p, "external_id": e, "external_run_id": "run-%04d" % i,
-         "status": status, "started_at": "2026-11-%02dT%02d:00:00Z" % (1 + i % 20, start)}
-    r.update(extra or {})
-    return json.dumps(r)
-for k in range(4):
-    rnd = random.Random(k)
-    lines = []
-    for i in range(3000):
-        final = ["success", "failed", "canceled"][i % 3]
-        choice = rnd.random()
-        if choice < 0.4:
-            lines.append(ev(i, "running", 1))
-        elif choice < 0.8:
-            lines.append(ev(i, final, 1, {"finished_at": "2026-11-%02dT01:30:00Z" % (1 + i % 20), "rows_processed": i}))
-        else:
-            lines.append(ev(i, "running", 1))
-            lines.append(ev(i, final, 1, {"finished_at": "2026-11-%02dT01:30:00Z" % (1 + i % 20), "rows_processed": i}))
-        if i % 3 == 0 and k == i % 4:
-            lines.append(ev(i, "success", 5, {"finished_at": "2026-11-%02dT05:10:00Z" % (1 + i % 20), "error_message": None}))
-    rnd.shuffle(lines)
-    open("%s/stream%d" % (d, k), "w").write("\n".join(lines) + "\n")
-PY
+	# 3000 runs over three pipelines in four overlapping streams
+	python3 "$BATS_TEST_DIRNAME/concurrency_streams.py" "$BATS_FILE_TMPDIR"
 	# the reference: one loader, the streams one after another
 	cat "$BATS_FILE_TMPDIR"/stream* | chm-load --batch-size 500 >/dev/null
 	q "SELECT pipeline_id, external_run_id, status, started_at, finished_at, rows_processed FROM runs ORDER BY 1, 2" >"$BATS_FILE_TMPDIR/expected"

@@ -26,7 +26,7 @@ source_options() {
 		cat "$CHM_ROOT/bin/$1.c"
 	fi | sed -n 's/^[[:space:]]*{ *"\([a-z][a-z-]*\)", *\(required_argument\|no_argument\|optional_argument\|"\).*/--\1/p' | sort -u
 	# every chm action takes these (lib/cmd.c)
-	[ "$1" != chm ] || printf '%s\n' --db --format --help --version --status
+	[ "$1" != chm ] || printf '%s\n' --db --format --help --version --status --citus
 }
 
 # Long options the program's --help shows (for chm, each action's too).

@@ -3,8 +3,11 @@
 # socket in that directory (no TCP). Used by the tests (a throwaway one) and
 # by `make demo` (.chm/pg, kept between runs).
 #
-#   pg.sh start DIR [fast]   initdb when new, start when stopped; prints the
-#                            environment to reach it (eval it)
+#   pg.sh start DIR [fast] [citus]
+#                            initdb when new, start when stopped; prints the
+#                            environment to reach it (eval it). citus: the
+#                            server preloads Citus (a node of a test cluster,
+#                            tests/citus_helper.bash)
 #   pg.sh stop DIR           stop it when running
 #   pg.sh env DIR            print the environment only
 #
@@ -14,6 +17,8 @@ set -eu
 cmd=${1:?usage: pg.sh start|stop|env DIR}
 dir=${2:?usage: pg.sh start|stop|env DIR}
 mode=${3:-}
+citus=
+[ "${4:-}" = citus ] || [ "$mode" = citus ] && citus=1
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -n "$bindir" ] || { echo "pg.sh: no PostgreSQL server installed (make deps)" >&2; exit 78; }
 port=5432
@@ -56,6 +61,14 @@ start)
 				echo "fsync = off"
 				echo "synchronous_commit = off"
 				echo "full_page_writes = off"
+			fi
+			if [ -n "$citus" ]; then
+				echo "shared_preload_libraries = 'citus'"
+				# how the node reaches itself (Citus's default is localhost:
+				# TCP, which these servers do not listen on)
+				echo "citus.local_hostname = '$dir'"
+				# a node opens connections to the others for each shard it touches
+				echo "max_connections = 200"
 			fi
 		} >>"$dir/data/postgresql.conf"
 	fi

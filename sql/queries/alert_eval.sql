@@ -36,40 +36,23 @@ covered AS (
     JOIN clients c ON c.id = p.client_id
     WHERE p.is_active AND c.is_active
 ),
+-- each covered pipeline's failures: chm_alert_failures (024_alert_probes.sql),
+-- a few probes of runs_pipeline_latest_idx however long its history; on
+-- Citus a router query to the one shard holding the pipeline
 evaluated AS (
-    SELECT cv.*,
-           -- on_failure: the failures since the pipeline's last success
-           -- (the current streak); failures_in_window: those in the window.
-           -- Both read runs_pipeline_latest_idx backwards from a bound.
-           coalesce(CASE cv.rule_type
-               WHEN 'on_failure' THEN (SELECT r.started_at FROM runs r
-                                       WHERE r.pipeline_id = cv.pid AND r.status = 'success'
-                                         AND coalesce(r.finished_at, r.started_at) <= $1::timestamptz
-                                       ORDER BY r.started_at DESC NULLS LAST LIMIT 1)
-               ELSE $1::timestamptz - make_interval(mins => cv.window_minutes)
-           END, '-infinity') AS after
+    SELECT cv.*, f.*
     FROM covered cv
+    CROSS JOIN LATERAL chm_alert_failures(cv.pid, cv.rule_type, cv.window_minutes, cv.first_eval,
+                                          $1::timestamptz) f
 )
 SELECT e.id AS rule_id, e.pid AS pipeline_id, e.rule_type, e.channel, e.destination,
        e.threshold, e.window_minutes, e.client, e.pipeline, e.platform,
        to_char(e.first_eval AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS first_eval,
-       f.failures,
-       to_char(f.oldest AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS since,
-       to_char(f.last_failed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS last_failed_at,
-       coalesce(to_jsonb(f.runs), '[]'::jsonb) AS runs, f.last_error
+       e.failures,
+       to_char(e.oldest AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS since,
+       to_char(e.last_failed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS last_failed_at,
+       coalesce(to_jsonb(e.run_ids), '[]'::jsonb) AS runs, e.last_error
 FROM evaluated e
-CROSS JOIN LATERAL (
-    SELECT count(*) AS failures, min(x.started_at) AS oldest,
-           max(coalesce(x.finished_at, x.started_at)) AS last_failed_at,
-           (array_agg(x.external_run_id ORDER BY x.started_at DESC, x.id DESC))[1:10] AS runs,
-           (array_agg(x.error_message ORDER BY x.started_at DESC, x.id DESC))[1] AS last_error
-    FROM runs x
-    WHERE x.pipeline_id = e.pid
-      AND x.started_at > e.after
-      AND x.started_at >= e.first_eval
-      AND x.status = 'failed'
-      AND coalesce(x.finished_at, x.started_at) <= $1::timestamptz
-) f
 UNION ALL
 -- a rule that covers nothing now still has its first evaluation kept
 SELECT r.id, NULL, r.rule_type, r.channel, r.destination, r.threshold, r.window_minutes,

@@ -14,7 +14,8 @@ WITH new AS (
 )
 UPDATE pipelines p SET
     (name, platform, pipeline_type, environment, external_id, description, is_active) =
-    (n.name, n.platform, n.pipeline_type, n.environment, n.external_id, n.description, n.is_active)
+    (n.name, n.platform, n.pipeline_type, n.environment, n.external_id, n.description, n.is_active),
+    updated_at = now()
 FROM new n
 WHERE p.id = n.id
   AND (n.name, n.platform, n.pipeline_type, n.environment, n.external_id, n.description, n.is_active)

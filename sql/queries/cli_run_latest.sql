@@ -1,7 +1,8 @@
 -- chm run latest: the latest run of each pipeline (FR-006 order: started_at
 -- desc, finished_at desc, nulls last), one probe of runs_pipeline_latest_idx
 -- a pipeline. $1 pipeline id, $2 client id; without $1 only active pipelines
--- of active clients. A pipeline without runs has status null.
+-- of active clients. A pipeline without runs has status null. The probe is
+-- chm_pipeline_runs (022_pipeline_probes.sql): a router query on Citus.
 SELECT json_build_object(
            'client', c.name, 'pipeline', p.name, 'pipeline_id', p.id, 'platform', p.platform,
            'environment', p.environment, 'status', r.status, 'run_id', r.id,
@@ -10,11 +11,7 @@ SELECT json_build_object(
            'duration_seconds', r.duration_seconds, 'error_message', r.error_message)
 FROM pipelines p
 JOIN clients c ON c.id = p.client_id
-LEFT JOIN LATERAL (
-    SELECT * FROM runs r WHERE r.pipeline_id = p.id
-    ORDER BY r.started_at DESC NULLS LAST, r.finished_at DESC NULLS LAST, r.id DESC
-    LIMIT 1
-) r ON true
+LEFT JOIN LATERAL chm_pipeline_runs(p.id, 'infinity', unstarted => true) r ON true
 WHERE ($1::bigint IS NULL OR p.id = $1::bigint)
   AND ($2::bigint IS NULL OR p.client_id = $2::bigint)
   AND ($1::bigint IS NOT NULL OR (p.is_active AND c.is_active))

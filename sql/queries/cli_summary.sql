@@ -2,18 +2,22 @@
 -- run counts by status, and the latest status of each active pipeline of the
 -- client (whenever that run was) and its failed runs in the window; "failing"
 -- names the pipelines whose latest run failed.
-WITH latest AS (
+-- The latest run is a probe a pipeline (chm_pipeline_runs, a router query on
+-- Citus); the failures are grouped by pipeline_id (pushed down to the shards).
+WITH failed AS (
+    SELECT f.pipeline_id, count(*) AS n
+    FROM runs f JOIN pipelines p ON p.id = f.pipeline_id AND p.client_id = $1::bigint
+    WHERE f.status = 'failed'
+      AND f.started_at >= $2::timestamptz AND f.started_at < $3::timestamptz
+    GROUP BY f.pipeline_id
+),
+latest AS (
     SELECT p.id, p.name, p.platform, p.environment, r.status, r.external_run_id,
            r.started_at, r.finished_at, r.error_message,
-           (SELECT count(*) FROM runs f
-            WHERE f.pipeline_id = p.id AND f.status = 'failed'
-              AND f.started_at >= $2::timestamptz AND f.started_at < $3::timestamptz) AS failed_runs
+           coalesce(f.n, 0) AS failed_runs
     FROM pipelines p
-    LEFT JOIN LATERAL (
-        SELECT * FROM runs r WHERE r.pipeline_id = p.id
-        ORDER BY r.started_at DESC NULLS LAST, r.finished_at DESC NULLS LAST, r.id DESC
-        LIMIT 1
-    ) r ON true
+    LEFT JOIN LATERAL chm_pipeline_runs(p.id, 'infinity', unstarted => true) r ON true
+    LEFT JOIN failed f ON f.pipeline_id = p.id
     WHERE p.client_id = $1::bigint AND p.is_active
 ),
 counts AS (

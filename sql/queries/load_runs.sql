@@ -69,7 +69,8 @@ written AS (
                 chm_run_pick(a, r.status_reason, EXCLUDED.status_reason),
                 chm_run_pick_payload(a, r.payload, EXCLUDED.payload)
          FROM (SELECT chm_run_action(r.status, r.started_at, EXCLUDED.status,
-                                     EXCLUDED.started_at, $2) AS a) AS x)
+                                     EXCLUDED.started_at, $2) AS a) AS x),
+        updated_at = EXCLUDED.updated_at  -- the default, now() (021_updated_at_in_sql.sql)
     -- a conflict here means another loader wrote the row since our snapshot
     WHERE chm_run_action(r.status, r.started_at, EXCLUDED.status, EXCLUDED.started_at, $2)
           NOT IN ('reject', 'older')

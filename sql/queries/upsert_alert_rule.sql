@@ -20,7 +20,8 @@ upd AS (
     UPDATE alert_rules a SET
         threshold = coalesce($7::integer, t.threshold),
         window_minutes = coalesce($8::integer, t.window_minutes),
-        is_enabled = coalesce($9::boolean, t.is_enabled)
+        is_enabled = coalesce($9::boolean, t.is_enabled),
+        updated_at = now()
     FROM target t
     WHERE a.id = t.id
       AND (coalesce($7::integer, t.threshold), coalesce($8::integer, t.window_minutes),

@@ -14,7 +14,8 @@ up AS (
         environment = coalesce($5::environment, p.environment),
         external_id = coalesce(EXCLUDED.external_id, p.external_id),
         description = coalesce(EXCLUDED.description, p.description),
-        is_active = coalesce($8::boolean, p.is_active)
+        is_active = coalesce($8::boolean, p.is_active),
+        updated_at = EXCLUDED.updated_at  -- the default, now() (021_updated_at_in_sql.sql)
     WHERE (EXCLUDED.platform, EXCLUDED.pipeline_type, coalesce($5::environment, p.environment),
            coalesce(EXCLUDED.external_id, p.external_id), coalesce(EXCLUDED.description, p.description),
            coalesce($8::boolean, p.is_active))

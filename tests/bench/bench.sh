@@ -8,6 +8,13 @@
 #   BENCH_ORDER=pipeline (default) | start       the canonical runs' order for
 #                                                rows 1-3 and 6 (see below)
 #   BENCH_OUT=build/bench                        where data and results go
+#   BENCH_ENGINE=postgres (default) | citus      citus: every database is on a
+#                                                private Citus cluster (a
+#                                                coordinator and two workers under
+#                                                .chm/bench-citus, tools/citus-cluster.sh),
+#                                                laid out by `chm migrate --citus`;
+#                                                rows 1 2 5 7 by default, the
+#                                                anchors (COPY) into the same cluster
 #   PG* / CHM_DATABASE_URL unset: a private cluster under .chm/bench-pg
 #
 # Prints one table and writes it as $BENCH_OUT/results.ndjson and .csv.
@@ -18,9 +25,14 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 B=$root/build/bin
 JPARSE=$root/build/bench/jparse
-OUT=${BENCH_OUT:-$root/build/bench}
 SCALE=${BENCH_SCALE:-1M}
-ROWS=" ${BENCH_ROWS:-1 2 3 4 5 6 7 8 9} "
+ENGINE=${BENCH_ENGINE:-postgres}
+if [ "$ENGINE" = citus ]; then OUT=${BENCH_OUT:-$root/build/bench-citus}; else OUT=${BENCH_OUT:-$root/build/bench}; fi
+case $ENGINE in
+postgres) ROWS=" ${BENCH_ROWS:-1 2 3 4 5 6 7 8 9} " ;;
+citus) ROWS=" ${BENCH_ROWS:-1 2 5 7} " ;;
+*) echo "bench: BENCH_ENGINE is postgres or citus" >&2; exit 64 ;;
+esac
 want() { local r; for r in "$@"; do [[ $ROWS == *" $r "* ]] && return 0; done; return 1; }
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
@@ -40,7 +52,15 @@ SMALL=10000
 say() { printf 'bench: %s\n' "$*" >&2; }
 
 # ---- the database ----------------------------------------------------------
-if [ -z "${PGHOST:-}${PGDATABASE:-}${CHM_DATABASE_URL:-}" ]; then
+CITUS_DIR=$root/.chm/bench-citus
+if [ "$ENGINE" = citus ]; then
+	pglib=$(ls -d /usr/lib/postgresql/*/lib 2>/dev/null | sort -V | tail -n 1)
+	[ -f "$pglib/citus.so" ] || { say "BENCH_ENGINE=citus: Citus is not installed (make citus)"; exit 69; }
+	# the same durability as the single-node bench server (no "fast")
+	eval "$(sh "$root/tools/citus-cluster.sh" start "$CITUS_DIR")"
+	export PGHOST PGPORT PGUSER
+	own_citus=1
+elif [ -z "${PGHOST:-}${PGDATABASE:-}${CHM_DATABASE_URL:-}" ]; then
 	eval "$(sh "$root/tools/pg.sh" start "$root/.chm/bench-pg")"
 	export PGHOST PGPORT PGUSER
 	own_pg=1   # stopped at the end; the data directory stays for the next run
@@ -49,9 +69,14 @@ unset CHM_DATABASE_URL PGDATABASE
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -At)
 sql() { local db=$1; shift; "${PSQL[@]}" -d "$db" -c "$*"; }
 newdb() {
-	sql postgres "DROP DATABASE IF EXISTS $1" 2>/dev/null
-	sql postgres "CREATE DATABASE $1"
-	PGDATABASE=$1 "$B/chm" migrate >/dev/null
+	if [ "$ENGINE" = citus ]; then
+		sh "$root/tools/citus-cluster.sh" db "$CITUS_DIR" "$1"
+		PGDATABASE=$1 "$B/chm" migrate --citus >/dev/null
+	else
+		sql postgres "DROP DATABASE IF EXISTS $1" 2>/dev/null
+		sql postgres "CREATE DATABASE $1"
+		PGDATABASE=$1 "$B/chm" migrate >/dev/null
+	fi
 	PGDATABASE=$1 "$B/chm-load" "$D/inventory.ndjson" >/dev/null
 }
 lsn() { sql "$1" "SELECT pg_current_wal_lsn()"; }
@@ -109,9 +134,9 @@ DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 row() {
 	jq -nc --arg id "$1" --arg what "$2" --arg ours "$3" --arg anchor "$4" --arg ratio "$5" \
 		--arg target "$6" --arg met "$7" --arg note "${8:-}" --arg commit "$COMMIT" \
-		--arg date "$DATE" --arg scale "$SCALE" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
+		--arg date "$DATE" --arg scale "$SCALE" --arg engine "$ENGINE" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
 		'{id: $id, what: $what, ours: $ours, anchor: $anchor, ratio: $ratio, target: $target,
-		  met: $met, note: $note, scale: $scale, commit: $commit, date: $date, loadavg: $load}' \
+		  met: $met, note: $note, scale: $scale, engine: $engine, commit: $commit, date: $date, loadavg: $load}' \
 		>>"$RESULTS.tmp"
 	say "row $1 $2: $3 vs $4 -> $5 ($6: $7)"
 }
@@ -294,10 +319,11 @@ VIEWS=(chm_q1_failed_runs_hourly chm_q2_latest_run_per_pipeline chm_q3_failures_
 # warm-up run (a dashboard's pooled connection), and the plan's nodes on runs
 qtime() {
 	local plans
+	if [ "$ENGINE" = citus ]; then qtime_citus "$@"; return; fi
 	plans=$({
 		echo "BEGIN;"
-		# as chm-report and the chm_dashboards role of the README run them
-		echo "SELECT set_config('chm.now', '$END', true), set_config('jit', 'off', true) \\g /dev/null"
+		# as chm-report runs them (chm_set_clock: on every node of a cluster)
+		echo "SELECT chm_set_clock('$END', NULL, NULL), set_config('jit', 'off', true) \\g /dev/null"
 		for i in 0 1 2 3 4 5; do echo "EXPLAIN (ANALYZE, FORMAT JSON) SELECT * FROM $2;"; done
 		echo "ROLLBACK;"
 	} | "${PSQL[@]}" -d "$1")
@@ -308,6 +334,28 @@ qtime() {
 		select(.["Relation Name"] == "runs") | .["Node Type"] + (if .["Index Name"] then
 		" " + .["Index Name"] else "" end)] | unique) | join("; ")' <<<"$j")
 	QROWS=$(jq '.[0].Plan["Actual Rows"]' <<<"$j")
+}
+# On Citus, EXPLAIN ANALYZE runs a task on the coordinator's own reference
+# tables over a connection to itself, where the per-pipeline probe functions
+# (022) may not start distributed queries: the time is psql's \timing of the
+# query itself (best of 5 after a warm-up, rows sent to /dev/null), the plan
+# EXPLAIN's without ANALYZE (the top node and Citus's task count).
+qtime_citus() {
+	local out
+	out=$({
+		echo "BEGIN;"
+		echo "SELECT chm_set_clock('$END', NULL, NULL), set_config('jit', 'off', true) \\g /dev/null"
+		echo "\\timing on"
+		for i in 0 1 2 3 4 5; do echo "SELECT * FROM $2 \\g /dev/null"; done
+		echo "\\timing off"
+		echo "SELECT count(*) FROM $2;"
+		echo "EXPLAIN (FORMAT JSON) SELECT * FROM $2;"
+		echo "ROLLBACK;"
+	} | "${PSQL[@]}" -d "$1")
+	QT=$(grep -E '^Time: ' <<<"$out" | tail -n 5 | awk '{ print $2 }' | sort -n | head -n 1)
+	QROWS=$(grep -vE '^Time: ' <<<"$out" | grep -E '^[0-9]+$' | head -n 1)
+	PLAN=$(sed -n '/^\[/,$p' <<<"$out" | jq -r '.[0].Plan as $p | [$p["Node Type"]] +
+		[($p | .. | objects | select(.["Task Count"]) | "\(.["Task Count"]) task(s)")] | unique | join("; ")' 2>/dev/null || echo "?")
 }
 want 7 && for v in "${VIEWS[@]}"; do
 	qtime bench_q_small "$v"; ts=$QT rs=$QROWS
@@ -396,10 +444,11 @@ mv "$RESULTS.tmp" "$RESULTS"
 jq -r '[.id, .what, .ours, .anchor, .ratio, .target, .met] | @csv' "$RESULTS" |
 	{ echo '"id","what","ours","anchor","ratio","target","met"'; cat; } >"$OUT/results.csv"
 {
-	echo "make bench, scale $SCALE, commit $COMMIT, $DATE, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "make bench, engine $ENGINE, scale $SCALE, commit $COMMIT, $DATE, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo
 	echo "| # | what | ours | anchor | ratio | target | met? |"
 	echo "|---|---|---|---|---|---|---|"
 	jq -r '"| \(.id) | \(.what) | \(.ours) | \(.anchor) | \(.ratio) | \(.target) | \(.met) |"' "$RESULTS"
 } | tee "$OUT/results.md"
 [ -z "${own_pg:-}" ] || sh "$root/tools/pg.sh" stop "$root/.chm/bench-pg"
+[ -z "${own_citus:-}" ] || sh "$root/tools/citus-cluster.sh" stop "$CITUS_DIR"
