@@ -1,4 +1,5 @@
-# CHM build. Programs: bin/<name>.c over the static libchm built from lib/*.c.
+# CHM build. Programs: bin/<name>.c over the static libchm built from lib/*/*.c
+# (the layers: core, sources, engines, cmd; README.md, "Layout").
 # SQL from sql/ is compiled in (build/gen/sql_embed.c), so an installed binary
 # needs no data directory; `chm migrate` and the loaders read it from there.
 
@@ -16,7 +17,8 @@ WARN        := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wformat=2
 ALL_CFLAGS   = -std=c11 -D_GNU_SOURCE -DCHM_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) $(CFLAGS_EXTRA) -Ilib -Ibuild/gen $(PKG_CFLAGS)
 SAN_FLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
-LIB_SRC     := $(wildcard lib/*.c)
+LIB_SRC     := $(wildcard lib/*/*.c)
+LIB_HDR     := $(wildcard lib/*/*.h)
 BIN_SRC     := $(wildcard bin/*.c)
 PROGRAMS    := $(patsubst bin/%.c,%,$(BIN_SRC))
 SQL_FILES   := $(sort $(wildcard sql/migrations/*.sql sql/queries/*.sql sql/views/*.sql sql/citus/*.sql))
@@ -35,27 +37,27 @@ build/gen/sql_embed.c: $(SQL_FILES) tools/embed-sql.sh
 	@mkdir -p build/gen
 	sh tools/embed-sql.sh $(SQL_FILES) > $@.tmp && mv $@.tmp $@
 
-build/obj/%.o: lib/%.c lib/*.h
-	@mkdir -p build/obj
+build/obj/%.o: lib/%.c $(LIB_HDR)
+	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 build/obj/sql_embed.o: build/gen/sql_embed.c
 	@mkdir -p build/obj
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 build/libchm.a: $(REL_OBJ)
 	ar rcs $@ $^
-build/bin/%: bin/%.c build/libchm.a lib/*.h
+build/bin/%: bin/%.c build/libchm.a $(LIB_HDR)
 	@mkdir -p build/bin
 	$(CC) $(ALL_CFLAGS) $< -o $@ build/libchm.a $(PKG_LIBS) -lm
 
-build/asan/obj/%.o: lib/%.c lib/*.h
-	@mkdir -p build/asan/obj
+build/asan/obj/%.o: lib/%.c $(LIB_HDR)
+	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
 build/asan/obj/sql_embed.o: build/gen/sql_embed.c
 	@mkdir -p build/asan/obj
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
 build/asan/libchm.a: $(SAN_OBJ)
 	ar rcs $@ $^
-build/asan/bin/%: bin/%.c build/asan/libchm.a lib/*.h
+build/asan/bin/%: bin/%.c build/asan/libchm.a $(LIB_HDR)
 	@mkdir -p build/asan/bin
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $< -o $@ build/asan/libchm.a $(PKG_LIBS) -lm
 
@@ -70,19 +72,19 @@ FUZZ_TARGETS := record time jscan $(addprefix src_,$(FUZZ_SOURCES))
 FUZZ_OBJ    := $(patsubst lib/%.c,build/fuzz/obj/%.o,$(LIB_SRC)) build/fuzz/obj/sql_embed.o
 FUZZ_BIN    := $(addprefix build/fuzz/bin/fuzz_,$(FUZZ_TARGETS))
 
-build/fuzz/obj/%.o: lib/%.c lib/*.h
-	@mkdir -p build/fuzz/obj
+build/fuzz/obj/%.o: lib/%.c $(LIB_HDR)
+	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 build/fuzz/obj/sql_embed.o: build/gen/sql_embed.c
 	@mkdir -p build/fuzz/obj
 	$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -c $< -o $@
 build/fuzz/libchm.a: $(FUZZ_OBJ)
 	ar rcs $@ $^
-build/fuzz/bin/fuzz_src_%: tests/fuzz/fuzz_source.c build/fuzz/libchm.a lib/*.h
+build/fuzz/bin/fuzz_src_%: tests/fuzz/fuzz_source.c build/fuzz/libchm.a $(LIB_HDR)
 	@mkdir -p build/fuzz/bin
 	$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -DFUZZ_SOURCE='"$*"' \
 		-DFUZZ_ROOT='"$(CURDIR)"' $< -o $@ build/fuzz/libchm.a $(PKG_LIBS) -lm
-build/fuzz/bin/fuzz_%: tests/fuzz/fuzz_%.c build/fuzz/libchm.a lib/*.h
+build/fuzz/bin/fuzz_%: tests/fuzz/fuzz_%.c build/fuzz/libchm.a $(LIB_HDR)
 	@mkdir -p build/fuzz/bin
 	$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $< -o $@ build/fuzz/libchm.a $(PKG_LIBS) -lm
 

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "exec_job.h"
+#include "core/cli.h"
+#include "engines/exec_job.h"
 
 static void usage(FILE *fp)
 {

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chmtime.h"
-#include "cli.h"
-#include "fetch_job.h"
-#include "pager.h"
-#include "source.h"
+#include "core/chmtime.h"
+#include "core/cli.h"
+#include "engines/fetch_job.h"
+#include "sources/pager.h"
+#include "sources/source.h"
 
 static volatile int terminated;
 
@@ -202,9 +202,9 @@ static int parse_args(int argc, char **argv, struct chm_fetch_job *job)
 		return chm_warn("unexpected argument \"%s\"", argv[optind]), usage(stderr), -1;
 	const struct chm_source *src = job->source_name ? chm_source_find(job->source_name) : NULL;
 	if (!src || !src->pager)
-		return chm_warn(job->source_name ? "--source: expected airflow, dbt_cloud or vendor, got \"%s\""
-					      : "--source is required (airflow, dbt_cloud or vendor)%s",
-				job->source_name ? job->source_name : ""), -1;
+		return chm_warn(job->source_name ? "--source: expected one of %s, got \"%s\""
+					      : "--source is required (one of %s)%s",
+				chm_source_names(1), job->source_name ? job->source_name : ""), -1;
 	job->fetch.source = src;
 	const char *b = job->fetch.base_url;
 	if (!b || (strncmp(b, "http://", 7) && strncmp(b, "https://", 8)))

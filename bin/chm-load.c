@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "db.h"
-#include "load.h"
-#include "reject.h"
+#include "core/cli.h"
+#include "core/db.h"
+#include "engines/load.h"
+#include "core/reject.h"
 
 static volatile int terminated;
 /* The running query's cancel handle: a SIGTERM commits what is staged, but a

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "normalize.h"
-#include "reject.h"
+#include "core/cli.h"
+#include "engines/normalize.h"
+#include "core/reject.h"
 
 static void usage(FILE *fp)
 {

@@ -10,13 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "alert.h"
-#include "cli.h"
-#include "credentials.h"
-#include "linereader.h"
-#include "notify.h"
-#include "record.h"
-#include "state.h"
+#include "engines/alert.h"
+#include "core/cli.h"
+#include "core/credentials.h"
+#include "core/linereader.h"
+#include "engines/notify.h"
+#include "core/record.h"
+#include "core/state.h"
 
 static void usage(FILE *fp)
 {

@@ -6,12 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "chmtime.h"
-#include "cli.h"
-#include "db.h"
-#include "enums.h"
-#include "report.h"
-#include "table.h"
+#include "core/chmtime.h"
+#include "core/cli.h"
+#include "core/db.h"
+#include "core/enums.h"
+#include "engines/report.h"
+#include "core/table.h"
 
 static void usage(FILE *fp)
 {
@@ -42,7 +42,47 @@ static int parse_time_opt(const char *opt, const char *value, int64_t now, int64
 	return 0;
 }
 
-int main(int argc, char **argv)
+struct report_args {
+	struct chm_report_opts o;
+	const char *db, *since, *until, *now;
+	int format, wide;
+};
+
+/* A value-checked flag into a: 1 when c was one, 0 when not, -1 when bad. */
+static int checked_option(int c, const char *arg, struct report_args *a)
+{
+	int64_t n;
+	switch (c) {
+	case 'f':
+		if ((a->format = chm_format_parse(arg)) < 0)
+			return chm_warn("--format: expected ndjson, csv, table, html or prom, got \"%s\"", arg), -1;
+		return 1;
+	case 'P':
+		if (!chm_enum_has(chm_platforms, arg)) {
+			const char *now_is = chm_enum_renamed(chm_platforms, arg);
+			return chm_warn("--platform: unknown platform \"%s\"%s%s%s", arg,
+					now_is ? ", from before the seed enums: write \"" : "",
+					now_is ? now_is : "", now_is ? "\"" : ""), -1;
+		}
+		a->o.platform = arg;
+		return 1;
+	case 'b':
+		if (strcmp(arg, "hour") && strcmp(arg, "day") && strcmp(arg, "week"))
+			return chm_warn("--bucket: expected hour, day or week, got \"%s\"", arg), -1;
+		a->o.bucket = arg;
+		return 1;
+	case 'l':
+		if (chm_opt_int("--limit", arg, 1, 1000000000, &n))
+			return -1;
+		a->o.limit = n;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Every flag into a; the questions are argv[optind..]. -1 after a message. */
+static int parse_args(int argc, char **argv, struct report_args *a)
 {
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },
@@ -60,149 +100,109 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct chm_report_opts o = { 0 };
-	const char *db = getenv("CHM_DATABASE_URL"), *since = NULL, *until = NULL, *now = NULL;
-	int format = CHM_FMT_NDJSON, wide = 0;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if ((r = checked_option(c, optarg, a)) < 0)
+			return -1;
+		if (r)
+			continue;
+		switch (c) {
+		case 'd': a->db = optarg; break;
+		case 'c': a->o.client = optarg; break;
+		case 'p': a->o.pipeline = optarg; break;
+		case 's': a->since = optarg; break;
+		case 'u': a->until = optarg; break;
+		case 'n': a->now = optarg; break;
+		case 'w': a->wide = 1; break;
+		case 'h': usage(stdout); exit(chm_close_stdout());
+		case 'V': exit(chm_print_version());
+		default: usage(stderr); return -1;
+		}
+	}
+	return 0;
+}
+
+/* Relative --since/--until count back from --now when given. */
+static int read_times(struct report_args *a, int64_t clock)
+{
+	struct chm_report_opts *o = &a->o;
+	if (a->now) {
+		if (parse_time_opt("--now", a->now, clock, &o->now))
+			return -1;
+		o->has_now = 1;
+	}
+	if (a->since && parse_time_opt("--since", a->since, o->has_now ? o->now : clock, &o->since))
+		return -1;
+	if (a->until && parse_time_opt("--until", a->until, o->has_now ? o->now : clock, &o->until))
+		return -1;
+	o->has_since = a->since != NULL;
+	o->has_until = a->until != NULL;
+	if (o->has_since && o->has_until && o->since >= o->until)
+		return chm_warn("--since must be before --until"), -1;
+	return 0;
+}
+
+/* The questions named (q1..q10, names, all) into asked; -1 after a message. */
+static int pick_questions(char **names, int n, int format, const struct chm_question **asked, size_t *nq)
+{
+	size_t total;
+	const struct chm_question *all = chm_questions(&total);
+
+	*nq = 0;
+	if (n == 0)
+		return chm_warn("name at least one question (q1..q10, or all)"), usage(stderr), -1;
+	for (int i = 0; i < n; i++) {
+		if (!strcmp(names[i], "all")) {
+			for (size_t k = 0; k < total; k++)
+				if (format != CHM_FMT_PROM || all[k].prom_prefix)
+					asked[(*nq)++] = &all[k];
+			continue;
+		}
+		const struct chm_question *q = chm_question_find(names[i]);
+		if (!q)
+			return chm_warn("unknown question \"%s\" (q1..q10, their names, or all)", names[i]), -1;
+		if (format == CHM_FMT_PROM && !q->prom_prefix)
+			return chm_warn("%s has no Prometheus form (prom: q2 q3 q6 q7 q8 q9 q10)", q->id), -1;
+		asked[(*nq)++] = q;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct report_args a = { .db = getenv("CHM_DATABASE_URL"), .format = CHM_FMT_NDJSON };
 	struct chm_err err;
-	int64_t n;
-	int c;
+	size_t nq, total;
+	int64_t clock = chm_time_now();
 
 	chm_cli_init("chm-report");
 	chm_err_clear(&err);
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': db = optarg; break;
-		case 'f':
-			if ((format = chm_format_parse(optarg)) < 0) {
-				chm_warn("--format: expected ndjson, csv, table, html or prom, got \"%s\"", optarg);
-				return CHM_EX_USAGE;
-			}
-			break;
-		case 'c': o.client = optarg; break;
-		case 'p': o.pipeline = optarg; break;
-		case 'P':
-			if (!chm_enum_has(chm_platforms, optarg)) {
-				const char *now_is = chm_enum_renamed(chm_platforms, optarg);
-				chm_warn("--platform: unknown platform \"%s\"%s%s%s", optarg,
-					 now_is ? ", from before the seed enums: write \"" : "",
-					 now_is ? now_is : "", now_is ? "\"" : "");
-				return CHM_EX_USAGE;
-			}
-			o.platform = optarg;
-			break;
-		case 's': since = optarg; break;
-		case 'u': until = optarg; break;
-		case 'n': now = optarg; break;
-		case 'w': wide = 1; break;
-		case 'b':
-			if (strcmp(optarg, "hour") && strcmp(optarg, "day") && strcmp(optarg, "week")) {
-				chm_warn("--bucket: expected hour, day or week, got \"%s\"", optarg);
-				return CHM_EX_USAGE;
-			}
-			o.bucket = optarg;
-			break;
-		case 'l':
-			if (chm_opt_int("--limit", optarg, 1, 1000000000, &n))
-				return CHM_EX_USAGE;
-			o.limit = n;
-			break;
-		case 'h': usage(stdout); return chm_close_stdout();
-		case 'V': return chm_print_version();
-		default: usage(stderr); return CHM_EX_USAGE;
-		}
-	}
+	if (parse_args(argc, argv, &a) || read_times(&a, clock))
+		return CHM_EX_USAGE;
 	argc -= optind;
 	argv += optind;
-
-	/* relative --since/--until count back from --now when given */
-	int64_t clock = chm_time_now();
-	if (now) {
-		if (parse_time_opt("--now", now, clock, &o.now))
-			return CHM_EX_USAGE;
-		o.has_now = 1;
-	}
-	if (since && parse_time_opt("--since", since, o.has_now ? o.now : clock, &o.since))
-		return CHM_EX_USAGE;
-	if (until && parse_time_opt("--until", until, o.has_now ? o.now : clock, &o.until))
-		return CHM_EX_USAGE;
-	o.has_since = since != NULL;
-	o.has_until = until != NULL;
-	if (o.has_since && o.has_until && o.since >= o.until) {
-		chm_warn("--since must be before --until");
-		return CHM_EX_USAGE;
-	}
-
-	size_t nq, total;
-	const struct chm_question *all = chm_questions(&total);
-	const struct chm_question **asked = calloc(total * (size_t)(argc ? argc : 1), sizeof(*asked));
-	if (!asked)
-		return CHM_EX_SOFTWARE;
-	nq = 0;
-	if (argc == 0) {
-		chm_warn("name at least one question (q1..q10, or all)");
-		usage(stderr);
+	chm_questions(&total);
+	const struct chm_question **asked = chm_xmalloc(sizeof(*asked) * total * (size_t)(argc ? argc : 1));
+	if (pick_questions(argv, argc, a.format, asked, &nq)) {
 		free(asked);
 		return CHM_EX_USAGE;
 	}
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "all")) {
-			for (size_t k = 0; k < total; k++)
-				if (format != CHM_FMT_PROM || all[k].prom_prefix)
-					asked[nq++] = &all[k];
-			continue;
-		}
-		const struct chm_question *q = chm_question_find(argv[i]);
-		if (!q) {
-			chm_warn("unknown question \"%s\" (q1..q10, their names, or all)", argv[i]);
-			free(asked);
-			return CHM_EX_USAGE;
-		}
-		if (format == CHM_FMT_PROM && !q->prom_prefix) {
-			chm_warn("%s has no Prometheus form (prom: q2 q3 q6 q7 q8 q9 q10)", q->id);
-			free(asked);
-			return CHM_EX_USAGE;
-		}
-		asked[nq++] = q;
-	}
-
-	PGconn *conn = chm_db_connect(db, "chm-report", &err);
+	PGconn *conn = chm_db_connect(a.db, "chm-report", &err);
 	if (conn && chm_db_statement_timeout(conn, getenv("CHM_STATEMENT_TIMEOUT"), &err)) {
 		PQfinish(conn);
 		conn = NULL;
 	}
-	if (!conn) {
-		free(asked);
-		return chm_report_err(&err);
-	}
-	struct chm_formatter f = { .format = format, .opts = &o, .generated = clock,
-				   .width = wide ? 0 : chm_table_width(STDOUT_FILENO, getenv("COLUMNS")) };
-	struct strbuf out = STRBUF_INIT;
 	int status = 0;
-	if (chm_report_begin(conn, &o, &f.now, &err)) {
+	if (!conn) {
 		status = chm_report_err(&err);
-		goto done;
-	}
-	chm_format_head(&f, &out);
-	for (size_t i = 0; i < nq; i++) {
-		PGresult *res = chm_report_query(conn, asked[i], &o, &err);
-		if (!res) {
+	} else {
+		struct chm_formatter f = { .format = a.format, .opts = &a.o, .generated = clock,
+					   .width = a.wide ? 0 : chm_table_width(STDOUT_FILENO, getenv("COLUMNS")) };
+		if (chm_report_write(conn, &f, asked, nq, stdout, &err))
 			status = chm_report_err(&err);
-			goto done;
-		}
-		chm_format_question(&f, asked[i], res, &out);
-		PQclear(res);
-		/* a question at a time: memory holds one result, not the report */
-		if (fwrite(out.buf ? out.buf : "", 1, out.len, stdout) != out.len)
-			break; /* chm_close_stdout says why */
-		strbuf_reset(&out);
+		PQfinish(conn);
 	}
-	chm_format_tail(&f, &out);
-	fwrite(out.buf ? out.buf : "", 1, out.len, stdout);
-	if (chm_report_end(conn, &err))
-		status = chm_report_err(&err);
-done:
-	strbuf_release(&out);
-	PQfinish(conn);
 	free(asked);
 	return chm_exit_status(status, NULL);
 }

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chmtime.h"
-#include "cli.h"
-#include "synth.h"
+#include "core/chmtime.h"
+#include "core/cli.h"
+#include "engines/synth.h"
 
 static void usage(FILE *fp)
 {

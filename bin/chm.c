@@ -10,11 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "cmd.h"
-#include "db.h"
-#include "migrate.h"
-#include "table.h"
+#include "core/cli.h"
+#include "cmd/cmd.h"
+#include "core/db.h"
+#include "engines/migrate.h"
+#include "core/table.h"
 
 static void usage(FILE *fp)
 {

@@ -16,7 +16,7 @@ import sys
 from html.parser import HTMLParser
 
 # prom: the label columns and the one-per-row metric of each question
-# (lib/report.c); every other numeric or timestamp column is a gauge.
+# (lib/engines/report.c); every other numeric or timestamp column is a gauge.
 PROM = {
     "q2": ("chm_pipeline_latest", ["client", "pipeline", "platform"], "status", "status"),
     "q3": ("chm_client", ["client"], None, None),
@@ -62,7 +62,7 @@ def check_csv(rows, cols, out):
 
 
 def duration(s):
-    """Seconds in the units a table shows (lib/table.c): 850 ms, 42s,
+    """Seconds in the units a table shows (lib/core/table.c): 850 ms, 42s,
     4m 12s, 1h 05m, 11d 5h."""
     if s < 0:
         return "-" + duration(-s)

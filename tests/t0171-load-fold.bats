@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # chm-load's fast path folds the events of a new run that arrive in one batch
-# into one row (lib/transition.c: the rules of 002_run_transitions.sql in C)
+# into one row (lib/engines/transition.c: the rules of 002_run_transitions.sql in C)
 # instead of inserting the first and updating the row with each later one.
 # Here random event sequences are loaded twice: with batches that fold, and
 # one event a batch, so that every later event goes through PostgreSQL's

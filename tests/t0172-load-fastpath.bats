@@ -50,7 +50,7 @@ setup() {
 }
 
 # chm-load reads plain run lines with jscan and sends the payload's text as
-# it is (lib/runscan.c); these must land as the general path would land them.
+# it is (lib/engines/runscan.c); these must land as the general path would land them.
 @test "a payload with escapes, nesting and UTF-8 lands as the same jsonb" {
 	payload='{"a":"x\ty","b":"c:\\d \"q\"","n":[1,2.5,{"k":null}],"u":"é","t":true}'
 	run_line p1 success "\"started_at\":\"2026-11-01T00:00:00Z\",\"duration_seconds\":5,\"payload\":$payload" >"$BATS_TEST_TMPDIR/s"

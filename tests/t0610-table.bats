@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The one table printer (lib/table.c) as chm and chm-report show it: null
+# The one table printer (lib/core/table.c) as chm and chm-report show it: null
 # "-", numbers right-aligned, human units, control characters escaped, and
 # the width of the terminal (COLUMNS, or the terminal's) kept, --wide for all.
 

@@ -21,11 +21,11 @@ render() {
 # Long options a program's source accepts (getopt tables; chm's actions' tables).
 source_options() {
 	if [ "$1" = chm ]; then
-		cat "$CHM_ROOT/bin/chm.c" "$CHM_ROOT"/lib/cmd*.c
+		cat "$CHM_ROOT/bin/chm.c" "$CHM_ROOT"/lib/cmd/cmd*.c
 	else
 		cat "$CHM_ROOT/bin/$1.c"
 	fi | sed -n 's/^[[:space:]]*{ *"\([a-z][a-z-]*\)", *\(required_argument\|no_argument\|optional_argument\|"\).*/--\1/p' | sort -u
-	# every chm action takes these (lib/cmd.c)
+	# every chm action takes these (lib/cmd/cmd.c)
 	[ "$1" != chm ] || printf '%s\n' --db --format --help --version --status --citus
 }
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jscan.h"
+#include "core/jscan.h"
 
 /* The node k (at depth) against jansson's v: same type, same members in
  * the recorded depth, strings equal once unescaped. */

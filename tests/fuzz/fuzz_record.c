@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "record.h"
-#include "reject.h"
-#include "run.h"
-#include "strbuf.h"
+#include "core/record.h"
+#include "core/reject.h"
+#include "core/run.h"
+#include "core/strbuf.h"
 
 /* 1 when the envelope, the separators and every element parse. */
 static int walk_ok(struct chm_json_array *a, const char *s, size_t len)

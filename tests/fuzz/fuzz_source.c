@@ -11,10 +11,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "normalize.h"
-#include "record.h"
-#include "reject.h"
-#include "run.h"
+#include "engines/normalize.h"
+#include "core/record.h"
+#include "core/reject.h"
+#include "core/run.h"
 
 #ifndef FUZZ_SOURCE
 #error "compile with -DFUZZ_SOURCE='\"airflow\"'"

@@ -1,0 +1,115 @@
+#include "core/cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/redact.h"
+#include "core/reject.h"
+#include "core/strbuf.h"
+
+const char *chm_program = "chm";
+
+void chm_cli_init(const char *program)
+{
+	chm_program = program;
+	/* a closed pipe downstream shows up as EPIPE from write, handled there */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+void chm_warn(const char *fmt, ...)
+{
+	va_list ap;
+	struct strbuf msg = STRBUF_INIT, clean = STRBUF_INIT;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	/* a message quotes what it read: a partner's text, a URL, a conninfo */
+	if (chm_redact_text(msg.buf, msg.len, &clean))
+		fprintf(stderr, "%s: %s\n", chm_program, clean.buf);
+	else
+		fprintf(stderr, "%s: %s\n", chm_program, msg.buf);
+	strbuf_release(&msg);
+	strbuf_release(&clean);
+}
+
+int chm_report_err(const struct chm_err *err)
+{
+	chm_warn("%s", err->msg);
+	return err->status ? err->status : CHM_EX_SOFTWARE;
+}
+
+int chm_opt_int(const char *opt, const char *value, int64_t min, int64_t max, int64_t *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(value, &end, 10);
+	if (errno || end == value || *end || v < min || v > max) {
+		chm_warn("%s: expected a whole number from %lld to %lld, got \"%s\"", opt,
+			 (long long)min, (long long)max, value);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* 1 when stdout is a pipe nobody reads any more. A write that failed with
+ * EPIPE long ago leaves only ferror() set, and errno has moved on since. */
+static int reader_gone(void)
+{
+	struct pollfd p = { .fd = fileno(stdout), .events = 0 };
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
+}
+
+int chm_close_stdout(void)
+{
+	int before = errno; /* likely the failed write's, when fflush has nothing left */
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		int e = errno ? errno : before ? before : EIO;
+		if (e == EPIPE || reader_gone())
+			return 0; /* the reader went away: not our error */
+		chm_warn("write error on standard output: %s", strerror(e));
+		return CHM_EX_IOERR;
+	}
+	return 0;
+}
+
+int chm_print_version(void)
+{
+	printf("%s %s\n", chm_program, CHM_VERSION);
+	return chm_close_stdout();
+}
+
+int chm_opt_seconds(const char *opt, const char *value, double min, double max, long *ms)
+{
+	char *end;
+	errno = 0;
+	double d = strtod(value, &end);
+	if (errno || end == value || *end || !isfinite(d) || d < min || d > max) {
+		chm_warn("%s: expected seconds from %g to %g, got \"%s\"", opt, min, max, value);
+		return -1;
+	}
+	*ms = (long)(d * 1000.0 + 0.5);
+	return 0;
+}
+
+int chm_exit_status(int status, struct chm_rejects *rj)
+{
+	struct chm_err cerr;
+	/* lost rejects are worse than rejected input: say so, exit 74 */
+	if (rj && chm_rejects_close(rj, &cerr)) {
+		int st = chm_report_err(&cerr);
+		if (!status || status == CHM_EX_DATAERR)
+			status = st;
+	}
+	/* output lost on a full disk is worse than rejected input */
+	int out = chm_close_stdout();
+	return out && (!status || status == CHM_EX_DATAERR) ? out : status;
+}

@@ -1,0 +1,350 @@
+#include "core/table.h"
+
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "core/record.h"
+
+/* A column never shrinks below this many code points when fitting: a cut
+ * name still has to be recognisable. */
+#define MIN_CUT_WIDTH 6
+
+struct chm_table_cell {
+	char *text;       /* as shown: humanised, one line, no control bytes */
+	enum chm_cell kind;
+};
+
+/* ------------------------------------------------------------------- rules */
+
+enum match { PREFIX, SUFFIX, EXACT };
+
+/* Which numbers are seconds or fractions, and which texts are statuses or
+ * times, by the column's name: the names the views (sql/) and the chm
+ * commands' rows use. The first rule that matches wins. */
+static const struct rule {
+	enum match match;
+	const char *pattern;
+	enum chm_cell base, kind;
+} rules[] = {
+	{ PREFIX, "seconds_since_", CHM_CELL_NUMBER, CHM_CELL_AGE },
+	{ SUFFIX, "_seconds", CHM_CELL_NUMBER, CHM_CELL_DURATION },
+	{ SUFFIX, "_rate", CHM_CELL_NUMBER, CHM_CELL_RATE },
+	{ EXACT, "status", CHM_CELL_TEXT, CHM_CELL_STATUS },
+	{ SUFFIX, "_status", CHM_CELL_TEXT, CHM_CELL_STATUS },
+	{ SUFFIX, "_at", CHM_CELL_TEXT, CHM_CELL_TIME },
+	{ EXACT, "since", CHM_CELL_TEXT, CHM_CELL_TIME },
+	{ EXACT, "until", CHM_CELL_TEXT, CHM_CELL_TIME },
+};
+
+static int matches(const struct rule *r, const char *name)
+{
+	size_t n = strlen(name), p = strlen(r->pattern);
+	switch (r->match) {
+	case PREFIX: return strncmp(name, r->pattern, p) == 0;
+	case SUFFIX: return n >= p && strcmp(name + n - p, r->pattern) == 0;
+	case EXACT: return strcmp(name, r->pattern) == 0;
+	}
+	return 0;
+}
+
+enum chm_cell chm_table_kind(const char *column, enum chm_cell base)
+{
+	/* "a.b" (chm reaches into nested objects): the last part names it */
+	const char *dot = strrchr(column, '.');
+	if (dot)
+		column = dot + 1;
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (rules[i].base == base && matches(&rules[i], column))
+			return rules[i].kind;
+	return base;
+}
+
+static int is_numeric(enum chm_cell k)
+{
+	return k == CHM_CELL_NUMBER || k == CHM_CELL_DURATION || k == CHM_CELL_AGE ||
+	       k == CHM_CELL_RATE;
+}
+
+/* ------------------------------------------------------------- human units */
+
+/* Seconds as people read them: "850 ms", "42s", "4m 12s", "1h 05m",
+ * "11d 5h". Two units at most: a table is read at a glance. */
+static void add_duration(struct strbuf *sb, double s)
+{
+	if (s < 0) {
+		strbuf_addc(sb, '-');
+		s = -s;
+	}
+	double ms = floor(s * 1000 + 0.5);
+	if (s > 0 && ms < 1000) {
+		strbuf_addf(sb, "%.0f ms", ms);
+		return;
+	}
+	if (s >= 1e15) {   /* past any clock; and beyond what a long long holds exactly */
+		strbuf_addf(sb, "%.3gd", s / 86400);
+		return;
+	}
+	long long n = (long long)floor(s + 0.5);
+	if (n < 60)
+		strbuf_addf(sb, "%llds", n);
+	else if (n < 3600)
+		strbuf_addf(sb, "%lldm %02llds", n / 60, n % 60);
+	else if (n < 86400)
+		strbuf_addf(sb, "%lldh %02lldm", n / 3600, n % 3600 / 60);
+	else
+		strbuf_addf(sb, "%lldd %lldh", n / 86400, n % 86400 / 3600);
+}
+
+/* A number, whole text; 0 when it is not one (then it is shown as given). */
+static int parse_number(const char *s, double *v)
+{
+	char *end;
+	if (!*s)
+		return 0;
+	*v = strtod(s, &end);
+	return *end == '\0' && isfinite(*v);
+}
+
+/* 2026-11-26T00:00:00.000000Z as 2026-11-26 00:00:00Z: the second is as
+ * fine as a person compares; any other text is shown as given. */
+static void add_time(struct strbuf *sb, const char *s)
+{
+	if (strlen(s) < 19 || s[10] != 'T' || s[4] != '-' || s[13] != ':') {
+		strbuf_adds(sb, s);
+		return;
+	}
+	const char *rest = s + 19;
+	if (*rest == '.')
+		for (rest++; *rest >= '0' && *rest <= '9'; rest++)
+			;
+	strbuf_addf(sb, "%.10s %.8s%s", s, s + 11, rest);
+}
+
+static void humanise(struct strbuf *sb, enum chm_cell kind, const char *s)
+{
+	double v;
+	if (kind == CHM_CELL_TIME) {
+		add_time(sb, s);
+	} else if ((kind == CHM_CELL_DURATION || kind == CHM_CELL_AGE) && parse_number(s, &v)) {
+		if (kind == CHM_CELL_AGE && v < 0) {
+			strbuf_adds(sb, "in ");
+			add_duration(sb, -v);
+		} else {
+			add_duration(sb, v);
+			if (kind == CHM_CELL_AGE)
+				strbuf_adds(sb, " ago");
+		}
+	} else if (kind == CHM_CELL_RATE && parse_number(s, &v)) {
+		strbuf_addf(sb, "%.1f%%", v * 100);
+	} else {
+		strbuf_adds(sb, s);
+	}
+}
+
+/* ------------------------------------------------------------ terminal text */
+
+/* One terminal line and no terminal escapes from partner names or
+ * messages: line breaks and tabs become spaces, every other control
+ * character (C0, DEL, and C1 as UTF-8: U+0080-U+009F, which some
+ * terminals obey as CSI) becomes "?". */
+static void sanitise(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	for (; *p; p++) {
+		if (*p == '\n' || *p == '\t' || *p == '\r')
+			*p = ' ';
+		else if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			*p = '?';
+			memmove(p + 1, p + 2, strlen((char *)p + 2) + 1);
+		}
+	}
+}
+
+/* Code points of UTF-8 text: a terminal cell each, near enough (wide CJK
+ * and combining marks are rare in pipeline names). */
+static size_t width_of(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* s in exactly w cells: padded on the left (right-aligned) or the right,
+ * or cut to w - 1 code points and "…". The last column is not padded. */
+static void add_fitted(struct strbuf *sb, const char *s, size_t w, int right, int last)
+{
+	size_t n = width_of(s);
+	if (n > w) {
+		size_t points = 0;
+		for (; *s; s++) {
+			if (((unsigned char)*s & 0xc0) != 0x80 && ++points > w - 1)
+				break;
+			strbuf_addc(sb, *s);
+		}
+		strbuf_adds(sb, "\xE2\x80\xA6");
+		return;
+	}
+	for (size_t i = n; right && i < w; i++)
+		strbuf_addc(sb, ' ');
+	strbuf_adds(sb, s);
+	for (size_t i = n; !right && !last && i < w; i++)
+		strbuf_addc(sb, ' ');
+}
+
+/* --------------------------------------------------------------- the table */
+
+void chm_table_init(struct chm_table *t, const char *const *names, size_t ncol)
+{
+	memset(t, 0, sizeof(*t));
+	t->ncol = ncol;
+	t->names = chm_xmalloc(sizeof(char *) * (ncol ? ncol : 1));
+	for (size_t c = 0; c < ncol; c++) {
+		t->names[c] = chm_xstrdup(names[c]);
+		sanitise(t->names[c]);
+	}
+}
+
+void chm_table_add(struct chm_table *t, enum chm_cell kind, const char *text)
+{
+	if (t->ncol == 0)
+		return;
+	if (t->ncells == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 64;
+		t->cells = chm_xrealloc(t->cells, sizeof(*t->cells) * t->cap);
+	}
+	struct chm_table_cell *cell = &t->cells[t->ncells];
+	if (!text)
+		kind = CHM_CELL_NULL;
+	kind = chm_table_kind(t->names[t->ncells % t->ncol], kind);
+	struct strbuf sb = STRBUF_INIT;
+	humanise(&sb, kind, kind == CHM_CELL_NULL ? "-" : text);
+	cell->text = strbuf_detach(&sb);
+	cell->kind = kind;
+	sanitise(cell->text);
+	t->ncells++;
+	t->nrow = t->ncells / t->ncol;
+}
+
+/* How one column is laid out: its width, where it aligns, and how narrow
+ * fitting may make it. */
+struct layout {
+	size_t w;
+	int right;       /* numbers and nothing else (nulls aside) */
+	int cut;         /* text: its values may be cut */
+	size_t values;   /* the widest value (a fixed column's header may be cut to it) */
+};
+
+static void column_layout(const struct chm_table *t, struct layout *l)
+{
+	for (size_t c = 0; c < t->ncol; c++) {
+		int numbers = 0, texts = 0, others = 0;
+		l[c].values = 1;
+		for (size_t r = 0; r < t->nrow; r++) {
+			const struct chm_table_cell *cell = &t->cells[r * t->ncol + c];
+			size_t n = width_of(cell->text);
+			if (n > l[c].values)
+				l[c].values = n;
+			numbers |= is_numeric(cell->kind);
+			texts |= cell->kind == CHM_CELL_TEXT;
+			others |= !is_numeric(cell->kind) && cell->kind != CHM_CELL_NULL;
+		}
+		l[c].w = width_of(t->names[c]);
+		if (l[c].values > l[c].w)
+			l[c].w = l[c].values;
+		l[c].right = numbers && !others;
+		/* a cut number, time or status would read as another value */
+		l[c].cut = texts && !numbers && others == texts;
+		for (size_t r = 0; l[c].cut && r < t->nrow; r++) {
+			enum chm_cell k = t->cells[r * t->ncol + c].kind;
+			l[c].cut = k == CHM_CELL_TEXT || k == CHM_CELL_NULL;
+		}
+	}
+}
+
+/* Takes one cell at a time from the widest column that may give (cut, or
+ * a header wider than its values) and is above floor, until the row fits
+ * in width: wide columns give first, narrow ones are left whole. */
+static void fit_pass(const struct chm_table *t, struct layout *l, size_t *total, size_t width,
+		     int text, size_t floor)
+{
+	while (*total > width) {
+		size_t widest = t->ncol;
+		for (size_t c = 0; c < t->ncol; c++) {
+			size_t min = text ? floor : (l[c].values > floor ? l[c].values : floor);
+			if (l[c].cut == text && l[c].w > min && (widest == t->ncol || l[c].w > l[widest].w))
+				widest = c;
+		}
+		if (widest == t->ncol)
+			return;
+		l[widest].w--;
+		(*total)--;
+	}
+}
+
+/* Text gives first, down to a width that still says something; then the
+ * long headers of number and time columns, down to their values; then text
+ * and headers again, to the least. A row that is still too wide stays so:
+ * nothing else can give without lying. */
+static void fit(const struct chm_table *t, struct layout *l, int width)
+{
+	size_t total = 0;
+	if (width <= 0)
+		return;
+	for (size_t c = 0; c < t->ncol; c++)
+		total += l[c].w + (c ? 2 : 0);
+	fit_pass(t, l, &total, (size_t)width, 1, 2 * MIN_CUT_WIDTH);
+	fit_pass(t, l, &total, (size_t)width, 0, MIN_CUT_WIDTH + 2);
+	fit_pass(t, l, &total, (size_t)width, 1, MIN_CUT_WIDTH);
+	fit_pass(t, l, &total, (size_t)width, 0, MIN_CUT_WIDTH);
+}
+
+void chm_table_render(const struct chm_table *t, int width, struct strbuf *out)
+{
+	struct layout *l = chm_xmalloc(sizeof(*l) * (t->ncol ? t->ncol : 1));
+
+	column_layout(t, l);
+	fit(t, l, width);
+	for (size_t r = 0; r <= t->nrow; r++) {
+		for (size_t c = 0; c < t->ncol; c++) {
+			const char *s = r == 0 ? t->names[c] : t->cells[(r - 1) * t->ncol + c].text;
+			add_fitted(out, s, l[c].w, l[c].right, c == t->ncol - 1);
+			if (c < t->ncol - 1)
+				strbuf_adds(out, "  ");
+		}
+		strbuf_addc(out, '\n');
+	}
+	free(l);
+}
+
+void chm_table_release(struct chm_table *t)
+{
+	for (size_t c = 0; c < t->ncol; c++)
+		free(t->names[c]);
+	for (size_t i = 0; i < t->ncells; i++)
+		free(t->cells[i].text);
+	free(t->names);
+	free(t->cells);
+	memset(t, 0, sizeof(*t));
+}
+
+int chm_table_width(int fd, const char *columns_env)
+{
+	struct winsize ws;
+	if (columns_env && *columns_env) {
+		char *end;
+		long n = strtol(columns_env, &end, 10);
+		if (*end == '\0' && n > 0 && n < 100000)
+			return (int)n;
+	}
+	if (isatty(fd) && ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return CHM_TABLE_DEFAULT_WIDTH;
+}

@@ -1,0 +1,63 @@
+/* table: the one printer of aligned tables for people, used by chm's
+ * `--format table` (output.c) and by chm-report's (report_format.c), so both
+ * programs show a value the same way: null as "-", numbers right-aligned,
+ * times without microseconds, seconds and rates in human units, control
+ * characters never reaching the terminal, and the whole fitted to a width.
+ *
+ * Only tables are humanised: the machine formats (ndjson, csv, prom, html)
+ * keep the raw values and never come here. Which columns hold durations,
+ * ages or rates is decided here from the column's name, in one table of
+ * rules (table.c), so every program agrees on it.
+ *
+ * table.c includes output.h and report.h together: each declares its own
+ * format enum (chm_out_format, chm_format), and that file is the check that
+ * they can be used side by side. */
+#ifndef CHM_TABLE_H
+#define CHM_TABLE_H
+
+#include <stddef.h>
+
+#include "core/strbuf.h"
+
+/* What a value is. The caller says what it knows from the data's type
+ * (text, number, time, null); the column's name may make a number a
+ * duration, an age or a rate, or a text a status or a time. */
+enum chm_cell {
+	CHM_CELL_NULL,
+	CHM_CELL_TEXT,
+	CHM_CELL_NUMBER,
+	CHM_CELL_TIME,      /* RFC 3339 */
+	CHM_CELL_DURATION,  /* seconds: "4m 12s" */
+	CHM_CELL_AGE,       /* seconds ago: "11d 5h ago" */
+	CHM_CELL_RATE,      /* a fraction: "97.3%" */
+	CHM_CELL_STATUS,
+};
+
+struct chm_table_cell;
+
+struct chm_table {
+	size_t ncol, nrow;
+	char **names;
+	struct chm_table_cell *cells;   /* row-major, as added */
+	size_t ncells, cap;
+};
+
+void chm_table_init(struct chm_table *t, const char *const *names, size_t ncol);
+/* The next cell, row by row; text is copied (NULL is a null). */
+void chm_table_add(struct chm_table *t, enum chm_cell kind, const char *text);
+/* Appends the header and the rows. width: the columns fit in it (the
+ * widest text columns cut, with one "…"); 0 for no limit. */
+void chm_table_render(const struct chm_table *t, int width, struct strbuf *out);
+void chm_table_release(struct chm_table *t);
+
+/* The kind a column's name gives a value of kind base (the rules). */
+enum chm_cell chm_table_kind(const char *column, enum chm_cell base);
+
+/* The width a table may take on fd: COLUMNS when it is a positive number
+ * (columns_env, read by the program), else the terminal's, else 80.
+ * The programs' --wide asks for 0 instead. */
+int chm_table_width(int fd, const char *columns_env);
+
+#define CHM_TABLE_DEFAULT_WIDTH 80
+
+#endif

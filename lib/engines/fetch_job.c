@@ -1,0 +1,230 @@
+#include "engines/fetch_job.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/chmtime.h"
+#include "core/cli.h"
+#include "core/credentials.h"
+#include "core/db.h"
+#include "sources/pager.h"
+#include "core/record.h"
+#include "sources/source.h"
+#include "core/state.h"
+#include "core/strbuf.h"
+
+/* ---- the records on the output ---- */
+
+struct out {
+	FILE *fp;
+	long raw, states;
+	long interval_ms;     /* at most one state record this often */
+	int64_t last_state;   /* when the last one was printed (usec) */
+	int pending;          /* a state was skipped: print it at the end */
+};
+
+/* A write to the output failed. EPIPE is the reader going away (chm-load
+ * stopped): not our error, and no status of ours may hide the reader's. */
+static int out_error(struct chm_err *err)
+{
+	if (errno == EPIPE)
+		return chm_err_set(err, CHM_EX_IOERR, CHM_E_READER_GONE, "", "the reader of standard output went away");
+	return chm_err_set(err, CHM_EX_IOERR, CHM_E_IO_ERROR, "", "write error on standard output: %s", strerror(errno));
+}
+
+static int sink_raw(const char *line, size_t len, void *arg, struct chm_err *err)
+{
+	struct out *o = arg;
+	o->raw++;
+	if (fwrite(line, 1, len, o->fp) != len || putc('\n', o->fp) == EOF)
+		return out_error(err);
+	return 0;
+}
+
+/* After each page: what was printed so far stays valid whatever happens next. */
+static int sink_state(json_t *value, void *arg, struct chm_err *err)
+{
+	struct out *o = arg;
+	int64_t now = chm_time_now();
+	if (o->interval_ms && now - o->last_state < (int64_t)o->interval_ms * 1000) {
+		o->pending = 1; /* the raw records still go out; only the bookmark waits */
+		return fflush(o->fp) ? out_error(err) : 0;
+	}
+	o->last_state = now;
+	o->pending = 0;
+	json_t *rec = json_object();
+	json_object_set_new(rec, "type", json_string("state"));
+	json_object_set(rec, "value", value);
+	int rc = chm_record_write(o->fp, rec) || ferror(o->fp) ? out_error(err) : 0;
+	json_decref(rec);
+	if (rc == 0 && fflush(o->fp))
+		rc = out_error(err);
+	o->states++;
+	return rc;
+}
+
+static void sink_warn(const char *msg, void *arg)
+{
+	(void)arg;
+	chm_warn("%s", msg);
+}
+
+static void on_retry(const struct chm_http_retry *r, void *arg)
+{
+	(void)arg;
+	chm_warn("GET %s: %s; retry %d/%d in %.1fs", r->url, r->reason, r->attempt, r->max_attempts - 1,
+		 r->delay_ms / 1000.0);
+}
+
+/* ---- what to fetch, and with what ---- */
+
+static int pipelines_from_db(const struct chm_fetch_job *job, struct chm_fetch_pipeline **list,
+			     size_t *n, struct chm_err *err)
+{
+	const struct chm_source *src = job->fetch.source;
+	PGconn *conn = chm_db_connect(job->db, "chm-fetch", err);
+	if (!conn)
+		return -1;
+	const char *params[3] = { src->platform, job->client, job->pipeline };
+	PGresult *res = chm_db_query_file(conn, "queries/fetch_pipelines.sql", 3, params, err);
+	if (!res) {
+		PQfinish(conn);
+		return -1;
+	}
+	int rows = PQntuples(res);
+	*list = chm_xmalloc(sizeof(**list) * (size_t)(rows ? rows : 1));
+	*n = 0;
+	for (int i = 0; i < rows; i++) {
+		if (src->pager->wants && !src->pager->wants(PQgetvalue(res, i, 2)))
+			continue;
+		(*list)[*n].client = chm_xstrdup(PQgetvalue(res, i, 0));
+		(*list)[*n].name = chm_xstrdup(PQgetvalue(res, i, 1));
+		(*list)[*n].external_id = chm_xstrdup(PQgetvalue(res, i, 2));
+		(*n)++;
+	}
+	PQclear(res);
+	PQfinish(conn);
+	return 0;
+}
+
+/* The token or user:password, never from the command line, never printed:
+ * into the HTTP options. *secret is the caller's to free. */
+static int credentials(struct chm_fetch_job *job, char **secret, struct chm_err *err)
+{
+	char credname[64];
+	int from_basic_env = 0;
+
+	snprintf(credname, sizeof(credname), "%s-token", job->source_name);
+	*secret = chm_secret_find(job->token_file, job->credentials_dir, credname, job->env_token, err);
+	if (!*secret && !err->status && job->env_basic && *job->env_basic) {
+		*secret = chm_xstrdup(job->env_basic);
+		from_basic_env = 1;
+	}
+	if (!*secret)
+		return err->status ? -1 : 0;
+	int basic = job->auth ? strcmp(job->auth, "basic") == 0 : (from_basic_env || strchr(*secret, ':'));
+	if (basic && !strchr(*secret, ':'))
+		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_CREDENTIALS, "", "basic auth needs user:password");
+	if (basic)
+		job->http.basic = *secret;
+	else
+		job->http.bearer = *secret;
+	if (job->auth && strcmp(job->auth, "token") == 0)
+		job->http.auth_scheme = "Token";
+	return 0;
+}
+
+/* Errors that end the whole run rather than one pipeline. */
+static int is_fatal(const struct chm_err *e)
+{
+	return e->status != CHM_EX_UNAVAILABLE || e->kind == CHM_E_UNAVAILABLE;
+}
+
+/* Every pipeline in turn: 0, or the status of the last that failed; -1
+ * with err for what ends the run. */
+static int fetch_each(struct chm_fetch_job *job, struct chm_fetch *f, struct chm_fetch_pipeline *plist,
+		      size_t pn, struct chm_err *err)
+{
+	int status = 0;
+	for (size_t i = 0; i < pn && !*job->interrupted; i++) {
+		struct chm_fetch_stats st = { 0 };
+		if (chm_fetch_run(f, &plist[i], &st, err) == 0)
+			continue;
+		if (is_fatal(err))
+			return -1;
+		/* this pipeline failed; the others may still be read */
+		chm_warn("%s/%s: %s", plist[i].client, plist[i].name, err->msg);
+		status = err->status;
+		chm_err_clear(err);
+	}
+	if (*job->interrupted && !status) {
+		chm_warn("stopped by signal %d; the state printed covers what was fetched", *job->interrupted);
+		status = CHM_EX_TEMPFAIL;
+	}
+	return status;
+}
+
+static int load_inputs(struct chm_fetch_job *job, struct chm_vendor_map **map, json_t **state,
+		       struct chm_fetch_pipeline **plist, size_t *pn, struct chm_err *err)
+{
+	if (job->mapping && !(*map = chm_vendor_map_load(job->mapping, CHM_MAP_FETCH, err)))
+		return -1;
+	job->fetch.map = *map;
+	if (job->state_file && chm_state_read(job->state_file, state, err))
+		return -1;
+	if (*state && !json_is_object(*state))
+		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_STATE, "", "state file %s holds no JSON object",
+				   job->state_file);
+	if (job->pipelines_file ? chm_fetch_pipelines_from_file(job->pipelines_file, job->fetch.source, job->client,
+								 job->pipeline, plist, pn, err)
+				: pipelines_from_db(job, plist, pn, err))
+		return -1;
+	if (*pn == 0)
+		chm_warn("no active %s pipeline with an external_id %s can fetch%s%s%s%s",
+			 job->fetch.source->platform, job->source_name, job->client ? " for client " : "",
+			 job->client ? job->client : "", job->pipeline ? " named " : "",
+			 job->pipeline ? job->pipeline : "");
+	return 0;
+}
+
+int chm_fetch_job_run(struct chm_fetch_job *job)
+{
+	struct out out = { job->out, 0, 0, job->state_interval_ms, 0, 0 };
+	struct chm_vendor_map *map = NULL;
+	struct chm_fetch_pipeline *plist = NULL;
+	struct chm_http *http = NULL;
+	struct chm_fetch *f = NULL;
+	struct chm_err err;
+	json_t *state = NULL;
+	char *secret = NULL;
+	size_t pn = 0;
+	int status = -1;
+
+	chm_err_clear(&err);
+	job->fetch.interrupted = job->interrupted;
+	job->http.interrupted = job->interrupted;
+	job->http.on_retry = on_retry;
+	if (credentials(job, &secret, &err) == 0 && load_inputs(job, &map, &state, &plist, &pn, &err) == 0 &&
+	    (http = chm_http_new(&job->http, &err)) != NULL) {
+		struct chm_fetch_sink sink = { sink_raw, sink_state, sink_warn, &out };
+		f = chm_fetch_new(&job->fetch, http, state, &sink);
+		status = fetch_each(job, f, plist, pn, &err);
+	}
+	if (status < 0)
+		status = err.kind == CHM_E_READER_GONE ? 0 : chm_report_err(&err);
+	/* a state held back by the interval: every page before it is whole */
+	if (f && out.pending && err.kind != CHM_E_READER_GONE) {
+		struct chm_err e2;
+		out.interval_ms = 0;
+		if (sink_state(chm_fetch_state(f), &out, &e2) && !status)
+			status = chm_report_err(&e2);
+	}
+	chm_fetch_free(f);
+	chm_http_free(http);
+	json_decref(state);
+	chm_fetch_pipelines_free(plist, pn);
+	chm_vendor_map_free(map);
+	chm_secret_free(secret);
+	return status;
+}

@@ -1,0 +1,951 @@
+#include "engines/loader.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/chmtime.h"
+#include "core/db.h"
+#include "core/hashmap.h"
+#include "core/redact.h"
+#include "core/sqlfiles.h"
+#include "core/strbuf.h"
+#include "engines/transition.h"
+
+struct staged {
+	int64_t pipeline_id;
+	size_t key_off, key_len;   /* external_run_id in b->text */
+	size_t row_off, row_len;   /* COPY row in b->rows, without round and seq */
+	int round;
+	long line;
+	const char *file;
+	size_t input_off, input_len; /* original line in b->inputs (reject policy only) */
+	size_t dur_off;            /* the duration field (\\N) within the row, when derived */
+	int64_t derived_us;        /* finished - started when the event gives no duration, or -1 */
+	int has_started, has_finished;
+	int64_t started_at, finished_at;
+	int carried;               /* its key was in the previous batch: staged, never folded */
+};
+
+/* One batch: filled by chm_loader_add, then in flight until collected. */
+struct batch {
+	struct staged *rec;
+	int n, cap;
+	struct strbuf rows, text, inputs;
+	struct hashmap rounds;      /* key -> events of it so far */
+	int max_round;
+	int keys;                   /* distinct keys: the events of round 1 */
+	int fast;                   /* round 1 COPYed straight into runs */
+	int copy_pending;           /* that COPY's result is not read yet */
+	long end_seq;               /* chm_loader_added() when it was sent */
+	int carried_keys;           /* keys also in the previous batch */
+	int carried_rounds;         /* the most events one of them has here */
+	struct chm_load_counts folded;   /* what the later events of new runs did, folded */
+	struct strbuf fold_rejected;     /* seqs the fold refused ("1,5,9") */
+};
+
+struct chm_loader {
+	PGconn *conn;
+	struct chm_loader_opts opts;
+	struct chm_rejects *rejects;
+	struct chm_resolver resolver;
+	struct chm_load_counts counts;
+	struct batch batches[2];
+	struct batch *fill, *inflight;   /* inflight: NULL, or sent and not collected */
+	long added, durable;
+	struct strbuf key, copybuf;
+	int stage_ready;
+	int all_new;       /* the last batch's round 1 inserted every key */
+	unsigned jitter;   /* rand_r state for retry backoff, per process */
+};
+
+static const char *policy_name(enum chm_regressions r)
+{
+	return r == CHM_REGRESSIONS_REJECT ? "reject" : r == CHM_REGRESSIONS_ACCEPT ? "accept" : "ignore";
+}
+
+struct chm_loader *chm_loader_new(PGconn *conn, const struct chm_loader_opts *opts,
+				  struct chm_rejects *rejects)
+{
+	struct chm_loader *ld = calloc(1, sizeof(*ld));
+	if (!ld)
+		return chm_xmalloc(0), NULL;
+	ld->conn = conn;
+	ld->opts = *opts;
+	if (ld->opts.batch_size <= 0)
+		ld->opts.batch_size = 5000;
+	if (!ld->opts.batch_bytes)
+		ld->opts.batch_bytes = 16u << 20;
+	ld->rejects = rejects;
+	ld->jitter = (unsigned)getpid() ^ (unsigned)time(NULL);
+	ld->fill = &ld->batches[0];
+	chm_resolver_init(&ld->resolver, conn);
+	return ld;
+}
+
+static void batch_reset(struct batch *b)
+{
+	b->n = 0;
+	b->max_round = 0;
+	b->keys = 0;
+	b->carried_keys = b->carried_rounds = 0;
+	strbuf_reset(&b->rows);
+	strbuf_reset(&b->text);
+	strbuf_reset(&b->inputs);
+	/* b->rounds stays until b fills again: the next batch asks it which of
+	 * its keys were here (chm_loader_add_text) */
+}
+
+static void batch_release(struct batch *b)
+{
+	free(b->rec);
+	strbuf_release(&b->rows);
+	strbuf_release(&b->text);
+	strbuf_release(&b->inputs);
+	strbuf_release(&b->fold_rejected);
+	hashmap_release(&b->rounds);
+}
+
+void chm_loader_free(struct chm_loader *ld)
+{
+	if (!ld)
+		return;
+	chm_resolver_release(&ld->resolver);
+	batch_release(&ld->batches[0]);
+	batch_release(&ld->batches[1]);
+	strbuf_release(&ld->key);
+	strbuf_release(&ld->copybuf);
+	free(ld);
+}
+
+struct chm_load_counts *chm_loader_counts(struct chm_loader *ld)
+{
+	return &ld->counts;
+}
+
+struct chm_resolver *chm_loader_resolver(struct chm_loader *ld)
+{
+	return &ld->resolver;
+}
+
+long chm_loader_added(const struct chm_loader *ld)
+{
+	return ld->added;
+}
+
+long chm_loader_durable(const struct chm_loader *ld)
+{
+	return ld->durable;
+}
+
+long chm_loader_sent(const struct chm_loader *ld)
+{
+	return ld->inflight ? ld->inflight->end_seq : ld->durable;
+}
+
+static void add_field_sep(struct strbuf *sb)
+{
+	strbuf_addc(sb, '\t');
+}
+
+static void add_null(struct strbuf *sb)
+{
+	strbuf_add(sb, "\\N", 2);
+}
+
+static void add_text(struct strbuf *sb, const char *s)
+{
+	if (s)
+		strbuf_add_copy_text(sb, s, strlen(s));
+	else
+		add_null(sb);
+}
+
+/* A message from a partner or a job: redacted here, where every writer of
+ * runs passes (chm-load, chm-exec, chm run record), whoever redacted before. */
+static void add_free_text(struct strbuf *sb, const char *s)
+{
+	struct strbuf clean = STRBUF_INIT;
+	if (s && chm_redact_text(s, strlen(s), &clean))
+		s = clean.buf;
+	add_text(sb, s);
+	strbuf_release(&clean);
+}
+
+static void add_time(struct strbuf *sb, int has, int64_t t)
+{
+	char buf[CHM_TIME_BUFSZ];
+	if (has)
+		strbuf_adds(sb, chm_time_format_pg(t, buf));
+	else
+		add_null(sb);
+}
+
+/* The COPY row after the round and seq columns: pipeline_id .. payload. */
+/* The payload's JSON text as a COPY field. A \u0000 in it (a partner's free
+ * text) would make PostgreSQL refuse the whole row: it becomes \ufffd, and
+ * the event is kept. */
+static void add_payload(struct strbuf *sb, const char *p, size_t n)
+{
+	if (!memmem(p, n, "\\u0000", 6)) {
+		strbuf_add_copy_text(sb, p, n);
+		return;
+	}
+	struct strbuf clean = STRBUF_INIT;
+	for (size_t i = 0; i < n;) {
+		if (p[i] == '\\' && i + 1 < n) {
+			if (i + 5 < n && p[i + 1] == 'u' && !memcmp(p + i + 2, "0000", 4)) {
+				strbuf_adds(&clean, "\\ufffd");
+				i += 6;
+			} else {
+				strbuf_add(&clean, p + i, 2);
+				i += 2;
+			}
+		} else {
+			strbuf_addc(&clean, p[i++]);
+		}
+	}
+	strbuf_add_copy_text(sb, clean.buf, clean.len);
+	strbuf_release(&clean);
+}
+
+/* The row after the round and seq columns; *dur_off is where the duration
+ * field starts, relative to the row. */
+static void format_row(struct strbuf *sb, int64_t pipeline_id, const struct chm_run *run,
+		       const char *payload, size_t payload_len, size_t *dur_off)
+{
+	size_t start = sb->len;
+
+	strbuf_add_int(sb, pipeline_id);
+	add_field_sep(sb);
+	add_text(sb, run->external_run_id);
+	add_field_sep(sb);
+	strbuf_adds(sb, run->status);
+	add_field_sep(sb);
+	add_time(sb, run->has_started, run->started_at);
+	add_field_sep(sb);
+	add_time(sb, run->has_finished, run->finished_at);
+	add_field_sep(sb);
+	*dur_off = sb->len - start;
+	if (run->has_duration)
+		strbuf_addf(sb, "%.17g", run->duration_seconds);
+	else
+		add_null(sb);
+	add_field_sep(sb);
+	if (run->has_rows)
+		strbuf_add_int(sb, run->rows_processed);
+	else
+		add_null(sb);
+	add_field_sep(sb);
+	add_free_text(sb, run->error_message);
+	add_field_sep(sb);
+	add_free_text(sb, run->status_reason);
+	add_field_sep(sb);
+	if (payload) {
+		add_payload(sb, payload, payload_len);
+	} else if (run->payload) {
+		char *p = json_dumps(run->payload, JSON_COMPACT);
+		add_payload(sb, p, strlen(p));
+		free(p);
+	} else {
+		add_null(sb);
+	}
+	strbuf_addc(sb, '\n');
+}
+
+static int send_batch(struct chm_loader *ld, struct chm_err *err);
+
+/* A run's key in the batches' maps: pipeline id, US, external_run_id. */
+static void make_key(struct strbuf *key, int64_t pipeline_id, const char *external_run_id,
+		     size_t len)
+{
+	strbuf_reset(key);
+	strbuf_add_int(key, pipeline_id);
+	strbuf_addc(key, '\x1f');
+	strbuf_add(key, external_run_id, len);
+}
+
+int chm_loader_add(struct chm_loader *ld, const struct chm_run *run, const char *file, long line,
+		   const char *input, size_t input_len, struct chm_err *err)
+{
+	return chm_loader_add_text(ld, run, NULL, 0, file, line, input, input_len, err);
+}
+
+int chm_loader_add_text(struct chm_loader *ld, const struct chm_run *run, const char *payload,
+			size_t payload_len, const char *file, long line, const char *input,
+			size_t input_len, struct chm_err *err)
+{
+	struct batch *b = ld->fill;
+	int64_t pipeline_id;
+
+	if (chm_resolve_run(&ld->resolver, run, &pipeline_id, err))
+		return -1;
+	if (!pipeline_id)
+		return -1; /* err says unknown_pipeline */
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 1024;
+		b->rec = chm_xrealloc(b->rec, (size_t)b->cap * sizeof(*b->rec));
+	}
+	struct staged *s = &b->rec[b->n++];
+	memset(s, 0, sizeof(*s));
+	s->pipeline_id = pipeline_id;
+	s->line = line;
+	s->file = file;
+	s->key_off = b->text.len;
+	s->key_len = strlen(run->external_run_id);
+	strbuf_add(&b->text, run->external_run_id, s->key_len);
+	s->row_off = b->rows.len;
+	format_row(&b->rows, pipeline_id, run, payload, payload_len, &s->dur_off);
+	s->row_len = b->rows.len - s->row_off;
+	s->has_started = run->has_started;
+	s->started_at = run->started_at;
+	s->has_finished = run->has_finished;
+	s->finished_at = run->finished_at;
+	/* a new run's derived duration, as chm_run_duration() gives it */
+	s->derived_us = run->has_duration ? -1
+					  : chm_transition_duration_us(run->has_started, run->started_at,
+								       run->has_finished, run->finished_at);
+	if (ld->opts.regressions == CHM_REGRESSIONS_REJECT && input) {
+		s->input_off = b->inputs.len;
+		s->input_len = input_len;
+		strbuf_add(&b->inputs, input, input_len);
+	}
+	make_key(&ld->key, pipeline_id, run->external_run_id, s->key_len);
+	int64_t *round = hashmap_put(&b->rounds, ld->key.buf, ld->key.len, NULL);
+	s->round = (int)++*round;
+	if (s->round == 1)
+		b->keys++;
+	if (s->round > b->max_round)
+		b->max_round = s->round;
+	/* a run whose events straddle two batches is stored already: upserted,
+	 * not COPYed (the batch sent last keeps its keys until it fills again) */
+	const struct batch *prev = b == &ld->batches[0] ? &ld->batches[1] : &ld->batches[0];
+	s->carried = prev->rounds.count && hashmap_get(&prev->rounds, ld->key.buf, ld->key.len);
+	if (s->carried) {
+		if (s->round == 1)
+			b->carried_keys++;
+		if (s->round > b->carried_rounds)
+			b->carried_rounds = s->round;
+	}
+	ld->added++;
+	if (b->n >= ld->opts.batch_size || b->rows.len + b->inputs.len >= ld->opts.batch_bytes)
+		return send_batch(ld, err);
+	return 0;
+}
+
+static const struct batch *sort_batch; /* qsort has no context argument in C11 */
+
+static int cmp_staged(const void *a, const void *b)
+{
+	const struct staged *x = a, *y = b;
+	if (x->pipeline_id != y->pipeline_id)
+		return x->pipeline_id < y->pipeline_id ? -1 : 1;
+	size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
+	int c = memcmp(sort_batch->text.buf + x->key_off, sort_batch->text.buf + y->key_off, n);
+	if (c)
+		return c;
+	if (x->key_len != y->key_len)
+		return x->key_len < y->key_len ? -1 : 1;
+	return x->round - y->round;
+}
+
+/* Reads a COPY's result: the number of rows, or -1 with err. */
+static long copy_result(struct chm_loader *ld, struct chm_err *err)
+{
+	PGresult *res;
+	long rows = -1;
+	while ((res = PQgetResult(ld->conn))) {
+		if (PQresultStatus(res) == PGRES_COMMAND_OK && rows == -1)
+			rows = strtol(PQcmdTuples(res), NULL, 10);
+		else if (rows != -2) {
+			chm_db_error(ld->conn, res, "COPY", err);
+			rows = -2;
+		}
+		PQclear(res);
+	}
+	return rows < 0 ? -1 : rows;
+}
+
+/* ---- folding the events of a new run ---------------------------------------
+ * A batch's rows are COPY text, so a field's value is equal exactly when its
+ * text is (times and numbers are printed one way). The exception is the
+ * payload, compared as jsonb compares: a line jansson read is printed again
+ * compactly while a plain line's payload is copied as it came, so payloads
+ * are compared without the spaces between tokens. Payloads that differ
+ * otherwise (key order, escapes spelled differently) count as an update here
+ * where jsonb would see none; the row stored is the same. */
+
+enum { F_PIPELINE, F_KEY, F_STATUS, F_STARTED, F_FINISHED, F_DURATION, F_ROWS, F_ERROR,
+       F_REASON, F_PAYLOAD, NFIELDS };
+
+struct field {
+	const char *p;
+	size_t n;
+};
+
+/* A COPY row (with its newline) into its fields: tabs in values are escaped. */
+static void split_row(const char *row, size_t len, struct field *f)
+{
+	const char *start = row, *end = row + len - 1;
+	int k = 0;
+	for (const char *p = row; p < end && k < NFIELDS - 1; p++)
+		if (*p == '\t') {
+			f[k++] = (struct field){ start, (size_t)(p - start) };
+			start = p + 1;
+		}
+	f[k] = (struct field){ start, (size_t)(end - start) };
+}
+
+static int field_null(const struct field *f)
+{
+	return f->n == 2 && f->p[0] == '\\' && f->p[1] == 'N';
+}
+
+static int field_eq(const struct field *a, const struct field *b)
+{
+	return a->n == b->n && memcmp(a->p, b->p, a->n) == 0;
+}
+
+/* Payload texts (COPY-escaped JSON) equal up to spaces between tokens. */
+static int payload_eq(const struct field *a, const struct field *b)
+{
+	size_t i = 0, j = 0;
+	int in_string = 0;
+
+	if (field_eq(a, b))
+		return 1;
+	if (field_null(a) || field_null(b))
+		return 0;
+	for (;;) {
+		if (!in_string) {
+			while (i < a->n && a->p[i] == ' ')
+				i++;
+			while (j < b->n && b->p[j] == ' ')
+				j++;
+		}
+		if (i == a->n || j == b->n)
+			return i == a->n && j == b->n;
+		char c = a->p[i++];
+		if (c != b->p[j++])
+			return 0;
+		if (c == '"') {
+			in_string = !in_string;
+		} else if (c == '\\') {
+			/* COPY escapes are two characters; "\\\\" is one JSON backslash,
+			 * which escapes the JSON character after it (a quote, or
+			 * another COPY escape) */
+			for (int k = 0; k < 3; k++) {
+				if (i == a->n || j == b->n || a->p[i] != b->p[j])
+					return 0;
+				char d = a->p[i++];
+				j++;
+				if (d != '\\' || k == 2)
+					break;
+			}
+		}
+	}
+}
+
+/* A status field as a string (the enum's names are short). */
+static const char *field_str(const struct field *f, char *buf, size_t cap)
+{
+	size_t n = f->n < cap ? f->n : cap - 1;
+	memcpy(buf, f->p, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* A duration as the loader prints it: what PostgreSQL reads back as the
+ * same double. */
+static struct field duration_field(int64_t us, char *buf, size_t cap)
+{
+	if (us < 0)
+		return (struct field){ "\\N", 2 };
+	int n = snprintf(buf, cap, "%.17g", (double)us / 1e6);
+	return (struct field){ buf, (size_t)n };
+}
+
+/* Appends to out the row that inserting b->rec[i0] and then applying
+ * rec[i0+1..i1) in order, as load_runs.sql's rounds would, leaves; counts
+ * what each later event did as the upsert counts it. Returns 1, with nothing
+ * appended or counted, for a run that meets two events of equal standing (the
+ * same terminal status) with different payloads: the greater payload in
+ * jsonb's order wins between them (012_equal_standing_payload.sql), which
+ * only PostgreSQL can tell, so the run is marked carried and staged with the
+ * runs the last batch had. Rare in a real feed: a finished run's event
+ * repeated with other facets. */
+/* The run as the fold has it so far: its row's fields and its times. */
+struct fold_state {
+	struct field f[NFIELDS];
+	char dur[40];              /* a derived duration f[F_DURATION] points at */
+	int has_started, has_finished;
+	int64_t started, finished;
+};
+
+/* Undoes what the fold of b->rec[i0..i1) counted, and leaves its events to
+ * the staged upsert: carried, in their rounds. */
+static void carry_run(struct batch *b, int i0, int i1, const struct chm_load_counts *counted,
+		      size_t rejected_len)
+{
+	b->folded = *counted;
+	b->fold_rejected.len = rejected_len;
+	if (b->fold_rejected.buf)
+		b->fold_rejected.buf[rejected_len] = '\0';
+	b->carried_keys++;
+	for (int j = i0; j < i1; j++) {
+		b->rec[j].carried = 1;
+		if (b->rec[j].round > b->carried_rounds)
+			b->carried_rounds = b->rec[j].round;
+	}
+}
+
+/* The run after event e with fields ev (action a), into next; counts what
+ * the event did as the upsert counts it. */
+static void apply_event(struct batch *b, const struct fold_state *cur, const struct staged *e,
+			const struct field *ev, const char *ev_dur, enum chm_transition a,
+			struct fold_state *next)
+{
+	memcpy(next->f, cur->f, sizeof(cur->f));
+	if (chm_transition_takes_new_status(a))
+		next->f[F_STATUS] = ev[F_STATUS];
+	for (int f = F_STARTED; f < NFIELDS; f++)
+		if (chm_transition_takes_new(a, field_null(&cur->f[f]), field_null(&ev[f])))
+			next->f[f] = ev[f];
+	next->has_started = cur->has_started;
+	next->started = cur->started;
+	next->has_finished = cur->has_finished;
+	next->finished = cur->finished;
+	if (next->f[F_STARTED].p == ev[F_STARTED].p) {
+		next->has_started = e->has_started;
+		next->started = e->started_at;
+	}
+	if (next->f[F_FINISHED].p == ev[F_FINISHED].p) {
+		next->has_finished = e->has_finished;
+		next->finished = e->finished_at;
+	}
+	if (field_null(&next->f[F_DURATION]))
+		next->f[F_DURATION] = duration_field(
+			chm_transition_duration_us(next->has_started, next->started,
+						   next->has_finished, next->finished),
+			next->dur, sizeof(next->dur));
+	int same = 1;
+	for (int f = F_STATUS; f < F_PAYLOAD && same; f++)
+		same = field_eq(&next->f[f], &cur->f[f]);
+	same = same && payload_eq(&next->f[F_PAYLOAD], &cur->f[F_PAYLOAD]);
+	if (!same)
+		b->folded.updated++;
+	else if (a == CHM_TRANSITION_FILL || a == CHM_TRANSITION_OLDER)
+		b->folded.ignored++;
+	else
+		b->folded.unchanged++;
+	/* the duration must outlive the event's buffers */
+	if (next->f[F_DURATION].p == ev_dur || next->f[F_DURATION].p == cur->dur) {
+		memmove(next->dur, next->f[F_DURATION].p, next->f[F_DURATION].n);
+		next->f[F_DURATION].p = next->dur;
+	}
+}
+
+static int fold_run(struct chm_loader *ld, struct batch *b, int i0, int i1, struct strbuf *out)
+{
+	struct chm_load_counts counted = b->folded;
+	size_t rejected_len = b->fold_rejected.len;
+	struct fold_state st[2], *cur = &st[0], *next = &st[1];
+	struct field ev[NFIELDS];
+	char ev_dur[40], old_status[16], new_status[16];
+	const struct staged *s = &b->rec[i0];
+
+	cur->has_started = s->has_started;
+	cur->has_finished = s->has_finished;
+	cur->started = s->started_at;
+	cur->finished = s->finished_at;
+	split_row(b->rows.buf + s->row_off, s->row_len, cur->f);
+	if (s->derived_us >= 0)
+		cur->f[F_DURATION] = duration_field(s->derived_us, cur->dur, sizeof(cur->dur));
+	for (int i = i0 + 1; i < i1; i++) {
+		const struct staged *e = &b->rec[i];
+		split_row(b->rows.buf + e->row_off, e->row_len, ev);
+		/* an event with both times has the duration they give (as EXCLUDED has) */
+		if (e->derived_us >= 0)
+			ev[F_DURATION] = duration_field(e->derived_us, ev_dur, sizeof(ev_dur));
+		enum chm_transition a = chm_transition_action(
+			field_str(&cur->f[F_STATUS], old_status, sizeof(old_status)), cur->has_started,
+			cur->started, field_str(&ev[F_STATUS], new_status, sizeof(new_status)),
+			e->has_started, e->started_at, ld->opts.regressions);
+		if (a == CHM_TRANSITION_REJECT) {
+			if (b->fold_rejected.len)
+				strbuf_addc(&b->fold_rejected, ',');
+			strbuf_add_int(&b->fold_rejected, i);
+			continue;
+		}
+		if (a == CHM_TRANSITION_MERGE && !strcmp(old_status, new_status) &&
+		    strcmp(old_status, "running") && !field_null(&cur->f[F_PAYLOAD]) &&
+		    !field_null(&ev[F_PAYLOAD]) && !payload_eq(&cur->f[F_PAYLOAD], &ev[F_PAYLOAD])) {
+			carry_run(b, i0, i1, &counted, rejected_len);
+			return 1;
+		}
+		apply_event(b, cur, e, ev, ev_dur, a, next);
+		struct fold_state *t = cur;
+		cur = next;
+		next = t;
+	}
+	for (int f = 0; f < NFIELDS; f++) {
+		if (f)
+			strbuf_addc(out, '\t');
+		strbuf_add(out, cur->f[f].p, cur->f[f].n);
+	}
+	strbuf_addc(out, '\n');
+	return 0;
+}
+
+enum copy_mode {
+	COPY_STAGE_ALL,     /* every event into chm_stage */
+	COPY_STAGE_CARRIED, /* the events of keys also in the previous batch into chm_stage */
+	COPY_DIRECT,        /* the other keys' events, one row a key, straight into runs */
+};
+
+/* COPYs the batch's rows; for COPY_DIRECT returns without reading the
+ * result, so PostgreSQL inserts while the caller parses on. */
+static int send_copy(struct chm_loader *ld, struct batch *b, enum copy_mode mode,
+		     struct chm_err *err)
+{
+	PGresult *res = PQexec(ld->conn,
+			       mode == COPY_DIRECT
+				       ? "COPY runs (pipeline_id, external_run_id, status, "
+					 "started_at, finished_at, duration_seconds, rows_processed, "
+					 "error_message, status_reason, payload) FROM STDIN"
+				       : "COPY chm_stage (round, seq, pipeline_id, external_run_id, status, "
+					 "started_at, finished_at, duration_seconds, rows_processed, "
+					 "error_message, status_reason, payload) FROM STDIN");
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		chm_db_error(ld->conn, res, "COPY", err);
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	strbuf_reset(&ld->copybuf);
+	if (mode == COPY_DIRECT) {
+		memset(&b->folded, 0, sizeof(b->folded));
+		strbuf_reset(&b->fold_rejected);
+	}
+	for (int i = 0; i < b->n; i++) {
+		const struct staged *s = &b->rec[i];
+		const char *row = b->rows.buf + s->row_off;
+		if (mode == COPY_STAGE_CARRIED && !s->carried)
+			continue;
+		if (mode == COPY_DIRECT && (s->carried || s->round != 1))
+			continue;
+		/* sorted by key and round: a key's later events follow its first */
+		int last = i + 1;
+		while (mode == COPY_DIRECT && last < b->n && b->rec[last].round > 1)
+			last++;
+		if (last - i > 1) {
+			fold_run(ld, b, i, last, &ld->copybuf); /* 1: carried, staged later */
+		} else if (mode == COPY_DIRECT) {
+			if (s->derived_us >= 0) {
+				/* the "\N" of the duration becomes the derived one */
+				char num[40];
+				snprintf(num, sizeof(num), "%.17g", (double)s->derived_us / 1e6);
+				strbuf_add(&ld->copybuf, row, s->dur_off);
+				strbuf_adds(&ld->copybuf, num);
+				strbuf_add(&ld->copybuf, row + s->dur_off + 2, s->row_len - s->dur_off - 2);
+			} else {
+				strbuf_add(&ld->copybuf, row, s->row_len);
+			}
+		} else {
+			strbuf_add_int(&ld->copybuf, s->round);
+			strbuf_addc(&ld->copybuf, '\t');
+			strbuf_add_int(&ld->copybuf, i);
+			strbuf_addc(&ld->copybuf, '\t');
+			strbuf_add(&ld->copybuf, row, s->row_len);
+		}
+		if (ld->copybuf.len >= (256u << 10)) {
+			if (PQputCopyData(ld->conn, ld->copybuf.buf, (int)ld->copybuf.len) != 1) {
+				chm_db_error(ld->conn, NULL, "COPY", err);
+				return -1;
+			}
+			strbuf_reset(&ld->copybuf);
+		}
+	}
+	if ((ld->copybuf.len &&
+	     PQputCopyData(ld->conn, ld->copybuf.buf, (int)ld->copybuf.len) != 1) ||
+	    PQputCopyEnd(ld->conn, NULL) != 1) {
+		chm_db_error(ld->conn, NULL, "COPY", err);
+		return -1;
+	}
+	strbuf_reset(&ld->copybuf);
+	return mode == COPY_DIRECT || copy_result(ld, err) >= 0 ? 0 : -1;
+}
+
+/* Rejects the staged records whose seq is listed ("1,5,9"), for --regressions reject. */
+static void reject_listed(struct chm_loader *ld, const struct batch *b, const char *list)
+{
+	for (const char *p = list; *p;) {
+		char *end;
+		long seq = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (seq >= 0 && seq < b->n) {
+			const struct staged *s = &b->rec[seq];
+			chm_reject(ld->rejects, s->file, s->line, CHM_E_STALE_REGRESSION, "status",
+				   "the run is already in a terminal state with a different status, "
+				   "and this event is not a newer attempt",
+				   b->inputs.len ? b->inputs.buf + s->input_off : NULL, s->input_len);
+			ld->counts.rejected++;
+		}
+		p = *end ? end + 1 : end;
+	}
+}
+
+static void abort_batch(struct chm_loader *ld)
+{
+	if (PQpipelineStatus(ld->conn) != PQ_PIPELINE_OFF) {
+		PGresult *res;
+		/* drain what the pipeline still holds, then leave it */
+		for (int idle = 0; idle < 2 && PQstatus(ld->conn) == CONNECTION_OK;) {
+			res = PQgetResult(ld->conn);
+			if (!res) {
+				idle++;
+				continue;
+			}
+			idle = 0;
+			int sync = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+			PQclear(res);
+			if (sync)
+				break;
+		}
+		PQexitPipelineMode(ld->conn);
+	}
+	if (PQstatus(ld->conn) == CONNECTION_OK)
+		PQclear(PQexec(ld->conn, "ROLLBACK"));
+}
+
+/* Sends the upserts of rounds first..last, the DELETE of the staged rows and
+ * the COMMIT in pipeline mode, without waiting for them. */
+static int send_rounds(struct chm_loader *ld, int first, int last, struct chm_err *err)
+{
+	char round_s[16];
+	const char *params[2] = { round_s, policy_name(ld->opts.regressions) };
+
+	if (PQenterPipelineMode(ld->conn) != 1)
+		return chm_db_error(ld->conn, NULL, "pipeline mode", err);
+	for (int round = first; round <= last; round++) {
+		snprintf(round_s, sizeof(round_s), "%d", round);
+		if (PQsendQueryPrepared(ld->conn, "chm_load_runs", 2, params, NULL, NULL, 0) != 1)
+			return chm_db_error(ld->conn, NULL, "upsert", err);
+	}
+	/* the staging table is shared: a batch leaves nothing in it
+	 * (025_stage_table.sql) */
+	if (PQsendQueryParams(ld->conn, "DELETE FROM chm_stage", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
+	    PQsendQueryParams(ld->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
+	    PQpipelineSync(ld->conn) != 1)
+		return chm_db_error(ld->conn, NULL, "upsert", err);
+	/* push the queries to the server now, not when we next read */
+	while (PQflush(ld->conn) == 1)
+		;
+	return 0;
+}
+
+/* Starts a batch without waiting for PostgreSQL to apply it. Usually: BEGIN,
+ * COPY into staging, then every round's upsert and the COMMIT pipelined.
+ * When the last batch's keys were all new (a first load, a feed of new
+ * runs), its keys are taken to be new too: each key's events are folded into
+ * one row (lib/transition) and COPYed straight into runs, neither staged nor
+ * probed, and the result read when the batch is collected; only the keys the
+ * previous batch also had go through staging. A key that exists after all
+ * fails that COPY, and collect() runs the batch again the usual way. */
+static int start_batch(struct chm_loader *ld, struct batch *b, struct chm_err *err)
+{
+	if (!ld->stage_ready) {
+		/* prepared once: parsing and planning the upsert for every batch
+		 * cost 7% of the server's time in an unchanged replay */
+		PGresult *res = PQprepare(ld->conn, "chm_load_runs", chm_sql("queries/load_runs.sql"),
+					  2, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			chm_db_error(ld->conn, res, "prepare", err);
+			PQclear(res);
+			return -1;
+		}
+		PQclear(res);
+		ld->stage_ready = 1;
+	}
+	b->fast = ld->all_new;
+	/* the staged batch is small, whatever the staging table's statistics
+	 * say: probe runs by its unique index, never hash or sort all of runs
+	 * (PERF-NOTES) */
+	if (chm_db_exec(ld->conn, "BEGIN; SET LOCAL enable_hashjoin = off; "
+				  "SET LOCAL enable_mergejoin = off", err))
+		goto fail;
+	if (b->fast) {
+		if (send_copy(ld, b, COPY_DIRECT, err))
+			goto fail;
+		b->copy_pending = 1;
+		return 0;
+	}
+	if (send_copy(ld, b, COPY_STAGE_ALL, err) || send_rounds(ld, 1, b->max_round, err))
+		goto fail;
+	return 0;
+fail:
+	b->copy_pending = 0;
+	abort_batch(ld);
+	return -1;
+}
+
+/* The folded new keys went straight into runs: their COPY's count, then
+ * the carried keys' upsert rounds sent. -1 with err. */
+static int finish_direct(struct chm_loader *ld, struct batch *b, struct chm_load_counts *delta,
+			 struct strbuf *rejected, int *last, struct chm_err *err)
+{
+	b->copy_pending = 0;
+	long rows = copy_result(ld, err);
+	if (rows < 0)
+		return -1;
+	delta->inserted += rows;
+	delta->updated += b->folded.updated;
+	delta->unchanged += b->folded.unchanged;
+	delta->ignored += b->folded.ignored;
+	if (b->fold_rejected.len)
+		strbuf_add(rejected, b->fold_rejected.buf, b->fold_rejected.len);
+	*last = b->carried_rounds;
+	if ((*last > 0 && send_copy(ld, b, COPY_STAGE_CARRIED, err)) || send_rounds(ld, 1, *last, err))
+		return -1;
+	return 0;
+}
+
+/* The result of round q (after the last round: the DELETE of the staged
+ * rows, then the COMMIT): its counts, and the events it refused. -1 with err. */
+static int round_result(struct chm_loader *ld, struct batch *b, int q, int last,
+			struct chm_load_counts *delta, struct strbuf *rejected, int *all_new,
+			struct chm_err *err)
+{
+	PGresult *res = PQgetResult(ld->conn);
+	ExecStatusType st = PQresultStatus(res);
+	int rc = 0;
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		chm_db_error(ld->conn, res, q < last ? "upsert" : q == last ? "staging" : "COMMIT", err);
+		PQclear(res);
+		return -1;
+	}
+	if (q < last) {
+		long candidates = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+		long ins = strtol(PQgetvalue(res, 0, 1), NULL, 10);
+		long upd = strtol(PQgetvalue(res, 0, 2), NULL, 10);
+		delta->inserted += ins;
+		delta->updated += upd;
+		/* a key the last batch had is no sign of a feed of old runs */
+		if (q == 0 && !b->fast)
+			*all_new = ins + b->carried_keys >= b->keys;
+		/* a candidate a concurrent loader already brought up to date */
+		delta->unchanged += strtol(PQgetvalue(res, 0, 3), NULL, 10) + (candidates - ins - upd);
+		delta->ignored += strtol(PQgetvalue(res, 0, 4), NULL, 10);
+		if (PQgetvalue(res, 0, 5)[0]) {
+			if (rejected->len)
+				strbuf_addc(rejected, ',');
+			strbuf_adds(rejected, PQgetvalue(res, 0, 5));
+		}
+	}
+	PQclear(res);
+	res = PQgetResult(ld->conn); /* the NULL that ends each query's results */
+	PQclear(res);
+	return rc;
+}
+
+/* Waits for a started batch: the rounds' counts, the COMMIT, the sync. */
+static int finish_batch(struct chm_loader *ld, struct batch *b, struct chm_err *err)
+{
+	struct chm_load_counts delta = { 0 };
+	struct strbuf rejected = STRBUF_INIT;
+	int rc = 0, all_new = 0, last = b->max_round;
+
+	if (b->copy_pending) {
+		all_new = 1;
+		rc = finish_direct(ld, b, &delta, &rejected, &last, err);
+	}
+	/* the rounds' results, then the DELETE of the staged rows, then COMMIT's */
+	for (int q = 0; q <= last + 1 && rc == 0; q++)
+		rc = round_result(ld, b, q, last, &delta, &rejected, &all_new, err);
+	if (rc == 0) {
+		PGresult *res = PQgetResult(ld->conn);
+		if (PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+			chm_db_error(ld->conn, res, "COMMIT", err);
+			rc = -1;
+		}
+		PQclear(res);
+	}
+	if (rc) {
+		abort_batch(ld);
+		strbuf_release(&rejected);
+		return -1;
+	}
+	PQexitPipelineMode(ld->conn);
+	ld->all_new = all_new;
+	ld->counts.inserted += delta.inserted;
+	ld->counts.updated += delta.updated;
+	ld->counts.unchanged += delta.unchanged;
+	ld->counts.ignored += delta.ignored;
+	if (rejected.len)
+		reject_listed(ld, b, rejected.buf);
+	strbuf_release(&rejected);
+	ld->durable = b->end_seq;
+	return 0;
+}
+
+/* Collects the batch in flight. A batch PostgreSQL aborted as a deadlock
+ * (rows are locked in key order, but a key unchanged in one round and
+ * changed in a later one can still close a cycle) is still in memory and
+ * simply runs again. */
+static int collect(struct chm_loader *ld, struct chm_err *err)
+{
+	struct batch *b = ld->inflight;
+	if (!b)
+		return 0;
+	int rc = finish_batch(ld, b, err);
+	/* the fast path met a stored key: the upsert decides. Citus reports a
+	 * shard's unique violation in a COPY as XX000 (a db_error), so any
+	 * failure but a lost connection goes to the upsert, which reports an
+	 * error of its own if there is one. */
+	if (rc && b->fast && PQstatus(ld->conn) == CONNECTION_OK &&
+	    (err->kind == CHM_E_CONFLICT || err->kind == CHM_E_DB_ERROR)) {
+		ld->all_new = 0;
+		rc = start_batch(ld, b, err);
+		if (rc == 0)
+			rc = finish_batch(ld, b, err);
+	}
+	for (int attempt = 1; rc && err->kind == CHM_E_DB_CONFLICT && attempt < 8; attempt++) {
+		usleep((useconds_t)(1000 * attempt * (1 + rand_r(&ld->jitter) % 20)));
+		rc = start_batch(ld, b, err);
+		if (rc == 0)
+			rc = finish_batch(ld, b, err);
+	}
+	if (rc == 0) {
+		batch_reset(b);
+		ld->inflight = NULL;
+	}
+	return rc;
+}
+
+static int send_batch(struct chm_loader *ld, struct chm_err *err)
+{
+	struct batch *b = ld->fill;
+	if (collect(ld, err))
+		return -1;
+	if (b->n == 0)
+		return 0;
+	sort_batch = b;
+	qsort(b->rec, (size_t)b->n, sizeof(*b->rec), cmp_staged);
+	b->end_seq = ld->added;
+	if (start_batch(ld, b, err))
+		return -1;
+	ld->inflight = b;
+	ld->fill = b == &ld->batches[0] ? &ld->batches[1] : &ld->batches[0];
+	hashmap_clear(&ld->fill->rounds);
+	return 0;
+}
+
+int chm_loader_flush(struct chm_loader *ld, struct chm_err *err)
+{
+	if (send_batch(ld, err))
+		return -1;
+	return collect(ld, err);
+}

@@ -1,0 +1,167 @@
+#include "engines/migrate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/db.h"
+#include "core/sqlfiles.h"
+
+/* An arbitrary constant naming CHM's migration lock ("CHM" in ASCII). */
+#define MIGRATE_LOCK_KEY "4409421"
+
+static const char create_table[] =
+	"CREATE TABLE IF NOT EXISTS schema_migrations ("
+	" version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())";
+
+static int is_migration(const char *name)
+{
+	return strncmp(name, "migrations/", 11) == 0;
+}
+
+static int applied(PGconn *conn, const char *version, struct chm_err *err)
+{
+	const char *params[] = { version };
+	PGresult *res = chm_db_query(conn, "SELECT 1 FROM schema_migrations WHERE version = $1", 1,
+				     params, err);
+	if (!res)
+		return -1;
+	int found = PQntuples(res) > 0;
+	PQclear(res);
+	return found;
+}
+
+/* A migration that cannot convert the data it finds raises an SQLSTATE of
+ * class CH (CHM's own) with what is in the way and, as its hint, what to
+ * change: that is the user's to fix, not an internal error. */
+#define REFUSED_CLASS "CH"
+
+static void refused(PGresult *res, const char *what, struct chm_err *err)
+{
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+	chm_err_set(err, CHM_EX_CONFIG, CHM_E_MIGRATION_REFUSED, "", "%s refused: %s%s%s", what,
+		    msg ? msg : "", hint ? "; " : "", hint ? hint : "");
+}
+
+static int apply_one(PGconn *conn, const char *version, const char *sql, struct chm_err *err)
+{
+	const char *params[] = { version };
+	PGresult *res;
+
+	if (chm_db_exec(conn, "BEGIN", err))
+		return -1;
+	res = PQexec(conn, sql); /* a migration is a script of several statements */
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+		char what[128];
+		snprintf(what, sizeof(what), "migration %s", version);
+		if (strncmp(chm_db_sqlstate(res), REFUSED_CLASS, 2) == 0)
+			refused(res, what, err);
+		else
+			chm_db_error(conn, res, what, err);
+		PQclear(res);
+		PQclear(PQexec(conn, "ROLLBACK"));
+		return -1;
+	}
+	PQclear(res);
+	res = chm_db_query(conn, "INSERT INTO schema_migrations (version) VALUES ($1)", 1, params, err);
+	if (!res) {
+		PQclear(PQexec(conn, "ROLLBACK"));
+		return -1;
+	}
+	PQclear(res);
+	return chm_db_exec(conn, "COMMIT", err);
+}
+
+int chm_migrate(PGconn *conn, chm_migrate_note note, void *arg, struct chm_err *err)
+{
+	size_t n;
+	const struct chm_sql_file *files = chm_sql_files(&n);
+	int count = 0;
+
+	if (chm_db_exec(conn, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", err))
+		return -1;
+	if (chm_db_exec(conn, "SET client_min_messages = error", err) ||
+	    chm_db_exec(conn, create_table, err))
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		if (!is_migration(files[i].name))
+			continue;
+		const char *version = files[i].name + 11;
+		int done = applied(conn, version, err);
+		if (done < 0)
+			goto fail;
+		if (done)
+			continue;
+		if (apply_one(conn, version, files[i].text, err))
+			goto fail;
+		count++;
+		if (note)
+			note(version, arg);
+	}
+	PQclear(PQexec(conn, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")"));
+	return count;
+fail:
+	PQclear(PQexec(conn, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")"));
+	return -1;
+}
+
+/* The Citus layout is SQL (sql/citus/distribute.sql): a DO block that does
+ * only what is missing, then a SELECT of the layout, in one transaction under
+ * the migration lock, so two --citus runs at once distribute once. */
+int chm_migrate_citus(PGconn *conn, chm_migrate_citus_note note, void *arg, struct chm_err *err)
+{
+	const char *sql = chm_sql("citus/distribute.sql");
+	int changed = 0;
+
+	if (chm_db_exec(conn, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", err))
+		return -1;
+	if (chm_db_exec(conn, "SET client_min_messages = error", err) ||
+	    chm_db_exec(conn, "BEGIN", err))
+		goto fail;
+	PGresult *res = PQexec(conn, sql); /* a script: the result is its last statement's */
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		if (strncmp(chm_db_sqlstate(res), REFUSED_CLASS, 2) == 0)
+			refused(res, "migrate --citus", err);
+		else
+			chm_db_error(conn, res, "migrate --citus", err);
+		PQclear(res);
+		PQclear(PQexec(conn, "ROLLBACK"));
+		goto fail;
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		changed = atoi(PQgetvalue(res, i, 3));
+		if (note)
+			note(PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), atoi(PQgetvalue(res, i, 2)), arg);
+	}
+	PQclear(res);
+	if (chm_db_exec(conn, "COMMIT", err))
+		goto fail;
+	PQclear(PQexec(conn, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")"));
+	return changed;
+fail:
+	PQclear(PQexec(conn, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")"));
+	return -1;
+}
+
+int chm_migrate_pending(PGconn *conn, struct chm_err *err)
+{
+	size_t n;
+	const struct chm_sql_file *files = chm_sql_files(&n);
+	int pending = 0;
+	PGresult *res = chm_db_query(conn, "SELECT to_regclass('schema_migrations') IS NOT NULL", 0,
+				     NULL, err);
+	if (!res)
+		return -1;
+	int have_table = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	for (size_t i = 0; i < n; i++) {
+		if (!is_migration(files[i].name))
+			continue;
+		int done = have_table ? applied(conn, files[i].name + 11, err) : 0;
+		if (done < 0)
+			return -1;
+		pending += !done;
+	}
+	return pending;
+}

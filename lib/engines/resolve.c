@@ -1,0 +1,249 @@
+#include "engines/resolve.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/chmtime.h"
+#include "core/db.h"
+#include "core/strbuf.h"
+
+void chm_resolver_init(struct chm_resolver *r, PGconn *conn)
+{
+	memset(r, 0, sizeof(*r));
+	r->conn = conn;
+}
+
+void chm_resolver_release(struct chm_resolver *r)
+{
+	hashmap_release(&r->map);
+}
+
+/* A key is a tag and length-prefixed parts ("E6:globex5:cron...") so that
+ * no two references share one whatever bytes names hold (a separator byte
+ * in a name made two clients' pipelines meet). NULL is "~", unlike "". */
+static void key_part(struct strbuf *k, const char *s)
+{
+	if (!s) {
+		strbuf_addc(k, '~');
+		return;
+	}
+	strbuf_addf(k, "%zu:", strlen(s));
+	strbuf_adds(k, s);
+}
+
+static void key_ext(struct strbuf *k, const char *client, const char *platform, const char *ext)
+{
+	strbuf_reset(k);
+	strbuf_addc(k, 'E');
+	key_part(k, client);
+	key_part(k, platform);
+	key_part(k, ext);
+}
+
+/* client + external_id on any platform: the id, or AMBIGUOUS when several
+ * pipelines of the client have that external_id. */
+#define AMBIGUOUS (-2)
+
+static void key_any(struct strbuf *k, const char *client, const char *ext)
+{
+	strbuf_reset(k);
+	strbuf_addc(k, 'X');
+	key_part(k, client);
+	key_part(k, ext);
+}
+
+static void key_name(struct strbuf *k, const char *client, const char *name)
+{
+	strbuf_reset(k);
+	strbuf_addc(k, 'N');
+	key_part(k, client);
+	key_part(k, name);
+}
+
+static void key_id(struct strbuf *k, int64_t id)
+{
+	strbuf_reset(k);
+	strbuf_addf(k, "I%lld", (long long)id);
+}
+
+/* Adds every row of (id, client, platform, external_id, name) to the cache;
+ * with any, the client + external_id keys too (res holds every pipeline
+ * that may share one, so two ids under a key make it ambiguous). */
+static void remember(struct chm_resolver *r, PGresult *res, int any)
+{
+	struct strbuf k = STRBUF_INIT;
+	for (int i = 0; i < PQntuples(res); i++) {
+		int64_t id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+		key_id(&k, id);
+		*hashmap_put(&r->map, k.buf, k.len, NULL) = id;
+		key_name(&k, PQgetvalue(res, i, 1), PQgetvalue(res, i, 4));
+		*hashmap_put(&r->map, k.buf, k.len, NULL) = id;
+		if (!PQgetisnull(res, i, 3)) {
+			key_ext(&k, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
+			*hashmap_put(&r->map, k.buf, k.len, NULL) = id;
+			if (any) {
+				key_any(&k, PQgetvalue(res, i, 1), PQgetvalue(res, i, 3));
+				int64_t *v = hashmap_put(&r->map, k.buf, k.len, NULL);
+				*v = *v > 0 && *v != id ? AMBIGUOUS : *v == AMBIGUOUS ? AMBIGUOUS : id;
+			}
+		}
+	}
+	strbuf_release(&k);
+}
+
+static int lookup_db(struct chm_resolver *r, const char *file, int n, const char *const *params,
+		     int any, struct chm_err *err)
+{
+	PGresult *res = chm_db_query_file(r->conn, file, n, params, err);
+	if (!res)
+		return -1;
+	remember(r, res, any);
+	PQclear(res);
+	return 0;
+}
+
+void chm_resolver_invalidate(struct chm_resolver *r)
+{
+	/* a pipeline renamed, an external_id moved, one created under an old
+	 * name: what was found may be wrong now, not only what was missing. The
+	 * next lookup loads the inventory as it stands. */
+	hashmap_clear(&r->map);
+	r->loaded = 0;
+	r->asked = r->misses = 0;
+}
+
+/* The whole inventory into the cache (an empty one). */
+static int load_all(struct chm_resolver *r, struct chm_err *err)
+{
+	if (lookup_db(r, "queries/pipelines_all.sql", 0, NULL, 1, err))
+		return -1;
+	r->loaded = 1;
+	r->loaded_at = chm_time_now();
+	return 0;
+}
+
+/* How a run names its pipeline: the cache key and the lookup's parameters. */
+struct naming {
+	const char *client, *name;
+	const char *params[4];
+	char idbuf[32];
+	int any;              /* by client + external_id on any platform */
+};
+
+static void name_run(const struct chm_run *run, const char *client, const char *name, struct strbuf *k,
+		     struct naming *nm)
+{
+	memset(nm->params, 0, sizeof(nm->params));
+	nm->client = client;
+	nm->name = name;
+	nm->any = !run->pipeline_id && !run->platform && !name;
+	if (run->pipeline_id) {
+		key_id(k, run->pipeline_id);
+		snprintf(nm->idbuf, sizeof(nm->idbuf), "%lld", (long long)run->pipeline_id);
+		nm->params[0] = nm->idbuf;
+	} else if (run->platform && run->external_id) {
+		key_ext(k, client, run->platform, run->external_id);
+		nm->params[1] = client;
+		nm->params[2] = run->platform;
+		nm->params[3] = run->external_id;
+	} else if (name) {
+		/* by name: the lookup query takes the name in the 4th place when
+		 * platform is null */
+		key_name(k, client, name);
+		nm->params[1] = client;
+		nm->params[3] = name;
+	} else {
+		key_any(k, client, run->external_id);
+		nm->params[0] = client;
+		nm->params[1] = run->external_id;
+	}
+}
+
+/* A key the cache does not know: ask the database (the first misses), or
+ * reload the inventory (at most every few seconds), and remember a miss. */
+static int64_t *look_up(struct chm_resolver *r, const struct strbuf *k, const struct naming *nm,
+			int64_t *v, struct chm_err *err)
+{
+	if (v)
+		*v = 0; /* a client + external_id key is counted afresh */
+	if (r->asked < CHM_RESOLVE_ASK_MAX) {
+		r->asked++;
+		if (lookup_db(r, nm->any ? "queries/pipeline_lookup_external_id.sql" : "queries/pipeline_lookup.sql",
+			      nm->any ? 2 : 4, nm->params, nm->any, err))
+			return NULL;
+	} else if (chm_time_now() - r->loaded_at > CHM_RESOLVE_RELOAD_US) {
+		/* a stream of unknown names: one load instead of a query each */
+		chm_resolver_invalidate(r);
+		if (load_all(r, err))
+			return NULL;
+	}
+	if (r->misses >= CHM_RESOLVE_MISS_MAX) {
+		chm_resolver_invalidate(r);
+		if (load_all(r, err))
+			return NULL;
+	}
+	v = hashmap_get(&r->map, k->buf, k->len);
+	if (!v || *v == 0) {
+		v = hashmap_put(&r->map, k->buf, k->len, NULL);
+		*v = -1;
+		r->misses++;
+	}
+	return v;
+}
+
+/* Why a run found no pipeline (v: -1 none, AMBIGUOUS two). */
+static int not_found(const struct chm_run *run, const struct naming *nm, int64_t v, struct chm_err *err)
+{
+	const char *client = nm->client;
+	if (v == AMBIGUOUS)
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_AMBIGUOUS_PIPELINE, "external_id",
+				   "client \"%.200s\" has more than one pipeline with external_id \"%.200s\" "
+				   "(on different platforms): name the pipeline (\"pipeline\" in the raw "
+				   "envelope, or chm-normalize --pipeline)",
+				   client, run->external_id);
+	if (run->pipeline_id)
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_UNKNOWN_PIPELINE, "pipeline_id",
+				   "no pipeline with id %lld", (long long)run->pipeline_id);
+	if (run->platform && run->external_id)
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_UNKNOWN_PIPELINE, "external_id",
+				   "client \"%.200s\" has no %s pipeline with external_id \"%.200s\"", client,
+				   run->platform, run->external_id);
+	if (nm->name)
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_UNKNOWN_PIPELINE, "pipeline",
+				   "client \"%.200s\" has no pipeline named \"%.200s\"", client, nm->name);
+	return chm_err_set(err, CHM_EX_DATAERR, CHM_E_UNKNOWN_PIPELINE, "external_id",
+			   "client \"%.200s\" has no pipeline with external_id \"%.200s\"", client,
+			   run->external_id);
+}
+
+int chm_resolve_run(struct chm_resolver *r, const struct chm_run *run, int64_t *id, struct chm_err *err)
+{
+	struct strbuf k = STRBUF_INIT;
+	struct naming nm;
+	const char *client = run->client, *name = run->pipeline;
+	char *split = NULL;
+	int rc = 0;
+
+	*id = 0;
+	if (!r->loaded && load_all(r, err))
+		return -1;
+	if (!client && name && strchr(name, '/')) {
+		split = chm_xstrdup(name);
+		char *slash = strchr(split, '/');
+		*slash = '\0';
+		client = split;
+		name = slash + 1;
+	}
+	name_run(run, client, name, &k, &nm);
+	int64_t *v = hashmap_get(&r->map, k.buf, k.len);
+	if ((!v || *v == 0) && !(v = look_up(r, &k, &nm, v, err)))
+		rc = -1;
+	else if (*v > 0)
+		*id = *v;
+	else
+		not_found(run, &nm, *v, err); /* *id 0: err says why */
+	free(split);
+	strbuf_release(&k);
+	return rc;
+}
