@@ -36,7 +36,7 @@ static int parse_time_opt(const char *opt, const char *value, int64_t now, int64
 {
 	struct chm_err err;
 	if (chm_time_parse_arg(value, now, out, opt, &err)) {
-		chm_warn("%s: %s", opt, err.msg);
+		chm_warn("%s", err.msg); /* it names the flag */
 		return -1;
 	}
 	return 0;

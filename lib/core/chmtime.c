@@ -176,36 +176,64 @@ int64_t chm_time_now(void)
 	return (int64_t)ts.tv_sec * USEC_PER_SEC + ts.tv_nsec / 1000;
 }
 
+/* A duration back from now: a number (a fraction allowed) and a unit,
+ * "90m", "1.5h", "7d", "2w". 1 when s is one (*usec set), 0 when not, -1
+ * with err when it is too far back. */
+static int parse_ago(const char *s, int64_t now_usec, int64_t *usec, const char *field,
+		     struct chm_err *err)
+{
+	char *end;
+	if (!isdigit((unsigned char)s[0]) || strlen(s) > 24)
+		return 0;
+	double n = strtod(s, &end);
+	int64_t unit = 0;
+	switch (*end) {
+	case 's': unit = 1; break;
+	case 'm': unit = 60; break;
+	case 'h': unit = 3600; break;
+	case 'd': unit = 86400; break;
+	case 'w': unit = 7 * 86400; break;
+	default: return 0;
+	}
+	if (end[1] != '\0' || !isfinite(n))
+		return 0;
+	/* beyond 10,000 years back it means nothing, and would overflow */
+	if (n * (double)unit > 315576000000.0)
+		return chm_err_set(err, CHM_EX_USAGE, CHM_E_BAD_TIME, field,
+				   "%s: \"%.64s\" is too far back", field, s);
+	*usec = now_usec - (int64_t)llround(n * (double)unit * (double)USEC_PER_SEC);
+	return 1;
+}
+
 int chm_time_parse_arg(const char *s, int64_t now_usec, int64_t *usec,
 		       const char *field, struct chm_err *err)
 {
-	char *end;
-	long long n;
+	int64_t midnight = now_usec - (now_usec % USEC_PER_DAY + USEC_PER_DAY) % USEC_PER_DAY;
+	unsigned y, m, d;
+	int used = 0;
 
-	if (isdigit((unsigned char)s[0]) && strlen(s) < 12) {
-		n = strtoll(s, &end, 10);
-		int64_t unit = 0;
-		switch (*end) {
-		case 's': unit = 1; break;
-		case 'm': unit = 60; break;
-		case 'h': unit = 3600; break;
-		case 'd': unit = 86400; break;
-		case 'w': unit = 7 * 86400; break;
-		default: break;
-		}
-		if (unit && end[1] == '\0') {
-			/* beyond 10,000 years back it means nothing, and would overflow */
-			if (n > INT64_C(315576000000) / unit)
-				return chm_err_set(err, CHM_EX_USAGE, CHM_E_BAD_TIME, field,
-						   "%s: \"%.64s\" is too far back", field, s);
-			*usec = now_usec - (int64_t)n * unit * USEC_PER_SEC;
-			return 0;
-		}
+	if (strcmp(s, "now") == 0) {
+		*usec = now_usec;
+		return 0;
+	}
+	if (strcmp(s, "today") == 0 || strcmp(s, "yesterday") == 0) {
+		*usec = midnight - (s[0] == 'y' ? USEC_PER_DAY : 0);
+		return 0;
+	}
+	int r = parse_ago(s, now_usec, usec, field, err);
+	if (r)
+		return r < 0 ? -1 : 0;
+	/* a date alone is its midnight, UTC */
+	if (sscanf(s, "%4u-%2u-%2u%n", &y, &m, &d, &used) == 3 && s[used] == '\0' && used == 10) {
+		char full[32];
+		snprintf(full, sizeof(full), "%sT00:00:00Z", s);
+		return chm_time_parse(full, 0, usec, NULL, field, err);
 	}
 	if (chm_time_parse(s, 0, usec, NULL, field, err) == 0)
 		return 0;
 	return chm_err_set(err, CHM_EX_USAGE, CHM_E_BAD_TIME, field,
-			   "%s: expected RFC 3339 or a relative time like 24h or 7d, got \"%.64s\"",
+			   "%s: expected RFC 3339, a date (2026-12-01), now, today, yesterday or a time back "
+			   "from now (90m, 1.5h, 7d, 2w), got \"%.64s\"",
 			   field, s);
 }
 

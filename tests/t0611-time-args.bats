@@ -1,0 +1,39 @@
+#!/usr/bin/env bats
+# One time parser for every flag (issue 17): RFC 3339, a date (midnight
+# UTC), now, today, yesterday, and a time back from now with a fraction
+# (90m, 1.5h, 7d, 2w); a bad value is a usage error (64) whose message names
+# the flag once. Seen through chm-fetch, whose request carries the start
+# time it parsed (a refused connection prints the URL), with a fixed --now.
+
+load helper
+
+since_sent() {
+	run --separate-stderr chm-fetch --source airflow --base-url http://127.0.0.1:1 --retries 0 \
+		--pipelines "$FIXTURES/fetch/inventory.ndjson" --client acme --pipeline orders_daily \
+		--now 2026-12-03T10:30:00Z --since "$1"
+	printf '%s\n' "$stderr" | grep -o 'start_date_gte=[^&]*' | head -n 1 | cut -d= -f2 | sed 's/%3A/:/g'
+}
+
+@test "--since: dates, words and durations back from --now" {
+	assert_eq "$(since_sent 2026-12-01)" "2026-12-01T00:00:00.000000Z"
+	assert_eq "$(since_sent today)" "2026-12-03T00:00:00.000000Z"
+	assert_eq "$(since_sent yesterday)" "2026-12-02T00:00:00.000000Z"
+	assert_eq "$(since_sent now)" "2026-12-03T10:30:00.000000Z"
+	assert_eq "$(since_sent 90m)" "2026-12-03T09:00:00.000000Z"
+	assert_eq "$(since_sent 1.5h)" "2026-12-03T09:00:00.000000Z"
+	assert_eq "$(since_sent 2w)" "2026-11-19T10:30:00.000000Z"
+	assert_eq "$(since_sent 2026-11-30T12:00:00+01:00)" "2026-11-30T11:00:00.000000Z"
+}
+
+@test "a bad time is a usage error naming the flag once, in every program" {
+	run --separate-stderr chm-report --since 2026-02-31 q1
+	[ "$status" -eq 64 ]
+	[[ "$stderr" == "chm-report: --since: "* ]]
+	[[ "$stderr" != *"--since: --since"* ]]
+	run --separate-stderr chm-report --until bogus q1
+	[ "$status" -eq 64 ]
+	[[ "$stderr" == *"--until: expected RFC 3339, a date (2026-12-01), now, today, yesterday or a time back from now"* ]]
+	run --separate-stderr chm-fetch --source airflow --base-url http://127.0.0.1:1 --since bogus
+	[ "$status" -eq 64 ]
+	[[ "$stderr" != *"--since: --since"* ]]
+}
