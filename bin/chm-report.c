@@ -29,7 +29,8 @@ static void usage(FILE *fp)
 	for (size_t i = 0; i < n; i++)
 		fprintf(fp, "  %-4s %-26s %s\n", qs[i].id, qs[i].name, qs[i].title + strlen(qs[i].id) + 1);
 	fputs("--format prom writes the questions that have a Prometheus form (q2 q3 q6-q10).\n"
-	      "--format table fits the terminal (or COLUMNS); --wide shows all of each value.\n", fp);
+	      "--format table fits the terminal (or COLUMNS); --wide shows all of each value.\n"
+	      "The default is table on a terminal, ndjson otherwise.\n", fp);
 }
 
 static int parse_time_opt(const char *opt, const char *value, int64_t now, int64_t *out)
@@ -171,7 +172,9 @@ static int pick_questions(char **names, int n, int format, const struct chm_ques
 
 int main(int argc, char **argv)
 {
-	struct report_args a = { .db = getenv("CHM_DATABASE_URL"), .format = CHM_FMT_NDJSON };
+	/* a person at a terminal reads a table, a pipe gets NDJSON; --format says otherwise */
+	struct report_args a = { .db = getenv("CHM_DATABASE_URL"),
+				 .format = isatty(STDOUT_FILENO) ? CHM_FMT_TABLE : CHM_FMT_NDJSON };
 	struct chm_err err;
 	size_t nq, total;
 	int64_t clock = chm_time_now();

@@ -95,6 +95,9 @@ static int run_cmd(const char *db, int argc, char **argv,
 	chm_ctx_init(&ctx, db, stdout, stderr);
 	ctx.statement_timeout = getenv("CHM_STATEMENT_TIMEOUT");
 	ctx.width = chm_table_width(STDOUT_FILENO, getenv("COLUMNS"));
+	/* a person at a terminal reads a table, a pipe gets JSON (as ls and git
+	 * decide); --format says otherwise */
+	ctx.format = isatty(STDOUT_FILENO) ? CHM_OUT_TABLE : CHM_OUT_JSON;
 	int rc = cmd(&ctx, argc, argv);
 	/* a failed write is a failure like any other: in the error shape */
 	if (rc == 0 && (fflush(stdout) != 0 || ferror(stdout)) && errno != EPIPE)

@@ -100,6 +100,20 @@ line_of() {
 	[[ "$output" != *"…"* ]]
 }
 
+@test "a terminal gets a table and a pipe gets JSON, without --format (as ls and git decide)" {
+	command -v script >/dev/null || skip "script(1) not installed"
+	run env -u COLUMNS script -qec "stty cols 120 rows 20; chm-report --now $NOW q6; chm pipeline list --all" /dev/null
+	[ "$status" -eq 0 ]
+	output=$(tr -d '\r' <<<"$output")
+	[[ "$output" == *"q6: Triage: pipelines failing now"* ]]
+	[[ "$output" == *"client"*"failing_since"*"last_success_at"* ]]
+	[[ "$output" != *'{"type"'* ]]
+	[[ "$output" != *'{"id"'* ]]
+	# the same commands into a pipe: machine formats, unchanged
+	assert_eq "$(chm-report --now $NOW q6 | head -n 1 | jq -r .type)" "q6"
+	chm pipeline list --all | head -n 1 | jq -e . >/dev/null
+}
+
 @test "control characters from partner data never reach the terminal: ESC, BEL and C1 as ?" {
 	printf '%s\n' '{"type":"run","client":"gamma","pipeline":"ledger_dq","external_run_id":"esc1","status":"failed","started_at":"2026-11-22T10:00:00Z","error_message":"a\u001b[2Jb\u0007c\u009b31md\ttab"}' | chm-load >/dev/null
 	run --separate-stderr chm run list --pipeline gamma/ledger_dq --format table --wide

@@ -44,7 +44,8 @@ static void print_usage(FILE *fp, const char *command, const struct chm_action *
 	for (int i = 0; i < nactions; i++)
 		if (!only || only == &actions[i])
 			fprintf(fp, "  chm %s %s\n", command, actions[i].synopsis);
-	fputs("every action also takes --format json|table (default json), --wide (a table as wide\n"
+	fputs("every action also takes --format json|table (default: table on a terminal, json\n"
+	      "otherwise), --wide (a table as wide\n"
 	      "as its values, not the terminal), --db CONNINFO and --help;\n"
 	      "see README.md, section chm, for what each prints\n",
 	      fp);
