@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engines/alert.h"
 #include "core/chmtime.h"
 #include "core/cli.h"
 #include "core/db.h"
 #include "core/state.h"
+#include "engines/alert.h"
 
 static void usage(FILE *fp)
 {

@@ -9,8 +9,8 @@
 
 #include "core/cli.h"
 #include "core/db.h"
-#include "engines/load.h"
 #include "core/reject.h"
+#include "engines/load.h"
 
 static volatile int terminated;
 /* The running query's cancel handle: a SIGTERM commits what is staged, but a

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "core/cli.h"
-#include "engines/normalize.h"
 #include "core/reject.h"
+#include "engines/normalize.h"
 
 static void usage(FILE *fp)
 {

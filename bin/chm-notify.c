@@ -10,13 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engines/alert.h"
 #include "core/cli.h"
 #include "core/credentials.h"
 #include "core/linereader.h"
-#include "engines/notify.h"
 #include "core/record.h"
 #include "core/state.h"
+#include "engines/alert.h"
+#include "engines/notify.h"
 
 static void usage(FILE *fp)
 {

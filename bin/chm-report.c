@@ -10,8 +10,8 @@
 #include "core/cli.h"
 #include "core/db.h"
 #include "core/enums.h"
-#include "engines/report.h"
 #include "core/table.h"
+#include "engines/report.h"
 
 static void usage(FILE *fp)
 {

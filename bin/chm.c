@@ -10,11 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/cli.h"
 #include "cmd/cmd.h"
+#include "core/cli.h"
 #include "core/db.h"
-#include "engines/migrate.h"
 #include "core/table.h"
+#include "engines/migrate.h"
 
 static void usage(FILE *fp)
 {

@@ -134,3 +134,22 @@ setup() {
 	run --separate-stderr chm-load --regressions maybe
 	[ "$status" -eq 64 ]
 }
+
+@test "a load that changes a large share of runs leaves the planner statistics; a replay does not ANALYZE again" {
+	chm-synth --seed 3 --clients 2 --pipelines 6 --days 20 --end 2026-11-20T00:00:00Z --format canonical --inventory \
+		>"$BATS_TEST_TMPDIR/h.ndjson"
+	# autovacuum must not be the one: it is off for runs during the test
+	q "ALTER TABLE runs SET (autovacuum_enabled = false)" >/dev/null
+	assert_eq "$(q "SELECT reltuples < 0 FROM pg_class WHERE relname = 'runs'")" t
+	run --separate-stderr chm-load "$BATS_TEST_TMPDIR/h.ndjson"
+	[ "$status" -eq 0 ]
+	n=$(q "SELECT count(*) FROM runs")
+	[ "$n" -ge 1000 ]
+	assert_eq "$(q "SELECT reltuples::bigint FROM pg_class WHERE relname = 'runs'")" "$n"
+	# an unchanged replay changes nothing, so it leaves the statistics alone
+	q "UPDATE pg_class SET reltuples = 1 WHERE relname = 'runs'" >/dev/null
+	run --separate-stderr chm-load "$BATS_TEST_TMPDIR/h.ndjson"
+	[ "$status" -eq 0 ]
+	assert_eq "$(summary_field inserted)" 0
+	assert_eq "$(q "SELECT reltuples::bigint FROM pg_class WHERE relname = 'runs'")" 1
+}

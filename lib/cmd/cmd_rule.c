@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engines/alert.h"
-#include "core/chmtime.h"
 #include "cmd/cmd.h"
+#include "core/chmtime.h"
 #include "core/enums.h"
+#include "engines/alert.h"
 #include "engines/notify.h"
 
 static const char *const columns[] = { "id", "effective_scope", "effective_scope_name", "rule_type",

@@ -9,12 +9,12 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "core/chmtime.h"
 #include "cmd/cmd.h"
+#include "core/chmtime.h"
 #include "core/enums.h"
-#include "engines/loader.h"
 #include "core/run.h"
 #include "core/strbuf.h"
+#include "engines/loader.h"
 
 #define LIST_DEFAULT 100
 #define LIST_MAX 1000

@@ -5,8 +5,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "core/chmtime.h"
 #include "cmd/cmd.h"
+#include "core/chmtime.h"
 
 static const char *const count_columns[] = { "running", "success", "failed", "canceled",
 					     "skipped", "total", NULL };

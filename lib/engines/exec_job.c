@@ -12,13 +12,13 @@
 #include "core/chmtime.h"
 #include "core/cli.h"
 #include "core/db.h"
-#include "engines/exec.h"
-#include "engines/loader.h"
 #include "core/record.h"
 #include "core/redact.h"
 #include "core/reject.h"
 #include "core/run.h"
 #include "core/strbuf.h"
+#include "engines/exec.h"
+#include "engines/loader.h"
 
 struct sinks {
 	const char *client, *pipeline, *db;

@@ -6,13 +6,13 @@
 #include <string.h>
 
 #include "core/chmtime.h"
-#include "engines/fetch_int.h"
 #include "core/linereader.h"
-#include "sources/pager.h"
 #include "core/record.h"
 #include "core/redact.h"
-#include "sources/source.h"
 #include "core/strbuf.h"
+#include "engines/fetch_int.h"
+#include "sources/pager.h"
+#include "sources/source.h"
 
 #define SKIP_MAX 50   /* finished runs remembered at the bookmark's key; more are fetched again */
 /* A page is never one jansson tree: a tree costs up to 80 times its text,

@@ -8,11 +8,11 @@
 #include "core/cli.h"
 #include "core/credentials.h"
 #include "core/db.h"
-#include "sources/pager.h"
 #include "core/record.h"
-#include "sources/source.h"
 #include "core/state.h"
 #include "core/strbuf.h"
+#include "sources/pager.h"
+#include "sources/source.h"
 
 /* ---- the records on the output ---- */
 

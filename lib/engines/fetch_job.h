@@ -10,8 +10,8 @@
 #include <stdio.h>
 
 #include "core/err.h"
-#include "engines/fetch.h"
 #include "core/http.h"
+#include "engines/fetch.h"
 
 struct chm_fetch_job {
 	struct chm_fetch_opts fetch;     /* .source is set from source_name */

@@ -6,8 +6,8 @@
  * caller prints jansson's form instead. */
 #include <string.h>
 
-#include "engines/fetch_int.h"
 #include "core/strbuf.h"
+#include "engines/fetch_int.h"
 
 static int is_ws(char c)
 {

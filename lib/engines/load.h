@@ -11,8 +11,8 @@
 #include <stdio.h>
 
 #include "core/err.h"
-#include "engines/loader.h"
 #include "core/reject.h"
+#include "engines/loader.h"
 
 struct chm_load_opts {
 	struct chm_loader_opts loader;

@@ -19,8 +19,8 @@
 
 #include "core/err.h"
 #include "core/reject.h"
-#include "engines/resolve.h"
 #include "core/run.h"
+#include "engines/resolve.h"
 #include "engines/transition.h"
 
 struct chm_loader_opts {

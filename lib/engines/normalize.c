@@ -15,8 +15,8 @@
 #include "core/record.h"
 #include "core/redact.h"
 #include "core/run.h"
-#include "sources/source.h"
 #include "core/strbuf.h"
+#include "sources/source.h"
 
 #define OUT_FLUSH (256u << 10)
 #define MAX_MAPPINGS 32

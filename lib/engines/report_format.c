@@ -9,8 +9,8 @@
 
 #include "core/chmtime.h"
 #include "core/record.h"
-#include "engines/report.h"
 #include "core/table.h"
+#include "engines/report.h"
 
 /* ------------------------------------------------------------------ values */
 

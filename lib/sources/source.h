@@ -14,9 +14,9 @@
 
 #include "core/err.h"
 #include "core/jscan.h"
-#include "sources/olchildren.h"
 #include "core/run.h"
 #include "core/strbuf.h"
+#include "sources/olchildren.h"
 
 struct chm_pager;
 

@@ -6,9 +6,9 @@
 
 #include "core/chmtime.h"
 #include "core/http.h"
+#include "core/strbuf.h"
 #include "sources/pager.h"
 #include "sources/source.h"
-#include "core/strbuf.h"
 
 /* The canonical status of a DAG run state, NULL when unknown. An unknown state
  * (a newer Airflow's, or a task state such as up_for_reschedule sent by

@@ -12,10 +12,10 @@
 #include <strings.h>
 
 #include "core/http.h"
-#include "sources/pager.h"
 #include "core/record.h"
-#include "sources/source.h"
 #include "core/strbuf.h"
+#include "sources/pager.h"
+#include "sources/source.h"
 
 /* The status of a numeric code (code not NULL) or of a status word. */
 static void cloud_status(const struct norm_env *env, struct norm_item *it, const long long *code,

@@ -34,10 +34,10 @@
 #include "core/chmtime.h"
 #include "core/enums.h"
 #include "core/http.h"
-#include "sources/pager.h"
 #include "core/record.h"
-#include "sources/source.h"
 #include "core/strbuf.h"
+#include "sources/pager.h"
+#include "sources/source.h"
 
 /* Where a page keeps its items (NULL: no pages); how many path components
  * the deepest of the mapping's paths has. */
