@@ -428,9 +428,14 @@ int chm_find_client(struct chm_ctx *ctx, const char *ref, const char *field, int
 {
 	if (find_client_id(ctx, ref, id))
 		return -1;
-	if (!*id)
+	if (!*id) {
+		struct chm_err err;
+		/* by name: say which name was meant, when one is near */
+		if (!is_id(ref) && chm_db_check_name(ctx->conn, "queries/names_clients.sql", "client", field, ref, &err))
+			return chm_fail_from_err(&ctx->fail, &err);
 		return chm_fail_set(&ctx->fail, CHM_EX_DATAERR, CHM_E_NOT_FOUND, field,
 				    "no client with name or id \"%.200s\"", ref);
+	}
 	return 0;
 }
 

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "core/sqlfiles.h"
+#include "core/strbuf.h"
+#include "core/suggest.h"
 
 static void strip_newline(char *s)
 {
@@ -182,4 +184,26 @@ PGresult *chm_db_query_file(PGconn *conn, const char *name, int nparams,
 		return NULL;
 	}
 	return chm_db_query(conn, sql, nparams, params, err);
+}
+
+int chm_db_check_name(PGconn *conn, const char *query, const char *what, const char *field,
+		      const char *given, struct chm_err *err)
+{
+	PGresult *res = chm_db_query_file(conn, query, 0, NULL, err);
+	if (!res)
+		return -1;
+	int n = PQntuples(res);
+	const char **names = chm_xmalloc(sizeof(*names) * (size_t)(n ? n : 1));
+	int found = 0;
+	for (int i = 0; i < n; i++) {
+		names[i] = PQgetvalue(res, i, 0);
+		found = found || strcmp(names[i], given) == 0;
+	}
+	const char *near = found ? NULL : chm_suggest(given, names, (size_t)n);
+	if (!found)
+		chm_err_set(err, CHM_EX_DATAERR, CHM_E_NOT_FOUND, field, "no %s named \"%.200s\"%s%.200s%s", what,
+			    given, near ? " (did you mean \"" : "", near ? near : "", near ? "\"?)" : "");
+	free(names);
+	PQclear(res);
+	return found ? 0 : -1;
 }

@@ -30,4 +30,10 @@ PGresult *chm_db_query_file(PGconn *conn, const char *name, int nparams,
 /* The SQLSTATE of a failed result, or "" */
 const char *chm_db_sqlstate(PGresult *res);
 
+/* 0 when given is one of the names the query (no parameters) returns;
+ * else -1 with err (65, field): no WHAT named "given", and the nearest name
+ * when it looks like a typo ("did you mean ...?"). */
+int chm_db_check_name(PGconn *conn, const char *query, const char *what, const char *field,
+		      const char *given, struct chm_err *err);
+
 #endif

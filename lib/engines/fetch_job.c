@@ -86,6 +86,11 @@ static int pipelines_from_db(const struct chm_fetch_job *job, struct chm_fetch_p
 	PGconn *conn = chm_db_connect(job->db, "chm-fetch", err);
 	if (!conn)
 		return -1;
+	if (job->client &&
+	    chm_db_check_name(conn, "queries/names_clients.sql", "client", "client", job->client, err)) {
+		PQfinish(conn);
+		return -1;
+	}
 	const char *params[3] = { src->platform, job->client, job->pipeline };
 	PGresult *res = chm_db_query_file(conn, "queries/fetch_pipelines.sql", 3, params, err);
 	if (!res) {

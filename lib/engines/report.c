@@ -144,7 +144,12 @@ int chm_report_write(PGconn *conn, struct chm_formatter *f, const struct chm_que
 	struct strbuf text = STRBUF_INIT;
 	int rc = -1;
 
-	if (chm_report_begin(conn, f->opts, &f->now, err))
+	/* a name that matches nothing is a mistake, not an empty answer */
+	if ((f->opts->client && chm_db_check_name(conn, "queries/names_clients.sql", "client", "client",
+						  f->opts->client, err)) ||
+	    (f->opts->pipeline && chm_db_check_name(conn, "queries/names_pipelines.sql", "pipeline", "pipeline",
+						    f->opts->pipeline, err)) ||
+	    chm_report_begin(conn, f->opts, &f->now, err))
 		goto done;
 	chm_format_head(f, &text);
 	for (size_t i = 0; i < nq; i++) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# One time parser for every flag (issue 17): RFC 3339, a date (midnight
+# Flags a person types (issue 17). One time parser for every flag: RFC 3339, a date (midnight
 # UTC), now, today, yesterday, and a time back from now with a fraction
 # (90m, 1.5h, 7d, 2w); a bad value is a usage error (64) whose message names
 # the flag once. Seen through chm-fetch, whose request carries the start
@@ -36,4 +36,29 @@ since_sent() {
 	run --separate-stderr chm-fetch --source airflow --base-url http://127.0.0.1:1 --since bogus
 	[ "$status" -eq 64 ]
 	[[ "$stderr" != *"--since: --since"* ]]
+}
+
+@test "a name that matches nothing is an error with a suggestion, not an empty answer" {
+	fresh_db
+	chm-load "$FIXTURES/inventory.ndjson" >/dev/null
+	run --separate-stderr chm-report --client globx q2
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *'no client named "globx" (did you mean "globex"?)'* ]]
+	[ -z "$output" ]
+	run --separate-stderr chm-report --pipeline acme/orders_daly q2
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *'no pipeline named "acme/orders_daly" (did you mean "acme/orders_daily"?)'* ]]
+	run --separate-stderr chm-report --client zzzzzzzz q2
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *'no client named "zzzzzzzz"'* ]]
+	[[ "$stderr" != *"did you mean"* ]]
+	run --separate-stderr chm pipeline list --client globx
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *'did you mean \"globex\"?'* ]]
+	run --separate-stderr chm-fetch --source airflow --base-url http://127.0.0.1:1 --client acmee
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *'no client named "acmee" (did you mean "acme"?)'* ]]
+	# a name that exists: the answer, as before
+	run --separate-stderr chm-report --client globex q2
+	[ "$status" -eq 0 ]
 }
