@@ -68,7 +68,14 @@ EOF2
 	assert_eq "$(jq -r '.program' "$BATS_TEST_TMPDIR/rejects.ndjson" | sort -u)" chm-load
 	assert_eq "$(q "SELECT count(*) FROM runs WHERE external_run_id LIKE 'good-%'")" 16
 	assert_eq "$(q "SELECT count(*) FROM runs WHERE external_run_id NOT LIKE 'good-%'")" 0
-	[ -z "$stderr" ]
+	# stderr is one line a person reads: the rejects counted by code, the most first
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+	[[ "$stderr" == "chm-load: 15 rejected: "* ]]
+	codes=$(jq -r .code "$BATS_TEST_TMPDIR/rejects.ndjson" | sort | uniq -c | sort -k1,1nr -k2 | awk '{print $2 " " $1}' | paste -sd, | sed 's/,/, /g')
+	for part in $(jq -r .code "$BATS_TEST_TMPDIR/rejects.ndjson" | sort | uniq -c | awk '{print $2 "_" $1}'); do
+		[[ "$stderr" == *"${part%_*} ${part##*_}"* ]]
+	done
+	[ -n "$codes" ]
 }
 
 @test "without --rejects, rejects go to stderr as reject records and stdout holds only the summary" {

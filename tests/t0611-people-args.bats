@@ -62,3 +62,24 @@ since_sent() {
 	run --separate-stderr chm-report --client globex q2
 	[ "$status" -eq 0 ]
 }
+
+@test "chm-normalize: a bare partner file without --client is a usage error, not a reject per item" {
+	run --separate-stderr chm-normalize --source airflow "$REFERENCE/airflow2_v1_dagruns_list_response.json"
+	[ "$status" -eq 64 ]
+	[[ "$stderr" == *"--source airflow reads bare partner records, which name no client: give --client NAME"* ]]
+	[ -z "$output" ]
+	# cron records name their pipeline as client/name: no --client needed
+	echo '{"run_id":"r1","event":"start","pipeline":"globex/nightly_export","started_at":"2026-11-21T00:00:00Z"}' |
+		chm-normalize --source cron | jq -e 'select(.client == "globex")' >/dev/null
+}
+
+@test "rejects written to a file: the last stderr line counts them by code" {
+	printf '%s\n' '{"type":"run"}' '{"type":"run","client":"x"}' '{}' 'not json' >"$BATS_TEST_TMPDIR/bad"
+	run --separate-stderr chm-normalize --rejects "$BATS_TEST_TMPDIR/r" "$BATS_TEST_TMPDIR/bad"
+	[ "$status" -eq 65 ]
+	assert_eq "$(printf '%s\n' "$stderr" | tail -n 1)" "chm-normalize: 4 rejected: missing_field 3, invalid_json 1"
+	assert_eq "$(wc -l <"$BATS_TEST_TMPDIR/r")" 4
+	# rejects on a piped stderr stay NDJSON, nothing else
+	run --separate-stderr chm-normalize "$BATS_TEST_TMPDIR/bad"
+	printf '%s\n' "$stderr" | jq -e . >/dev/null
+}

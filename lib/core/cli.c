@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/redact.h"
 #include "core/reject.h"
@@ -103,6 +104,11 @@ int chm_opt_seconds(const char *opt, const char *value, double min, double max, 
 int chm_exit_status(int status, struct chm_rejects *rj)
 {
 	struct chm_err cerr;
+	char counted[512];
+	/* the last line a person reads: what was rejected, by code. Not when
+	 * the rejects themselves are the NDJSON on a piped stderr. */
+	if (rj && (rj->fd >= 0 || isatty(STDERR_FILENO)) && chm_rejects_summary(rj, counted, sizeof(counted)))
+		chm_warn("%s", counted);
 	/* lost rejects are worse than rejected input: say so, exit 74 */
 	if (rj && chm_rejects_close(rj, &cerr)) {
 		int st = chm_report_err(&cerr);

@@ -79,6 +79,7 @@ enum chm_err_kind {
 #define X(kind, code) CHM_E_##kind,
 	CHM_ERR_KINDS(X)
 #undef X
+	CHM_E_KIND_COUNT
 };
 
 /* The code of a kind: "unknown_pipeline" for CHM_E_UNKNOWN_PIPELINE. */

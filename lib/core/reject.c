@@ -157,6 +157,29 @@ void chm_reject(struct chm_rejects *rj, const char *file, long line, enum chm_er
 	}
 	json_decref(r);
 	rj->count++;
+	rj->by_kind[(unsigned)kind < CHM_E_KIND_COUNT ? kind : CHM_E_NONE]++;
+}
+
+int chm_rejects_summary(const struct chm_rejects *rj, char *buf, size_t size)
+{
+	int done[CHM_E_KIND_COUNT] = { 0 };
+	size_t n;
+
+	if (!rj->count || !size)
+		return 0;
+	n = (size_t)snprintf(buf, size, "%ld rejected:", rj->count);
+	for (;;) {
+		int best = -1;
+		for (int k = 0; k < CHM_E_KIND_COUNT; k++)
+			if (!done[k] && rj->by_kind[k] && (best < 0 || rj->by_kind[k] > rj->by_kind[best]))
+				best = k;
+		if (best < 0 || n >= size)
+			break;
+		done[best] = 1;
+		n += (size_t)snprintf(buf + n, size - n, "%s %s %ld", n > 0 && buf[n - 1] != ':' ? "," : "",
+				      best ? chm_err_code((enum chm_err_kind)best) : "invalid", rj->by_kind[best]);
+	}
+	return 1;
 }
 
 void chm_reject_err(struct chm_rejects *rj, const char *file, long line, const struct chm_err *e,

@@ -18,6 +18,7 @@ struct chm_rejects {
 	int owned;
 	const char *program;
 	long count;
+	long by_kind[CHM_E_KIND_COUNT];   /* how many of each code */
 	int write_failed;    /* the errno of the first failed write, or 0 */
 };
 
@@ -30,6 +31,10 @@ void chm_reject(struct chm_rejects *rj, const char *file, long line, enum chm_er
 		const char *field, const char *message, const char *input, size_t input_len);
 void chm_reject_err(struct chm_rejects *rj, const char *file, long line, const struct chm_err *e,
 		    const char *input, size_t input_len);
+
+/* "3 rejected: unknown_pipeline 2, bad_enum 1" into buf (the most
+ * frequent first); 0 when nothing was rejected. */
+int chm_rejects_summary(const struct chm_rejects *rj, char *buf, size_t size);
 
 /* A JSON string of bytes that may not be UTF-8: invalid sequences and NUL
  * bytes become U+FFFD. */
