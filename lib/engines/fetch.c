@@ -101,7 +101,7 @@ struct cursor {
 /* Where an item holds its run id; NULL when the mapping names none. */
 static const char *id_path(struct chm_fetch *f)
 {
-	return f->pg->id_path(&f->ctx);
+	return f->pg->id_path ? f->pg->id_path(&f->ctx) : f->pg->id;
 }
 
 /* The run's identity as text, for the skip list. */
@@ -258,7 +258,7 @@ static void envelope_head(struct chm_fetch *f, const struct chm_fetch_pipeline *
 
 static const char *items_path(struct chm_fetch *f)
 {
-	return f->pg->items_path(&f->ctx);
+	return f->pg->items_path ? f->pg->items_path(&f->ctx) : f->pg->items;
 }
 
 /* The page's items array, the total when the source says it, and the next cursor. */
@@ -266,7 +266,13 @@ static int parse_page(struct chm_fetch *f, json_t *page, const char *url_masked,
 		      long *total, const char **next, struct chm_err *err)
 {
 	*items = chm_json_path(page, items_path(f));
-	f->pg->page_info(&f->ctx, page, total, next);
+	if (f->pg->page_info) {
+		f->pg->page_info(&f->ctx, page, total, next);
+	} else {
+		json_t *t = f->pg->total ? chm_json_path(page, f->pg->total) : NULL;
+		*total = json_is_integer(t) ? (long)json_integer_value(t) : -1;
+		*next = NULL;
+	}
 	if (!json_is_array(*items))
 		return chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_BAD_PAGE, "", "GET %s: the page has no array of runs where expected",
 				   url_masked);

@@ -324,6 +324,18 @@ static void map_one(struct chm_norm *n, const struct chm_source *src, const stru
 static const struct chm_vendor_map *find_map(struct chm_norm *n, const char *name,
 					     struct chm_err *err);
 
+/* What the envelope leaves unsaid, the flags say: the client, and the
+ * pipeline by name or external_id. */
+static void default_naming(const struct chm_norm *n, struct naming *nm)
+{
+	if (!nm->client)
+		nm->client = n->opts.client;
+	if (!nm->pipeline && !nm->external_id) {
+		nm->pipeline = n->opts.pipeline;
+		nm->external_id = n->opts.external_id;
+	}
+}
+
 /* 1 when the line was handled, 0 to take the general path. */
 static int fast_raw(struct chm_norm *n, const char *line, size_t len, const struct origin *o)
 {
@@ -376,12 +388,7 @@ static int fast_raw(struct chm_norm *n, const char *line, size_t len, const stru
 		if (ty == '[' || ty == '{')
 			return 0;
 	}
-	if (!nm.client)
-		nm.client = n->opts.client;
-	if (!nm.pipeline && !nm.external_id) {
-		nm.pipeline = n->opts.pipeline;
-		nm.external_id = n->opts.external_id;
-	}
+	default_naming(n, &nm);
 
 	if (src->mapping_member) {
 		const char *mname;
@@ -524,12 +531,7 @@ static void raw_record(struct chm_norm *n, json_t *obj, const struct origin *o)
 			    "a raw record needs a \"record\" object");
 		goto bad;
 	}
-	if (!nm.client)
-		nm.client = n->opts.client;
-	if (!nm.pipeline && !nm.external_id) {
-		nm.pipeline = n->opts.pipeline;
-		nm.external_id = n->opts.external_id;
-	}
+	default_naming(n, &nm);
 	if (src->mapping_member) {
 		const char *mname = NULL;
 		if (chm_get_string(obj, src->mapping_member, &mname, &err) < 0)

@@ -1,6 +1,7 @@
 /* pager: the helpers the sources' pagers share (pager.h). */
 #include "sources/pager.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/chmtime.h"
@@ -25,6 +26,15 @@ void chm_pager_add_param(struct strbuf *url, const char *name, const char *value
 	chm_http_add_escaped(url, name);
 	strbuf_addc(url, '=');
 	chm_http_add_escaped(url, value);
+}
+
+void chm_pager_add_limit_offset(struct strbuf *url, int page_size, long offset)
+{
+	char num[32];
+	snprintf(num, sizeof(num), "%d", page_size);
+	chm_pager_add_param(url, "limit", num);
+	snprintf(num, sizeof(num), "%ld", offset);
+	chm_pager_add_param(url, "offset", num);
 }
 
 void chm_pager_add_base(struct strbuf *url, const char *base, const char *root, int *has_root)

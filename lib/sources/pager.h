@@ -49,13 +49,15 @@ struct chm_pager {
 	/* The URL of the page at `at` for the pipeline's external_id. */
 	void (*url)(const struct chm_pager_ctx *c, const char *external_id,
 		    const struct chm_page_at *at, struct strbuf *url);
-	/* The dotted path of the items array in a page ("" is the page itself). */
+	/* Fixed paths, for an API that always answers alike: the items array in
+	 * a page ("" the page itself), the total in the envelope, the run id in
+	 * an item. */
+	const char *items, *total, *id;
+	/* Or read from the context (a mapping): the same three, and the next
+	 * cursor. NULL: the fixed paths above, and no cursor. */
 	const char *(*items_path)(const struct chm_pager_ctx *c);
-	/* The page's total (-1 when it does not say) and next cursor (NULL:
-	 * none); page is the envelope, its items left out. */
 	void (*page_info)(const struct chm_pager_ctx *c, json_t *page, long *total,
 			  const char **next);
-	/* Where an item holds its run id; NULL when the API names none. */
 	const char *(*id_path)(const struct chm_pager_ctx *c);
 	/* 0 and *key (usec or run id), or 1 when the item has none yet. */
 	int (*item_key)(const struct chm_pager_ctx *c, json_t *item, int64_t *key);
@@ -77,6 +79,8 @@ struct chm_pager {
 int chm_pager_time(json_t *v, int64_t *usec);
 /* name=value appended to url's query, both URL-encoded. */
 void chm_pager_add_param(struct strbuf *url, const char *name, const char *value);
+/* limit=page_size&offset=offset, as offset-paged APIs take them. */
+void chm_pager_add_limit_offset(struct strbuf *url, int page_size, long offset);
 /* The base URL without trailing slashes; *has_root (when not NULL) tells
  * whether it already ends with the API root given ("/api/v1"), which is
  * then not added again: a base URL may be given either way. */

@@ -84,7 +84,7 @@ static int fast(struct src_fast *f, int rec, const struct norm_env *env, struct 
 static void url(const struct chm_pager_ctx *c, const char *external_id, const struct chm_page_at *at,
 		struct strbuf *url)
 {
-	char num[32], tbuf[CHM_TIME_BUFSZ];
+	char tbuf[CHM_TIME_BUFSZ];
 	int has_root = 0;
 
 	strbuf_reset(url);
@@ -102,30 +102,7 @@ static void url(const struct chm_pager_ctx *c, const char *external_id, const st
 	chm_pager_add_param(url, "order_by", "start_date");
 	if (at->has_since)
 		chm_pager_add_param(url, "start_date_gte", chm_time_format(at->since, tbuf));
-	snprintf(num, sizeof(num), "%d", c->page_size);
-	chm_pager_add_param(url, "limit", num);
-	snprintf(num, sizeof(num), "%ld", at->offset);
-	chm_pager_add_param(url, "offset", num);
-}
-
-static const char *items_path(const struct chm_pager_ctx *c)
-{
-	(void)c;
-	return "dag_runs";
-}
-
-static void page_info(const struct chm_pager_ctx *c, json_t *page, long *total, const char **next)
-{
-	(void)c;
-	json_t *t = json_object_get(page, "total_entries");
-	*total = json_is_integer(t) ? (long)json_integer_value(t) : -1;
-	*next = NULL;
-}
-
-static const char *id_path(const struct chm_pager_ctx *c)
-{
-	(void)c;
-	return "dag_run_id";
+	chm_pager_add_limit_offset(url, c->page_size, at->offset);
 }
 
 static int item_key(const struct chm_pager_ctx *c, json_t *item, int64_t *key)
@@ -150,9 +127,9 @@ static const struct chm_pager pager = {
 	.paging = CHM_PAGE_OFFSET,
 	.key = CHM_KEY_START,
 	.url = url,
-	.items_path = items_path,
-	.page_info = page_info,
-	.id_path = id_path,
+	.items = "dag_runs",
+	.total = "total_entries",
+	.id = "dag_run_id",
 	.item_key = item_key,
 	.item_finished = item_finished,
 };

@@ -248,7 +248,6 @@ static int wants(const char *external_id)
 static void url(const struct chm_pager_ctx *c, const char *external_id, const struct chm_page_at *at,
 		struct strbuf *url)
 {
-	char num[32];
 	int has_root = 0;
 
 	strbuf_reset(url);
@@ -260,30 +259,7 @@ static void url(const struct chm_pager_ctx *c, const char *external_id, const st
 	/* a failed run's steps say what failed when status_message is null */
 	chm_pager_add_param(url, "include_related", "[\"run_steps\"]");
 	chm_pager_add_param(url, "order_by", "id");
-	snprintf(num, sizeof(num), "%d", c->page_size);
-	chm_pager_add_param(url, "limit", num);
-	snprintf(num, sizeof(num), "%ld", at->offset);
-	chm_pager_add_param(url, "offset", num);
-}
-
-static const char *items_path(const struct chm_pager_ctx *c)
-{
-	(void)c;
-	return "data";
-}
-
-static void page_info(const struct chm_pager_ctx *c, json_t *page, long *total, const char **next)
-{
-	(void)c;
-	json_t *t = chm_json_path(page, "extra.pagination.total_count");
-	*total = json_is_integer(t) ? (long)json_integer_value(t) : -1;
-	*next = NULL;
-}
-
-static const char *id_path(const struct chm_pager_ctx *c)
-{
-	(void)c;
-	return "id";
+	chm_pager_add_limit_offset(url, c->page_size, at->offset);
 }
 
 static int item_key(const struct chm_pager_ctx *c, json_t *item, int64_t *key)
@@ -321,9 +297,9 @@ static const struct chm_pager pager = {
 	.key = CHM_KEY_RUN_ID,
 	.wants = wants,
 	.url = url,
-	.items_path = items_path,
-	.page_info = page_info,
-	.id_path = id_path,
+	.items = "data",
+	.total = "extra.pagination.total_count",
+	.id = "id",
 	.item_key = item_key,
 	.item_finished = item_finished,
 	.item_created = item_created,
