@@ -30,10 +30,12 @@ static void usage(FILE *fp)
 	      "  run record|list|latest                record a run, list runs, latest run per pipeline\n"
 	      "  summary --client C [--since T] [--until T]\n"
 	      "                                        run counts and each pipeline's latest status\n"
-	      "  fetch|normalize|load|report ...       run chm-fetch, chm-normalize, chm-load, chm-report\n"
+	      "  state show|clear FILE ...             read or reset chm-fetch's bookmarks in a state file\n"
+	      "  fetch|normalize|load|report|synth ... run chm-fetch, chm-normalize, chm-load, chm-report,\n"
+	      "                                        chm-synth\n"
 	      "  exec --pipeline C/N ... -- CMD ...    run a cron job and record it as a run (chm-exec)\n"
-	      "`chm COMMAND --help` shows a command's options. Results are JSON on stdout (--format\n"
-	      "table for people, fitted to the terminal or COLUMNS; --wide for all of each value);\n"
+	      "`chm COMMAND --help` shows a command's options. Results are a table on a terminal and\n"
+	      "JSON in a pipe (--format json|table says which; --wide for all of each value);\n"
 	      "a failure is one JSON error object on stderr.\n",
 	      fp);
 }
@@ -136,6 +138,11 @@ static int cmd_summary(const char *db, int argc, char **argv)
 	return run_cmd(db, argc, argv, chm_cmd_summary);
 }
 
+static int cmd_state(const char *db, int argc, char **argv)
+{
+	return run_cmd(db, argc, argv, chm_cmd_state);
+}
+
 struct command {
 	const char *name;
 	int (*run)(const char *db, int argc, char **argv);
@@ -148,6 +155,7 @@ static const struct command commands[] = {
 	{ "rule", cmd_rule },
 	{ "run", cmd_run },
 	{ "summary", cmd_summary },
+	{ "state", cmd_state },
 };
 
 /* Runs chm-<name> with the rest of the arguments; returns only on failure. */

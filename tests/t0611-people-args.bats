@@ -83,3 +83,27 @@ since_sent() {
 	run --separate-stderr chm-normalize "$BATS_TEST_TMPDIR/bad"
 	printf '%s\n' "$stderr" | jq -e . >/dev/null
 }
+
+@test "chm state show and clear: bookmarks read and reset without editing JSON" {
+	cat >"$BATS_TEST_TMPDIR/s.json" <<'JSON'
+{"bookmarks":{"airflow":{"acme":{"orders_daily":{"since":"2026-11-21T00:00:00.000000Z","skip":["a","b"],"running":false},"other_dag":{"since":"2026-11-20T00:00:00.000000Z","skip":[]}},"globex":{"g1":{"since":"2026-11-19T00:00:00.000000Z","skip":[]}}},"dbt_cloud":{"acme":{"43167":{"id":5,"offset":100,"skip":[],"running":true}}}},"kept":{"x":1}}
+JSON
+	run --separate-stderr chm state show "$BATS_TEST_TMPDIR/s.json"
+	[ "$status" -eq 0 ]
+	assert_eq "$(printf '%s\n' "$output" | jq -r '[.source, .client, .external_id, (.since // .id | tostring), (.skip | tostring)] | join(" ")' | paste -sd,)" \
+		"airflow acme orders_daily 2026-11-21T00:00:00.000000Z 2,airflow acme other_dag 2026-11-20T00:00:00.000000Z 0,airflow globex g1 2026-11-19T00:00:00.000000Z 0,dbt_cloud acme 43167 5 0"
+	run --separate-stderr chm state clear "$BATS_TEST_TMPDIR/s.json" --source airflow --client acme --pipeline other_dag
+	[ "$status" -eq 0 ]
+	assert_eq "$(printf '%s\n' "$output" | jq -r .cleared)" 1
+	run --separate-stderr chm state clear "$BATS_TEST_TMPDIR/s.json" --source airflow --client globex
+	assert_eq "$(printf '%s\n' "$output" | jq -r .cleared)" 1
+	assert_eq "$(jq -c '[.bookmarks | paths(type == "object" and has("skip")) | join("/")]' "$BATS_TEST_TMPDIR/s.json")" \
+		'["airflow/acme/orders_daily","dbt_cloud/acme/43167"]'
+	assert_eq "$(jq -c .kept "$BATS_TEST_TMPDIR/s.json")" '{"x":1}'
+	[ "$(stat -c %a "$BATS_TEST_TMPDIR/s.json")" = 600 ]
+	run --separate-stderr chm state clear "$BATS_TEST_TMPDIR/s.json"
+	[ "$status" -eq 64 ]
+	[[ "$stderr" == *'"field":"source"'* ]]
+	run --separate-stderr chm state show "$BATS_TEST_TMPDIR/none.json"
+	[ "$status" -eq 65 ]
+}

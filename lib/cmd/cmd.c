@@ -45,8 +45,8 @@ static void print_usage(FILE *fp, const char *command, const struct chm_action *
 		if (!only || only == &actions[i])
 			fprintf(fp, "  chm %s %s\n", command, actions[i].synopsis);
 	fputs("every action also takes --format json|table (default: table on a terminal, json\n"
-	      "otherwise), --wide (a table as wide\n"
-	      "as its values, not the terminal), --db CONNINFO and --help;\n"
+	      "otherwise), --wide (a table as wide as its values, not the terminal), --db CONNINFO\n"
+	      "and --help;\n"
 	      "see README.md, section chm, for what each prints\n",
 	      fp);
 }

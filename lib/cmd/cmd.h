@@ -118,5 +118,6 @@ int chm_cmd_pipeline(struct chm_ctx *ctx, int argc, char **argv);
 int chm_cmd_rule(struct chm_ctx *ctx, int argc, char **argv);
 int chm_cmd_run(struct chm_ctx *ctx, int argc, char **argv);
 int chm_cmd_summary(struct chm_ctx *ctx, int argc, char **argv);
+int chm_cmd_state(struct chm_ctx *ctx, int argc, char **argv);
 
 #endif
