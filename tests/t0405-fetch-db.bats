@@ -30,12 +30,17 @@ setup() {
 	assert_eq "$(printf '%s\n' "$output" | jq -r 'select(.type=="raw") | .record.id')" "52300001"
 }
 
-@test "no matching pipeline: a warning, nothing fetched, exit 0" {
+@test "no matching pipeline: a warning, nothing fetched, exit 0; an unknown client is an error (65)" {
 	start_fake_api
-	run --separate-stderr chm-fetch --source airflow --base-url "$FAKE_URL" --client nobody
+	run --separate-stderr chm-fetch --source airflow --base-url "$FAKE_URL" --client acme --pipeline nosuch
 	[ "$status" -eq 0 ]
 	assert_eq "$output" ""
 	[[ "$stderr" == *"no active airflow pipeline"* ]]
+	[ ! -s "$FAKE_LOG" ]
+	# a client that does not exist is a mistake, not an empty answer (issue 17)
+	run --separate-stderr chm-fetch --source airflow --base-url "$FAKE_URL" --client nobody
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *'no client named "nobody"'* ]]
 	[ ! -s "$FAKE_LOG" ]
 }
 
