@@ -72,7 +72,7 @@ status_of() { # status_of EXTERNAL_RUN_ID
 
 @test "run record refuses invalid values with field-level details" {
 	before=$(q "SELECT count(*) FROM runs")
-	run --separate-stderr chm run record --pipeline acme/jaffle_shop --status done --started-at yesterday \
+	run --separate-stderr chm run record --pipeline acme/jaffle_shop --status done --started-at someday \
 		--finished-at 2026-13-01T00:00:00Z --duration-seconds -1 --rows-processed 1.5 --regressions never
 	assert_error 65 validation_failed status started_at finished_at duration_seconds rows_processed regressions
 	run --separate-stderr chm run record --pipeline acme/jaffle_shop --status success \

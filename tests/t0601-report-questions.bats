@@ -42,9 +42,11 @@ report() {
 	assert_eq "$(jq -r '.client+"/"+.pipeline' <<<"$output")" "alpha/orders"
 	report q8 --platform cron
 	assert_eq "$output" '{"type":"q8","platform":"cron","runs":4,"failed":2,"failure_rate":0.5}'
+	# a parameter, not SQL: no such client (an error since issue 17, not an empty answer)
 	report q2 --client "alpha' OR '1'='1"
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 65 ]
 	assert_eq "$output" ""
+	[[ "$stderr" == *"no client named \"alpha' OR '1'='1\""* ]]
 }
 
 @test "--limit keeps the first rows in the question's order" {
@@ -125,7 +127,7 @@ report() {
 
 @test "usage errors exit 64 with a message; --help and --version exit 0" {
 	for args in "" "q11" "--format xml q1" "--bucket month q1" "--platform jenkins q1" \
-		"--limit 0 q1" "--since yesterday q1" "--format prom q1" "--since 1d --until 2d q1"; do
+		"--limit 0 q1" "--since someday q1" "--format prom q1" "--since 1d --until 2d q1"; do
 		run --separate-stderr chm-report $args
 		[ "$status" -eq 64 ]
 		[[ "$stderr" == chm-report:* ]]
