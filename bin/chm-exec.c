@@ -2,10 +2,7 @@
  * platform: a running event when it starts, a terminal one when it ends. The
  * job's own output is untouched and its exit status is ours; recording it
  * never stops it from running. */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -104,15 +104,6 @@ int main(int argc, char **argv)
 		chm_rejects_close(&rejects, NULL);
 		return chm_report_err(&err);
 	}
-	/* bare partner records name no client (cron's name their pipeline as
-	 * client/name): without --client each would only be a reject */
-	if (nopts->source && !nopts->client && strcmp(nopts->source, "cron") != 0) {
-		chm_warn("--source %s reads bare partner records, which name no client: give --client NAME",
-			 nopts->source);
-		chm_norm_free(n);
-		chm_rejects_close(&rejects, NULL);
-		return CHM_EX_USAGE;
-	}
 
 	int rc = chm_norm_files(n, argv, argc, &status, &err);
 	const struct chm_norm_counts *k = chm_norm_counts(n);

@@ -80,7 +80,7 @@ readme_sources() {
 		"$(printf '%s\n' "$paged" | paste -sd'|')"
 	# and every src_*.c is in the table
 	for f in "$CHM_ROOT"/lib/sources/src_*.c; do
-		grep -q " $(basename "$f") " "$BATS_TEST_TMPDIR/readme" || grep -q "$(basename "$f")" "$BATS_TEST_TMPDIR/readme"
+		grep -qw -- "$(basename "$f")" "$BATS_TEST_TMPDIR/readme"
 	done
 }
 

@@ -8,7 +8,6 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "core/record.h"
 
 /* A column never shrinks below this many code points when fitting: a cut
  * name still has to be recognisable. */

@@ -18,7 +18,6 @@
 
 struct out {
 	FILE *fp;
-	long raw, states;
 	long interval_ms;     /* at most one state record this often */
 	int64_t last_state;   /* when the last one was printed (usec) */
 	int pending;          /* a state was skipped: print it at the end */
@@ -36,7 +35,6 @@ static int out_error(struct chm_err *err)
 static int sink_raw(const char *line, size_t len, void *arg, struct chm_err *err)
 {
 	struct out *o = arg;
-	o->raw++;
 	if (fwrite(line, 1, len, o->fp) != len || putc('\n', o->fp) == EOF)
 		return out_error(err);
 	return 0;
@@ -60,7 +58,6 @@ static int sink_state(json_t *value, void *arg, struct chm_err *err)
 	json_decref(rec);
 	if (rc == 0 && fflush(o->fp))
 		rc = out_error(err);
-	o->states++;
 	return rc;
 }
 
@@ -195,7 +192,7 @@ static int load_inputs(struct chm_fetch_job *job, struct chm_vendor_map **map, j
 
 int chm_fetch_job_run(struct chm_fetch_job *job)
 {
-	struct out out = { job->out, 0, 0, job->state_interval_ms, 0, 0 };
+	struct out out = { job->out, job->state_interval_ms, 0, 0 };
 	struct chm_vendor_map *map = NULL;
 	struct chm_fetch_pipeline *plist = NULL;
 	struct chm_http *http = NULL;

@@ -163,17 +163,6 @@ static void add_text(struct strbuf *sb, const char *s)
 		add_null(sb);
 }
 
-/* A message from a partner or a job: redacted here, where every writer of
- * runs passes (chm-load, chm-exec, chm run record), whoever redacted before. */
-static void add_free_text(struct strbuf *sb, const char *s)
-{
-	struct strbuf clean = STRBUF_INIT;
-	if (s && chm_redact_text(s, strlen(s), &clean))
-		s = clean.buf;
-	add_text(sb, s);
-	strbuf_release(&clean);
-}
-
 static void add_time(struct strbuf *sb, int has, int64_t t)
 {
 	char buf[CHM_TIME_BUFSZ];
@@ -239,9 +228,9 @@ static void format_row(struct strbuf *sb, int64_t pipeline_id, const struct chm_
 	else
 		add_null(sb);
 	add_field_sep(sb);
-	add_free_text(sb, run->error_message);
+	add_text(sb, run->error_message);
 	add_field_sep(sb);
-	add_free_text(sb, run->status_reason);
+	add_text(sb, run->status_reason);
 	add_field_sep(sb);
 	if (payload) {
 		add_payload(sb, payload, payload_len);
@@ -270,7 +259,23 @@ static void make_key(struct strbuf *key, int64_t pipeline_id, const char *extern
 int chm_loader_add(struct chm_loader *ld, const struct chm_run *run, const char *file, long line,
 		   const char *input, size_t input_len, struct chm_err *err)
 {
-	return chm_loader_add_text(ld, run, NULL, 0, file, line, input, input_len, err);
+	/* a run built by a program (chm run record, chm exec) has seen no
+	 * redaction: its texts and payload are redacted here, once a run */
+	struct chm_run clean = *run;
+	struct strbuf em = STRBUF_INIT, sr = STRBUF_INIT;
+	if (run->error_message && chm_redact_text(run->error_message, strlen(run->error_message), &em))
+		clean.error_message = em.buf;
+	if (run->status_reason && chm_redact_text(run->status_reason, strlen(run->status_reason), &sr))
+		clean.status_reason = sr.buf;
+	if (run->payload) {
+		clean.payload = json_deep_copy(run->payload);
+		chm_redact_json(clean.payload);
+	}
+	int rc = chm_loader_add_text(ld, &clean, NULL, 0, file, line, input, input_len, err);
+	json_decref(clean.payload);
+	strbuf_release(&em);
+	strbuf_release(&sr);
+	return rc;
 }
 
 int chm_loader_add_text(struct chm_loader *ld, const struct chm_run *run, const char *payload,

@@ -39,13 +39,16 @@ struct chm_loader;
 struct chm_loader *chm_loader_new(PGconn *conn, const struct chm_loader_opts *opts,
 				  struct chm_rejects *rejects);
 void chm_loader_free(struct chm_loader *ld);
-/* Stages a validated run; sends the batch when it is full. 0 staged; -1 with
- * err: status 65 for a reject of this record (unknown pipeline), else fatal
- * (a batch failed and rolled back). */
+/* Stages a validated run, its texts and payload redacted first; sends the
+ * batch when it is full. 0 staged; -1 with err: status 65 for a reject of
+ * this record (unknown pipeline), else fatal (a batch failed and rolled
+ * back). */
 int chm_loader_add(struct chm_loader *ld, const struct chm_run *run, const char *file, long line,
 		   const char *input, size_t input_len, struct chm_err *err);
-/* The same, with the payload given as its JSON text (an object, already
- * checked; run->payload is then ignored): sent as it is, not printed again. */
+/* The same for a run read from a line that is already redacted (chm-load's
+ * load.c redacts what jscan cannot clear), with the payload given as its
+ * JSON text (an object, already checked; run->payload is then ignored):
+ * sent as it is, not printed again. */
 int chm_loader_add_text(struct chm_loader *ld, const struct chm_run *run, const char *payload,
 			size_t payload_len, const char *file, long line, const char *input,
 			size_t input_len, struct chm_err *err);

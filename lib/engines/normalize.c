@@ -923,6 +923,15 @@ struct chm_norm *chm_norm_new(const struct chm_norm_opts *opts, FILE *out, struc
 		}
 		n->maps[n->nmaps++] = m;
 	}
+	/* bare partner records name no client unless their format does (cron's
+	 * pipeline "client/name"): without --client each would only be a reject */
+	if (n->default_src && !n->default_src->names_client && !opts->client) {
+		chm_err_set(err, CHM_EX_USAGE, CHM_E_USAGE, "client",
+			    "--source %s reads bare partner records, which name no client: give --client NAME",
+			    n->default_src->name);
+		chm_norm_free(n);
+		return NULL;
+	}
 	return n;
 }
 

@@ -82,6 +82,7 @@ struct chm_source {
 	 * external_id whatever the platform (chm_norm_source_platform). */
 	const char *platform;
 	const char *const *page_keys;   /* where a page object holds its records */
+	int names_client;          /* a record names its own client (cron's "client/name") */
 	/* Returns 0 (mapped), -1 with err (status 65) to reject the record. */
 	int (*map)(json_t *rec, const struct norm_env *env, struct norm_item *it,
 		   struct chm_err *err);

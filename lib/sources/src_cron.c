@@ -152,6 +152,7 @@ static int fast(struct src_fast *f, int rec, const struct norm_env *env, struct 
 const struct chm_source chm_src_cron = {
 	.name = "cron",
 	.platform = "cron",
+	.names_client = 1,
 	.map = map,
 	.fast = fast,
 	.fast_depth = 2,
