@@ -316,13 +316,22 @@ static void table(const struct chm_question *q, PGresult *res, const int *order,
 
 #define SVG_W 760
 
+/* A chart keeps a width its labels can be read at: on a narrow screen it
+ * scrolls in its own box (svg_close), never the page. */
 static void svg_open(struct strbuf *out, const char *label, int height)
 {
-	strbuf_addf(out, "<svg class=\"chart\" role=\"img\" aria-label=\"");
+	strbuf_adds(out, "<div class=\"chartbox\" tabindex=\"0\" role=\"region\" aria-label=\"");
+	esc(out, label);
+	strbuf_adds(out, "\"><svg class=\"chart\" role=\"img\" aria-label=\"");
 	esc(out, label);
 	strbuf_addf(out, "\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
 			 "xmlns=\"http://www.w3.org/2000/svg\">",
 		    SVG_W, height, SVG_W, height);
+}
+
+static void svg_close(struct strbuf *out)
+{
+	strbuf_adds(out, "</svg></div>\n");
 }
 
 static void svg_text(struct strbuf *out, double x, double y, const char *anchor, const char *s)
@@ -485,7 +494,7 @@ static void q1_bars(struct chm_formatter *f, const struct chm_question *q, const
 		}
 		strbuf_adds(out, "</g>");
 	}
-	strbuf_adds(out, "</svg>\n");
+	svg_close(out);
 	if (t0 > bt[0])
 		strbuf_addf(out, "<p class=\"note\">The chart shows the last %d %ss; the table has them all.</p>\n",
 			    CHART_BUCKETS, bucket);
@@ -592,7 +601,7 @@ static void q5_chart(struct strbuf *out, const struct q5_days *d, int nslot)
 	svg_text(out, 52, h - 10, "start", lab);
 	axis_time(d->t1, lab, 0);
 	svg_text(out, 52 + pw, h - 10, "end", lab);
-	strbuf_adds(out, "</svg>\n");
+	svg_close(out);
 }
 
 static void q5_legend(struct strbuf *out, const struct series *s, const int *top, int keep)
@@ -687,7 +696,7 @@ static void chart_q8(PGresult *res, struct strbuf *out)
 		strbuf_addf(&lab, " (%.0f of %.0f runs)", num_at(res, r, fc), num_at(res, r, tc));
 		svg_text(out, 136 + v * pw, y + 14, "start", lab.buf);
 	}
-	strbuf_adds(out, "</svg>\n");
+	svg_close(out);
 	strbuf_release(&lab);
 }
 
@@ -797,7 +806,8 @@ static void chart_q9(PGresult *res, const int *order, struct strbuf *out)
 	svg_text(out, SVG_W - 4, h - 8, "end", "median");
 	for (int i = 0; i < shown; i++)
 		q9_box(res, order[i], 12 + i * 24 + 10, &a, out);
-	strbuf_adds(out, "</svg>\n<p class=\"note\">Whiskers: shortest to longest run; box: median to "
+	svg_close(out);
+	strbuf_adds(out, "<p class=\"note\">Whiskers: shortest to longest run; box: median to "
 			 "p90, the median marked and written on the right; tick: p99.");
 	if (nr > shown)
 		strbuf_addf(out, " The %d pipelines of %d with the slowest median; the table below is in the "
@@ -880,7 +890,9 @@ static const char html_css[] =
 	".tag.muted{color:var(--fg);background:var(--mute-bg)}"
 	".empty{font-style:italic;color:var(--muted)}"
 	"details{margin:4px 0}summary{cursor:pointer;color:var(--link)}"
-	"svg.chart{display:block;margin:8px 0;width:100%;max-width:760px;height:auto;font-size:12px}"
+	".chartbox{overflow-x:auto;max-width:100%}"
+	"svg.chart{display:block;margin:8px 0;width:100%;min-width:560px;max-width:760px;height:auto;"
+	"font-size:12px}"
 	"svg text{fill:var(--muted)}"
 	".grid{stroke:var(--line);stroke-width:1}.bad{fill:var(--barbad)}"
 	".c0{fill:var(--c0);stroke:var(--c0)}.c1{fill:var(--c1);stroke:var(--c1)}"
