@@ -41,7 +41,7 @@ PY
 	kpis "$BATS_TEST_TMPDIR/r.html" >"$BATS_TEST_TMPDIR/got"
 	diff <(head -4 "$BATS_TEST_TMPDIR/want") "$BATS_TEST_TMPDIR/got"
 	# the 7 days before, with the days stated
-	grep -q "UTC days <time datetime=\"2026-11-16T00:00:00.000000Z\">2026-11-16 00:00:00Z</time> to <time datetime=\"2026-11-22T00:00:00.000000Z\">2026-11-22 00:00:00Z</time> (the last so far); the 7 before: $(sed -n 's/^before //p' "$BATS_TEST_TMPDIR/want")" "$BATS_TEST_TMPDIR/r.html"
+	grep -q "UTC days <time datetime=\"2026-11-16\">2026-11-16</time> to <time datetime=\"2026-11-22\">2026-11-22</time> (the last so far); the 7 before: $(sed -n 's/^before //p' "$BATS_TEST_TMPDIR/want")" "$BATS_TEST_TMPDIR/r.html"
 	# something to count: the history has failures, silence and two weeks of outcomes
 	[ "$(awk '$1 == "q6" { print $2 }' "$BATS_TEST_TMPDIR/got")" -gt 0 ]
 	[ "$(awk '$1 == "q10" { print $2 }' "$BATS_TEST_TMPDIR/got")" -gt 0 ]
@@ -49,6 +49,16 @@ PY
 	for q in q6 q4 q5 q10; do
 		grep -q "<section id=\"$q\" " "$BATS_TEST_TMPDIR/r.html"
 	done
+}
+
+@test "a shorter window: the success rate of its days, and no week before it" {
+	fresh_db
+	chm-synth --inventory --format canonical --clients 3 --pipelines 24 --days 20 --end "$END" | chm-load >/dev/null
+	chm-report --now "$END" --since 2d --format html q5 >"$BATS_TEST_TMPDIR/r.html"
+	grep -q 'success, the window<small>UTC days <time datetime="2026-11-20">2026-11-20</time> to <time datetime="2026-11-22">2026-11-22</time> (the last so far); the 7 before: not in the window</small>' "$BATS_TEST_TMPDIR/r.html"
+	# a window that ends at midnight: its last day is whole
+	chm-report --now "$END" --until 2026-11-22 --format html q5 >"$BATS_TEST_TMPDIR/r.html"
+	grep -q 'success, last 7 days<small>UTC days <time datetime="2026-11-15">2026-11-15</time> to <time datetime="2026-11-21">2026-11-21</time>; the 7 before: [0-9.]*%, \(up\|down\) [0-9.]* points</small>' "$BATS_TEST_TMPDIR/r.html"
 }
 
 @test "the header has only the counts of the questions asked" {

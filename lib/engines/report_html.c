@@ -69,6 +69,14 @@ static void add_time(struct strbuf *out, int64_t usec)
 	strbuf_adds(out, "</time>");
 }
 
+/* A UTC day: 2026-11-21. */
+static void add_day(struct strbuf *out, double epoch)
+{
+	char t[CHM_TIME_BUFSZ];
+	chm_time_format((int64_t)epoch * 1000000, t);
+	strbuf_addf(out, "<time datetime=\"%.10s\">%.10s</time>", t, t);
+}
+
 /* A UTC day or hour for an axis: 2026-11-21, or 11-21 05:00. */
 static void axis_time(double epoch, char *buf, int with_hour)
 {
@@ -153,27 +161,39 @@ struct rate {
 };
 
 /* Q5's rows summed over the last 7 UTC days of its window (the day of its
- * end, so far, and the 6 before) and over the 7 before those. *prev_whole:
- * the window reaches back over all of the 7 before. */
-static int64_t success_weeks(struct chm_formatter *f, const struct chm_question *q, PGresult *res,
-			     struct rate *cur, struct rate *prev, int *prev_whole)
+ * end and the 6 before, or from the window's first day when it is shorter)
+ * and over the 7 before those, with the days they are. */
+struct weeks {
+	struct rate cur, prev;
+	double first, last;  /* the days of cur */
+	int short_window;    /* the window starts after last - 6 days */
+	int so_far;          /* the last day is not over at the window's end */
+	int prev_whole;      /* the window holds all of the 7 before */
+};
+
+static void success_weeks(struct chm_formatter *f, const struct chm_question *q, PGresult *res,
+			  struct weeks *w)
 {
-	struct span w = window_of(f, q);
-	double last = floor(((double)w.until / 1e6 - 1e-6) / DAY) * DAY;
+	struct span s = window_of(f, q);
+	double until = (double)s.until / 1e6, since = (double)s.since / 1e6;
 	int dc = PQfnumber(res, "day"), rc = PQfnumber(res, "runs"), sc = PQfnumber(res, "succeeded");
 
-	memset(cur, 0, sizeof(*cur));
-	memset(prev, 0, sizeof(*prev));
+	memset(w, 0, sizeof(*w));
+	w->last = floor((until - 1e-6) / DAY) * DAY;
+	w->first = w->last - 6 * DAY;
+	w->short_window = since > w->first;
+	if (w->short_window)
+		w->first = floor(since / DAY) * DAY;
+	w->so_far = until < w->last + DAY;
+	w->prev_whole = since <= w->last - 13 * DAY;
 	for (int r = 0; r < PQntuples(res); r++) {
 		double day = chm_report_time(res, r, dc);
-		struct rate *into = day > last - 7 * DAY ? cur : day > last - 14 * DAY ? prev : NULL;
-		if (into && day <= last) {
+		struct rate *into = day > w->last - 7 * DAY ? &w->cur : day > w->last - 14 * DAY ? &w->prev : NULL;
+		if (into && day <= w->last) {
 			into->ok += num_at(res, r, sc);
 			into->all += num_at(res, r, rc);
 		}
 	}
-	*prev_whole = (double)w.since / 1e6 <= last - 13 * DAY;
-	return (int64_t)last * 1000000;
 }
 
 static void kpi_count(struct strbuf *out, const char *id, int n, const char *one, const char *many,
@@ -186,11 +206,10 @@ static void kpi_count(struct strbuf *out, const char *id, int n, const char *one
 static void kpi_success(struct chm_formatter *f, const struct chm_question *q, PGresult *res,
 			struct strbuf *out)
 {
-	struct rate cur, prev;
-	int whole;
-	int64_t last = success_weeks(f, q, res, &cur, &prev, &whole);
-	int has_prev = whole && prev.all > 0;
-	double c = cur.all > 0 ? cur.ok / cur.all : NAN, p = has_prev ? prev.ok / prev.all : NAN;
+	struct weeks w;
+	success_weeks(f, q, res, &w);
+	int has_prev = w.prev_whole && w.prev.all > 0;
+	double c = w.cur.all > 0 ? w.cur.ok / w.cur.all : NAN, p = has_prev ? w.prev.ok / w.prev.all : NAN;
 
 	strbuf_addf(out, "<li><a class=\"kpi %s\" href=\"#%s\"><b>",
 		    isnan(c) || isnan(p) ? "" : c < p ? "bad" : "good", q->id);
@@ -198,15 +217,15 @@ static void kpi_success(struct chm_formatter *f, const struct chm_question *q, P
 		strbuf_adds(out, "no runs");
 	else
 		chm_table_rate(out, c);
-	strbuf_adds(out, "</b> success, last 7 days<small>UTC days ");
-	add_time(out, last - 6 * 86400LL * 1000000);
+	strbuf_addf(out, "</b> success, %s<small>UTC days ", w.short_window ? "the window" : "last 7 days");
+	add_day(out, w.first);
 	strbuf_adds(out, " to ");
-	add_time(out, last);
-	strbuf_adds(out, " (the last so far); the 7 before: ");
+	add_day(out, w.last);
+	strbuf_adds(out, w.so_far ? " (the last so far); the 7 before: " : "; the 7 before: ");
 	if (has_prev)
 		chm_table_rate(out, p);
 	else
-		strbuf_adds(out, whole ? "no runs" : "not in the window");
+		strbuf_adds(out, w.prev_whole ? "no runs" : "not in the window");
 	if (!isnan(c) && has_prev)
 		strbuf_addf(out, ", %s %.1f points", c < p ? "down" : "up", fabs(c - p) * 100);
 	strbuf_adds(out, "</small></a></li>\n");
