@@ -108,6 +108,14 @@ static int count_where(PGresult *res, const char *col, const char *value)
 	return n;
 }
 
+/* n doubles, all 0 (chm_xmalloc: out of memory ends the program). */
+static double *zeros(size_t n)
+{
+	double *v = chm_xmalloc(sizeof(double) * (n ? n : 1));
+	memset(v, 0, sizeof(double) * (n ? n : 1));
+	return v;
+}
+
 static double num_at(PGresult *res, int r, int c)
 {
 	return c < 0 || PQgetisnull(res, r, c) ? NAN : strtod(PQgetvalue(res, r, c), NULL);
@@ -393,10 +401,8 @@ static void series_init(struct series *s, int cap)
 	size_t n = (size_t)(cap ? cap : 1);
 	s->idx = (struct hashmap)HASHMAP_INIT;
 	s->name = chm_xmalloc(sizeof(*s->name) * n);
-	s->total = calloc(n, sizeof(double));
-	s->extra = calloc(n, sizeof(double));
-	if (!s->total || !s->extra)
-		abort();
+	s->total = zeros(n);
+	s->extra = zeros(n);
 	s->n = 0;
 }
 
@@ -535,9 +541,7 @@ static void chart_q1(struct chm_formatter *f, const struct chm_question *q, PGre
 	int keep = s.n <= CHART_SERIES ? s.n : CHART_SERIES - 1, nslot = s.n > keep ? keep + 1 : keep;
 	int *slot = chm_xmalloc(sizeof(int) * (size_t)(s.n ? s.n : 1));
 	rank(&s, s.total, keep, slot, top);
-	double *bt = chm_xmalloc(sizeof(double) * (size_t)nr), *val = calloc((size_t)nr * CHART_SERIES, sizeof(double));
-	if (!val)
-		abort();
+	double *bt = zeros((size_t)nr), *val = zeros((size_t)nr * CHART_SERIES);
 	for (int r = 0; r < nr; r++) { /* rows come ordered by bucket */
 		double t = chm_report_time(res, r, bc);
 		if (nb == 0 || bt[nb - 1] != t)
@@ -655,14 +659,11 @@ static void chart_q5(struct chm_formatter *f, const struct chm_question *q, PGre
 	int nr = PQntuples(res), dc = PQfnumber(res, "day"), cc = PQfnumber(res, "client"),
 	    rc = PQfnumber(res, "runs"), sc = PQfnumber(res, "succeeded"), top[CHART_SERIES];
 	struct series s;
-	struct q5_days d = { chm_xmalloc(sizeof(double) * (size_t)nr),
-			     calloc((size_t)nr * CHART_SERIES, sizeof(double)),
-			     calloc((size_t)nr * CHART_SERIES, sizeof(double)), 0,
+	struct q5_days d = { zeros((size_t)nr),
+			     zeros((size_t)nr * CHART_SERIES), zeros((size_t)nr * CHART_SERIES), 0,
 			     floor((double)w.since / 1e6 / DAY) * DAY,
 			     floor(((double)w.until / 1e6 - 1e-6) / DAY) * DAY };
 
-	if (!d.ok || !d.all)
-		abort();
 	series_init(&s, nr);
 	for (int r = 0; r < nr; r++) {
 		int i = series_of(&s, PQgetvalue(res, r, cc));
