@@ -140,6 +140,23 @@ run_dashboard() {
 	done
 }
 
+@test "the dashboards' role of README (views and functions, no table but clients) runs every panel" {
+	local role=chm_dash_t0604
+	# README's statements, as written there, for a role of this test
+	sed -n '/^    CREATE ROLE chm_dashboards/,/SET jit = off;$/p' "$CHM_ROOT/README.md" |
+		sed -e 's/^    //' -e "s/chm_dashboards/$role/g" -e "s/PASSWORD '...'//" >"$BATS_TEST_TMPDIR/role.sql"
+	grep -q 'GRANT EXECUTE' "$BATS_TEST_TMPDIR/role.sql"
+	psql -X -q -v ON_ERROR_STOP=1 -c "DROP OWNED BY $role" -c "DROP ROLE $role" >/dev/null 2>&1 || true
+	psql -X -q -v ON_ERROR_STOP=1 -f "$BATS_TEST_TMPDIR/role.sql"
+	PGUSER=$role run_dashboard "$GRAFANA/dashboards/chm-q1-q5-business.json" rows
+	PGUSER=$role run_dashboard "$GRAFANA/dashboards/chm-q6-q10-operations.json" rows
+	# and nothing else: the runs themselves (payloads, errors) stay closed
+	run env PGUSER=$role psql -X -q -v ON_ERROR_STOP=1 -c "SELECT count(*) FROM runs"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"permission denied"* ]]
+	psql -X -q -c "DROP OWNED BY $role" -c "DROP ROLE $role"
+}
+
 @test "a broken panel query is caught" {
 	jq '.panels[0].targets[0].rawSql = "SELECT nope FROM chm_q1_failed_runs_hourly WHERE $__timeFilter(bucket)"' \
 		"$GRAFANA/dashboards/chm-q1-q5-business.json" >"$BATS_TEST_TMPDIR/broken.json"
