@@ -17,8 +17,11 @@
 -- SECURITY DEFINER: a function reads its tables with the rights of whoever
 -- calls it, a view with its owner's; the dashboards' role reads the views
 -- and these functions, never runs itself (README, Grafana). So they run as
--- their owner, with the search_path of the migration, and only roles
--- granted EXECUTE may call them (and the views that call them).
+-- their owner, with a fixed search_path (CHM's schema, public, as
+-- sql/citus/distribute.sql assumes; pg_temp last, so no temporary table can
+-- stand in for a table; Citus refuses SET ... FROM CURRENT on a distributed
+-- function), and only roles granted EXECUTE may call them (and the views
+-- that call them).
 --
 -- Q9's function also returns sum_seconds (the sum of the counted durations),
 -- which the view leaves out: chm-report --format prom needs it for the
@@ -27,7 +30,7 @@
 CREATE FUNCTION chm_q1_failed_runs_hourly(window_start timestamptz DEFAULT chm_since('7 days'),
                                           window_end timestamptz DEFAULT chm_until())
 RETURNS TABLE (bucket timestamptz, client text, pipeline text, platform platform, failed_runs bigint)
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path TO public, pg_temp AS $$
 #variable_conflict use_column
 BEGIN
     RETURN QUERY
@@ -49,7 +52,7 @@ CREATE FUNCTION chm_q5_daily_success_rate(window_start timestamptz DEFAULT chm_s
                                           window_end timestamptz DEFAULT chm_until())
 RETURNS TABLE (day timestamptz, client text, runs bigint, succeeded bigint, failed bigint,
                success_rate double precision)
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path TO public, pg_temp AS $$
 #variable_conflict use_column
 BEGIN
     RETURN QUERY
@@ -73,7 +76,7 @@ CREATE FUNCTION chm_q7_flaky_pipelines(window_start timestamptz DEFAULT chm_sinc
 RETURNS TABLE (rank bigint, client text, pipeline text, platform platform, runs bigint,
                failures bigint, flips bigint, failure_rate double precision,
                flip_rate double precision)
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path TO public, pg_temp AS $$
 #variable_conflict use_column
 BEGIN
     RETURN QUERY
@@ -111,7 +114,7 @@ END $$;
 CREATE FUNCTION chm_q8_failure_rate_per_platform(window_start timestamptz DEFAULT chm_since('30 days'),
                                                  window_end timestamptz DEFAULT chm_until())
 RETURNS TABLE (platform platform, runs bigint, failed bigint, failure_rate double precision)
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path TO public, pg_temp AS $$
 #variable_conflict use_column
 BEGIN
     RETURN QUERY
@@ -134,7 +137,7 @@ RETURNS TABLE (client text, pipeline text, platform platform, runs bigint,
                max_seconds double precision, hist_10s bigint, hist_1m bigint, hist_5m bigint,
                hist_15m bigint, hist_1h bigint, hist_6h bigint, hist_inf bigint,
                sum_seconds double precision)
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path TO public, pg_temp AS $$
 #variable_conflict use_column
 BEGIN
     RETURN QUERY
@@ -200,7 +203,7 @@ FROM chm_q9_duration_distribution();
 -- views show of a run (its status, times, duration and error, never its
 -- payload).
 ALTER FUNCTION chm_pipeline_runs(bigint, timestamptz, run_status[], integer, boolean, run_status)
-    SECURITY DEFINER SET search_path FROM CURRENT;
+    SECURITY DEFINER SET search_path TO public, pg_temp;
 ALTER FUNCTION chm_failure_streak(bigint, timestamptz, timestamptz)
-    SECURITY DEFINER SET search_path FROM CURRENT;
+    SECURITY DEFINER SET search_path TO public, pg_temp;
 REVOKE EXECUTE ON FUNCTION chm_pipeline_runs, chm_failure_streak FROM PUBLIC;
