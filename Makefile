@@ -28,10 +28,18 @@ REL_OBJ     := $(patsubst lib/%.c,build/obj/%.o,$(LIB_SRC)) build/obj/sql_embed.
 SAN_OBJ     := $(patsubst lib/%.c,build/asan/obj/%.o,$(LIB_SRC)) build/asan/obj/sql_embed.o
 REL_BIN     := $(addprefix build/bin/,$(PROGRAMS))
 SAN_BIN     := $(addprefix build/asan/bin/,$(PROGRAMS))
+# The Grafana dashboards as file provisioning needs them (tools/grafana-provision.sh).
+GRAFANA_PROV := $(patsubst pipelines/grafana/dashboards/%,build/grafana/dashboards/%,\
+		$(wildcard pipelines/grafana/dashboards/*.json))
 
 .PHONY: all asan test test-future check deps browser-deps citus demo demo-stop demo-reset clean install bench fuzz fuzz-build
-all: $(REL_BIN)
+all: $(REL_BIN) $(GRAFANA_PROV)
 asan: $(SAN_BIN)
+
+build/grafana/dashboards/%.json: pipelines/grafana/dashboards/%.json \
+		pipelines/grafana/provisioning/datasources/chm.yaml tools/grafana-provision.sh
+	@mkdir -p build/grafana/dashboards
+	sh tools/grafana-provision.sh $< > $@.tmp && mv $@.tmp $@
 
 build/gen/sql_embed.c: $(SQL_FILES) tools/embed-sql.sh
 	@mkdir -p build/gen
@@ -139,7 +147,8 @@ demo-reset: demo-stop
 # copy; this one is for people and dashboards), the pipeline scripts in
 # lib/chm/pipelines, systemd units in $(SYSTEMD_UNIT_DIR), vendor mappings
 # in share/chm/vendor, env examples in share/chm/env and the Grafana
-# provisioning in share/chm/grafana. The units and env examples are
+# provisioning in share/chm/grafana (the dashboards for import in
+# dashboards/, for file provisioning in provisioned/). The units and env examples are
 # rewritten to name the installed paths; /etc/chm stays where it is.
 SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 CHM_LIBDIR   = $(PREFIX)/lib/chm
@@ -160,6 +169,8 @@ install: all
 	install -m 0644 pipelines/common.sh $(DESTDIR)$(CHM_LIBDIR)/pipelines/
 	install -m 0644 pipelines/vendors/*.json $(DESTDIR)$(CHM_DATADIR)/vendor/
 	cp -R pipelines/grafana/. $(DESTDIR)$(CHM_DATADIR)/grafana/
+	install -d $(DESTDIR)$(CHM_DATADIR)/grafana/provisioned
+	install -m 0644 $(GRAFANA_PROV) $(DESTDIR)$(CHM_DATADIR)/grafana/provisioned/
 	for f in pipelines/env/*.env; do \
 		sed 's|/usr/local/share/chm/|$(CHM_DATADIR)/|g' $$f >$(DESTDIR)$(CHM_DATADIR)/env/$${f##*/} || exit 1; \
 	done

@@ -28,7 +28,8 @@ static void usage(FILE *fp)
 	      fp);
 	for (size_t i = 0; i < n; i++)
 		fprintf(fp, "  %-4s %-26s %s\n", qs[i].id, qs[i].name, qs[i].title + strlen(qs[i].id) + 1);
-	fputs("--format prom writes the questions that have a Prometheus form (q2 q3 q6-q10).\n"
+	fputs("--format prom writes the questions that have a Prometheus form (q2 q3 q6-q10),\n"
+	      "then chm_last_ingest_timestamp_seconds per source (platform).\n"
 	      "--format table fits the terminal (or COLUMNS); --wide shows all of each value.\n"
 	      "The default is table on a terminal, ndjson otherwise.\n", fp);
 }

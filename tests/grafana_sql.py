@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""grafana_sql.py DASHBOARD.json NOW [VAR=VALUE ...]
+"""grafana_sql.py [--from FROM] DASHBOARD.json NOW [VAR=VALUE ...]
 
 Prints one JSON line {"panel": title, "sql": ...} for every query of the
 dashboard (panel targets and template variable queries), with Grafana's
@@ -12,7 +12,8 @@ PostgreSQL macros and template variables expanded the way Grafana does:
   $__interval               the panel interval (1h here)
   $var / ${var}             VALUE given as 'v1','v2' (quoted, '' escaped),
                             or the variable's allValue when none is given
-The time range is the dashboard's own (time.from, e.g. now-7d) ending at NOW.
+The time range is the dashboard's own (time.from, e.g. now-7d) ending at NOW,
+or [FROM, NOW] with --from (RFC 3339 UTC, as a user picks a range).
 Any $ macro or variable left over is an error: a dashboard cannot ship a
 query the test did not expand."""
 import json
@@ -88,23 +89,42 @@ def expand(sql, frm, to, values):
     return sql
 
 
-def main():
-    path, now = sys.argv[1], sys.argv[2]
-    given = dict(a.split("=", 1) for a in sys.argv[3:])
+def parse_time(s):
+    return datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+
+def queries(path, now, given=None, frm=None):
+    """(panel title, expanded SQL) of every query of the dashboard at path:
+    the template variables' first, then each panel's targets."""
+    given = given or {}
     d = json.load(open(path, encoding="utf-8"))
-    to = datetime.strptime(now, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    m = re.fullmatch(r"now-(\d+[smhdw])", d["time"]["from"])
-    frm = to - timedelta(seconds=seconds(m.group(1)))
+    to = parse_time(now)
+    if frm is None:
+        m = re.fullmatch(r"now-(\d+[smhdw])", d["time"]["from"])
+        frm = to - timedelta(seconds=seconds(m.group(1)))
+    else:
+        frm = parse_time(frm)
     values = {}
     for v in d.get("templating", {}).get("list", []):
         if v["name"] in given:
             values[v["name"]] = ",".join("'%s'" % x.replace("'", "''") for x in given[v["name"]].split(","))
         else:
             values[v["name"]] = v["allValue"]
-        print(json.dumps({"panel": "variable " + v["name"], "sql": expand(v["query"], frm, to, {})}))
+        yield "variable " + v["name"], expand(v["query"], frm, to, {})
     for p in d["panels"]:
         for t in p.get("targets", []):
-            print(json.dumps({"panel": p["title"], "sql": expand(t["rawSql"], frm, to, values)}))
+            yield p["title"], expand(t["rawSql"], frm, to, values)
+
+
+def main():
+    args = sys.argv[1:]
+    frm = None
+    if args[:1] == ["--from"]:
+        frm, args = args[1], args[2:]
+    path, now = args[0], args[1]
+    given = dict(a.split("=", 1) for a in args[2:])
+    for title, sql in queries(path, now, given, frm):
+        print(json.dumps({"panel": title, "sql": sql}))
 
 
 if __name__ == "__main__":

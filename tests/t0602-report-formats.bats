@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # chm-report formats: csv, table, html and prom each show exactly the
 # hand-computed rows (tests/report_check.py re-derives each format from
-# fixtures/report/expected.ndjson); prom passes promtool when installed.
+# fixtures/report/expected.ndjson); prom passes promtool check metrics.
 
 load helper
 
@@ -73,11 +73,63 @@ check_format() {
 	[[ "$output" == *'chm_pipeline_latest_seconds_since_success{client="beta",pipeline="export",platform="cron"} 215999.5'* ]]
 	[[ "$output" == *'chm_client_failed_24h{client="alpha"} 4'* ]]
 	[[ "$output" == *'chm_platform_failure_rate{platform="cron"} 0.5'* ]]
-	if command -v promtool >/dev/null; then
-		printf '%s\n' "$output" | promtool check metrics
-	else
-		skip "promtool not installed (Debian package prometheus); samples were checked above"
-	fi
+	# promtool: exit 0 and not a word about a problem (lint included)
+	printf '%s\n' "$output" | promtool check metrics >"$BATS_TEST_TMPDIR/promtool" 2>&1
+	assert_eq "$(cat "$BATS_TEST_TMPDIR/promtool")" ""
+}
+
+@test "prom: run durations are a Prometheus histogram (cumulative, _sum, _count = +Inf)" {
+	chm-report --now "$NOW" --format prom q9 >"$BATS_TEST_TMPDIR/q9"
+	grep -qx '# TYPE chm_duration_seconds histogram' "$BATS_TEST_TMPDIR/q9"
+	# the hist_* gauges are gone; the other Q9 gauges stay
+	! grep -q '^chm_duration_hist_' "$BATS_TEST_TMPDIR/q9"
+	grep -q '^chm_duration_p90_seconds{' "$BATS_TEST_TMPDIR/q9"
+	# beta/export: 7200-ish, 21440-ish and 25000 s: two up to 6h, one above
+	grep -F 'chm_duration_seconds_bucket{client="beta",pipeline="export",platform="cron",le="' \
+		"$BATS_TEST_TMPDIR/q9" | sed 's/.*le=//' | paste -sd' ' >"$BATS_TEST_TMPDIR/export"
+	assert_eq "$(cat "$BATS_TEST_TMPDIR/export")" \
+		'"10"} 0 "60"} 0 "300"} 0 "900"} 0 "3600"} 0 "21600"} 2 "+Inf"} 3'
+	# every label set: buckets never decrease, end with +Inf = _count, and
+	# _sum is the sum of the durations of the window's runs
+	awk '
+		/^chm_duration_seconds_bucket/ { split($0, a, ",le="); k = a[1] "}"; sub(/_bucket/, "", k)
+			if (k in last && $2 < last[k]) { print "decreasing: " $0; bad = 1 }
+			last[k] = $2; inf[k] = (a[2] ~ /^"\+Inf"/) ? $2 : "" }
+		/^chm_duration_seconds_count/ { k = $1; sub(/_count/, "", k)
+			if (inf[k] == "" || inf[k] != $2) { print "count " $2 " vs +Inf " inf[k] " for " k; bad = 1 }
+			n++ }
+		END { if (n != 5) { print n " label sets"; bad = 1 } exit bad }' "$BATS_TEST_TMPDIR/q9"
+	want=$(q "SET chm.now = '$NOW'; SELECT sum(r.duration_seconds) FROM runs r
+		JOIN pipelines p ON p.id = r.pipeline_id JOIN clients c ON c.id = p.client_id
+		WHERE c.name = 'alpha' AND p.name = 'orders' AND r.duration_seconds IS NOT NULL
+		  AND r.started_at >= timestamptz '$NOW' - interval '30 days' AND r.started_at < '$NOW'")
+	grep -qx "chm_duration_seconds_sum{client=\"alpha\",pipeline=\"orders\",platform=\"airflow\"} $want" \
+		"$BATS_TEST_TMPDIR/q9"
+	# the checker notices a bucket that is not cumulative
+	sed 's/^\(chm_duration_seconds_bucket{client="beta",pipeline="export".*le="+Inf"}\) 3$/\1 2/' \
+		"$BATS_TEST_TMPDIR/q9" >"$BATS_TEST_TMPDIR/bad"
+	run python3 "$CHECK" prom "$EXPECTED" q9 <"$BATS_TEST_TMPDIR/bad"
+	[ "$status" -eq 1 ]
+}
+
+@test "prom: chm_last_ingest_timestamp_seconds per source (the platform), once a report" {
+	# cron's runs last stored at a known time (the others: when setup_file loaded them)
+	psql -X -q -c "UPDATE runs r SET updated_at = '2026-11-30 08:00:00.5Z' FROM pipelines p
+		WHERE p.id = r.pipeline_id AND p.platform = 'cron'"
+	run --separate-stderr chm-report --now "$NOW" --format prom q3 q8
+	[ "$status" -eq 0 ]
+	got=$(grep '^chm_last_ingest' <<<"$output")
+	want=$(q "SELECT string_agg(format('chm_last_ingest_timestamp_seconds{source=\"%s\"} %s',
+			p.platform, to_char(extract(epoch FROM m), 'FM9999999999.000000')), E'\n' ORDER BY p.platform)
+		FROM (SELECT p.platform, max(r.updated_at) AS m FROM runs r JOIN pipelines p
+		      ON p.id = r.pipeline_id GROUP BY 1) p")
+	assert_eq "$got" "$want"
+	grep -qx 'chm_last_ingest_timestamp_seconds{source="cron"} 1796025600.500000' <<<"$got"
+	assert_eq "$(grep -c '^# TYPE chm_last_ingest_timestamp_seconds gauge$' <<<"$output")" 1
+	# the last family of the report
+	assert_eq "$(grep '^# TYPE' <<<"$output" | tail -1)" '# TYPE chm_last_ingest_timestamp_seconds gauge'
+	run --separate-stderr chm-report --now "$NOW" --format csv q8
+	! grep -q last_ingest <<<"$output"
 }
 
 @test "the checker itself notices a wrong row" {

@@ -39,6 +39,10 @@ P=/opt/chm
 	[ -f share/chm/grafana/provisioning/datasources/chm.yaml ]
 	[ -f share/chm/grafana/provisioning/dashboards/chm.yaml ]
 	[ "$(ls share/chm/grafana/dashboards/*.json | wc -l)" -eq 2 ]
+	# the provisioned copies name the provisioned datasource's uid
+	[ "$(ls share/chm/grafana/provisioned/*.json | wc -l)" -eq 2 ]
+	! grep -q 'DS_CHM' share/chm/grafana/provisioned/*.json
+	grep -q '"uid": "chm-postgres"' share/chm/grafana/provisioned/chm-q1-q5-business.json
 	# nothing outside the prefix
 	assert_eq "$(ls "$ROOT")" opt
 }

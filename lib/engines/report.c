@@ -16,43 +16,55 @@ static const struct chm_question questions[] = {
 	{ "q1", "failed_runs_hourly", "chm_q1_failed_runs_hourly",
 	  "Q1 Failed runs over time", "",
 	  "queries/report_q1.sql", PIPE_FILTERS | CHM_F_BUCKET, CHM_CHART_BARS_TIME,
-	  NULL, { NULL }, NULL, NULL, 7 },
+	  NULL, { NULL }, NULL, NULL, 7, NULL, NULL, NULL },
 	{ "q2", "latest_run_per_pipeline", "chm_q2_latest_run_per_pipeline",
 	  "Q2 Latest run per pipeline", "latest run of each active pipeline",
 	  "queries/report_q2.sql", PIPE_FILTERS, CHM_CHART_NONE,
-	  "chm_pipeline_latest", { "client", "pipeline", "platform", NULL }, "status", "status", 0 },
+	  "chm_pipeline_latest", { "client", "pipeline", "platform", NULL }, "status", "status",
+	  0, NULL, NULL, NULL },
 	{ "q3", "failures_per_client", "chm_q3_failures_per_client",
 	  "Q3 Failed runs per client", "failed runs in the 24 hours and the 7 days before",
 	  "queries/report_q3.sql", CHM_F_CLIENT | CHM_F_LIMIT, CHM_CHART_NONE,
-	  "chm_client", { "client", NULL }, NULL, NULL, 0 },
+	  "chm_client", { "client", NULL }, NULL, NULL, 0, NULL, NULL, NULL },
 	{ "q4", "changes_since_yesterday", "chm_q4_changes_since_yesterday",
 	  "Q4 Changes since yesterday", "latest outcome of each active pipeline vs 24 hours before",
 	  "queries/report_q4.sql", PIPE_FILTERS, CHM_CHART_NONE,
-	  NULL, { NULL }, NULL, NULL, 0 },
+	  NULL, { NULL }, NULL, NULL, 0, NULL, NULL, NULL },
 	{ "q5", "daily_success_rate", "chm_q5_daily_success_rate",
 	  "Q5 Daily success rate per client", "UTC days of",
 	  "queries/report_q5.sql", CHM_F_CLIENT | CHM_F_LIMIT, CHM_CHART_LINES,
-	  NULL, { NULL }, NULL, NULL, 30 },
+	  NULL, { NULL }, NULL, NULL, 30, NULL, NULL, NULL },
 	{ "q6", "failing_now", "chm_q6_failing_now",
 	  "Q6 Triage: pipelines failing now", "latest run of each active pipeline",
 	  "queries/report_q6.sql", PIPE_FILTERS, CHM_CHART_NONE,
-	  "chm_failing", { "client", "pipeline", "platform", NULL }, NULL, NULL, 0 },
+	  "chm_failing", { "client", "pipeline", "platform", NULL }, NULL, NULL, 0, NULL, NULL, NULL },
 	{ "q7", "flaky_pipelines", "chm_q7_flaky_pipelines",
 	  "Q7 Flaky pipelines", "",
 	  "queries/report_q7.sql", PIPE_FILTERS, CHM_CHART_NONE,
-	  "chm_flaky", { "client", "pipeline", "platform", NULL }, NULL, NULL, 30 },
+	  "chm_flaky", { "client", "pipeline", "platform", NULL }, NULL, NULL, 30, NULL, NULL, NULL },
 	{ "q8", "failure_rate_per_platform", "chm_q8_failure_rate_per_platform",
 	  "Q8 Failure rate per platform", "",
 	  "queries/report_q8.sql", CHM_F_PLATFORM | CHM_F_LIMIT, CHM_CHART_BARS,
-	  "chm_platform", { "platform", NULL }, NULL, NULL, 30 },
+	  "chm_platform", { "platform", NULL }, NULL, NULL, 30, NULL, NULL, NULL },
 	{ "q9", "duration_distribution", "chm_q9_duration_distribution",
 	  "Q9 Run duration distribution", "",
 	  "queries/report_q9.sql", PIPE_FILTERS, CHM_CHART_BOX,
-	  "chm_duration", { "client", "pipeline", "platform", NULL }, NULL, NULL, 30 },
+	  "chm_duration", { "client", "pipeline", "platform", NULL }, NULL, NULL,
+	  30, "seconds", "runs", "queries/report_q9_prom.sql" },
 	{ "q10", "governance", "chm_q10_governance",
 	  "Q10 Governance", "silent and no_alert_rule as of now; disabled_runs:",
 	  "queries/report_q10.sql", PIPE_FILTERS, CHM_CHART_NONE,
-	  "chm_governance", { "finding", "client", "pipeline", "platform", NULL }, "finding", NULL, 7 },
+	  "chm_governance", { "finding", "client", "pipeline", "platform", NULL }, "finding", NULL,
+	  7, NULL, NULL, NULL },
+};
+
+/* Not a question but part of every prom report, once, after the questions:
+ * chm_last_ingest_timestamp_seconds{source}, the freshness of each source's
+ * data (queries/report_ingest.sql says what a source is). */
+static const struct chm_question prom_ingest = {
+	"ingest", "last_ingest", "runs", "Last time a run of the source was stored", "all runs",
+	"queries/report_ingest.sql", 0, CHM_CHART_NONE,
+	"chm_last", { "source", NULL }, NULL, NULL, 0, NULL, NULL, NULL,
 };
 
 const struct chm_question *chm_questions(size_t *n)
@@ -102,9 +114,10 @@ int chm_report_begin(PGconn *conn, const struct chm_report_opts *o, int64_t *now
 	return rc;
 }
 
-PGresult *chm_report_query(PGconn *conn, const struct chm_question *q,
+PGresult *chm_report_query(PGconn *conn, const struct chm_question *q, enum chm_format format,
 			   const struct chm_report_opts *o, struct chm_err *err)
 {
+	const char *query = format == CHM_FMT_PROM && q->prom_query ? q->prom_query : q->query;
 	const char *params[5];
 	char limit[24];
 	int n = 0;
@@ -120,7 +133,7 @@ PGresult *chm_report_query(PGconn *conn, const struct chm_question *q,
 		params[n++] = o->limit > 0 ? limit : NULL;
 	if (q->filters & CHM_F_BUCKET)
 		params[n++] = o->bucket ? o->bucket : "day";
-	PGresult *res = chm_db_query_file(conn, q->query, n, params, err);
+	PGresult *res = chm_db_query_file(conn, query, n, params, err);
 	if (!res) {
 		/* say which question failed: "q3: ..." */
 		size_t id = strlen(q->id) + 2, len = strlen(err->msg);
@@ -150,7 +163,7 @@ static int write_html(PGconn *conn, struct chm_formatter *f, const struct chm_qu
 	int rc = -1;
 
 	for (; got < nq; got++)
-		if (!(res[got] = chm_report_query(conn, asked[got], f->opts, err)))
+		if (!(res[got] = chm_report_query(conn, asked[got], f->format, f->opts, err)))
 			goto done;
 	chm_format_html(f, asked, res, nq, &page);
 	fwrite(page.buf ? page.buf : "", 1, page.len, out); /* chm_close_stdout says why not */
@@ -182,11 +195,15 @@ int chm_report_write(PGconn *conn, struct chm_formatter *f, const struct chm_que
 		rc = chm_report_end(conn, err);
 		goto done;
 	}
-	for (size_t i = 0; i < nq; i++) {
-		PGresult *res = chm_report_query(conn, asked[i], f->opts, err);
+	chm_format_head(f, &text);
+	for (size_t i = 0; i <= nq; i++) {
+		const struct chm_question *q = i < nq ? asked[i] : &prom_ingest;
+		if (i == nq && f->format != CHM_FMT_PROM)
+			break;
+		PGresult *res = chm_report_query(conn, q, f->format, f->opts, err);
 		if (!res)
 			goto done;
-		chm_format_question(f, asked[i], res, &text);
+		chm_format_question(f, q, res, &text);
 		PQclear(res);
 		/* a question at a time: memory holds one result, not the report */
 		if (fwrite(text.buf ? text.buf : "", 1, text.len, out) != text.len)

@@ -37,12 +37,20 @@ struct chm_question {
 	/* prom: NULL prefix = no Prometheus form. Label columns (NULL-ended);
 	 * every other numeric or timestamp column is a gauge <prefix>_<column>.
 	 * one: a metric <prefix>_<one> valued 1 per row, with the column named
-	 * one_label (if any) as an extra label. */
+	 * one_label (if any) as an extra label.
+	 * hist: the columns hist_<bound> (10s, 1m, 1h, inf; each counting the
+	 * values above the previous bound) are instead one histogram
+	 * <prefix>_<hist>: cumulative _bucket{le=...} ending with le="+Inf",
+	 * _sum from the column sum_<hist>, _count from the column hist_count.
+	 * prom_query: the query for prom when it needs more columns (NULL: query). */
 	const char *prom_prefix;
 	const char *prom_labels[6];
 	const char *prom_one;
 	const char *prom_one_label;
 	int window_days;         /* the default window (--since/--until move it); 0: none */
+	const char *prom_hist;
+	const char *prom_hist_count;
+	const char *prom_query;
 };
 
 /* Every question in order, Q1 first. */
@@ -63,12 +71,13 @@ struct chm_report_opts {
  * effective now. */
 int chm_report_begin(PGconn *conn, const struct chm_report_opts *o, int64_t *now_usec,
 		     struct chm_err *err);
-/* The rows of one question; the caller PQclears. */
-PGresult *chm_report_query(PGconn *conn, const struct chm_question *q,
+enum chm_format { CHM_FMT_NDJSON, CHM_FMT_CSV, CHM_FMT_TABLE, CHM_FMT_HTML, CHM_FMT_PROM };
+
+/* The rows of one question for a format (prom: its prom_query, if any);
+ * the caller PQclears. */
+PGresult *chm_report_query(PGconn *conn, const struct chm_question *q, enum chm_format format,
 			   const struct chm_report_opts *o, struct chm_err *err);
 int chm_report_end(PGconn *conn, struct chm_err *err);
-
-enum chm_format { CHM_FMT_NDJSON, CHM_FMT_CSV, CHM_FMT_TABLE, CHM_FMT_HTML, CHM_FMT_PROM };
 /* -1 when name is not a format. */
 int chm_format_parse(const char *name);
 

@@ -215,8 +215,10 @@ static int is_label(const struct chm_question *q, const char *name)
 	return 0;
 }
 
+/* The row's labels: the question's label columns (a null one left out),
+ * then the column extra (if any), then le="<le>" (if any). */
 static void prom_labels(const struct chm_question *q, PGresult *res, int r, const char *extra,
-			struct strbuf *out)
+			const char *le, struct strbuf *out)
 {
 	int first = 1;
 	strbuf_addc(out, '{');
@@ -234,16 +236,101 @@ static void prom_labels(const struct chm_question *q, PGresult *res, int r, cons
 		strbuf_addf(out, "%s%s=\"", first ? "" : ",", extra);
 		prom_label_value(out, PQgetvalue(res, r, c));
 		strbuf_addc(out, '"');
+		first = 0;
 	}
+	if (le)
+		strbuf_addf(out, "%sle=\"%s\"", first ? "" : ",", le);
 	strbuf_addc(out, '}');
+}
+
+/* A histogram column's upper bound as Prometheus writes le: hist_10s "10",
+ * hist_1m "60", hist_6h "21600", hist_inf "+Inf". 0 when the column is not
+ * one of the question's histogram buckets. */
+static int hist_le(const struct chm_question *q, const char *col, char *le, size_t n)
+{
+	if (!q->prom_hist || strncmp(col, "hist_", 5))
+		return 0;
+	col += 5;
+	if (!strcmp(col, "inf"))
+		return snprintf(le, n, "+Inf"), 1;
+	char *unit;
+	long v = strtol(col, &unit, 10);
+	static const char units[] = "smh";
+	const char *u = unit[0] && !unit[1] ? strchr(units, unit[0]) : NULL;
+	if (unit == col || v <= 0 || !u)
+		return 0;
+	static const long scale[] = { 1, 60, 3600 };
+	return snprintf(le, n, "%ld", v * scale[u - units]), 1;
+}
+
+static int is_hist_part(const struct chm_question *q, const char *col)
+{
+	char le[24];
+	return hist_le(q, col, le, sizeof(le)) ||
+	       (q->prom_hist && !strncmp(col, "sum_", 4) && !strcmp(col + 4, q->prom_hist));
+}
+
+/* The bucket columns (their counts above the previous bound) as one
+ * histogram family <prefix>_<hist>: cumulative buckets, then _sum and
+ * _count, per row (a label set). */
+static void prom_histogram(const struct chm_question *q, PGresult *res, struct strbuf *out)
+{
+	int nf = PQnfields(res);
+	char sum_col[64], le[24];
+	snprintf(sum_col, sizeof(sum_col), "sum_%s", q->prom_hist);
+	int sc = col_index(res, sum_col), cc = col_index(res, q->prom_hist_count);
+
+	strbuf_addf(out, "# HELP %s_%s %s: %s, a histogram.\n", q->prom_prefix, q->prom_hist,
+		    q->title, q->prom_hist);
+	strbuf_addf(out, "# TYPE %s_%s histogram\n", q->prom_prefix, q->prom_hist);
+	for (int r = 0; r < PQntuples(res); r++) {
+		long long total = 0;
+		for (int c = 0; c < nf; c++) {
+			if (!hist_le(q, PQfname(res, c), le, sizeof(le)))
+				continue;
+			total += PQgetisnull(res, r, c) ? 0 : strtoll(PQgetvalue(res, r, c), NULL, 10);
+			strbuf_addf(out, "%s_%s_bucket", q->prom_prefix, q->prom_hist);
+			prom_labels(q, res, r, NULL, le, out);
+			strbuf_addf(out, " %lld\n", total);
+		}
+		strbuf_addf(out, "%s_%s_sum", q->prom_prefix, q->prom_hist);
+		prom_labels(q, res, r, NULL, NULL, out);
+		strbuf_addf(out, " %s\n", sc >= 0 && !PQgetisnull(res, r, sc) ? PQgetvalue(res, r, sc) : "0");
+		strbuf_addf(out, "%s_%s_count", q->prom_prefix, q->prom_hist);
+		prom_labels(q, res, r, NULL, NULL, out);
+		strbuf_addf(out, " %s\n", cc >= 0 && !PQgetisnull(res, r, cc) ? PQgetvalue(res, r, cc) : "0");
+	}
+}
+
+/* One gauge family <prefix>_<column>: a sample per row that has a value. */
+static void prom_gauge(const struct chm_question *q, PGresult *res, int c, struct strbuf *out)
+{
+	const char *name = PQfname(res, c);
+	enum kind k = chm_report_kind(res, c);
+	const char *suffix = k == K_TIME ? "_timestamp_seconds" : "";
+	strbuf_addf(out, "# HELP %s_%s%s %s: %s%s.\n", q->prom_prefix, name, suffix, q->title,
+		    name, k == K_TIME ? " (Unix time)" : "");
+	strbuf_addf(out, "# TYPE %s_%s%s gauge\n", q->prom_prefix, name, suffix);
+	for (int r = 0; r < PQntuples(res); r++) {
+		double v = k == K_TIME ? chm_report_time(res, r, c) : NAN;
+		if (PQgetisnull(res, r, c) || (k == K_NUM && !finite_number(PQgetvalue(res, r, c))))
+			continue;
+		strbuf_addf(out, "%s_%s%s", q->prom_prefix, name, suffix);
+		prom_labels(q, res, r, NULL, NULL, out);
+		if (k == K_TIME)
+			strbuf_addf(out, " %.6f\n", v);
+		else
+			strbuf_addf(out, " %s\n", PQgetvalue(res, r, c));
+	}
 }
 
 /* Prometheus text exposition (for node_exporter's textfile collector): one
  * gauge family per numeric or timestamp column, its samples together; a
- * null is no sample. */
+ * null is no sample. A question's histogram columns are one histogram
+ * family, where its first bucket column is. */
 static void prom(const struct chm_question *q, PGresult *res, struct strbuf *out)
 {
-	int nf = PQnfields(res), nr = PQntuples(res);
+	int nf = PQnfields(res), nr = PQntuples(res), hist_done = 0;
 
 	if (q->prom_one) {
 		int oc = q->prom_one_label ? col_index(res, q->prom_one_label) : -1;
@@ -255,7 +342,7 @@ static void prom(const struct chm_question *q, PGresult *res, struct strbuf *out
 			if (oc >= 0 && PQgetisnull(res, r, oc))
 				continue;
 			strbuf_addf(out, "%s_%s", q->prom_prefix, q->prom_one);
-			prom_labels(q, res, r, oc >= 0 ? q->prom_one_label : NULL, out);
+			prom_labels(q, res, r, oc >= 0 ? q->prom_one_label : NULL, NULL, out);
 			strbuf_adds(out, " 1\n");
 		}
 	}
@@ -264,21 +351,13 @@ static void prom(const struct chm_question *q, PGresult *res, struct strbuf *out
 		enum kind k = chm_report_kind(res, c);
 		if (is_label(q, name) || (!chm_report_numeric(k) && k != K_TIME))
 			continue;
-		const char *suffix = k == K_TIME ? "_timestamp_seconds" : "";
-		strbuf_addf(out, "# HELP %s_%s%s %s: %s%s.\n", q->prom_prefix, name, suffix, q->title,
-			    name, k == K_TIME ? " (Unix time)" : "");
-		strbuf_addf(out, "# TYPE %s_%s%s gauge\n", q->prom_prefix, name, suffix);
-		for (int r = 0; r < nr; r++) {
-			double v = k == K_TIME ? chm_report_time(res, r, c) : NAN;
-			if (PQgetisnull(res, r, c) || (k == K_NUM && !finite_number(PQgetvalue(res, r, c))))
-				continue;
-			strbuf_addf(out, "%s_%s%s", q->prom_prefix, name, suffix);
-			prom_labels(q, res, r, NULL, out);
-			if (k == K_TIME)
-				strbuf_addf(out, " %.6f\n", v);
-			else
-				strbuf_addf(out, " %s\n", PQgetvalue(res, r, c));
+		if (is_hist_part(q, name)) {
+			if (!hist_done)
+				prom_histogram(q, res, out);
+			hist_done = 1;
+			continue;
 		}
+		prom_gauge(q, res, c, out);
 	}
 }
 
