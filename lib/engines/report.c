@@ -195,7 +195,6 @@ int chm_report_write(PGconn *conn, struct chm_formatter *f, const struct chm_que
 		rc = chm_report_end(conn, err);
 		goto done;
 	}
-	chm_format_head(f, &text);
 	for (size_t i = 0; i <= nq; i++) {
 		const struct chm_question *q = i < nq ? asked[i] : &prom_ingest;
 		if (i == nq && f->format != CHM_FMT_PROM)
