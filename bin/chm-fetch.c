@@ -183,7 +183,7 @@ static int parse_args(int argc, char **argv, struct chm_fetch_job *job)
 	struct times t = { 0 };
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = chm_getopt(argc, argv, "", opts)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			exit(chm_close_stdout());
@@ -192,11 +192,8 @@ static int parse_args(int argc, char **argv, struct chm_fetch_job *job)
 			exit(chm_print_version());
 		if ((r = http_option(c, optarg, &job->http)) == 0)
 			r = job_option(c, optarg, job, &t);
-		if (r <= 0) {
-			if (r == 0)
-				usage(stderr);
-			return -1;
-		}
+		if (r <= 0)
+			return -1;   /* a bad value, or chm_getopt said why */
 	}
 	if (optind < argc)
 		return chm_warn("unexpected argument \"%s\"", argv[optind]), usage(stderr), -1;

@@ -65,7 +65,7 @@ static int parse_args(int argc, char **argv, struct load_args *a)
 	int64_t n;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = chm_getopt(argc, argv, "", opts)) != -1) {
 		switch (c) {
 		case 'd': a->db = optarg; break;
 		case 's': a->load.state_file = optarg; break;
@@ -81,7 +81,7 @@ static int parse_args(int argc, char **argv, struct load_args *a)
 			break;
 		case 'h': usage(stdout); exit(chm_close_stdout());
 		case 'V': exit(chm_print_version());
-		default: usage(stderr); return -1;
+		default: return -1; /* chm_getopt said why */
 		}
 	}
 	return 0;

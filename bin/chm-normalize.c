@@ -48,7 +48,7 @@ static int parse_args(int argc, char **argv, struct norm_args *a)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = chm_getopt(argc, argv, "", opts)) != -1) {
 		switch (c) {
 		case 's': a->nopts.source = optarg; break;
 		case 'c': a->nopts.client = optarg; break;
@@ -67,7 +67,7 @@ static int parse_args(int argc, char **argv, struct norm_args *a)
 		case 'S': a->summary = 1; break;
 		case 'h': usage(stdout); exit(chm_close_stdout());
 		case 'V': exit(chm_print_version());
-		default: usage(stderr); return -1;
+		default: return -1; /* chm_getopt said why */
 		}
 	}
 	return 0;

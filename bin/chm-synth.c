@@ -50,7 +50,7 @@ static int parse_args(int argc, char **argv, struct synth_args *a)
 	int64_t v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = chm_getopt(argc, argv, "", opts)) != -1) {
 		switch (c) {
 		case 's':
 			if (chm_opt_int("--seed", optarg, 0, INT64_MAX, &v))
@@ -95,7 +95,7 @@ static int parse_args(int argc, char **argv, struct synth_args *a)
 		case 'S': a->stats = 1; break;
 		case 'h': usage(stdout); exit(chm_close_stdout());
 		case 'V': exit(chm_print_version());
-		default: usage(stderr); return -1;
+		default: return -1; /* chm_getopt said why */
 		}
 	}
 	return 0;

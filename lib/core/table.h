@@ -4,6 +4,9 @@
  * times without microseconds, seconds and rates in human units, control
  * characters never reaching the terminal, and the whole fitted to a width.
  *
+ * A status may be coloured (success green, failed red, running yellow,
+ * canceled and skipped dim) when the caller says so.
+ *
  * Only tables are humanised: the machine formats (ndjson, csv, prom, html)
  * keep the raw values and never come here. Which columns hold durations,
  * ages or rates is decided here from the column's name, in one table of
@@ -46,8 +49,10 @@ void chm_table_init(struct chm_table *t, const char *const *names, size_t ncol);
 /* The next cell, row by row; text is copied (NULL is a null). */
 void chm_table_add(struct chm_table *t, enum chm_cell kind, const char *text);
 /* Appends the header and the rows. width: the columns fit in it (the
- * widest text columns cut, with one "…"); 0 for no limit. */
-void chm_table_render(const struct chm_table *t, int width, struct strbuf *out);
+ * widest text columns cut, with one "…"); 0 for no limit. color: run
+ * statuses in colour (SGR escapes around the value, never counted in a
+ * width); the program decides it (chm_color_auto, --color), never here. */
+void chm_table_render(const struct chm_table *t, int width, int color, struct strbuf *out);
 void chm_table_release(struct chm_table *t);
 
 /* The kind a column's name gives a value of kind base (the rules). */
