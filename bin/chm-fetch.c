@@ -254,8 +254,8 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	int status = chm_fetch_job_run(&job);
 	char c1[32], c2[32];
-	chm_progress_end(job.progress, "fetched %s runs for %ld pipelines in %s pages",
-			 chm_progress_count(c1, job.total.emitted), job.pipelines,
-			 chm_progress_count(c2, job.total.pages));
+	chm_progress_end(job.progress, "fetched %s runs for %ld pipeline%s in %s page%s",
+			 chm_progress_count(c1, job.total.emitted), job.pipelines, job.pipelines == 1 ? "" : "s",
+			 chm_progress_count(c2, job.total.pages), job.total.pages == 1 ? "" : "s");
 	return chm_exit_status(status, NULL);
 }
