@@ -27,7 +27,7 @@ static void usage(FILE *fp)
 	      "  client create|list|get|update|disable clients\n"
 	      "  pipeline create|list|get|update|disable\n"
 	      "                                        pipelines, each under one client\n"
-	      "  rule create|list|get|update|enable|disable|delete\n"
+	      "  rule create|list|get|update|enable|disable|delete|test\n"
 	      "                                        alert rules\n"
 	      "  run record|list|latest                record a run, list runs, latest run per pipeline\n"
 	      "  summary --client C [--since T] [--until T]\n"

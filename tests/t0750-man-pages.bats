@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
-# man/*.1: one page per program, rendered by man and groff without a
-# warning, and true to the program: every option its --help shows is in
-# the page, and every option the page's synopsis and options offer is one
-# the program's source knows.
+# man/*.1 and README: one page per program, rendered by man and groff without a
+# warning, and --help, page and README true to the program: every option it
+# accepts is in its --help, every option its --help shows is in its page and
+# its README section, and every option a page offers or a README command line
+# gives it is one the program knows.
 
 load helper
 
@@ -18,15 +19,27 @@ render() {
 	MANWIDTH=250 man -E UTF-8 -l "$CHM_ROOT/man/$1.1" 2>/dev/null | col -b
 }
 
-# Long options a program's source accepts (getopt tables; chm's actions' tables).
+# Long options a program's source accepts: getopt tables, and for chm its
+# actions' option tables ({ "name", "key", flags }), whose flags are CHM_OPT_*
+# or 0. A positional argument (CHM_OPT_POSITIONAL, `chm rule get 3`) is
+# documented as one, not as the flag cmd.c also takes.
 source_options() {
 	if [ "$1" = chm ]; then
-		cat "$CHM_ROOT/bin/chm.c" "$CHM_ROOT"/lib/cmd/cmd*.c
+		cat "$CHM_ROOT/bin/chm.c" "$CHM_ROOT"/lib/cmd/cmd*.c | grep -v CHM_OPT_POSITIONAL |
+			sed -n 's/^[[:space:]]*{ *"\([a-z][a-z-]*\)", *"[a-z_]*", *\(CHM_OPT_\|0 *}\).*/--\1/p'
+		# every chm action takes these (lib/cmd/cmd.c)
+		printf '%s\n' --db --format --help --version --wide
 	else
-		cat "$CHM_ROOT/bin/$1.c"
-	fi | sed -n 's/^[[:space:]]*{ *"\([a-z][a-z-]*\)", *\(required_argument\|no_argument\|optional_argument\|"\).*/--\1/p' | sort -u
-	# every chm action takes these (lib/cmd/cmd.c)
-	[ "$1" != chm ] || printf '%s\n' --db --format --help --version --status --citus
+		sed -n 's/^[[:space:]]*{ *"\([a-z][a-z-]*\)", *\(required_argument\|no_argument\|optional_argument\).*/--\1/p' "$CHM_ROOT/bin/$1.c"
+	fi | sort -u
+}
+
+# chm's actions as `chm --help` lists them ("client create|list|get" is three).
+chm_actions() {
+	chm --help | awk '/^  [a-z]/ && $1 != "fetch|normalize|load|report|synth" && $1 != "exec" {
+		if ($2 ~ /^[a-z]+(\|[a-z]+)+$/) { n = split($2, v, "|"); for (i = 1; i <= n; i++) print $1, v[i] }
+		else print $1
+	}'
 }
 
 # Long options the program's --help shows (for chm, each action's too).
@@ -35,12 +48,10 @@ help_options() {
 		"$1" --help
 		if [ "$1" = chm ]; then
 			local a
-			for a in "client create" "client list" "client update" "pipeline create" "pipeline list" \
-				"pipeline update" "rule create" "rule list" "rule update" "rule test" "run record" "run list" \
-				"run latest" "summary" "migrate"; do
+			while read -r a; do
 				# shellcheck disable=SC2086
 				chm $a --help 2>&1
-			done
+			done < <(chm_actions)
 		fi
 	} | grep -o -- '--[a-z][a-z-]*' | sort -u
 }
@@ -116,4 +127,49 @@ help_options() {
 		v=$("$p" --version | awk '{print $2}')
 		head -n 1 "$CHM_ROOT/man/$p.1" | grep -q "\"CHM $v\""
 	done
+}
+
+# README's section for a program: from its "### " heading to the next one
+# (its "#### " subsections included). chm-alert and chm-notify share one.
+readme_section() {
+	local heading
+	case $1 in
+	chm-alert | chm-notify) heading='### Alerts: chm-alert | chm-notify' ;;
+	chm-exec) heading='### chm exec' ;;
+	*) heading="### $1" ;;
+	esac
+	awk -v h="$heading" '$0 == h { on = 1; next } /^###? / { on = 0 } on' "$CHM_ROOT/README.md"
+}
+
+@test "every option a program accepts is in its --help" {
+	local bad=0
+	for p in $(programs); do
+		shown=$(help_options "$p")
+		for o in $(source_options "$p"); do
+			[ "$o" != --help ] && [ "$o" != --version ] || continue
+			grep -qx -- "$o" <<<"$shown" || { echo "$p: $o is accepted but not in --help" >&2; bad=1; }
+		done
+	done
+	[ "$bad" -eq 0 ]
+}
+
+@test "every option a program's --help shows is in its README section" {
+	for p in $(programs); do
+		text=$(readme_section "$p")
+		[ -n "$text" ] || { echo "README has no section for $p" >&2; false; }
+		for o in $(help_options "$p"); do
+			[ "$o" != --help ] && [ "$o" != --version ] || continue
+			grep -q -- "$o\b" <<<"$text" || { echo "$p: $o is in --help but not in README's section" >&2; false; }
+		done
+	done
+}
+
+@test "every option a README command line gives a program is one it knows" {
+	run python3 "$BATS_TEST_DIRNAME/readme_commands.py" "$CHM_ROOT/README.md" "$(programs | tr '\n' ' ')"
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <<<"$output")" -gt 20 ]
+	while read -r p o; do
+		known=$(source_options "$p"; help_options "$p")
+		grep -qx -- "$o" <<<"$known" || { echo "README runs $p $o, which $p does not know" >&2; false; }
+	done <<<"$output"
 }
