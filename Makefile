@@ -29,7 +29,7 @@ SAN_OBJ     := $(patsubst lib/%.c,build/asan/obj/%.o,$(LIB_SRC)) build/asan/obj/
 REL_BIN     := $(addprefix build/bin/,$(PROGRAMS))
 SAN_BIN     := $(addprefix build/asan/bin/,$(PROGRAMS))
 
-.PHONY: all asan test test-future check deps citus demo demo-stop demo-reset clean install bench fuzz fuzz-build
+.PHONY: all asan test test-future check deps browser-deps citus demo demo-stop demo-reset clean install bench fuzz fuzz-build
 all: $(REL_BIN)
 asan: $(SAN_BIN)
 
@@ -96,6 +96,11 @@ fuzz: fuzz-build
 deps:
 	@sh tools/deps.sh
 
+# The npm packages of the browser tests (tests/browser, t0603), by `npm ci`
+# from its package-lock.json; does nothing when they are there.
+browser-deps: deps
+	@sh tools/browser-deps.sh
+
 # Citus into the local PostgreSQL when missing (tools/citus.sh), built from
 # CHM_CITUS_SRC; says "skipped" and succeeds when there is no source.
 CHM_CITUS_SRC ?= $(CURDIR)/../shared/deps
@@ -103,7 +108,7 @@ citus: deps
 	@CHM_CITUS_SRC='$(CHM_CITUS_SRC)' sh tools/citus.sh
 
 # The tests run the sanitized build against a throwaway PostgreSQL (tests/setup_suite.bash).
-test check: deps
+test check: deps browser-deps
 	@$(MAKE) --no-print-directory asan all
 	CHM_BIN=$(CURDIR)/build/asan/bin bats $(BATS_FLAGS) tests/
 
@@ -113,7 +118,7 @@ test check: deps
 # sandbox refuses libfaketime's semaphores, hence MAN_DISABLE_SECCOMP.
 FUTURE_OFFSET ?= +365d
 FUTURE_TESTS  := $(filter-out tests/t0180-fuzz.bats,$(wildcard tests/t*.bats))
-test-future: deps
+test-future: deps browser-deps
 	@$(MAKE) --no-print-directory all
 	CHM_BIN=$(CURDIR)/build/bin MAN_DISABLE_SECCOMP=1 faketime -f '$(FUTURE_OFFSET)' bats $(BATS_FLAGS) $(FUTURE_TESTS)
 

@@ -43,18 +43,27 @@ check_format() {
 	check_format table q1 q2 q3 q4 q5 q6 q7 q8 q9 q10
 }
 
-@test "html: a section per question whose table holds the expected rows" {
+@test "html: a section per question whose table holds the expected rows in human units" {
 	check_format html q1 q2 q3 q4 q5 q6 q7 q8 q9 q10
 	run chm-report --now "$NOW" --format html all
 	[ "$status" -eq 0 ]
 	# self-contained: no script, no external resource
 	! grep -Eiq '<script|<link|src=|url\(|@import' <<<"$output"
 	assert_eq "$(grep -c '<section id="q' <<<"$output")" 10
-	# charts where a chart says more: Q1 bars, Q5 lines, Q8 bars, Q9 boxes
+	# charts where a chart says more: Q1 bars, Q5 lines, Q8 bars, Q9 boxes,
+	# their tables folded under them; the charts come first
 	for q in q1 q5 q8 q9; do
-		sed -n "/<section id=\"$q\">/,/<\/section>/p" <<<"$output" | grep -q '<svg class="chart"'
+		sed -n "/<section id=\"$q\" /,/<\/section>/p" <<<"$output" >"$BATS_TEST_TMPDIR/sec"
+		grep -q '<svg class="chart"' "$BATS_TEST_TMPDIR/sec"
+		grep -q '<details><summary>' "$BATS_TEST_TMPDIR/sec"
 	done
-	[[ "$output" == *"As of <time>2026-11-22T12:00:00.000000Z</time>"* ]]
+	assert_eq "$(grep -o '<section id="q[0-9]*"' <<<"$output" | tr -dc 'q0-9\n' | paste -sd' ')" \
+		"q1 q5 q8 q9 q2 q3 q4 q6 q7 q10"
+	[[ "$output" == *'As of <time datetime="2026-11-22T12:00:00.000000Z">2026-11-22 12:00:00Z</time>'* ]]
+	# each section its own window
+	[[ "$output" == *'<p class="window"><time datetime="2026-11-15T12:00:00.000000Z">2026-11-15 12:00:00Z</time> to <time datetime="2026-11-22T12:00:00.000000Z">2026-11-22 12:00:00Z</time> (7 days)'* ]]
+	run chm-report --now "$NOW" --since 2026-11-01 --until 2026-11-08T06:00:00Z --format html q8
+	[[ "$output" == *'2026-11-01 00:00:00Z</time> to <time datetime="2026-11-08T06:00:00.000000Z">2026-11-08 06:00:00Z</time> (7d 6h)'* ]]
 }
 
 @test "prom: the expected samples, and valid for promtool" {

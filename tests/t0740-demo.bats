@@ -55,7 +55,7 @@ demo_q() {
 	report=$(printf '%s\n' "$output" | sed -n 's/^The html report: //p')
 	assert_eq "$report" "$DEMO/.chm/report.html"
 	for n in 1 2 3 4 5 6 7 8 9 10; do
-		grep -q "<section id=\"q$n\">" "$report"
+		grep -q "<section id=\"q$n\" " "$report"
 	done
 	# how to reach it and stop it
 	[[ "$output" == *"psql -h '$DEMO/.chm/pg'"* ]]

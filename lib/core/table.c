@@ -76,7 +76,7 @@ static int is_numeric(enum chm_cell k)
 
 /* Seconds as people read them: "850 ms", "42s", "4m 12s", "1h 05m",
  * "11d 5h". Two units at most: a table is read at a glance. */
-static void add_duration(struct strbuf *sb, double s)
+void chm_table_duration(struct strbuf *sb, double s)
 {
 	if (s < 0) {
 		strbuf_addc(sb, '-');
@@ -127,6 +127,11 @@ static void add_time(struct strbuf *sb, const char *s)
 	strbuf_addf(sb, "%.10s %.8s%s", s, s + 11, rest);
 }
 
+void chm_table_rate(struct strbuf *sb, double v)
+{
+	strbuf_addf(sb, "%.1f%%", v * 100);
+}
+
 static void humanise(struct strbuf *sb, enum chm_cell kind, const char *s)
 {
 	double v;
@@ -135,17 +140,25 @@ static void humanise(struct strbuf *sb, enum chm_cell kind, const char *s)
 	} else if ((kind == CHM_CELL_DURATION || kind == CHM_CELL_AGE) && parse_number(s, &v)) {
 		if (kind == CHM_CELL_AGE && v < 0) {
 			strbuf_adds(sb, "in ");
-			add_duration(sb, -v);
+			chm_table_duration(sb, -v);
 		} else {
-			add_duration(sb, v);
+			chm_table_duration(sb, v);
 			if (kind == CHM_CELL_AGE)
 				strbuf_adds(sb, " ago");
 		}
 	} else if (kind == CHM_CELL_RATE && parse_number(s, &v)) {
-		strbuf_addf(sb, "%.1f%%", v * 100);
+		chm_table_rate(sb, v);
 	} else {
 		strbuf_adds(sb, s);
 	}
+}
+
+enum chm_cell chm_table_human(struct strbuf *sb, const char *column, enum chm_cell base,
+			      const char *text)
+{
+	enum chm_cell kind = chm_table_kind(column, text ? base : CHM_CELL_NULL);
+	humanise(sb, kind, text ? text : "-");
+	return kind;
 }
 
 /* ------------------------------------------------------------ terminal text */
@@ -251,13 +264,9 @@ void chm_table_add(struct chm_table *t, enum chm_cell kind, const char *text)
 		t->cells = chm_xrealloc(t->cells, sizeof(*t->cells) * t->cap);
 	}
 	struct chm_table_cell *cell = &t->cells[t->ncells];
-	if (!text)
-		kind = CHM_CELL_NULL;
-	kind = chm_table_kind(t->names[t->ncells % t->ncol], kind);
 	struct strbuf sb = STRBUF_INIT;
-	humanise(&sb, kind, kind == CHM_CELL_NULL ? "-" : text);
+	cell->kind = chm_table_human(&sb, t->names[t->ncells % t->ncol], kind, text);
 	cell->text = strbuf_detach(&sb);
-	cell->kind = kind;
 	sanitise(cell->text);
 	t->ncells++;
 	t->nrow = t->ncells / t->ncol;

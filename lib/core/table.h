@@ -7,10 +7,12 @@
  * A status may be coloured (success green, failed red, running yellow,
  * canceled and skipped dim) when the caller says so.
  *
- * Only tables are humanised: the machine formats (ndjson, csv, prom, html)
- * keep the raw values and never come here. Which columns hold durations,
- * ages or rates is decided here from the column's name, in one table of
- * rules (table.c), so every program agrees on it.
+ * What people read is humanised here, and only here: the terminal tables
+ * and chm-report's html page (chm_table_human, chm_table_duration,
+ * chm_table_rate); the machine formats (ndjson, csv, prom) keep the raw
+ * values and never come here. Which columns hold durations, ages or rates
+ * is decided here from the column's name, in one table of rules (table.c),
+ * so every program agrees on it.
  *
  * table.c includes output.h and report.h together: each declares its own
  * format enum (chm_out_format, chm_format), and that file is the check that
@@ -57,6 +59,17 @@ void chm_table_release(struct chm_table *t);
 
 /* The kind a column's name gives a value of kind base (the rules). */
 enum chm_cell chm_table_kind(const char *column, enum chm_cell base);
+
+/* A value as a table shows it, for another medium (chm-report's html): the
+ * column's rules and human units, no fitting and no control-character
+ * cleaning (the caller escapes for its medium). text NULL is a null, "-".
+ * Returns the kind the rules gave. */
+enum chm_cell chm_table_human(struct strbuf *sb, const char *column, enum chm_cell base,
+			      const char *text);
+/* Seconds as a duration cell shows them: "850 ms", "42s", "4m 12s". */
+void chm_table_duration(struct strbuf *sb, double seconds);
+/* A fraction as a rate cell shows it: "97.3%". */
+void chm_table_rate(struct strbuf *sb, double fraction);
 
 /* The width a table may take on fd: COLUMNS when it is a positive number
  * (columns_env, read by the program), else the terminal's, else 80.

@@ -3,6 +3,7 @@
 #include "engines/report.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -13,45 +14,45 @@
 
 static const struct chm_question questions[] = {
 	{ "q1", "failed_runs_hourly", "chm_q1_failed_runs_hourly",
-	  "Q1 Failed runs over time", "window (default: last 7 days)",
+	  "Q1 Failed runs over time", "",
 	  "queries/report_q1.sql", PIPE_FILTERS | CHM_F_BUCKET, CHM_CHART_BARS_TIME,
-	  NULL, { NULL }, NULL, NULL },
+	  NULL, { NULL }, NULL, NULL, 7 },
 	{ "q2", "latest_run_per_pipeline", "chm_q2_latest_run_per_pipeline",
 	  "Q2 Latest run per pipeline", "latest run of each active pipeline",
 	  "queries/report_q2.sql", PIPE_FILTERS, CHM_CHART_NONE,
-	  "chm_pipeline_latest", { "client", "pipeline", "platform", NULL }, "status", "status" },
+	  "chm_pipeline_latest", { "client", "pipeline", "platform", NULL }, "status", "status", 0 },
 	{ "q3", "failures_per_client", "chm_q3_failures_per_client",
-	  "Q3 Failed runs per client", "24 hours and 7 days before now",
+	  "Q3 Failed runs per client", "failed runs in the 24 hours and the 7 days before",
 	  "queries/report_q3.sql", CHM_F_CLIENT | CHM_F_LIMIT, CHM_CHART_NONE,
-	  "chm_client", { "client", NULL }, NULL, NULL },
+	  "chm_client", { "client", NULL }, NULL, NULL, 0 },
 	{ "q4", "changes_since_yesterday", "chm_q4_changes_since_yesterday",
-	  "Q4 Changes since yesterday", "latest outcome now vs 24 hours ago",
+	  "Q4 Changes since yesterday", "latest outcome of each active pipeline vs 24 hours before",
 	  "queries/report_q4.sql", PIPE_FILTERS, CHM_CHART_NONE,
-	  NULL, { NULL }, NULL, NULL },
+	  NULL, { NULL }, NULL, NULL, 0 },
 	{ "q5", "daily_success_rate", "chm_q5_daily_success_rate",
-	  "Q5 Daily success rate per client", "window (default: last 30 days)",
+	  "Q5 Daily success rate per client", "UTC days of",
 	  "queries/report_q5.sql", CHM_F_CLIENT | CHM_F_LIMIT, CHM_CHART_LINES,
-	  NULL, { NULL }, NULL, NULL },
+	  NULL, { NULL }, NULL, NULL, 30 },
 	{ "q6", "failing_now", "chm_q6_failing_now",
 	  "Q6 Triage: pipelines failing now", "latest run of each active pipeline",
 	  "queries/report_q6.sql", PIPE_FILTERS, CHM_CHART_NONE,
-	  "chm_failing", { "client", "pipeline", "platform", NULL }, NULL, NULL },
+	  "chm_failing", { "client", "pipeline", "platform", NULL }, NULL, NULL, 0 },
 	{ "q7", "flaky_pipelines", "chm_q7_flaky_pipelines",
-	  "Q7 Flaky pipelines", "window (default: last 30 days)",
+	  "Q7 Flaky pipelines", "",
 	  "queries/report_q7.sql", PIPE_FILTERS, CHM_CHART_NONE,
-	  "chm_flaky", { "client", "pipeline", "platform", NULL }, NULL, NULL },
+	  "chm_flaky", { "client", "pipeline", "platform", NULL }, NULL, NULL, 30 },
 	{ "q8", "failure_rate_per_platform", "chm_q8_failure_rate_per_platform",
-	  "Q8 Failure rate per platform", "window (default: last 30 days)",
+	  "Q8 Failure rate per platform", "",
 	  "queries/report_q8.sql", CHM_F_PLATFORM | CHM_F_LIMIT, CHM_CHART_BARS,
-	  "chm_platform", { "platform", NULL }, NULL, NULL },
+	  "chm_platform", { "platform", NULL }, NULL, NULL, 30 },
 	{ "q9", "duration_distribution", "chm_q9_duration_distribution",
-	  "Q9 Run duration distribution", "window (default: last 30 days)",
+	  "Q9 Run duration distribution", "",
 	  "queries/report_q9.sql", PIPE_FILTERS, CHM_CHART_BOX,
-	  "chm_duration", { "client", "pipeline", "platform", NULL }, NULL, NULL },
+	  "chm_duration", { "client", "pipeline", "platform", NULL }, NULL, NULL, 30 },
 	{ "q10", "governance", "chm_q10_governance",
-	  "Q10 Governance", "now; disabled_runs: window (default: last 7 days)",
+	  "Q10 Governance", "silent and no_alert_rule as of now; disabled_runs:",
 	  "queries/report_q10.sql", PIPE_FILTERS, CHM_CHART_NONE,
-	  "chm_governance", { "finding", "client", "pipeline", "platform", NULL }, "finding", NULL },
+	  "chm_governance", { "finding", "client", "pipeline", "platform", NULL }, "finding", NULL, 7 },
 };
 
 const struct chm_question *chm_questions(size_t *n)
@@ -138,6 +139,30 @@ int chm_report_end(PGconn *conn, struct chm_err *err)
 	return chm_db_exec(conn, "COMMIT", err);
 }
 
+/* html: every answer first (the page's header counts come from them), then
+ * the page; its size is bounded by its caps, not by the rows. */
+static int write_html(PGconn *conn, struct chm_formatter *f, const struct chm_question *const *asked,
+		      size_t nq, FILE *out, struct chm_err *err)
+{
+	PGresult **res = chm_xmalloc(sizeof(*res) * (nq ? nq : 1));
+	struct strbuf page = STRBUF_INIT;
+	size_t got = 0;
+	int rc = -1;
+
+	for (; got < nq; got++)
+		if (!(res[got] = chm_report_query(conn, asked[got], f->opts, err)))
+			goto done;
+	chm_format_html(f, asked, res, nq, &page);
+	fwrite(page.buf ? page.buf : "", 1, page.len, out); /* chm_close_stdout says why not */
+	rc = 0;
+done:
+	for (size_t i = 0; i < got; i++)
+		PQclear(res[i]);
+	free(res);
+	strbuf_release(&page);
+	return rc;
+}
+
 int chm_report_write(PGconn *conn, struct chm_formatter *f, const struct chm_question *const *asked,
 		     size_t nq, FILE *out, struct chm_err *err)
 {
@@ -151,7 +176,12 @@ int chm_report_write(PGconn *conn, struct chm_formatter *f, const struct chm_que
 						    f->opts->pipeline, err)) ||
 	    chm_report_begin(conn, f->opts, &f->now, err))
 		goto done;
-	chm_format_head(f, &text);
+	if (f->format == CHM_FMT_HTML) {
+		if (write_html(conn, f, asked, nq, out, err))
+			goto done;
+		rc = chm_report_end(conn, err);
+		goto done;
+	}
 	for (size_t i = 0; i < nq; i++) {
 		PGresult *res = chm_report_query(conn, asked[i], f->opts, err);
 		if (!res)
@@ -163,8 +193,6 @@ int chm_report_write(PGconn *conn, struct chm_formatter *f, const struct chm_que
 			break; /* chm_close_stdout says why */
 		strbuf_reset(&text);
 	}
-	chm_format_tail(f, &text);
-	fwrite(text.buf ? text.buf : "", 1, text.len, out);
 	rc = chm_report_end(conn, err);
 done:
 	strbuf_release(&text);

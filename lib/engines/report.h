@@ -29,7 +29,8 @@ struct chm_question {
 	const char *name;        /* the view's name without chm_qN_ */
 	const char *view;
 	const char *title;
-	const char *window;      /* what time the question covers, for humans */
+	const char *window;      /* what the question covers, for the html page: the
+				  * text before its window (window_days) or "as of" */
 	const char *query;       /* embedded sql/ file */
 	unsigned filters;
 	enum chm_chart chart;
@@ -41,6 +42,7 @@ struct chm_question {
 	const char *prom_labels[6];
 	const char *prom_one;
 	const char *prom_one_label;
+	int window_days;         /* the default window (--since/--until move it); 0: none */
 };
 
 /* Every question in order, Q1 first. */
@@ -80,14 +82,18 @@ struct chm_formatter {
 	const struct chm_report_opts *opts;
 };
 
-/* Each appends to out. head before the first question, tail after the last. */
-void chm_format_head(struct chm_formatter *f, struct strbuf *out);
+/* One question's rows in an ndjson, csv, table or prom report, appended to
+ * out. */
 void chm_format_question(struct chm_formatter *f, const struct chm_question *q, PGresult *res,
 			 struct strbuf *out);
-void chm_format_tail(struct chm_formatter *f, struct strbuf *out);
+/* The html page (report_html.c) of every asked question, res[i] the rows of
+ * asked[i]: it leads with counts taken from those rows, so it needs them
+ * all before it starts. */
+void chm_format_html(struct chm_formatter *f, const struct chm_question *const *asked,
+		     PGresult *const *res, size_t nq, struct strbuf *out);
 
-/* The report of the asked questions, written to out a question at a time
- * (head, each question, tail) inside chm_report_begin/end. -1 with err. */
+/* The report of the asked questions inside chm_report_begin/end, written to
+ * out a question at a time (html: the page at the end). -1 with err. */
 int chm_report_write(PGconn *conn, struct chm_formatter *f, const struct chm_question *const *asked,
 		     size_t nq, FILE *out, struct chm_err *err);
 
