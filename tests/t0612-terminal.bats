@@ -113,6 +113,14 @@ strip_sgr() {
 	assert_eq "$output" "chm: run list: unknown option --wdie (did you mean --wide?)"
 	on_tty "chm summary --zzzzzzzz"
 	assert_eq "$output" "chm: summary: unknown option --zzzzzzzz"
+	on_tty "chm client lsit"
+	[ "$status" -eq 64 ]
+	assert_eq "$output" 'chm: client: unknown action "lsit" (did you mean list?)'
+	# any failure is the line on a terminal, with no escape from what was typed
+	on_tty "chm client get \$'\\e[2Jnobody'"
+	[ "$status" -eq 65 ]
+	assert_eq "$output" 'chm: client get: no client named "?[2Jnobody"'
+	! grep -q "$ESC" <<<"$output"
 	run --separate-stderr chm migrate --statsu
 	[ "$status" -eq 64 ]
 	assert_eq "$stderr" "chm: migrate: unknown option --statsu (did you mean --status?)"

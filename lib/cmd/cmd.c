@@ -68,6 +68,31 @@ static void action_names(struct strbuf *sb, const struct chm_action *actions, in
 		strbuf_addf(sb, "%s%s", k ? ", " : "", actions[k].name);
 }
 
+/* No action, or one the command does not have: the usage error, with the
+ * nearest action when one is near. Returns -1. */
+static int no_action(struct chm_ctx *ctx, const char *command, const struct chm_action *actions,
+		     int nactions, const char *given)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *names[32], *near;
+	int n = 0;
+
+	action_names(&sb, actions, nactions);
+	for (; n < nactions && n < 32; n++)
+		names[n] = actions[n].name;
+	if (!given)
+		chm_fail_set(&ctx->fail, CHM_EX_USAGE, CHM_E_USAGE, "action", "chm %s needs an action: %s",
+			     command, sb.buf);
+	else if ((near = chm_suggest(given, names, (size_t)n)) != NULL)
+		chm_fail_set(&ctx->fail, CHM_EX_USAGE, CHM_E_USAGE, "action",
+			     "unknown action \"%.100s\" (did you mean %s?)", given, near);
+	else
+		chm_fail_set(&ctx->fail, CHM_EX_USAGE, CHM_E_USAGE, "action",
+			     "unknown action \"%.100s\" of chm %s; expected one of %s", given, command, sb.buf);
+	strbuf_release(&sb);
+	return -1;
+}
+
 /* The options every action takes, besides its own. */
 static const char *const common_opts[] = { "format", "wide", "db", "color", "help" };
 #define NCOMMON (sizeof(common_opts) / sizeof(common_opts[0]))
@@ -219,19 +244,8 @@ int chm_cmd_dispatch(struct chm_ctx *ctx, const char *command, const struct chm_
 		for (int k = 0; argc >= 2 && k < nactions; k++)
 			if (strcmp(argv[1], actions[k].name) == 0)
 				act = &actions[k];
-		if (!act) {
-			struct strbuf sb = STRBUF_INIT;
-			action_names(&sb, actions, nactions);
-			if (argc < 2)
-				chm_fail_set(&ctx->fail, CHM_EX_USAGE, CHM_E_USAGE, "action",
-					     "chm %s needs an action: %s", command, sb.buf);
-			else
-				chm_fail_set(&ctx->fail, CHM_EX_USAGE, CHM_E_USAGE, "action",
-					     "unknown action \"%.100s\" of chm %s; expected one of %s",
-					     argv[1], command, sb.buf);
-			strbuf_release(&sb);
-			return -1;
-		}
+		if (!act)
+			return no_action(ctx, command, actions, nactions, argc >= 2 ? argv[1] : NULL);
 		i = 2;
 	}
 	for (int k = i; k < argc && strcmp(argv[k], "--") != 0; k++) {

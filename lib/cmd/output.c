@@ -107,9 +107,13 @@ void chm_fail_print(FILE *fp, const struct chm_fail *f)
 void chm_fail_print_text(FILE *fp, const char *where, const struct chm_fail *f)
 {
 	struct strbuf clean = STRBUF_INIT;
-	const char *msg = chm_redact_text(f->err.msg, strlen(f->err.msg), &clean) ? clean.buf : f->err.msg;
+	if (!chm_redact_text(f->err.msg, strlen(f->err.msg), &clean))
+		strbuf_adds(&clean, f->err.msg);
+	/* it may quote what was typed or read: no escape reaches the terminal */
+	if (clean.len)
+		chm_table_sanitise(clean.buf);
 	fprintf(fp, "%s: %s%s%s\n", chm_program, where && *where ? where : "", where && *where ? ": " : "",
-		*msg ? msg : "failed");
+		clean.len ? clean.buf : "failed");
 	fflush(fp);
 	strbuf_release(&clean);
 }

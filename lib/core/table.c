@@ -167,7 +167,7 @@ enum chm_cell chm_table_human(struct strbuf *sb, const char *column, enum chm_ce
  * messages: line breaks and tabs become spaces, every other control
  * character (C0, DEL, and C1 as UTF-8: U+0080-U+009F, which some
  * terminals obey as CSI) becomes "?". */
-static void sanitise(char *s)
+void chm_table_sanitise(char *s)
 {
 	unsigned char *p = (unsigned char *)s;
 	for (; *p; p++) {
@@ -251,7 +251,7 @@ void chm_table_init(struct chm_table *t, const char *const *names, size_t ncol)
 	t->names = chm_xmalloc(sizeof(char *) * (ncol ? ncol : 1));
 	for (size_t c = 0; c < ncol; c++) {
 		t->names[c] = chm_xstrdup(names[c]);
-		sanitise(t->names[c]);
+		chm_table_sanitise(t->names[c]);
 	}
 }
 
@@ -267,7 +267,7 @@ void chm_table_add(struct chm_table *t, enum chm_cell kind, const char *text)
 	struct strbuf sb = STRBUF_INIT;
 	cell->kind = chm_table_human(&sb, t->names[t->ncells % t->ncol], kind, text);
 	cell->text = strbuf_detach(&sb);
-	sanitise(cell->text);
+	chm_table_sanitise(cell->text);
 	t->ncells++;
 	t->nrow = t->ncells / t->ncol;
 }

@@ -57,6 +57,11 @@ void chm_table_add(struct chm_table *t, enum chm_cell kind, const char *text);
 void chm_table_render(const struct chm_table *t, int width, int color, struct strbuf *out);
 void chm_table_release(struct chm_table *t);
 
+/* s as one terminal line without escapes, in place: line breaks and tabs
+ * become spaces, other control characters (C0, DEL, C1) "?". For any text
+ * from partners or the command line that a terminal shows. */
+void chm_table_sanitise(char *s);
+
 /* The kind a column's name gives a value of kind base (the rules). */
 enum chm_cell chm_table_kind(const char *column, enum chm_cell base);
 
