@@ -244,7 +244,7 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &job, &progress_flag))
 		return CHM_EX_USAGE;
 	job.progress = chm_progress_init(&progress, chm_progress_mode(progress_flag, STDERR_FILENO), stderr,
-					 "runs", 1);
+					 chm_program, "runs", 1);
 	signal(SIGPIPE, SIG_IGN); /* a closed reader shows up as EPIPE: we stop, quietly */
 	/* SIGTERM/SIGINT: finish the line being written and stop after the page,
 	 * so stdout never ends in half a record */

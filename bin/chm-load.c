@@ -126,7 +126,7 @@ int main(int argc, char **argv)
 	}
 	struct chm_progress progress;
 	a.load.progress = chm_progress_init(&progress, chm_progress_mode(a.progress, STDERR_FILENO), stderr,
-					    "records", 4096);
+					    chm_program, "records", 4096);
 	struct chm_load *l = chm_load_new(conn, &a.load, &rejects);
 	cancel_handle = PQgetCancel(conn);
 

@@ -105,7 +105,7 @@ int main(int argc, char **argv)
 
 	struct chm_progress progress;
 	nopts->progress = chm_progress_init(&progress, chm_progress_mode(a.progress, STDERR_FILENO), stderr,
-					    "records", 4096);
+					    chm_program, "records", 4096);
 	if (chm_rejects_open(&rejects, "chm-normalize", a.rejects, &err))
 		return chm_report_err(&err);
 	struct chm_norm *n = chm_norm_new(nopts, stdout, &rejects, &err);

@@ -209,6 +209,11 @@ strip_sgr() {
 	[ "$status" -eq 0 ]
 	run env -u NO_COLOR script -qec "{ head -n 5 '$BATS_TEST_TMPDIR/raw'; sleep 1.3; tail -n +6 '$BATS_TEST_TMPDIR/raw'; } | chm-normalize >/dev/null" /dev/null
 	[[ "$output" == $'\r'"chm-normalize: "*" records, "*"/s, "*" s${ESC}[K"$'\r'"${ESC}[Kchm-normalize: normalized "* ]]
+	# a reject (NDJSON on a terminal's stderr) or a warning clears the line first: a line of its own
+	run env -u NO_COLOR script -qec "{ head -n 5 '$BATS_TEST_TMPDIR/raw'; sleep 1.3; tail -n +6 '$BATS_TEST_TMPDIR/raw'; echo 'not json'; } | chm-normalize >/dev/null" /dev/null
+	[ "$status" -eq 65 ]
+	[[ "$output" == *" s${ESC}[K"$'\r'"${ESC}[K{\"type\":\"reject\""* ]]
+	[[ "$output" == *"chm-normalize: 1 rejected: invalid_json 1"* ]]
 }
 
 @test "chm --help lists every program it runs, synth included" {

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/progress.h"
 #include "core/redact.h"
 #include "core/reject.h"
 #include "core/strbuf.h"
@@ -32,6 +33,7 @@ void chm_warn(const char *fmt, ...)
 	va_start(ap, fmt);
 	strbuf_vaddf(&msg, fmt, ap);
 	va_end(ap);
+	chm_progress_interrupt();   /* a line of its own, not after a meter's */
 	/* a message quotes what it read: a partner's text, a URL, a conninfo */
 	if (chm_redact_text(msg.buf, msg.len, &clean))
 		fprintf(stderr, "%s: %s\n", chm_program, clean.buf);

@@ -24,6 +24,7 @@ enum chm_progress_mode {
 struct chm_progress {
 	enum chm_progress_mode mode;
 	FILE *fp;
+	const char *program;       /* "chm-load": each line's prefix */
 	const char *unit;          /* "records", "runs" */
 	int64_t (*clock)(void);    /* microseconds, monotonic; injected by tests */
 	int64_t start, last;       /* when it began, when it last wrote */
@@ -37,7 +38,7 @@ enum chm_progress_mode chm_progress_mode(int flag, int fd);
 
 /* NULL when mode is off (what an engine is handed), else p, started now. */
 struct chm_progress *chm_progress_init(struct chm_progress *p, enum chm_progress_mode mode, FILE *fp,
-				       const char *unit, unsigned every);
+				       const char *program, const char *unit, unsigned every);
 
 void chm_progress_poll(struct chm_progress *p, long long done);
 
@@ -53,6 +54,11 @@ static inline void chm_progress_tick(struct chm_progress *p, long long done)
 /* Clears the line and writes "program: WHAT in 22.6 s" (p may be NULL:
  * nothing). */
 void chm_progress_end(struct chm_progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Clears the line a meter has on the terminal, if any, so that a warning or
+ * a reject written to stderr starts on a line of its own (chm_warn and the
+ * rejects call it); the next update writes the meter again. */
+void chm_progress_interrupt(void);
 
 /* v with thousands separators ("994,489") in buf (32 bytes); returns buf. */
 const char *chm_progress_count(char *buf, long long v);
