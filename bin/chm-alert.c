@@ -43,7 +43,7 @@ static int parse_args(int argc, char **argv, struct alert_args *a)
 	int c;
 
 	a->db = getenv("CHM_DATABASE_URL");
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = chm_getopt(argc, argv, "", opts)) != -1) {
 		switch (c) {
 		case 'd': a->db = optarg; break;
 		case 's': a->state_file = optarg; break;
@@ -52,7 +52,7 @@ static int parse_args(int argc, char **argv, struct alert_args *a)
 		case 'u': a->o.report_url = optarg; break;
 		case 'h': usage(stdout); exit(chm_close_stdout());
 		case 'V': exit(chm_print_version());
-		default: usage(stderr); return -1;
+		default: return -1; /* chm_getopt said why */
 		}
 	}
 	if (optind < argc) {

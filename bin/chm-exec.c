@@ -41,7 +41,7 @@ static int parse_args(int argc, char **argv, struct chm_exec_job *job, const cha
 	int c;
 
 	/* "+": options end at the command, whose options are its own */
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = chm_getopt(argc, argv, "+", opts)) != -1) {
 		switch (c) {
 		case 'p': *pipeline = optarg; break;
 		case 'l': job->load = 1; break;
@@ -59,7 +59,7 @@ static int parse_args(int argc, char **argv, struct chm_exec_job *job, const cha
 			break;
 		case 'h': usage(stdout); exit(chm_close_stdout());
 		case 'V': exit(chm_print_version());
-		default: usage(stderr); return -1;
+		default: return -1; /* chm_getopt said why */
 		}
 	}
 	return 0;

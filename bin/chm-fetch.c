@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/chmtime.h"
 #include "core/cli.h"
@@ -30,10 +31,13 @@ static void usage(FILE *fp)
 	      "                 [--token-file FILE] [--auth bearer|token|basic] [--cacert FILE]\n"
 	      "                 [--connect-timeout S] [--timeout S] [--retries N] [--retry-delay S]\n"
 	      "                 [--retry-max-time S] [--retry-after-max S] [--max-response BYTES]\n"
+	      "                 [--progress]\n"
 	      "Fetches the runs of every active pipeline of the source that has an external_id\n"
 	      "and prints them as raw records, with a state record (the bookmarks) after each page.\n"
 	      "Credentials: --token-file, $CREDENTIALS_DIRECTORY/<source>-token, $CHM_FETCH_TOKEN,\n"
-	      "or $CHM_FETCH_BASIC (user:password); never on the command line.\n",
+	      "or $CHM_FETCH_BASIC (user:password); never on the command line.\n"
+	      "On a terminal stderr shows runs, rate and time as it goes, and one line at the\n"
+	      "end; --progress says so into a file too (a line a second).\n",
 	      fp);
 }
 
@@ -41,6 +45,7 @@ enum {
 	O_SOURCE = 256, O_BASE, O_CLIENT, O_PIPELINE, O_PIPELINES, O_DB, O_SINCE, O_STATE, O_PAGE,
 	O_MAXPAGES, O_ACCOUNT, O_MAPPING, O_TOKENFILE, O_AUTH, O_CACERT, O_CTIMEOUT, O_TIMEOUT,
 	O_RETRIES, O_RDELAY, O_RMAX, O_RAMAX, O_MAXRESP, O_LOOKBACK, O_AFAPI, O_SINTERVAL, O_NOW,
+	O_PROGRESS,
 };
 
 /* The flags that are times, read once every flag is known (--now first). */
@@ -146,8 +151,9 @@ static int read_times(const struct times *t, struct chm_fetch_opts *fo)
 	return 0;
 }
 
-/* Every flag into job; -1 after a message for a usage error. */
-static int parse_args(int argc, char **argv, struct chm_fetch_job *job)
+/* Every flag into job (--progress into *progress); -1 after a message for
+ * a usage error. */
+static int parse_args(int argc, char **argv, struct chm_fetch_job *job, int *progress)
 {
 	static const struct option opts[] = {
 		{ "source", required_argument, NULL, O_SOURCE },
@@ -176,6 +182,7 @@ static int parse_args(int argc, char **argv, struct chm_fetch_job *job)
 		{ "airflow-api", required_argument, NULL, O_AFAPI },
 		{ "state-interval", required_argument, NULL, O_SINTERVAL },
 		{ "now", required_argument, NULL, O_NOW },
+		{ "progress", no_argument, NULL, O_PROGRESS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -183,20 +190,21 @@ static int parse_args(int argc, char **argv, struct chm_fetch_job *job)
 	struct times t = { 0 };
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = chm_getopt(argc, argv, "", opts)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			exit(chm_close_stdout());
 		}
 		if (c == 'V')
 			exit(chm_print_version());
+		if (c == O_PROGRESS) {
+			*progress = 1;
+			continue;
+		}
 		if ((r = http_option(c, optarg, &job->http)) == 0)
 			r = job_option(c, optarg, job, &t);
-		if (r <= 0) {
-			if (r == 0)
-				usage(stderr);
-			return -1;
-		}
+		if (r <= 0)
+			return -1;   /* a bad value, or chm_getopt said why */
 	}
 	if (optind < argc)
 		return chm_warn("unexpected argument \"%s\"", argv[optind]), usage(stderr), -1;
@@ -229,9 +237,14 @@ int main(int argc, char **argv)
 		.interrupted = &terminated,
 	};
 
+	struct chm_progress progress;
+	int progress_flag = 0;
+
 	chm_cli_init("chm-fetch");
-	if (parse_args(argc, argv, &job))
+	if (parse_args(argc, argv, &job, &progress_flag))
 		return CHM_EX_USAGE;
+	job.progress = chm_progress_init(&progress, chm_progress_mode(progress_flag, STDERR_FILENO), stderr,
+					 chm_program, "runs", 1);
 	signal(SIGPIPE, SIG_IGN); /* a closed reader shows up as EPIPE: we stop, quietly */
 	/* SIGTERM/SIGINT: finish the line being written and stop after the page,
 	 * so stdout never ends in half a record */
@@ -239,5 +252,10 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	return chm_exit_status(chm_fetch_job_run(&job), NULL);
+	int status = chm_fetch_job_run(&job);
+	char c1[32], c2[32];
+	chm_progress_end(job.progress, "fetched %s runs for %ld pipeline%s in %s page%s",
+			 chm_progress_count(c1, job.total.emitted), job.pipelines, job.pipelines == 1 ? "" : "s",
+			 chm_progress_count(c2, job.total.pages), job.total.pages == 1 ? "" : "s");
+	return chm_exit_status(status, NULL);
 }

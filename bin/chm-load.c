@@ -37,15 +37,19 @@ static void on_alarm(int sig)
 static void usage(FILE *fp)
 {
 	fputs("usage: chm-load [--db CONNINFO] [--state-file FILE] [--rejects FILE]\n"
-	      "                [--batch-size N] [--regressions ignore|reject|accept] [FILE...]\n"
+	      "                [--batch-size N] [--regressions ignore|reject|accept] [--progress]\n"
+	      "                [FILE...]\n"
 	      "Loads run, client, pipeline and alert_rule records (NDJSON) into PostgreSQL.\n"
-	      "Replaying a stream changes nothing. Prints one summary record on stdout.\n",
+	      "Replaying a stream changes nothing. Prints one summary record on stdout.\n"
+	      "On a terminal stderr shows records, rate and time as it goes, and one line\n"
+	      "at the end; --progress says so into a file too (a line a second).\n",
 	      fp);
 }
 
 struct load_args {
 	struct chm_load_opts load;
 	const char *db, *rejects;
+	int progress;
 };
 
 /* Every flag into a; the files are argv[optind..]. -1 after a message for
@@ -58,6 +62,7 @@ static int parse_args(int argc, char **argv, struct load_args *a)
 		{ "rejects", required_argument, NULL, 'r' },
 		{ "batch-size", required_argument, NULL, 'b' },
 		{ "regressions", required_argument, NULL, 'R' },
+		{ "progress", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -65,11 +70,12 @@ static int parse_args(int argc, char **argv, struct load_args *a)
 	int64_t n;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = chm_getopt(argc, argv, "", opts)) != -1) {
 		switch (c) {
 		case 'd': a->db = optarg; break;
 		case 's': a->load.state_file = optarg; break;
 		case 'r': a->rejects = optarg; break;
+		case 'P': a->progress = 1; break;
 		case 'b':
 			if (chm_opt_int("--batch-size", optarg, 1, 1000000, &n))
 				return -1;
@@ -81,7 +87,7 @@ static int parse_args(int argc, char **argv, struct load_args *a)
 			break;
 		case 'h': usage(stdout); exit(chm_close_stdout());
 		case 'V': exit(chm_print_version());
-		default: usage(stderr); return -1;
+		default: return -1; /* chm_getopt said why */
 		}
 	}
 	return 0;
@@ -118,6 +124,9 @@ int main(int argc, char **argv)
 		chm_rejects_close(&rejects, &err);
 		return chm_report_err(&err);
 	}
+	struct chm_progress progress;
+	a.load.progress = chm_progress_init(&progress, chm_progress_mode(a.progress, STDERR_FILENO), stderr,
+					    chm_program, "records", 4096);
 	struct chm_load *l = chm_load_new(conn, &a.load, &rejects);
 	cancel_handle = PQgetCancel(conn);
 
@@ -131,6 +140,10 @@ int main(int argc, char **argv)
 		rc = chm_load_finish(l, &err);
 
 	chm_load_print_summary(l, stdout);
+	struct strbuf said = STRBUF_INIT;
+	chm_load_describe(l, &said);
+	chm_progress_end(a.load.progress, "%s", said.buf);
+	strbuf_release(&said);
 	if (rc)
 		status = chm_report_err(&err);
 	else if (terminated)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/cli.h"
 #include "core/reject.h"
@@ -13,11 +14,14 @@ static void usage(FILE *fp)
 {
 	fputs("usage: chm-normalize [--source SOURCE] [--client NAME] [--pipeline NAME]\n"
 	      "                     [--external-id ID] [--mapping FILE]... [--include-children]\n"
-	      "                     [--children-file FILE] [--rejects FILE] [--summary] [FILE...]\n"
+	      "                     [--children-file FILE] [--rejects FILE] [--summary]\n"
+	      "                     [--progress] [FILE...]\n"
 	      "Turns partner run events into canonical run records (NDJSON on stdout).\n"
 	      "Reads raw envelopes; with --source, also a saved API page, one object, or NDJSON\n"
 	      "of bare records. SOURCE: airflow dbt_cloud dbt_artifact openlineage vendor cron.\n"
-	      "state and other records pass through unchanged; bad records become rejects.\n",
+	      "state and other records pass through unchanged; bad records become rejects.\n"
+	      "On a terminal stderr shows records, rate and time as it goes, and one line\n"
+	      "at the end; --progress says so into a file too (a line a second).\n",
 	      fp);
 }
 
@@ -25,7 +29,7 @@ struct norm_args {
 	struct chm_norm_opts nopts;
 	const char *mappings[32];
 	const char *rejects;
-	int summary;
+	int summary, progress;
 };
 
 /* Every flag into a; the files are argv[optind..]. -1 after a message for
@@ -42,13 +46,14 @@ static int parse_args(int argc, char **argv, struct norm_args *a)
 		{ "children-file", required_argument, NULL, 'K' },
 		{ "rejects", required_argument, NULL, 'r' },
 		{ "summary", no_argument, NULL, 'S' },
+		{ "progress", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = chm_getopt(argc, argv, "", opts)) != -1) {
 		switch (c) {
 		case 's': a->nopts.source = optarg; break;
 		case 'c': a->nopts.client = optarg; break;
@@ -65,9 +70,10 @@ static int parse_args(int argc, char **argv, struct norm_args *a)
 		case 'K': a->nopts.children_file = optarg; break;
 		case 'r': a->rejects = optarg; break;
 		case 'S': a->summary = 1; break;
+		case 'P': a->progress = 1; break;
 		case 'h': usage(stdout); exit(chm_close_stdout());
 		case 'V': exit(chm_print_version());
-		default: usage(stderr); return -1;
+		default: return -1; /* chm_getopt said why */
 		}
 	}
 	return 0;
@@ -97,6 +103,9 @@ int main(int argc, char **argv)
 	const char *slow = getenv("CHM_NORMALIZE_NO_FASTPATH");
 	nopts->no_fast_path = slow && *slow && strcmp(slow, "0") != 0;
 
+	struct chm_progress progress;
+	nopts->progress = chm_progress_init(&progress, chm_progress_mode(a.progress, STDERR_FILENO), stderr,
+					    chm_program, "records", 4096);
 	if (chm_rejects_open(&rejects, "chm-normalize", a.rejects, &err))
 		return chm_report_err(&err);
 	struct chm_norm *n = chm_norm_new(nopts, stdout, &rejects, &err);
@@ -116,6 +125,10 @@ int main(int argc, char **argv)
 		printf("{\"type\":\"summary\",\"program\":\"chm-normalize\",\"read\":%ld,\"runs\":%ld,"
 		       "\"passed\":%ld,\"no_run\":%ld,\"children\":%ld,\"rejected\":%ld}\n",
 		       k->read, k->runs, k->passed, k->no_run, k->children, k->rejected);
+	char c1[32], c2[32], c3[32], c4[32];
+	chm_progress_end(nopts->progress, "normalized %s records: %s runs, %s passed through, %s rejected",
+			 chm_progress_count(c1, k->read), chm_progress_count(c2, k->runs),
+			 chm_progress_count(c3, k->passed), chm_progress_count(c4, k->rejected));
 	if (k->no_run || k->children)
 		chm_warn("%ld event(s) changed no status (OpenLineage OTHER or no eventType), "
 			 "%ld child run(s) skipped (--include-children keeps them)",

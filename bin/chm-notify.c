@@ -61,7 +61,7 @@ static int parse_args(int argc, char **argv, struct notify_args *a)
 	int c;
 
 	a->o.http.retries = 3;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = chm_getopt(argc, argv, "", opts)) != -1) {
 		switch (c) {
 		case 's': a->state_file = optarg; break;
 		case 'S': a->slack_file = optarg; break;
@@ -95,7 +95,7 @@ static int parse_args(int argc, char **argv, struct notify_args *a)
 			break;
 		case 'h': usage(stdout); exit(chm_close_stdout());
 		case 'V': exit(chm_print_version());
-		default: usage(stderr); return -1;
+		default: return -1; /* chm_getopt said why */
 		}
 	}
 	a->files = argv + optind;

@@ -19,6 +19,7 @@ static void usage(FILE *fp)
 	const struct chm_question *qs = chm_questions(&n);
 
 	fputs("usage: chm-report [--db CONNINFO] [--format ndjson|csv|table|html|prom] [--wide]\n"
+	      "                  [--color never|always|auto]\n"
 	      "                  [--client NAME] [--pipeline [CLIENT/]NAME] [--platform PLATFORM]\n"
 	      "                  [--since TIME] [--until TIME] [--bucket hour|day|week]\n"
 	      "                  [--limit N] [--now TIME] QUESTION...\n"
@@ -30,7 +31,8 @@ static void usage(FILE *fp)
 		fprintf(fp, "  %-4s %-26s %s\n", qs[i].id, qs[i].name, qs[i].title + strlen(qs[i].id) + 1);
 	fputs("--format prom writes the questions that have a Prometheus form (q2 q3 q6-q10),\n"
 	      "then chm_last_ingest_timestamp_seconds per source (platform).\n"
-	      "--format table fits the terminal (or COLUMNS); --wide shows all of each value.\n"
+	      "--format table fits the terminal (or COLUMNS); --wide shows all of each value;\n"
+	      "--color: statuses in colour in a table (auto: on a terminal, unless NO_COLOR is set).\n"
 	      "The default is table on a terminal, ndjson otherwise.\n", fp);
 }
 
@@ -47,7 +49,7 @@ static int parse_time_opt(const char *opt, const char *value, int64_t now, int64
 struct report_args {
 	struct chm_report_opts o;
 	const char *db, *since, *until, *now;
-	int format, wide;
+	int format, wide, color;
 };
 
 /* A value-checked flag into a: 1 when c was one, 0 when not, -1 when bad. */
@@ -67,6 +69,10 @@ static int checked_option(int c, const char *arg, struct report_args *a)
 					now_is ? now_is : "", now_is ? "\"" : ""), -1;
 		}
 		a->o.platform = arg;
+		return 1;
+	case 'C':
+		if (chm_color_parse(arg, &a->color))
+			return chm_warn("--color: expected never, always or auto, got \"%s\"", arg), -1;
 		return 1;
 	case 'b':
 		if (strcmp(arg, "hour") && strcmp(arg, "day") && strcmp(arg, "week"))
@@ -98,13 +104,14 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 		{ "limit", required_argument, NULL, 'l' },
 		{ "now", required_argument, NULL, 'n' },
 		{ "wide", no_argument, NULL, 'w' },
+		{ "color", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = chm_getopt(argc, argv, "", opts)) != -1) {
 		if ((r = checked_option(c, optarg, a)) < 0)
 			return -1;
 		if (r)
@@ -119,7 +126,7 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 		case 'w': a->wide = 1; break;
 		case 'h': usage(stdout); exit(chm_close_stdout());
 		case 'V': exit(chm_print_version());
-		default: usage(stderr); return -1;
+		default: return -1; /* chm_getopt said why */
 		}
 	}
 	return 0;
@@ -175,7 +182,8 @@ int main(int argc, char **argv)
 {
 	/* a person at a terminal reads a table, a pipe gets NDJSON; --format says otherwise */
 	struct report_args a = { .db = getenv("CHM_DATABASE_URL"),
-				 .format = isatty(STDOUT_FILENO) ? CHM_FMT_TABLE : CHM_FMT_NDJSON };
+				 .format = isatty(STDOUT_FILENO) ? CHM_FMT_TABLE : CHM_FMT_NDJSON,
+				 .color = chm_color_auto(getenv("NO_COLOR"), STDOUT_FILENO) };
 	struct chm_err err;
 	size_t nq, total;
 	int64_t clock = chm_time_now();
@@ -201,7 +209,7 @@ int main(int argc, char **argv)
 	if (!conn) {
 		status = chm_report_err(&err);
 	} else {
-		struct chm_formatter f = { .format = a.format, .opts = &a.o, .generated = clock,
+		struct chm_formatter f = { .format = a.format, .opts = &a.o, .generated = clock, .color = a.color,
 					   .width = a.wide ? 0 : chm_table_width(STDOUT_FILENO, getenv("COLUMNS")) };
 		if (chm_report_write(conn, &f, asked, nq, stdout, &err))
 			status = chm_report_err(&err);

@@ -13,6 +13,8 @@
 #include "cmd/cmd.h"
 #include "core/cli.h"
 #include "core/db.h"
+#include "core/strbuf.h"
+#include "core/suggest.h"
 #include "core/table.h"
 #include "engines/migrate.h"
 
@@ -35,8 +37,9 @@ static void usage(FILE *fp)
 	      "                                        chm-synth\n"
 	      "  exec --pipeline C/N ... -- CMD ...    run a cron job and record it as a run (chm-exec)\n"
 	      "`chm COMMAND --help` shows a command's options. Results are a table on a terminal and\n"
-	      "JSON in a pipe (--format json|table says which; --wide for all of each value);\n"
-	      "a failure is one JSON error object on stderr.\n",
+	      "JSON in a pipe (--format json|table says which; --wide for all of each value;\n"
+	      "--color never|always|auto for statuses in colour, auto unless NO_COLOR is set);\n"
+	      "a failure is one line on a terminal, one JSON error object on stderr otherwise.\n",
 	      fp);
 }
 
@@ -68,7 +71,11 @@ static int cmd_migrate(const char *db, int argc, char **argv)
 			puts("usage: chm migrate [--status] [--citus]");
 			return chm_close_stdout();
 		} else {
-			chm_warn("migrate: unknown argument %s", argv[i]);
+			static const char *const names[] = { "status", "citus", "help" };
+			struct strbuf sb = STRBUF_INIT;
+			chm_suggest_option(&sb, argv[i], names, 3);
+			chm_warn("migrate: %s", argv[i][0] == '-' ? sb.buf : "unexpected argument");
+			strbuf_release(&sb);
 			return CHM_EX_USAGE;
 		}
 	}
@@ -87,7 +94,8 @@ static int cmd_migrate(const char *db, int argc, char **argv)
 }
 
 /* The inventory and run commands live in lib/cmd_*.c; here they get their
- * streams, and a failure becomes the one JSON error object on stderr. */
+ * streams and what a terminal changes: a table, statuses in colour, and a
+ * failure as one line for a person instead of the one JSON error object. */
 static int run_cmd(const char *db, int argc, char **argv,
 		   int (*cmd)(struct chm_ctx *ctx, int argc, char **argv))
 {
@@ -100,13 +108,18 @@ static int run_cmd(const char *db, int argc, char **argv,
 	/* a person at a terminal reads a table, a pipe gets JSON (as ls and git
 	 * decide); --format says otherwise */
 	ctx.format = isatty(STDOUT_FILENO) ? CHM_OUT_TABLE : CHM_OUT_JSON;
+	ctx.color = chm_color_auto(getenv("NO_COLOR"), STDOUT_FILENO);
 	int rc = cmd(&ctx, argc, argv);
 	/* a failed write is a failure like any other: in the error shape */
 	if (rc == 0 && (fflush(stdout) != 0 || ferror(stdout)) && errno != EPIPE)
 		rc = chm_fail_set(&ctx.fail, CHM_EX_IOERR, CHM_E_IO_ERROR, NULL,
 				  "write error on standard output: %s", strerror(errno));
 	if (rc) {
-		chm_fail_print(stderr, &ctx.fail);
+		/* a person reads a line; a program (or --format json) the object */
+		if (isatty(STDERR_FILENO) && ctx.format == CHM_OUT_TABLE)
+			chm_fail_print_text(stderr, ctx.where, &ctx.fail);
+		else
+			chm_fail_print(stderr, &ctx.fail);
 		status = ctx.fail.err.status ? ctx.fail.err.status : CHM_EX_SOFTWARE;
 	}
 	chm_ctx_release(&ctx);
@@ -176,8 +189,15 @@ static int run_external(const char *db, int argc, char **argv)
 			execv(path, argv);
 	}
 	execvp(prog, argv);
-	chm_warn("'%s' is not a chm command (no %s: %s); see chm --help", argv[0] + 4, prog,
-		 strerror(errno));
+	static const char *const names[] = { "migrate", "client", "pipeline", "rule", "run", "summary",
+					     "state", "fetch", "normalize", "load", "report", "synth",
+					     "exec", "alert", "notify" };
+	const char *near = errno == ENOENT ? chm_suggest(prog + 4, names, sizeof(names) / sizeof(names[0])) : NULL;
+	if (near)
+		chm_warn("'%s' is not a chm command (did you mean %s?); see chm --help", prog + 4, near);
+	else
+		chm_warn("'%s' is not a chm command (no %s: %s); see chm --help", prog + 4, prog,
+			 strerror(errno));
 	return CHM_EX_USAGE;
 }
 
@@ -194,12 +214,12 @@ int main(int argc, char **argv)
 
 	chm_cli_init("chm");
 	/* stop at the subcommand: its options are its own */
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = chm_getopt(argc, argv, "+", opts)) != -1) {
 		switch (c) {
 		case 'd': db = optarg; break;
 		case 'h': usage(stdout); return chm_close_stdout();
 		case 'V': return chm_print_version();
-		default: usage(stderr); return CHM_EX_USAGE;
+		default: return CHM_EX_USAGE; /* chm_getopt said why */
 		}
 	}
 	argc -= optind;

@@ -7,10 +7,12 @@
 #include <string.h>
 
 #include "core/chmtime.h"
+#include "core/cli.h"
 #include "core/db.h"
 #include "core/enums.h"
 #include "core/sqlfiles.h"
 #include "core/strbuf.h"
+#include "core/suggest.h"
 
 void chm_ctx_init(struct chm_ctx *ctx, const char *db, FILE *out, FILE *diag)
 {
@@ -45,8 +47,9 @@ static void print_usage(FILE *fp, const char *command, const struct chm_action *
 		if (!only || only == &actions[i])
 			fprintf(fp, "  chm %s %s\n", command, actions[i].synopsis);
 	fputs("every action also takes --format json|table (default: table on a terminal, json\n"
-	      "otherwise), --wide (a table as wide as its values, not the terminal), --db CONNINFO\n"
-	      "and --help;\n"
+	      "otherwise), --wide (a table as wide as its values, not the terminal),\n"
+	      "--color never|always|auto (a table's statuses; auto: on a terminal, not under\n"
+	      "NO_COLOR), --db CONNINFO and --help;\n"
 	      "see README.md, section chm, for what each prints\n",
 	      fp);
 }
@@ -65,11 +68,88 @@ static void action_names(struct strbuf *sb, const struct chm_action *actions, in
 		strbuf_addf(sb, "%s%s", k ? ", " : "", actions[k].name);
 }
 
+/* No action, or one the command does not have: the usage error, with the
+ * nearest action when one is near. Returns -1. */
+static int no_action(struct chm_ctx *ctx, const char *command, const struct chm_action *actions,
+		     int nactions, const char *given)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *names[32], *near;
+	int n = 0;
+
+	action_names(&sb, actions, nactions);
+	for (; n < nactions && n < 32; n++)
+		names[n] = actions[n].name;
+	if (!given)
+		chm_fail_set(&ctx->fail, CHM_EX_USAGE, CHM_E_USAGE, "action", "chm %s needs an action: %s",
+			     command, sb.buf);
+	else if ((near = chm_suggest(given, names, (size_t)n)) != NULL)
+		chm_fail_set(&ctx->fail, CHM_EX_USAGE, CHM_E_USAGE, "action",
+			     "unknown action \"%.100s\" (did you mean %s?)", given, near);
+	else
+		chm_fail_set(&ctx->fail, CHM_EX_USAGE, CHM_E_USAGE, "action",
+			     "unknown action \"%.100s\" of chm %s; expected one of %s", given, command, sb.buf);
+	strbuf_release(&sb);
+	return -1;
+}
+
+/* The options every action takes, besides its own. */
+static const char *const common_opts[] = { "format", "wide", "db", "color", "help" };
+#define NCOMMON (sizeof(common_opts) / sizeof(common_opts[0]))
+
+/* An option the action does not have: the one usage error, with the
+ * nearest name when one is near; nothing after it is read. */
+static void unknown_option(struct chm_ctx *ctx, const struct chm_action *act, const char *arg)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *names[CHM_MAX_OPTS + NCOMMON];
+	size_t n = 0;
+	char field[80];
+
+	for (int k = 0; act->opts[k].name && n < CHM_MAX_OPTS; k++)
+		names[n++] = act->opts[k].name;
+	for (size_t k = 0; k < NCOMMON; k++)
+		names[n++] = common_opts[k];
+	chm_suggest_option(&sb, arg, names, n);
+	snprintf(field, sizeof(field), "%.*s", (int)strcspn(arg, "="), arg);
+	chm_fail_set(&ctx->fail, CHM_EX_USAGE, CHM_E_USAGE, field, "%s", sb.buf);
+	strbuf_release(&sb);
+}
+
+/* After an unknown option: a --format further on still says how the
+ * error is shown. */
+static void format_after(struct chm_ctx *ctx, int i, int argc, char **argv)
+{
+	for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *v = strncmp(argv[i], "--format=", 9) == 0 ? argv[i] + 9
+				: strcmp(argv[i], "--format") == 0 && i + 1 < argc ? argv[i + 1]
+										 : NULL;
+		if (v && strcmp(v, "json") == 0)
+			ctx->format = CHM_OUT_JSON;
+		else if (v && strcmp(v, "table") == 0)
+			ctx->format = CHM_OUT_TABLE;
+	}
+}
+
+/* --format and --color (value) into ctx; the value is checked. */
+static void common_value(struct chm_ctx *ctx, int is_format, const char *value)
+{
+	if (is_format && strcmp(value, "json") == 0)
+		ctx->format = CHM_OUT_JSON;
+	else if (is_format && strcmp(value, "table") == 0)
+		ctx->format = CHM_OUT_TABLE;
+	else if (is_format)
+		chm_fail_issue(&ctx->fail, "format", "must be json or table (got \"%.64s\")", value);
+	else if (chm_color_parse(value, &ctx->color) < 0)
+		chm_fail_issue(&ctx->fail, "color", "must be never, always or auto (got \"%.64s\")", value);
+}
+
 /* Takes --NAME VALUE, --NAME=VALUE, switches and the one bare argument into
- * a; every problem becomes an issue of ctx->fail. The common options
- * --format, --wide and --db go to ctx. */
-static void parse_args(struct chm_ctx *ctx, const char *command, const struct chm_action *act,
-		       struct chm_args *a, int i, int argc, char **argv)
+ * a; every problem becomes an issue of ctx->fail, but an unknown option
+ * ends the reading (-1): what follows it cannot be understood. The common
+ * options --format, --wide, --color and --db go to ctx. */
+static int parse_args(struct chm_ctx *ctx, const struct chm_action *act, struct chm_args *a, int i,
+		      int argc, char **argv)
 {
 	int only_positional = 0;
 
@@ -86,18 +166,20 @@ static void parse_args(struct chm_ctx *ctx, const char *command, const struct ch
 			const char *value = eq ? eq + 1 : NULL;
 			int k = find_opt(act->opts, name, len);
 			int is_format = len == 6 && strncmp(name, "format", 6) == 0;
+			int is_color = len == 5 && strncmp(name, "color", 5) == 0;
 			int is_db = len == 2 && strncmp(name, "db", 2) == 0;
 			if (k < 0 && len == 4 && strncmp(name, "wide", 4) == 0 && !value) {
 				ctx->width = 0;
 				continue;
 			}
-			if (k < 0 && !is_format && !is_db) {
-				chm_fail_issue(&ctx->fail, arg, "is not an option of chm %s%s%s", command,
-					       act->name ? " " : "", act->name ? act->name : "");
-				continue;
+			if (k < 0 && !is_format && !is_db && !is_color) {
+				unknown_option(ctx, act, arg);
+				format_after(ctx, i + 1, argc, argv);
+				return -1;
 			}
-			const char *field = is_format ? "format" : is_db ? "db" : act->opts[k].field;
-			if (is_format || is_db || (act->opts[k].flags & CHM_OPT_VALUE)) {
+			int common = is_format || is_db || is_color;
+			const char *field = is_format ? "format" : is_db ? "db" : is_color ? "color" : act->opts[k].field;
+			if (common || (act->opts[k].flags & CHM_OPT_VALUE)) {
 				if (!value && i + 1 >= argc) {
 					chm_fail_issue(&ctx->fail, field, "--%.*s needs a value", (int)len, name);
 					continue;
@@ -112,14 +194,8 @@ static void parse_args(struct chm_ctx *ctx, const char *command, const struct ch
 			}
 			if (is_db) {
 				ctx->db = value;
-			} else if (is_format) {
-				if (strcmp(value, "json") == 0)
-					ctx->format = CHM_OUT_JSON;
-				else if (strcmp(value, "table") == 0)
-					ctx->format = CHM_OUT_TABLE;
-				else
-					chm_fail_issue(&ctx->fail, "format",
-						       "must be json or table (got \"%.64s\")", value);
+			} else if (common) {
+				common_value(ctx, is_format, value);
 			} else {
 				if (a->val[k])
 					chm_fail_issue(&ctx->fail, field, "--%s is given twice",
@@ -129,8 +205,9 @@ static void parse_args(struct chm_ctx *ctx, const char *command, const struct ch
 			continue;
 		}
 		if (!only_positional && arg[0] == '-' && arg[1]) {
-			chm_fail_issue(&ctx->fail, arg, "is not an option of chm %s", command);
-			continue;
+			unknown_option(ctx, act, arg);
+			format_after(ctx, i + 1, argc, argv);
+			return -1;
 		}
 		int k;
 		for (k = 0; act->opts[k].name; k++)
@@ -146,6 +223,7 @@ static void parse_args(struct chm_ctx *ctx, const char *command, const struct ch
 		if ((act->opts[k].flags & CHM_OPT_REQUIRED) && !a->val[k])
 			chm_fail_issue(&ctx->fail, act->opts[k].field, "is required (--%s)",
 				       act->opts[k].name);
+	return 0;
 }
 
 int chm_cmd_dispatch(struct chm_ctx *ctx, const char *command, const struct chm_action *actions,
@@ -156,6 +234,7 @@ int chm_cmd_dispatch(struct chm_ctx *ctx, const char *command, const struct chm_
 	int i = 1;
 
 	memset(&a, 0, sizeof(a));
+	snprintf(ctx->where, sizeof(ctx->where), "%s", command);
 	if (!actions[0].name) {
 		act = &actions[0];
 	} else if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -165,19 +244,8 @@ int chm_cmd_dispatch(struct chm_ctx *ctx, const char *command, const struct chm_
 		for (int k = 0; argc >= 2 && k < nactions; k++)
 			if (strcmp(argv[1], actions[k].name) == 0)
 				act = &actions[k];
-		if (!act) {
-			struct strbuf sb = STRBUF_INIT;
-			action_names(&sb, actions, nactions);
-			if (argc < 2)
-				chm_fail_set(&ctx->fail, CHM_EX_USAGE, CHM_E_USAGE, "action",
-					     "chm %s needs an action: %s", command, sb.buf);
-			else
-				chm_fail_set(&ctx->fail, CHM_EX_USAGE, CHM_E_USAGE, "action",
-					     "unknown action \"%.100s\" of chm %s; expected one of %s",
-					     argv[1], command, sb.buf);
-			strbuf_release(&sb);
-			return -1;
-		}
+		if (!act)
+			return no_action(ctx, command, actions, nactions, argc >= 2 ? argv[1] : NULL);
 		i = 2;
 	}
 	for (int k = i; k < argc && strcmp(argv[k], "--") != 0; k++) {
@@ -186,7 +254,10 @@ int chm_cmd_dispatch(struct chm_ctx *ctx, const char *command, const struct chm_
 			return 0;
 		}
 	}
-	parse_args(ctx, command, act, &a, i, argc, argv);
+	snprintf(ctx->where, sizeof(ctx->where), "%s%s%s", command, act->name ? " " : "",
+		 act->name ? act->name : "");
+	if (parse_args(ctx, act, &a, i, argc, argv))
+		return -1;
 	if (chm_fail_finish(&ctx->fail, CHM_EX_USAGE, CHM_E_USAGE))
 		return -1;
 	return act->run(ctx, &a);
@@ -496,7 +567,7 @@ static int write_failed(struct chm_ctx *ctx)
 int chm_emit_object(struct chm_ctx *ctx, json_t *obj, const char *const *columns)
 {
 	struct chm_out o;
-	chm_out_begin(&o, ctx->out, ctx->format, ctx->width, columns);
+	chm_out_begin(&o, ctx->out, ctx->format, ctx->width, ctx->color, columns);
 	int rc = chm_out_row(&o, obj);
 	if (chm_out_end(&o) || rc)
 		return write_failed(ctx);
@@ -510,7 +581,7 @@ int chm_emit_rows(struct chm_ctx *ctx, PGresult *res, int max, const char *const
 
 	if (max >= 0 && max < n)
 		n = max;
-	chm_out_begin(&o, ctx->out, ctx->format, ctx->width, columns);
+	chm_out_begin(&o, ctx->out, ctx->format, ctx->width, ctx->color, columns);
 	for (int i = 0; i < n && rc == 0; i++) {
 		json_error_t jerr;
 		json_t *row = json_loads(PQgetvalue(res, i, 0), 0, &jerr);

@@ -25,6 +25,9 @@ struct chm_ctx {
 	PGconn *conn;            /* connected by chm_ctx_conn */
 	enum chm_out_format format;
 	int width;               /* a table's width (0: no limit); --wide sets 0 */
+	int color;               /* a table's statuses in colour: the program's
+				  * decision (NO_COLOR, a terminal), --color's over it */
+	char where[64];          /* "pipeline list": what failed, for a person */
 	FILE *out;               /* results */
 	FILE *diag;              /* notes for people (a list's "more rows") */
 	struct chm_fail fail;    /* filled when a command returns -1 */

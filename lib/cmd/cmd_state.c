@@ -49,7 +49,7 @@ static int show(struct chm_ctx *ctx, const struct chm_args *a)
 
 	if (chm_check_done(ctx) || read_state(ctx, chm_arg(a, "file"), &state))
 		return -1;
-	chm_out_begin(&o, ctx->out, ctx->format, ctx->width, columns);
+	chm_out_begin(&o, ctx->out, ctx->format, ctx->width, ctx->color, columns);
 	int rc = 0;
 	json_object_foreach(json_object_get(state, "bookmarks"), source, by_client)
 		json_object_foreach(by_client, client, by_ext)

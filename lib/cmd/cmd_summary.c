@@ -25,11 +25,11 @@ static int print_table(struct chm_ctx *ctx, json_t *sum)
 		json_string_value(json_object_get(sum, "client")),
 		json_string_value(json_object_get(sum, "since")),
 		json_string_value(json_object_get(sum, "until")));
-	int rc = chm_out_table(fp, rows, count_columns, ctx->width);
+	int rc = chm_out_table(fp, rows, count_columns, ctx->width, ctx->color);
 	fputc('\n', fp);
 	if (rc == 0)
 		rc = chm_out_table(fp, json_object_get(sum, "pipelines"), pipeline_columns,
-				   ctx->width);
+				   ctx->width, ctx->color);
 	json_decref(rows);
 	return rc || ferror(fp) ? -1 : 0;
 }

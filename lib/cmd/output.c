@@ -1,5 +1,6 @@
 #include "cmd/output.h"
 
+#include "core/cli.h"
 #include "core/record.h"
 #include "core/redact.h"
 
@@ -103,12 +104,27 @@ void chm_fail_print(FILE *fp, const struct chm_fail *f)
 	json_decref(top);
 }
 
-void chm_out_begin(struct chm_out *o, FILE *fp, enum chm_out_format format, int width,
+void chm_fail_print_text(FILE *fp, const char *where, const struct chm_fail *f)
+{
+	struct strbuf clean = STRBUF_INIT;
+	if (!chm_redact_text(f->err.msg, strlen(f->err.msg), &clean))
+		strbuf_adds(&clean, f->err.msg);
+	/* it may quote what was typed or read: no escape reaches the terminal */
+	if (clean.len)
+		chm_table_sanitise(clean.buf);
+	fprintf(fp, "%s: %s%s%s\n", chm_program, where && *where ? where : "", where && *where ? ": " : "",
+		clean.len ? clean.buf : "failed");
+	fflush(fp);
+	strbuf_release(&clean);
+}
+
+void chm_out_begin(struct chm_out *o, FILE *fp, enum chm_out_format format, int width, int color,
 		   const char *const *columns)
 {
 	o->fp = fp;
 	o->format = format;
 	o->width = width;
+	o->color = color;
 	o->columns = columns;
 	o->rows = format == CHM_OUT_TABLE ? json_array() : NULL;
 }
@@ -130,7 +146,7 @@ int chm_out_end(struct chm_out *o)
 {
 	int rc = 0;
 	if (o->format == CHM_OUT_TABLE)
-		rc = chm_out_table(o->fp, o->rows, o->columns, o->width);
+		rc = chm_out_table(o->fp, o->rows, o->columns, o->width, o->color);
 	json_decref(o->rows);
 	o->rows = NULL;
 	return ferror(o->fp) ? -1 : rc;
@@ -152,7 +168,7 @@ static void add_cell(struct chm_table *t, json_t *v)
 	}
 }
 
-int chm_out_table(FILE *fp, json_t *rows, const char *const *columns, int width)
+int chm_out_table(FILE *fp, json_t *rows, const char *const *columns, int width, int color)
 {
 	struct chm_table t;
 	struct strbuf sb = STRBUF_INIT;
@@ -165,7 +181,7 @@ int chm_out_table(FILE *fp, json_t *rows, const char *const *columns, int width)
 	json_array_foreach(rows, r, row)
 		for (size_t c = 0; c < ncol; c++)
 			add_cell(&t, chm_json_path(row, columns[c]));
-	chm_table_render(&t, width, &sb);
+	chm_table_render(&t, width, color, &sb);
 	chm_table_release(&t);
 	if (sb.len)
 		fwrite(sb.buf, 1, sb.len, fp);

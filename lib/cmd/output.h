@@ -40,6 +40,10 @@ int chm_fail_set(struct chm_fail *f, int status, enum chm_err_kind kind, const c
 int chm_fail_from_err(struct chm_fail *f, const struct chm_err *err);
 /* Writes the one error object as a line. */
 void chm_fail_print(FILE *fp, const struct chm_fail *f);
+/* The same failure for a person at a terminal: one line,
+ * "chm: pipeline list: unknown option --clinet (did you mean --client?)";
+ * where names the command. */
+void chm_fail_print_text(FILE *fp, const char *where, const struct chm_fail *f);
 
 /* Rows out: JSON lines as they come, or a table printed at the end (a table
  * needs every row to size its columns; commands bound their lists). Columns
@@ -49,17 +53,18 @@ struct chm_out {
 	FILE *fp;
 	enum chm_out_format format;
 	int width;
+	int color;                    /* statuses in colour (table only) */
 	const char *const *columns;   /* NULL-terminated */
 	json_t *rows;                 /* table rows, until chm_out_end */
 };
 
-void chm_out_begin(struct chm_out *o, FILE *fp, enum chm_out_format format, int width,
+void chm_out_begin(struct chm_out *o, FILE *fp, enum chm_out_format format, int width, int color,
 		   const char *const *columns);
 /* Takes the reference to row. -1 on a write error. */
 int chm_out_row(struct chm_out *o, json_t *row);
 /* Prints the table, if any, and frees what is buffered. -1 on a write error. */
 int chm_out_end(struct chm_out *o);
 /* Writes rows as a table with the given columns (no buffering needed). */
-int chm_out_table(FILE *fp, json_t *rows, const char *const *columns, int width);
+int chm_out_table(FILE *fp, json_t *rows, const char *const *columns, int width, int color);
 
 #endif

@@ -10,9 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/progress.h"
 #include "core/redact.h"
 #include "core/reject.h"
 #include "core/strbuf.h"
+#include "core/suggest.h"
 
 const char *chm_program = "chm";
 
@@ -31,6 +33,7 @@ void chm_warn(const char *fmt, ...)
 	va_start(ap, fmt);
 	strbuf_vaddf(&msg, fmt, ap);
 	va_end(ap);
+	chm_progress_interrupt();   /* a line of its own, not after a meter's */
 	/* a message quotes what it read: a partner's text, a URL, a conninfo */
 	if (chm_redact_text(msg.buf, msg.len, &clean))
 		fprintf(stderr, "%s: %s\n", chm_program, clean.buf);
@@ -44,6 +47,65 @@ int chm_report_err(const struct chm_err *err)
 {
 	chm_warn("%s", err->msg);
 	return err->status ? err->status : CHM_EX_SOFTWARE;
+}
+
+/* The line for the option getopt_long refused, argv[optind - 1]. */
+static void option_mistake(const char *arg, const struct option *longopts)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *names[128];
+	size_t n = 0, len = strcspn(arg + 2, "="), prefixed = 0;
+	const struct option *exact = NULL;
+
+	for (const struct option *o = longopts; o->name && n < 128; o++) {
+		names[n++] = o->name;
+		if (strlen(o->name) == len && strncmp(o->name, arg + 2, len) == 0)
+			exact = o;
+		prefixed += strncmp(o->name, arg + 2, len) == 0;
+	}
+	if (exact && exact->has_arg == required_argument)
+		strbuf_addf(&sb, "option --%s needs a value", exact->name);
+	else if (exact)
+		strbuf_addf(&sb, "option --%s takes no value", exact->name);
+	else if (prefixed > 1 && len > 0) {
+		strbuf_addf(&sb, "option %.*s is ambiguous:", (int)(len + 2), arg);
+		for (size_t i = 0; i < n; i++)
+			if (strncmp(names[i], arg + 2, len) == 0)
+				strbuf_addf(&sb, " --%s", names[i]);
+	} else
+		chm_suggest_option(&sb, arg, names, n);
+	chm_warn("%s", sb.buf);
+	strbuf_release(&sb);
+}
+
+int chm_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
+{
+	opterr = 0;   /* one line, ours */
+	int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+	if (c != '?' && c != ':')
+		return c;
+	const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+	if (strncmp(arg, "--", 2) == 0)
+		option_mistake(arg, longopts);
+	else
+		chm_warn("unknown option -%c", optopt ? optopt : '?');
+	return '?';
+}
+
+int chm_color_auto(const char *no_color_env, int fd)
+{
+	return !(no_color_env && *no_color_env) && isatty(fd);
+}
+
+int chm_color_parse(const char *when, int *color)
+{
+	if (strcmp(when, "always") == 0)
+		*color = 1;
+	else if (strcmp(when, "never") == 0)
+		*color = 0;
+	else if (strcmp(when, "auto") != 0)
+		return -1;
+	return 0;
 }
 
 int chm_opt_int(const char *opt, const char *value, int64_t min, int64_t max, int64_t *out)

@@ -5,6 +5,7 @@
 #ifndef CHM_CLI_H
 #define CHM_CLI_H
 
+#include <getopt.h>
 #include <stdint.h>
 
 #include "core/err.h"
@@ -15,6 +16,19 @@ void chm_cli_init(const char *program);
 void chm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints err as "program: message" and returns its status. */
 int chm_report_err(const struct chm_err *err);
+/* getopt_long, with one line on stderr for a mistake instead of getopt's
+ * own message: "unknown option --clinet (did you mean --client?)",
+ * "option --db needs a value", "option --wide takes no value". Returns
+ * '?' after that line (the caller exits 64, without a usage page);
+ * otherwise what getopt_long returns. */
+int chm_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+/* Colour in a table (table.h) on fd, as every program decides it before
+ * --color: not when NO_COLOR (no_color_env, read by the program) is set
+ * and not empty (no-color.org), else only when fd is a terminal. */
+int chm_color_auto(const char *no_color_env, int fd);
+/* --color WHEN over that decision: always 1, never 0, auto leaves *color;
+ * -1 for any other value. */
+int chm_color_parse(const char *when, int *color);
 /* An integer option in [min, max]; -1 with a usage message otherwise. */
 int chm_opt_int(const char *opt, const char *value, int64_t min, int64_t max, int64_t *out);
 /* Seconds with a fraction ("0.5") to milliseconds in [min, max]; -1 with a

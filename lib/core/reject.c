@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/progress.h"
 #include "core/record.h"
 #include "core/redact.h"
 #include "core/strbuf.h"
@@ -152,8 +153,10 @@ void chm_reject(struct chm_rejects *rj, const char *file, long line, enum chm_er
 		} else if (!rj->write_failed) {
 			rj->write_failed = ENOMEM;
 		}
-	} else if (rj->fp && chm_record_write(rj->fp, r) != 0 && !rj->write_failed) {
-		rj->write_failed = errno ? errno : EIO;
+	} else if (rj->fp) {
+		chm_progress_interrupt();   /* a reject on a line of its own */
+		if (chm_record_write(rj->fp, r) != 0 && !rj->write_failed)
+			rj->write_failed = errno ? errno : EIO;
 	}
 	json_decref(r);
 	rj->count++;

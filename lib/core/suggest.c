@@ -52,3 +52,19 @@ const char *chm_suggest(const char *given, const char *const *cands, size_t n)
 	}
 	return pick;
 }
+
+void chm_suggest_option(struct strbuf *sb, const char *arg, const char *const *names, size_t n)
+{
+	const char *name = arg;
+	while (*name == '-')
+		name++;
+	size_t dashes = (size_t)(name - arg), len = strcspn(name, "=");
+	char *given = chm_xmalloc(len + 1);
+	memcpy(given, name, len);
+	given[len] = '\0';
+	const char *pick = chm_suggest(given, names, n);
+	strbuf_addf(sb, "unknown option %.*s%.200s", (int)(dashes ? dashes : 2), "--", given);
+	if (pick)
+		strbuf_addf(sb, " (did you mean --%s?)", pick);
+	free(given);
+}

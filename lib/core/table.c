@@ -13,6 +13,9 @@
  * name still has to be recognisable. */
 #define MIN_CUT_WIDTH 6
 
+/* Ends a coloured status (SGR: Select Graphic Rendition). */
+#define SGR_RESET "\033[0m"
+
 struct chm_table_cell {
 	char *text;       /* as shown: humanised, one line, no control bytes */
 	enum chm_cell kind;
@@ -164,7 +167,7 @@ enum chm_cell chm_table_human(struct strbuf *sb, const char *column, enum chm_ce
  * messages: line breaks and tabs become spaces, every other control
  * character (C0, DEL, and C1 as UTF-8: U+0080-U+009F, which some
  * terminals obey as CSI) becomes "?". */
-static void sanitise(char *s)
+void chm_table_sanitise(char *s)
 {
 	unsigned char *p = (unsigned char *)s;
 	for (; *p; p++) {
@@ -190,8 +193,10 @@ static size_t width_of(const char *s)
 }
 
 /* s in exactly w cells: padded on the left (right-aligned) or the right,
- * or cut to w - 1 code points and "…". The last column is not padded. */
-static void add_fitted(struct strbuf *sb, const char *s, size_t w, int right, int last)
+ * or cut to w - 1 code points and "…". The last column is not padded.
+ * sgr (or NULL): the colour around s, outside the padding and the count. */
+static void add_fitted(struct strbuf *sb, const char *s, size_t w, int right, int last,
+		       const char *sgr)
 {
 	size_t n = width_of(s);
 	if (n > w) {
@@ -206,9 +211,35 @@ static void add_fitted(struct strbuf *sb, const char *s, size_t w, int right, in
 	}
 	for (size_t i = n; right && i < w; i++)
 		strbuf_addc(sb, ' ');
+	strbuf_adds(sb, sgr ? sgr : "");
 	strbuf_adds(sb, s);
+	strbuf_adds(sb, sgr ? SGR_RESET : "");
 	for (size_t i = n; !right && !last && i < w; i++)
 		strbuf_addc(sb, ' ');
+}
+
+/* ------------------------------------------------------------------ colour */
+
+/* The SGR colour of a run status (chm_run_statuses, enums.h), or NULL:
+ * other texts in a status column stay plain. */
+static const struct {
+	const char *status, *sgr;
+} status_colors[] = {
+	{ "success", "\033[32m" },   /* green */
+	{ "failed", "\033[31m" },    /* red */
+	{ "running", "\033[33m" },   /* yellow */
+	{ "canceled", "\033[2m" },   /* dim */
+	{ "skipped", "\033[2m" },
+};
+
+static const char *status_color(const struct chm_table_cell *cell)
+{
+	if (cell->kind != CHM_CELL_STATUS)
+		return NULL;
+	for (size_t i = 0; i < sizeof(status_colors) / sizeof(status_colors[0]); i++)
+		if (strcmp(cell->text, status_colors[i].status) == 0)
+			return status_colors[i].sgr;
+	return NULL;
 }
 
 /* --------------------------------------------------------------- the table */
@@ -220,7 +251,7 @@ void chm_table_init(struct chm_table *t, const char *const *names, size_t ncol)
 	t->names = chm_xmalloc(sizeof(char *) * (ncol ? ncol : 1));
 	for (size_t c = 0; c < ncol; c++) {
 		t->names[c] = chm_xstrdup(names[c]);
-		sanitise(t->names[c]);
+		chm_table_sanitise(t->names[c]);
 	}
 }
 
@@ -236,7 +267,7 @@ void chm_table_add(struct chm_table *t, enum chm_cell kind, const char *text)
 	struct strbuf sb = STRBUF_INIT;
 	cell->kind = chm_table_human(&sb, t->names[t->ncells % t->ncol], kind, text);
 	cell->text = strbuf_detach(&sb);
-	sanitise(cell->text);
+	chm_table_sanitise(cell->text);
 	t->ncells++;
 	t->nrow = t->ncells / t->ncol;
 }
@@ -314,7 +345,7 @@ static void fit(const struct chm_table *t, struct layout *l, int width)
 	fit_pass(t, l, &total, (size_t)width, 0, MIN_CUT_WIDTH);
 }
 
-void chm_table_render(const struct chm_table *t, int width, struct strbuf *out)
+void chm_table_render(const struct chm_table *t, int width, int color, struct strbuf *out)
 {
 	struct layout *l = chm_xmalloc(sizeof(*l) * (t->ncol ? t->ncol : 1));
 
@@ -322,8 +353,9 @@ void chm_table_render(const struct chm_table *t, int width, struct strbuf *out)
 	fit(t, l, width);
 	for (size_t r = 0; r <= t->nrow; r++) {
 		for (size_t c = 0; c < t->ncol; c++) {
-			const char *s = r == 0 ? t->names[c] : t->cells[(r - 1) * t->ncol + c].text;
-			add_fitted(out, s, l[c].w, l[c].right, c == t->ncol - 1);
+			const struct chm_table_cell *cell = r ? &t->cells[(r - 1) * t->ncol + c] : NULL;
+			add_fitted(out, cell ? cell->text : t->names[c], l[c].w, l[c].right,
+				   c == t->ncol - 1, color && cell ? status_color(cell) : NULL);
 			if (c < t->ncol - 1)
 				strbuf_adds(out, "  ");
 		}

@@ -4,6 +4,9 @@
  * times without microseconds, seconds and rates in human units, control
  * characters never reaching the terminal, and the whole fitted to a width.
  *
+ * A status may be coloured (success green, failed red, running yellow,
+ * canceled and skipped dim) when the caller says so.
+ *
  * What people read is humanised here, and only here: the terminal tables
  * and chm-report's html page (chm_table_human, chm_table_duration,
  * chm_table_rate); the machine formats (ndjson, csv, prom) keep the raw
@@ -48,9 +51,16 @@ void chm_table_init(struct chm_table *t, const char *const *names, size_t ncol);
 /* The next cell, row by row; text is copied (NULL is a null). */
 void chm_table_add(struct chm_table *t, enum chm_cell kind, const char *text);
 /* Appends the header and the rows. width: the columns fit in it (the
- * widest text columns cut, with one "…"); 0 for no limit. */
-void chm_table_render(const struct chm_table *t, int width, struct strbuf *out);
+ * widest text columns cut, with one "…"); 0 for no limit. color: run
+ * statuses in colour (SGR escapes around the value, never counted in a
+ * width); the program decides it (chm_color_auto, --color), never here. */
+void chm_table_render(const struct chm_table *t, int width, int color, struct strbuf *out);
 void chm_table_release(struct chm_table *t);
+
+/* s as one terminal line without escapes, in place: line breaks and tabs
+ * become spaces, other control characters (C0, DEL, C1) "?". For any text
+ * from partners or the command line that a terminal shows. */
+void chm_table_sanitise(char *s);
 
 /* The kind a column's name gives a value of kind base (the rules). */
 enum chm_cell chm_table_kind(const char *column, enum chm_cell base);

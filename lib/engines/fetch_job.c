@@ -21,6 +21,8 @@ struct out {
 	long interval_ms;     /* at most one state record this often */
 	int64_t last_state;   /* when the last one was printed (usec) */
 	int pending;          /* a state was skipped: print it at the end */
+	struct chm_progress *progress;
+	long records;         /* raw records written */
 };
 
 /* A write to the output failed. EPIPE is the reader going away (chm-load
@@ -37,6 +39,7 @@ static int sink_raw(const char *line, size_t len, void *arg, struct chm_err *err
 	struct out *o = arg;
 	if (fwrite(line, 1, len, o->fp) != len || putc('\n', o->fp) == EOF)
 		return out_error(err);
+	chm_progress_tick(o->progress, ++o->records);
 	return 0;
 }
 
@@ -151,7 +154,12 @@ static int fetch_each(struct chm_fetch_job *job, struct chm_fetch *f, struct chm
 	int status = 0;
 	for (size_t i = 0; i < pn && !*job->interrupted; i++) {
 		struct chm_fetch_stats st = { 0 };
-		if (chm_fetch_run(f, &plist[i], &st, err) == 0)
+		int rc = chm_fetch_run(f, &plist[i], &st, err);
+		job->pipelines++;
+		job->total.pages += st.pages;
+		job->total.emitted += st.emitted;
+		job->total.skipped += st.skipped;
+		if (rc == 0)
 			continue;
 		if (is_fatal(err))
 			return -1;
@@ -192,7 +200,7 @@ static int load_inputs(struct chm_fetch_job *job, struct chm_vendor_map **map, j
 
 int chm_fetch_job_run(struct chm_fetch_job *job)
 {
-	struct out out = { job->out, job->state_interval_ms, 0, 0 };
+	struct out out = { job->out, job->state_interval_ms, 0, 0, job->progress, 0 };
 	struct chm_vendor_map *map = NULL;
 	struct chm_fetch_pipeline *plist = NULL;
 	struct chm_http *http = NULL;

@@ -11,6 +11,7 @@
 
 #include "core/err.h"
 #include "core/http.h"
+#include "core/progress.h"
 #include "engines/fetch.h"
 
 struct chm_fetch_job {
@@ -28,6 +29,10 @@ struct chm_fetch_job {
 	long state_interval_ms;          /* at most one state record this often */
 	FILE *out;
 	volatile int *interrupted;
+	struct chm_progress *progress;   /* raw records written, for a person; NULL: none */
+	/* filled by chm_fetch_job_run: what every pipeline fetched, and how many */
+	struct chm_fetch_stats total;
+	long pipelines;
 };
 
 /* Fetches every pipeline; the exit status (0, or the last pipeline's

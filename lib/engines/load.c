@@ -18,6 +18,7 @@ struct chm_load {
 	struct chm_loader *loader;
 	struct chm_rejects *rejects;
 	volatile int *interrupted;
+	struct chm_progress *progress;
 	PGconn *conn;
 	const char *state_file;
 	json_t *pending_state;   /* written once everything before it is committed */
@@ -142,6 +143,7 @@ static int load_line(struct chm_load *l, struct line_reader *lr, const char *lin
 
 	chm_err_clear(&rec_err);
 	counts->read++;
+	chm_progress_tick(l->progress, counts->read);
 	if (lr->too_long) {
 		chm_err_set(&rec_err, CHM_EX_DATAERR, CHM_E_LINE_TOO_LONG, "",
 			    "line is longer than the maximum line length");
@@ -253,6 +255,7 @@ struct chm_load *chm_load_new(PGconn *conn, const struct chm_load_opts *opts,
 	l->rejects = rj;
 	l->state_file = opts->state_file;
 	l->interrupted = opts->interrupted;
+	l->progress = opts->progress;
 	l->loader = chm_loader_new(conn, &opts->loader, rj);
 	l->size_before = runs_size(conn);
 	return l;
@@ -271,6 +274,19 @@ void chm_load_print_summary(struct chm_load *l, FILE *fp)
 	fprintf(fp, "{\"type\":\"summary\",\"read\":%ld,\"inserted\":%ld,\"updated\":%ld,\"unchanged\":%ld,"
 		"\"ignored\":%ld,\"rejected\":%ld,\"other\":%ld}\n",
 		k->read, k->inserted, k->updated, k->unchanged, k->ignored, k->rejected, l->other);
+}
+
+void chm_load_describe(struct chm_load *l, struct strbuf *sb)
+{
+	struct chm_load_counts *k = chm_loader_counts(l->loader);
+	char a[32], b[32], c[32];
+	strbuf_addf(sb, "loaded %s records: %s new, %s updated", chm_progress_count(a, k->read),
+		    chm_progress_count(b, k->inserted), chm_progress_count(c, k->updated));
+	if (k->unchanged)
+		strbuf_addf(sb, ", %s unchanged", chm_progress_count(a, k->unchanged));
+	if (k->ignored)
+		strbuf_addf(sb, ", %s ignored", chm_progress_count(a, k->ignored));
+	strbuf_addf(sb, ", %s rejected", chm_progress_count(a, k->rejected));
 }
 
 long chm_load_rejected(struct chm_load *l)

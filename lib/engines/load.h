@@ -11,13 +11,16 @@
 #include <stdio.h>
 
 #include "core/err.h"
+#include "core/progress.h"
 #include "core/reject.h"
+#include "core/strbuf.h"
 #include "engines/loader.h"
 
 struct chm_load_opts {
 	struct chm_loader_opts loader;
 	const char *state_file;      /* --state-file, or NULL */
 	volatile int *interrupted;   /* set by a signal: stop reading, commit what was read */
+	struct chm_progress *progress;  /* lines read, for a person; NULL: none */
 };
 
 struct chm_load;
@@ -31,6 +34,9 @@ int chm_load_file(struct chm_load *l, const char *path, struct chm_err *err);
 int chm_load_finish(struct chm_load *l, struct chm_err *err);
 /* The summary record (chm-records(5)) on fp. */
 void chm_load_print_summary(struct chm_load *l, FILE *fp);
+/* The summary for a person: "loaded 994,489 records: 992,967 new, 1,522
+ * updated, 0 rejected" (unchanged and ignored when there are any). */
+void chm_load_describe(struct chm_load *l, struct strbuf *sb);
 long chm_load_rejected(struct chm_load *l);
 void chm_load_free(struct chm_load *l);
 

@@ -558,6 +558,7 @@ static void handle_value(struct chm_norm *n, json_t *v, const struct origin *o)
 
 	chm_err_clear(&err);
 	n->counts.read++;
+	chm_progress_tick(n->opts.progress, n->counts.read);   /* a page's items too */
 	if (json_is_object(v)) {
 		json_t *t = json_object_get(v, "type");
 		if (json_is_string(t))
@@ -818,6 +819,7 @@ static int norm_line(struct chm_norm *n, struct line_reader *lr, const char *lin
 	struct chm_err rerr;
 	json_error_t jerr;
 
+	chm_progress_tick(n->opts.progress, n->counts.read);
 	if (lr->too_long) {
 		chm_err_set(&rerr, CHM_EX_DATAERR, CHM_E_LINE_TOO_LONG, "",
 			    "line is longer than the maximum line length");

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "core/err.h"
+#include "core/progress.h"
 #include "core/reject.h"
 
 #define CHM_DOC_MAX_DEFAULT (256u << 20)
@@ -28,6 +29,7 @@ struct chm_norm_opts {
 	const char *vendor_dir;      /* CHM_VENDOR_DIR: mappings an envelope may name */
 	size_t doc_max;              /* the largest whole document read, bytes */
 	int no_fast_path;            /* every record through jansson (tests compare both) */
+	struct chm_progress *progress;  /* values read, for a person; NULL: none */
 };
 
 struct chm_norm_counts {

@@ -87,6 +87,7 @@ struct chm_formatter {
 	int64_t now;               /* the views' now */
 	int64_t generated;         /* wall clock */
 	int width;                 /* table: the width to fit (0: no limit) */
+	int color;                 /* table: statuses in colour (the program decides) */
 	const struct chm_report_opts *opts;
 };
 

@@ -188,7 +188,7 @@ static void table(struct chm_formatter *f, const struct chm_question *q, PGresul
 	for (int r = 0; r < nr; r++)
 		for (int c = 0; c < nf; c++)
 			chm_table_add(&t, table_kind(chm_report_kind(res, c)), chm_report_cell(res, r, c, buf));
-	chm_table_render(&t, f->width, out);
+	chm_table_render(&t, f->width, f->color, out);
 	chm_table_release(&t);
 	free(names);
 }

@@ -236,6 +236,10 @@ static void add_uuid(struct strbuf *sb, struct rng *r)
 #define USEC 1000000LL
 #define HOUR (3600 * USEC)
 #define DAY (24 * HOUR)
+/* --runs never makes a pipeline run more often than this */
+#define SYNTH_MIN_PERIOD (60 * USEC)
+/* Run attempts a scheduled slot makes on average (see runs_scale) */
+#define SYNTH_ATTEMPTS_PER_SLOT 1.07
 
 /* How a pipeline's runs arrive (a feed format), and the platform it is. */
 enum plat { P_AIRFLOW, P_DBT_CLOUD, P_DBT_CORE, P_OPENLINEAGE, P_VENDOR, P_CRON, NPLAT };
@@ -293,6 +297,8 @@ struct pipe {
 	char external_id[128];
 	char ol_namespace[64];
 	const struct schedule *sched;
+	int64_t period;            /* the schedule's, scaled for --runs */
+	char sched_name[32];       /* "hourly", or the scaled period: "every 17m" */
 	int64_t offset;            /* first slot after midnight UTC */
 	int flaky;
 	int force_running;         /* its last run is still running at the end */
@@ -322,6 +328,7 @@ struct gen {
 	int64_t begin;                 /* the history starts here */
 	int outage_client;
 	int64_t outage_start;          /* one UTC day */
+	double scale;                  /* every period times this: --runs (1: the schedules') */
 };
 
 static void client_name(int i, char *buf, size_t n)
@@ -331,6 +338,26 @@ static void client_name(int i, char *buf, size_t n)
 	else
 		snprintf(buf, n, "%s_%d", client_names[(size_t)i % NCLIENT_NAMES],
 			 (int)((size_t)i / NCLIENT_NAMES));
+}
+
+/* The pipeline's period: its schedule's, times g->scale when --runs asks
+ * for another number of runs (to the second, a minute at least). */
+static void scale_period(const struct gen *g, struct pipe *p)
+{
+	snprintf(p->sched_name, sizeof(p->sched_name), "%s", p->sched->name);
+	p->period = p->sched->period;
+	if (g->scale == 1.0)
+		return;
+	p->period = (int64_t)floor((double)p->sched->period * g->scale / USEC + 0.5) * USEC;
+	if (p->period < SYNTH_MIN_PERIOD)
+		p->period = SYNTH_MIN_PERIOD;
+	int64_t s = p->period / USEC;
+	if (s % 3600 == 0)
+		snprintf(p->sched_name, sizeof(p->sched_name), "every %lldh", (long long)(s / 3600));
+	else if (s % 60 == 0)
+		snprintf(p->sched_name, sizeof(p->sched_name), "every %lldm", (long long)(s / 60));
+	else
+		snprintf(p->sched_name, sizeof(p->sched_name), "every %llds", (long long)s);
 }
 
 /* Everything about pipeline j, derived from (seed, j) alone. */
@@ -372,10 +399,11 @@ static void pipe_init(const struct gen *g, int j, struct pipe *p)
 	p->flaky = j == 2 || rng_chance(r, 0.06);
 	p->sched = p->flaky ? &schedules[0] : &schedules[rng_below(r, NSCHED)];
 	int64_t span = p->sched->period < 6 * HOUR ? p->sched->period : 6 * HOUR;
-	p->offset = (int64_t)rng_below(r, (uint64_t)(span / (5 * 60 * USEC))) * 5 * 60 * USEC;
+	scale_period(g, p);
+	p->offset = (int64_t)rng_below(r, (uint64_t)(span / (5 * 60 * USEC))) * 5 * 60 * USEC % p->period;
 	p->median0 = type_median[p->type] * exp(0.7 * rng_normal(r));
-	if (p->median0 > 0.4 * (double)(p->sched->period / USEC))
-		p->median0 = 0.4 * (double)(p->sched->period / USEC);
+	if (p->median0 > 0.4 * (double)(p->period / USEC))
+		p->median0 = 0.4 * (double)(p->period / USEC);
 	if (p->median0 < 5)
 		p->median0 = 5;
 	p->drift = rng_unit(r) * 1.0 - 0.2;      /* mostly slowing down, as data grows */
@@ -420,7 +448,7 @@ static void emit_inventory(struct gen *g)
 		add_key(sb, "environment");
 		chm_json_add_string(sb, p.env, strlen(p.env));
 		ADDL(sb, ",\"description\":\"synthetic, ");
-		strbuf_adds(sb, p.sched->name);
+		strbuf_adds(sb, p.sched_name);
 		ADDL(sb, "\"}");
 		out_end_line(&g->out);
 		g->counts.records++;
@@ -617,7 +645,7 @@ static void add_opt_str(struct strbuf *sb, const char *s)
 static void raw_airflow(struct gen *g, struct pipe *p, const struct attempt *a)
 {
 	struct strbuf *sb = &g->out.sb;
-	int64_t logical = a->slot - p->sched->period;
+	int64_t logical = a->slot - p->period;
 	const char *state = a->source_status ? a->source_status : a->status == S_RUNNING ? "running"
 					      : a->status == S_SUCCESS ? "success" : "failed";
 	envelope_begin(g, p);
@@ -942,7 +970,7 @@ static void add_run_id(struct strbuf *sb, const struct pipe *p, struct attempt *
 	switch (p->plat) {
 	case P_AIRFLOW:
 		ADDL(sb, "scheduled__");
-		add_time(sb, a->slot - p->sched->period, T_PLUS_NOFRAC);
+		add_time(sb, a->slot - p->period, T_PLUS_NOFRAC);
 		break;
 	case P_DBT_CLOUD:
 		strbuf_add_int(sb, a->num_id);
@@ -1030,7 +1058,7 @@ static void canonical(struct gen *g, struct pipe *p, struct attempt *a)
 	ADDL(sb, ",\"source_status\":");
 	chm_json_add_string(sb, source_status_of(p, a), strlen(source_status_of(p, a)));
 	ADDL(sb, ",\"schedule\":\"");
-	strbuf_adds(sb, p->sched->name);
+	strbuf_adds(sb, p->sched_name);
 	ADDL(sb, "\"}}");
 	out_end_line(&g->out);
 	g->counts.records++;
@@ -1062,7 +1090,8 @@ static int emit(struct gen *g, struct pipe *p, struct attempt *a)
 		}
 	}
 	g->counts.runs++;
-	return !(g->o->max_runs && g->counts.runs >= g->o->max_runs) && !g->out.failed;
+	chm_progress_tick(g->o->progress, g->counts.runs);
+	return !g->out.failed;
 }
 
 static void new_ids(struct pipe *p, struct attempt *a)
@@ -1075,7 +1104,7 @@ static void new_ids(struct pipe *p, struct attempt *a)
 /* One pipeline's history; 0 when the run limit stops the whole stream. */
 static int gen_pipeline(struct gen *g, struct pipe *p)
 {
-	const int64_t end = g->o->end_usec, period = p->sched->period;
+	const int64_t end = g->o->end_usec, period = p->period;
 	struct rng *r = &p->rng;
 	int64_t first = (g->begin / DAY) * DAY + p->offset;
 	while (first < g->begin)
@@ -1151,6 +1180,33 @@ static int gen_pipeline(struct gen *g, struct pipe *p)
 	return 1;
 }
 
+/* --runs N: the scale of every period that makes about N run attempts.
+ * The slots the schedules give (each pipeline's days / period) times the
+ * attempts a slot makes on average (retries, less missing and silent runs),
+ * measured over these schedules: SYNTH_ATTEMPTS_PER_SLOT. */
+static int runs_scale(struct gen *g, struct chm_err *err)
+{
+	const struct chm_synth_opts *o = g->o;
+	double slots = 0, most = 0;
+	struct pipe p;
+
+	g->scale = 1.0;
+	for (int j = 0; j < o->pipelines; j++) {
+		pipe_init(g, j, &p);
+		slots += (double)o->days * DAY / (double)p.sched->period;
+		most += (double)o->days * DAY / (double)SYNTH_MIN_PERIOD;
+	}
+	slots *= SYNTH_ATTEMPTS_PER_SLOT;
+	most *= SYNTH_ATTEMPTS_PER_SLOT;
+	if ((double)o->runs > most)
+		return chm_err_set(err, CHM_EX_USAGE, CHM_E_OUT_OF_RANGE, "runs",
+				   "--runs: %lld pipelines over %d days make at most about %.0f runs (one a "
+				   "minute each); give more --pipelines or --days",
+				   (long long)o->pipelines, o->days, most);
+	g->scale = slots / (double)o->runs;
+	return 0;
+}
+
 int chm_synth_run(const struct chm_synth_opts *opts, FILE *out,
 		  struct chm_synth_counts *counts, struct chm_err *err)
 {
@@ -1169,6 +1225,11 @@ int chm_synth_run(const struct chm_synth_opts *opts, FILE *out,
 	g.outage_start = (g.begin / DAY + 1 + (opts->days - 1) / 2) * DAY;
 	if (g.outage_start + DAY > opts->end_usec)
 		g.outage_start = (g.begin / DAY) * DAY;
+	g.scale = 1.0;
+	if (opts->runs && runs_scale(&g, err)) {
+		strbuf_release(&g.out.sb);
+		return -1;
+	}
 
 	if (opts->inventory)
 		emit_inventory(&g);

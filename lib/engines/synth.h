@@ -4,7 +4,9 @@
  * days of runs on each pipeline's schedule ending at a given time, with the
  * shapes a real history has: flaky pipelines, an outage day across one
  * client, durations drifting under log-normal noise, late and missing runs,
- * retries, runs still running at the end, unknown source statuses.
+ * retries, runs still running at the end, unknown source statuses. With a
+ * number of runs asked for, every schedule's period is scaled by one
+ * factor so the history holds about that many (the mix of schedules stays).
  *
  * Output is either raw envelopes whose record is in the partner's own format
  * (so chm-normalize is exercised) or canonical run records. Everything comes
@@ -18,6 +20,7 @@
 #include <stdio.h>
 
 #include "core/err.h"
+#include "core/progress.h"
 
 enum chm_synth_format {
 	CHM_SYNTH_RAW,
@@ -30,10 +33,12 @@ struct chm_synth_opts {
 	int pipelines;             /* >= 1 */
 	int days;                  /* >= 1 */
 	int64_t end_usec;          /* the history ends here (exclusive) */
-	int64_t max_runs;          /* stop after this many run attempts; 0: no limit */
+	int64_t runs;              /* about this many run attempts: every pipeline's
+				    * period scaled to make them; 0: the schedules' own */
 	enum chm_synth_format format;
 	int inventory;             /* emit client/pipeline/alert_rule records first */
 	const char *vendor_mapping;/* when set, vendor envelopes name this mapping */
+	struct chm_progress *progress;  /* runs written, for a person; NULL: none */
 };
 
 struct chm_synth_counts {
