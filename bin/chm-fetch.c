@@ -243,7 +243,7 @@ int main(int argc, char **argv)
 	chm_cli_init("chm-fetch");
 	if (parse_args(argc, argv, &job, &progress_flag))
 		return CHM_EX_USAGE;
-	job.progress = chm_progress_init(&progress, chm_progress_mode(progress_flag, STDERR_FILENO), stderr,
+	job.progress = chm_progress_init(&progress, chm_progress_mode(progress_flag, STDERR_FILENO, STDOUT_FILENO), stderr,
 					 chm_program, "runs", 1);
 	signal(SIGPIPE, SIG_IGN); /* a closed reader shows up as EPIPE: we stop, quietly */
 	/* SIGTERM/SIGINT: finish the line being written and stop after the page,

@@ -125,7 +125,7 @@ int main(int argc, char **argv)
 		return chm_report_err(&err);
 	}
 	struct chm_progress progress;
-	a.load.progress = chm_progress_init(&progress, chm_progress_mode(a.progress, STDERR_FILENO), stderr,
+	a.load.progress = chm_progress_init(&progress, chm_progress_mode(a.progress, STDERR_FILENO, -1), stderr,
 					    chm_program, "records", 4096);
 	struct chm_load *l = chm_load_new(conn, &a.load, &rejects);
 	cancel_handle = PQgetCancel(conn);

@@ -104,7 +104,7 @@ int main(int argc, char **argv)
 	nopts->no_fast_path = slow && *slow && strcmp(slow, "0") != 0;
 
 	struct chm_progress progress;
-	nopts->progress = chm_progress_init(&progress, chm_progress_mode(a.progress, STDERR_FILENO), stderr,
+	nopts->progress = chm_progress_init(&progress, chm_progress_mode(a.progress, STDERR_FILENO, STDOUT_FILENO), stderr,
 					    chm_program, "records", 4096);
 	if (chm_rejects_open(&rejects, "chm-normalize", a.rejects, &err))
 		return chm_report_err(&err);

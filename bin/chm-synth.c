@@ -140,7 +140,7 @@ int main(int argc, char **argv)
 
 	int64_t t0 = chm_time_now();
 	struct chm_progress progress;
-	o->progress = chm_progress_init(&progress, chm_progress_mode(a.progress, STDERR_FILENO), stderr,
+	o->progress = chm_progress_init(&progress, chm_progress_mode(a.progress, STDERR_FILENO, STDOUT_FILENO), stderr,
 					chm_program, "runs", 4096);
 	if (chm_synth_run(o, stdout, &counts, &err))
 		return chm_report_err(&err);

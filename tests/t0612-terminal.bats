@@ -216,6 +216,19 @@ strip_sgr() {
 	[[ "$output" == *"chm-normalize: 1 rejected: invalid_json 1"* ]]
 }
 
+@test "progress: no meter among records that scroll on the same terminal, plain lines with --progress" {
+	chm-synth --end "$NOW" --runs 20000 --format canonical >"$BATS_TEST_TMPDIR/raw"
+	# chm-normalize's records on the terminal: a \r line would tear them
+	run env -u NO_COLOR script -qec "{ head -n 5 '$BATS_TEST_TMPDIR/raw'; sleep 1.3; tail -n +6 '$BATS_TEST_TMPDIR/raw'; } | chm-normalize" /dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"type":"run"'* ]]
+	[[ "$output" != *" records, "*"/s, "* ]]
+	# --progress asks for it: plain lines then
+	run env -u NO_COLOR script -qec "{ head -n 5 '$BATS_TEST_TMPDIR/raw'; sleep 1.3; tail -n +6 '$BATS_TEST_TMPDIR/raw'; } | chm-normalize --progress" /dev/null
+	[[ "$output" == *"chm-normalize: "*" records, "*"/s, "*" s"$'\r\n'* ]]
+	[[ "$output" != *"s${ESC}[K"* ]]
+}
+
 @test "chm --help lists every program it runs, synth included" {
 	run --separate-stderr chm --help
 	[ "$status" -eq 0 ]

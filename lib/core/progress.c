@@ -20,9 +20,10 @@ static int64_t monotonic_usec(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-enum chm_progress_mode chm_progress_mode(int flag, int fd)
+enum chm_progress_mode chm_progress_mode(int flag, int fd, int data_fd)
 {
-	if (isatty(fd))
+	/* records scrolling past on the same screen would tear a \r line */
+	if (isatty(fd) && (data_fd < 0 || !isatty(data_fd)))
 		return CHM_PROGRESS_TTY;
 	return flag ? CHM_PROGRESS_LINES : CHM_PROGRESS_OFF;
 }

@@ -32,9 +32,11 @@ struct chm_progress {
 	int on_screen;             /* a \r line waits to be cleared */
 };
 
-/* The mode for a stream: a terminal gets the \r line; --progress (flag)
- * into anything else gets plain lines; otherwise nothing. */
-enum chm_progress_mode chm_progress_mode(int flag, int fd);
+/* The mode for a stream fd: a terminal gets the \r line, unless the
+ * program's records go to a terminal too (data_fd; -1 when the program
+ * writes no records, as chm-load); --progress (flag) otherwise gets plain
+ * lines; without it nothing. */
+enum chm_progress_mode chm_progress_mode(int flag, int fd, int data_fd);
 
 /* NULL when mode is off (what an engine is handed), else p, started now. */
 struct chm_progress *chm_progress_init(struct chm_progress *p, enum chm_progress_mode mode, FILE *fp,
