@@ -275,16 +275,39 @@ void chm_table_add(struct chm_table *t, enum chm_cell kind, const char *text)
 /* How one column is laid out: its width, where it aligns, and how narrow
  * fitting may make it. */
 struct layout {
+	char *header;    /* the name as shown (header_of) */
 	size_t w;
 	int right;       /* numbers and nothing else (nulls aside) */
 	int cut;         /* text: its values may be cut */
 	size_t values;   /* the widest value (a fixed column's header may be cut to it) */
 };
 
+/* A column's name as its header: the unit its values now carry leaves the
+ * name ("duration_seconds" shows 4m 12s under "duration",
+ * "seconds_since_success" 11d 5h ago under "since_success"); any other
+ * name as it is. */
+static char *header_of(const struct chm_table *t, size_t c)
+{
+	const char *name = t->names[c];
+	size_t n = strlen(name);
+	int durations = 0, ages = 0;
+	for (size_t r = 0; r < t->nrow; r++) {
+		durations |= t->cells[r * t->ncol + c].kind == CHM_CELL_DURATION;
+		ages |= t->cells[r * t->ncol + c].kind == CHM_CELL_AGE;
+	}
+	if (ages && !strncmp(name, "seconds_", 8) && n > 8)
+		return chm_xstrdup(name + 8);
+	char *shown = chm_xstrdup(name);
+	if (durations && n > 8 && !strcmp(name + n - 8, "_seconds"))
+		shown[n - 8] = '\0';
+	return shown;
+}
+
 static void column_layout(const struct chm_table *t, struct layout *l)
 {
 	for (size_t c = 0; c < t->ncol; c++) {
 		int numbers = 0, texts = 0, others = 0;
+		l[c].header = header_of(t, c);
 		l[c].values = 1;
 		for (size_t r = 0; r < t->nrow; r++) {
 			const struct chm_table_cell *cell = &t->cells[r * t->ncol + c];
@@ -295,7 +318,7 @@ static void column_layout(const struct chm_table *t, struct layout *l)
 			texts |= cell->kind == CHM_CELL_TEXT;
 			others |= !is_numeric(cell->kind) && cell->kind != CHM_CELL_NULL;
 		}
-		l[c].w = width_of(t->names[c]);
+		l[c].w = width_of(l[c].header);
 		if (l[c].values > l[c].w)
 			l[c].w = l[c].values;
 		l[c].right = numbers && !others;
@@ -328,10 +351,11 @@ static void fit_pass(const struct chm_table *t, struct layout *l, size_t *total,
 	}
 }
 
-/* Text gives first, down to a width that still says something; then the
- * long headers of number and time columns, down to their values; then text
- * and headers again, to the least. A row that is still too wide stays so:
- * nothing else can give without lying. */
+/* The long headers of number and time columns give first, down to their
+ * values (a cut header loses less than a cut value); then text, down to a
+ * width that still says something; then text and headers again, to the
+ * least. A row that is still too wide stays so: nothing else can give
+ * without lying. */
 static void fit(const struct chm_table *t, struct layout *l, int width)
 {
 	size_t total = 0;
@@ -339,8 +363,8 @@ static void fit(const struct chm_table *t, struct layout *l, int width)
 		return;
 	for (size_t c = 0; c < t->ncol; c++)
 		total += l[c].w + (c ? 2 : 0);
-	fit_pass(t, l, &total, (size_t)width, 1, 2 * MIN_CUT_WIDTH);
 	fit_pass(t, l, &total, (size_t)width, 0, MIN_CUT_WIDTH + 2);
+	fit_pass(t, l, &total, (size_t)width, 1, 2 * MIN_CUT_WIDTH);
 	fit_pass(t, l, &total, (size_t)width, 1, MIN_CUT_WIDTH);
 	fit_pass(t, l, &total, (size_t)width, 0, MIN_CUT_WIDTH);
 }
@@ -354,13 +378,15 @@ void chm_table_render(const struct chm_table *t, int width, int color, struct st
 	for (size_t r = 0; r <= t->nrow; r++) {
 		for (size_t c = 0; c < t->ncol; c++) {
 			const struct chm_table_cell *cell = r ? &t->cells[(r - 1) * t->ncol + c] : NULL;
-			add_fitted(out, cell ? cell->text : t->names[c], l[c].w, l[c].right,
+			add_fitted(out, cell ? cell->text : l[c].header, l[c].w, l[c].right,
 				   c == t->ncol - 1, color && cell ? status_color(cell) : NULL);
 			if (c < t->ncol - 1)
 				strbuf_adds(out, "  ");
 		}
 		strbuf_addc(out, '\n');
 	}
+	for (size_t c = 0; c < t->ncol; c++)
+		free(l[c].header);
 	free(l);
 }
 
