@@ -102,6 +102,16 @@ def human(col, v):
     return re.sub(r"[\x00-\x1f\x7f]", lambda m: " " if m.group(0) in "\n\t\r" else "?", v)
 
 
+def header(col, rows):
+    """A column's header: the unit its human values carry leaves its name."""
+    if any(isinstance(r[col], Num) for r in rows):
+        if col.startswith("seconds_since_"):
+            return col[len("seconds_"):]
+        if col.endswith("_seconds"):
+            return col[:-len("_seconds")]
+    return col
+
+
 def check_table(rows, cols, out, question, title):
     """The table as chm-report --wide prints it: no column cut."""
     numeric = {c: any(isinstance(r[c], Num) for r in rows) for c in cols}
@@ -109,7 +119,7 @@ def check_table(rows, cols, out, question, title):
     if not rows:
         lines.append("(no rows)")
     else:
-        cells = [cols] + [[human(c, r[c]) for c in cols] for r in rows]
+        cells = [[header(c, rows) for c in cols]] + [[human(c, r[c]) for c in cols] for r in rows]
         w = [max(len(row[i]) for row in cells) for i in range(len(cols))]
         for row in cells:
             parts = []
