@@ -63,7 +63,7 @@ static int parse_args(int argc, char **argv, struct alert_args *a)
 	int64_t clock = chm_time_now();
 	a->o.now = clock;
 	if (a->now && chm_time_parse_arg(a->now, clock, &a->o.now, "--now", &err)) {
-		chm_warn("--now: %s", err.msg);
+		chm_warn("%s", err.msg); /* it names the flag */
 		return -1;
 	}
 	if (a->repeat_after) {

@@ -165,13 +165,14 @@ status_of() { # status_of EXTERNAL_RUN_ID
 	assert_eq "$stderr" ""
 }
 
-@test "run list refuses bad arguments" {
+@test "run list refuses bad arguments: a usage error (64), as chm-report's flags" {
 	run --separate-stderr chm run list --pipeline acme/orders_daily --limit 1001
-	assert_error 65 validation_failed limit
+	assert_error 64 usage limit
 	run --separate-stderr chm run list --pipeline acme/orders_daily --limit 0 --status ok --since soon --before garbage
-	assert_error 65 validation_failed limit status since before
+	assert_error 64 usage limit status since before
+	[[ "$stderr" == *'since must be RFC 3339, a date (2026-12-01), now, today, yesterday or a time back from now'* ]]
 	run --separate-stderr chm run list --pipeline acme/orders_daily --since 1d --until 2d
-	assert_error 65 validation_failed until
+	assert_error 64 usage until
 	run --separate-stderr chm run list
 	assert_error 64 usage pipeline
 	run --separate-stderr chm run list --pipeline acme/nope

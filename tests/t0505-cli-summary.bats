@@ -54,9 +54,9 @@ setup_file() {
 	run --separate-stderr chm summary --client nobody
 	assert_error 65 not_found client
 	run --separate-stderr chm summary --client acme --since tomorrow --until 3x
-	assert_error 65 validation_failed since until
+	assert_error 64 usage since until
 	run --separate-stderr chm summary --client acme --since 2026-11-22T00:00:00Z --until 2026-11-21T00:00:00Z
-	assert_error 65 validation_failed until
+	assert_error 64 usage until
 }
 
 # SC-001. The analyst knows only the client's name. Command 1 answers both

@@ -36,6 +36,18 @@ since_sent() {
 	run --separate-stderr chm-fetch --source airflow --base-url http://127.0.0.1:1 --since bogus
 	[ "$status" -eq 64 ]
 	[[ "$stderr" != *"--since: --since"* ]]
+	run --separate-stderr chm-alert --now bogus
+	[ "$status" -eq 64 ]
+	assert_eq "$stderr" 'chm-alert: --now: expected RFC 3339, a date (2026-12-01), now, today, yesterday or a time back from now (90m, 1.5h, 7d, 2w), got "bogus"'
+	run --separate-stderr chm-synth --end bogus
+	[ "$status" -eq 64 ]
+	[[ "$stderr" != *"--end: --end"* ]]
+	# chm's windows: the same words, the same status, its JSON error in a pipe
+	run --separate-stderr chm summary --client acme --since bogus
+	[ "$status" -eq 64 ]
+	[[ "$stderr" == *'"code":"usage"'*'since must be RFC 3339, a date (2026-12-01), now, today, yesterday'* ]]
+	run --separate-stderr chm rule test 1 --now bogus
+	[ "$status" -eq 64 ]
 }
 
 @test "a name that matches nothing is an error with a suggestion, not an empty answer" {

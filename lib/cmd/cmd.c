@@ -382,7 +382,8 @@ int chm_check_time(struct chm_ctx *ctx, const char *field, const char *value, in
 	if (chm_time_parse_arg(value, now, out, field, &err) == 0)
 		return 0;
 	chm_fail_issue(&ctx->fail, field,
-		       "must be an RFC 3339 time or a relative one like 90m, 24h, 7d (got \"%.64s\")",
+		       "must be RFC 3339, a date (2026-12-01), now, today, yesterday or a time back "
+		       "from now (90m, 1.5h, 7d, 2w) (got \"%.64s\")",
 		       value);
 	return -1;
 }
@@ -390,6 +391,11 @@ int chm_check_time(struct chm_ctx *ctx, const char *field, const char *value, in
 int chm_check_done(struct chm_ctx *ctx)
 {
 	return chm_fail_finish(&ctx->fail, CHM_EX_DATAERR, CHM_E_VALIDATION_FAILED);
+}
+
+int chm_check_usage(struct chm_ctx *ctx)
+{
+	return chm_fail_finish(&ctx->fail, CHM_EX_USAGE, CHM_E_USAGE);
 }
 
 PGconn *chm_ctx_conn(struct chm_ctx *ctx)

@@ -81,11 +81,18 @@ int chm_check_number(struct chm_ctx *ctx, const char *field, const char *value, 
 		     double *out);
 /* true|false (also yes|no, 1|0). */
 int chm_check_bool(struct chm_ctx *ctx, const char *field, const char *value, int *out);
-/* RFC 3339 or relative (24h, 7d) */
+/* Any time chm_time_parse_arg reads: RFC 3339, a date, now, today,
+ * yesterday, or back from now (90m, 7d). */
 int chm_check_time(struct chm_ctx *ctx, const char *field, const char *value, int64_t now,
 		   int64_t *out);
-/* Ends validation: -1 with a validation_failed error (65) when any issue was added. */
+/* Ends validation: -1 with a validation_failed error (65) when any issue was
+ * added: the values of a client, pipeline, rule or run, which chm-load would
+ * reject in a record alike. */
 int chm_check_done(struct chm_ctx *ctx);
+/* Ends validation of a question's flags (a window, a filter, a limit): -1
+ * with a usage error (64) when any issue was added, as chm-report says of
+ * the same flags. */
+int chm_check_usage(struct chm_ctx *ctx);
 
 /* The connection, made on first use. NULL with ctx->fail. */
 PGconn *chm_ctx_conn(struct chm_ctx *ctx);

@@ -258,7 +258,7 @@ static int test(struct chm_ctx *ctx, const struct chm_args *a)
 	if (rule_id(ctx, a, &o.rule_id))
 		return -1;
 	if (chm_arg(a, "now") && chm_check_time(ctx, "now", chm_arg(a, "now"), clock, &o.now))
-		return chm_check_done(ctx);
+		return chm_check_usage(ctx);
 	json_t *rule = fetch(ctx, o.rule_id);
 	if (!rule)
 		return -1;

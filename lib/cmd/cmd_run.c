@@ -233,7 +233,7 @@ static int list(struct chm_ctx *ctx, const struct chm_args *a)
 		parse_cursor(ctx, before, started, finished, id_s);
 	if (chm_arg(a, "since") && chm_arg(a, "until") && until <= since)
 		chm_fail_issue(&ctx->fail, "until", "must be later than since");
-	if (chm_check_done(ctx))
+	if (chm_check_usage(ctx))
 		return -1;
 	if (chm_arg(a, "pipeline") && chm_find_pipeline(ctx, chm_arg(a, "pipeline"), "pipeline", &pid))
 		return -1;

@@ -44,7 +44,7 @@ static int summary(struct chm_ctx *ctx, const struct chm_args *a)
 	chm_check_time(ctx, "since", chm_arg(a, "since"), now, &since);
 	if (chm_fail_count(&ctx->fail) == 0 && until <= since)
 		chm_fail_issue(&ctx->fail, "until", "must be later than since");
-	if (chm_check_done(ctx) || chm_find_client(ctx, chm_arg(a, "client"), "client", &cid))
+	if (chm_check_usage(ctx) || chm_find_client(ctx, chm_arg(a, "client"), "client", &cid))
 		return -1;
 	const char *params[] = { chm_param_id(cid, cid_s), chm_time_format_pg(since, since_s),
 				 chm_time_format_pg(until, until_s) };
