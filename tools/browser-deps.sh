@@ -13,6 +13,7 @@ fi
 if ! command -v npm >/dev/null 2>&1; then
 	echo "browser-deps: installing npm" >&2
 	if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+	$SUDO apt-get update -qq >&2
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm >&2
 fi
 echo "browser-deps: npm ci in tests/browser" >&2
