@@ -75,6 +75,21 @@ since_sent() {
 	[ "$status" -eq 0 ]
 }
 
+@test "a message is one line that cannot drive the terminal, whatever the text it quotes" {
+	fresh_db
+	chm-load "$FIXTURES/inventory.ndjson" >/dev/null
+	# a name with an escape sequence, a line break and C1's CSI, as a
+	# partner's text could hold
+	run --separate-stderr chm-report --client "$(printf 'glo\033[2Jbx\nnext\xc2\x9b')" q2
+	[ "$status" -eq 65 ]
+	assert_eq "$stderr" 'chm-report: no client named "glo?[2Jbx next?"'
+	# libpq's message ends with a line break and has a second line: one line
+	run --separate-stderr chm-load --db "host=$BATS_TEST_TMPDIR/none" </dev/null
+	[ "$status" -eq 75 ]
+	[ "$(wc -l <<<"$stderr")" -eq 1 ]
+	[[ "$stderr" == "chm-load: cannot connect to the database: "*"Is the server running"* ]]
+}
+
 @test "chm-normalize: a bare partner file without --client is a usage error, not a reject per item" {
 	run --separate-stderr chm-normalize --source airflow "$REFERENCE/airflow2_v1_dagruns_list_response.json"
 	[ "$status" -eq 64 ]

@@ -15,6 +15,7 @@
 #include "core/reject.h"
 #include "core/strbuf.h"
 #include "core/suggest.h"
+#include "core/table.h"
 
 const char *chm_program = "chm";
 
@@ -34,11 +35,15 @@ void chm_warn(const char *fmt, ...)
 	strbuf_vaddf(&msg, fmt, ap);
 	va_end(ap);
 	chm_progress_interrupt();   /* a line of its own, not after a meter's */
-	/* a message quotes what it read: a partner's text, a URL, a conninfo */
-	if (chm_redact_text(msg.buf, msg.len, &clean))
-		fprintf(stderr, "%s: %s\n", chm_program, clean.buf);
-	else
-		fprintf(stderr, "%s: %s\n", chm_program, msg.buf);
+	/* a message quotes what it read: a partner's text, a URL, a conninfo;
+	 * its secrets are hidden and its control bytes cannot drive the
+	 * terminal (a partner's error message with an escape sequence) */
+	struct strbuf *said = chm_redact_text(msg.buf, msg.len, &clean) ? &clean : &msg;
+	while (said->len && said->buf[said->len - 1] == '\n')
+		said->buf[--said->len] = '\0'; /* libpq's messages end with one */
+	if (said->buf)
+		chm_table_sanitise(said->buf);
+	fprintf(stderr, "%s: %s\n", chm_program, said->buf ? said->buf : "");
 	strbuf_release(&msg);
 	strbuf_release(&clean);
 }
