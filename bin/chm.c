@@ -189,10 +189,15 @@ static int run_external(const char *db, int argc, char **argv)
 			execv(path, argv);
 	}
 	execvp(prog, argv);
-	static const char *const names[] = { "migrate", "client", "pipeline", "rule", "run", "summary",
-					     "state", "fetch", "normalize", "load", "report", "synth",
-					     "exec", "alert", "notify" };
-	const char *near = errno == ENOENT ? chm_suggest(prog + 4, names, sizeof(names) / sizeof(names[0])) : NULL;
+	/* the nearest of chm's own commands and the programs it runs */
+	static const char *const externals[] = { "fetch", "normalize", "load", "report", "synth",
+						 "exec", "alert", "notify" };
+	enum { NOWN = sizeof(commands) / sizeof(commands[0]), NEXT = sizeof(externals) / sizeof(externals[0]) };
+	const char *names[NOWN + NEXT];
+	for (size_t i = 0; i < NOWN; i++)
+		names[i] = commands[i].name;
+	memcpy(names + NOWN, externals, sizeof(externals));
+	const char *near = errno == ENOENT ? chm_suggest(prog + 4, names, NOWN + NEXT) : NULL;
 	if (near)
 		chm_warn("'%s' is not a chm command (did you mean %s?); see chm --help", prog + 4, near);
 	else

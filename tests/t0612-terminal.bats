@@ -130,6 +130,10 @@ strip_sgr() {
 	run --separate-stderr chm pipline list
 	[ "$status" -eq 64 ]
 	[[ "$stderr" == *"'pipline' is not a chm command (did you mean pipeline?)"* ]]
+	# the programs chm runs are candidates too
+	run --separate-stderr chm reprot q2
+	[ "$status" -eq 64 ]
+	[[ "$stderr" == *"'reprot' is not a chm command (did you mean report?)"* ]]
 }
 
 @test "a mistyped option in every program: one line, the nearest option, exit 64" {

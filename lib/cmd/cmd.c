@@ -116,6 +116,18 @@ static void unknown_option(struct chm_ctx *ctx, const struct chm_action *act, co
 	strbuf_release(&sb);
 }
 
+/* --format's value into ctx; -1 when it is neither json nor table. */
+static int set_format(struct chm_ctx *ctx, const char *value)
+{
+	if (strcmp(value, "json") == 0)
+		ctx->format = CHM_OUT_JSON;
+	else if (strcmp(value, "table") == 0)
+		ctx->format = CHM_OUT_TABLE;
+	else
+		return -1;
+	return 0;
+}
+
 /* After an unknown option: a --format further on still says how the
  * error is shown. */
 static void format_after(struct chm_ctx *ctx, int i, int argc, char **argv)
@@ -124,23 +136,18 @@ static void format_after(struct chm_ctx *ctx, int i, int argc, char **argv)
 		const char *v = strncmp(argv[i], "--format=", 9) == 0 ? argv[i] + 9
 				: strcmp(argv[i], "--format") == 0 && i + 1 < argc ? argv[i + 1]
 										 : NULL;
-		if (v && strcmp(v, "json") == 0)
-			ctx->format = CHM_OUT_JSON;
-		else if (v && strcmp(v, "table") == 0)
-			ctx->format = CHM_OUT_TABLE;
+		if (v)
+			set_format(ctx, v);
 	}
 }
 
 /* --format and --color (value) into ctx; the value is checked. */
 static void common_value(struct chm_ctx *ctx, int is_format, const char *value)
 {
-	if (is_format && strcmp(value, "json") == 0)
-		ctx->format = CHM_OUT_JSON;
-	else if (is_format && strcmp(value, "table") == 0)
-		ctx->format = CHM_OUT_TABLE;
-	else if (is_format)
-		chm_fail_issue(&ctx->fail, "format", "must be json or table (got \"%.64s\")", value);
-	else if (chm_color_parse(value, &ctx->color) < 0)
+	if (is_format) {
+		if (set_format(ctx, value) < 0)
+			chm_fail_issue(&ctx->fail, "format", "must be json or table (got \"%.64s\")", value);
+	} else if (chm_color_parse(value, &ctx->color) < 0)
 		chm_fail_issue(&ctx->fail, "color", "must be never, always or auto (got \"%.64s\")", value);
 }
 

@@ -59,11 +59,6 @@ const char *chm_report_cell(PGresult *res, int r, int c, char *buf)
 	return v;
 }
 
-static int col_index(PGresult *res, const char *name)
-{
-	return PQfnumber(res, name);
-}
-
 double chm_report_time(PGresult *res, int r, int c)
 {
 	int64_t t;
@@ -223,7 +218,7 @@ static void prom_labels(const struct chm_question *q, PGresult *res, int r, cons
 	int first = 1;
 	strbuf_addc(out, '{');
 	for (int i = 0; q->prom_labels[i]; i++) {
-		int c = col_index(res, q->prom_labels[i]);
+		int c = PQfnumber(res, q->prom_labels[i]);
 		if (c < 0 || PQgetisnull(res, r, c))
 			continue;
 		strbuf_addf(out, "%s%s=\"", first ? "" : ",", q->prom_labels[i]);
@@ -232,7 +227,7 @@ static void prom_labels(const struct chm_question *q, PGresult *res, int r, cons
 		first = 0;
 	}
 	if (extra) {
-		int c = col_index(res, extra);
+		int c = PQfnumber(res, extra);
 		strbuf_addf(out, "%s%s=\"", first ? "" : ",", extra);
 		prom_label_value(out, PQgetvalue(res, r, c));
 		strbuf_addc(out, '"');
@@ -278,7 +273,7 @@ static void prom_histogram(const struct chm_question *q, PGresult *res, struct s
 	int nf = PQnfields(res);
 	char sum_col[64], le[24];
 	snprintf(sum_col, sizeof(sum_col), "sum_%s", q->prom_hist);
-	int sc = col_index(res, sum_col), cc = col_index(res, q->prom_hist_count);
+	int sc = PQfnumber(res, sum_col), cc = PQfnumber(res, q->prom_hist_count);
 
 	strbuf_addf(out, "# HELP %s_%s %s: %s, a histogram.\n", q->prom_prefix, q->prom_hist,
 		    q->title, q->prom_hist);
@@ -333,7 +328,7 @@ static void prom(const struct chm_question *q, PGresult *res, struct strbuf *out
 	int nf = PQnfields(res), nr = PQntuples(res), hist_done = 0;
 
 	if (q->prom_one) {
-		int oc = q->prom_one_label ? col_index(res, q->prom_one_label) : -1;
+		int oc = q->prom_one_label ? PQfnumber(res, q->prom_one_label) : -1;
 		strbuf_addf(out, "# HELP %s_%s %s: 1 per row%s%s.\n", q->prom_prefix, q->prom_one,
 			    q->title, oc >= 0 ? ", labelled with the " : "",
 			    oc >= 0 ? q->prom_one_label : "");
