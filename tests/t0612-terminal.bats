@@ -17,9 +17,11 @@ setup_file() {
 
 # Runs "$@" (one shell command line) under a pseudo-terminal, without
 # NO_COLOR or COLUMNS from outside; $output without script's \r.
+# script(1) runs the line with $SHELL, which CI (root, no login) may not set
+# and then means /bin/sh: the lines here are bash ($'...').
 on_tty() {
 	command -v script >/dev/null || skip "script(1) not installed"
-	run env -u NO_COLOR -u COLUMNS script -qec "$1" /dev/null
+	run env -u NO_COLOR -u COLUMNS SHELL="$BASH" script -qec "$1" /dev/null
 	output=$(tr -d '\r' <<<"$output")
 }
 
