@@ -44,6 +44,10 @@ struct batch {
 	int carried_rounds;         /* the most events one of them has here */
 	struct chm_load_counts folded;   /* what the later events of new runs did, folded */
 	struct strbuf fold_rejected;     /* seqs the fold refused ("1,5,9") */
+	/* the days (pipeline, UTC day) of the runs COPYed straight into runs,
+	 * for chm_run_days_refresh (040): two array literals of equal length */
+	struct hashmap days;
+	struct strbuf day_pipelines, day_dates;
 };
 
 struct chm_loader {
@@ -106,6 +110,9 @@ static void batch_release(struct batch *b)
 	strbuf_release(&b->inputs);
 	strbuf_release(&b->fold_rejected);
 	hashmap_release(&b->rounds);
+	hashmap_release(&b->days);
+	strbuf_release(&b->day_pipelines);
+	strbuf_release(&b->day_dates);
 }
 
 void chm_loader_free(struct chm_loader *ld)
@@ -604,6 +611,35 @@ static int fold_run(struct chm_loader *ld, struct batch *b, int i0, int i1, stru
 	return 0;
 }
 
+static void days_reset(struct batch *b)
+{
+	hashmap_clear(&b->days);
+	strbuf_reset(&b->day_pipelines);
+	strbuf_reset(&b->day_dates);
+}
+
+/* Notes the UTC day of a run COPYed straight into runs, once a day. */
+static void days_note(struct batch *b, const struct staged *s)
+{
+	if (!s->has_started)
+		return;
+	int64_t day = s->started_at / 86400000000LL - (s->started_at % 86400000000LL < 0);
+	int64_t key[2] = { s->pipeline_id, day };
+	int created = 0;
+	hashmap_put(&b->days, (const char *)key, sizeof(key), &created);
+	if (!created)
+		return;
+	time_t t = (time_t)(day * 86400);
+	struct tm tm;
+	char date[32];
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+	strbuf_addc(&b->day_pipelines, b->day_pipelines.len ? ',' : '{');
+	strbuf_add_int(&b->day_pipelines, s->pipeline_id);
+	strbuf_addc(&b->day_dates, b->day_dates.len ? ',' : '{');
+	strbuf_adds(&b->day_dates, date);
+}
+
 enum copy_mode {
 	COPY_STAGE_ALL,     /* every event into chm_stage */
 	COPY_STAGE_CARRIED, /* the events of keys also in the previous batch into chm_stage */
@@ -633,6 +669,7 @@ static int send_copy(struct chm_loader *ld, struct batch *b, enum copy_mode mode
 	if (mode == COPY_DIRECT) {
 		memset(&b->folded, 0, sizeof(b->folded));
 		strbuf_reset(&b->fold_rejected);
+		days_reset(b);
 	}
 	for (int i = 0; i < b->n; i++) {
 		const struct staged *s = &b->rec[i];
@@ -645,6 +682,9 @@ static int send_copy(struct chm_loader *ld, struct batch *b, enum copy_mode mode
 		int last = i + 1;
 		while (mode == COPY_DIRECT && last < b->n && b->rec[last].round > 1)
 			last++;
+		/* a folded run's start may be any of its events' */
+		for (int j = i; mode == COPY_DIRECT && j < last; j++)
+			days_note(b, &b->rec[j]);
 		if (last - i > 1) {
 			fold_run(ld, b, i, last, &ld->copybuf); /* 1: carried, staged later */
 		} else if (mode == COPY_DIRECT) {
@@ -726,12 +766,20 @@ static void abort_batch(struct chm_loader *ld)
 		PQclear(PQexec(ld->conn, "ROLLBACK"));
 }
 
-/* Sends the upserts of rounds first..last, the DELETE of the staged rows and
- * the COMMIT in pipeline mode, without waiting for them. */
-static int send_rounds(struct chm_loader *ld, int first, int last, struct chm_err *err)
+/* Sends the upserts of rounds first..last, the recount of the days they and
+ * the batch's COPY touched (chm_run_days_refresh, 040), the DELETE of the
+ * staged rows and the COMMIT in pipeline mode, without waiting for them. */
+static int send_rounds(struct chm_loader *ld, struct batch *b, int first, int last,
+		       struct chm_err *err)
 {
 	char round_s[16];
 	const char *params[2] = { round_s, policy_name(ld->opts.regressions) };
+	if (b->day_pipelines.len) {
+		strbuf_addc(&b->day_pipelines, '}');
+		strbuf_addc(&b->day_dates, '}');
+	}
+	const char *days[2] = { b->day_pipelines.len ? b->day_pipelines.buf : "{}",
+				b->day_dates.len ? b->day_dates.buf : "{}" };
 
 	if (PQenterPipelineMode(ld->conn) != 1)
 		return chm_db_error(ld->conn, NULL, "pipeline mode", err);
@@ -742,7 +790,9 @@ static int send_rounds(struct chm_loader *ld, int first, int last, struct chm_er
 	}
 	/* the staging table is shared: a batch leaves nothing in it
 	 * (025_stage_table.sql) */
-	if (PQsendQueryParams(ld->conn, "DELETE FROM chm_stage", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
+	if (PQsendQueryParams(ld->conn, "SELECT chm_run_days_refresh($1::bigint[], $2::date[])", 2,
+			      NULL, days, NULL, NULL, 0) != 1 ||
+	    PQsendQueryParams(ld->conn, "DELETE FROM chm_stage", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
 	    PQsendQueryParams(ld->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
 	    PQpipelineSync(ld->conn) != 1)
 		return chm_db_error(ld->conn, NULL, "upsert", err);
@@ -750,6 +800,32 @@ static int send_rounds(struct chm_loader *ld, int first, int last, struct chm_er
 	while (PQflush(ld->conn) == 1)
 		;
 	return 0;
+}
+
+/* Takes the batch's pipelines' rollup locks (chm_run_days_lock, 040) before
+ * anything of them is read or written, so the recount before COMMIT sees
+ * every other loader's runs of those days committed. */
+static int lock_pipelines(struct chm_loader *ld, const struct batch *b, struct chm_err *err)
+{
+	struct strbuf ids = STRBUF_INIT;
+	for (int i = 0; i < b->n; i++) {
+		if (i > 0 && b->rec[i].pipeline_id == b->rec[i - 1].pipeline_id)
+			continue; /* sorted by key: a pipeline's runs are together */
+		strbuf_addc(&ids, ids.len ? ',' : '{');
+		strbuf_add_int(&ids, b->rec[i].pipeline_id);
+	}
+	strbuf_addc(&ids, ids.len ? '}' : '{');
+	if (ids.len == 1)
+		strbuf_addc(&ids, '}');
+	const char *params[1] = { ids.buf };
+	PGresult *res = PQexecParams(ld->conn, "SELECT chm_run_days_lock($1::bigint[])", 1, NULL,
+				     params, NULL, NULL, 0);
+	int rc = 0;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		rc = chm_db_error(ld->conn, res, "lock", err);
+	PQclear(res);
+	strbuf_release(&ids);
+	return rc;
 }
 
 /* Starts a batch without waiting for PostgreSQL to apply it. Usually: BEGIN,
@@ -780,15 +856,18 @@ static int start_batch(struct chm_loader *ld, struct batch *b, struct chm_err *e
 	 * say: probe runs by its unique index, never hash or sort all of runs
 	 * (PERF-NOTES) */
 	if (chm_db_exec(ld->conn, "BEGIN; SET LOCAL enable_hashjoin = off; "
-				  "SET LOCAL enable_mergejoin = off", err))
+				  "SET LOCAL enable_mergejoin = off", err) ||
+	    lock_pipelines(ld, b, err))
 		goto fail;
+	if (!b->fast)
+		days_reset(b);
 	if (b->fast) {
 		if (send_copy(ld, b, COPY_DIRECT, err))
 			goto fail;
 		b->copy_pending = 1;
 		return 0;
 	}
-	if (send_copy(ld, b, COPY_STAGE_ALL, err) || send_rounds(ld, 1, b->max_round, err))
+	if (send_copy(ld, b, COPY_STAGE_ALL, err) || send_rounds(ld, b, 1, b->max_round, err))
 		goto fail;
 	return 0;
 fail:
@@ -813,7 +892,8 @@ static int finish_direct(struct chm_loader *ld, struct batch *b, struct chm_load
 	if (b->fold_rejected.len)
 		strbuf_add(rejected, b->fold_rejected.buf, b->fold_rejected.len);
 	*last = b->carried_rounds;
-	if ((*last > 0 && send_copy(ld, b, COPY_STAGE_CARRIED, err)) || send_rounds(ld, 1, *last, err))
+	if ((*last > 0 && send_copy(ld, b, COPY_STAGE_CARRIED, err)) ||
+	    send_rounds(ld, b, 1, *last, err))
 		return -1;
 	return 0;
 }
@@ -828,7 +908,9 @@ static int round_result(struct chm_loader *ld, struct batch *b, int q, int last,
 	ExecStatusType st = PQresultStatus(res);
 	int rc = 0;
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-		chm_db_error(ld->conn, res, q < last ? "upsert" : q == last ? "staging" : "COMMIT", err);
+		chm_db_error(ld->conn, res,
+			     q < last ? "upsert" : q == last ? "rollups" : q == last + 1 ? "staging" : "COMMIT",
+			     err);
 		PQclear(res);
 		return -1;
 	}
@@ -867,8 +949,8 @@ static int finish_batch(struct chm_loader *ld, struct batch *b, struct chm_err *
 		all_new = 1;
 		rc = finish_direct(ld, b, &delta, &rejected, &last, err);
 	}
-	/* the rounds' results, then the DELETE of the staged rows, then COMMIT's */
-	for (int q = 0; q <= last + 1 && rc == 0; q++)
+	/* the rounds' results, the recount's, the DELETE of the staged rows', COMMIT's */
+	for (int q = 0; q <= last + 2 && rc == 0; q++)
 		rc = round_result(ld, b, q, last, &delta, &rejected, &all_new, err);
 	if (rc == 0) {
 		PGresult *res = PQgetResult(ld->conn);

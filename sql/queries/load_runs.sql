@@ -13,6 +13,9 @@
 -- refuses still locks and logs every row). ON CONFLICT re-applies the rules
 -- against the row as it is then, so concurrent loaders converge.
 --
+-- The days the writes touched go to chm_run_days_dirty, whose rollups
+-- chm_run_days_refresh() recounts before the batch commits (040).
+--
 -- Returns one row: candidates, inserted, updated, unchanged, ignored, and the
 -- staged seqs refused as stale regressions (comma-separated).
 WITH staged AS (
@@ -74,7 +77,22 @@ written AS (
     -- a conflict here means another loader wrote the row since our snapshot
     WHERE chm_run_action(r.status, r.started_at, EXCLUDED.status, EXCLUDED.started_at, $2)
           NOT IN ('reject', 'older')
-    RETURNING (r.xmax = 0) AS inserted
+    RETURNING r.pipeline_id, r.external_run_id, r.started_at, (r.xmax = 0) AS inserted
+),
+-- the days whose rollups (040) the writes changed: a written run's day, and
+-- the day an updated run started on before (under chm_run_days_lock, so the
+-- snapshot's row is the row as it was); recounted before COMMIT
+dirty AS (
+    INSERT INTO chm_run_days_dirty (pipeline_id, day)
+    SELECT DISTINCT t.pipeline_id, chm_utc_day(t.started_at)
+    FROM (SELECT w.pipeline_id, w.started_at FROM written w
+          UNION ALL
+          SELECT d.pipeline_id, d.old_started_at
+          FROM written w
+          JOIN decided d ON d.pipeline_id = w.pipeline_id AND d.external_run_id = w.external_run_id
+          WHERE NOT w.inserted) AS t
+    WHERE t.started_at IS NOT NULL
+    ON CONFLICT DO NOTHING
 )
 SELECT count(*) FILTER (WHERE action <> 'reject' AND NOT unchanged) AS candidates,
        (SELECT count(*) FILTER (WHERE inserted) FROM written) AS inserted,

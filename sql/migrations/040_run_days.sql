@@ -1,0 +1,212 @@
+-- Per-pipeline daily rollups of runs (issue 19): what the windowed questions
+-- (Q1, Q3, Q5, Q7, Q8, Q9) need of one pipeline's runs started on one UTC
+-- day, so a question over a window costs pipelines x days, not runs. Derived
+-- data, not an entity: every row is what chm_run_days_of() computes from runs,
+-- and chm_run_days_rebuild() recomputes them all.
+--
+-- Kept in chm-load's transaction (lib/engines/loader.c): the loader locks the
+-- batch's pipelines (chm_run_days_lock), notes the days its writes touched in
+-- chm_run_days_dirty (load_runs.sql for upserted runs, the loader itself for
+-- runs COPYed straight into runs), and chm_run_days_refresh() recounts those
+-- days from runs before COMMIT. A recount, not a delta: a status change, a
+-- moved start, a late or replayed event and Q7's flips between stored runs
+-- all come out exact, and an unchanged replay touches no day, so it writes
+-- no rollup row.
+--
+-- A run counts on the UTC day of its started_at; a run without one is in no
+-- question's window and in no rollup. No foreign key to pipelines: nothing
+-- deletes a pipeline, and on Citus the table is sharded with runs while
+-- pipelines is a reference table (sql/citus/distribute.sql).
+
+-- The UTC day of an instant, and the instant a UTC day starts.
+CREATE FUNCTION chm_utc_day(at timestamptz) RETURNS date
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT (at AT TIME ZONE 'UTC')::date $$;
+CREATE FUNCTION chm_day_start(day date) RETURNS timestamptz
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT day::timestamp AT TIME ZONE 'UTC' $$;
+
+-- Q9's percentiles come from a log-bucketed histogram: bucket b holds the
+-- durations in [1.05^b, 1.05^(b+1)) and stands for 1.05^(b+0.5), so a
+-- percentile read from it is within 2.5% of the exact one (sqrt(1.05) - 1),
+-- and is then clamped to the window's exact min and max. A duration of 0
+-- has a bucket of its own (-32768) that stands for exactly 0.
+CREATE FUNCTION chm_duration_bucket(seconds double precision) RETURNS smallint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT CASE WHEN seconds > 0
+                      THEN greatest(-32767, least(32767, floor(ln(seconds) / ln(1.05::double precision))))::smallint
+                      WHEN seconds = 0 THEN (-32768)::smallint END $$;
+CREATE FUNCTION chm_duration_bucket_value(bucket smallint) RETURNS double precision
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT CASE WHEN bucket = -32768 THEN 0::double precision
+                      ELSE power(1.05::double precision, bucket + 0.5) END $$;
+
+CREATE TABLE chm_run_days (
+    pipeline_id     bigint NOT NULL,
+    day             date NOT NULL,
+    runs            integer NOT NULL,      -- every status (Q8)
+    running         integer NOT NULL,
+    success         integer NOT NULL,
+    failed          integer NOT NULL,
+    canceled        integer NOT NULL,
+    skipped         integer NOT NULL,
+    failed_hours    smallint[],            -- the UTC hour of each failed run, sorted (Q1)
+    sf_first        run_status,            -- Q7, among success and failed in Q7's
+    sf_last         run_status,            -- order (started_at, status): the day's
+    sf_flips        integer NOT NULL,      -- first and last, and its changes
+    dur_runs        integer NOT NULL,      -- runs with a duration (Q9)
+    dur_sum         double precision,
+    dur_min         double precision,
+    dur_max         double precision,
+    hist_10s        integer NOT NULL,
+    hist_1m         integer NOT NULL,
+    hist_5m         integer NOT NULL,
+    hist_15m        integer NOT NULL,
+    hist_1h         integer NOT NULL,
+    hist_6h         integer NOT NULL,
+    hist_inf        integer NOT NULL,
+    dur_buckets     smallint[],            -- chm_duration_bucket, ascending
+    dur_counts      integer[],             -- runs in each of those buckets
+    last_updated_at timestamptz NOT NULL,  -- the newest updated_at of the day's runs
+    PRIMARY KEY (pipeline_id, day)
+);
+
+-- The days a loader's transaction touched, recounted and emptied before its
+-- COMMIT: never seen by another session (as chm_stage, 025), so UNLOGGED.
+CREATE UNLOGGED TABLE chm_run_days_dirty (
+    pipeline_id bigint NOT NULL,
+    day         date NOT NULL,
+    PRIMARY KEY (pipeline_id, day)
+);
+
+-- The rollup rows of runs, computed from runs: those started in [from_at,
+-- to_at), or (from_at NULL) those of the days in chm_run_days_dirty. A day
+-- cut by the range gives a row of the part inside it: the questions read
+-- the partial days at their window's edges this way. The one definition of
+-- a rollup row; dynamic only in where its runs come from.
+CREATE FUNCTION chm_run_days_of(from_at timestamptz, to_at timestamptz)
+RETURNS SETOF chm_run_days
+LANGUAGE plpgsql STABLE SET search_path TO public, pg_temp AS $fn$
+DECLARE
+    source text := CASE WHEN from_at IS NULL THEN
+        'chm_run_days_dirty x JOIN runs r ON r.pipeline_id = x.pipeline_id
+            AND r.started_at >= chm_day_start(x.day) AND r.started_at < chm_day_start(x.day + 1)'
+    ELSE
+        'runs r WHERE r.started_at >= $1 AND r.started_at < $2'
+    END;
+BEGIN
+    RETURN QUERY EXECUTE format($q$
+    WITH r AS (
+        SELECT r.pipeline_id, chm_utc_day(r.started_at) AS day, r.status, r.started_at,
+               r.duration_seconds, r.updated_at
+        FROM %s
+    ), sf AS (
+        SELECT pipeline_id, day, status, started_at,
+               lag(status) OVER (PARTITION BY pipeline_id, day ORDER BY started_at, status) AS prev
+        FROM r
+        WHERE status IN ('success', 'failed')
+    ), sfa AS (
+        SELECT pipeline_id, day,
+               (array_agg(status ORDER BY started_at, status))[1] AS sf_first,
+               (array_agg(status ORDER BY started_at DESC, status DESC))[1] AS sf_last,
+               count(*) FILTER (WHERE prev <> status)::integer AS sf_flips
+        FROM sf
+        GROUP BY pipeline_id, day
+    ), hb AS (
+        SELECT pipeline_id, day, chm_duration_bucket(duration_seconds) AS bucket, count(*)::integer AS n
+        FROM r
+        WHERE duration_seconds IS NOT NULL
+        GROUP BY 1, 2, 3
+    ), hba AS (
+        SELECT pipeline_id, day, array_agg(bucket ORDER BY bucket) AS dur_buckets,
+               array_agg(n ORDER BY bucket) AS dur_counts
+        FROM hb
+        GROUP BY pipeline_id, day
+    ), a AS (
+        SELECT pipeline_id, day,
+               count(*)::integer AS runs,
+               count(*) FILTER (WHERE status = 'running')::integer AS running,
+               count(*) FILTER (WHERE status = 'success')::integer AS success,
+               count(*) FILTER (WHERE status = 'failed')::integer AS failed,
+               count(*) FILTER (WHERE status = 'canceled')::integer AS canceled,
+               count(*) FILTER (WHERE status = 'skipped')::integer AS skipped,
+               array_agg(extract(hour FROM started_at AT TIME ZONE 'UTC')::smallint
+                         ORDER BY started_at AT TIME ZONE 'UTC')
+                   FILTER (WHERE status = 'failed') AS failed_hours,
+               count(duration_seconds)::integer AS dur_runs,
+               sum(duration_seconds) AS dur_sum,
+               min(duration_seconds) AS dur_min,
+               max(duration_seconds) AS dur_max,
+               count(*) FILTER (WHERE duration_seconds <= 10)::integer AS hist_10s,
+               count(*) FILTER (WHERE duration_seconds > 10 AND duration_seconds <= 60)::integer AS hist_1m,
+               count(*) FILTER (WHERE duration_seconds > 60 AND duration_seconds <= 300)::integer AS hist_5m,
+               count(*) FILTER (WHERE duration_seconds > 300 AND duration_seconds <= 900)::integer AS hist_15m,
+               count(*) FILTER (WHERE duration_seconds > 900 AND duration_seconds <= 3600)::integer AS hist_1h,
+               count(*) FILTER (WHERE duration_seconds > 3600 AND duration_seconds <= 21600)::integer AS hist_6h,
+               count(*) FILTER (WHERE duration_seconds > 21600)::integer AS hist_inf,
+               max(updated_at) AS last_updated_at
+        FROM r
+        GROUP BY pipeline_id, day
+    )
+    SELECT a.pipeline_id, a.day, a.runs, a.running, a.success, a.failed, a.canceled, a.skipped,
+           a.failed_hours, sfa.sf_first, sfa.sf_last, coalesce(sfa.sf_flips, 0),
+           a.dur_runs, a.dur_sum, a.dur_min, a.dur_max,
+           a.hist_10s, a.hist_1m, a.hist_5m, a.hist_15m, a.hist_1h, a.hist_6h, a.hist_inf,
+           hba.dur_buckets, hba.dur_counts, a.last_updated_at
+    FROM a
+    LEFT JOIN sfa ON sfa.pipeline_id = a.pipeline_id AND sfa.day = a.day
+    LEFT JOIN hba ON hba.pipeline_id = a.pipeline_id AND hba.day = a.day
+    $q$, source) USING from_at, to_at;
+END $fn$;
+
+-- Recounts the days in chm_run_days_dirty (and those given, as pairs of
+-- pipeline_ids[i] and days[i]: the loader's runs COPYed straight into runs)
+-- and empties it. A day whose runs are all gone from it loses its row.
+-- Returns the days recounted.
+CREATE FUNCTION chm_run_days_refresh(pipeline_ids bigint[] DEFAULT '{}', days date[] DEFAULT '{}')
+RETURNS bigint
+LANGUAGE plpgsql SET search_path TO public, pg_temp AS $$
+DECLARE
+    n bigint;
+BEGIN
+    IF cardinality(pipeline_ids) > 0 THEN
+        INSERT INTO chm_run_days_dirty (pipeline_id, day)
+        SELECT DISTINCT p, d FROM unnest(pipeline_ids, days) AS u(p, d)
+        ON CONFLICT DO NOTHING;
+    END IF;
+    -- an unchanged replay dirties nothing: no statement below writes then
+    IF NOT EXISTS (SELECT 1 FROM chm_run_days_dirty) THEN
+        RETURN 0;
+    END IF;
+    DELETE FROM chm_run_days d USING chm_run_days_dirty x
+    WHERE d.pipeline_id = x.pipeline_id AND d.day = x.day;
+    INSERT INTO chm_run_days SELECT * FROM chm_run_days_of(NULL, NULL);
+    DELETE FROM chm_run_days_dirty;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END $$;
+
+-- Serialises the writers of these pipelines' runs until COMMIT, in one order
+-- (so two loaders never wait on each other in a cycle): a recount reads runs
+-- as committed when it starts, so another transaction's uncommitted runs of
+-- the same day would be lost from the rollup its own recount then replaces.
+CREATE FUNCTION chm_run_days_lock(pipeline_ids bigint[]) RETURNS void
+LANGUAGE sql AS $$
+    SELECT pg_advisory_xact_lock(1128811859, h) -- 'CHMS'
+    FROM (SELECT DISTINCT hashint8(p) AS h FROM unnest(pipeline_ids) AS u(p) ORDER BY 1) AS s
+$$;
+
+-- Every rollup row again from runs (chm migrate builds them this way for a
+-- history loaded before this migration, or by COPY).
+CREATE FUNCTION chm_run_days_rebuild() RETURNS bigint
+LANGUAGE plpgsql SET search_path TO public, pg_temp AS $$
+DECLARE
+    n bigint;
+BEGIN
+    DELETE FROM chm_run_days;
+    INSERT INTO chm_run_days SELECT * FROM chm_run_days_of('-infinity', 'infinity');
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END $$;
+
+SELECT chm_run_days_rebuild();
