@@ -2,6 +2,9 @@
 # chm-report formats: csv, table, html and prom each show exactly the
 # hand-computed rows (tests/report_check.py re-derives each format from
 # fixtures/report/expected.ndjson); prom passes promtool check metrics.
+# Q9's percentiles come from the daily rollups' histograms, within 2.5% of
+# the hand-computed ones (t0601 checks that): here each format must show
+# the ones chm-report's ndjson gives.
 
 load helper
 
@@ -13,6 +16,13 @@ setup_file() {
 	fresh_db file
 	chm-load "$FIXTURES/report/inventory.ndjson" "$FIXTURES/report/runs.ndjson" >/dev/null
 	chm-report --help >"$BATS_FILE_TMPDIR/help"
+	chm-report --now "$NOW" --format ndjson q9 >"$BATS_FILE_TMPDIR/q9.ndjson"
+	jq -c --slurpfile got "$BATS_FILE_TMPDIR/q9.ndjson" '
+		if .type == "q9" then . as $w
+			| ($got[] | select(.client == $w.client and .pipeline == $w.pipeline)) as $g
+			| .p50_seconds = $g.p50_seconds | .p90_seconds = $g.p90_seconds
+			| .p99_seconds = $g.p99_seconds
+		else . end' "$EXPECTED" >"$BATS_FILE_TMPDIR/expected.ndjson"
 }
 
 # The title chm-report --help gives a question: "Latest run per pipeline".
@@ -27,7 +37,8 @@ check_format() {
 	[ "$fmt" != table ] || wide=--wide
 	for q in "$@"; do
 		chm-report --now "$NOW" --format "$fmt" $wide "$q" >"$BATS_TEST_TMPDIR/$q.out"
-		python3 "$CHECK" "$fmt" "$EXPECTED" "$q" "$(title "$q")" <"$BATS_TEST_TMPDIR/$q.out" ||
+		python3 "$CHECK" "$fmt" "$BATS_FILE_TMPDIR/expected.ndjson" "$q" "$(title "$q")" \
+			<"$BATS_TEST_TMPDIR/$q.out" ||
 			{ echo "$fmt $q differs" >&2; return 1; }
 	done
 }

@@ -50,7 +50,13 @@ teardown_file() {
 	[[ "$output" == *'{"type":"citus","table":"runs","kind":"distributed","shards":32}'* ]]
 	# chm-load's staging table, sharded like runs
 	[[ "$output" == *'{"type":"citus","table":"chm_stage","kind":"distributed","shards":32}'* ]]
-	assert_eq "$(psql -X -A -t -d "$db" -c "SELECT colocationid FROM pg_dist_partition WHERE logicalrelid = 'chm_stage'::regclass
+	# the daily rollups (040) and the days a loader recounts, sharded like runs too
+	[[ "$output" == *'{"type":"citus","table":"chm_run_days","kind":"distributed","shards":32}'* ]]
+	[[ "$output" == *'{"type":"citus","table":"chm_run_days_dirty","kind":"distributed","shards":32}'* ]]
+	[[ "$output" == *'{"type":"citus","table":"chm_run_days_new","kind":"distributed","shards":32}'* ]]
+	assert_eq "$(psql -X -A -t -d "$db" -c "SELECT colocationid FROM pg_dist_partition
+	             WHERE logicalrelid IN ('chm_stage'::regclass, 'chm_run_days'::regclass,
+	             'chm_run_days_dirty'::regclass, 'chm_run_days_new'::regclass)
 	             EXCEPT SELECT colocationid FROM pg_dist_partition WHERE logicalrelid = 'runs'::regclass")" ""
 	for t in clients pipelines alert_rules; do
 		[[ "$output" == *"{\"type\":\"citus\",\"table\":\"$t\",\"kind\":\"reference\",\"shards\":1}"* ]]
@@ -65,7 +71,7 @@ teardown_file() {
 	[ "$status" -eq 0 ]
 	assert_eq "${lines[-1]}" '{"type":"migrate","applied":0}'
 	# the layout is the same as before: nothing moved
-	assert_eq "$(psql -X -A -t -d "$db" -c "SELECT count(*) FROM pg_dist_partition")" 5
+	assert_eq "$(psql -X -A -t -d "$db" -c "SELECT count(*) FROM pg_dist_partition")" 8
 }
 
 @test "chm migrate --citus distributes a database already holding data, in place" {

@@ -12,6 +12,7 @@
 #include "core/redact.h"
 #include "core/sqlfiles.h"
 #include "core/strbuf.h"
+#include "engines/rundays.h"
 #include "engines/transition.h"
 
 struct staged {
@@ -44,10 +45,7 @@ struct batch {
 	int carried_rounds;         /* the most events one of them has here */
 	struct chm_load_counts folded;   /* what the later events of new runs did, folded */
 	struct strbuf fold_rejected;     /* seqs the fold refused ("1,5,9") */
-	/* the days (pipeline, UTC day) of the runs COPYed straight into runs,
-	 * for chm_run_days_refresh (040): two array literals of equal length */
-	struct hashmap days;
-	struct strbuf day_pipelines, day_dates;
+	struct chm_rundays rundays;      /* what the runs COPYed straight into runs add to their days */
 };
 
 struct chm_loader {
@@ -110,9 +108,7 @@ static void batch_release(struct batch *b)
 	strbuf_release(&b->inputs);
 	strbuf_release(&b->fold_rejected);
 	hashmap_release(&b->rounds);
-	hashmap_release(&b->days);
-	strbuf_release(&b->day_pipelines);
-	strbuf_release(&b->day_dates);
+	chm_rundays_release(&b->rundays);
 }
 
 void chm_loader_free(struct chm_loader *ld)
@@ -559,7 +555,8 @@ static void apply_event(struct batch *b, const struct fold_state *cur, const str
 	}
 }
 
-static int fold_run(struct chm_loader *ld, struct batch *b, int i0, int i1, struct strbuf *out)
+static int fold_run(struct chm_loader *ld, struct batch *b, int i0, int i1, struct strbuf *out,
+		    int *has_started, int64_t *started)
 {
 	struct chm_load_counts counted = b->folded;
 	size_t rejected_len = b->fold_rejected.len;
@@ -608,36 +605,26 @@ static int fold_run(struct chm_loader *ld, struct batch *b, int i0, int i1, stru
 		strbuf_add(out, cur->f[f].p, cur->f[f].n);
 	}
 	strbuf_addc(out, '\n');
+	*has_started = cur->has_started;
+	*started = cur->started;
 	return 0;
 }
 
-static void days_reset(struct batch *b)
+/* A run COPYed straight into runs, as its row says it is stored, to the
+ * sums of its day (lib/engines/rundays.c). */
+static void note_new_run(struct batch *b, int64_t pipeline_id, const char *row, size_t len,
+			 int has_started, int64_t started)
 {
-	hashmap_clear(&b->days);
-	strbuf_reset(&b->day_pipelines);
-	strbuf_reset(&b->day_dates);
-}
-
-/* Notes the UTC day of a run COPYed straight into runs, once a day. */
-static void days_note(struct batch *b, const struct staged *s)
-{
-	if (!s->has_started)
-		return;
-	int64_t day = s->started_at / 86400000000LL - (s->started_at % 86400000000LL < 0);
-	int64_t key[2] = { s->pipeline_id, day };
-	int created = 0;
-	hashmap_put(&b->days, (const char *)key, sizeof(key), &created);
-	if (!created)
-		return;
-	time_t t = (time_t)(day * 86400);
-	struct tm tm;
-	char date[32];
-	gmtime_r(&t, &tm);
-	strftime(date, sizeof(date), "%Y-%m-%d", &tm);
-	strbuf_addc(&b->day_pipelines, b->day_pipelines.len ? ',' : '{');
-	strbuf_add_int(&b->day_pipelines, s->pipeline_id);
-	strbuf_addc(&b->day_dates, b->day_dates.len ? ',' : '{');
-	strbuf_adds(&b->day_dates, date);
+	struct field f[NFIELDS];
+	split_row(row, len - 1, f); /* without its line break */
+	int has_duration = !field_null(&f[F_DURATION]);
+	double duration = 0;
+	if (has_duration) {
+		char num[64];
+		duration = strtod(field_str(&f[F_DURATION], num, sizeof(num)), NULL);
+	}
+	chm_rundays_add(&b->rundays, pipeline_id, f[F_STATUS].p, f[F_STATUS].n, has_started, started,
+			has_duration, duration);
 }
 
 enum copy_mode {
@@ -669,7 +656,7 @@ static int send_copy(struct chm_loader *ld, struct batch *b, enum copy_mode mode
 	if (mode == COPY_DIRECT) {
 		memset(&b->folded, 0, sizeof(b->folded));
 		strbuf_reset(&b->fold_rejected);
-		days_reset(b);
+		chm_rundays_reset(&b->rundays);
 	}
 	for (int i = 0; i < b->n; i++) {
 		const struct staged *s = &b->rec[i];
@@ -682,11 +669,14 @@ static int send_copy(struct chm_loader *ld, struct batch *b, enum copy_mode mode
 		int last = i + 1;
 		while (mode == COPY_DIRECT && last < b->n && b->rec[last].round > 1)
 			last++;
-		/* a folded run's start may be any of its events' */
-		for (int j = i; mode == COPY_DIRECT && j < last; j++)
-			days_note(b, &b->rec[j]);
+		size_t row_at = ld->copybuf.len;
+		int has_started = s->has_started;
+		int64_t started = s->started_at;
 		if (last - i > 1) {
-			fold_run(ld, b, i, last, &ld->copybuf); /* 1: carried, staged later */
+			/* 1: carried, staged later */
+			if (fold_run(ld, b, i, last, &ld->copybuf, &has_started, &started) == 0)
+				note_new_run(b, s->pipeline_id, ld->copybuf.buf + row_at,
+					     ld->copybuf.len - row_at, has_started, started);
 		} else if (mode == COPY_DIRECT) {
 			if (s->derived_us >= 0) {
 				/* the "\N" of the duration becomes the derived one */
@@ -698,6 +688,8 @@ static int send_copy(struct chm_loader *ld, struct batch *b, enum copy_mode mode
 			} else {
 				strbuf_add(&ld->copybuf, row, s->row_len);
 			}
+			note_new_run(b, s->pipeline_id, ld->copybuf.buf + row_at,
+				     ld->copybuf.len - row_at, has_started, started);
 		} else {
 			strbuf_add_int(&ld->copybuf, s->round);
 			strbuf_addc(&ld->copybuf, '\t');
@@ -766,20 +758,14 @@ static void abort_batch(struct chm_loader *ld)
 		PQclear(PQexec(ld->conn, "ROLLBACK"));
 }
 
-/* Sends the upserts of rounds first..last, the recount of the days they and
- * the batch's COPY touched (chm_run_days_refresh, 040), the DELETE of the
- * staged rows and the COMMIT in pipeline mode, without waiting for them. */
-static int send_rounds(struct chm_loader *ld, struct batch *b, int first, int last,
-		       struct chm_err *err)
+/* Sends the upserts of rounds first..last, the rollups' refresh (the days
+ * the batch's COPY added to, and those its upserts touched:
+ * chm_run_days_refresh, 040), the DELETE of the staged rows and the COMMIT
+ * in pipeline mode, without waiting for them. */
+static int send_rounds(struct chm_loader *ld, int first, int last, struct chm_err *err)
 {
 	char round_s[16];
 	const char *params[2] = { round_s, policy_name(ld->opts.regressions) };
-	if (b->day_pipelines.len) {
-		strbuf_addc(&b->day_pipelines, '}');
-		strbuf_addc(&b->day_dates, '}');
-	}
-	const char *days[2] = { b->day_pipelines.len ? b->day_pipelines.buf : "{}",
-				b->day_dates.len ? b->day_dates.buf : "{}" };
 
 	if (PQenterPipelineMode(ld->conn) != 1)
 		return chm_db_error(ld->conn, NULL, "pipeline mode", err);
@@ -790,8 +776,8 @@ static int send_rounds(struct chm_loader *ld, struct batch *b, int first, int la
 	}
 	/* the staging table is shared: a batch leaves nothing in it
 	 * (025_stage_table.sql) */
-	if (PQsendQueryParams(ld->conn, "SELECT chm_run_days_refresh($1::bigint[], $2::date[])", 2,
-			      NULL, days, NULL, NULL, 0) != 1 ||
+	if (PQsendQueryParams(ld->conn, "SELECT chm_run_days_refresh()", 0, NULL, NULL, NULL, NULL,
+			      0) != 1 ||
 	    PQsendQueryParams(ld->conn, "DELETE FROM chm_stage", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
 	    PQsendQueryParams(ld->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
 	    PQpipelineSync(ld->conn) != 1)
@@ -860,20 +846,43 @@ static int start_batch(struct chm_loader *ld, struct batch *b, struct chm_err *e
 	    lock_pipelines(ld, b, err))
 		goto fail;
 	if (!b->fast)
-		days_reset(b);
+		chm_rundays_reset(&b->rundays);
 	if (b->fast) {
 		if (send_copy(ld, b, COPY_DIRECT, err))
 			goto fail;
 		b->copy_pending = 1;
 		return 0;
 	}
-	if (send_copy(ld, b, COPY_STAGE_ALL, err) || send_rounds(ld, b, 1, b->max_round, err))
+	if (send_copy(ld, b, COPY_STAGE_ALL, err) || send_rounds(ld, 1, b->max_round, err))
 		goto fail;
 	return 0;
 fail:
 	b->copy_pending = 0;
 	abort_batch(ld);
 	return -1;
+}
+
+/* COPYs what the batch's runs COPYed straight into runs add to their days
+ * into chm_run_days_new, for chm_run_days_refresh (040). */
+static int send_new_days(struct chm_loader *ld, struct batch *b, struct chm_err *err)
+{
+	strbuf_reset(&ld->copybuf);
+	if (!chm_rundays_copy_rows(&b->rundays, &ld->copybuf))
+		return 0;
+	PGresult *res = PQexec(ld->conn, "COPY chm_run_days_new FROM STDIN");
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		chm_db_error(ld->conn, res, "COPY", err);
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	if (PQputCopyData(ld->conn, ld->copybuf.buf, (int)ld->copybuf.len) != 1 ||
+	    PQputCopyEnd(ld->conn, NULL) != 1) {
+		strbuf_reset(&ld->copybuf);
+		return chm_db_error(ld->conn, NULL, "COPY", err);
+	}
+	strbuf_reset(&ld->copybuf);
+	return copy_result(ld, err) >= 0 ? 0 : -1;
 }
 
 /* The folded new keys went straight into runs: their COPY's count, then
@@ -886,6 +895,8 @@ static int finish_direct(struct chm_loader *ld, struct batch *b, struct chm_load
 	if (rows < 0)
 		return -1;
 	delta->inserted += rows;
+	if (send_new_days(ld, b, err))
+		return -1;
 	delta->updated += b->folded.updated;
 	delta->unchanged += b->folded.unchanged;
 	delta->ignored += b->folded.ignored;
@@ -893,7 +904,7 @@ static int finish_direct(struct chm_loader *ld, struct batch *b, struct chm_load
 		strbuf_add(rejected, b->fold_rejected.buf, b->fold_rejected.len);
 	*last = b->carried_rounds;
 	if ((*last > 0 && send_copy(ld, b, COPY_STAGE_CARRIED, err)) ||
-	    send_rounds(ld, b, 1, *last, err))
+	    send_rounds(ld, 1, *last, err))
 		return -1;
 	return 0;
 }

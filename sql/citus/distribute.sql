@@ -76,6 +76,22 @@ BEGIN
         PERFORM create_distributed_table('chm_stage', 'pipeline_id', colocate_with => 'runs');
         changed := changed + 1;
     END IF;
+    -- the daily rollups (040), and the days a loader adds or recounts:
+    -- sharded with runs, so a recount and a question read a pipeline's runs
+    -- and rollups on one node
+    IF NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'chm_run_days'::regclass) THEN
+        PERFORM create_distributed_table('chm_run_days', 'pipeline_id', colocate_with => 'runs');
+        PERFORM truncate_local_data_after_distributing_table('chm_run_days');
+        changed := changed + 1;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'chm_run_days_new'::regclass) THEN
+        PERFORM create_distributed_table('chm_run_days_new', 'pipeline_id', colocate_with => 'runs');
+        changed := changed + 1;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'chm_run_days_dirty'::regclass) THEN
+        PERFORM create_distributed_table('chm_run_days_dirty', 'pipeline_id', colocate_with => 'runs');
+        changed := changed + 1;
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'clients'::regclass) THEN
         PERFORM create_reference_table('clients');
         PERFORM truncate_local_data_after_distributing_table('clients');
@@ -106,5 +122,7 @@ SELECT d.logicalrelid::text AS table_name,
        current_setting('chm.citus_changed')::integer AS changed
 FROM pg_dist_partition d
 WHERE d.logicalrelid IN ('clients'::regclass, 'pipelines'::regclass,
-                         'runs'::regclass, 'alert_rules'::regclass, 'chm_stage'::regclass)
+                         'runs'::regclass, 'alert_rules'::regclass, 'chm_stage'::regclass,
+                         'chm_run_days'::regclass, 'chm_run_days_dirty'::regclass,
+                         'chm_run_days_new'::regclass)
 ORDER BY 1;

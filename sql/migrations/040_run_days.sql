@@ -4,14 +4,19 @@
 -- data, not an entity: every row is what chm_run_days_of() computes from runs,
 -- and chm_run_days_rebuild() recomputes them all.
 --
--- Kept in chm-load's transaction (lib/engines/loader.c): the loader locks the
--- batch's pipelines (chm_run_days_lock), notes the days its writes touched in
--- chm_run_days_dirty (load_runs.sql for upserted runs, the loader itself for
--- runs COPYed straight into runs), and chm_run_days_refresh() recounts those
--- days from runs before COMMIT. A recount, not a delta: a status change, a
--- moved start, a late or replayed event and Q7's flips between stored runs
--- all come out exact, and an unchanged replay touches no day, so it writes
--- no rollup row.
+-- Kept in chm-load's transaction (lib/engines/loader.c), in two ways:
+--   * runs COPYed straight into runs (a first load, a feed of new runs): the
+--     loader sums their days itself (lib/engines/rundays.c) into
+--     chm_run_days_new, and chm_run_days_refresh() adds those sums to the
+--     stored days. PostgreSQL then does a few rows' work a pipeline and day,
+--     not a run's: the first load stays near the speed of a bare COPY.
+--   * runs upserted (load_runs.sql): the days they touched (a run's day
+--     before and after) go to chm_run_days_dirty, and chm_run_days_refresh()
+--     recounts those days from runs. A status change, a moved start, a late
+--     or replayed event come out exact, and an unchanged replay touches no
+--     day, so it writes no rollup row.
+-- The loader first locks the batch's pipelines (chm_run_days_lock), so a
+-- recount sees every other loader's runs of its days committed.
 --
 -- A run counts on the UTC day of its started_at; a run without one is in no
 -- question's window and in no rollup. No foreign key to pipelines: nothing
@@ -52,8 +57,10 @@ CREATE TABLE chm_run_days (
     skipped         integer NOT NULL,
     failed_hours    smallint[],            -- the UTC hour of each failed run, sorted (Q1)
     sf_first        run_status,            -- Q7, among success and failed in Q7's
-    sf_last         run_status,            -- order (started_at, status): the day's
-    sf_flips        integer NOT NULL,      -- first and last, and its changes
+    sf_first_at     timestamptz,           -- order (started_at, status): the day's
+    sf_last         run_status,            -- first and last, when they started,
+    sf_last_at      timestamptz,           -- and the changes between them
+    sf_flips        integer NOT NULL,
     dur_runs        integer NOT NULL,      -- runs with a duration (Q9)
     dur_sum         double precision,
     dur_min         double precision,
@@ -79,6 +86,41 @@ CREATE UNLOGGED TABLE chm_run_days_dirty (
     PRIMARY KEY (pipeline_id, day)
 );
 
+-- What a loader's runs COPYed straight into runs add to their days, summed
+-- by the loader as it sends them (lib/engines/rundays.c): one row a pipeline
+-- and day of the batch, in chm_run_days's shape but for last_updated_at
+-- (the transaction's time). Merged by chm_run_days_refresh() and emptied
+-- before COMMIT, never seen by another session (as chm_stage, 025).
+CREATE UNLOGGED TABLE chm_run_days_new (
+    pipeline_id  bigint NOT NULL,
+    day          date NOT NULL,
+    runs         integer NOT NULL,
+    running      integer NOT NULL,
+    success      integer NOT NULL,
+    failed       integer NOT NULL,
+    canceled     integer NOT NULL,
+    skipped      integer NOT NULL,
+    failed_hours smallint[],
+    sf_first     run_status,
+    sf_first_at  timestamptz,
+    sf_last      run_status,
+    sf_last_at   timestamptz,
+    sf_flips     integer NOT NULL,
+    dur_runs     integer NOT NULL,
+    dur_sum      double precision,
+    dur_min      double precision,
+    dur_max      double precision,
+    hist_10s     integer NOT NULL,
+    hist_1m      integer NOT NULL,
+    hist_5m      integer NOT NULL,
+    hist_15m     integer NOT NULL,
+    hist_1h      integer NOT NULL,
+    hist_6h      integer NOT NULL,
+    hist_inf     integer NOT NULL,
+    dur_buckets  smallint[],
+    dur_counts   integer[]
+);
+
 -- The rollup rows of runs, computed from runs: those started in [from_at,
 -- to_at), or (from_at NULL) those of the days in chm_run_days_dirty. A day
 -- cut by the range gives a row of the part inside it: the questions read
@@ -86,7 +128,10 @@ CREATE UNLOGGED TABLE chm_run_days_dirty (
 -- a rollup row; dynamic only in where its runs come from.
 CREATE FUNCTION chm_run_days_of(from_at timestamptz, to_at timestamptz)
 RETURNS SETOF chm_run_days
-LANGUAGE plpgsql STABLE SET search_path TO public, pg_temp AS $fn$
+LANGUAGE plpgsql STABLE SET search_path TO public, pg_temp
+-- a few ms of work, which JIT would compile for 40 ms; and hash joins of
+-- its CTEs whatever the caller (chm-load turns them off for its upsert)
+SET jit TO off SET enable_hashjoin TO on AS $fn$
 DECLARE
     source text := CASE WHEN from_at IS NULL THEN
         'chm_run_days_dirty x JOIN runs r ON r.pipeline_id = x.pipeline_id
@@ -108,7 +153,9 @@ BEGIN
     ), sfa AS (
         SELECT pipeline_id, day,
                (array_agg(status ORDER BY started_at, status))[1] AS sf_first,
+               min(started_at) AS sf_first_at,
                (array_agg(status ORDER BY started_at DESC, status DESC))[1] AS sf_last,
+               max(started_at) AS sf_last_at,
                count(*) FILTER (WHERE prev <> status)::integer AS sf_flips
         FROM sf
         GROUP BY pipeline_id, day
@@ -149,7 +196,8 @@ BEGIN
         GROUP BY pipeline_id, day
     )
     SELECT a.pipeline_id, a.day, a.runs, a.running, a.success, a.failed, a.canceled, a.skipped,
-           a.failed_hours, sfa.sf_first, sfa.sf_last, coalesce(sfa.sf_flips, 0),
+           a.failed_hours, sfa.sf_first, sfa.sf_first_at, sfa.sf_last, sfa.sf_last_at,
+           coalesce(sfa.sf_flips, 0),
            a.dur_runs, a.dur_sum, a.dur_min, a.dur_max,
            a.hist_10s, a.hist_1m, a.hist_5m, a.hist_15m, a.hist_1h, a.hist_6h, a.hist_inf,
            hba.dur_buckets, hba.dur_counts, a.last_updated_at
@@ -159,20 +207,76 @@ BEGIN
     $q$, source) USING from_at, to_at;
 END $fn$;
 
--- Recounts the days in chm_run_days_dirty (and those given, as pairs of
--- pipeline_ids[i] and days[i]: the loader's runs COPYed straight into runs)
--- and empties it. A day whose runs are all gone from it loses its row.
--- Returns the days recounted.
-CREATE FUNCTION chm_run_days_refresh(pipeline_ids bigint[] DEFAULT '{}', days date[] DEFAULT '{}')
-RETURNS bigint
-LANGUAGE plpgsql SET search_path TO public, pg_temp AS $$
+-- Adds the loader's new days (chm_run_days_new) to the rollups, recounts
+-- the days in chm_run_days_dirty, and empties both. A new day's runs add to
+-- a stored day when they all started after its last outcome or before its
+-- first (a feed in time order, a day cut by two batches); when they fall
+-- between, Q7's flips need the day's runs in order, and the day is recounted
+-- instead. A day whose runs all moved away loses its row. Returns the days
+-- recounted.
+CREATE FUNCTION chm_run_days_refresh() RETURNS bigint
+LANGUAGE plpgsql SET search_path TO public, pg_temp
+-- a batch's days: starting parallel workers costs more than they save
+SET max_parallel_workers_per_gather TO 0 AS $$
 DECLARE
     n bigint;
 BEGIN
-    IF cardinality(pipeline_ids) > 0 THEN
+    IF EXISTS (SELECT 1 FROM chm_run_days_new) THEN
         INSERT INTO chm_run_days_dirty (pipeline_id, day)
-        SELECT DISTINCT p, d FROM unnest(pipeline_ids, days) AS u(p, d)
+        SELECT e.pipeline_id, e.day
+        FROM chm_run_days_new e
+        JOIN chm_run_days d ON d.pipeline_id = e.pipeline_id AND d.day = e.day
+        WHERE e.sf_first IS NOT NULL AND d.sf_first IS NOT NULL
+          AND NOT (e.sf_first_at > d.sf_last_at OR e.sf_last_at < d.sf_first_at)
         ON CONFLICT DO NOTHING;
+        INSERT INTO chm_run_days AS d
+        SELECT e.*, now()
+        FROM chm_run_days_new e
+        WHERE NOT EXISTS (SELECT 1 FROM chm_run_days_dirty x
+                          WHERE x.pipeline_id = e.pipeline_id AND x.day = e.day)
+        ON CONFLICT (pipeline_id, day) DO UPDATE SET
+            runs = d.runs + EXCLUDED.runs,
+            running = d.running + EXCLUDED.running,
+            success = d.success + EXCLUDED.success,
+            failed = d.failed + EXCLUDED.failed,
+            canceled = d.canceled + EXCLUDED.canceled,
+            skipped = d.skipped + EXCLUDED.skipped,
+            failed_hours = CASE WHEN d.failed_hours IS NULL THEN EXCLUDED.failed_hours
+                                WHEN EXCLUDED.failed_hours IS NULL THEN d.failed_hours
+                                ELSE ARRAY(SELECT h FROM unnest(d.failed_hours || EXCLUDED.failed_hours) AS h
+                                           ORDER BY h) END,
+            sf_first = CASE WHEN d.sf_first IS NULL OR EXCLUDED.sf_first_at < d.sf_first_at
+                            THEN EXCLUDED.sf_first ELSE d.sf_first END,
+            sf_first_at = least(d.sf_first_at, EXCLUDED.sf_first_at),
+            sf_last = CASE WHEN d.sf_last IS NULL OR EXCLUDED.sf_last_at > d.sf_last_at
+                           THEN EXCLUDED.sf_last ELSE d.sf_last END,
+            sf_last_at = greatest(d.sf_last_at, EXCLUDED.sf_last_at),
+            sf_flips = d.sf_flips + EXCLUDED.sf_flips
+                       + CASE WHEN d.sf_first IS NULL OR EXCLUDED.sf_first IS NULL THEN 0
+                              WHEN EXCLUDED.sf_first_at > d.sf_last_at
+                              THEN (d.sf_last <> EXCLUDED.sf_first)::integer
+                              ELSE (EXCLUDED.sf_last <> d.sf_first)::integer END,
+            dur_runs = d.dur_runs + EXCLUDED.dur_runs,
+            dur_sum = CASE WHEN d.dur_sum IS NULL THEN EXCLUDED.dur_sum
+                           WHEN EXCLUDED.dur_sum IS NULL THEN d.dur_sum
+                           ELSE d.dur_sum + EXCLUDED.dur_sum END,
+            dur_min = least(d.dur_min, EXCLUDED.dur_min),
+            dur_max = greatest(d.dur_max, EXCLUDED.dur_max),
+            hist_10s = d.hist_10s + EXCLUDED.hist_10s,
+            hist_1m = d.hist_1m + EXCLUDED.hist_1m,
+            hist_5m = d.hist_5m + EXCLUDED.hist_5m,
+            hist_15m = d.hist_15m + EXCLUDED.hist_15m,
+            hist_1h = d.hist_1h + EXCLUDED.hist_1h,
+            hist_6h = d.hist_6h + EXCLUDED.hist_6h,
+            hist_inf = d.hist_inf + EXCLUDED.hist_inf,
+            (dur_buckets, dur_counts) =
+                (SELECT array_agg(b ORDER BY b), array_agg(c ORDER BY b)
+                 FROM (SELECT b, sum(c)::integer AS c
+                       FROM unnest(coalesce(d.dur_buckets, '{}') || coalesce(EXCLUDED.dur_buckets, '{}'),
+                                   coalesce(d.dur_counts, '{}') || coalesce(EXCLUDED.dur_counts, '{}')) AS u(b, c)
+                       GROUP BY b) AS m),
+            last_updated_at = greatest(d.last_updated_at, EXCLUDED.last_updated_at);
+        DELETE FROM chm_run_days_new;
     END IF;
     -- an unchanged replay dirties nothing: no statement below writes then
     IF NOT EXISTS (SELECT 1 FROM chm_run_days_dirty) THEN
