@@ -46,6 +46,7 @@ struct batch {
 	struct chm_load_counts folded;   /* what the later events of new runs did, folded */
 	struct strbuf fold_rejected;     /* seqs the fold refused ("1,5,9") */
 	struct chm_rundays rundays;      /* what the runs COPYed straight into runs add to their days */
+	size_t new_days;                 /* rows of it COPYed into chm_run_days_new */
 };
 
 struct chm_loader {
@@ -60,6 +61,7 @@ struct chm_loader {
 	struct strbuf key, copybuf;
 	int stage_ready;
 	int all_new;       /* the last batch's round 1 inserted every key */
+	long committed;    /* batches committed */
 	unsigned jitter;   /* rand_r state for retry backoff, per process */
 };
 
@@ -762,10 +764,12 @@ static void abort_batch(struct chm_loader *ld)
  * the batch's COPY added to, and those its upserts touched:
  * chm_run_days_refresh, 040), the DELETE of the staged rows and the COMMIT
  * in pipeline mode, without waiting for them. */
-static int send_rounds(struct chm_loader *ld, int first, int last, struct chm_err *err)
+static int send_rounds(struct chm_loader *ld, const struct batch *b, int first, int last,
+		       struct chm_err *err)
 {
 	char round_s[16];
 	const char *params[2] = { round_s, policy_name(ld->opts.regressions) };
+	const char *new_days[1] = { b->new_days ? "true" : "false" };
 
 	if (PQenterPipelineMode(ld->conn) != 1)
 		return chm_db_error(ld->conn, NULL, "pipeline mode", err);
@@ -776,8 +780,8 @@ static int send_rounds(struct chm_loader *ld, int first, int last, struct chm_er
 	}
 	/* the staging table is shared: a batch leaves nothing in it
 	 * (025_stage_table.sql) */
-	if (PQsendQueryParams(ld->conn, "SELECT chm_run_days_refresh()", 0, NULL, NULL, NULL, NULL,
-			      0) != 1 ||
+	if (PQsendQueryParams(ld->conn, "SELECT chm_run_days_refresh($1::boolean)", 1, NULL,
+			      new_days, NULL, NULL, 0) != 1 ||
 	    PQsendQueryParams(ld->conn, "DELETE FROM chm_stage", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
 	    PQsendQueryParams(ld->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
 	    PQpipelineSync(ld->conn) != 1)
@@ -845,6 +849,7 @@ static int start_batch(struct chm_loader *ld, struct batch *b, struct chm_err *e
 				  "SET LOCAL enable_mergejoin = off", err) ||
 	    lock_pipelines(ld, b, err))
 		goto fail;
+	b->new_days = 0;
 	if (!b->fast)
 		chm_rundays_reset(&b->rundays);
 	if (b->fast) {
@@ -853,7 +858,7 @@ static int start_batch(struct chm_loader *ld, struct batch *b, struct chm_err *e
 		b->copy_pending = 1;
 		return 0;
 	}
-	if (send_copy(ld, b, COPY_STAGE_ALL, err) || send_rounds(ld, 1, b->max_round, err))
+	if (send_copy(ld, b, COPY_STAGE_ALL, err) || send_rounds(ld, b, 1, b->max_round, err))
 		goto fail;
 	return 0;
 fail:
@@ -867,7 +872,8 @@ fail:
 static int send_new_days(struct chm_loader *ld, struct batch *b, struct chm_err *err)
 {
 	strbuf_reset(&ld->copybuf);
-	if (!chm_rundays_copy_rows(&b->rundays, &ld->copybuf))
+	b->new_days = chm_rundays_copy_rows(&b->rundays, &ld->copybuf);
+	if (!b->new_days)
 		return 0;
 	PGresult *res = PQexec(ld->conn, "COPY chm_run_days_new FROM STDIN");
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
@@ -904,7 +910,7 @@ static int finish_direct(struct chm_loader *ld, struct batch *b, struct chm_load
 		strbuf_add(rejected, b->fold_rejected.buf, b->fold_rejected.len);
 	*last = b->carried_rounds;
 	if ((*last > 0 && send_copy(ld, b, COPY_STAGE_CARRIED, err)) ||
-	    send_rounds(ld, 1, *last, err))
+	    send_rounds(ld, b, 1, *last, err))
 		return -1;
 	return 0;
 }
@@ -1023,11 +1029,40 @@ static int collect(struct chm_loader *ld, struct chm_err *err)
 	return rc;
 }
 
+/* The staging tables (chm_stage, chm_run_days_new, chm_run_days_dirty)
+ * are emptied by DELETE at every COMMIT, and their dead rows stay until a
+ * VACUUM: autovacuum comes once a minute at most, and a replay of 1M runs
+ * then read and deleted through 1M dead staged rows a batch (DELETE FROM
+ * chm_stage took 13 ms a batch by the end, and grew with every load). The
+ * loader vacuums them itself every few batches, skipping a table another
+ * session is vacuuming; housekeeping only, so a refusal (a role that does
+ * not own them) is not an error. */
+#define VACUUM_EVERY 16
+
+static void ignore_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+static void vacuum_staging(struct chm_loader *ld)
+{
+	if (++ld->committed % VACUUM_EVERY)
+		return;
+	/* its "skipping" warnings are not the user's business */
+	PQnoticeProcessor prev = PQsetNoticeProcessor(ld->conn, ignore_notice, NULL);
+	PQclear(PQexec(ld->conn, "VACUUM (SKIP_LOCKED) chm_stage, chm_run_days_new, chm_run_days_dirty"));
+	PQsetNoticeProcessor(ld->conn, prev, NULL);
+}
+
 static int send_batch(struct chm_loader *ld, struct chm_err *err)
 {
 	struct batch *b = ld->fill;
+	int had = ld->inflight != NULL;
 	if (collect(ld, err))
 		return -1;
+	if (had)
+		vacuum_staging(ld);
 	if (b->n == 0)
 		return 0;
 	sort_batch = b;

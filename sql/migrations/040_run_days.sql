@@ -207,21 +207,21 @@ BEGIN
     $q$, source) USING from_at, to_at;
 END $fn$;
 
--- Adds the loader's new days (chm_run_days_new) to the rollups, recounts
--- the days in chm_run_days_dirty, and empties both. A new day's runs add to
+-- Adds the loader's new days (chm_run_days_new, when it sent some) to the
+-- rollups, recounts the days in chm_run_days_dirty, and empties both. A new day's runs add to
 -- a stored day when they all started after its last outcome or before its
 -- first (a feed in time order, a day cut by two batches); when they fall
 -- between, Q7's flips need the day's runs in order, and the day is recounted
 -- instead. A day whose runs all moved away loses its row. Returns the days
 -- recounted.
-CREATE FUNCTION chm_run_days_refresh() RETURNS bigint
+CREATE FUNCTION chm_run_days_refresh(new_days boolean DEFAULT true) RETURNS bigint
 LANGUAGE plpgsql SET search_path TO public, pg_temp
 -- a batch's days: starting parallel workers costs more than they save
 SET max_parallel_workers_per_gather TO 0 AS $$
 DECLARE
     n bigint;
 BEGIN
-    IF EXISTS (SELECT 1 FROM chm_run_days_new) THEN
+    IF new_days THEN
         INSERT INTO chm_run_days_dirty (pipeline_id, day)
         SELECT e.pipeline_id, e.day
         FROM chm_run_days_new e
