@@ -46,7 +46,8 @@ struct batch {
 	struct chm_load_counts folded;   /* what the later events of new runs did, folded */
 	struct strbuf fold_rejected;     /* seqs the fold refused ("1,5,9") */
 	struct chm_rundays rundays;      /* what the runs COPYed straight into runs add to their days */
-	size_t new_days;                 /* rows of it COPYed into chm_run_days_new */
+	struct strbuf new_day_rows;      /* its COPY rows for chm_run_days_new, made while */
+	size_t new_days;                 /* PostgreSQL inserts the runs; how many */
 };
 
 struct chm_loader {
@@ -59,6 +60,7 @@ struct chm_loader {
 	struct batch *fill, *inflight;   /* inflight: NULL, or sent and not collected */
 	long added, durable;
 	struct strbuf key, copybuf;
+	struct strbuf ids;    /* the batch's pipelines, for chm_run_days_lock */
 	int stage_ready;
 	int all_new;       /* the last batch's round 1 inserted every key */
 	long committed;    /* batches committed */
@@ -111,6 +113,7 @@ static void batch_release(struct batch *b)
 	strbuf_release(&b->fold_rejected);
 	hashmap_release(&b->rounds);
 	chm_rundays_release(&b->rundays);
+	strbuf_release(&b->new_day_rows);
 }
 
 void chm_loader_free(struct chm_loader *ld)
@@ -122,6 +125,7 @@ void chm_loader_free(struct chm_loader *ld)
 	batch_release(&ld->batches[1]);
 	strbuf_release(&ld->key);
 	strbuf_release(&ld->copybuf);
+	strbuf_release(&ld->ids);
 	free(ld);
 }
 
@@ -714,6 +718,10 @@ static int send_copy(struct chm_loader *ld, struct batch *b, enum copy_mode mode
 		return -1;
 	}
 	strbuf_reset(&ld->copybuf);
+	if (mode == COPY_DIRECT) {
+		strbuf_reset(&b->new_day_rows);
+		b->new_days = chm_rundays_copy_rows(&b->rundays, &b->new_day_rows);
+	}
 	return mode == COPY_DIRECT || copy_result(ld, err) >= 0 ? 0 : -1;
 }
 
@@ -760,19 +768,43 @@ static void abort_batch(struct chm_loader *ld)
 		PQclear(PQexec(ld->conn, "ROLLBACK"));
 }
 
-/* Sends the upserts of rounds first..last, the rollups' refresh (the days
- * the batch's COPY added to, and those its upserts touched:
- * chm_run_days_refresh, 040), the DELETE of the staged rows and the COMMIT
- * in pipeline mode, without waiting for them. */
+/* The batch's pipelines as an array literal, for chm_run_days_lock (040). */
+static void pipeline_ids(const struct batch *b, struct strbuf *ids)
+{
+	strbuf_reset(ids);
+	strbuf_addc(ids, '{');
+	for (int i = 0; i < b->n; i++) {
+		if (i > 0 && b->rec[i].pipeline_id == b->rec[i - 1].pipeline_id)
+			continue; /* sorted by key: a pipeline's runs are together */
+		if (ids->len > 1)
+			strbuf_addc(ids, ',');
+		strbuf_add_int(ids, b->rec[i].pipeline_id);
+	}
+	strbuf_addc(ids, '}');
+}
+
+/* Sends, in pipeline mode and without waiting for them: the lock of the
+ * batch's pipelines' rollups (chm_run_days_lock, 040: before the upserts
+ * read runs, and before the new days are merged, so a recount sees every
+ * other loader's runs of its days committed; a COPY straight into runs
+ * reads nothing), the upserts of rounds first..last, the rollups' refresh
+ * (the days the batch's COPY added to, and those its upserts touched:
+ * chm_run_days_refresh), the DELETE of the staged rows and the COMMIT. */
 static int send_rounds(struct chm_loader *ld, const struct batch *b, int first, int last,
 		       struct chm_err *err)
 {
 	char round_s[16];
 	const char *params[2] = { round_s, policy_name(ld->opts.regressions) };
 	const char *new_days[1] = { b->new_days ? "true" : "false" };
+	const char *ids[1];
 
+	pipeline_ids(b, &ld->ids);
+	ids[0] = ld->ids.buf;
 	if (PQenterPipelineMode(ld->conn) != 1)
 		return chm_db_error(ld->conn, NULL, "pipeline mode", err);
+	if (PQsendQueryParams(ld->conn, "SELECT chm_run_days_lock($1::bigint[])", 1, NULL, ids, NULL,
+			      NULL, 0) != 1)
+		return chm_db_error(ld->conn, NULL, "lock", err);
 	for (int round = first; round <= last; round++) {
 		snprintf(round_s, sizeof(round_s), "%d", round);
 		if (PQsendQueryPrepared(ld->conn, "chm_load_runs", 2, params, NULL, NULL, 0) != 1)
@@ -790,32 +822,6 @@ static int send_rounds(struct chm_loader *ld, const struct batch *b, int first, 
 	while (PQflush(ld->conn) == 1)
 		;
 	return 0;
-}
-
-/* Takes the batch's pipelines' rollup locks (chm_run_days_lock, 040) before
- * anything of them is read or written, so the recount before COMMIT sees
- * every other loader's runs of those days committed. */
-static int lock_pipelines(struct chm_loader *ld, const struct batch *b, struct chm_err *err)
-{
-	struct strbuf ids = STRBUF_INIT;
-	for (int i = 0; i < b->n; i++) {
-		if (i > 0 && b->rec[i].pipeline_id == b->rec[i - 1].pipeline_id)
-			continue; /* sorted by key: a pipeline's runs are together */
-		strbuf_addc(&ids, ids.len ? ',' : '{');
-		strbuf_add_int(&ids, b->rec[i].pipeline_id);
-	}
-	strbuf_addc(&ids, ids.len ? '}' : '{');
-	if (ids.len == 1)
-		strbuf_addc(&ids, '}');
-	const char *params[1] = { ids.buf };
-	PGresult *res = PQexecParams(ld->conn, "SELECT chm_run_days_lock($1::bigint[])", 1, NULL,
-				     params, NULL, NULL, 0);
-	int rc = 0;
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		rc = chm_db_error(ld->conn, res, "lock", err);
-	PQclear(res);
-	strbuf_release(&ids);
-	return rc;
 }
 
 /* Starts a batch without waiting for PostgreSQL to apply it. Usually: BEGIN,
@@ -846,8 +852,7 @@ static int start_batch(struct chm_loader *ld, struct batch *b, struct chm_err *e
 	 * say: probe runs by its unique index, never hash or sort all of runs
 	 * (PERF-NOTES) */
 	if (chm_db_exec(ld->conn, "BEGIN; SET LOCAL enable_hashjoin = off; "
-				  "SET LOCAL enable_mergejoin = off", err) ||
-	    lock_pipelines(ld, b, err))
+				  "SET LOCAL enable_mergejoin = off", err))
 		goto fail;
 	b->new_days = 0;
 	if (!b->fast)
@@ -871,8 +876,6 @@ fail:
  * into chm_run_days_new, for chm_run_days_refresh (040). */
 static int send_new_days(struct chm_loader *ld, struct batch *b, struct chm_err *err)
 {
-	strbuf_reset(&ld->copybuf);
-	b->new_days = chm_rundays_copy_rows(&b->rundays, &ld->copybuf);
 	if (!b->new_days)
 		return 0;
 	PGresult *res = PQexec(ld->conn, "COPY chm_run_days_new FROM STDIN");
@@ -882,12 +885,9 @@ static int send_new_days(struct chm_loader *ld, struct batch *b, struct chm_err 
 		return -1;
 	}
 	PQclear(res);
-	if (PQputCopyData(ld->conn, ld->copybuf.buf, (int)ld->copybuf.len) != 1 ||
-	    PQputCopyEnd(ld->conn, NULL) != 1) {
-		strbuf_reset(&ld->copybuf);
+	if (PQputCopyData(ld->conn, b->new_day_rows.buf, (int)b->new_day_rows.len) != 1 ||
+	    PQputCopyEnd(ld->conn, NULL) != 1)
 		return chm_db_error(ld->conn, NULL, "COPY", err);
-	}
-	strbuf_reset(&ld->copybuf);
 	return copy_result(ld, err) >= 0 ? 0 : -1;
 }
 
@@ -955,6 +955,15 @@ static int round_result(struct chm_loader *ld, struct batch *b, int q, int last,
 	return rc;
 }
 
+static int lock_result(struct chm_loader *ld, struct chm_err *err)
+{
+	PGresult *res = PQgetResult(ld->conn);
+	int rc = PQresultStatus(res) == PGRES_TUPLES_OK ? 0 : chm_db_error(ld->conn, res, "lock", err);
+	PQclear(res);
+	PQclear(PQgetResult(ld->conn)); /* the NULL that ends its results */
+	return rc;
+}
+
 /* Waits for a started batch: the rounds' counts, the COMMIT, the sync. */
 static int finish_batch(struct chm_loader *ld, struct batch *b, struct chm_err *err)
 {
@@ -966,7 +975,10 @@ static int finish_batch(struct chm_loader *ld, struct batch *b, struct chm_err *
 		all_new = 1;
 		rc = finish_direct(ld, b, &delta, &rejected, &last, err);
 	}
-	/* the rounds' results, the recount's, the DELETE of the staged rows', COMMIT's */
+	/* the lock's result, the rounds', the recount's, the DELETE of the
+	 * staged rows', COMMIT's */
+	if (rc == 0)
+		rc = lock_result(ld, err);
 	for (int q = 0; q <= last + 2 && rc == 0; q++)
 		rc = round_result(ld, b, q, last, &delta, &rejected, &all_new, err);
 	if (rc == 0) {
