@@ -46,7 +46,8 @@ load_reference() {
 
 setup_file() {
 	fresh_db file
-	python3 "$BATS_TEST_DIRNAME/rollup_history.py" --seed 19 "$BATS_FILE_TMPDIR/h"
+	# another history: CHM_ROLLUP_SEED=N bats tests/t0607-report-rollups.bats
+	python3 "$BATS_TEST_DIRNAME/rollup_history.py" --seed "${CHM_ROLLUP_SEED:-19}" "$BATS_FILE_TMPDIR/h"
 	load_history
 	load_reference
 }
@@ -114,6 +115,16 @@ EOF
 	run -0 q "SELECT (SELECT count(*) FROM (SELECT 1 FROM runs GROUP BY pipeline_id, date_trunc('day', started_at, 'UTC') HAVING count(*) >= 8) t) > 50,
 	  (SELECT count(DISTINCT platform) FROM pipelines), (SELECT count(*) FROM clients)"
 	assert_eq "$output" "t|5|4"
+	# runs whose start moved to another UTC day (updates.ndjson), and the
+	# regressions stored as accepted
+	local h=$BATS_FILE_TMPDIR/h moved
+	moved=$(jq -rs 'map(select(.started_at != null)) | group_by(.external_run_id)
+	    | map(select(map(.started_at[0:10]) | unique | length > 1)) | length' \
+		"$h/base-a.ndjson" "$h/base-b.ndjson" "$h/updates.ndjson")
+	[ "$moved" -gt 20 ]
+	diff <(jq -r '[.external_run_id, .status] | @tsv' "$h/regressions.ndjson" | sort) \
+		<(q "SELECT external_run_id, status FROM runs" | tr '|' '\t' | sort |
+			join -t $'\t' - <(jq -r .external_run_id "$h/regressions.ndjson" | sort) | sort)
 }
 
 @test "the questions' default windows and Q3 answer as the plain questions, at several clocks" {
