@@ -8,9 +8,11 @@
 # windows is compared with its reference (tests/sql/plain_questions.sql,
 # copies of the bodies before 041): counts and rates exactly, Q9's
 # percentiles within 5%, its sum within 1e-9 (tests/sql/compare_questions.sql).
-# The last tests check the rollup table itself: what chm-load keeps is what a
-# rebuild from runs gives, an unchanged replay writes no rollup row, and
-# chm migrate builds the rollups of a history loaded before them.
+# The "rollups:" tests check the rollup table itself (they need 040): what
+# chm-load keeps is what a rebuild from runs gives, after every load and
+# after loaders at once on the same days; an unchanged replay writes no
+# rollup row; chm migrate builds the rollups of a history loaded before them.
+# The seed of the history is 19; CHM_ROLLUP_SEED=N tries another.
 
 load helper
 
@@ -219,6 +221,71 @@ SQL
 	# and the history's days are there: one row a pipeline and UTC day with runs
 	run -0 q "SELECT count(*) FROM chm_run_days"
 	assert_eq "$output" "$(q "SELECT count(DISTINCT (pipeline_id, date_trunc('day', started_at, 'UTC'))) FROM runs WHERE started_at IS NOT NULL")"
+}
+
+# The rollups against a rebuild, and two windows' answers against the plain
+# ones, in the current database.
+rollups_exact() {
+	local out
+	out=$(sql <<'SQL'
+BEGIN;
+CREATE TEMP TABLE kept AS SELECT * FROM chm_run_days;
+SELECT chm_run_days_rebuild() AS n \gset
+SELECT * FROM plain.days_diff('kept', 'chm_run_days');
+ROLLBACK;
+SELECT w.ws, w.we, d.* FROM (VALUES ('2026-10-20T05:17:00Z'::timestamptz, '2026-11-21T18:03:00Z'::timestamptz),
+                                    ('-infinity', 'infinity')) AS w(ws, we),
+       LATERAL plain.diff(w.ws, w.we) d;
+SQL
+)
+	no_diff "$out"
+}
+
+@test "rollups: exact after every load, not only the last" {
+	local h=$BATS_FILE_TMPDIR/h
+	fresh_db steps
+	load_reference
+	load_ok "$h/inventory.ndjson"
+	load_ok "$h/base-a.ndjson"
+	rollups_exact
+	load_ok --batch-size 7 "$h/base-b.ndjson"
+	rollups_exact
+	load_ok --batch-size 3 "$h/updates.ndjson"
+	rollups_exact
+	load_ok --regressions accept --batch-size 5 "$h/regressions.ndjson"
+	rollups_exact
+}
+
+@test "rollups: exact after loaders at once on the same days" {
+	local h=$BATS_FILE_TMPDIR/h t=$BATS_TEST_TMPDIR f rc again=()
+	fresh_db together
+	load_reference
+	load_ok "$h/inventory.ndjson"
+	load_ok "$h/base-a.ndjson"
+	# base-b in four parts, the updates and the regressions, all at once: the
+	# same pipelines and days, new runs (summed) and changed ones (recounted)
+	split -n l/4 -d "$h/base-b.ndjson" "$t/part"
+	cp "$h/updates.ndjson" "$h/regressions.ndjson" "$t/"
+	for f in part00 part01 part02 part03 updates.ndjson regressions.ndjson; do
+		chm-load --batch-size 3 --regressions accept "$t/$f" >"$t/$f.out" 2>"$t/$f.err" 3>&- &
+		echo $! >"$t/$f.pid"
+	done
+	for f in part00 part01 part02 part03 updates.ndjson regressions.ndjson; do
+		rc=0
+		wait "$(cat "$t/$f.pid")" || rc=$?
+		# 75: a temporary failure (deadlock, serialization), safe to run again
+		case $rc in
+		0) ;;
+		75) again+=("$t/$f") ;;
+		*) cat "$t/$f.err"; return 1 ;;
+		esac
+	done
+	# only what had to stop is loaded again: a replay of the others could
+	# mend a day by recounting it
+	if [ "${#again[@]}" -gt 0 ]; then
+		load_ok --regressions accept "${again[@]}"
+	fi
+	rollups_exact
 }
 
 @test "rollups: an unchanged replay writes no rollup row" {
