@@ -176,6 +176,15 @@ class History:
                         fields["error_message"] = self.rng.choice(["boom", "timeout", "exit 2"])
                     end = start + dt.timedelta(seconds=min(dur or 0, 86400 * 3))
                     events.append((end, self.event(run, **fields)))
+        # far from the rest: on the edges of the tests' longest windows
+        for k, at in enumerate([dt.datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+                                dt.datetime(2000, 1, 1, tzinfo=UTC),
+                                dt.datetime(2031, 6, 1, 12, tzinfo=UTC)]):
+            client, _name, platform, _type, ext, _active = PIPELINES[k]
+            run = {"client": client, "platform": platform, "external_id": ext,
+                   "id": "far-%d" % k, "status": "failed", "started_at": at, "sort": at, "dur": 5}
+            self.runs.append(run)
+            events.append((at, self.event(run, started_at=ts(at), duration_seconds=5)))
         events.sort(key=lambda e: e[0])
         # a little disorder, as feeds deliver: swap some neighbours
         for i in range(len(events) - 1):

@@ -106,9 +106,10 @@ EOF
 	    count(*) FILTER (WHERE duration_seconds > 1e8) > 0,
 	    count(*) FILTER (WHERE duration_seconds IS NULL AND status <> 'running') > 0,
 	    count(*) FILTER (WHERE external_run_id LIKE 'late-%') > 100,
+	    count(*) FILTER (WHERE started_at < '2000-01-01T00:00:01Z' OR started_at > '2031-01-01T00:00:00Z') = 3,
 	    count(*) > 3000)
 	  FROM runs"
-	assert_eq "$output" "t t t t t t t t t t"
+	assert_eq "$output" "t t t t t t t t t t t"
 	# runs of one pipeline at one instant with both outcomes (Q7's order)
 	run -0 q "SELECT count(*) > 0 FROM (SELECT 1 FROM runs WHERE status IN ('success', 'failed')
 	  GROUP BY pipeline_id, started_at HAVING count(DISTINCT status) = 2) t"
