@@ -81,8 +81,9 @@ CREATE TABLE chm_run_days (
 -- The days a loader's transaction touched, recounted and emptied before its
 -- COMMIT: never seen by another session (as chm_stage, 025), so UNLOGGED.
 CREATE UNLOGGED TABLE chm_run_days_dirty (
-    pipeline_id bigint NOT NULL,
-    day         date NOT NULL,
+    pipeline_id   bigint NOT NULL,
+    day           date NOT NULL,
+    outcomes_only boolean NOT NULL DEFAULT false, -- only Q7's columns (new runs in between)
     PRIMARY KEY (pipeline_id, day)
 );
 
@@ -121,6 +122,48 @@ CREATE UNLOGGED TABLE chm_run_days_new (
     dur_counts   integer[]
 );
 
+-- Where chm_run_days_of() and chm_run_days_outcomes() read runs: those
+-- started in [$1, $2), or (from_at NULL) those of the days in
+-- chm_run_days_dirty whose outcomes_only is $3.
+CREATE FUNCTION chm_run_days_source(from_at timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN from_at IS NULL THEN
+        'chm_run_days_dirty x JOIN runs r ON r.pipeline_id = x.pipeline_id
+            AND r.started_at >= chm_day_start(x.day) AND r.started_at < chm_day_start(x.day + 1)
+         WHERE x.outcomes_only = $3'
+    ELSE
+        'runs r WHERE r.started_at >= $1 AND r.started_at < $2'
+    END
+$$;
+
+-- Q7's columns of the rollup rows of runs (chm_run_days_source): among
+-- success and failed in Q7's order (started_at, status), each day's first
+-- and last outcome, when they started, and the changes between them.
+CREATE FUNCTION chm_run_days_outcomes(from_at timestamptz, to_at timestamptz,
+                                      outcomes_only boolean DEFAULT false)
+RETURNS TABLE (pipeline_id bigint, day date, sf_first run_status, sf_first_at timestamptz,
+               sf_last run_status, sf_last_at timestamptz, sf_flips integer)
+LANGUAGE plpgsql STABLE SET search_path TO public, pg_temp
+SET jit TO off SET enable_hashjoin TO on AS $fn$
+BEGIN
+    RETURN QUERY EXECUTE format($q$
+    WITH sf AS (
+        SELECT r.pipeline_id, chm_utc_day(r.started_at) AS day, r.status, r.started_at,
+               lag(r.status) OVER (PARTITION BY r.pipeline_id, chm_utc_day(r.started_at)
+                                   ORDER BY r.started_at, r.status) AS prev
+        FROM %s AND r.status IN ('success', 'failed')
+    )
+    SELECT pipeline_id, day,
+           (array_agg(status ORDER BY started_at, status))[1],
+           min(started_at),
+           (array_agg(status ORDER BY started_at DESC, status DESC))[1],
+           max(started_at),
+           count(*) FILTER (WHERE prev <> status)::integer
+    FROM sf
+    GROUP BY pipeline_id, day
+    $q$, chm_run_days_source(from_at)) USING from_at, to_at, outcomes_only;
+END $fn$;
+
 -- The rollup rows of runs, computed from runs: those started in [from_at,
 -- to_at), or (from_at NULL) those of the days in chm_run_days_dirty. A day
 -- cut by the range gives a row of the part inside it: the questions read
@@ -132,33 +175,14 @@ LANGUAGE plpgsql STABLE SET search_path TO public, pg_temp
 -- a few ms of work, which JIT would compile for 40 ms; and hash joins of
 -- its CTEs whatever the caller (chm-load turns them off for its upsert)
 SET jit TO off SET enable_hashjoin TO on AS $fn$
-DECLARE
-    source text := CASE WHEN from_at IS NULL THEN
-        'chm_run_days_dirty x JOIN runs r ON r.pipeline_id = x.pipeline_id
-            AND r.started_at >= chm_day_start(x.day) AND r.started_at < chm_day_start(x.day + 1)'
-    ELSE
-        'runs r WHERE r.started_at >= $1 AND r.started_at < $2'
-    END;
 BEGIN
     RETURN QUERY EXECUTE format($q$
     WITH r AS (
         SELECT r.pipeline_id, chm_utc_day(r.started_at) AS day, r.status, r.started_at,
                r.duration_seconds, r.updated_at
         FROM %s
-    ), sf AS (
-        SELECT pipeline_id, day, status, started_at,
-               lag(status) OVER (PARTITION BY pipeline_id, day ORDER BY started_at, status) AS prev
-        FROM r
-        WHERE status IN ('success', 'failed')
     ), sfa AS (
-        SELECT pipeline_id, day,
-               (array_agg(status ORDER BY started_at, status))[1] AS sf_first,
-               min(started_at) AS sf_first_at,
-               (array_agg(status ORDER BY started_at DESC, status DESC))[1] AS sf_last,
-               max(started_at) AS sf_last_at,
-               count(*) FILTER (WHERE prev <> status)::integer AS sf_flips
-        FROM sf
-        GROUP BY pipeline_id, day
+        SELECT * FROM chm_run_days_outcomes($1, $2)
     ), hb AS (
         SELECT pipeline_id, day, chm_duration_bucket(duration_seconds) AS bucket, count(*)::integer AS n
         FROM r
@@ -204,16 +228,17 @@ BEGIN
     FROM a
     LEFT JOIN sfa ON sfa.pipeline_id = a.pipeline_id AND sfa.day = a.day
     LEFT JOIN hba ON hba.pipeline_id = a.pipeline_id AND hba.day = a.day
-    $q$, source) USING from_at, to_at;
+    $q$, chm_run_days_source(from_at)) USING from_at, to_at, false;
 END $fn$;
 
 -- Adds the loader's new days (chm_run_days_new, when it sent some) to the
--- rollups, recounts the days in chm_run_days_dirty, and empties both. A new day's runs add to
--- a stored day when they all started after its last outcome or before its
--- first (a feed in time order, a day cut by two batches); when they fall
--- between, Q7's flips need the day's runs in order, and the day is recounted
--- instead. A day whose runs all moved away loses its row. Returns the days
--- recounted.
+-- rollups, recounts the days in chm_run_days_dirty, and empties both. A
+-- new day's runs add to a stored day's counts, sums and histograms; its Q7
+-- outcomes compose with the stored ones when they all started after the
+-- day's last outcome or before its first (a feed in time order, a day cut
+-- by two batches), and when they fall in between (a feed in another order),
+-- only Q7's columns of that day are recounted from runs, in order. A day
+-- whose runs all moved away loses its row. Returns the days recounted.
 CREATE FUNCTION chm_run_days_refresh(new_days boolean DEFAULT true) RETURNS bigint
 LANGUAGE plpgsql SET search_path TO public, pg_temp
 -- a batch's days: starting parallel workers costs more than they save
@@ -222,18 +247,20 @@ DECLARE
     n bigint;
 BEGIN
     IF new_days THEN
-        INSERT INTO chm_run_days_dirty (pipeline_id, day)
-        SELECT e.pipeline_id, e.day
+        INSERT INTO chm_run_days_dirty (pipeline_id, day, outcomes_only)
+        SELECT e.pipeline_id, e.day, true
         FROM chm_run_days_new e
         JOIN chm_run_days d ON d.pipeline_id = e.pipeline_id AND d.day = e.day
         WHERE e.sf_first IS NOT NULL AND d.sf_first IS NOT NULL
           AND NOT (e.sf_first_at > d.sf_last_at OR e.sf_last_at < d.sf_first_at)
         ON CONFLICT DO NOTHING;
+        -- (a day recounted whole anyway is left to the recount)
         INSERT INTO chm_run_days AS d
         SELECT e.*, now()
         FROM chm_run_days_new e
         WHERE NOT EXISTS (SELECT 1 FROM chm_run_days_dirty x
-                          WHERE x.pipeline_id = e.pipeline_id AND x.day = e.day)
+                          WHERE x.pipeline_id = e.pipeline_id AND x.day = e.day
+                            AND NOT x.outcomes_only)
         ON CONFLICT (pipeline_id, day) DO UPDATE SET
             runs = d.runs + EXCLUDED.runs,
             running = d.running + EXCLUDED.running,
@@ -283,8 +310,13 @@ BEGIN
         RETURN 0;
     END IF;
     DELETE FROM chm_run_days d USING chm_run_days_dirty x
-    WHERE d.pipeline_id = x.pipeline_id AND d.day = x.day;
+    WHERE d.pipeline_id = x.pipeline_id AND d.day = x.day AND NOT x.outcomes_only;
     INSERT INTO chm_run_days SELECT * FROM chm_run_days_of(NULL, NULL);
+    UPDATE chm_run_days d
+    SET (sf_first, sf_first_at, sf_last, sf_last_at, sf_flips) =
+        (o.sf_first, o.sf_first_at, o.sf_last, o.sf_last_at, o.sf_flips)
+    FROM chm_run_days_outcomes(NULL, NULL, true) o
+    WHERE d.pipeline_id = o.pipeline_id AND d.day = o.day;
     DELETE FROM chm_run_days_dirty;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
