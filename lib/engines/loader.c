@@ -64,6 +64,7 @@ struct chm_loader {
 	int stage_ready;
 	int all_new;       /* the last batch's round 1 inserted every key */
 	long committed;    /* batches committed */
+	int days_added;    /* a committed batch added new days to the rollups */
 	unsigned jitter;   /* rand_r state for retry backoff, per process */
 };
 
@@ -996,6 +997,8 @@ static int finish_batch(struct chm_loader *ld, struct batch *b, struct chm_err *
 	}
 	PQexitPipelineMode(ld->conn);
 	ld->all_new = all_new;
+	if (b->new_days)
+		ld->days_added = 1;
 	ld->counts.inserted += delta.inserted;
 	ld->counts.updated += delta.updated;
 	ld->counts.unchanged += delta.unchanged;
@@ -1030,6 +1033,10 @@ static int collect(struct chm_loader *ld, struct chm_err *err)
 	}
 	for (int attempt = 1; rc && err->kind == CHM_E_DB_CONFLICT && attempt < 8; attempt++) {
 		usleep((useconds_t)(1000 * attempt * (1 + rand_r(&ld->jitter) % 20)));
+		/* a COPY straight into runs takes the rollup lock after its rows:
+		 * a loader upserting one of them can close a cycle, and the keys
+		 * may be stored by now; the upsert decides */
+		ld->all_new = 0;
 		rc = start_batch(ld, b, err);
 		if (rc == 0)
 			rc = finish_batch(ld, b, err);
@@ -1088,9 +1095,24 @@ static int send_batch(struct chm_loader *ld, struct chm_err *err)
 	return 0;
 }
 
+/* New runs that fell between a day's stored outcomes left Q7's columns
+ * of that day to recount (sf_stale, 040): once, when the load is done, not
+ * once a batch. */
+static int settle_days(struct chm_loader *ld, struct chm_err *err)
+{
+	if (!ld->days_added)
+		return 0;
+	PGresult *res = PQexec(ld->conn, "SELECT chm_run_days_settle()");
+	int rc = PQresultStatus(res) == PGRES_TUPLES_OK ? 0 : chm_db_error(ld->conn, res, "settle", err);
+	PQclear(res);
+	if (rc == 0)
+		ld->days_added = 0;
+	return rc;
+}
+
 int chm_loader_flush(struct chm_loader *ld, struct chm_err *err)
 {
-	if (send_batch(ld, err))
+	if (send_batch(ld, err) || collect(ld, err))
 		return -1;
-	return collect(ld, err);
+	return settle_days(ld, err);
 }

@@ -75,15 +75,19 @@ CREATE TABLE chm_run_days (
     dur_buckets     smallint[],            -- chm_duration_bucket, ascending
     dur_counts      integer[],             -- runs in each of those buckets
     last_updated_at timestamptz NOT NULL,  -- the newest updated_at of the day's runs
+    -- Q7's columns wait for chm_run_days_settle(): new runs fell between the
+    -- day's stored outcomes, and only the day's runs in order tell its flips
+    sf_stale        boolean NOT NULL DEFAULT false,
     PRIMARY KEY (pipeline_id, day)
 );
+CREATE INDEX chm_run_days_stale_idx ON chm_run_days (pipeline_id, day) WHERE sf_stale;
 
 -- The days a loader's transaction touched, recounted and emptied before its
 -- COMMIT: never seen by another session (as chm_stage, 025), so UNLOGGED.
 CREATE UNLOGGED TABLE chm_run_days_dirty (
     pipeline_id   bigint NOT NULL,
     day           date NOT NULL,
-    outcomes_only boolean NOT NULL DEFAULT false, -- only Q7's columns (new runs in between)
+    outcomes_only boolean NOT NULL DEFAULT false, -- only Q7's columns (chm_run_days_settle)
     PRIMARY KEY (pipeline_id, day)
 );
 
@@ -123,8 +127,8 @@ CREATE UNLOGGED TABLE chm_run_days_new (
 );
 
 -- Where chm_run_days_of() and chm_run_days_outcomes() read runs: those
--- started in [$1, $2), or (from_at NULL) those of the days in
--- chm_run_days_dirty whose outcomes_only is $3.
+-- started in [$1, $2) (of pipeline $4 when it is not NULL), or (from_at
+-- NULL) those of the days in chm_run_days_dirty whose outcomes_only is $3.
 CREATE FUNCTION chm_run_days_source(from_at timestamptz) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN from_at IS NULL THEN
@@ -132,7 +136,8 @@ LANGUAGE sql IMMUTABLE AS $$
             AND r.started_at >= chm_day_start(x.day) AND r.started_at < chm_day_start(x.day + 1)
          WHERE x.outcomes_only = $3'
     ELSE
-        'runs r WHERE r.started_at >= $1 AND r.started_at < $2'
+        'runs r WHERE r.started_at >= $1 AND r.started_at < $2
+            AND ($4::bigint IS NULL OR r.pipeline_id = $4::bigint)'
     END
 $$;
 
@@ -140,7 +145,8 @@ $$;
 -- success and failed in Q7's order (started_at, status), each day's first
 -- and last outcome, when they started, and the changes between them.
 CREATE FUNCTION chm_run_days_outcomes(from_at timestamptz, to_at timestamptz,
-                                      outcomes_only boolean DEFAULT false)
+                                      outcomes_only boolean DEFAULT false,
+                                      pipeline bigint DEFAULT NULL)
 RETURNS TABLE (pipeline_id bigint, day date, sf_first run_status, sf_first_at timestamptz,
                sf_last run_status, sf_last_at timestamptz, sf_flips integer)
 LANGUAGE plpgsql STABLE SET search_path TO public, pg_temp
@@ -161,7 +167,7 @@ BEGIN
            count(*) FILTER (WHERE prev <> status)::integer
     FROM sf
     GROUP BY pipeline_id, day
-    $q$, chm_run_days_source(from_at)) USING from_at, to_at, outcomes_only;
+    $q$, chm_run_days_source(from_at)) USING from_at, to_at, outcomes_only, pipeline;
 END $fn$;
 
 -- The rollup rows of runs, computed from runs: those started in [from_at,
@@ -224,11 +230,11 @@ BEGIN
            coalesce(sfa.sf_flips, 0),
            a.dur_runs, a.dur_sum, a.dur_min, a.dur_max,
            a.hist_10s, a.hist_1m, a.hist_5m, a.hist_15m, a.hist_1h, a.hist_6h, a.hist_inf,
-           hba.dur_buckets, hba.dur_counts, a.last_updated_at
+           hba.dur_buckets, hba.dur_counts, a.last_updated_at, false
     FROM a
     LEFT JOIN sfa ON sfa.pipeline_id = a.pipeline_id AND sfa.day = a.day
     LEFT JOIN hba ON hba.pipeline_id = a.pipeline_id AND hba.day = a.day
-    $q$, chm_run_days_source(from_at)) USING from_at, to_at, false;
+    $q$, chm_run_days_source(from_at)) USING from_at, to_at, false, NULL::bigint;
 END $fn$;
 
 -- Adds the loader's new days (chm_run_days_new, when it sent some) to the
@@ -236,9 +242,12 @@ END $fn$;
 -- new day's runs add to a stored day's counts, sums and histograms; its Q7
 -- outcomes compose with the stored ones when they all started after the
 -- day's last outcome or before its first (a feed in time order, a day cut
--- by two batches), and when they fall in between (a feed in another order),
--- only Q7's columns of that day are recounted from runs, in order. A day
--- whose runs all moved away loses its row. Returns the days recounted.
+-- by two batches). When they fall in between (a feed in another order, as
+-- external ids sort), only the day's runs in order tell its flips: the day
+-- is marked sf_stale, Q7 reads its outcomes from runs until
+-- chm_run_days_settle() recounts them, once at the end of a load instead of
+-- once a batch. A day whose runs all moved away loses its row. Returns the
+-- days recounted.
 CREATE FUNCTION chm_run_days_refresh(new_days boolean DEFAULT true) RETURNS bigint
 LANGUAGE plpgsql SET search_path TO public, pg_temp
 -- a batch's days: starting parallel workers costs more than they save
@@ -247,20 +256,12 @@ DECLARE
     n bigint;
 BEGIN
     IF new_days THEN
-        INSERT INTO chm_run_days_dirty (pipeline_id, day, outcomes_only)
-        SELECT e.pipeline_id, e.day, true
-        FROM chm_run_days_new e
-        JOIN chm_run_days d ON d.pipeline_id = e.pipeline_id AND d.day = e.day
-        WHERE e.sf_first IS NOT NULL AND d.sf_first IS NOT NULL
-          AND NOT (e.sf_first_at > d.sf_last_at OR e.sf_last_at < d.sf_first_at)
-        ON CONFLICT DO NOTHING;
         -- (a day recounted whole anyway is left to the recount)
         INSERT INTO chm_run_days AS d
-        SELECT e.*, now()
+        SELECT e.*, now(), false
         FROM chm_run_days_new e
         WHERE NOT EXISTS (SELECT 1 FROM chm_run_days_dirty x
-                          WHERE x.pipeline_id = e.pipeline_id AND x.day = e.day
-                            AND NOT x.outcomes_only)
+                          WHERE x.pipeline_id = e.pipeline_id AND x.day = e.day)
         ON CONFLICT (pipeline_id, day) DO UPDATE SET
             runs = d.runs + EXCLUDED.runs,
             running = d.running + EXCLUDED.running,
@@ -302,7 +303,11 @@ BEGIN
                        FROM unnest(coalesce(d.dur_buckets, '{}') || coalesce(EXCLUDED.dur_buckets, '{}'),
                                    coalesce(d.dur_counts, '{}') || coalesce(EXCLUDED.dur_counts, '{}')) AS u(b, c)
                        GROUP BY b) AS m),
-            last_updated_at = greatest(d.last_updated_at, EXCLUDED.last_updated_at);
+            last_updated_at = greatest(d.last_updated_at, EXCLUDED.last_updated_at),
+            sf_stale = d.sf_stale
+                       OR (d.sf_first IS NOT NULL AND EXCLUDED.sf_first IS NOT NULL
+                           AND NOT (EXCLUDED.sf_first_at > d.sf_last_at
+                                    OR EXCLUDED.sf_last_at < d.sf_first_at));
         DELETE FROM chm_run_days_new;
     END IF;
     -- an unchanged replay dirties nothing: no statement below writes then
@@ -310,16 +315,56 @@ BEGIN
         RETURN 0;
     END IF;
     DELETE FROM chm_run_days d USING chm_run_days_dirty x
-    WHERE d.pipeline_id = x.pipeline_id AND d.day = x.day AND NOT x.outcomes_only;
+    WHERE d.pipeline_id = x.pipeline_id AND d.day = x.day;
     INSERT INTO chm_run_days SELECT * FROM chm_run_days_of(NULL, NULL);
-    UPDATE chm_run_days d
-    SET (sf_first, sf_first_at, sf_last, sf_last_at, sf_flips) =
-        (o.sf_first, o.sf_first_at, o.sf_last, o.sf_last_at, o.sf_flips)
-    FROM chm_run_days_outcomes(NULL, NULL, true) o
-    WHERE d.pipeline_id = o.pipeline_id AND d.day = o.day;
     DELETE FROM chm_run_days_dirty;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
+END $$;
+
+-- Recounts Q7's columns of the stale days (sf_stale) from runs: chm-load
+-- calls it when its load is done, in a transaction of its own. Returns the
+-- days settled.
+CREATE FUNCTION chm_run_days_settle() RETURNS bigint
+LANGUAGE plpgsql SET search_path TO public, pg_temp
+SET max_parallel_workers_per_gather TO 0 AS $$
+DECLARE
+    n bigint;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM chm_run_days WHERE sf_stale) THEN
+        RETURN 0;
+    END IF;
+    PERFORM chm_run_days_lock(ARRAY(SELECT DISTINCT pipeline_id FROM chm_run_days WHERE sf_stale));
+    INSERT INTO chm_run_days_dirty (pipeline_id, day, outcomes_only)
+    SELECT pipeline_id, day, true FROM chm_run_days WHERE sf_stale
+    ON CONFLICT DO NOTHING;
+    UPDATE chm_run_days d
+    SET (sf_first, sf_first_at, sf_last, sf_last_at, sf_flips, sf_stale) =
+        (o.sf_first, o.sf_first_at, o.sf_last, o.sf_last_at, o.sf_flips, false)
+    FROM chm_run_days_outcomes(NULL, NULL, true) o
+    WHERE d.pipeline_id = o.pipeline_id AND d.day = o.day;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    DELETE FROM chm_run_days_dirty;
+    RETURN n;
+END $$;
+
+-- Q7's rows of the stale whole days in [first_day, end_day), their outcomes
+-- from runs (a load in progress, or one that stopped before it settled).
+CREATE FUNCTION chm_run_days_stale(first_day date, end_day date)
+RETURNS TABLE (pipeline_id bigint, day date, success integer, failed integer,
+               sf_first run_status, sf_last run_status, sf_flips integer)
+LANGUAGE plpgsql STABLE SET search_path TO public, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+    s record;
+BEGIN
+    FOR s IN SELECT d.pipeline_id, d.day, d.success, d.failed FROM chm_run_days d
+             WHERE d.sf_stale AND d.day >= first_day AND d.day < end_day LOOP
+        RETURN QUERY
+        SELECT s.pipeline_id, s.day, s.success, s.failed, o.sf_first, o.sf_last, o.sf_flips
+        FROM chm_run_days_outcomes(chm_day_start(s.day), chm_day_start(s.day + 1), false,
+                                   s.pipeline_id) AS o;
+    END LOOP;
 END $$;
 
 -- Serialises the writers of these pipelines' runs until COMMIT, in one order

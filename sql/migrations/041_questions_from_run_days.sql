@@ -106,7 +106,8 @@ BEGIN
 END $$;
 
 -- Flips: each day's own, plus one wherever a day's first outcome differs from
--- the last of the pipeline's previous day with an outcome in the window.
+-- the last of the pipeline's previous day with an outcome in the window. A
+-- day whose outcomes wait for chm_run_days_settle() gives them from runs.
 CREATE OR REPLACE FUNCTION chm_q7_flaky_pipelines(window_start timestamptz DEFAULT chm_since('30 days'),
                                                   window_end timestamptz DEFAULT chm_until())
 RETURNS TABLE (rank bigint, client text, pipeline text, platform platform, runs bigint,
@@ -121,7 +122,10 @@ BEGIN
     RETURN QUERY
     WITH d AS (
         SELECT pipeline_id, day, success, failed, sf_first, sf_last, sf_flips FROM chm_run_days
-        WHERE day >= w.first_day AND day < w.end_day AND success + failed > 0
+        WHERE day >= w.first_day AND day < w.end_day AND success + failed > 0 AND NOT sf_stale
+        UNION ALL
+        SELECT pipeline_id, day, success, failed, sf_first, sf_last, sf_flips
+        FROM chm_run_days_stale(w.first_day, w.end_day)
         UNION ALL
         SELECT pipeline_id, day, success, failed, sf_first, sf_last, sf_flips
         FROM chm_run_days_edges(window_start, window_end)
