@@ -6,10 +6,13 @@
 -- chm-normalize). A run is stored when created (its created_at, the
 -- ingestion time) and again when an event changes it (updated_at); the later
 -- counts. Wall-clock facts: --now does not move them. A platform without
--- runs has no sample. Reads all of runs (one aggregate, no index on
--- updated_at: a scrape is rare next to the loads an index would slow).
-SELECT p.platform::text AS source, max(r.updated_at) AS ingest
-FROM runs r
-JOIN pipelines p ON p.id = r.pipeline_id
+-- runs has no sample. Reads the daily rollups (040: each day's newest
+-- updated_at), a row a pipeline and day, and the runs without a start, which
+-- are in no day (by runs_started_idx): not all of runs.
+SELECT p.platform::text AS source, max(t.at) AS ingest
+FROM (SELECT d.pipeline_id, d.last_updated_at AS at FROM chm_run_days d
+      UNION ALL
+      SELECT r.pipeline_id, r.updated_at FROM runs r WHERE r.started_at IS NULL) AS t
+JOIN pipelines p ON p.id = t.pipeline_id
 GROUP BY p.platform
 ORDER BY p.platform
