@@ -51,7 +51,10 @@ BEGIN
     END IF;
 
     -- the functions before the tables: a distributed table's shards are
-    -- created on the workers with whatever they depend on
+    -- created on the workers with whatever they depend on. Not those whose
+    -- rows are a table's (chm_run_days_of, chm_run_days_edges: 040, 041):
+    -- Citus refuses them before their table, and only the coordinator calls
+    -- them, each statement of theirs a distributed query of its own.
     FOR fn IN
         SELECT p.oid::regprocedure
         FROM pg_proc p
@@ -59,11 +62,14 @@ BEGIN
           AND p.proname LIKE 'chm\_%'
           AND NOT EXISTS (SELECT 1 FROM pg_depend d
                           WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d JOIN pg_type t ON t.oid = d.refobjid
+                          WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+                            AND d.refclassid = 'pg_type'::regclass AND t.typrelid <> 0)
           AND NOT EXISTS (SELECT 1 FROM pg_dist_object o
                           WHERE o.classid = 'pg_proc'::regclass AND o.objid = p.oid)
         ORDER BY p.oid
     LOOP
-        PERFORM create_distributed_function(fn::text);
+        PERFORM create_distributed_function(fn);
         changed := changed + 1;
     END LOOP;
 

@@ -346,7 +346,9 @@ BEGIN
     UPDATE chm_run_days d
     SET (sf_first, sf_first_at, sf_last, sf_last_at, sf_flips, sf_stale) =
         (o.sf_first, o.sf_first_at, o.sf_last, o.sf_last_at, o.sf_flips, false)
-    FROM chm_run_days_outcomes(NULL, NULL, true) o
+    -- (a subquery of its own: on Citus the function then runs on the
+    -- coordinator, its query a distributed one, not nested in a shard's)
+    FROM (SELECT * FROM chm_run_days_outcomes(NULL, NULL, true) OFFSET 0) AS o
     WHERE d.pipeline_id = o.pipeline_id AND d.day = o.day;
     GET DIAGNOSTICS n = ROW_COUNT;
     DELETE FROM chm_run_days_dirty;
