@@ -634,6 +634,33 @@ static void note_new_run(struct batch *b, int64_t pipeline_id, const char *row, 
 			has_duration, duration);
 }
 
+/* The row of a new run COPYed straight into runs (its events folded into
+ * one, or its one event with the duration it derives), noted in the sums of
+ * its day. */
+static void add_direct_row(struct chm_loader *ld, struct batch *b, int i, int last)
+{
+	const struct staged *s = &b->rec[i];
+	const char *row = b->rows.buf + s->row_off;
+	size_t row_at = ld->copybuf.len;
+	int has_started = s->has_started;
+	int64_t started = s->started_at;
+	if (last - i > 1) {
+		if (fold_run(ld, b, i, last, &ld->copybuf, &has_started, &started))
+			return; /* carried, staged later */
+	} else if (s->derived_us >= 0) {
+		/* the "\N" of the duration becomes the derived one */
+		char num[40];
+		snprintf(num, sizeof(num), "%.17g", (double)s->derived_us / 1e6);
+		strbuf_add(&ld->copybuf, row, s->dur_off);
+		strbuf_adds(&ld->copybuf, num);
+		strbuf_add(&ld->copybuf, row + s->dur_off + 2, s->row_len - s->dur_off - 2);
+	} else {
+		strbuf_add(&ld->copybuf, row, s->row_len);
+	}
+	note_new_run(b, s->pipeline_id, ld->copybuf.buf + row_at, ld->copybuf.len - row_at,
+		     has_started, started);
+}
+
 enum copy_mode {
 	COPY_STAGE_ALL,     /* every event into chm_stage */
 	COPY_STAGE_CARRIED, /* the events of keys also in the previous batch into chm_stage */
@@ -676,27 +703,8 @@ static int send_copy(struct chm_loader *ld, struct batch *b, enum copy_mode mode
 		int last = i + 1;
 		while (mode == COPY_DIRECT && last < b->n && b->rec[last].round > 1)
 			last++;
-		size_t row_at = ld->copybuf.len;
-		int has_started = s->has_started;
-		int64_t started = s->started_at;
-		if (last - i > 1) {
-			/* 1: carried, staged later */
-			if (fold_run(ld, b, i, last, &ld->copybuf, &has_started, &started) == 0)
-				note_new_run(b, s->pipeline_id, ld->copybuf.buf + row_at,
-					     ld->copybuf.len - row_at, has_started, started);
-		} else if (mode == COPY_DIRECT) {
-			if (s->derived_us >= 0) {
-				/* the "\N" of the duration becomes the derived one */
-				char num[40];
-				snprintf(num, sizeof(num), "%.17g", (double)s->derived_us / 1e6);
-				strbuf_add(&ld->copybuf, row, s->dur_off);
-				strbuf_adds(&ld->copybuf, num);
-				strbuf_add(&ld->copybuf, row + s->dur_off + 2, s->row_len - s->dur_off - 2);
-			} else {
-				strbuf_add(&ld->copybuf, row, s->row_len);
-			}
-			note_new_run(b, s->pipeline_id, ld->copybuf.buf + row_at,
-				     ld->copybuf.len - row_at, has_started, started);
+		if (mode == COPY_DIRECT) {
+			add_direct_row(ld, b, i, last);
 		} else {
 			strbuf_add_int(&ld->copybuf, s->round);
 			strbuf_addc(&ld->copybuf, '\t');
