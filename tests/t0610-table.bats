@@ -45,7 +45,8 @@ line_of() {
 	[[ "$output" != *".000000"* ]]
 	run --separate-stderr chm-report --now "$NOW" --format table --wide q7 q9
 	[[ "$(line_of '   1  alpha')" == *"42.9%      83.3%" ]]
-	[[ "$(line_of 'alpha   orders')" == *"10m 00s  10m 28s"* ]]
+	# p50 and p90 (within 2.5%: the rollups' histogram), min and max exact
+	[[ "$(line_of 'alpha   orders')" =~ \ 10m\ [0-9]{2}s\ +10m\ [0-9]{2}s\ .*\ 30s\ +10m\ 40s ]]
 	# the machine formats keep the raw values
 	run --separate-stderr chm-report --now "$NOW" --format csv q2
 	[[ "$output" == *"2026-11-21T23:00:00.000000Z,2026-11-22T05:56:40.000000Z,25000,exit status 2,2026-11-20T00:00:00.500000Z,215999.5"* ]]
