@@ -7,15 +7,14 @@
 #include <time.h>
 
 #include "core/chmtime.h"
+#include "core/enums.h"
 
 #define US_PER_DAY 86400000000LL
 #define US_PER_HOUR 3600000000LL
 #define NO_BUCKET INT32_MIN
 
-/* run_status's values in the enum's order (001_schema.sql) */
+/* indexes into chm_run_statuses, which is run_status in the enum's order */
 enum { ST_RUNNING, ST_SUCCESS, ST_FAILED, ST_CANCELED, ST_SKIPPED, ST_COUNT };
-static const char *const status_names[ST_COUNT] = { "running", "success", "failed", "canceled",
-						     "skipped" };
 
 struct chm_rundays_run {
 	int64_t pipeline_id, day, started;
@@ -56,8 +55,8 @@ void chm_rundays_add(struct chm_rundays *rd, int64_t pipeline_id, const char *st
 	if (!has_started)
 		return;
 	int st = 0;
-	while (st < ST_COUNT && !(strlen(status_names[st]) == status_len &&
-				  !memcmp(status_names[st], status, status_len)))
+	while (st < ST_COUNT && !(strlen(chm_run_statuses[st]) == status_len &&
+				  !memcmp(chm_run_statuses[st], status, status_len)))
 		st++;
 	if (st == ST_COUNT)
 		return; /* PostgreSQL refuses the run, and the batch with it */
@@ -131,11 +130,11 @@ static void add_outcomes(struct strbuf *out, const struct chm_rundays_run *r, si
 			first = &r[i];
 		last = &r[i];
 	}
-	strbuf_adds(out, first ? status_names[first->status] : "\\N");
+	strbuf_adds(out, first ? chm_run_statuses[first->status] : "\\N");
 	add_sep(out);
 	add_time(out, first);
 	add_sep(out);
-	strbuf_adds(out, last ? status_names[last->status] : "\\N");
+	strbuf_adds(out, last ? chm_run_statuses[last->status] : "\\N");
 	add_sep(out);
 	add_time(out, last);
 	add_sep(out);
