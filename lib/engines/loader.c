@@ -46,8 +46,10 @@ struct batch {
 	struct chm_load_counts folded;   /* what the later events of new runs did, folded */
 	struct strbuf fold_rejected;     /* seqs the fold refused ("1,5,9") */
 	struct chm_rundays rundays;      /* what the runs COPYed straight into runs add to their days */
-	struct strbuf new_day_rows;      /* its COPY rows for chm_run_days_new, made while */
+	struct strbuf day_rows;          /* its COPY rows, one a day, made while */
 	size_t new_days;                 /* PostgreSQL inserts the runs; how many */
+	int days_to_merge;               /* some of those days have a rollup row */
+	int locked;                      /* chm_run_days_lock taken with the days' query */
 };
 
 struct chm_loader {
@@ -61,6 +63,8 @@ struct chm_loader {
 	long added, durable;
 	struct strbuf key, copybuf;
 	struct strbuf ids;    /* the batch's pipelines, for chm_run_days_lock */
+	struct strbuf day_pipelines, day_keys; /* run_days_stored.sql's parameters */
+	struct strbuf stored_days; /* the COPY rows of days to merge */
 	int stage_ready;
 	int all_new;       /* the last batch's round 1 inserted every key */
 	long committed;    /* batches committed */
@@ -114,7 +118,7 @@ static void batch_release(struct batch *b)
 	strbuf_release(&b->fold_rejected);
 	hashmap_release(&b->rounds);
 	chm_rundays_release(&b->rundays);
-	strbuf_release(&b->new_day_rows);
+	strbuf_release(&b->day_rows);
 }
 
 void chm_loader_free(struct chm_loader *ld)
@@ -127,6 +131,9 @@ void chm_loader_free(struct chm_loader *ld)
 	strbuf_release(&ld->key);
 	strbuf_release(&ld->copybuf);
 	strbuf_release(&ld->ids);
+	strbuf_release(&ld->day_pipelines);
+	strbuf_release(&ld->day_keys);
+	strbuf_release(&ld->stored_days);
 	free(ld);
 }
 
@@ -728,8 +735,8 @@ static int send_copy(struct chm_loader *ld, struct batch *b, enum copy_mode mode
 	}
 	strbuf_reset(&ld->copybuf);
 	if (mode == COPY_DIRECT) {
-		strbuf_reset(&b->new_day_rows);
-		b->new_days = chm_rundays_copy_rows(&b->rundays, &b->new_day_rows);
+		strbuf_reset(&b->day_rows);
+		b->new_days = chm_rundays_copy_rows(&b->rundays, &b->day_rows);
 	}
 	return mode == COPY_DIRECT || copy_result(ld, err) >= 0 ? 0 : -1;
 }
@@ -792,28 +799,37 @@ static void pipeline_ids(const struct batch *b, struct strbuf *ids)
 	strbuf_addc(ids, '}');
 }
 
-/* Sends, in pipeline mode and without waiting for them: the lock of the
- * batch's pipelines' rollups (chm_run_days_lock, 040: before the upserts
- * read runs, and before the new days are merged, so a recount sees every
- * other loader's runs of its days committed; a COPY straight into runs
- * reads nothing), the upserts of rounds first..last, the rollups' refresh
- * (the days the batch's COPY added to, and those its upserts touched:
- * chm_run_days_refresh), the DELETE of the staged rows and the COMMIT. */
+/* Sends the lock of the batch's pipelines' rollups (chm_run_days_lock, 040:
+ * before the upserts read runs, and before the new days are stored, so a
+ * recount sees every other loader's runs of its days committed; a COPY
+ * straight into runs reads nothing). */
+static int send_lock(struct chm_loader *ld, const struct batch *b, struct chm_err *err)
+{
+	const char *ids[1];
+	pipeline_ids(b, &ld->ids);
+	ids[0] = ld->ids.buf;
+	if (PQsendQueryParams(ld->conn, "SELECT chm_run_days_lock($1::bigint[])", 1, NULL, ids, NULL,
+			      NULL, 0) != 1)
+		return chm_db_error(ld->conn, NULL, "lock", err);
+	return 0;
+}
+
+/* Sends, in pipeline mode and without waiting for them: the lock (unless
+ * the batch's new days took it), the upserts of rounds first..last, the
+ * rollups' refresh (the stored days the batch's COPY added to, and those
+ * its upserts touched: chm_run_days_refresh), the DELETE of the staged rows
+ * and the COMMIT. */
 static int send_rounds(struct chm_loader *ld, const struct batch *b, int first, int last,
 		       struct chm_err *err)
 {
 	char round_s[16];
 	const char *params[2] = { round_s, policy_name(ld->opts.regressions) };
-	const char *new_days[1] = { b->new_days ? "true" : "false" };
-	const char *ids[1];
+	const char *new_days[1] = { b->days_to_merge ? "true" : "false" };
 
-	pipeline_ids(b, &ld->ids);
-	ids[0] = ld->ids.buf;
 	if (PQenterPipelineMode(ld->conn) != 1)
 		return chm_db_error(ld->conn, NULL, "pipeline mode", err);
-	if (PQsendQueryParams(ld->conn, "SELECT chm_run_days_lock($1::bigint[])", 1, NULL, ids, NULL,
-			      NULL, 0) != 1)
-		return chm_db_error(ld->conn, NULL, "lock", err);
+	if (!b->locked && send_lock(ld, b, err))
+		return -1;
 	for (int round = first; round <= last; round++) {
 		snprintf(round_s, sizeof(round_s), "%d", round);
 		if (PQsendQueryPrepared(ld->conn, "chm_load_runs", 2, params, NULL, NULL, 0) != 1)
@@ -864,6 +880,7 @@ static int start_batch(struct chm_loader *ld, struct batch *b, struct chm_err *e
 				  "SET LOCAL enable_mergejoin = off", err))
 		goto fail;
 	b->new_days = 0;
+	b->days_to_merge = b->locked = 0;
 	if (!b->fast)
 		chm_rundays_reset(&b->rundays);
 	if (b->fast) {
@@ -881,23 +898,92 @@ fail:
 	return -1;
 }
 
-/* COPYs what the batch's runs COPYed straight into runs add to their days
- * into chm_run_days_new, for chm_run_days_refresh (040). */
-static int send_new_days(struct chm_loader *ld, struct batch *b, struct chm_err *err)
+static int lock_result(struct chm_loader *ld, struct chm_err *err)
 {
-	if (!b->new_days)
+	PGresult *res = PQgetResult(ld->conn);
+	int rc = PQresultStatus(res) == PGRES_TUPLES_OK ? 0 : chm_db_error(ld->conn, res, "lock", err);
+	PQclear(res);
+	PQclear(PQgetResult(ld->conn)); /* the NULL that ends its results */
+	return rc;
+}
+
+static int copy_rows(struct chm_loader *ld, const char *copy, const struct strbuf *rows,
+		     struct chm_err *err)
+{
+	if (!rows->len)
 		return 0;
-	PGresult *res = PQexec(ld->conn, "COPY chm_run_days_new FROM STDIN");
+	PGresult *res = PQexec(ld->conn, copy);
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
 		chm_db_error(ld->conn, res, "COPY", err);
 		PQclear(res);
 		return -1;
 	}
 	PQclear(res);
-	if (PQputCopyData(ld->conn, b->new_day_rows.buf, (int)b->new_day_rows.len) != 1 ||
+	if (PQputCopyData(ld->conn, rows->buf, (int)rows->len) != 1 ||
 	    PQputCopyEnd(ld->conn, NULL) != 1)
 		return chm_db_error(ld->conn, NULL, "COPY", err);
 	return copy_result(ld, err) >= 0 ? 0 : -1;
+}
+
+/* Locks the batch's pipelines' rollups and asks which of its new days are
+ * stored (run_days_stored.sql), in one round trip. */
+static int find_stored_days(struct chm_loader *ld, struct batch *b, struct chm_err *err)
+{
+	const char *params[2];
+	PGresult *res;
+	int rc = 0;
+
+	chm_rundays_keys(&b->rundays, &ld->day_pipelines, &ld->day_keys);
+	params[0] = ld->day_pipelines.buf;
+	params[1] = ld->day_keys.buf;
+	if (PQenterPipelineMode(ld->conn) != 1)
+		return chm_db_error(ld->conn, NULL, "pipeline mode", err);
+	if (send_lock(ld, b, err) ||
+	    PQsendQueryParams(ld->conn, chm_sql("queries/run_days_stored.sql"), 2, NULL, params,
+			      NULL, NULL, 0) != 1 ||
+	    PQpipelineSync(ld->conn) != 1)
+		return chm_db_error(ld->conn, NULL, "rollups", err);
+	if (lock_result(ld, err))
+		return -1;
+	res = PQgetResult(ld->conn);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		rc = chm_db_error(ld->conn, res, "rollups", err);
+	for (int i = 0; rc == 0 && i < PQntuples(res); i++)
+		chm_rundays_mark_stored(&b->rundays, strtoll(PQgetvalue(res, i, 0), NULL, 10),
+					strtoll(PQgetvalue(res, i, 1), NULL, 10));
+	PQclear(res);
+	if (rc == 0) {
+		PQclear(PQgetResult(ld->conn)); /* the NULL that ends its results */
+		res = PQgetResult(ld->conn);
+		if (PQresultStatus(res) != PGRES_PIPELINE_SYNC)
+			rc = chm_db_error(ld->conn, res, "rollups", err);
+		PQclear(res);
+	}
+	if (rc == 0 && PQexitPipelineMode(ld->conn) != 1)
+		rc = chm_db_error(ld->conn, NULL, "pipeline mode", err);
+	b->locked = rc == 0;
+	return rc;
+}
+
+/* Stores what the batch's runs COPYed straight into runs add to their days:
+ * a day without a rollup row is COPYed into chm_run_days, a stored one into
+ * chm_run_days_new for chm_run_days_refresh (040) to merge. */
+static int send_new_days(struct chm_loader *ld, struct batch *b, struct chm_err *err)
+{
+	if (!b->new_days)
+		return 0;
+	if (find_stored_days(ld, b, err))
+		return -1;
+	strbuf_reset(&ld->copybuf);
+	strbuf_reset(&ld->stored_days);
+	b->days_to_merge =
+		chm_rundays_split(&b->rundays, &b->day_rows, &ld->copybuf, &ld->stored_days) > 0;
+	int rc = copy_rows(ld, "COPY chm_run_days (" CHM_RUNDAYS_COLUMNS ") FROM STDIN",
+			   &ld->copybuf, err) ||
+		 copy_rows(ld, "COPY chm_run_days_new (" CHM_RUNDAYS_COLUMNS ") FROM STDIN",
+			   &ld->stored_days, err);
+	strbuf_reset(&ld->copybuf);
+	return rc ? -1 : 0;
 }
 
 /* The folded new keys went straight into runs: their COPY's count, then
@@ -964,15 +1050,6 @@ static int round_result(struct chm_loader *ld, struct batch *b, int q, int last,
 	return rc;
 }
 
-static int lock_result(struct chm_loader *ld, struct chm_err *err)
-{
-	PGresult *res = PQgetResult(ld->conn);
-	int rc = PQresultStatus(res) == PGRES_TUPLES_OK ? 0 : chm_db_error(ld->conn, res, "lock", err);
-	PQclear(res);
-	PQclear(PQgetResult(ld->conn)); /* the NULL that ends its results */
-	return rc;
-}
-
 /* Waits for a started batch: the rounds' counts, the COMMIT, the sync. */
 static int finish_batch(struct chm_loader *ld, struct batch *b, struct chm_err *err)
 {
@@ -986,7 +1063,7 @@ static int finish_batch(struct chm_loader *ld, struct batch *b, struct chm_err *
 	}
 	/* the lock's result, the rounds', the recount's, the DELETE of the
 	 * staged rows', COMMIT's */
-	if (rc == 0)
+	if (rc == 0 && !b->locked)
 		rc = lock_result(ld, err);
 	for (int q = 0; q <= last + 2 && rc == 0; q++)
 		rc = round_result(ld, b, q, last, &delta, &rejected, &all_new, err);

@@ -31,6 +31,7 @@ void chm_rundays_reset(struct chm_rundays *rd)
 void chm_rundays_release(struct chm_rundays *rd)
 {
 	free(rd->runs);
+	free(rd->days);
 	memset(rd, 0, sizeof(*rd));
 }
 
@@ -233,9 +234,22 @@ static void add_day(struct strbuf *out, const struct chm_rundays_run *r, size_t 
 	strbuf_addc(out, '\n');
 }
 
+static void note_day(struct chm_rundays *rd, const struct chm_rundays_run *r, size_t off,
+		     size_t len)
+{
+	if (rd->ndays == rd->days_cap) {
+		rd->days_cap = rd->days_cap ? rd->days_cap * 2 : 256;
+		rd->days = chm_xrealloc(rd->days, rd->days_cap * sizeof(*rd->days));
+	}
+	rd->days[rd->ndays++] = (struct chm_rundays_day){
+		.pipeline_id = r->pipeline_id, .day = r->day, .off = off, .len = len
+	};
+}
+
 size_t chm_rundays_copy_rows(struct chm_rundays *rd, struct strbuf *out)
 {
 	size_t days = 0;
+	rd->ndays = 0;
 	if (!rd->n)
 		return 0;
 	qsort(rd->runs, rd->n, sizeof(*rd->runs), cmp_run);
@@ -245,9 +259,75 @@ size_t chm_rundays_copy_rows(struct chm_rundays *rd, struct strbuf *out)
 				rd->runs[j].day == rd->runs[i].day;
 		     j++)
 			;
+		size_t off = out->len;
 		add_day(out, &rd->runs[i], j - i, buckets);
+		note_day(rd, &rd->runs[i], off, out->len - off);
 		days++;
 	}
 	free(buckets);
 	return days;
+}
+
+static int cmp_int64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+void chm_rundays_keys(const struct chm_rundays *rd, struct strbuf *pipelines,
+		      struct strbuf *days)
+{
+	int64_t *d = chm_xrealloc(NULL, (rd->ndays + 1) * sizeof(*d));
+	strbuf_reset(pipelines);
+	strbuf_reset(days);
+	strbuf_addc(pipelines, '{');
+	for (size_t i = 0; i < rd->ndays; i++) {
+		d[i] = rd->days[i].day;
+		if (i && rd->days[i].pipeline_id == rd->days[i - 1].pipeline_id)
+			continue; /* in (pipeline_id, day) order */
+		if (pipelines->len > 1)
+			strbuf_addc(pipelines, ',');
+		strbuf_add_int(pipelines, rd->days[i].pipeline_id);
+	}
+	strbuf_addc(pipelines, '}');
+	qsort(d, rd->ndays, sizeof(*d), cmp_int64);
+	strbuf_addc(days, '{');
+	for (size_t i = 0; i < rd->ndays; i++) {
+		if (i && d[i] == d[i - 1])
+			continue;
+		if (days->len > 1)
+			strbuf_addc(days, ',');
+		strbuf_add_int(days, d[i]);
+	}
+	strbuf_addc(days, '}');
+	free(d);
+}
+
+int chm_rundays_mark_stored(struct chm_rundays *rd, int64_t pipeline_id, int64_t day)
+{
+	size_t lo = 0, hi = rd->ndays;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct chm_rundays_day *m = &rd->days[mid];
+		if (m->pipeline_id < pipeline_id || (m->pipeline_id == pipeline_id && m->day < day))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == rd->ndays || rd->days[lo].pipeline_id != pipeline_id || rd->days[lo].day != day)
+		return 0;
+	rd->days[lo].stored = 1;
+	return 1;
+}
+
+size_t chm_rundays_split(const struct chm_rundays *rd, const struct strbuf *rows,
+			 struct strbuf *fresh, struct strbuf *stored)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < rd->ndays; i++) {
+		const struct chm_rundays_day *d = &rd->days[i];
+		strbuf_add(d->stored ? stored : fresh, rows->buf + d->off, d->len);
+		n += (size_t)d->stored;
+	}
+	return n;
 }
