@@ -849,6 +849,15 @@ static int send_rounds(struct chm_loader *ld, const struct batch *b, int first, 
 	return 0;
 }
 
+static int prepare(struct chm_loader *ld, const char *name, const char *file,
+		   struct chm_err *err)
+{
+	PGresult *res = PQprepare(ld->conn, name, chm_sql(file), 2, NULL);
+	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : chm_db_error(ld->conn, res, "prepare", err);
+	PQclear(res);
+	return rc;
+}
+
 /* Starts a batch without waiting for PostgreSQL to apply it. Usually: BEGIN,
  * COPY into staging, then every round's upsert and the COMMIT pipelined.
  * When the last batch's keys were all new (a first load, a feed of new
@@ -862,14 +871,9 @@ static int start_batch(struct chm_loader *ld, struct batch *b, struct chm_err *e
 	if (!ld->stage_ready) {
 		/* prepared once: parsing and planning the upsert for every batch
 		 * cost 7% of the server's time in an unchanged replay */
-		PGresult *res = PQprepare(ld->conn, "chm_load_runs", chm_sql("queries/load_runs.sql"),
-					  2, NULL);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			chm_db_error(ld->conn, res, "prepare", err);
-			PQclear(res);
+		if (prepare(ld, "chm_load_runs", "queries/load_runs.sql", err) ||
+		    prepare(ld, "chm_run_days_stored", "queries/run_days_stored.sql", err))
 			return -1;
-		}
-		PQclear(res);
 		ld->stage_ready = 1;
 	}
 	b->fast = ld->all_new;
@@ -939,8 +943,7 @@ static int find_stored_days(struct chm_loader *ld, struct batch *b, struct chm_e
 	if (PQenterPipelineMode(ld->conn) != 1)
 		return chm_db_error(ld->conn, NULL, "pipeline mode", err);
 	if (send_lock(ld, b, err) ||
-	    PQsendQueryParams(ld->conn, chm_sql("queries/run_days_stored.sql"), 2, NULL, params,
-			      NULL, NULL, 0) != 1 ||
+	    PQsendQueryPrepared(ld->conn, "chm_run_days_stored", 2, params, NULL, NULL, 0) != 1 ||
 	    PQpipelineSync(ld->conn) != 1)
 		return chm_db_error(ld->conn, NULL, "rollups", err);
 	if (lock_result(ld, err))
