@@ -19,3 +19,32 @@ ALTER TABLE chm_run_days
     ALTER COLUMN dur_min SET STATISTICS 0,
     ALTER COLUMN dur_max SET STATISTICS 0,
     ALTER COLUMN last_updated_at SET STATISTICS 0;
+
+-- Settles the stale days one at a time, each from its own runs by the index
+-- on (pipeline_id, started_at). 040's one statement joined the stale days to
+-- runs as a set, and the planner, which knows nothing of a staging table just
+-- filled, hashed all of runs: 205 stale days of a busy fleet took 1.25 s, and
+-- now 0.15 s. The same per-day query Q7 reads stale days with
+-- (chm_run_days_stale), so it runs as well on Citus.
+CREATE OR REPLACE FUNCTION chm_run_days_settle() RETURNS bigint
+LANGUAGE plpgsql SET search_path TO public, pg_temp
+SET max_parallel_workers_per_gather TO 0 AS $$
+DECLARE
+    n bigint := 0;
+    s record;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM chm_run_days WHERE sf_stale) THEN
+        RETURN 0;
+    END IF;
+    PERFORM chm_run_days_lock(ARRAY(SELECT DISTINCT pipeline_id FROM chm_run_days WHERE sf_stale));
+    FOR s IN SELECT pipeline_id, day FROM chm_run_days WHERE sf_stale LOOP
+        UPDATE chm_run_days d
+        SET (sf_first, sf_first_at, sf_last, sf_last_at, sf_flips, sf_stale) =
+            (o.sf_first, o.sf_first_at, o.sf_last, o.sf_last_at, o.sf_flips, false)
+        FROM (SELECT * FROM chm_run_days_outcomes(chm_day_start(s.day), chm_day_start(s.day + 1),
+                                                  false, s.pipeline_id) OFFSET 0) AS o
+        WHERE d.pipeline_id = s.pipeline_id AND d.day = s.day AND o.day = s.day;
+        n := n + 1;
+    END LOOP;
+    RETURN n;
+END $$;
