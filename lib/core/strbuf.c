@@ -1,5 +1,6 @@
 #include "core/strbuf.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +137,44 @@ void strbuf_add_copy_text(struct strbuf *sb, const char *s, size_t len)
 		}
 	}
 	sb->buf[sb->len] = '\0';
+}
+
+size_t chm_double_text(double d, char *buf)
+{
+	/* |k| < 9e15 < 2^53: k and k / 1e6 are exact, the division rounds
+	 * once, as float8in rounds the decimal k / 10^6 once */
+	if (d > -9e9 && d < 9e9 && !(d == 0 && signbit(d))) {
+		long long k = llround(d * 1e6);
+		if ((double)k / 1e6 == d) {
+			char digits[24], *p = buf;
+			unsigned long long u = k < 0 ? 0ULL - (unsigned long long)k : (unsigned long long)k;
+			unsigned long long whole = u / 1000000, frac = u % 1000000;
+			int n = 0;
+			if (k < 0)
+				*p++ = '-';
+			do
+				digits[n++] = (char)('0' + whole % 10);
+			while (whole /= 10);
+			while (n)
+				*p++ = digits[--n];
+			if (frac) {
+				*p++ = '.';
+				for (unsigned long long div = 100000; frac; div /= 10) {
+					*p++ = (char)('0' + frac / div);
+					frac %= div;
+				}
+			}
+			*p = '\0';
+			return (size_t)(p - buf);
+		}
+	}
+	return (size_t)snprintf(buf, CHM_DOUBLE_BUFSZ, "%.17g", d);
+}
+
+void strbuf_add_double(struct strbuf *sb, double d)
+{
+	char buf[CHM_DOUBLE_BUFSZ];
+	strbuf_add(sb, buf, chm_double_text(d, buf));
 }
 
 void strbuf_add_int(struct strbuf *sb, long long v)

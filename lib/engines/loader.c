@@ -236,7 +236,7 @@ static void format_row(struct strbuf *sb, int64_t pipeline_id, const struct chm_
 	add_field_sep(sb);
 	*dur_off = sb->len - start;
 	if (run->has_duration)
-		strbuf_addf(sb, "%.17g", run->duration_seconds);
+		strbuf_add_double(sb, run->duration_seconds);
 	else
 		add_null(sb);
 	add_field_sep(sb);
@@ -481,12 +481,11 @@ static const char *field_str(const struct field *f, char *buf, size_t cap)
 
 /* A duration as the loader prints it: what PostgreSQL reads back as the
  * same double. */
-static struct field duration_field(int64_t us, char *buf, size_t cap)
+static struct field duration_field(int64_t us, char *buf)
 {
 	if (us < 0)
 		return (struct field){ "\\N", 2 };
-	int n = snprintf(buf, cap, "%.17g", (double)us / 1e6);
-	return (struct field){ buf, (size_t)n };
+	return (struct field){ buf, chm_double_text((double)us / 1e6, buf) };
 }
 
 /* Appends to out the row that inserting b->rec[i0] and then applying
@@ -501,7 +500,7 @@ static struct field duration_field(int64_t us, char *buf, size_t cap)
 /* The run as the fold has it so far: its row's fields and its times. */
 struct fold_state {
 	struct field f[NFIELDS];
-	char dur[40];              /* a derived duration f[F_DURATION] points at */
+	char dur[CHM_DOUBLE_BUFSZ]; /* a derived duration f[F_DURATION] points at */
 	int has_started, has_finished;
 	int64_t started, finished;
 };
@@ -551,7 +550,7 @@ static void apply_event(struct batch *b, const struct fold_state *cur, const str
 		next->f[F_DURATION] = duration_field(
 			chm_transition_duration_us(next->has_started, next->started,
 						   next->has_finished, next->finished),
-			next->dur, sizeof(next->dur));
+			next->dur);
 	int same = 1;
 	for (int f = F_STATUS; f < F_PAYLOAD && same; f++)
 		same = field_eq(&next->f[f], &cur->f[f]);
@@ -576,7 +575,7 @@ static int fold_run(struct chm_loader *ld, struct batch *b, int i0, int i1, stru
 	size_t rejected_len = b->fold_rejected.len;
 	struct fold_state st[2], *cur = &st[0], *next = &st[1];
 	struct field ev[NFIELDS];
-	char ev_dur[40], old_status[16], new_status[16];
+	char ev_dur[CHM_DOUBLE_BUFSZ], old_status[16], new_status[16];
 	const struct staged *s = &b->rec[i0];
 
 	cur->has_started = s->has_started;
@@ -585,13 +584,13 @@ static int fold_run(struct chm_loader *ld, struct batch *b, int i0, int i1, stru
 	cur->finished = s->finished_at;
 	split_row(b->rows.buf + s->row_off, s->row_len, cur->f);
 	if (s->derived_us >= 0)
-		cur->f[F_DURATION] = duration_field(s->derived_us, cur->dur, sizeof(cur->dur));
+		cur->f[F_DURATION] = duration_field(s->derived_us, cur->dur);
 	for (int i = i0 + 1; i < i1; i++) {
 		const struct staged *e = &b->rec[i];
 		split_row(b->rows.buf + e->row_off, e->row_len, ev);
 		/* an event with both times has the duration they give (as EXCLUDED has) */
 		if (e->derived_us >= 0)
-			ev[F_DURATION] = duration_field(e->derived_us, ev_dur, sizeof(ev_dur));
+			ev[F_DURATION] = duration_field(e->derived_us, ev_dur);
 		enum chm_transition a = chm_transition_action(
 			field_str(&cur->f[F_STATUS], old_status, sizeof(old_status)), cur->has_started,
 			cur->started, field_str(&ev[F_STATUS], new_status, sizeof(new_status)),
@@ -656,10 +655,8 @@ static void add_direct_row(struct chm_loader *ld, struct batch *b, int i, int la
 			return; /* carried, staged later */
 	} else if (s->derived_us >= 0) {
 		/* the "\N" of the duration becomes the derived one */
-		char num[40];
-		snprintf(num, sizeof(num), "%.17g", (double)s->derived_us / 1e6);
 		strbuf_add(&ld->copybuf, row, s->dur_off);
-		strbuf_adds(&ld->copybuf, num);
+		strbuf_add_double(&ld->copybuf, (double)s->derived_us / 1e6);
 		strbuf_add(&ld->copybuf, row + s->dur_off + 2, s->row_len - s->dur_off - 2);
 	} else {
 		strbuf_add(&ld->copybuf, row, s->row_len);
