@@ -134,6 +134,7 @@ bad:
 			   "%s: not an RFC 3339 timestamp: \"%.64s\"", field, s);
 }
 
+/* printf's: the years chm_time_write leaves to it */
 static char *format(int64_t usec, char *buf, int pg)
 {
 	int64_t days = usec >= 0 ? usec / USEC_PER_DAY : -((-usec + USEC_PER_DAY - 1) / USEC_PER_DAY);
@@ -149,14 +150,19 @@ static char *format(int64_t usec, char *buf, int pg)
 	return buf;
 }
 
+static size_t write_time(int64_t usec, char *buf, int pg);
+
 char *chm_time_format(int64_t usec, char *buf)
 {
-	return format(usec, buf, 0);
+	write_time(usec, buf, 0);
+	return buf;
 }
 
+/* chm-load prints two a run: by hand too (printf was a tenth of its CPU) */
 char *chm_time_format_pg(int64_t usec, char *buf)
 {
-	return format(usec, buf, 1);
+	write_time(usec, buf, 1);
+	return buf;
 }
 
 int chm_time_from_epoch(double value, int unit_ms, int64_t *usec)
@@ -246,13 +252,18 @@ static char *put_digits(char *p, int64_t v, int n)
 
 size_t chm_time_write(int64_t usec, char *buf)
 {
+	return write_time(usec, buf, 0);
+}
+
+static size_t write_time(int64_t usec, char *buf, int pg)
+{
 	int64_t days = usec >= 0 ? usec / USEC_PER_DAY : -((-usec + USEC_PER_DAY - 1) / USEC_PER_DAY);
 	int64_t rem = usec - days * USEC_PER_DAY;
 	int64_t y;
 	unsigned m, d;
 	chm_civil_from_days(days, &y, &m, &d);
 	if (y < 0 || y > 9999) /* outside what we parse: let printf say it */
-		return strlen(chm_time_format(usec, buf));
+		return strlen(format(usec, buf, pg));
 	int64_t secs = rem / USEC_PER_SEC;
 	char *p = buf;
 	p = put_digits(p, y, 4);
@@ -260,7 +271,7 @@ size_t chm_time_write(int64_t usec, char *buf)
 	p = put_digits(p, m, 2);
 	*p++ = '-';
 	p = put_digits(p, d, 2);
-	*p++ = 'T';
+	*p++ = pg ? ' ' : 'T';
 	p = put_digits(p, secs / 3600, 2);
 	*p++ = ':';
 	p = put_digits(p, secs / 60 % 60, 2);
@@ -268,7 +279,12 @@ size_t chm_time_write(int64_t usec, char *buf)
 	p = put_digits(p, secs % 60, 2);
 	*p++ = '.';
 	p = put_digits(p, rem % USEC_PER_SEC, 6);
-	*p++ = 'Z';
+	if (pg) {
+		memcpy(p, "+00", 3);
+		p += 3;
+	} else {
+		*p++ = 'Z';
+	}
 	*p = '\0';
 	return (size_t)(p - buf);
 }
