@@ -257,24 +257,36 @@ rollup_written() {
 # load_rows ID-PREFIX WHAT-PREFIX INPUT INVENTORY REPLAY: chm-load's first load
 # of INPUT into $LOADDB vs COPY of the rows it stored into $COPYDB (both empty,
 # indexed, holding INVENTORY); then, if REPLAY is 1, INPUT again, unchanged.
+# Each is timed BENCH_REPEAT times (default 3; first loads and COPYs
+# alternating, each into a new database) and the fastest counts: on a shared
+# 2-core machine one run of either can lose 20% to a neighbour, and the best
+# of three is what each costs when left alone.
 # Sets t_load rss_load wal_first n_loaded for the rows after.
 COPYDB=bench_copy
+REPEAT=${BENCH_REPEAT:-3}
+# faster T NAME: 0 when T is faster than what the variable NAME holds (or it is empty)
+faster() { [ -z "${!2}" ] || awk -v a="$1" -v b="${!2}" 'BEGIN { exit !(a < b) }'; }
 load_rows() {
-	local p=$1 wp=$2 input=$3 inv=$4 replay=$5 n_in r note
+	local p=$1 wp=$2 input=$3 inv=$4 replay=$5 n_in r k tries=""
 	n_in=$(wc -l <"$input")
-	newdb $LOADDB "$inv"
-	newdb $COPYDB "$inv"
-	timed_load ${p}load_first "PGDATABASE=$LOADDB '$B/chm-load' '$input' >'$OUT/${p}load_first.out'"
-	t_load=$T rss_load=$RSS wal_first=$WAL
-	dumprows $LOADDB "$input.copy"
+	t_load= t_copy=
+	for k in $(seq "$REPEAT"); do
+		newdb $LOADDB "$inv"
+		timed_load ${p}load_first "PGDATABASE=$LOADDB '$B/chm-load' '$input' >'$OUT/${p}load_first.out'"
+		faster "$T" t_load && t_load=$T rss_load=$RSS wal_first=$WAL
+		tries+=" load $T"
+		[ "$k" -gt 1 ] || dumprows $LOADDB "$input.copy"
+		newdb $COPYDB "$inv"
+		checkpoint
+		timed ${p}copy_first "psql -X -q -v ON_ERROR_STOP=1 -d $COPYDB -c 'COPY runs ($RUNCOLS) FROM STDIN' <'$input.copy'"
+		faster "$T" t_copy && t_copy=$T
+		tries+=" copy $T"
+	done
 	n_loaded=$(wc -l <"$input.copy")
-	checkpoint
-	timed ${p}copy_first "psql -X -q -v ON_ERROR_STOP=1 -d $COPYDB -c 'COPY runs ($RUNCOLS) FROM STDIN' <'$input.copy'"
-	t_copy=$T
 	r=$(calc "$t_copy / $t_load")
-	row ${p}1 "${wp}chm-load first load, rows/s ($n_in canonical runs, $n_loaded rows)" \
+	row ${p}1 "${wp}chm-load first load, rows/s ($n_in canonical runs, $n_loaded rows), best of $REPEAT" \
 		"$(rate "$n_in" "$t_load")" "$(rate "$n_loaded" "$t_copy") (COPY runs FROM STDIN)" \
-		"$r" ">= 0.9" "$(met "$r >= 0.9")"
+		"$r" ">= 0.9" "$(met "$r >= 0.9")" "seconds:$tries"
 
 	# what autovacuum would do to the freshly loaded tables anyway (set hint bits
 	# and the visibility map, which writes WAL), done before the replay is measured
@@ -282,21 +294,28 @@ load_rows() {
 	! has_rollups $LOADDB || sql $LOADDB "VACUUM ANALYZE chm_run_days"
 	[ "$replay" = 1 ] || return 0
 	rollup_mark $LOADDB
-	timed_load ${p}load_replay "PGDATABASE=$LOADDB '$B/chm-load' '$input' >'$OUT/${p}load_replay.out'"
-	t_replay=$T wal_replay=$WAL
+	t_replay= wal_replay=0 tries=""
+	for k in $(seq "$REPEAT"); do
+		timed_load ${p}load_replay "PGDATABASE=$LOADDB '$B/chm-load' '$input' >'$OUT/${p}load_replay.out'"
+		faster "$T" t_replay && t_replay=$T
+		# the most WAL any replay wrote
+		[ "$WAL" -le "$wal_replay" ] || wal_replay=$WAL
+		tries+=" $T"
+	done
+	# every replay's rollup writes
 	rollup_written $LOADDB
 	r=$(calc "$t_load / $t_replay")
-	row ${p}2a "${wp}unchanged replay vs first load, rows/s" "$(rate "$n_in" "$t_replay")" \
+	row ${p}2a "${wp}unchanged replay vs first load, rows/s, best of $REPEAT each" "$(rate "$n_in" "$t_replay")" \
 		"$(rate "$n_in" "$t_load") (first load)" "$r" ">= 2" "$(met "$r >= 2")" \
-		"$(jq -c . "$OUT/${p}load_replay.out")"
+		"replays, seconds:$tries; $(jq -c . "$OUT/${p}load_replay.out")"
 	r=$(calc "$wal_replay / $wal_first" 4)
-	row ${p}2b "${wp}unchanged replay WAL vs first load's, bytes" "$wal_replay" "$wal_first" "$r" "<= 0.01" \
+	row ${p}2b "${wp}unchanged replay WAL vs first load's, bytes (the most of $REPEAT replays)" "$wal_replay" "$wal_first" "$r" "<= 0.01" \
 		"$(met "$r <= 0.01")"
 	if [ "$RW" = - ]; then
 		row ${p}2c "${wp}unchanged replay: chm_run_days rows written" - - - "0" - \
 			"no chm_run_days in this schema (before migration 040)"
 	else
-		row ${p}2c "${wp}unchanged replay: chm_run_days rows written (inserted + updated + deleted)" \
+		row ${p}2c "${wp}unchanged replays: chm_run_days rows written (inserted + updated + deleted, all $REPEAT)" \
 			"$RW" - - "0" "$(met "$RW == 0 && $RX == 0")" \
 			"pg_stat_user_tables n_tup_ins+n_tup_upd+n_tup_del; $RX row versions with a newer xmin"
 	fi
