@@ -1,5 +1,6 @@
 #include "core/redact.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,7 +24,36 @@ static const struct word words_t[] = { W("token"), { NULL, 0 } };
 /* Short names that are secrets only as the whole key (not "author", "passenger"). */
 static const struct word exact[] = { W("pwd"), W("pw"), W("pass"), W("auth"), W("key"), { NULL, 0 } };
 
+static int key_is_secret(const char *key, size_t len);
+
+/* Payload keys repeat from record to record ("attempt", "schedule"), and
+ * folding and scanning each one again was a tenth of chm-load's CPU: the
+ * answer for a short key is kept (the programs are single-threaded). */
+#define KEY_CACHE 512
+static struct key_answer {
+	unsigned char n;
+	char found;
+	char key[30];
+} key_cache[KEY_CACHE];
+
 int chm_redact_key(const char *key, size_t len)
+{
+	if (len >= sizeof(key_cache[0].key))
+		return key_is_secret(key, len);
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)key[i]) * 16777619u;
+	/* zeroed, an entry is the empty key, which is no secret */
+	struct key_answer *e = &key_cache[h % KEY_CACHE];
+	if (e->n == len && memcmp(e->key, key, len) == 0)
+		return e->found;
+	e->n = (unsigned char)len;
+	memcpy(e->key, key, len);
+	e->found = (char)key_is_secret(key, len);
+	return e->found;
+}
+
+static int key_is_secret(const char *key, size_t len)
 {
 	char stack[128], *fold = stack;
 	size_t n = 0;
