@@ -20,6 +20,9 @@
 --   window has no partial day and no day waits for chm_run_days_settle().
 -- * Q9 finds each percentile's bucket with one aggregate over the running
 --   sums, not by range joins of the ranks with the buckets.
+-- * Q1, Q3, Q5 and Q8 count their window's partial days from
+--   runs_started_idx alone (chm_run_days_count_edges), not from whole rollup
+--   rows computed from runs.
 
 CREATE OR REPLACE FUNCTION chm_pipeline_runs(pid bigint, before timestamptz,
                                              statuses run_status[] DEFAULT NULL, n integer DEFAULT 1,
@@ -179,6 +182,68 @@ WHERE p.is_active AND c.is_active
   AND NOT EXISTS (SELECT 1 FROM alert_rules a
                   WHERE a.is_enabled AND a.pipeline_id IS NULL AND a.client_id = p.client_id);
 
+-- The partial days at a window's edges, for the questions that read only
+-- counts of them (Q1, Q3, Q5, Q8): runs_started_idx holds pipeline_id and
+-- status, so the counts come from the index alone, not from a whole rollup
+-- row computed from runs (chm_run_days_of: Q7's outcomes, Q9's histograms),
+-- about five times the work. failed_only: the failed runs and their hours
+-- (Q1, Q3), runs, success and canceled NULL; else the counts (Q5, Q8),
+-- failed_hours NULL (sorting every failure's hour costs more than the rest).
+CREATE FUNCTION chm_run_days_counts(from_at timestamptz, to_at timestamptz, failed_only boolean)
+RETURNS TABLE (pipeline_id bigint, day date, runs integer, success integer, failed integer,
+               canceled integer, failed_hours smallint[])
+LANGUAGE plpgsql STABLE SET search_path TO public, pg_temp SET jit TO off AS $$
+#variable_conflict use_column
+BEGIN
+    IF failed_only THEN
+        RETURN QUERY
+        SELECT r.pipeline_id, chm_utc_day(r.started_at), NULL::integer, NULL::integer,
+               count(*)::integer, NULL::integer,
+               array_agg(extract(hour FROM r.started_at AT TIME ZONE 'UTC')::smallint
+                         ORDER BY r.started_at)
+        FROM runs r
+        WHERE r.status = 'failed' AND r.started_at >= from_at AND r.started_at < to_at
+        GROUP BY 1, 2;
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT r.pipeline_id, chm_utc_day(r.started_at),
+           count(*)::integer,
+           count(*) FILTER (WHERE r.status = 'success')::integer,
+           count(*) FILTER (WHERE r.status = 'failed')::integer,
+           count(*) FILTER (WHERE r.status = 'canceled')::integer,
+           NULL::smallint[]
+    FROM runs r
+    WHERE r.started_at >= from_at AND r.started_at < to_at
+    GROUP BY 1, 2;
+END $$;
+
+-- chm_run_days_edges (041) in those counts.
+CREATE FUNCTION chm_run_days_count_edges(window_start timestamptz, window_end timestamptz,
+                                         failed_only boolean)
+RETURNS TABLE (pipeline_id bigint, day date, runs integer, success integer, failed integer,
+               canceled integer, failed_hours smallint[])
+LANGUAGE plpgsql STABLE SET search_path TO public, pg_temp AS $$
+DECLARE
+    w record;
+BEGIN
+    SELECT * INTO w FROM chm_whole_days(window_start, window_end);
+    IF w.first_day >= w.end_day THEN
+        IF window_start < window_end THEN
+            RETURN QUERY SELECT * FROM chm_run_days_counts(window_start, window_end, failed_only);
+        END IF;
+        RETURN;
+    END IF;
+    IF window_start < chm_day_start(w.first_day) THEN
+        RETURN QUERY SELECT * FROM chm_run_days_counts(window_start, chm_day_start(w.first_day),
+                                                       failed_only);
+    END IF;
+    IF chm_day_start(w.end_day) < window_end THEN
+        RETURN QUERY SELECT * FROM chm_run_days_counts(chm_day_start(w.end_day), window_end,
+                                                       failed_only);
+    END IF;
+END $$;
+
 -- A day's failed_hours are sorted (040): an hour's count there is where it
 -- ends less where the hour before ends (width_bucket, a binary search), read
 -- at the hour's last element, so each (pipeline, day, hour) comes out once.
@@ -198,8 +263,7 @@ BEGIN
         SELECT pipeline_id, day, failed_hours FROM chm_run_days
         WHERE day >= w.first_day AND day < w.end_day AND failed > 0
         UNION ALL
-        SELECT pipeline_id, day, failed_hours FROM chm_run_days_edges(window_start, window_end)
-        WHERE failed > 0
+        SELECT pipeline_id, day, failed_hours FROM chm_run_days_count_edges(window_start, window_end, true)
     ), e AS (
         SELECT pipeline_id, day, failed_hours AS hours,
                unnest(failed_hours) AS hour, unnest(failed_hours[2:]) AS next
@@ -214,6 +278,101 @@ BEGIN
     JOIN pipelines p ON p.id = e.pipeline_id
     JOIN clients c ON c.id = p.client_id
     WHERE e.next IS DISTINCT FROM e.hour;
+END $$;
+
+CREATE OR REPLACE FUNCTION chm_q5_daily_success_rate(window_start timestamptz DEFAULT chm_since('30 days'),
+                                                     window_end timestamptz DEFAULT chm_until())
+RETURNS TABLE (day timestamptz, client text, runs bigint, succeeded bigint, failed bigint,
+               success_rate double precision)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path TO public, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+    w record;
+BEGIN
+    SELECT * INTO w FROM chm_whole_days(window_start, window_end);
+    RETURN QUERY
+    WITH d AS (
+        SELECT pipeline_id, day, success, failed, canceled FROM chm_run_days
+        WHERE day >= w.first_day AND day < w.end_day
+        UNION ALL
+        SELECT pipeline_id, day, success, failed, canceled
+        FROM chm_run_days_count_edges(window_start, window_end, false)
+    )
+    SELECT chm_day_start(d.day),
+           c.name,
+           sum(d.success + d.failed + d.canceled)::bigint,
+           sum(d.success)::bigint,
+           sum(d.failed)::bigint,
+           chm_ratio(sum(d.success)::bigint, sum(d.success + d.failed + d.canceled)::bigint)
+    FROM d
+    JOIN pipelines p ON p.id = d.pipeline_id
+    JOIN clients c ON c.id = p.client_id
+    WHERE d.success + d.failed + d.canceled > 0
+    GROUP BY d.day, c.name;
+END $$;
+
+CREATE OR REPLACE FUNCTION chm_q8_failure_rate_per_platform(window_start timestamptz DEFAULT chm_since('30 days'),
+                                                            window_end timestamptz DEFAULT chm_until())
+RETURNS TABLE (platform platform, runs bigint, failed bigint, failure_rate double precision)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path TO public, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+    w record;
+BEGIN
+    SELECT * INTO w FROM chm_whole_days(window_start, window_end);
+    RETURN QUERY
+    WITH d AS (
+        SELECT pipeline_id, runs, failed FROM chm_run_days
+        WHERE day >= w.first_day AND day < w.end_day
+        UNION ALL
+        SELECT pipeline_id, runs, failed FROM chm_run_days_count_edges(window_start, window_end, false)
+    )
+    SELECT p.platform,
+           sum(d.runs)::bigint,
+           sum(d.failed)::bigint,
+           chm_ratio(sum(d.failed)::bigint, sum(d.runs)::bigint)
+    FROM d
+    JOIN pipelines p ON p.id = d.pipeline_id
+    GROUP BY p.platform;
+END $$;
+
+-- Q3 (041) with its edges counted as above.
+CREATE OR REPLACE FUNCTION chm_q3_failures_per_client(at timestamptz DEFAULT chm_now())
+RETURNS TABLE (client text, failed_24h bigint, failed_7d bigint)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path TO public, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+    w7 record;
+    w1 record;
+BEGIN
+    SELECT * INTO w7 FROM chm_whole_days(at - interval '7 days', at);
+    SELECT * INTO w1 FROM chm_whole_days(at - interval '24 hours', at);
+    RETURN QUERY
+    WITH d7 AS (
+        SELECT pipeline_id, failed FROM chm_run_days
+        WHERE day >= w7.first_day AND day < w7.end_day AND failed > 0
+        UNION ALL
+        SELECT pipeline_id, failed FROM chm_run_days_count_edges(at - interval '7 days', at, true)
+        WHERE failed > 0
+    ), d1 AS (
+        SELECT pipeline_id, failed FROM chm_run_days
+        WHERE day >= w1.first_day AND day < w1.end_day AND failed > 0
+        UNION ALL
+        SELECT pipeline_id, failed FROM chm_run_days_count_edges(at - interval '24 hours', at, true)
+        WHERE failed > 0
+    ), f AS (
+        SELECT p.client_id, sum(d.failed) FILTER (WHERE d.w = 1)::bigint AS f1,
+               sum(d.failed) FILTER (WHERE d.w = 7)::bigint AS f7
+        FROM (SELECT pipeline_id, failed, 7 AS w FROM d7
+              UNION ALL
+              SELECT pipeline_id, failed, 1 AS w FROM d1) AS d
+        JOIN pipelines p ON p.id = d.pipeline_id
+        GROUP BY p.client_id
+    )
+    SELECT c.name, coalesce(f.f1, 0), coalesce(f.f7, 0)
+    FROM clients c
+    LEFT JOIN f ON f.client_id = c.id
+    WHERE c.is_active;
 END $$;
 
 -- Q7's columns in (pipeline, day) order: read for the window's days of each
