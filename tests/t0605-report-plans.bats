@@ -56,7 +56,7 @@ plan() {
 
 @test "latest-run views probe runs_pipeline_latest_idx, one row a pipeline" {
 	p=$(plan chm_q2_latest_run_per_pipeline)
-	grep -q 'Function Scan on chm_pipeline_runs l (actual rows=1 loops=200)' <<<"$p" ||
+	grep -q 'Function Scan on chm_pipeline_latest l (actual rows=200 loops=1)' <<<"$p" ||
 		{ echo "$p" >&2; return 1; }
 	# a probe a pipeline for its latest run, and one for its latest success
 	# only where the latest run is not one (042), each at most one row of the

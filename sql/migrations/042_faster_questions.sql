@@ -8,7 +8,9 @@
 --   24 hours back (Q4's previous run) walked a day of runs through the heap.
 --   The started runs and the unstarted ones are now two statements, and the
 --   first starts its index range at `before`.
--- * Q2 probes the latest success only when the latest run is not one.
+-- * Q2 and Q4 make their probes in one function call for all pipelines
+--   (chm_pipeline_latest, chm_pipeline_changes), not two calls a pipeline,
+--   and Q2 probes the latest success only when the latest run is not one.
 -- * Q10's silent pipelines: a pipeline with a run started in the last 1.5
 --   hours is within 1.5 times any usual interval (at least an hour), so only
 --   the others are probed, and their last 31 starts are read from the index
@@ -83,8 +85,112 @@ END $$;
 
 REVOKE EXECUTE ON FUNCTION chm_pipeline_starts FROM PUBLIC;
 
--- Whoever may run Q10 today (EXECUTE on chm_pipeline_runs: the dashboards'
--- role of README) may still run it.
+-- Q2's and Q4's probes, every active pipeline's in one call: a call of
+-- chm_pipeline_runs costs about as much as its probe (a SECURITY DEFINER
+-- function's settings, its result set), and these two questions made two a
+-- pipeline. Each statement in the loop is still one probe of
+-- runs_pipeline_latest_idx, a router query on Citus (pipelines is a
+-- reference table, so the loop itself runs on the coordinator).
+--
+-- Q2: each active pipeline's latest run (FR-006 order, an unstarted run only
+-- when none started before `at`) and when its latest success ended; a
+-- started latest run that succeeded is that success, so only the others
+-- probe for it.
+CREATE FUNCTION chm_pipeline_latest(at timestamptz)
+RETURNS TABLE (pipeline_id bigint, id bigint, external_run_id text, status run_status,
+               started_at timestamptz, finished_at timestamptz, duration_seconds double precision,
+               error_message text, last_success_at timestamptz)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET plan_cache_mode = force_generic_plan
+SET search_path TO public, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+    pid bigint;
+    l record;
+    started boolean;
+BEGIN
+    FOR pid IN SELECT p.id FROM pipelines p JOIN clients k ON k.id = p.client_id
+               WHERE p.is_active AND k.is_active LOOP
+        SELECT r.id, r.external_run_id, r.status, r.started_at, r.finished_at, r.duration_seconds,
+               r.error_message INTO l
+        FROM runs r
+        WHERE r.pipeline_id = pid AND r.started_at < at
+        ORDER BY r.started_at DESC NULLS LAST, r.finished_at DESC NULLS LAST, r.id DESC
+        LIMIT 1;
+        started := FOUND;
+        IF NOT started THEN
+            SELECT r.id, r.external_run_id, r.status, r.started_at, r.finished_at,
+                   r.duration_seconds, r.error_message INTO l
+            FROM runs r
+            WHERE r.pipeline_id = pid AND r.started_at IS NULL
+            ORDER BY r.started_at DESC NULLS LAST, r.finished_at DESC NULLS LAST, r.id DESC
+            LIMIT 1;
+        END IF;
+        pipeline_id := pid;
+        id := l.id;
+        external_run_id := l.external_run_id;
+        status := l.status;
+        started_at := l.started_at;
+        finished_at := l.finished_at;
+        duration_seconds := l.duration_seconds;
+        error_message := l.error_message;
+        IF started AND l.status = 'success' THEN
+            last_success_at := coalesce(l.finished_at, l.started_at);
+        ELSE
+            SELECT coalesce(r.finished_at, r.started_at) INTO last_success_at
+            FROM runs r
+            WHERE r.pipeline_id = pid AND r.started_at < at AND r.status = 'success'
+            ORDER BY r.started_at DESC NULLS LAST, r.finished_at DESC NULLS LAST, r.id DESC
+            LIMIT 1;
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+END $$;
+
+-- Q4: the active pipelines whose latest run that is not running (started
+-- before `at`) failed where the one before `at` - 24 hours did not, or
+-- succeeded where that one failed: both runs.
+CREATE FUNCTION chm_pipeline_changes(at timestamptz)
+RETURNS TABLE (pipeline_id bigint, status run_status, started_at timestamptz, error_message text,
+               previous_status run_status, previous_started_at timestamptz)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET plan_cache_mode = force_generic_plan
+SET search_path TO public, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+    pid bigint;
+    c record;
+BEGIN
+    FOR pid IN SELECT p.id FROM pipelines p JOIN clients k ON k.id = p.client_id
+               WHERE p.is_active AND k.is_active LOOP
+        -- (one statement, two probes: the previous run only when it matters)
+        SELECT cur.status, cur.started_at, cur.error_message,
+               prev.status AS previous_status, prev.started_at AS previous_started_at INTO c
+        FROM (SELECT r.status, r.started_at, r.error_message FROM runs r
+              WHERE r.pipeline_id = pid AND r.started_at < at AND r.status <> 'running'
+              ORDER BY r.started_at DESC NULLS LAST, r.finished_at DESC NULLS LAST, r.id DESC
+              LIMIT 1) AS cur
+        LEFT JOIN LATERAL (
+              SELECT r.status, r.started_at FROM runs r
+              WHERE r.pipeline_id = pid AND r.started_at < at - interval '24 hours'
+                AND r.status <> 'running'
+              ORDER BY r.started_at DESC NULLS LAST, r.finished_at DESC NULLS LAST, r.id DESC
+              LIMIT 1) AS prev ON cur.status IN ('failed', 'success');
+        IF (c.status = 'failed' AND c.previous_status IS DISTINCT FROM 'failed')
+           OR (c.status = 'success' AND c.previous_status = 'failed') THEN
+            pipeline_id := pid;
+            status := c.status;
+            started_at := c.started_at;
+            error_message := c.error_message;
+            previous_status := c.previous_status;
+            previous_started_at := c.previous_started_at;
+            RETURN NEXT;
+        END IF;
+    END LOOP;
+END $$;
+
+REVOKE EXECUTE ON FUNCTION chm_pipeline_latest, chm_pipeline_changes FROM PUBLIC;
+
+-- Whoever may run Q2, Q4 and Q10 today (EXECUTE on chm_pipeline_runs: the
+-- dashboards' role of README) may still run them.
 DO $$
 DECLARE
     g regrole;
@@ -95,7 +201,8 @@ BEGIN
         WHERE p.oid = 'chm_pipeline_runs(bigint, timestamptz, run_status[], integer, boolean, run_status)'::regprocedure
           AND a.privilege_type = 'EXECUTE' AND a.grantee <> 0 AND a.grantee <> p.proowner
     LOOP
-        EXECUTE format('GRANT EXECUTE ON FUNCTION chm_pipeline_starts(bigint, timestamptz, integer) TO %s', g);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION chm_pipeline_starts(bigint, timestamptz, integer),
+                        chm_pipeline_latest(timestamptz), chm_pipeline_changes(timestamptz) TO %s', g);
     END LOOP;
 END $$;
 
@@ -110,21 +217,25 @@ SELECT c.name AS client,
        l.finished_at,
        l.duration_seconds,
        l.error_message,
-       s.at AS last_success_at,
-       chm_seconds(s.at, chm_now()) AS seconds_since_success
-FROM pipelines p
-JOIN clients c ON c.id = p.client_id
-LEFT JOIN LATERAL chm_pipeline_runs(p.id, chm_now(), unstarted => true) l ON true
--- a started latest run that succeeded is the latest success; only the others
--- probe for it (a CASE runs its subquery only when it reaches it; OFFSET 0
--- keeps the subquery one, not copied into both columns)
-CROSS JOIN LATERAL (
-    SELECT CASE WHEN l.status = 'success' AND l.started_at IS NOT NULL
-                THEN coalesce(l.finished_at, l.started_at)
-                ELSE (SELECT coalesce(x.finished_at, x.started_at)
-                      FROM chm_pipeline_runs(p.id, chm_now(), statuses => '{success}') x) END AS at
-    OFFSET 0) s
-WHERE p.is_active AND c.is_active;
+       l.last_success_at,
+       chm_seconds(l.last_success_at, chm_now()) AS seconds_since_success
+FROM chm_pipeline_latest(chm_now()) l
+JOIN pipelines p ON p.id = l.pipeline_id
+JOIN clients c ON c.id = p.client_id;
+
+CREATE OR REPLACE VIEW chm_q4_changes_since_yesterday AS
+SELECT CASE WHEN x.status = 'failed' THEN 'new_failure' ELSE 'recovery' END AS change,
+       c.name AS client,
+       p.name AS pipeline,
+       p.platform,
+       x.previous_status,
+       x.previous_started_at,
+       x.status AS current_status,
+       x.started_at AS current_started_at,
+       x.error_message
+FROM chm_pipeline_changes(chm_now()) x
+JOIN pipelines p ON p.id = x.pipeline_id
+JOIN clients c ON c.id = p.client_id;
 
 CREATE OR REPLACE VIEW chm_q10_governance AS
 SELECT 'silent'::text AS finding,
