@@ -363,7 +363,8 @@ END $$;
 -- ends less where the hour before ends (width_bucket, a binary search), read
 -- at the hour's last element, so each (pipeline, day, hour) comes out once.
 -- A (pipeline, day) is one row of d (the edges are other days), and a
--- pipeline one (client, name, platform), so no group is needed.
+-- pipeline one (client, name, platform), so no group is needed; the names
+-- join the days, not their hours.
 CREATE OR REPLACE FUNCTION chm_q1_failed_runs_hourly(window_start timestamptz DEFAULT chm_since('7 days'),
                                                      window_end timestamptz DEFAULT chm_until())
 RETURNS TABLE (bucket timestamptz, client text, pipeline text, platform platform, failed_runs bigint)
@@ -380,18 +381,19 @@ BEGIN
         UNION ALL
         SELECT pipeline_id, day, failed_hours FROM chm_run_days_count_edges(window_start, window_end, true)
     ), e AS (
-        SELECT pipeline_id, day, failed_hours AS hours,
-               unnest(failed_hours) AS hour, unnest(failed_hours[2:]) AS next
+        SELECT chm_day_start(d.day) AS day_start, c.name AS client, p.name AS pipeline, p.platform,
+               d.failed_hours AS hours,
+               unnest(d.failed_hours) AS hour, unnest(d.failed_hours[2:]) AS next
         FROM d
+        JOIN pipelines p ON p.id = d.pipeline_id
+        JOIN clients c ON c.id = p.client_id
     )
-    SELECT chm_day_start(e.day) + make_interval(hours => e.hour),
-           c.name,
-           p.name,
-           p.platform,
+    SELECT e.day_start + e.hour * interval '1 hour',
+           e.client,
+           e.pipeline,
+           e.platform,
            (width_bucket(e.hour, e.hours) - width_bucket((e.hour - 1)::smallint, e.hours))::bigint
     FROM e
-    JOIN pipelines p ON p.id = e.pipeline_id
-    JOIN clients c ON c.id = p.client_id
     WHERE e.next IS DISTINCT FROM e.hour;
 END $$;
 
