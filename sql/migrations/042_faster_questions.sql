@@ -23,9 +23,10 @@
 -- * Q9 finds each percentile's bucket with one aggregate over the running
 --   sums, not by range joins of the ranks with the buckets.
 -- * Q5 groups its days by client id before it names the clients.
--- * Q1, Q3, Q5 and Q8 count their window's partial days from
---   runs_started_idx alone (chm_run_days_count_edges), not from whole rollup
---   rows computed from runs.
+-- * The partial days at a window's edges: Q1, Q3, Q5 and Q8 count them
+--   from runs_started_idx alone (chm_run_days_count_edges), Q9 reads their
+--   durations there (chm_run_days_durations), Q7 their counts and outcomes,
+--   none a whole rollup row computed from runs (chm_run_days_edges).
 
 CREATE OR REPLACE FUNCTION chm_pipeline_runs(pid bigint, before timestamptz,
                                              statuses run_status[] DEFAULT NULL, n integer DEFAULT 1,
@@ -333,30 +334,79 @@ BEGIN
     GROUP BY 1, 2;
 END $$;
 
+-- The partial days of [window_start, window_end) as the ranges of runs that
+-- chm_run_days_edges (041) computes rollup rows of: none, one or two.
+CREATE FUNCTION chm_run_days_edge_ranges(window_start timestamptz, window_end timestamptz)
+RETURNS TABLE (from_at timestamptz, to_at timestamptz)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT window_start, window_end
+    FROM chm_whole_days(window_start, window_end) w
+    WHERE w.first_day >= w.end_day AND window_start < window_end
+    UNION ALL
+    SELECT window_start, chm_day_start(w.first_day)
+    FROM chm_whole_days(window_start, window_end) w
+    WHERE w.first_day < w.end_day AND window_start < chm_day_start(w.first_day)
+    UNION ALL
+    SELECT chm_day_start(w.end_day), window_end
+    FROM chm_whole_days(window_start, window_end) w
+    WHERE w.first_day < w.end_day AND chm_day_start(w.end_day) < window_end
+$$;
+
 -- chm_run_days_edges (041) in those counts.
 CREATE FUNCTION chm_run_days_count_edges(window_start timestamptz, window_end timestamptz,
                                          failed_only boolean)
 RETURNS TABLE (pipeline_id bigint, day date, runs integer, success integer, failed integer,
                canceled integer, failed_hours smallint[])
 LANGUAGE plpgsql STABLE SET search_path TO public, pg_temp AS $$
-DECLARE
-    w record;
 BEGIN
-    SELECT * INTO w FROM chm_whole_days(window_start, window_end);
-    IF w.first_day >= w.end_day THEN
-        IF window_start < window_end THEN
-            RETURN QUERY SELECT * FROM chm_run_days_counts(window_start, window_end, failed_only);
-        END IF;
-        RETURN;
-    END IF;
-    IF window_start < chm_day_start(w.first_day) THEN
-        RETURN QUERY SELECT * FROM chm_run_days_counts(window_start, chm_day_start(w.first_day),
-                                                       failed_only);
-    END IF;
-    IF chm_day_start(w.end_day) < window_end THEN
-        RETURN QUERY SELECT * FROM chm_run_days_counts(chm_day_start(w.end_day), window_end,
-                                                       failed_only);
-    END IF;
+    RETURN QUERY
+    SELECT x.*
+    FROM chm_run_days_edge_ranges(window_start, window_end) AS e,
+         chm_run_days_counts(e.from_at, e.to_at, failed_only) AS x;
+END $$;
+
+-- Q9's columns of the rollup rows of runs started in [from_at, to_at), as
+-- chm_run_days_of computes them, from runs_started_idx alone (it holds the
+-- durations): Q9's partial days.
+CREATE FUNCTION chm_run_days_durations(from_at timestamptz, to_at timestamptz)
+RETURNS TABLE (pipeline_id bigint, day date, dur_runs integer, dur_sum double precision,
+               dur_min double precision, dur_max double precision, hist_10s integer,
+               hist_1m integer, hist_5m integer, hist_15m integer, hist_1h integer,
+               hist_6h integer, hist_inf integer, dur_buckets smallint[], dur_counts integer[])
+LANGUAGE plpgsql STABLE SET search_path TO public, pg_temp SET jit TO off AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    WITH r AS (
+        SELECT r.pipeline_id, chm_utc_day(r.started_at) AS day, r.duration_seconds AS s
+        FROM runs r
+        WHERE r.started_at >= from_at AND r.started_at < to_at AND r.duration_seconds IS NOT NULL
+    ), hb AS (
+        SELECT r.pipeline_id, r.day, chm_duration_bucket(r.s) AS bucket, count(*)::integer AS n
+        FROM r
+        GROUP BY 1, 2, 3
+    ), hba AS (
+        SELECT hb.pipeline_id, hb.day, array_agg(hb.bucket ORDER BY hb.bucket) AS buckets,
+               array_agg(hb.n ORDER BY hb.bucket) AS counts
+        FROM hb
+        GROUP BY 1, 2
+    ), a AS (
+        SELECT r.pipeline_id, r.day, count(*)::integer AS n, sum(r.s) AS total,
+               min(r.s) AS lo, max(r.s) AS hi,
+               count(*) FILTER (WHERE r.s <= 10)::integer AS h1,
+               count(*) FILTER (WHERE r.s > 10 AND r.s <= 60)::integer AS h2,
+               count(*) FILTER (WHERE r.s > 60 AND r.s <= 300)::integer AS h3,
+               count(*) FILTER (WHERE r.s > 300 AND r.s <= 900)::integer AS h4,
+               count(*) FILTER (WHERE r.s > 900 AND r.s <= 3600)::integer AS h5,
+               count(*) FILTER (WHERE r.s > 3600 AND r.s <= 21600)::integer AS h6,
+               count(*) FILTER (WHERE r.s > 21600)::integer AS h7
+        FROM r
+        GROUP BY 1, 2
+    )
+    SELECT a.pipeline_id, a.day, a.n, a.total, a.lo, a.hi, a.h1, a.h2, a.h3, a.h4, a.h5, a.h6,
+           a.h7, hba.buckets, hba.counts
+    FROM a
+    JOIN hba ON hba.pipeline_id = a.pipeline_id AND hba.day = a.day;
 END $$;
 
 -- A day's failed_hours are sorted (040): an hour's count there is where it
@@ -559,9 +609,13 @@ BEGIN
         SELECT pipeline_id, day, success, failed, sf_first, sf_last, sf_flips
         FROM chm_run_days_stale(w.first_day, w.end_day)
         UNION ALL
-        SELECT pipeline_id, day, success, failed, sf_first, sf_last, sf_flips
-        FROM chm_run_days_edges(window_start, window_end)
-        WHERE success + failed > 0
+        -- the partial days: their counts and outcomes, not whole rollup rows
+        SELECT x.pipeline_id, x.day, x.success, x.failed, o.sf_first, o.sf_last, o.sf_flips
+        FROM chm_run_days_edge_ranges(window_start, window_end) AS e
+        CROSS JOIN LATERAL chm_run_days_counts(e.from_at, e.to_at, false) AS x
+        JOIN LATERAL chm_run_days_outcomes(e.from_at, e.to_at) AS o
+          ON o.pipeline_id = x.pipeline_id AND o.day = x.day
+        WHERE x.success + x.failed > 0
     ), s AS (
         SELECT pipeline_id, success, failed, sf_flips, sf_first,
                lag(sf_last) OVER (PARTITION BY pipeline_id ORDER BY day) AS prev_last
@@ -627,10 +681,10 @@ BEGIN
         FROM chm_run_days
         WHERE day >= w.first_day AND day < w.end_day AND dur_runs > 0
         UNION ALL
-        SELECT pipeline_id, dur_runs, dur_sum, dur_min, dur_max, hist_10s, hist_1m, hist_5m,
-               hist_15m, hist_1h, hist_6h, hist_inf, dur_buckets, dur_counts
-        FROM chm_run_days_edges(window_start, window_end)
-        WHERE dur_runs > 0
+        SELECT x.pipeline_id, x.dur_runs, x.dur_sum, x.dur_min, x.dur_max, x.hist_10s, x.hist_1m,
+               x.hist_5m, x.hist_15m, x.hist_1h, x.hist_6h, x.hist_inf, x.dur_buckets, x.dur_counts
+        FROM chm_run_days_edge_ranges(window_start, window_end) AS e,
+             chm_run_days_durations(e.from_at, e.to_at) AS x
     ), a AS (
         SELECT pipeline_id,
                sum(dur_runs)::bigint AS runs,
