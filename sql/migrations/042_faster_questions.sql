@@ -1,6 +1,7 @@
 -- Issue 19, row 7: the questions at 10M runs in 90 days. Same names,
 -- arguments, columns, rows and values as before (t0601, t0607 and t0610
--- compare them); only how they read changes.
+-- compare them; Q9's sum_seconds over partial days adds the same doubles in
+-- another order); only how they read changes.
 --
 -- * chm_pipeline_runs (022) read a pipeline's runs from its latest down to
 --   `before`: its generic plan had only pipeline_id as the index condition
