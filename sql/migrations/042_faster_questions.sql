@@ -415,7 +415,7 @@ END $$;
 -- at the hour's last element, so each (pipeline, day, hour) comes out once.
 -- A (pipeline, day) is one row of d (the edges are other days), and a
 -- pipeline one (client, name, platform), so no group is needed; the names
--- join the days, not their hours.
+-- join the days, not their hours, and only the counted hours get a time.
 CREATE OR REPLACE FUNCTION chm_q1_failed_runs_hourly(window_start timestamptz DEFAULT chm_since('7 days'),
                                                      window_end timestamptz DEFAULT chm_until())
 RETURNS TABLE (bucket timestamptz, client text, pipeline text, platform platform, failed_runs bigint)
@@ -432,14 +432,14 @@ BEGIN
         UNION ALL
         SELECT pipeline_id, day, failed_hours FROM chm_run_days_count_edges(window_start, window_end, true)
     ), e AS (
-        SELECT chm_day_start(d.day) AS day_start, c.name AS client, p.name AS pipeline, p.platform,
+        SELECT d.day, c.name AS client, p.name AS pipeline, p.platform,
                d.failed_hours AS hours,
                unnest(d.failed_hours) AS hour, unnest(d.failed_hours[2:]) AS next
         FROM d
         JOIN pipelines p ON p.id = d.pipeline_id
         JOIN clients c ON c.id = p.client_id
     )
-    SELECT e.day_start + e.hour * interval '1 hour',
+    SELECT chm_day_start(e.day) + e.hour * interval '1 hour',
            e.client,
            e.pipeline,
            e.platform,
