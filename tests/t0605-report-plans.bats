@@ -56,15 +56,19 @@ plan() {
 
 @test "latest-run views probe runs_pipeline_latest_idx, one row a pipeline" {
 	p=$(plan chm_q2_latest_run_per_pipeline)
-	grep -q 'Function Scan on chm_pipeline_runs l (actual rows=1 loops=200)' <<<"$p" ||
+	grep -q 'Function Scan on chm_pipeline_latest l (actual rows=200 loops=1)' <<<"$p" ||
 		{ echo "$p" >&2; return 1; }
-	# two probes a pipeline (latest run, latest success), each at most one row
-	# of the index, and nothing else read from runs
-	assert_eq "$(grep -cE 'Index Scan using runs_pipeline_latest_idx on runs r .*\(actual rows=[01] loops=1\)' <<<"$p")" 400
-	assert_eq "$(grep -cE ' on runs ' <<<"$p")" 400
+	# a probe a pipeline for its latest run, and one for its latest success
+	# only where the latest run is not one (042), each at most one row of the
+	# index, and nothing else read from runs
+	others=$(q "SET chm.now = '2026-11-22 12:00Z'; SELECT count(*) FROM chm_q2_latest_run_per_pipeline
+	            WHERE status IS DISTINCT FROM 'success'" | tail -n 1)
+	[ "$others" -gt 0 ] && [ "$others" -lt 200 ]
+	assert_eq "$(grep -cE 'Index Scan using runs_pipeline_latest_idx on runs r .*\(actual rows=[01] loops=1\)' <<<"$p")" $((200 + others))
+	assert_eq "$(grep -cE ' on runs ' <<<"$p")" $((200 + others))
 	for v in chm_q4_changes_since_yesterday chm_q6_failing_now chm_q10_governance; do
 		p=$(plan "$v")
-		grep -q 'Index Scan using runs_pipeline_latest_idx' <<<"$p" || { echo "$v: $p" >&2; return 1; }
+		grep -qE 'Index (Only )?Scan using runs_pipeline_latest_idx' <<<"$p" || { echo "$v: $p" >&2; return 1; }
 	done
 }
 
