@@ -547,9 +547,13 @@ END $$;
 
 -- Q7's columns in (pipeline, day) order: read for the window's days of each
 -- pipeline (pipeline_id = ANY: one range a pipeline, in order), so the lag
--- over a pipeline's days needs no sort of all of them.
-CREATE INDEX chm_run_days_outcomes_idx ON chm_run_days (pipeline_id, day)
-    INCLUDE (success, failed, sf_first, sf_last, sf_flips, sf_stale);
+-- over a pipeline's days needs no sort of all of them. The primary key
+-- carries them (INCLUDE), not an index of its own on the same key: every
+-- index is one more write for each day row chm-load stores.
+ALTER TABLE chm_run_days
+    DROP CONSTRAINT chm_run_days_pkey,
+    ADD CONSTRAINT chm_run_days_pkey PRIMARY KEY (pipeline_id, day)
+        INCLUDE (success, failed, sf_first, sf_last, sf_flips, sf_stale);
 
 -- Flips: each day's own, plus one wherever a day's first outcome differs from
 -- the last of the pipeline's previous day with an outcome in the window. A
