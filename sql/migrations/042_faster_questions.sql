@@ -410,6 +410,36 @@ BEGIN
     JOIN hba ON hba.pipeline_id = a.pipeline_id AND hba.day = a.day;
 END $$;
 
+-- A window widened to the midnights around it where the widening holds no
+-- run: the same runs, so the same answer, but whole days that the questions
+-- read from the rollups rather than from runs. A dashboard's window ends at
+-- now, and the rest of today has no run yet: only its start is a partial
+-- day then. Two probes of runs_started_idx. PL/pgSQL: on Citus a SQL
+-- function may not read a distributed table.
+CREATE FUNCTION chm_window_snap(from_at timestamptz, to_at timestamptz,
+                                OUT snap_from timestamptz, OUT snap_to timestamptz)
+LANGUAGE plpgsql STABLE SET search_path TO public, pg_temp AS $$
+DECLARE
+    first_midnight timestamptz;
+    last_midnight timestamptz;
+BEGIN
+    snap_from := from_at;
+    snap_to := to_at;
+    IF NOT (from_at < to_at AND isfinite(from_at) AND isfinite(to_at)) THEN
+        RETURN;
+    END IF;
+    first_midnight := chm_day_start(chm_utc_day(from_at));
+    last_midnight := chm_day_start(chm_utc_day(to_at) + 1);
+    IF chm_day_start(chm_utc_day(to_at)) <> to_at
+       AND NOT EXISTS (SELECT 1 FROM runs WHERE started_at >= to_at AND started_at < last_midnight) THEN
+        snap_to := last_midnight;
+    END IF;
+    IF first_midnight <> from_at
+       AND NOT EXISTS (SELECT 1 FROM runs WHERE started_at >= first_midnight AND started_at < from_at) THEN
+        snap_from := first_midnight;
+    END IF;
+END $$;
+
 -- A day's failed_hours are sorted (040): an hour's count there is where it
 -- ends less where the hour before ends (width_bucket, a binary search), read
 -- at the hour's last element, so each (pipeline, day, hour) comes out once.
@@ -424,6 +454,7 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path TO public, pg_temp AS $
 DECLARE
     w record;
 BEGIN
+    SELECT * INTO window_start, window_end FROM chm_window_snap(window_start, window_end);
     SELECT * INTO w FROM chm_whole_days(window_start, window_end);
     RETURN QUERY
     WITH d AS (
@@ -458,6 +489,7 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path TO public, pg_temp AS $
 DECLARE
     w record;
 BEGIN
+    SELECT * INTO window_start, window_end FROM chm_window_snap(window_start, window_end);
     SELECT * INTO w FROM chm_whole_days(window_start, window_end);
     RETURN QUERY
     WITH d AS (
@@ -489,6 +521,7 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path TO public, pg_temp AS $
 DECLARE
     w record;
 BEGIN
+    SELECT * INTO window_start, window_end FROM chm_window_snap(window_start, window_end);
     SELECT * INTO w FROM chm_whole_days(window_start, window_end);
     RETURN QUERY
     WITH d AS (
@@ -514,21 +547,27 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path TO public, pg_temp AS $
 DECLARE
     w7 record;
     w1 record;
+    s7 timestamptz;
+    e7 timestamptz;
+    s1 timestamptz;
+    e1 timestamptz;
 BEGIN
-    SELECT * INTO w7 FROM chm_whole_days(at - interval '7 days', at);
-    SELECT * INTO w1 FROM chm_whole_days(at - interval '24 hours', at);
+    SELECT * INTO s7, e7 FROM chm_window_snap(at - interval '7 days', at);
+    SELECT * INTO s1, e1 FROM chm_window_snap(at - interval '24 hours', at);
+    SELECT * INTO w7 FROM chm_whole_days(s7, e7);
+    SELECT * INTO w1 FROM chm_whole_days(s1, e1);
     RETURN QUERY
     WITH d7 AS (
         SELECT pipeline_id, failed FROM chm_run_days
         WHERE day >= w7.first_day AND day < w7.end_day AND failed > 0
         UNION ALL
-        SELECT pipeline_id, failed FROM chm_run_days_count_edges(at - interval '7 days', at, true)
+        SELECT pipeline_id, failed FROM chm_run_days_count_edges(s7, e7, true)
         WHERE failed > 0
     ), d1 AS (
         SELECT pipeline_id, failed FROM chm_run_days
         WHERE day >= w1.first_day AND day < w1.end_day AND failed > 0
         UNION ALL
-        SELECT pipeline_id, failed FROM chm_run_days_count_edges(at - interval '24 hours', at, true)
+        SELECT pipeline_id, failed FROM chm_run_days_count_edges(s1, e1, true)
         WHERE failed > 0
     ), f AS (
         SELECT p.client_id, sum(d.failed) FILTER (WHERE d.w = 1)::bigint AS f1,
@@ -570,6 +609,7 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path TO public, pg_temp AS $
 DECLARE
     w record;
 BEGIN
+    SELECT * INTO window_start, window_end FROM chm_window_snap(window_start, window_end);
     SELECT * INTO w FROM chm_whole_days(window_start, window_end);
     IF w.first_day < w.end_day
        AND chm_day_start(w.first_day) = window_start AND chm_day_start(w.end_day) = window_end
@@ -678,6 +718,7 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path TO public, pg_temp AS $
 DECLARE
     w record;
 BEGIN
+    SELECT * INTO window_start, window_end FROM chm_window_snap(window_start, window_end);
     SELECT * INTO w FROM chm_whole_days(window_start, window_end);
     RETURN QUERY
     WITH d AS (
