@@ -136,3 +136,33 @@ child() {
 	# the same on the fast path and the general one
 	assert_eq "$(chm-normalize --source dbt_cloud --client acme "$FIXTURES/dbt_cloud/run_failed_run_steps.json" | jq -r .error_message)" "$msg"
 }
+
+@test "durations land as the very doubles the events gave, new runs and updated ones alike" {
+	# chm-load writes a duration as plain decimal microseconds when that reads
+	# back exact (chm_double_text), else as %.17g: both must be the same double
+	durs='0.1 293.324736 0.000001 1e-7 123456789.123456 8999999999.999998 3.14159265358979 0 61 1e300 0.30000000000000004'
+	: >"$BATS_TEST_TMPDIR/new"
+	: >"$BATS_TEST_TMPDIR/upd"
+	i=0
+	for d in $durs; do
+		i=$((i + 1))
+		printf '{"type":"run","client":"acme","platform":"airflow","external_id":"orders_daily","external_run_id":"d%s","status":"success","started_at":"2026-11-20T10:00:00Z","duration_seconds":%s}\n' "$i" "$d" >>"$BATS_TEST_TMPDIR/new"
+		# the same runs' first event, running, then its end: staged and upserted
+		printf '{"type":"run","client":"acme","platform":"airflow","external_id":"orders_daily","external_run_id":"u%s","status":"running","started_at":"2026-11-20T10:00:00Z"}\n' "$i" >>"$BATS_TEST_TMPDIR/upd"
+		printf '{"type":"run","client":"acme","platform":"airflow","external_id":"orders_daily","external_run_id":"u%s","status":"success","started_at":"2026-11-20T10:00:00Z","duration_seconds":%s}\n' "$i" "$d" >>"$BATS_TEST_TMPDIR/upd2"
+	done
+	run chm-load "$BATS_TEST_TMPDIR/new"
+	[ "$status" -eq 0 ]
+	run chm-load "$BATS_TEST_TMPDIR/upd"
+	[ "$status" -eq 0 ]
+	run chm-load "$BATS_TEST_TMPDIR/upd2"
+	[ "$status" -eq 0 ]
+	# PostgreSQL compares the stored doubles with the literals' own
+	for kind in d u; do
+		i=0
+		for d in $durs; do
+			i=$((i + 1))
+			assert_eq "$(q "SELECT duration_seconds = '$d'::double precision FROM runs WHERE external_run_id = '$kind$i'")" t
+		done
+	done
+}
