@@ -22,8 +22,8 @@ int chm_time_parse(const char *s, int flags, int64_t *usec, int *zone_assumed,
 		   const char *field, struct chm_err *err);
 /* "2026-11-21T00:00:05.123456Z" into buf (CHM_TIME_BUFSZ bytes). */
 char *chm_time_format(int64_t usec, char *buf);
-/* The same as chm_time_format without printf, for the hot path of
- * chm-normalize: writes into buf (CHM_TIME_BUFSZ bytes), returns the length. */
+/* The same as chm_time_format, returning the text's length, for the hot
+ * path of chm-normalize (all three write by hand, not with printf). */
 size_t chm_time_write(int64_t usec, char *buf);
 /* "2026-11-21 00:00:05.123456+00", PostgreSQL's input form (COPY). */
 char *chm_time_format_pg(int64_t usec, char *buf);
