@@ -209,15 +209,16 @@ SQL
 
 # The rollups themselves (these need chm_run_days, 040).
 
-@test "rollups: what chm-load kept is what chm_run_days_rebuild() computes from runs" {
-	out=$(sql <<'SQL'
-BEGIN;
+# What chm-load kept against what chm_run_days_rebuild() computes from runs:
+# the rows that differ, none when they agree.
+REBUILD_DIFF="BEGIN;
 CREATE TEMP TABLE kept AS SELECT * FROM chm_run_days;
-SELECT chm_run_days_rebuild() AS n \gset
+SELECT chm_run_days_rebuild() AS n \\gset
 SELECT * FROM plain.days_diff('kept', 'chm_run_days');
-ROLLBACK;
-SQL
-)
+ROLLBACK;"
+
+@test "rollups: what chm-load kept is what chm_run_days_rebuild() computes from runs" {
+	out=$(sql <<<"$REBUILD_DIFF")
 	no_diff "$out"
 	# and the history's days are there: one row a pipeline and UTC day with runs
 	run -0 q "SELECT count(*) FROM chm_run_days"
@@ -228,12 +229,8 @@ SQL
 # ones, in the current database.
 rollups_exact() {
 	local out
-	out=$(sql <<'SQL'
-BEGIN;
-CREATE TEMP TABLE kept AS SELECT * FROM chm_run_days;
-SELECT chm_run_days_rebuild() AS n \gset
-SELECT * FROM plain.days_diff('kept', 'chm_run_days');
-ROLLBACK;
+	out=$(sql <<SQL
+$REBUILD_DIFF
 SELECT w.ws, w.we, d.* FROM (VALUES ('2026-10-20T05:17:00Z'::timestamptz, '2026-11-21T18:03:00Z'::timestamptz),
                                     ('-infinity', 'infinity')) AS w(ws, we),
        LATERAL plain.diff(w.ws, w.we) d;

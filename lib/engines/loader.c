@@ -908,6 +908,15 @@ static int lock_result(struct chm_loader *ld, struct chm_err *err)
 	return rc;
 }
 
+/* The sync that ends a pipeline's queries; what names the step for an error. */
+static int sync_result(struct chm_loader *ld, const char *what, struct chm_err *err)
+{
+	PGresult *res = PQgetResult(ld->conn);
+	int rc = PQresultStatus(res) == PGRES_PIPELINE_SYNC ? 0 : chm_db_error(ld->conn, res, what, err);
+	PQclear(res);
+	return rc;
+}
+
 static int copy_rows(struct chm_loader *ld, const char *copy, const struct strbuf *rows,
 		     struct chm_err *err)
 {
@@ -954,10 +963,7 @@ static int find_stored_days(struct chm_loader *ld, struct batch *b, struct chm_e
 	PQclear(res);
 	if (rc == 0) {
 		PQclear(PQgetResult(ld->conn)); /* the NULL that ends its results */
-		res = PQgetResult(ld->conn);
-		if (PQresultStatus(res) != PGRES_PIPELINE_SYNC)
-			rc = chm_db_error(ld->conn, res, "rollups", err);
-		PQclear(res);
+		rc = sync_result(ld, "rollups", err);
 	}
 	if (rc == 0 && PQexitPipelineMode(ld->conn) != 1)
 		rc = chm_db_error(ld->conn, NULL, "pipeline mode", err);
@@ -1067,14 +1073,8 @@ static int finish_batch(struct chm_loader *ld, struct batch *b, struct chm_err *
 		rc = lock_result(ld, err);
 	for (int q = 0; q <= last + 2 && rc == 0; q++)
 		rc = round_result(ld, b, q, last, &delta, &rejected, &all_new, err);
-	if (rc == 0) {
-		PGresult *res = PQgetResult(ld->conn);
-		if (PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
-			chm_db_error(ld->conn, res, "COMMIT", err);
-			rc = -1;
-		}
-		PQclear(res);
-	}
+	if (rc == 0)
+		rc = sync_result(ld, "COMMIT", err);
 	if (rc) {
 		abort_batch(ld);
 		strbuf_release(&rejected);

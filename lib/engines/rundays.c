@@ -303,7 +303,7 @@ void chm_rundays_keys(const struct chm_rundays *rd, struct strbuf *pipelines,
 	free(d);
 }
 
-int chm_rundays_mark_stored(struct chm_rundays *rd, int64_t pipeline_id, int64_t day)
+void chm_rundays_mark_stored(struct chm_rundays *rd, int64_t pipeline_id, int64_t day)
 {
 	size_t lo = 0, hi = rd->ndays;
 	while (lo < hi) {
@@ -314,10 +314,8 @@ int chm_rundays_mark_stored(struct chm_rundays *rd, int64_t pipeline_id, int64_t
 		else
 			hi = mid;
 	}
-	if (lo == rd->ndays || rd->days[lo].pipeline_id != pipeline_id || rd->days[lo].day != day)
-		return 0;
-	rd->days[lo].stored = 1;
-	return 1;
+	if (lo < rd->ndays && rd->days[lo].pipeline_id == pipeline_id && rd->days[lo].day == day)
+		rd->days[lo].stored = 1;
 }
 
 size_t chm_rundays_split(const struct chm_rundays *rd, const struct strbuf *rows,

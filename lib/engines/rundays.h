@@ -56,9 +56,9 @@ size_t chm_rundays_copy_rows(struct chm_rundays *rd, struct strbuf *out);
  * PostgreSQL array literals: what run_days_stored.sql asks about. */
 void chm_rundays_keys(const struct chm_rundays *rd, struct strbuf *pipelines,
 		      struct strbuf *days);
-/* Notes that the day row of (pipeline_id, day) is stored; 0 when the rows
- * have no such day (the query's pipelines x days also pairs others). */
-int chm_rundays_mark_stored(struct chm_rundays *rd, int64_t pipeline_id, int64_t day);
+/* Notes that the day row of (pipeline_id, day) is stored, if the rows have
+ * it (the query's pipelines x days also pairs others). */
+void chm_rundays_mark_stored(struct chm_rundays *rd, int64_t pipeline_id, int64_t day);
 /* Splits rows (what chm_rundays_copy_rows appended to it, from its start)
  * into the rows of days not stored and of stored days; returns how many
  * are stored. */
