@@ -50,6 +50,8 @@ struct batch {
 	size_t new_days;                 /* PostgreSQL inserts the runs; how many */
 	int days_to_merge;               /* some of those days have a rollup row */
 	int locked;                      /* chm_run_days_lock taken with the days' query */
+	struct strbuf direct;            /* the COPY rows straight into runs, when built */
+	int direct_built;                /* before the batch in flight was collected */
 };
 
 struct chm_loader {
@@ -105,6 +107,7 @@ static void batch_reset(struct batch *b)
 	strbuf_reset(&b->rows);
 	strbuf_reset(&b->text);
 	strbuf_reset(&b->inputs);
+	b->direct_built = 0;
 	/* b->rounds stays until b fills again: the next batch asks it which of
 	 * its keys were here (chm_loader_add_text) */
 }
@@ -119,6 +122,7 @@ static void batch_release(struct batch *b)
 	hashmap_release(&b->rounds);
 	chm_rundays_release(&b->rundays);
 	strbuf_release(&b->day_rows);
+	strbuf_release(&b->direct);
 }
 
 void chm_loader_free(struct chm_loader *ld)
@@ -647,22 +651,58 @@ static void add_direct_row(struct chm_loader *ld, struct batch *b, int i, int la
 {
 	const struct staged *s = &b->rec[i];
 	const char *row = b->rows.buf + s->row_off;
-	size_t row_at = ld->copybuf.len;
+	size_t row_at = b->direct.len;
 	int has_started = s->has_started;
 	int64_t started = s->started_at;
 	if (last - i > 1) {
-		if (fold_run(ld, b, i, last, &ld->copybuf, &has_started, &started))
+		if (fold_run(ld, b, i, last, &b->direct, &has_started, &started))
 			return; /* carried, staged later */
 	} else if (s->derived_us >= 0) {
 		/* the "\N" of the duration becomes the derived one */
-		strbuf_add(&ld->copybuf, row, s->dur_off);
-		strbuf_add_double(&ld->copybuf, (double)s->derived_us / 1e6);
-		strbuf_add(&ld->copybuf, row + s->dur_off + 2, s->row_len - s->dur_off - 2);
+		strbuf_add(&b->direct, row, s->dur_off);
+		strbuf_add_double(&b->direct, (double)s->derived_us / 1e6);
+		strbuf_add(&b->direct, row + s->dur_off + 2, s->row_len - s->dur_off - 2);
 	} else {
-		strbuf_add(&ld->copybuf, row, s->row_len);
+		strbuf_add(&b->direct, row, s->row_len);
 	}
-	note_new_run(b, s->pipeline_id, ld->copybuf.buf + row_at, ld->copybuf.len - row_at,
+	note_new_run(b, s->pipeline_id, b->direct.buf + row_at, b->direct.len - row_at,
 		     has_started, started);
+}
+
+/* The rows of a batch's COPY straight into runs (its keys' events folded),
+ * with what they add to their days. Built while the batch before it is
+ * still in flight: PostgreSQL would otherwise wait for them between the
+ * two, and the first load spent a tenth of its time in that wait. */
+static void build_direct(struct chm_loader *ld, struct batch *b)
+{
+	memset(&b->folded, 0, sizeof(b->folded));
+	strbuf_reset(&b->fold_rejected);
+	chm_rundays_reset(&b->rundays);
+	strbuf_reset(&b->direct);
+	for (int i = 0; i < b->n; i++) {
+		if (b->rec[i].carried || b->rec[i].round != 1)
+			continue;
+		/* sorted by key and round: a key's later events follow its first */
+		int last = i + 1;
+		while (last < b->n && b->rec[last].round > 1)
+			last++;
+		add_direct_row(ld, b, i, last);
+	}
+	strbuf_reset(&b->day_rows);
+	b->new_days = chm_rundays_copy_rows(&b->rundays, &b->day_rows);
+	b->direct_built = 1;
+}
+
+/* Sends ROWS as COPY data in pieces a socket takes. */
+static int put_copy(struct chm_loader *ld, const char *rows, size_t len, struct chm_err *err)
+{
+	for (size_t at = 0; at < len;) {
+		size_t n = len - at < (256u << 10) ? len - at : (256u << 10);
+		if (PQputCopyData(ld->conn, rows + at, (int)n) != 1)
+			return chm_db_error(ld->conn, NULL, "COPY", err);
+		at += n;
+	}
+	return 0;
 }
 
 enum copy_mode {
@@ -690,51 +730,31 @@ static int send_copy(struct chm_loader *ld, struct batch *b, enum copy_mode mode
 		return -1;
 	}
 	PQclear(res);
-	strbuf_reset(&ld->copybuf);
 	if (mode == COPY_DIRECT) {
-		memset(&b->folded, 0, sizeof(b->folded));
-		strbuf_reset(&b->fold_rejected);
-		chm_rundays_reset(&b->rundays);
-	}
-	for (int i = 0; i < b->n; i++) {
-		const struct staged *s = &b->rec[i];
-		const char *row = b->rows.buf + s->row_off;
-		if (mode == COPY_STAGE_CARRIED && !s->carried)
-			continue;
-		if (mode == COPY_DIRECT && (s->carried || s->round != 1))
-			continue;
-		/* sorted by key and round: a key's later events follow its first */
-		int last = i + 1;
-		while (mode == COPY_DIRECT && last < b->n && b->rec[last].round > 1)
-			last++;
-		if (mode == COPY_DIRECT) {
-			add_direct_row(ld, b, i, last);
-		} else {
+		if (!b->direct_built)
+			build_direct(ld, b);
+		b->direct_built = 0;
+		if (put_copy(ld, b->direct.buf, b->direct.len, err))
+			return -1;
+	} else {
+		strbuf_reset(&ld->copybuf);
+		for (int i = 0; i < b->n; i++) {
+			const struct staged *s = &b->rec[i];
+			if (mode == COPY_STAGE_CARRIED && !s->carried)
+				continue;
 			strbuf_add_int(&ld->copybuf, s->round);
 			strbuf_addc(&ld->copybuf, '\t');
 			strbuf_add_int(&ld->copybuf, i);
 			strbuf_addc(&ld->copybuf, '\t');
-			strbuf_add(&ld->copybuf, row, s->row_len);
+			strbuf_add(&ld->copybuf, b->rows.buf + s->row_off, s->row_len);
 		}
-		if (ld->copybuf.len >= (256u << 10)) {
-			if (PQputCopyData(ld->conn, ld->copybuf.buf, (int)ld->copybuf.len) != 1) {
-				chm_db_error(ld->conn, NULL, "COPY", err);
-				return -1;
-			}
-			strbuf_reset(&ld->copybuf);
-		}
+		int rc = put_copy(ld, ld->copybuf.buf, ld->copybuf.len, err);
+		strbuf_reset(&ld->copybuf);
+		if (rc)
+			return -1;
 	}
-	if ((ld->copybuf.len &&
-	     PQputCopyData(ld->conn, ld->copybuf.buf, (int)ld->copybuf.len) != 1) ||
-	    PQputCopyEnd(ld->conn, NULL) != 1) {
-		chm_db_error(ld->conn, NULL, "COPY", err);
-		return -1;
-	}
-	strbuf_reset(&ld->copybuf);
-	if (mode == COPY_DIRECT) {
-		strbuf_reset(&b->day_rows);
-		b->new_days = chm_rundays_copy_rows(&b->rundays, &b->day_rows);
-	}
+	if (PQputCopyEnd(ld->conn, NULL) != 1)
+		return chm_db_error(ld->conn, NULL, "COPY", err);
 	return mode == COPY_DIRECT || copy_result(ld, err) >= 0 ? 0 : -1;
 }
 
@@ -880,10 +900,11 @@ static int start_batch(struct chm_loader *ld, struct batch *b, struct chm_err *e
 	if (chm_db_exec(ld->conn, "BEGIN; SET LOCAL enable_hashjoin = off; "
 				  "SET LOCAL enable_mergejoin = off", err))
 		goto fail;
-	b->new_days = 0;
 	b->days_to_merge = b->locked = 0;
-	if (!b->fast)
+	if (!b->fast) {
 		chm_rundays_reset(&b->rundays);
+		b->new_days = 0;
+	}
 	if (b->fast) {
 		if (send_copy(ld, b, COPY_DIRECT, err))
 			goto fail;
@@ -1163,14 +1184,20 @@ static int send_batch(struct chm_loader *ld, struct chm_err *err)
 {
 	struct batch *b = ld->fill;
 	int had = ld->inflight != NULL;
+	if (b->n > 0) {
+		sort_batch = b;
+		qsort(b->rec, (size_t)b->n, sizeof(*b->rec), cmp_staged);
+		/* a feed of new runs: this batch's rows for the fast path, while
+		 * PostgreSQL still works on the batch in flight */
+		if (ld->all_new)
+			build_direct(ld, b);
+	}
 	if (collect(ld, err))
 		return -1;
 	if (had)
 		vacuum_staging(ld);
 	if (b->n == 0)
 		return 0;
-	sort_batch = b;
-	qsort(b->rec, (size_t)b->n, sizeof(*b->rec), cmp_staged);
 	b->end_seq = ld->added;
 	if (start_batch(ld, b, err))
 		return -1;
