@@ -13,6 +13,11 @@
 -- refuses still locks and logs every row). ON CONFLICT re-applies the rules
 -- against the row as it is then, so concurrent loaders converge.
 --
+-- An event that equals its stored run field by field is unchanged whatever
+-- the rules pick, since they pick between equal values: that one comparison
+-- comes first, and the rules are evaluated only for events that differ
+-- (in an unchanged replay they were a third of the server's time).
+--
 -- The days the writes touched go to chm_run_days_dirty, whose rollups
 -- chm_run_days_refresh() recounts before the batch commits (040).
 --
@@ -32,20 +37,27 @@ WITH staged AS (
 decided AS (
     SELECT st.*,
            action NOT IN ('insert', 'reject') AND
-           (chm_run_pick_status(action, old_status, status),
-            chm_run_pick(action, old_started_at, started_at),
-            chm_run_pick(action, old_finished_at, finished_at),
-            coalesce(chm_run_pick(action, old_duration_seconds,
-                                  coalesce(duration_seconds, chm_run_duration(started_at, finished_at))),
-                     chm_run_duration(chm_run_pick(action, old_started_at, started_at),
-                                      chm_run_pick(action, old_finished_at, finished_at))),
-            chm_run_pick(action, old_rows_processed, rows_processed),
-            chm_run_pick(action, old_error_message, error_message),
-            chm_run_pick(action, old_status_reason, status_reason),
-            chm_run_pick_payload(action, old_payload, payload))
-           IS NOT DISTINCT FROM
-           (old_status, old_started_at, old_finished_at, old_duration_seconds,
-            old_rows_processed, old_error_message, old_status_reason, old_payload)
+           ((status, started_at, finished_at,
+             coalesce(duration_seconds, chm_run_duration(started_at, finished_at)),
+             rows_processed, error_message, status_reason, payload)
+            IS NOT DISTINCT FROM
+            (old_status, old_started_at, old_finished_at, old_duration_seconds,
+             old_rows_processed, old_error_message, old_status_reason, old_payload)
+            OR
+            (chm_run_pick_status(action, old_status, status),
+             chm_run_pick(action, old_started_at, started_at),
+             chm_run_pick(action, old_finished_at, finished_at),
+             coalesce(chm_run_pick(action, old_duration_seconds,
+                                   coalesce(duration_seconds, chm_run_duration(started_at, finished_at))),
+                      chm_run_duration(chm_run_pick(action, old_started_at, started_at),
+                                       chm_run_pick(action, old_finished_at, finished_at))),
+             chm_run_pick(action, old_rows_processed, rows_processed),
+             chm_run_pick(action, old_error_message, error_message),
+             chm_run_pick(action, old_status_reason, status_reason),
+             chm_run_pick_payload(action, old_payload, payload))
+            IS NOT DISTINCT FROM
+            (old_status, old_started_at, old_finished_at, old_duration_seconds,
+             old_rows_processed, old_error_message, old_status_reason, old_payload))
            AS unchanged
     FROM staged st
 ),
