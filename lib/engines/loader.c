@@ -30,6 +30,13 @@ struct staged {
 	int carried;               /* its key was in the previous batch: staged, never folded */
 };
 
+enum copy_mode {
+	COPY_NONE,          /* no rows built */
+	COPY_STAGE_ALL,     /* every event into chm_stage */
+	COPY_STAGE_CARRIED, /* the events of keys also in the previous batch into chm_stage */
+	COPY_DIRECT,        /* the other keys' events, one row a key, straight into runs */
+};
+
 /* One batch: filled by chm_loader_add, then in flight until collected. */
 struct batch {
 	struct staged *rec;
@@ -50,8 +57,8 @@ struct batch {
 	size_t new_days;                 /* PostgreSQL inserts the runs; how many */
 	int days_to_merge;               /* some of those days have a rollup row */
 	int locked;                      /* chm_run_days_lock taken with the days' query */
-	struct strbuf direct;            /* the COPY rows straight into runs, when built */
-	int direct_built;                /* before the batch in flight was collected */
+	struct strbuf copy_rows;         /* its COPY rows, built ahead (build_copy) */
+	enum copy_mode copy_built;       /* for which mode, or COPY_NONE */
 };
 
 struct chm_loader {
@@ -107,7 +114,7 @@ static void batch_reset(struct batch *b)
 	strbuf_reset(&b->rows);
 	strbuf_reset(&b->text);
 	strbuf_reset(&b->inputs);
-	b->direct_built = 0;
+	b->copy_built = COPY_NONE;
 	/* b->rounds stays until b fills again: the next batch asks it which of
 	 * its keys were here (chm_loader_add_text) */
 }
@@ -122,7 +129,7 @@ static void batch_release(struct batch *b)
 	hashmap_release(&b->rounds);
 	chm_rundays_release(&b->rundays);
 	strbuf_release(&b->day_rows);
-	strbuf_release(&b->direct);
+	strbuf_release(&b->copy_rows);
 }
 
 void chm_loader_free(struct chm_loader *ld)
@@ -651,34 +658,31 @@ static void add_direct_row(struct chm_loader *ld, struct batch *b, int i, int la
 {
 	const struct staged *s = &b->rec[i];
 	const char *row = b->rows.buf + s->row_off;
-	size_t row_at = b->direct.len;
+	size_t row_at = b->copy_rows.len;
 	int has_started = s->has_started;
 	int64_t started = s->started_at;
 	if (last - i > 1) {
-		if (fold_run(ld, b, i, last, &b->direct, &has_started, &started))
+		if (fold_run(ld, b, i, last, &b->copy_rows, &has_started, &started))
 			return; /* carried, staged later */
 	} else if (s->derived_us >= 0) {
 		/* the "\N" of the duration becomes the derived one */
-		strbuf_add(&b->direct, row, s->dur_off);
-		strbuf_add_double(&b->direct, (double)s->derived_us / 1e6);
-		strbuf_add(&b->direct, row + s->dur_off + 2, s->row_len - s->dur_off - 2);
+		strbuf_add(&b->copy_rows, row, s->dur_off);
+		strbuf_add_double(&b->copy_rows, (double)s->derived_us / 1e6);
+		strbuf_add(&b->copy_rows, row + s->dur_off + 2, s->row_len - s->dur_off - 2);
 	} else {
-		strbuf_add(&b->direct, row, s->row_len);
+		strbuf_add(&b->copy_rows, row, s->row_len);
 	}
-	note_new_run(b, s->pipeline_id, b->direct.buf + row_at, b->direct.len - row_at,
+	note_new_run(b, s->pipeline_id, b->copy_rows.buf + row_at, b->copy_rows.len - row_at,
 		     has_started, started);
 }
 
 /* The rows of a batch's COPY straight into runs (its keys' events folded),
- * with what they add to their days. Built while the batch before it is
- * still in flight: PostgreSQL would otherwise wait for them between the
- * two, and the first load spent a tenth of its time in that wait. */
+ * with what they add to their days. */
 static void build_direct(struct chm_loader *ld, struct batch *b)
 {
 	memset(&b->folded, 0, sizeof(b->folded));
 	strbuf_reset(&b->fold_rejected);
 	chm_rundays_reset(&b->rundays);
-	strbuf_reset(&b->direct);
 	for (int i = 0; i < b->n; i++) {
 		if (b->rec[i].carried || b->rec[i].round != 1)
 			continue;
@@ -690,7 +694,36 @@ static void build_direct(struct chm_loader *ld, struct batch *b)
 	}
 	strbuf_reset(&b->day_rows);
 	b->new_days = chm_rundays_copy_rows(&b->rundays, &b->day_rows);
-	b->direct_built = 1;
+}
+
+/* The staged rows of a batch's events into OUT, all of them or the
+ * carried keys' only. */
+static void build_stage(const struct batch *b, enum copy_mode mode, struct strbuf *out)
+{
+	for (int i = 0; i < b->n; i++) {
+		const struct staged *s = &b->rec[i];
+		if (mode == COPY_STAGE_CARRIED && !s->carried)
+			continue;
+		strbuf_add_int(out, s->round);
+		strbuf_addc(out, '\t');
+		strbuf_add_int(out, i);
+		strbuf_addc(out, '\t');
+		strbuf_add(out, b->rows.buf + s->row_off, s->row_len);
+	}
+}
+
+/* A batch's COPY rows for MODE (COPY_DIRECT or COPY_STAGE_ALL), built while
+ * the batch before it is still in flight: PostgreSQL would otherwise wait
+ * for them between the two, and a first load spent a tenth of its time in
+ * that wait. */
+static void build_copy(struct chm_loader *ld, struct batch *b, enum copy_mode mode)
+{
+	strbuf_reset(&b->copy_rows);
+	if (mode == COPY_DIRECT)
+		build_direct(ld, b);
+	else
+		build_stage(b, mode, &b->copy_rows);
+	b->copy_built = mode;
 }
 
 /* Sends ROWS as COPY data in pieces a socket takes. */
@@ -705,11 +738,6 @@ static int put_copy(struct chm_loader *ld, const char *rows, size_t len, struct 
 	return 0;
 }
 
-enum copy_mode {
-	COPY_STAGE_ALL,     /* every event into chm_stage */
-	COPY_STAGE_CARRIED, /* the events of keys also in the previous batch into chm_stage */
-	COPY_DIRECT,        /* the other keys' events, one row a key, straight into runs */
-};
 
 /* COPYs the batch's rows; for COPY_DIRECT returns without reading the
  * result, so PostgreSQL inserts while the caller parses on. */
@@ -730,27 +758,18 @@ static int send_copy(struct chm_loader *ld, struct batch *b, enum copy_mode mode
 		return -1;
 	}
 	PQclear(res);
-	if (mode == COPY_DIRECT) {
-		if (!b->direct_built)
-			build_direct(ld, b);
-		b->direct_built = 0;
-		if (put_copy(ld, b->direct.buf, b->direct.len, err))
-			return -1;
-	} else {
+	if (mode == COPY_STAGE_CARRIED) {
 		strbuf_reset(&ld->copybuf);
-		for (int i = 0; i < b->n; i++) {
-			const struct staged *s = &b->rec[i];
-			if (mode == COPY_STAGE_CARRIED && !s->carried)
-				continue;
-			strbuf_add_int(&ld->copybuf, s->round);
-			strbuf_addc(&ld->copybuf, '\t');
-			strbuf_add_int(&ld->copybuf, i);
-			strbuf_addc(&ld->copybuf, '\t');
-			strbuf_add(&ld->copybuf, b->rows.buf + s->row_off, s->row_len);
-		}
+		build_stage(b, mode, &ld->copybuf);
 		int rc = put_copy(ld, ld->copybuf.buf, ld->copybuf.len, err);
 		strbuf_reset(&ld->copybuf);
 		if (rc)
+			return -1;
+	} else {
+		if (b->copy_built != mode)
+			build_copy(ld, b, mode);
+		b->copy_built = COPY_NONE;
+		if (put_copy(ld, b->copy_rows.buf, b->copy_rows.len, err))
 			return -1;
 	}
 	if (PQputCopyEnd(ld->conn, NULL) != 1)
@@ -1187,10 +1206,9 @@ static int send_batch(struct chm_loader *ld, struct chm_err *err)
 	if (b->n > 0) {
 		sort_batch = b;
 		qsort(b->rec, (size_t)b->n, sizeof(*b->rec), cmp_staged);
-		/* a feed of new runs: this batch's rows for the fast path, while
-		 * PostgreSQL still works on the batch in flight */
-		if (ld->all_new)
-			build_direct(ld, b);
+		/* its rows, as the batch in flight says it will go, while
+		 * PostgreSQL still works on that one */
+		build_copy(ld, b, ld->all_new ? COPY_DIRECT : COPY_STAGE_ALL);
 	}
 	if (collect(ld, err))
 		return -1;
