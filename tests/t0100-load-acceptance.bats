@@ -146,6 +146,10 @@ setup() {
 	n=$(q "SELECT count(*) FROM runs")
 	[ "$n" -ge 1000 ]
 	assert_eq "$(q "SELECT reltuples::bigint FROM pg_class WHERE relname = 'runs'")" "$n"
+	# the columns the questions plan with have their statistics
+	assert_eq "$(q "SELECT string_agg(attname, ' ' ORDER BY attname) FROM pg_stats
+	                WHERE tablename = 'runs' AND attname IN ('pipeline_id', 'status', 'started_at', 'finished_at')")" \
+		"finished_at pipeline_id started_at status"
 	# an unchanged replay changes nothing, so it leaves the statistics alone
 	q "UPDATE pg_class SET reltuples = 1 WHERE relname = 'runs'" >/dev/null
 	run --separate-stderr chm-load "$BATS_TEST_TMPDIR/h.ndjson"
