@@ -525,7 +525,6 @@ static void carry_run(struct batch *b, int i0, int i1, const struct chm_load_cou
 	b->fold_rejected.len = rejected_len;
 	if (b->fold_rejected.buf)
 		b->fold_rejected.buf[rejected_len] = '\0';
-	b->carried_keys++;
 	for (int j = i0; j < i1; j++) {
 		b->rec[j].carried = 1;
 		if (b->rec[j].round > b->carried_rounds)
@@ -920,16 +919,16 @@ static int start_batch(struct chm_loader *ld, struct batch *b, struct chm_err *e
 				  "SET LOCAL enable_mergejoin = off", err))
 		goto fail;
 	b->days_to_merge = b->locked = 0;
-	if (!b->fast) {
-		chm_rundays_reset(&b->rundays);
-		b->new_days = 0;
-	}
 	if (b->fast) {
 		if (send_copy(ld, b, COPY_DIRECT, err))
 			goto fail;
 		b->copy_pending = 1;
 		return 0;
 	}
+	/* what rows built ahead for the fast path added to their days: the
+	 * upsert's days are recounted from runs instead */
+	chm_rundays_reset(&b->rundays);
+	b->new_days = 0;
 	if (send_copy(ld, b, COPY_STAGE_ALL, err) || send_rounds(ld, b, 1, b->max_round, err))
 		goto fail;
 	return 0;
