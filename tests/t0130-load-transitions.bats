@@ -94,6 +94,38 @@ row() {
 	assert_eq "$(row r1)" "failed 2026-11-21 00:00:05+00 2026-11-21 00:09:00+00 second"
 }
 
+@test "a replay of events that take a run away and back writes neither the run nor its day" {
+	F1='"finished_at":"2026-11-21T00:10:00Z"' F2='"finished_at":"2026-11-21T00:12:00Z"'
+	{
+		# two finishes of one cron run: the later one is stored
+		run_line r1 success "$T1,$F1"
+		run_line r1 success "$T1,$F2"
+		run_line r2 failed "$T1,\"error_message\":\"first\""
+		run_line r2 failed "$T1,\"error_message\":\"second\""
+		run_line r2 running "$T1"
+	} >"$BATS_TEST_TMPDIR/in"
+	chm-load "$BATS_TEST_TMPDIR/in" >/dev/null
+	versions=$(runs_versions)
+	days=$(q "SELECT string_agg(day || '/' || xmin, ',' ORDER BY day) FROM chm_run_days")
+	run --separate-stderr chm-load "$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 0 ]
+	assert_eq "$(runs_versions)" "$versions"
+	assert_eq "$(q "SELECT string_agg(day || '/' || xmin, ',' ORDER BY day) FROM chm_run_days")" "$days"
+	# counted as the rules count each event, as one event a batch does
+	assert_eq "$(summary_field updated) $(summary_field unchanged) $(summary_field ignored)" "4 0 1"
+	run --separate-stderr chm-load --batch-size 1 "$BATS_TEST_TMPDIR/in"
+	assert_eq "$(summary_field updated) $(summary_field unchanged) $(summary_field ignored)" "4 0 1"
+	assert_eq "$(row r1)" "success 2026-11-21 00:00:05+00 2026-11-21 00:12:00+00"
+	assert_eq "$(row r2)" "failed 2026-11-21 00:00:05+00 second"
+	# events that end elsewhere are still written
+	{
+		run_line r1 success "$T1,$F1"
+		run_line r1 success "$T1,\"finished_at\":\"2026-11-21T00:15:00Z\""
+	} | chm-load >/dev/null
+	assert_eq "$(row r1)" "success 2026-11-21 00:00:05+00 2026-11-21 00:15:00+00"
+	assert_eq "$(q "SELECT max(dur_max) FROM chm_run_days")" 895
+}
+
 @test "a stale regression is ignored by default: status kept, counted as ignored, exit 0" {
 	run_line r1 success "$T1" | chm-load >/dev/null
 	versions=$(runs_versions)

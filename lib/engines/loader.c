@@ -57,6 +57,7 @@ struct batch {
 	size_t new_days;                 /* PostgreSQL inserts the runs; how many */
 	int days_to_merge;               /* some of those days have a rollup row */
 	int locked;                      /* chm_run_days_lock taken with the days' query */
+	int round_trips;                 /* load_round_trips.sql sent before the rounds */
 	struct strbuf copy_rows;         /* its COPY rows, built ahead (build_copy) */
 	enum copy_mode copy_built;       /* for which mode, or COPY_NONE */
 };
@@ -699,11 +700,18 @@ static void build_direct(struct chm_loader *ld, struct batch *b)
  * carried keys' only. */
 static void build_stage(const struct batch *b, enum copy_mode mode, struct strbuf *out)
 {
+	int events = 0; /* the key's, in this batch */
 	for (int i = 0; i < b->n; i++) {
 		const struct staged *s = &b->rec[i];
+		/* sorted by key and round: a key's later events follow its first */
+		if (s->round == 1)
+			for (events = 1; i + events < b->n && b->rec[i + events].round > 1; events++)
+				;
 		if (mode == COPY_STAGE_CARRIED && !s->carried)
 			continue;
 		strbuf_add_int(out, s->round);
+		strbuf_addc(out, '\t');
+		strbuf_add_int(out, events);
 		strbuf_addc(out, '\t');
 		strbuf_add_int(out, i);
 		strbuf_addc(out, '\t');
@@ -748,7 +756,7 @@ static int send_copy(struct chm_loader *ld, struct batch *b, enum copy_mode mode
 				       ? "COPY runs (pipeline_id, external_run_id, status, "
 					 "started_at, finished_at, duration_seconds, rows_processed, "
 					 "error_message, status_reason, payload) FROM STDIN"
-				       : "COPY chm_stage (round, seq, pipeline_id, external_run_id, status, "
+				       : "COPY chm_stage (round, events, seq, pipeline_id, external_run_id, status, "
 					 "started_at, finished_at, duration_seconds, rows_processed, "
 					 "error_message, status_reason, payload) FROM STDIN");
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
@@ -850,12 +858,12 @@ static int send_lock(struct chm_loader *ld, const struct batch *b, struct chm_er
 }
 
 /* Sends, in pipeline mode and without waiting for them: the lock (unless
- * the batch's new days took it), the upserts of rounds first..last, the
+ * the batch's new days took it), the round trips taken out when a key has
+ * several events (load_round_trips.sql), the upserts of rounds 1..last, the
  * rollups' refresh (the stored days the batch's COPY added to, and those
  * its upserts touched: chm_run_days_refresh), the DELETE of the staged rows
  * and the COMMIT. */
-static int send_rounds(struct chm_loader *ld, const struct batch *b, int first, int last,
-		       struct chm_err *err)
+static int send_rounds(struct chm_loader *ld, struct batch *b, int last, struct chm_err *err)
 {
 	char round_s[16];
 	const char *params[2] = { round_s, policy_name(ld->opts.regressions) };
@@ -865,7 +873,11 @@ static int send_rounds(struct chm_loader *ld, const struct batch *b, int first, 
 		return chm_db_error(ld->conn, NULL, "pipeline mode", err);
 	if (!b->locked && send_lock(ld, b, err))
 		return -1;
-	for (int round = first; round <= last; round++) {
+	b->round_trips = last > 1;
+	if (b->round_trips &&
+	    PQsendQueryPrepared(ld->conn, "chm_load_round_trips", 1, params + 1, NULL, NULL, 0) != 1)
+		return chm_db_error(ld->conn, NULL, "upsert", err);
+	for (int round = 1; round <= last; round++) {
 		snprintf(round_s, sizeof(round_s), "%d", round);
 		if (PQsendQueryPrepared(ld->conn, "chm_load_runs", 2, params, NULL, NULL, 0) != 1)
 			return chm_db_error(ld->conn, NULL, "upsert", err);
@@ -907,6 +919,7 @@ static int start_batch(struct chm_loader *ld, struct batch *b, struct chm_err *e
 		/* prepared once: parsing and planning the upsert for every batch
 		 * cost 7% of the server's time in an unchanged replay */
 		if (prepare(ld, "chm_load_runs", "queries/load_runs.sql", err) ||
+		    prepare(ld, "chm_load_round_trips", "queries/load_round_trips.sql", err) ||
 		    prepare(ld, "chm_run_days_stored", "queries/run_days_stored.sql", err))
 			return -1;
 		ld->stage_ready = 1;
@@ -929,7 +942,7 @@ static int start_batch(struct chm_loader *ld, struct batch *b, struct chm_err *e
 	 * upsert's days are recounted from runs instead */
 	chm_rundays_reset(&b->rundays);
 	b->new_days = 0;
-	if (send_copy(ld, b, COPY_STAGE_ALL, err) || send_rounds(ld, b, 1, b->max_round, err))
+	if (send_copy(ld, b, COPY_STAGE_ALL, err) || send_rounds(ld, b, b->max_round, err))
 		goto fail;
 	return 0;
 fail:
@@ -1050,7 +1063,7 @@ static int finish_direct(struct chm_loader *ld, struct batch *b, struct chm_load
 		strbuf_add(rejected, b->fold_rejected.buf, b->fold_rejected.len);
 	*last = b->carried_rounds;
 	if ((*last > 0 && send_copy(ld, b, COPY_STAGE_CARRIED, err)) ||
-	    send_rounds(ld, b, 1, *last, err))
+	    send_rounds(ld, b, *last, err))
 		return -1;
 	return 0;
 }
@@ -1095,6 +1108,25 @@ static int round_result(struct chm_loader *ld, struct batch *b, int q, int last,
 	return rc;
 }
 
+/* The round trips' result: what their events count, as the rounds would
+ * have counted them. -1 with err. */
+static int round_trips_result(struct chm_loader *ld, struct chm_load_counts *delta,
+			      struct chm_err *err)
+{
+	PGresult *res = PQgetResult(ld->conn);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		chm_db_error(ld->conn, res, "upsert", err);
+		PQclear(res);
+		return -1;
+	}
+	delta->updated += strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	delta->unchanged += strtol(PQgetvalue(res, 0, 1), NULL, 10);
+	delta->ignored += strtol(PQgetvalue(res, 0, 2), NULL, 10);
+	PQclear(res);
+	PQclear(PQgetResult(ld->conn)); /* the NULL that ends its results */
+	return 0;
+}
+
 /* Waits for a started batch: the rounds' counts, the COMMIT, the sync. */
 static int finish_batch(struct chm_loader *ld, struct batch *b, struct chm_err *err)
 {
@@ -1110,6 +1142,8 @@ static int finish_batch(struct chm_loader *ld, struct batch *b, struct chm_err *
 	 * staged rows', COMMIT's */
 	if (rc == 0 && !b->locked)
 		rc = lock_result(ld, err);
+	if (rc == 0 && b->round_trips)
+		rc = round_trips_result(ld, &delta, err);
 	for (int q = 0; q <= last + 2 && rc == 0; q++)
 		rc = round_result(ld, b, q, last, &delta, &rejected, &all_new, err);
 	if (rc == 0)
