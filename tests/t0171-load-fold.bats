@@ -72,27 +72,68 @@ updates() {
 	q "SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'runs'"
 }
 
+# load_as POLICY SIZE NAME: chm-load of the events in batches of SIZE; its
+# counts, rows and rejects into NAME's files
+load_as() {
+	run --separate-stderr chm-load --regressions "$1" --batch-size "$2" --rejects "$BATS_TEST_TMPDIR/rej.$3" "$BATS_TEST_TMPDIR/e"
+	[ "$status" -eq 0 ] || [ "$status" -eq 65 ]
+	counts >"$BATS_TEST_TMPDIR/counts.$3"
+	dump >"$BATS_TEST_TMPDIR/rows.$3"
+}
+
+# same_as_rules NAME: NAME's load counted, stored and rejected what the
+# load of one event a batch ("rules") did
+same_as_rules() {
+	assert_eq "$(cat "$BATS_TEST_TMPDIR/counts.$1")" "$(cat "$BATS_TEST_TMPDIR/counts.rules")"
+	diff "$BATS_TEST_TMPDIR/rows.$1" "$BATS_TEST_TMPDIR/rows.rules" | head -n 20 >&2
+	cmp -s "$BATS_TEST_TMPDIR/rows.$1" "$BATS_TEST_TMPDIR/rows.rules"
+	assert_eq "$(jq -r '"\(.line) \(.code)"' "$BATS_TEST_TMPDIR/rej.$1" | sort)" \
+		"$(jq -r '"\(.line) \(.code)"' "$BATS_TEST_TMPDIR/rej.rules" | sort)"
+}
+
 # fold_equals_rules POLICY SEED
 fold_equals_rules() {
 	events "$2" >"$BATS_TEST_TMPDIR/e"
-	run --separate-stderr chm-load --regressions "$1" --batch-size 40 --rejects "$BATS_TEST_TMPDIR/rej.fold" "$BATS_TEST_TMPDIR/e"
-	[ "$status" -eq 0 ] || [ "$status" -eq 65 ]
-	folded_counts=$(counts) folded_updates=$(updates)
-	dump >"$BATS_TEST_TMPDIR/rows.fold"
+	load_as "$1" 40 fold
+	folded_updates=$(updates)
 	fresh_db "rules_$BATS_TEST_NUMBER"
 	load_inventory
-	run --separate-stderr chm-load --regressions "$1" --batch-size 1 --rejects "$BATS_TEST_TMPDIR/rej.rules" "$BATS_TEST_TMPDIR/e"
-	[ "$status" -eq 0 ] || [ "$status" -eq 65 ]
-	assert_eq "$folded_counts" "$(counts)"
-	dump >"$BATS_TEST_TMPDIR/rows.rules"
-	diff "$BATS_TEST_TMPDIR/rows.fold" "$BATS_TEST_TMPDIR/rows.rules" | head -n 20 >&2
-	cmp -s "$BATS_TEST_TMPDIR/rows.fold" "$BATS_TEST_TMPDIR/rows.rules"
-	assert_eq "$(jq -r '"\(.line) \(.code)"' "$BATS_TEST_TMPDIR/rej.fold" | sort)" \
-		"$(jq -r '"\(.line) \(.code)"' "$BATS_TEST_TMPDIR/rej.rules" | sort)"
+	load_as "$1" 1 rules
+	same_as_rules fold
 	# the fold did the work: far fewer row updates than event by event
 	rules_updates=$(updates)
 	[ "$rules_updates" -gt 500 ]
 	[ "$folded_updates" -lt $(( rules_updates / 4 )) ]
+}
+
+runs_xmin() {
+	q "SELECT external_run_id, xmin FROM runs" | LC_ALL=C sort
+}
+
+# replay_equals_rules POLICY SEED: the history of seed 1, then seed SEED's
+# events of the same runs (seed 1: the history again), in batches (where a
+# run's events can take it away and back, load_runs.sql) and one event a
+# batch: the same counts, rows and rejects; and the batches leave alone the
+# runs their events take away and back.
+replay_equals_rules() {
+	events 1 >"$BATS_TEST_TMPDIR/h"
+	events "$2" >"$BATS_TEST_TMPDIR/e"
+	chm-load --regressions accept --batch-size 1 "$BATS_TEST_TMPDIR/h" >/dev/null
+	runs_xmin >"$BATS_TEST_TMPDIR/xmin.before"
+	load_as "$1" 40 batch
+	untouched=$(runs_xmin | comm -12 - "$BATS_TEST_TMPDIR/xmin.before" | wc -l)
+	fresh_db "rules_$BATS_TEST_NUMBER"
+	load_inventory
+	chm-load --regressions accept --batch-size 1 "$BATS_TEST_TMPDIR/h" >/dev/null
+	runs_xmin >"$BATS_TEST_TMPDIR/xmin.before"
+	load_as "$1" 1 rules
+	same_as_rules batch
+	# one event a batch rewrites every run an event changes on the way; the
+	# history again takes many runs away and back
+	rules_untouched=$(runs_xmin | comm -12 - "$BATS_TEST_TMPDIR/xmin.before" | wc -l)
+	echo "runs left alone: $untouched in batches, $rules_untouched one event a batch" >&2
+	[ "$untouched" -ge "$rules_untouched" ]
+	[ "$2" != 1 ] || [ "$untouched" -gt $(( rules_untouched + 50 )) ]
 }
 
 @test "folded events of new runs = the rules event by event, --regressions ignore" {
@@ -106,46 +147,6 @@ fold_equals_rules() {
 @test "folded events of new runs = the rules event by event, --regressions reject" {
 	fold_equals_rules reject 3
 	[ -s "$BATS_TEST_TMPDIR/rej.fold" ]
-}
-
-runs_xmin() {
-	q "SELECT external_run_id, xmin FROM runs" | LC_ALL=C sort
-}
-
-# replay_equals_rules POLICY SEED: the history of seed 1, then seed SEED's
-# events of the same runs (seed 1: the history again), in batches (whose runs with several events meet
-# load_round_trips.sql first) and one event a batch: the same rows, counts
-# and rejects; and the batches leave alone the runs their events take away
-# and back.
-replay_equals_rules() {
-	events 1 >"$BATS_TEST_TMPDIR/h"
-	events "$2" >"$BATS_TEST_TMPDIR/e"
-	chm-load --regressions accept --batch-size 1 "$BATS_TEST_TMPDIR/h" >/dev/null
-	before=$(mktemp -p "$BATS_TEST_TMPDIR")
-	runs_xmin >"$before"
-	run --separate-stderr chm-load --regressions "$1" --batch-size 40 --rejects "$BATS_TEST_TMPDIR/rej.batch" "$BATS_TEST_TMPDIR/e"
-	[ "$status" -eq 0 ] || [ "$status" -eq 65 ]
-	batch_counts=$(counts)
-	dump >"$BATS_TEST_TMPDIR/rows.batch"
-	untouched=$(runs_xmin | comm -12 - "$before" | wc -l)
-	fresh_db "rules_$BATS_TEST_NUMBER"
-	load_inventory
-	chm-load --regressions accept --batch-size 1 "$BATS_TEST_TMPDIR/h" >/dev/null
-	runs_xmin >"$before"
-	run --separate-stderr chm-load --regressions "$1" --batch-size 1 --rejects "$BATS_TEST_TMPDIR/rej.rules" "$BATS_TEST_TMPDIR/e"
-	[ "$status" -eq 0 ] || [ "$status" -eq 65 ]
-	assert_eq "$batch_counts" "$(counts)"
-	dump >"$BATS_TEST_TMPDIR/rows.rules"
-	diff "$BATS_TEST_TMPDIR/rows.batch" "$BATS_TEST_TMPDIR/rows.rules" | head -n 20 >&2
-	cmp -s "$BATS_TEST_TMPDIR/rows.batch" "$BATS_TEST_TMPDIR/rows.rules"
-	assert_eq "$(jq -r '"\(.line) \(.code)"' "$BATS_TEST_TMPDIR/rej.batch" | sort)" \
-		"$(jq -r '"\(.line) \(.code)"' "$BATS_TEST_TMPDIR/rej.rules" | sort)"
-	# one event a batch rewrites every run an event changes on the way; the
-	# history again takes many runs away and back
-	rules_untouched=$(runs_xmin | comm -12 - "$before" | wc -l)
-	echo "runs left alone: $untouched in batches, $rules_untouched one event a batch" >&2
-	[ "$untouched" -ge "$rules_untouched" ]
-	[ "$2" != 1 ] || [ "$untouched" -gt $(( rules_untouched + 50 )) ]
 }
 
 @test "a replay of the history in batches = the rules event by event, --regressions ignore" {

@@ -146,7 +146,7 @@ teardown_file() {
 	diff <(runs_of "$db") "$BATS_FILE_TMPDIR/runs.txt"
 	diff <(chm-report --db "$db" --format ndjson --now "$NOW" all) "$BATS_FILE_TMPDIR/report.ndjson"
 	# two finishes of one run, replayed, take it away and back: the
-	# cluster leaves it alone too (load_round_trips.sql on the shards)
+	# cluster leaves it alone too (load_runs.sql's round trips on the shards)
 	ev='{"type":"run","client":"alpha","platform":"airflow","external_id":"orders","external_run_id":"twice","status":"success","started_at":"2026-11-21T02:00:00Z","finished_at":'
 	printf '%s"2026-11-21T02:05:00Z"}\n%s"2026-11-21T02:07:00Z"}\n' "$ev" "$ev" >"$BATS_TEST_TMPDIR/twice"
 	chm-load --db "$db" "$BATS_TEST_TMPDIR/twice" >/dev/null

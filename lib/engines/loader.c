@@ -57,7 +57,6 @@ struct batch {
 	size_t new_days;                 /* PostgreSQL inserts the runs; how many */
 	int days_to_merge;               /* some of those days have a rollup row */
 	int locked;                      /* chm_run_days_lock taken with the days' query */
-	int round_trips;                 /* load_round_trips.sql sent before the rounds */
 	struct strbuf copy_rows;         /* its COPY rows, built ahead (build_copy) */
 	enum copy_mode copy_built;       /* for which mode, or COPY_NONE */
 };
@@ -858,12 +857,11 @@ static int send_lock(struct chm_loader *ld, const struct batch *b, struct chm_er
 }
 
 /* Sends, in pipeline mode and without waiting for them: the lock (unless
- * the batch's new days took it), the round trips taken out when a key has
- * several events (load_round_trips.sql), the upserts of rounds 1..last, the
+ * the batch's new days took it), the upserts of rounds 1..last, the
  * rollups' refresh (the stored days the batch's COPY added to, and those
  * its upserts touched: chm_run_days_refresh), the DELETE of the staged rows
  * and the COMMIT. */
-static int send_rounds(struct chm_loader *ld, struct batch *b, int last, struct chm_err *err)
+static int send_rounds(struct chm_loader *ld, const struct batch *b, int last, struct chm_err *err)
 {
 	char round_s[16];
 	const char *params[2] = { round_s, policy_name(ld->opts.regressions) };
@@ -873,10 +871,6 @@ static int send_rounds(struct chm_loader *ld, struct batch *b, int last, struct 
 		return chm_db_error(ld->conn, NULL, "pipeline mode", err);
 	if (!b->locked && send_lock(ld, b, err))
 		return -1;
-	b->round_trips = last > 1;
-	if (b->round_trips &&
-	    PQsendQueryPrepared(ld->conn, "chm_load_round_trips", 1, params + 1, NULL, NULL, 0) != 1)
-		return chm_db_error(ld->conn, NULL, "upsert", err);
 	for (int round = 1; round <= last; round++) {
 		snprintf(round_s, sizeof(round_s), "%d", round);
 		if (PQsendQueryPrepared(ld->conn, "chm_load_runs", 2, params, NULL, NULL, 0) != 1)
@@ -919,7 +913,6 @@ static int start_batch(struct chm_loader *ld, struct batch *b, struct chm_err *e
 		/* prepared once: parsing and planning the upsert for every batch
 		 * cost 7% of the server's time in an unchanged replay */
 		if (prepare(ld, "chm_load_runs", "queries/load_runs.sql", err) ||
-		    prepare(ld, "chm_load_round_trips", "queries/load_round_trips.sql", err) ||
 		    prepare(ld, "chm_run_days_stored", "queries/run_days_stored.sql", err))
 			return -1;
 		ld->stage_ready = 1;
@@ -927,9 +920,10 @@ static int start_batch(struct chm_loader *ld, struct batch *b, struct chm_err *e
 	b->fast = ld->all_new;
 	/* the staged batch is small, whatever the staging table's statistics
 	 * say: probe runs by its unique index, never hash or sort all of runs
-	 * (PERF-NOTES) */
+	 * (PERF-NOTES); and never compile a batch's statements (JIT), which
+	 * those statistics priced at 20 ms where running them takes 2 */
 	if (chm_db_exec(ld->conn, "BEGIN; SET LOCAL enable_hashjoin = off; "
-				  "SET LOCAL enable_mergejoin = off", err))
+				  "SET LOCAL enable_mergejoin = off; SET LOCAL jit = off", err))
 		goto fail;
 	b->days_to_merge = b->locked = 0;
 	if (b->fast) {
@@ -1108,25 +1102,6 @@ static int round_result(struct chm_loader *ld, struct batch *b, int q, int last,
 	return rc;
 }
 
-/* The round trips' result: what their events count, as the rounds would
- * have counted them. -1 with err. */
-static int round_trips_result(struct chm_loader *ld, struct chm_load_counts *delta,
-			      struct chm_err *err)
-{
-	PGresult *res = PQgetResult(ld->conn);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		chm_db_error(ld->conn, res, "upsert", err);
-		PQclear(res);
-		return -1;
-	}
-	delta->updated += strtol(PQgetvalue(res, 0, 0), NULL, 10);
-	delta->unchanged += strtol(PQgetvalue(res, 0, 1), NULL, 10);
-	delta->ignored += strtol(PQgetvalue(res, 0, 2), NULL, 10);
-	PQclear(res);
-	PQclear(PQgetResult(ld->conn)); /* the NULL that ends its results */
-	return 0;
-}
-
 /* Waits for a started batch: the rounds' counts, the COMMIT, the sync. */
 static int finish_batch(struct chm_loader *ld, struct batch *b, struct chm_err *err)
 {
@@ -1142,8 +1117,6 @@ static int finish_batch(struct chm_loader *ld, struct batch *b, struct chm_err *
 	 * staged rows', COMMIT's */
 	if (rc == 0 && !b->locked)
 		rc = lock_result(ld, err);
-	if (rc == 0 && b->round_trips)
-		rc = round_trips_result(ld, &delta, err);
 	for (int q = 0; q <= last + 2 && rc == 0; q++)
 		rc = round_result(ld, b, q, last, &delta, &rejected, &all_new, err);
 	if (rc == 0)

@@ -4,8 +4,9 @@
 -- writes only take the row away and back: two `success` events of one cron
 -- run with the same start and different finishes ("terminal -> the same
 -- terminal refreshes fields") rewrote the run twice in every replay, and
--- its day's rollups with it. chm-load asks this function first about such a
--- round trip (load_round_trips.sql) and leaves its events out of the rounds.
+-- its day's rollups with it. Before a round writes such a run, chm-load asks
+-- this function whether the run's later events take it back (load_runs.sql),
+-- and if so writes none of them.
 --
 -- Returns what each event would have counted, as the rounds count it:
 -- {updated, unchanged, ignored}; NULL when the events end elsewhere, or when
@@ -89,7 +90,7 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- How many events the staged event's key has in its batch: chm-load stages a
--- key's events in consecutive rounds, and load_round_trips.sql reads the keys
--- with more than one without joining the staging table to itself.
+-- How many events the staged event's key has in its batch (a key's events
+-- are its rounds 1..events): load_runs.sql asks about a round trip only for
+-- an event with later ones, and finds them by its key alone.
 ALTER TABLE chm_stage ADD COLUMN events integer NOT NULL DEFAULT 1;

@@ -18,6 +18,13 @@
 -- comes first, and the rules are evaluated only for events that differ
 -- (in an unchanged replay they were a third of the server's time).
 --
+-- An event that would change its stored run, when its key has later events
+-- in the batch, is asked first whether those events together take the run
+-- away and back to what it is (chm_run_round_trip, 044_round_trips.sql: two
+-- finishes of one cron run, replayed). Such a round trip writes nothing: its
+-- later events are taken out of the staging table, and all of them are
+-- counted as the rounds would have counted them.
+--
 -- The days the writes touched go to chm_run_days_dirty, whose rollups
 -- chm_run_days_refresh() recounts before the batch commits (040).
 --
@@ -34,7 +41,7 @@ WITH staged AS (
     LEFT JOIN runs r ON r.pipeline_id = s.pipeline_id AND r.external_run_id = s.external_run_id
     WHERE s.round = $1::integer
 ),
-decided AS (
+compared AS (
     SELECT st.*,
            action NOT IN ('insert', 'reject') AND
            ((status, started_at, finished_at,
@@ -61,6 +68,26 @@ decided AS (
            AS unchanged
     FROM staged st
 ),
+decided AS (
+    SELECT c.*,
+           CASE WHEN c.events > c.round AND NOT c.unchanged AND c.action NOT IN ('insert', 'reject')
+           THEN (SELECT chm_run_round_trip($2, c.old_status, c.old_started_at, c.old_finished_at,
+                                           c.old_duration_seconds, c.old_rows_processed,
+                                           c.old_error_message, c.old_status_reason, c.old_payload,
+                                           array_agg(x.status ORDER BY x.round),
+                                           array_agg(x.started_at ORDER BY x.round),
+                                           array_agg(x.finished_at ORDER BY x.round),
+                                           array_agg(x.duration_seconds ORDER BY x.round),
+                                           array_agg(x.rows_processed ORDER BY x.round),
+                                           array_agg(x.error_message ORDER BY x.round),
+                                           array_agg(x.status_reason ORDER BY x.round),
+                                           array_agg(x.payload ORDER BY x.round))
+                 FROM chm_stage x
+                 WHERE x.pipeline_id = c.pipeline_id AND x.external_run_id = c.external_run_id
+                   AND x.round >= c.round)
+           END AS trip
+    FROM compared c
+),
 written AS (
     INSERT INTO runs AS r (pipeline_id, external_run_id, status, started_at, finished_at,
                            duration_seconds, rows_processed, error_message, status_reason, payload)
@@ -68,7 +95,7 @@ written AS (
            coalesce(duration_seconds, chm_run_duration(started_at, finished_at)),
            rows_processed, error_message, status_reason, payload
     FROM decided
-    WHERE action <> 'reject' AND NOT unchanged
+    WHERE action <> 'reject' AND NOT unchanged AND trip IS NULL
     ORDER BY pipeline_id, external_run_id
     ON CONFLICT (pipeline_id, external_run_id) DO UPDATE SET
         (status, started_at, finished_at, duration_seconds, rows_processed,
@@ -105,11 +132,23 @@ dirty AS (
           WHERE NOT w.inserted) AS t
     WHERE t.started_at IS NOT NULL
     ON CONFLICT DO NOTHING
+),
+-- a round trip's later events, which its first one answers for; only when
+-- there is one (a one-time filter: no scan of the staging table otherwise)
+later AS (
+    DELETE FROM chm_stage x
+    WHERE EXISTS (SELECT 1 FROM decided WHERE trip IS NOT NULL)
+      AND x.round > $1::integer
+      AND ROW(x.pipeline_id, x.external_run_id)
+          = ANY (ARRAY(SELECT ROW(pipeline_id, external_run_id) FROM decided WHERE trip IS NOT NULL))
 )
-SELECT count(*) FILTER (WHERE action <> 'reject' AND NOT unchanged) AS candidates,
+SELECT count(*) FILTER (WHERE action <> 'reject' AND NOT unchanged AND trip IS NULL)
+           + coalesce(sum(trip[1]), 0) AS candidates,
        (SELECT count(*) FILTER (WHERE inserted) FROM written) AS inserted,
-       (SELECT count(*) FILTER (WHERE NOT inserted) FROM written) AS updated,
-       count(*) FILTER (WHERE unchanged AND action NOT IN ('fill', 'older')) AS unchanged,
-       count(*) FILTER (WHERE unchanged AND action IN ('fill', 'older')) AS ignored,
+       (SELECT count(*) FILTER (WHERE NOT inserted) FROM written) + coalesce(sum(trip[1]), 0) AS updated,
+       count(*) FILTER (WHERE unchanged AND action NOT IN ('fill', 'older'))
+           + coalesce(sum(trip[2]), 0) AS unchanged,
+       count(*) FILTER (WHERE unchanged AND action IN ('fill', 'older'))
+           + coalesce(sum(trip[3]), 0) AS ignored,
        coalesce(string_agg(seq::text, ',') FILTER (WHERE action = 'reject'), '') AS rejected
 FROM decided
