@@ -142,6 +142,9 @@ later AS (
       AND ROW(x.pipeline_id, x.external_run_id)
           = ANY (ARRAY(SELECT ROW(pipeline_id, external_run_id) FROM decided WHERE trip IS NOT NULL))
 )
+-- a round trip's changes count as updates, and as candidates written, so
+-- that chm-load's candidates - inserted - updated (those a concurrent loader
+-- wrote first) leaves them out
 SELECT count(*) FILTER (WHERE action <> 'reject' AND NOT unchanged AND trip IS NULL)
            + coalesce(sum(trip[1]), 0) AS candidates,
        (SELECT count(*) FILTER (WHERE inserted) FROM written) AS inserted,
