@@ -196,6 +196,39 @@ static void add_durations(struct strbuf *out, const struct chm_rundays_run *r, s
 	strbuf_release(&counts);
 }
 
+/* Q1 of one day: each UTC hour with failures once, ascending, then how many
+ * failed in each (the runs are in start order, so their hours ascend) */
+static void add_failed_hours(struct strbuf *out, const struct chm_rundays_run *r, size_t n)
+{
+	struct strbuf counts = STRBUF_INIT;
+	long hour = -1, failed = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].status != ST_FAILED)
+			continue;
+		long h = floor_div(r[i].started - r->day * US_PER_DAY, US_PER_HOUR);
+		if (h != hour) {
+			if (failed)
+				strbuf_add_int(&counts, failed);
+			strbuf_addc(out, hour < 0 ? '{' : ',');
+			strbuf_addc(&counts, hour < 0 ? '{' : ',');
+			strbuf_add_int(out, h);
+			hour = h;
+			failed = 0;
+		}
+		failed++;
+	}
+	if (hour < 0) {
+		strbuf_adds(out, "\\N\t\\N");
+	} else {
+		strbuf_add_int(&counts, failed);
+		strbuf_addc(out, '}');
+		add_sep(out);
+		strbuf_add(out, counts.buf, counts.len);
+		strbuf_addc(out, '}');
+	}
+	strbuf_release(&counts);
+}
+
 static void add_day(struct strbuf *out, const struct chm_rundays_run *r, size_t n,
 		    int32_t *buckets)
 {
@@ -218,15 +251,7 @@ static void add_day(struct strbuf *out, const struct chm_rundays_run *r, size_t 
 		strbuf_add_int(out, counts[s]);
 	}
 	add_sep(out);
-	/* the UTC hour of each failure, in start order: ascending */
-	int any = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (r[i].status != ST_FAILED)
-			continue;
-		strbuf_addc(out, any++ ? ',' : '{');
-		strbuf_add_int(out, floor_div(r[i].started - r->day * US_PER_DAY, US_PER_HOUR));
-	}
-	strbuf_adds(out, any ? "}" : "\\N");
+	add_failed_hours(out, r, n);
 	add_sep(out);
 	add_outcomes(out, r, n);
 	add_sep(out);

@@ -4,10 +4,11 @@
  * instead of aggregating every run again, which keeps a first load near the
  * speed of a bare COPY: a day with no rollup row yet is COPYed straight into
  * chm_run_days, and only a stored day is merged (chm_run_days_new,
- * chm_run_days_refresh), so the loader asks which are stored. The sums are the ones
- * chm_run_days_of() computes from runs: the UTC day and hour of started_at,
- * Q9's fixed buckets and chm_duration_bucket's, Q7's order (started_at,
- * then status in the enum's order). Runs without a start are in no day. */
+ * chm_run_days_refresh), so the loader asks which are stored. The sums are
+ * the ones chm_run_days_of() computes from runs: the UTC day of started_at,
+ * the hours with failures and how many (045), Q9's fixed buckets and
+ * chm_duration_bucket's, Q7's order (started_at, then status in the enum's
+ * order). Runs without a start are in no day. */
 #ifndef CHM_RUNDAYS_H
 #define CHM_RUNDAYS_H
 
@@ -34,12 +35,13 @@ struct chm_rundays {
 };
 
 /* The columns of a day row, in its COPY text's order: chm_run_days_new's,
- * and chm_run_days' but for those with a default (040, 043). */
+ * and chm_run_days' but for those with a default (040, 043), with
+ * failed_counts (045, last in the tables) beside failed_hours. */
 #define CHM_RUNDAYS_COLUMNS                                                                     \
 	"pipeline_id, day, runs, running, success, failed, canceled, skipped, failed_hours, "   \
-	"sf_first, sf_first_at, sf_last, sf_last_at, sf_flips, dur_runs, dur_sum, dur_min, "    \
-	"dur_max, hist_10s, hist_1m, hist_5m, hist_15m, hist_1h, hist_6h, hist_inf, "           \
-	"dur_buckets, dur_counts"
+	"failed_counts, sf_first, sf_first_at, sf_last, sf_last_at, sf_flips, dur_runs, "       \
+	"dur_sum, dur_min, dur_max, hist_10s, hist_1m, hist_5m, hist_15m, hist_1h, hist_6h, "  \
+	"hist_inf, dur_buckets, dur_counts"
 
 void chm_rundays_reset(struct chm_rundays *rd);
 void chm_rundays_release(struct chm_rundays *rd);
