@@ -225,3 +225,49 @@ teardown_file() {
 	done
 	diff <(runs_of "$db") <(runs_of "dbname=$PGDATABASE")
 }
+
+@test "the newest migration applies to a cluster distributed and loaded before it" {
+	citus_require
+	db=$(citus_db t0900_upgrade)
+	newest=$(cd "$CHM_ROOT/sql/migrations" && ls *.sql | tail -n 1)
+	# a cluster that took `chm migrate --citus` when the newest migration did
+	# not exist yet: marked as applied, so migrate stops before it
+	psql -X -q -v ON_ERROR_STOP=1 -d "$db" \
+		-c "CREATE TABLE schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())" \
+		-c "INSERT INTO schema_migrations (version) VALUES ('$newest')"
+	chm --db "$db" migrate --citus >/dev/null
+	# the one node's history, as such a cluster holds it (COPYed: today's
+	# chm-load writes the newest schema), with its rollups as its functions
+	# count them
+	for t in clients pipelines alert_rules runs; do
+		cols=$(psql -X -A -t -c "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
+		                         WHERE attrelid = '$t'::regclass AND attnum > 0 AND NOT attisdropped")
+		psql -X -q -v ON_ERROR_STOP=1 -c "COPY (SELECT $cols FROM $t) TO STDOUT" |
+			psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "COPY $t ($cols) FROM STDIN"
+	done
+	psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "SELECT chm_run_days_rebuild()" >/dev/null
+	diff <(runs_of "$db") "$BATS_FILE_TMPDIR/runs.txt"
+	psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "DELETE FROM schema_migrations WHERE version = '$newest'"
+	run --separate-stderr chm --db "$db" migrate --citus
+	[ "$status" -eq 0 ] || { echo "$stderr" >&2; return 1; }
+	[ -z "$stderr" ]
+	[[ "$output" == *"{\"type\":\"migration\",\"version\":\"$newest\",\"applied\":true}"* ]]
+	# the cluster answers as the one node, and its loader runs on it: a
+	# replay writes nothing, and the rollups it keeps are a rebuild's
+	diff <(chm-report --db "$db" --format ndjson --now "$NOW" all) "$BATS_FILE_TMPDIR/report.ndjson"
+	run chm-load --db "$db" "$BATS_FILE_TMPDIR/all.ndjson"
+	[ "$status" -eq 0 ]
+	assert_eq "$(summary_field inserted) $(summary_field updated)" "0 0"
+	chm-load --db "$db" "$FIXTURES/report/runs.ndjson" <(chm-synth --seed 12 --clients 4 --pipelines 36 --days 2 \
+		--end 2026-11-23T00:00:00Z --format canonical) >/dev/null
+	run psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$db" <<'SQL'
+CREATE TEMP TABLE kept AS SELECT * FROM chm_run_days;
+SELECT chm_run_days_rebuild() \g /dev/null
+SELECT count(*) FROM (SELECT to_jsonb(k) - 'dur_sum' FROM kept k
+                      EXCEPT ALL SELECT to_jsonb(d) - 'dur_sum' FROM chm_run_days d) x;
+SELECT count(*) FROM chm_run_days WHERE failed > 0;
+SQL
+	[ "$status" -eq 0 ]
+	assert_eq "${lines[0]}" 0
+	[ "${lines[1]}" -gt 10 ]
+}

@@ -14,9 +14,26 @@
 -- own sums (lib/engines/rundays.c) write the same two arrays. The rows are
 -- then recounted from runs.
 
+-- On a cluster Citus distributed before this migration, its DDL on the
+-- shards and the distributed functions replaced below must share one
+-- connection a node (on one node the setting is an unused placeholder).
+SELECT set_config('citus.multi_shard_modify_mode', 'sequential', true);
+
 ALTER TABLE chm_run_days ADD COLUMN failed_counts integer[];
-ALTER TABLE chm_run_days ALTER COLUMN failed_counts SET STATISTICS 0;
 ALTER TABLE chm_run_days_new ADD COLUMN failed_counts integer[];
+-- No statistics, as for the other arrays (043), but on a table Citus has
+-- distributed already (`chm migrate --citus` before this migration): it
+-- refuses SET STATISTICS there, and its shards keep the default.
+DO $$
+BEGIN
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition
+                   WHERE logicalrelid = 'chm_run_days'::regclass) THEN
+            RETURN;
+        END IF;
+    END IF;
+    ALTER TABLE chm_run_days ALTER COLUMN failed_counts SET STATISTICS 0;
+END $$;
 
 CREATE OR REPLACE FUNCTION chm_run_days_of(from_at timestamptz, to_at timestamptz)
 RETURNS SETOF chm_run_days
