@@ -502,15 +502,16 @@ VIEWS=(chm_q1_failed_runs_hourly chm_q2_latest_run_per_pipeline chm_q3_failures_
 	chm_q4_changes_since_yesterday chm_q5_daily_success_rate chm_q6_failing_now
 	chm_q7_flaky_pipelines chm_q8_failure_rate_per_platform chm_q9_duration_distribution
 	chm_q10_governance)
-# qtime DB VIEW: the best of 5 execution times (ms) in one session after a
-# warm-up run (a dashboard's pooled connection), and the plan's nodes on runs
+# qtime DB VIEW [CLOCK]: the best of 5 execution times (ms) in one session
+# after a warm-up run (a dashboard's pooled connection), and the plan's nodes
+# on runs; the questions asked at CLOCK (default $END)
 qtime() {
 	local plans
 	if [ "$ENGINE" = citus ]; then qtime_citus "$@"; return; fi
 	plans=$({
 		echo "BEGIN;"
 		# as chm-report runs them (chm_set_clock: on every node of a cluster)
-		echo "SELECT chm_set_clock('$END', NULL, NULL), set_config('jit', 'off', true) \\g /dev/null"
+		echo "SELECT chm_set_clock('${3:-$END}', NULL, NULL), set_config('jit', 'off', true) \\g /dev/null"
 		for i in 0 1 2 3 4 5; do echo "EXPLAIN (ANALYZE, FORMAT JSON) SELECT * FROM $2;"; done
 		echo "ROLLBACK;"
 	} | "${PSQL[@]}" -d "$1")
@@ -532,7 +533,7 @@ qtime_citus() {
 	local out
 	out=$({
 		echo "BEGIN;"
-		echo "SELECT chm_set_clock('$END', NULL, NULL), set_config('jit', 'off', true) \\g /dev/null"
+		echo "SELECT chm_set_clock('${3:-$END}', NULL, NULL), set_config('jit', 'off', true) \\g /dev/null"
 		echo "\\timing on"
 		for i in 0 1 2 3 4 5; do echo "SELECT * FROM $2 \\g /dev/null"; done
 		echo "\\timing off"
@@ -561,6 +562,17 @@ done
 for a in "${abs_rows[@]}"; do
 	IFS=$'\t' read -r id what tb note <<<"$a"
 	row "$id" "$what" "$tb" - - "<= 20 ms" "$(met "$tb <= 20")" "$note"
+done
+# The same questions later in the day: a dashboard asks at any time, and
+# its window then starts at a partial day, read from runs (no run comes
+# after the clock, so the window's end still snaps to midnight). Reported,
+# not held to the 20 ms of the midnight clock above.
+day_clock=$(date -u -d "$END + 13 hours 37 minutes" +%Y-%m-%dT%H:%M:%SZ)
+want 7 && for v in "${VIEWS[@]}"; do
+	qtime bench_q_big "$v" "$day_clock"
+	q=${v#chm_}; q=${q%%_*}
+	row "7-$q day" "$v ms on $SCALE/${DAYS}d ($QROWS rows) at $day_clock: the window's first day partial" \
+		"$QT" - - "report" "-" "plan: $PLAN"
 done
 want 7 && board_row bench_q_big
 fi
