@@ -69,6 +69,9 @@ start)
 				echo "citus.local_hostname = '$dir'"
 				# a node opens connections to the others for each shard it touches
 				echo "max_connections = 200"
+				# Citus keeps a maintenance daemon (a background worker) for each
+				# database with the extension, and the tests make one a test
+				echo "max_worker_processes = 32"
 			fi
 		} >>"$dir/data/postgresql.conf"
 	fi

@@ -9,10 +9,11 @@
 --
 -- What changes with the format: the one definition of a row
 -- (chm_run_days_of), the merge of a loader's new days into stored ones
--- (chm_run_days_refresh), the edges' counts (chm_run_days_counts and
--- chm_run_days_count_edges, whose rows gain a column) and Q1; the loader's
--- own sums (lib/engines/rundays.c) write the same two arrays. The rows are
--- then recounted from runs.
+-- (chm_run_days_refresh: the hours add up as the duration buckets do, by
+-- chm_counts_add, one function for both), the edges' counts
+-- (chm_run_days_counts and chm_run_days_count_edges, whose rows gain a
+-- column) and Q1; the loader's own sums (lib/engines/rundays.c) write the
+-- same two arrays. The rows are then recounted from runs.
 
 -- On a cluster Citus distributed before this migration, its DDL on the
 -- shards and the distributed functions replaced below must share one
@@ -104,6 +105,21 @@ BEGIN
     $q$, chm_run_days_source(from_at)) USING from_at, to_at, false, NULL::bigint;
 END $fn$;
 
+-- The sum of two counted sets of keys, each as its keys ascending and their
+-- counts in step (a day's failed hours, its duration buckets): each key once,
+-- ascending, with its counts added; NULLs when both are empty. A set of one
+-- row so that PostgreSQL inlines it into the caller's query.
+CREATE FUNCTION chm_counts_add(a_keys smallint[], a_counts integer[],
+                               b_keys smallint[], b_counts integer[])
+RETURNS TABLE (keys smallint[], counts integer[])
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT array_agg(k ORDER BY k), array_agg(c ORDER BY k)
+    FROM (SELECT k, sum(c)::integer AS c
+          FROM unnest(coalesce(a_keys, '{}') || coalesce(b_keys, '{}'),
+                      coalesce(a_counts, '{}') || coalesce(b_counts, '{}')) AS u(k, c)
+          GROUP BY k) AS m
+$$;
+
 CREATE OR REPLACE FUNCTION chm_run_days_refresh(new_days boolean DEFAULT true) RETURNS bigint
 LANGUAGE plpgsql SET search_path TO public, pg_temp
 -- a batch's days: starting parallel workers costs more than they save
@@ -130,11 +146,8 @@ BEGIN
             canceled = d.canceled + EXCLUDED.canceled,
             skipped = d.skipped + EXCLUDED.skipped,
             (failed_hours, failed_counts) =
-                (SELECT array_agg(h ORDER BY h), array_agg(c ORDER BY h)
-                 FROM (SELECT h, sum(c)::integer AS c
-                       FROM unnest(coalesce(d.failed_hours, '{}') || coalesce(EXCLUDED.failed_hours, '{}'),
-                                   coalesce(d.failed_counts, '{}') || coalesce(EXCLUDED.failed_counts, '{}')) AS u(h, c)
-                       GROUP BY h) AS m),
+                (SELECT * FROM chm_counts_add(d.failed_hours, d.failed_counts,
+                                              EXCLUDED.failed_hours, EXCLUDED.failed_counts)),
             sf_first = CASE WHEN d.sf_first IS NULL OR EXCLUDED.sf_first_at < d.sf_first_at
                             THEN EXCLUDED.sf_first ELSE d.sf_first END,
             sf_first_at = least(d.sf_first_at, EXCLUDED.sf_first_at),
@@ -160,11 +173,8 @@ BEGIN
             hist_6h = d.hist_6h + EXCLUDED.hist_6h,
             hist_inf = d.hist_inf + EXCLUDED.hist_inf,
             (dur_buckets, dur_counts) =
-                (SELECT array_agg(b ORDER BY b), array_agg(c ORDER BY b)
-                 FROM (SELECT b, sum(c)::integer AS c
-                       FROM unnest(coalesce(d.dur_buckets, '{}') || coalesce(EXCLUDED.dur_buckets, '{}'),
-                                   coalesce(d.dur_counts, '{}') || coalesce(EXCLUDED.dur_counts, '{}')) AS u(b, c)
-                       GROUP BY b) AS m),
+                (SELECT * FROM chm_counts_add(d.dur_buckets, d.dur_counts,
+                                              EXCLUDED.dur_buckets, EXCLUDED.dur_counts)),
             last_updated_at = greatest(d.last_updated_at, EXCLUDED.last_updated_at),
             sf_stale = d.sf_stale
                        OR (d.sf_first IS NOT NULL AND EXCLUDED.sf_first IS NOT NULL
