@@ -150,6 +150,9 @@ setup() {
 	assert_eq "$(q "SELECT string_agg(attname, ' ' ORDER BY attname) FROM pg_stats
 	                WHERE tablename = 'runs' AND attname IN ('pipeline_id', 'status', 'started_at', 'finished_at')")" \
 		"finished_at pipeline_id started_at status"
+	# from a sample at target 10 (autovacuum samples at the full target later)
+	assert_eq "$(q "SELECT cardinality(histogram_bounds::text::text[]) FROM pg_stats
+	                WHERE tablename = 'runs' AND attname = 'started_at'")" 11
 	# an unchanged replay changes nothing, so it leaves the statistics alone
 	q "UPDATE pg_class SET reltuples = 1 WHERE relname = 'runs'" >/dev/null
 	run --separate-stderr chm-load "$BATS_TEST_TMPDIR/h.ndjson"
