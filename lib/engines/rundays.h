@@ -40,7 +40,7 @@ struct chm_rundays {
 #define CHM_RUNDAYS_COLUMNS                                                                     \
 	"pipeline_id, day, runs, running, success, failed, canceled, skipped, failed_hours, "   \
 	"failed_counts, sf_first, sf_first_at, sf_last, sf_last_at, sf_flips, dur_runs, "       \
-	"dur_sum, dur_min, dur_max, hist_10s, hist_1m, hist_5m, hist_15m, hist_1h, hist_6h, "  \
+	"dur_sum, dur_min, dur_max, hist_10s, hist_1m, hist_5m, hist_15m, hist_1h, hist_6h, "   \
 	"hist_inf, dur_buckets, dur_counts"
 
 void chm_rundays_reset(struct chm_rundays *rd);
