@@ -49,7 +49,13 @@ static int apply_one(PGconn *conn, const char *version, const char *sql, struct 
 	const char *params[] = { version };
 	PGresult *res;
 
-	if (chm_db_exec(conn, "BEGIN", err))
+	/* On a cluster Citus has distributed, a migration that changes a
+	 * distributed table's shards and then replaces a distributed function
+	 * must do both over one connection a node (Citus refuses otherwise);
+	 * on one node the setting is an unused placeholder. */
+	if (chm_db_exec(conn, "BEGIN; SELECT set_config('citus.multi_shard_modify_mode', "
+			      "'sequential', true)",
+			err))
 		return -1;
 	res = PQexec(conn, sql); /* a migration is a script of several statements */
 	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {

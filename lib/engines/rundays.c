@@ -142,6 +142,31 @@ static void add_outcomes(struct strbuf *out, const struct chm_rundays_run *r, si
 	strbuf_add_int(out, flips);
 }
 
+/* A counted set of keys as two COPY array fields: each of the n values
+ * once, ascending, then how many times it occurs (the values sorted); two
+ * NULLs when there are none. chm_counts_add (045) adds two of them. */
+static void add_counted(struct strbuf *out, const int32_t *values, long n)
+{
+	if (!n) {
+		strbuf_adds(out, "\\N\t\\N");
+		return;
+	}
+	struct strbuf counts = STRBUF_INIT;
+	for (long i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && values[j] == values[i]; j++)
+			;
+		strbuf_addc(out, i ? ',' : '{');
+		strbuf_add_int(out, values[i]);
+		strbuf_addc(&counts, i ? ',' : '{');
+		strbuf_add_int(&counts, j - i);
+	}
+	strbuf_addc(out, '}');
+	add_sep(out);
+	strbuf_add(out, counts.buf, counts.len);
+	strbuf_addc(out, '}');
+	strbuf_release(&counts);
+}
+
 /* Q9 of one day: the durations' count, sum, min, max, fixed buckets, and
  * the log buckets as two arrays (values ascending, counts) */
 static void add_durations(struct strbuf *out, const struct chm_rundays_run *r, size_t n,
@@ -175,62 +200,25 @@ static void add_durations(struct strbuf *out, const struct chm_rundays_run *r, s
 		strbuf_add_int(out, fixed[k]);
 	}
 	add_sep(out);
-	if (!count) {
-		strbuf_adds(out, "\\N\t\\N");
-		return;
-	}
 	qsort(buckets, (size_t)count, sizeof(*buckets), cmp_int32);
-	struct strbuf counts = STRBUF_INIT;
-	for (long i = 0, j; i < count; i = j) {
-		for (j = i + 1; j < count && buckets[j] == buckets[i]; j++)
-			;
-		strbuf_addc(out, i ? ',' : '{');
-		strbuf_add_int(out, buckets[i]);
-		strbuf_addc(&counts, i ? ',' : '{');
-		strbuf_add_int(&counts, j - i);
-	}
-	strbuf_addc(out, '}');
-	add_sep(out);
-	strbuf_add(out, counts.buf, counts.len);
-	strbuf_addc(out, '}');
-	strbuf_release(&counts);
+	add_counted(out, buckets, count);
 }
 
-/* Q1 of one day: each UTC hour with failures once, ascending, then how many
- * failed in each (the runs are in start order, so their hours ascend) */
-static void add_failed_hours(struct strbuf *out, const struct chm_rundays_run *r, size_t n)
+/* Q1 of one day: the UTC hours of its failures, counted (the runs are in
+ * start order, so their hours ascend). values: room for n. */
+static void add_failed_hours(struct strbuf *out, const struct chm_rundays_run *r, size_t n,
+			     int32_t *values)
 {
-	struct strbuf counts = STRBUF_INIT;
-	long hour = -1, failed = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (r[i].status != ST_FAILED)
-			continue;
-		long h = floor_div(r[i].started - r->day * US_PER_DAY, US_PER_HOUR);
-		if (h != hour) {
-			if (failed)
-				strbuf_add_int(&counts, failed);
-			strbuf_addc(out, hour < 0 ? '{' : ',');
-			strbuf_addc(&counts, hour < 0 ? '{' : ',');
-			strbuf_add_int(out, h);
-			hour = h;
-			failed = 0;
-		}
-		failed++;
-	}
-	if (hour < 0) {
-		strbuf_adds(out, "\\N\t\\N");
-	} else {
-		strbuf_add_int(&counts, failed);
-		strbuf_addc(out, '}');
-		add_sep(out);
-		strbuf_add(out, counts.buf, counts.len);
-		strbuf_addc(out, '}');
-	}
-	strbuf_release(&counts);
+	long failed = 0;
+	for (size_t i = 0; i < n; i++)
+		if (r[i].status == ST_FAILED)
+			values[failed++] = (int32_t)floor_div(r[i].started - r->day * US_PER_DAY,
+							      US_PER_HOUR);
+	add_counted(out, values, failed);
 }
 
 static void add_day(struct strbuf *out, const struct chm_rundays_run *r, size_t n,
-		    int32_t *buckets)
+		    int32_t *scratch)
 {
 	long counts[ST_COUNT] = { 0 };
 	char date[16];
@@ -251,11 +239,11 @@ static void add_day(struct strbuf *out, const struct chm_rundays_run *r, size_t 
 		strbuf_add_int(out, counts[s]);
 	}
 	add_sep(out);
-	add_failed_hours(out, r, n);
+	add_failed_hours(out, r, n, scratch);
 	add_sep(out);
 	add_outcomes(out, r, n);
 	add_sep(out);
-	add_durations(out, r, n, buckets);
+	add_durations(out, r, n, scratch);
 	strbuf_addc(out, '\n');
 }
 
@@ -278,18 +266,19 @@ size_t chm_rundays_copy_rows(struct chm_rundays *rd, struct strbuf *out)
 	if (!rd->n)
 		return 0;
 	qsort(rd->runs, rd->n, sizeof(*rd->runs), cmp_run);
-	int32_t *buckets = chm_xrealloc(NULL, rd->n * sizeof(*buckets));
+	/* room for a day's hours or buckets, one a run */
+	int32_t *scratch = chm_xrealloc(NULL, rd->n * sizeof(*scratch));
 	for (size_t i = 0, j; i < rd->n; i = j) {
 		for (j = i + 1; j < rd->n && rd->runs[j].pipeline_id == rd->runs[i].pipeline_id &&
 				rd->runs[j].day == rd->runs[i].day;
 		     j++)
 			;
 		size_t off = out->len;
-		add_day(out, &rd->runs[i], j - i, buckets);
+		add_day(out, &rd->runs[i], j - i, scratch);
 		note_day(rd, &rd->runs[i], off, out->len - off);
 		days++;
 	}
-	free(buckets);
+	free(scratch);
 	return days;
 }
 

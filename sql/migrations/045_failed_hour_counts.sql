@@ -15,11 +15,6 @@
 -- column) and Q1; the loader's own sums (lib/engines/rundays.c) write the
 -- same two arrays. The rows are then recounted from runs.
 
--- On a cluster Citus distributed before this migration, its DDL on the
--- shards and the distributed functions replaced below must share one
--- connection a node (on one node the setting is an unused placeholder).
-SELECT set_config('citus.multi_shard_modify_mode', 'sequential', true);
-
 ALTER TABLE chm_run_days ADD COLUMN failed_counts integer[];
 ALTER TABLE chm_run_days_new ADD COLUMN failed_counts integer[];
 -- No statistics, as for the other arrays (043), but on a table Citus has
