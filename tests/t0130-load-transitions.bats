@@ -114,6 +114,7 @@ row() {
 	# counted as the rules count each event, as one event a batch does
 	assert_eq "$(summary_field updated) $(summary_field unchanged) $(summary_field ignored)" "4 0 1"
 	run --separate-stderr chm-load --batch-size 1 "$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 0 ]
 	assert_eq "$(summary_field updated) $(summary_field unchanged) $(summary_field ignored)" "4 0 1"
 	assert_eq "$(row r1)" "success 2026-11-21 00:00:05+00 2026-11-21 00:12:00+00"
 	assert_eq "$(row r2)" "failed 2026-11-21 00:00:05+00 second"
