@@ -166,3 +166,47 @@ child() {
 		done
 	done
 }
+
+@test "texts, payloads, times and counts land byte for byte, new runs and updated ones alike" {
+	# an updated run's events are staged in binary COPY (lib/core/copybin.c),
+	# a new run's go straight into runs as COPY text: both must store the
+	# event's own bytes, escapes and times before 2000 included
+	ev() { # id status error reason payload started finished rows (jq would round 2^63 - 1)
+		jq -cn --arg id "$1" --arg st "$2" --arg em "$3" --arg sr "$4" --argjson p "$5" \
+			--arg s "$6" --arg f "$7" \
+			'{type: "run", client: "acme", platform: "airflow", external_id: "orders_daily",
+			  external_run_id: $id, status: $st, error_message: $em, status_reason: $sr,
+			  payload: $p, started_at: $s, finished_at: $f, rows_processed: "ROWS"}' |
+			sed "s/\"ROWS\"/$8/"
+	}
+	texts=('tab	inside' 'two
+lines' 'carriage'$'\r''return' 'back\slash' 'a backslash then t: \t' 'ends in \' 'naïve ✓ ünïcödé' '\\\\')
+	: >"$BATS_TEST_TMPDIR/new"
+	: >"$BATS_TEST_TMPDIR/upd"
+	: >"$BATS_TEST_TMPDIR/upd2"
+	i=0
+	for t in "${texts[@]}"; do
+		i=$((i + 1))
+		p=$(jq -cn --arg t "$t" '{note: $t, n: [1, 2.5], "k\tey": {"x": $t}}')
+		ev "n$i" failed "$t" "why: $t" "$p" 1999-12-31T23:59:59.999999Z 2000-01-01T00:00:00.000001Z 9223372036854775807 >>"$BATS_TEST_TMPDIR/new"
+		ev "u$i" running "" "" null 2099-12-31T23:59:59.5Z "" null | jq -c 'del(.error_message, .status_reason, .payload, .finished_at, .rows_processed)' >>"$BATS_TEST_TMPDIR/upd"
+		ev "u$i" failed "$t" "why: $t" "$p" 2099-12-31T23:59:59.5Z 2100-01-01T00:00:00.000001Z "$i" >>"$BATS_TEST_TMPDIR/upd2"
+	done
+	for f in new upd upd2; do
+		run chm-load "$BATS_TEST_TMPDIR/$f"
+		[ "$status" -eq 0 ]
+	done
+	assert_eq "$(summary_field updated)" "${#texts[@]}"
+	want="[$(cat "$BATS_TEST_TMPDIR/new" "$BATS_TEST_TMPDIR/upd2" | paste -sd,)]"
+	# every field compared in PostgreSQL with the event's own value
+	assert_eq "$(q "SELECT count(*) FROM runs r, jsonb_array_elements(\$j\$$want\$j\$::jsonb) e
+	                WHERE r.external_run_id = e->>'external_run_id' AND r.status::text = e->>'status'
+	                  AND r.error_message = e->>'error_message' AND r.status_reason = e->>'status_reason'
+	                  AND r.payload = e->'payload'
+	                  AND r.started_at = (e->>'started_at')::timestamptz
+	                  AND r.finished_at = (e->>'finished_at')::timestamptz
+	                  AND r.rows_processed = (e->>'rows_processed')::bigint")" $((2 * ${#texts[@]}))
+	# and the bytes themselves, one of them spelled out
+	assert_eq "$(q "SELECT encode(convert_to(error_message, 'UTF8'), 'hex') FROM runs WHERE external_run_id = 'u5'")" \
+		"$(printf '%s' 'a backslash then t: \t' | od -An -tx1 | tr -d ' \n')"
+}

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/chmtime.h"
+#include "core/copybin.h"
 #include "core/db.h"
 #include "core/hashmap.h"
 #include "core/redact.h"
@@ -699,25 +700,65 @@ static void build_direct(struct chm_loader *ld, struct batch *b)
 	b->new_days = chm_rundays_copy_rows(&b->rundays, &b->day_rows);
 }
 
+/* One staged event as a binary COPY tuple (core/copybin.h): chm_stage's
+ * round, events, seq, then the run's fields from its row. */
+static void add_stage_tuple(const struct batch *b, const struct staged *s, int events, int seq,
+			    struct strbuf *out)
+{
+	struct field f[NFIELDS];
+	split_row(b->rows.buf + s->row_off, s->row_len, f);
+	copybin_tuple(out, 3 + NFIELDS);
+	copybin_int4(out, s->round);
+	copybin_int4(out, events);
+	copybin_int4(out, seq);
+	copybin_int8(out, s->pipeline_id);
+	copybin_text(out, b->text.buf + s->key_off, s->key_len);
+	copybin_text(out, f[F_STATUS].p, f[F_STATUS].n);
+	if (s->has_started)
+		copybin_timestamptz(out, s->started_at);
+	else
+		copybin_null(out);
+	if (s->has_finished)
+		copybin_timestamptz(out, s->finished_at);
+	else
+		copybin_null(out);
+	/* the fields end at a tab (or the row's newline): strtod and strtoll
+	 * stop there, and read what float8in and int8in would */
+	if (field_null(&f[F_DURATION]))
+		copybin_null(out);
+	else
+		copybin_float8(out, strtod(f[F_DURATION].p, NULL));
+	if (field_null(&f[F_ROWS]))
+		copybin_null(out);
+	else
+		copybin_int8(out, strtoll(f[F_ROWS].p, NULL, 10));
+	for (int k = F_ERROR; k <= F_REASON; k++)
+		if (field_null(&f[k]))
+			copybin_null(out);
+		else
+			copybin_text_unescape(out, f[k].p, f[k].n);
+	if (field_null(&f[F_PAYLOAD]))
+		copybin_null(out);
+	else
+		copybin_jsonb_unescape(out, f[F_PAYLOAD].p, f[F_PAYLOAD].n);
+}
+
 /* The staged rows of a batch's events into OUT, all of them or the
- * carried keys' only. */
+ * carried keys' only, as binary COPY data: the server reads a binary row
+ * in about 60% of the time it parses the same row as text. */
 static void build_stage(const struct batch *b, enum copy_mode mode, struct strbuf *out)
 {
 	int events = 0; /* the key's, in this batch */
+	copybin_header(out);
 	for (int i = 0; i < b->n; i++) {
 		const struct staged *s = &b->rec[i];
 		if (s->round == 1)
 			events = key_end(b, i) - i;
 		if (mode == COPY_STAGE_CARRIED && !s->carried)
 			continue;
-		strbuf_add_int(out, s->round);
-		strbuf_addc(out, '\t');
-		strbuf_add_int(out, events);
-		strbuf_addc(out, '\t');
-		strbuf_add_int(out, i);
-		strbuf_addc(out, '\t');
-		strbuf_add(out, b->rows.buf + s->row_off, s->row_len);
+		add_stage_tuple(b, s, events, i, out);
 	}
+	copybin_trailer(out);
 }
 
 /* A batch's COPY rows for MODE. Those of a batch's first COPY are built
@@ -759,7 +800,7 @@ static int send_copy(struct chm_loader *ld, struct batch *b, enum copy_mode mode
 					 "error_message, status_reason, payload) FROM STDIN"
 				       : "COPY chm_stage (round, events, seq, pipeline_id, external_run_id, status, "
 					 "started_at, finished_at, duration_seconds, rows_processed, "
-					 "error_message, status_reason, payload) FROM STDIN");
+					 "error_message, status_reason, payload) FROM STDIN (FORMAT binary)");
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
 		chm_db_error(ld->conn, res, "COPY", err);
 		PQclear(res);
