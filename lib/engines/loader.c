@@ -77,6 +77,7 @@ struct chm_loader {
 	struct strbuf stored_days; /* the COPY rows of days to merge */
 	int stage_ready;
 	int all_new;       /* the last batch's round 1 inserted every key */
+	int first_probed;  /* the first batch asked whether its pipelines have runs */
 	long committed;    /* batches committed */
 	int days_added;    /* a committed batch added new days to the rollups */
 	unsigned jitter;   /* rand_r state for retry backoff, per process */
@@ -933,6 +934,24 @@ static int prepare(struct chm_loader *ld, const char *name, const char *file,
 	return rc;
 }
 
+/* The first batch has no batch before it to say whether its keys are new:
+ * when none of its pipelines has a stored run (a first load, a new client)
+ * they are, and it goes straight into runs too. Sets ld->all_new; -1 with
+ * err when the question fails. */
+static int pipelines_have_no_runs(struct chm_loader *ld, const struct batch *b,
+				  struct chm_err *err)
+{
+	const char *ids[1];
+	pipeline_ids(b, &ld->ids);
+	ids[0] = ld->ids.buf;
+	PGresult *res = chm_db_query_file(ld->conn, "queries/runs_none_of.sql", 1, ids, err);
+	if (!res)
+		return -1;
+	ld->all_new = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return 0;
+}
+
 /* Starts a batch without waiting for PostgreSQL to apply it. Usually: BEGIN,
  * COPY into staging, then every round's upsert and the COMMIT pipelined.
  * When the last batch's keys were all new (a first load, a feed of new
@@ -950,6 +969,11 @@ static int start_batch(struct chm_loader *ld, struct batch *b, struct chm_err *e
 		    prepare(ld, "chm_run_days_stored", "queries/run_days_stored.sql", err))
 			return -1;
 		ld->stage_ready = 1;
+	}
+	if (!ld->first_probed) {
+		ld->first_probed = 1;
+		if (!ld->all_new && pipelines_have_no_runs(ld, b, err) < 0)
+			return -1;
 	}
 	b->fast = ld->all_new;
 	/* the staged batch is small, whatever the staging table's statistics
