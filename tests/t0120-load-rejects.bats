@@ -78,6 +78,41 @@ EOF2
 	[ -n "$codes" ]
 }
 
+@test "with a batch in flight (--batch-size 1 and 2) every bad line is still one reject and every good one loads" {
+	# a pipeline the resolver's cache lacks is asked of the database while
+	# the batch before is pipelined: that query ended the whole load once
+	write_mixed >"$BATS_TEST_TMPDIR/in.ndjson"
+	for size in 1 2; do
+		fresh_db
+		load_inventory
+		run --separate-stderr chm-load --batch-size "$size" --rejects "$BATS_TEST_TMPDIR/rejects.$size" "$BATS_TEST_TMPDIR/in.ndjson"
+		[ "$status" -eq 65 ]
+		assert_eq "$(summary_field rejected)" 15
+		assert_eq "$(jq -r '"\(.line) \(.code) \(.field)"' "$BATS_TEST_TMPDIR/rejects.$size")" "$(expected_rejects)"
+		assert_eq "$(q "SELECT count(*) FROM runs WHERE external_run_id LIKE 'good-%'")" 16
+	done
+}
+
+@test "a pipeline another session creates while chm-load reads a stream is found, with a batch in flight" {
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	chm-load --batch-size 1 "$BATS_TEST_TMPDIR/fifo" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	loader=$!
+	exec 5>"$BATS_TEST_TMPDIR/fifo"
+	run_line r1 success >&5
+	for _ in $(seq 1 100); do [ "$(q "SELECT count(*) FROM runs")" = 1 ] && break; sleep 0.1; done
+	chm pipeline create --client acme --name late_dag --platform airflow --type ingestion --external-id late_dag >/dev/null
+	# in one write: r2 goes out as a batch, then the new pipeline's run is read
+	{ run_line r2 success
+	  printf '%s\n' '{"type":"run","client":"acme","platform":"airflow","external_id":"late_dag","external_run_id":"l1","status":"failed"}'
+	  run_line r3 success; } >"$BATS_TEST_TMPDIR/rest"
+	cat "$BATS_TEST_TMPDIR/rest" >&5
+	exec 5>&-
+	wait "$loader"
+	assert_eq "$(jq -c '[.inserted, .rejected]' "$BATS_TEST_TMPDIR/out")" "[4,0]"
+	assert_eq "$(q "SELECT p.name || ' ' || r.status FROM runs r JOIN pipelines p ON p.id = r.pipeline_id WHERE r.external_run_id = 'l1'")" "late_dag failed"
+	[ ! -s "$BATS_TEST_TMPDIR/err" ]
+}
+
 @test "without --rejects, rejects go to stderr as reject records and stdout holds only the summary" {
 	write_mixed >"$BATS_TEST_TMPDIR/in.ndjson"
 	run --separate-stderr chm-load "$BATS_TEST_TMPDIR/in.ndjson"

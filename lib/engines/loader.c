@@ -88,6 +88,15 @@ static const char *policy_name(enum chm_regressions r)
 	return r == CHM_REGRESSIONS_REJECT ? "reject" : r == CHM_REGRESSIONS_ACCEPT ? "accept" : "ignore";
 }
 
+static int collect(struct chm_loader *ld, struct chm_err *err);
+
+/* The resolver is about to ask the database (a pipeline its cache does not
+ * know): the batch in flight is collected first, its pipeline ended. */
+static int collect_for_query(void *arg, struct chm_err *err)
+{
+	return collect(arg, err);
+}
+
 struct chm_loader *chm_loader_new(PGconn *conn, const struct chm_loader_opts *opts,
 				  struct chm_rejects *rejects)
 {
@@ -104,6 +113,8 @@ struct chm_loader *chm_loader_new(PGconn *conn, const struct chm_loader_opts *op
 	ld->jitter = (unsigned)getpid() ^ (unsigned)time(NULL);
 	ld->fill = &ld->batches[0];
 	chm_resolver_init(&ld->resolver, conn);
+	ld->resolver.before_query = collect_for_query;
+	ld->resolver.before_query_arg = ld;
 	return ld;
 }
 

@@ -95,6 +95,8 @@ static void remember(struct chm_resolver *r, PGresult *res, int any)
 static int lookup_db(struct chm_resolver *r, const char *file, int n, const char *const *params,
 		     int any, struct chm_err *err)
 {
+	if (r->before_query && r->before_query(r->before_query_arg, err))
+		return -1;
 	PGresult *res = chm_db_query_file(r->conn, file, n, params, err);
 	if (!res)
 		return -1;

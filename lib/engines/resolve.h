@@ -29,6 +29,11 @@ struct chm_resolver {
 	long asked;           /* misses asked of the database since the load */
 	long misses;          /* misses remembered in map */
 	int64_t loaded_at;    /* usec */
+	/* Called before the resolver asks the database, when set: the loader's
+	 * connection may be busy with a pipelined batch, which it collects
+	 * first (a query then would fail, and with it the whole load). */
+	int (*before_query)(void *arg, struct chm_err *err);
+	void *before_query_arg;
 };
 
 void chm_resolver_init(struct chm_resolver *r, PGconn *conn);
