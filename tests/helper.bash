@@ -56,19 +56,23 @@ runs_versions() {
 	q "SELECT count(*) || ':' || coalesce(md5(string_agg(ctid::text || '/' || xmin::text, ',' ORDER BY ctid)), '') FROM runs"
 }
 
-# n_tup_ins + n_tup_upd of runs from the statistics system. A backend reports
-# its counts as it exits, a moment after its client saw it end: wait until
-# two reads agree.
-runs_tuple_writes() {
-	local a b i
-	a=$(q "SELECT n_tup_ins + n_tup_upd FROM pg_stat_user_tables WHERE relname = 'runs'")
+# n_tup_ins + n_tup_upd of a table (runs by default) from the statistics
+# system. A backend reports its counts as it exits, a moment after its
+# client saw it end: wait until two reads agree.
+tuple_writes() {
+	local a b i sql="SELECT n_tup_ins + n_tup_upd FROM pg_stat_user_tables WHERE relname = '${1:-runs}'"
+	a=$(q "$sql")
 	for i in 1 2 3 4 5 6 7 8 9 10; do
 		sleep 0.3
-		b=$(q "SELECT n_tup_ins + n_tup_upd FROM pg_stat_user_tables WHERE relname = 'runs'")
+		b=$(q "$sql")
 		[ "$a" = "$b" ] && break
 		a=$b
 	done
 	echo "$a"
+}
+
+runs_tuple_writes() {
+	tuple_writes runs
 }
 
 # Loads the fixture inventory into the current database.

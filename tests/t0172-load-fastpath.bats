@@ -19,6 +19,28 @@ setup() {
 	assert_eq "$(q "SELECT count(*) FROM runs")" 30
 }
 
+@test "a first load stages no batch, the first included" {
+	# the first batch asks whether its pipelines have runs (runs_none_of.sql)
+	for i in $(seq 1 12); do run_line "r$i" success '"started_at":"2026-11-01T00:00:00Z"'; done >"$BATS_TEST_TMPDIR/s"
+	run --separate-stderr chm-load --batch-size 5 "$BATS_TEST_TMPDIR/s"
+	[ "$status" -eq 0 ]
+	assert_eq "$(summary_field inserted)" 12
+	assert_eq "$(tuple_writes chm_stage)" 0
+	# a new client's pipeline, in a database with other runs: straight in too
+	printf '%s\n' '{"type":"run","client":"globex","pipeline":"myjob","external_run_id":"g1","status":"success"}' >"$BATS_TEST_TMPDIR/g"
+	run --separate-stderr chm-load "$BATS_TEST_TMPDIR/g"
+	[ "$status" -eq 0 ]
+	assert_eq "$(summary_field inserted)" 1
+	assert_eq "$(tuple_writes chm_stage)" 0
+	# stored runs: the first batch is staged and upserted, and writes nothing
+	before=$(runs_versions)
+	run --separate-stderr chm-load --batch-size 5 "$BATS_TEST_TMPDIR/s"
+	[ "$status" -eq 0 ]
+	assert_eq "$(summary_field unchanged)" 12
+	assert_eq "$(runs_versions)" "$before"
+	[ "$(tuple_writes chm_stage)" -ge 5 ]
+}
+
 @test "a batch on the fast path that meets a stored run goes through the transition rules" {
 	# r1..r10 stored as running; then a stream of new runs whose third batch
 	# finishes r5 and carries a stale regression for r7 (stored: failed)

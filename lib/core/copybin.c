@@ -5,13 +5,19 @@
 /* PostgreSQL counts time from 2000-01-01 UTC: 10957 days after 1970's. */
 #define PG_EPOCH_USEC (INT64_C(10957) * 86400 * 1000000)
 
-static void put_be(struct strbuf *sb, uint64_t v, int bytes)
+/* v as BYTES big-endian bytes at b (network order, as COPY wants). */
+static void store_be(char *b, uint64_t v, int bytes)
 {
-	char b[8];
 	for (int i = bytes - 1; i >= 0; i--) {
 		b[i] = (char)(v & 0xff);
 		v >>= 8;
 	}
+}
+
+static void put_be(struct strbuf *sb, uint64_t v, int bytes)
+{
+	char b[8];
+	store_be(b, v, bytes);
 	strbuf_add(sb, b, (size_t)bytes);
 }
 
@@ -69,27 +75,6 @@ void copybin_text(struct strbuf *sb, const char *p, size_t n)
 	strbuf_add(sb, p, n);
 }
 
-/* Appends the unescaped form of a COPY text field; returns its length. */
-static size_t add_unescaped(struct strbuf *sb, const char *p, size_t n)
-{
-	size_t start = sb->len;
-	strbuf_grow(sb, n);
-	for (size_t i = 0; i < n; i++) {
-		char c = p[i];
-		if (c == '\\' && i + 1 < n) {
-			switch (p[++i]) {
-			case 't': c = '\t'; break;
-			case 'n': c = '\n'; break;
-			case 'r': c = '\r'; break;
-			default: c = p[i]; break; /* "\\\\" */
-			}
-		}
-		sb->buf[sb->len++] = c;
-	}
-	sb->buf[sb->len] = '\0';
-	return sb->len - start;
-}
-
 /* Writes a field whose length is known only after it: four bytes kept for
  * the length, filled in when the bytes are there. */
 static void add_unescaped_field(struct strbuf *sb, const char *prefix, size_t prefix_len,
@@ -98,11 +83,8 @@ static void add_unescaped_field(struct strbuf *sb, const char *prefix, size_t pr
 	size_t at = sb->len;
 	put_be(sb, 0, 4);
 	strbuf_add(sb, prefix, prefix_len);
-	size_t len = prefix_len + add_unescaped(sb, p, n);
-	for (int i = 3; i >= 0; i--) {
-		sb->buf[at + (size_t)i] = (char)(len & 0xff);
-		len >>= 8;
-	}
+	size_t len = prefix_len + strbuf_add_copy_text_decoded(sb, p, n);
+	store_be(sb->buf + at, len, 4);
 }
 
 void copybin_text_unescape(struct strbuf *sb, const char *p, size_t n)

@@ -29,7 +29,8 @@ void copybin_float8(struct strbuf *sb, double v);
 void copybin_timestamptz(struct strbuf *sb, int64_t usec);
 /* A text (or enum, whose binary form is its label) from raw bytes. */
 void copybin_text(struct strbuf *sb, const char *p, size_t n);
-/* A text from its COPY text form (strbuf_add_copy_text's escapes). */
+/* A text from its COPY text form (strbuf_add_copy_text's escapes, undone by
+ * strbuf_add_copy_text_decoded). */
 void copybin_text_unescape(struct strbuf *sb, const char *p, size_t n);
 /* A jsonb from its JSON text in COPY text form: jsonb's binary form is a
  * version byte, 1, and the JSON text. */

@@ -139,6 +139,26 @@ void strbuf_add_copy_text(struct strbuf *sb, const char *s, size_t len)
 	sb->buf[sb->len] = '\0';
 }
 
+size_t strbuf_add_copy_text_decoded(struct strbuf *sb, const char *field, size_t len)
+{
+	size_t start = sb->len;
+	strbuf_grow(sb, len);
+	for (size_t i = 0; i < len; i++) {
+		char c = field[i];
+		if (c == '\\' && i + 1 < len) {
+			switch (field[++i]) {
+			case 't': c = '\t'; break;
+			case 'n': c = '\n'; break;
+			case 'r': c = '\r'; break;
+			default: c = field[i]; break; /* "\\\\" */
+			}
+		}
+		sb->buf[sb->len++] = c;
+	}
+	sb->buf[sb->len] = '\0';
+	return sb->len - start;
+}
+
 size_t chm_double_text(double d, char *buf)
 {
 	/* |k| < 9e15 < 2^53: k and k / 1e6 are exact, the division rounds

@@ -36,6 +36,9 @@ char *strbuf_detach(struct strbuf *sb);
 
 /* Appends s as one field of PostgreSQL's COPY text format (backslash escapes). */
 void strbuf_add_copy_text(struct strbuf *sb, const char *s, size_t len);
+/* The inverse: appends the bytes a field strbuf_add_copy_text wrote stands
+ * for; returns how many. */
+size_t strbuf_add_copy_text_decoded(struct strbuf *sb, const char *field, size_t len);
 
 /* Out of memory is not an error we can report on: every allocation goes
  * through these, which abort with a message. */
