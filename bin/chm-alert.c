@@ -10,6 +10,7 @@
 #include "core/db.h"
 #include "core/state.h"
 #include "engines/alert.h"
+#include "engines/migrate.h"
 
 static void usage(FILE *fp)
 {
@@ -101,7 +102,7 @@ int main(int argc, char **argv)
 		return CHM_EX_USAGE;
 	if (a.state_file && chm_state_read(a.state_file, &prev, &err))
 		return chm_report_err(&err);
-	PGconn *conn = chm_db_connect(a.db, "chm-alert", &err);
+	PGconn *conn = chm_migrate_connect(a.db, "chm-alert", &err);
 	if (conn && chm_db_statement_timeout(conn, getenv("CHM_STATEMENT_TIMEOUT"), &err)) {
 		PQfinish(conn);
 		conn = NULL;

@@ -11,6 +11,7 @@
 #include "core/db.h"
 #include "core/reject.h"
 #include "engines/load.h"
+#include "engines/migrate.h"
 
 static volatile int terminated;
 /* The running query's cancel handle: a SIGTERM commits what is staged, but a
@@ -119,7 +120,7 @@ int main(int argc, char **argv)
 
 	if (chm_rejects_open(&rejects, "chm-load", a.rejects, &err))
 		return chm_report_err(&err);
-	conn = chm_db_connect(a.db, "chm-load", &err);
+	conn = chm_migrate_connect(a.db, "chm-load", &err);
 	if (!conn) {
 		chm_rejects_close(&rejects, &err);
 		return chm_report_err(&err);

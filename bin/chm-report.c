@@ -12,6 +12,7 @@
 #include "core/enums.h"
 #include "core/table.h"
 #include "engines/report.h"
+#include "engines/migrate.h"
 
 static void usage(FILE *fp)
 {
@@ -200,7 +201,7 @@ int main(int argc, char **argv)
 		free(asked);
 		return CHM_EX_USAGE;
 	}
-	PGconn *conn = chm_db_connect(a.db, "chm-report", &err);
+	PGconn *conn = chm_migrate_connect(a.db, "chm-report", &err);
 	if (conn && chm_db_statement_timeout(conn, getenv("CHM_STATEMENT_TIMEOUT"), &err)) {
 		PQfinish(conn);
 		conn = NULL;

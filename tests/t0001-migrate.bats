@@ -56,3 +56,70 @@ setup() {
 	[ "$status" -eq 75 ]
 	[[ "$stderr" == "chm: cannot connect to the database"* ]]
 }
+
+# The schema an older chm migrate left: every migration but the newest,
+# applied and recorded as chm migrate does.
+older_schema() {
+	q "CREATE TABLE schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+	local f
+	for f in $(ls "$CHM_ROOT"/sql/migrations/*.sql | head -n -1); do
+		psql -X -q -v ON_ERROR_STOP=1 -1 -f "$f" >/dev/null
+		q "INSERT INTO schema_migrations (version) VALUES ('$(basename "$f")')"
+	done
+}
+
+@test "no CHM schema: every program refuses with 78 and says to run chm migrate, and creates nothing" {
+	msg="database \"$PGDATABASE\" has no CHM schema: run \`chm migrate\` first"
+	run --separate-stderr chm-load "$FIXTURES/inventory.ndjson" "$FIXTURES/runs/history.ndjson"
+	[ "$status" -eq 78 ]
+	assert_eq "$stderr" "chm-load: $msg"
+	assert_eq "$output" ""
+	run --separate-stderr chm-report q2
+	[ "$status" -eq 78 ]
+	assert_eq "$stderr" "chm-report: $msg"
+	run --separate-stderr chm-alert --now 2026-11-20T00:00:00Z
+	[ "$status" -eq 78 ]
+	assert_eq "$stderr" "chm-alert: $msg"
+	run --separate-stderr chm client list
+	[ "$status" -eq 78 ]
+	assert_eq "$(printf '%s\n' "$output" "$stderr" | jq -r 'select(.error) | .error.code + " " + .error.message')" \
+		"schema_behind $msg"
+	# the job still runs, unrecorded, as with the database down
+	run --separate-stderr chm exec --pipeline acme/orders_daily --load -- sh -c 'echo ran'
+	[ "$status" -eq 0 ]
+	assert_eq "$output" "ran"
+	[[ "$stderr" == *"chm-exec: the run is not recorded in the database: $msg"* ]]
+	assert_eq "$(q "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" 0
+}
+
+@test "a schema one migration behind: 78 naming it, nothing read; after chm migrate the same load goes in" {
+	older_schema
+	newest=$(basename "$(ls "$CHM_ROOT"/sql/migrations/*.sql | tail -n 1)")
+	run --separate-stderr chm migrate --status
+	assert_eq "$(printf '%s\n' "$output" | jq -r .pending)" 1
+	run --separate-stderr chm-load "$FIXTURES/inventory.ndjson" "$FIXTURES/runs/history.ndjson"
+	[ "$status" -eq 78 ]
+	assert_eq "$stderr" "chm-load: database \"$PGDATABASE\" is 1 migration behind chm-load ($newest): run \`chm migrate\` first"
+	assert_eq "$(q "SELECT (SELECT count(*) FROM clients) + (SELECT count(*) FROM runs)")" 0
+	run --separate-stderr chm-report q2
+	[ "$status" -eq 78 ]
+	[[ "$stderr" == "chm-report: database \"$PGDATABASE\" is 1 migration behind chm-report ($newest)"* ]]
+	run --separate-stderr chm migrate
+	[ "$status" -eq 0 ]
+	assert_eq "$(printf '%s\n' "$output" | tail -n 1 | jq -r .applied)" 1
+	run --separate-stderr chm-load "$FIXTURES/inventory.ndjson" "$FIXTURES/runs/history.ndjson"
+	[ "$status" -eq 0 ]
+	assert_eq "$(q "SELECT count(*) FROM runs")" \
+		"$(jq -s '[.[] | select(.type == "run") | [.client, .external_id, .external_run_id]] | unique | length' "$FIXTURES/runs/history.ndjson")"
+	run --separate-stderr chm-report q2
+	[ "$status" -eq 0 ]
+}
+
+@test "a schema ahead of the programs (a newer chm migrated it) is served" {
+	chm migrate >/dev/null
+	q "INSERT INTO schema_migrations (version) VALUES ('999_from_a_newer_chm.sql')"
+	run --separate-stderr chm-load "$FIXTURES/inventory.ndjson"
+	[ "$status" -eq 0 ]
+	run --separate-stderr chm migrate --status
+	assert_eq "$(printf '%s\n' "$output" | jq -r .pending)" 0
+}

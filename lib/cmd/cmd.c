@@ -13,6 +13,7 @@
 #include "core/sqlfiles.h"
 #include "core/strbuf.h"
 #include "core/suggest.h"
+#include "engines/migrate.h"
 
 void chm_ctx_init(struct chm_ctx *ctx, const char *db, FILE *out, FILE *diag)
 {
@@ -411,7 +412,7 @@ PGconn *chm_ctx_conn(struct chm_ctx *ctx)
 	if (ctx->conn)
 		return ctx->conn;
 	chm_err_clear(&err);
-	ctx->conn = chm_db_connect(ctx->db, "chm", &err);
+	ctx->conn = chm_migrate_connect(ctx->db, "chm", &err);
 	if (ctx->conn && chm_db_statement_timeout(ctx->conn, ctx->statement_timeout, &err)) {
 		PQfinish(ctx->conn);
 		ctx->conn = NULL;

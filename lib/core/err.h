@@ -61,6 +61,7 @@ enum chm_exit {
 	X(PAGE_CAP, "page_cap") \
 	X(READ_ERROR, "read_error") \
 	X(READER_GONE, "reader_gone") \
+	X(SCHEMA_BEHIND, "schema_behind") \
 	X(STALE_REGRESSION, "stale_regression") \
 	X(TLS, "tls") \
 	X(TOO_LARGE, "too_large") \

@@ -19,6 +19,7 @@
 #include "core/strbuf.h"
 #include "engines/exec.h"
 #include "engines/loader.h"
+#include "engines/migrate.h"
 
 struct sinks {
 	const char *client, *pipeline, *db;
@@ -61,7 +62,7 @@ static int load_event(struct sinks *s, json_t *ev)
 	int rc = -1;
 
 	chm_err_clear(&err);
-	PGconn *conn = chm_db_connect(s->db, "chm-exec", &err);
+	PGconn *conn = chm_migrate_connect(s->db, "chm-exec", &err);
 	if (!conn) {
 		chm_warn("the run is not recorded in the database: %s", err.msg);
 		return -1;

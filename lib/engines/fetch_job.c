@@ -13,6 +13,7 @@
 #include "core/strbuf.h"
 #include "sources/pager.h"
 #include "sources/source.h"
+#include "engines/migrate.h"
 
 /* ---- the records on the output ---- */
 
@@ -83,7 +84,7 @@ static int pipelines_from_db(const struct chm_fetch_job *job, struct chm_fetch_p
 			     size_t *n, struct chm_err *err)
 {
 	const struct chm_source *src = job->fetch.source;
-	PGconn *conn = chm_db_connect(job->db, "chm-fetch", err);
+	PGconn *conn = chm_migrate_connect(job->db, "chm-fetch", err);
 	if (!conn)
 		return -1;
 	if (job->client &&

@@ -6,6 +6,7 @@
 
 #include "core/db.h"
 #include "core/sqlfiles.h"
+#include "core/strbuf.h"
 
 /* An arbitrary constant naming CHM's migration lock ("CHM" in ASCII). */
 #define MIGRATE_LOCK_KEY "4409421"
@@ -150,24 +151,89 @@ fail:
 	return -1;
 }
 
-int chm_migrate_pending(PGconn *conn, struct chm_err *err)
+/* The embedded migrations' versions (their file names), in order, as a
+ * list the caller frees (the names are the embedded ones); *n their number. */
+static const char **versions(size_t *n)
+{
+	size_t nfiles;
+	const struct chm_sql_file *files = chm_sql_files(&nfiles);
+	const char **list = chm_xmalloc((nfiles + 1) * sizeof(*list));
+	*n = 0;
+	for (size_t i = 0; i < nfiles; i++)
+		if (is_migration(files[i].name))
+			list[(*n)++] = files[i].name + 11;
+	return list;
+}
+
+/* The embedded migrations the database has not applied: returns how many,
+ * with the oldest of them in *first (NULL when none), or -1 with err. A
+ * database without schema_migrations has applied none; *none says so. */
+static int missing(PGconn *conn, const char **first, int *none, struct chm_err *err)
 {
 	size_t n;
-	const struct chm_sql_file *files = chm_sql_files(&n);
-	int pending = 0;
+	const char **list = versions(&n);
+	int count = -1;
+
+	*first = NULL;
 	PGresult *res = chm_db_query(conn, "SELECT to_regclass('schema_migrations') IS NOT NULL", 0,
 				     NULL, err);
 	if (!res)
-		return -1;
-	int have_table = PQgetvalue(res, 0, 0)[0] == 't';
+		goto done;
+	*none = PQgetvalue(res, 0, 0)[0] != 't';
 	PQclear(res);
-	for (size_t i = 0; i < n; i++) {
-		if (!is_migration(files[i].name))
-			continue;
-		int done = have_table ? applied(conn, files[i].name + 11, err) : 0;
-		if (done < 0)
-			return -1;
-		pending += !done;
+	if (*none) {
+		count = (int)n;
+		*first = n ? list[0] : NULL;
+		goto done;
 	}
-	return pending;
+	/* the versions as an array literal: file names, no quote or backslash */
+	struct strbuf arr = STRBUF_INIT;
+	strbuf_addc(&arr, '{');
+	for (size_t i = 0; i < n; i++)
+		strbuf_addf(&arr, "%s\"%s\"", i ? "," : "", list[i]);
+	strbuf_addc(&arr, '}');
+	const char *params[] = { arr.buf };
+	res = chm_db_query_file(conn, "queries/migrations_missing.sql", 1, params, err);
+	strbuf_release(&arr);
+	if (!res)
+		goto done;
+	count = PQntuples(res);
+	if (count > 0)
+		*first = list[atoi(PQgetvalue(res, 0, 0)) - 1];
+	PQclear(res);
+done:
+	free(list);
+	return count;
+}
+
+int chm_migrate_pending(PGconn *conn, struct chm_err *err)
+{
+	const char *first;
+	int none;
+	return missing(conn, &first, &none, err);
+}
+
+PGconn *chm_migrate_connect(const char *conninfo, const char *program, struct chm_err *err)
+{
+	const char *first;
+	int none;
+	PGconn *conn = chm_db_connect(conninfo, program, err);
+	if (!conn)
+		return NULL;
+	int behind = missing(conn, &first, &none, err);
+	if (behind == 0)
+		return conn;
+	if (behind > 0) {
+		const char *db = PQdb(conn);
+		if (none)
+			chm_err_set(err, CHM_EX_CONFIG, CHM_E_SCHEMA_BEHIND, "",
+				    "database \"%s\" has no CHM schema: run `chm migrate` first", db);
+		else
+			chm_err_set(err, CHM_EX_CONFIG, CHM_E_SCHEMA_BEHIND, "",
+				    "database \"%s\" is %d migration%s behind %s (%s%s): run `chm migrate` first",
+				    db, behind, behind == 1 ? "" : "s", program, first,
+				    behind == 1 ? "" : " and later");
+	}
+	PQfinish(conn);
+	return NULL;
 }

@@ -23,5 +23,13 @@ typedef void (*chm_migrate_citus_note)(const char *table, const char *kind, int 
 int chm_migrate_citus(PGconn *conn, chm_migrate_citus_note note, void *arg, struct chm_err *err);
 /* The number of embedded migrations not yet applied, or -1 with err. */
 int chm_migrate_pending(PGconn *conn, struct chm_err *err);
+/* chm_db_connect for every program but `chm migrate`: a database behind the
+ * migrations the program carries (none applied, or the newest not yet) is
+ * refused with 78 (schema_behind, naming the first missing one and `chm
+ * migrate`), before the program reads or writes anything: otherwise a new
+ * chm-load would stop half-way through its input on a column that is not
+ * there, or a report would end on a missing function. A database ahead of
+ * the program (a newer chm migrated it) is served. */
+PGconn *chm_migrate_connect(const char *conninfo, const char *program, struct chm_err *err);
 
 #endif
