@@ -56,11 +56,12 @@ runs_versions() {
 	q "SELECT count(*) || ':' || coalesce(md5(string_agg(ctid::text || '/' || xmin::text, ',' ORDER BY ctid)), '') FROM runs"
 }
 
-# n_tup_ins + n_tup_upd of a table (runs by default) from the statistics
-# system. A backend reports its counts as it exits, a moment after its
-# client saw it end: wait until two reads agree.
-tuple_writes() {
-	local a b i sql="SELECT n_tup_ins + n_tup_upd FROM pg_stat_user_tables WHERE relname = '${1:-runs}'"
+# A counter of one table from the statistics system (table_counter EXPR
+# TABLE: EXPR over pg_stat_user_tables' columns). A backend reports its
+# counts as it exits, a moment after its client saw it end: wait until two
+# reads agree.
+table_counter() {
+	local a b i sql="SELECT $1 FROM pg_stat_user_tables WHERE relname = '$2'"
 	a=$(q "$sql")
 	for i in 1 2 3 4 5 6 7 8 9 10; do
 		sleep 0.3
@@ -69,6 +70,11 @@ tuple_writes() {
 		a=$b
 	done
 	echo "$a"
+}
+
+# n_tup_ins + n_tup_upd of a table (runs by default)
+tuple_writes() {
+	table_counter "n_tup_ins + n_tup_upd" "${1:-runs}"
 }
 
 runs_tuple_writes() {

@@ -74,17 +74,19 @@ decided AS (
            THEN (SELECT chm_run_round_trip($2, c.old_status, c.old_started_at, c.old_finished_at,
                                            c.old_duration_seconds, c.old_rows_processed,
                                            c.old_error_message, c.old_status_reason, c.old_payload,
-                                           array_agg(x.status ORDER BY x.round),
-                                           array_agg(x.started_at ORDER BY x.round),
-                                           array_agg(x.finished_at ORDER BY x.round),
-                                           array_agg(x.duration_seconds ORDER BY x.round),
-                                           array_agg(x.rows_processed ORDER BY x.round),
-                                           array_agg(x.error_message ORDER BY x.round),
-                                           array_agg(x.status_reason ORDER BY x.round),
-                                           array_agg(x.payload ORDER BY x.round))
+                                           array_prepend(c.status, array_agg(x.status ORDER BY x.round)),
+                                           array_prepend(c.started_at, array_agg(x.started_at ORDER BY x.round)),
+                                           array_prepend(c.finished_at, array_agg(x.finished_at ORDER BY x.round)),
+                                           array_prepend(c.duration_seconds, array_agg(x.duration_seconds ORDER BY x.round)),
+                                           array_prepend(c.rows_processed, array_agg(x.rows_processed ORDER BY x.round)),
+                                           array_prepend(c.error_message, array_agg(x.error_message ORDER BY x.round)),
+                                           array_prepend(c.status_reason, array_agg(x.status_reason ORDER BY x.round)),
+                                           array_prepend(c.payload, array_agg(x.payload ORDER BY x.round)))
+                 -- the key's later events, by the index of later events
+                 -- (046: round > 1), not a scan of the batch for each event
                  FROM chm_stage x
                  WHERE x.pipeline_id = c.pipeline_id AND x.external_run_id = c.external_run_id
-                   AND x.round >= c.round)
+                   AND x.round > c.round AND x.round > 1)
            END AS trip
     FROM compared c
 ),
@@ -136,14 +138,14 @@ dirty AS (
     WHERE t.started_at IS NOT NULL
     ON CONFLICT DO NOTHING
 ),
--- a round trip's later events, which its first one answers for; only when
--- there is one (a one-time filter: no scan of the staging table otherwise)
+-- a round trip's later events, which its first one answers for: each found
+-- by its key in the index of later events (046); no scan of the staging
+-- table when the round has none
 later AS (
     DELETE FROM chm_stage x
-    WHERE EXISTS (SELECT 1 FROM decided WHERE trip IS NOT NULL)
-      AND x.round > $1::integer
-      AND ROW(x.pipeline_id, x.external_run_id)
-          = ANY (ARRAY(SELECT ROW(pipeline_id, external_run_id) FROM decided WHERE trip IS NOT NULL))
+    USING (SELECT DISTINCT pipeline_id, external_run_id FROM decided WHERE trip IS NOT NULL) AS t
+    WHERE x.pipeline_id = t.pipeline_id AND x.external_run_id = t.external_run_id
+      AND x.round > $1::integer AND x.round > 1
 )
 -- a round trip's changes count as updates, and as candidates written, so
 -- that chm-load's candidates - inserted - updated (those a concurrent loader
