@@ -11,8 +11,8 @@
 #include "core/db.h"
 #include "core/enums.h"
 #include "core/table.h"
-#include "engines/report.h"
 #include "engines/migrate.h"
+#include "engines/report.h"
 
 static void usage(FILE *fp)
 {

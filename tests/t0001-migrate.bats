@@ -92,7 +92,7 @@ older_schema() {
 	assert_eq "$(q "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" 0
 }
 
-@test "a schema one migration behind: 78 naming it, nothing read; after chm migrate the same load goes in" {
+@test "a schema one migration behind: 78 naming it, nothing read; chm warns; after chm migrate the same load goes in" {
 	older_schema
 	newest=$(basename "$(ls "$CHM_ROOT"/sql/migrations/*.sql | tail -n 1)")
 	run --separate-stderr chm migrate --status
@@ -104,6 +104,11 @@ older_schema() {
 	run --separate-stderr chm-report q2
 	[ "$status" -eq 78 ]
 	[[ "$stderr" == "chm-report: database \"$PGDATABASE\" is 1 migration behind chm-report ($newest)"* ]]
+	# chm's own commands are served, with a warning: when a migration
+	# refuses, they are how a person mends what it refused
+	run --separate-stderr chm client create --name acme
+	[ "$status" -eq 0 ]
+	assert_eq "$stderr" "chm: warning: database \"$PGDATABASE\" is 1 migration behind chm ($newest): run \`chm migrate\` first"
 	run --separate-stderr chm migrate
 	[ "$status" -eq 0 ]
 	assert_eq "$(printf '%s\n' "$output" | tail -n 1 | jq -r .applied)" 1

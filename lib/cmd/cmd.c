@@ -406,14 +406,30 @@ int chm_check_usage(struct chm_ctx *ctx)
 	return chm_fail_finish(&ctx->fail, CHM_EX_USAGE, CHM_E_USAGE);
 }
 
+/* A database behind chm is served with a warning, one without its schema
+ * refused: when a migration refuses, these commands are how a person mends
+ * what it refused (011's message names `chm pipeline update`). */
+static int check_schema(struct chm_ctx *ctx, struct chm_err *err)
+{
+	int empty;
+	if (chm_migrate_check(ctx->conn, "chm", &empty, err) == 0)
+		return 0;
+	if (empty || err->kind != CHM_E_SCHEMA_BEHIND)
+		return -1;
+	fprintf(ctx->diag, "chm: warning: %s\n", err->msg);
+	chm_err_clear(err);
+	return 0;
+}
+
 PGconn *chm_ctx_conn(struct chm_ctx *ctx)
 {
 	struct chm_err err;
 	if (ctx->conn)
 		return ctx->conn;
 	chm_err_clear(&err);
-	ctx->conn = chm_migrate_connect(ctx->db, "chm", &err);
-	if (ctx->conn && chm_db_statement_timeout(ctx->conn, ctx->statement_timeout, &err)) {
+	ctx->conn = chm_db_connect(ctx->db, "chm", &err);
+	if (ctx->conn && (check_schema(ctx, &err) ||
+			  chm_db_statement_timeout(ctx->conn, ctx->statement_timeout, &err))) {
 		PQfinish(ctx->conn);
 		ctx->conn = NULL;
 	}

@@ -213,27 +213,30 @@ int chm_migrate_pending(PGconn *conn, struct chm_err *err)
 	return missing(conn, &first, &none, err);
 }
 
-PGconn *chm_migrate_connect(const char *conninfo, const char *program, struct chm_err *err)
+int chm_migrate_check(PGconn *conn, const char *program, int *empty, struct chm_err *err)
 {
 	const char *first;
-	int none;
-	PGconn *conn = chm_db_connect(conninfo, program, err);
-	if (!conn)
-		return NULL;
+	int none = 0;
 	int behind = missing(conn, &first, &none, err);
-	if (behind == 0)
-		return conn;
-	if (behind > 0) {
-		const char *db = PQdb(conn);
-		if (none)
-			chm_err_set(err, CHM_EX_CONFIG, CHM_E_SCHEMA_BEHIND, "",
-				    "database \"%s\" has no CHM schema: run `chm migrate` first", db);
-		else
-			chm_err_set(err, CHM_EX_CONFIG, CHM_E_SCHEMA_BEHIND, "",
-				    "database \"%s\" is %d migration%s behind %s (%s%s): run `chm migrate` first",
-				    db, behind, behind == 1 ? "" : "s", program, first,
-				    behind == 1 ? "" : " and later");
+	if (empty)
+		*empty = behind > 0 && none;
+	if (behind <= 0)
+		return behind;
+	const char *db = PQdb(conn);
+	if (none)
+		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_SCHEMA_BEHIND, "",
+				   "database \"%s\" has no CHM schema: run `chm migrate` first", db);
+	return chm_err_set(err, CHM_EX_CONFIG, CHM_E_SCHEMA_BEHIND, "",
+			   "database \"%s\" is %d migration%s behind %s (%s%s): run `chm migrate` first", db,
+			   behind, behind == 1 ? "" : "s", program, first, behind == 1 ? "" : " and later");
+}
+
+PGconn *chm_migrate_connect(const char *conninfo, const char *program, struct chm_err *err)
+{
+	PGconn *conn = chm_db_connect(conninfo, program, err);
+	if (conn && chm_migrate_check(conn, program, NULL, err)) {
+		PQfinish(conn);
+		conn = NULL;
 	}
-	PQfinish(conn);
-	return NULL;
+	return conn;
 }

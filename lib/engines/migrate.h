@@ -23,13 +23,18 @@ typedef void (*chm_migrate_citus_note)(const char *table, const char *kind, int 
 int chm_migrate_citus(PGconn *conn, chm_migrate_citus_note note, void *arg, struct chm_err *err);
 /* The number of embedded migrations not yet applied, or -1 with err. */
 int chm_migrate_pending(PGconn *conn, struct chm_err *err);
-/* chm_db_connect for every program but `chm migrate`: a database behind the
- * migrations the program carries (none applied, or the newest not yet) is
- * refused with 78 (schema_behind, naming the first missing one and `chm
- * migrate`), before the program reads or writes anything: otherwise a new
+/* Whether the database has every migration this program carries: 0 when
+ * it has, else -1 with err: 78 (schema_behind) naming the first missing
+ * migration and `chm migrate`, or the database's own error. A database
+ * ahead of the program (a newer chm migrated it) has them all. *empty (may
+ * be NULL) is set when the database has no CHM schema at all. */
+int chm_migrate_check(PGconn *conn, const char *program, int *empty, struct chm_err *err);
+/* chm_db_connect, then chm_migrate_check: a database behind the program is
+ * refused before the program reads or writes anything. Otherwise a new
  * chm-load would stop half-way through its input on a column that is not
- * there, or a report would end on a missing function. A database ahead of
- * the program (a newer chm migrated it) is served. */
+ * there, or a report would end on a missing function. The programs that
+ * load, fetch, report and alert connect so; `chm` itself only warns (its
+ * commands mend what a migration refuses). */
 PGconn *chm_migrate_connect(const char *conninfo, const char *program, struct chm_err *err);
 
 #endif
