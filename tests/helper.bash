@@ -26,6 +26,23 @@ setup_file() {
 	fresh_db file
 }
 
+# The table chm migrate records what it applied in (engines/migrate.c).
+SCHEMA_MIGRATIONS_DDL="CREATE TABLE schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+
+# The schema an older chm left in the current, empty database: the
+# migrations before VERSION (a file name), applied as chm migrate applies
+# them (each in a transaction, recorded in schema_migrations).
+migrations_before() {
+	q "$SCHEMA_MIGRATIONS_DDL"
+	local f v
+	for f in "$CHM_ROOT"/sql/migrations/*.sql; do
+		v=$(basename "$f")
+		[[ "$v" < "$1" ]] || continue
+		psql -X -q -v ON_ERROR_STOP=1 -1 -f "$f" >/dev/null
+		q "INSERT INTO schema_migrations (version) VALUES ('$v')" >/dev/null
+	done
+}
+
 # psql returning bare values: q "SELECT ..."
 q() {
 	psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"

@@ -57,17 +57,6 @@ setup() {
 	[[ "$stderr" == "chm: cannot connect to the database"* ]]
 }
 
-# The schema an older chm migrate left: every migration but the newest,
-# applied and recorded as chm migrate does.
-older_schema() {
-	q "CREATE TABLE schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
-	local f
-	for f in $(ls "$CHM_ROOT"/sql/migrations/*.sql | head -n -1); do
-		psql -X -q -v ON_ERROR_STOP=1 -1 -f "$f" >/dev/null
-		q "INSERT INTO schema_migrations (version) VALUES ('$(basename "$f")')"
-	done
-}
-
 @test "no CHM schema: every program refuses with 78 and says to run chm migrate, and creates nothing" {
 	msg="database \"$PGDATABASE\" has no CHM schema: run \`chm migrate\` first"
 	run --separate-stderr chm-load "$FIXTURES/inventory.ndjson" "$FIXTURES/runs/history.ndjson"
@@ -93,8 +82,8 @@ older_schema() {
 }
 
 @test "a schema one migration behind: 78 naming it, nothing read; chm warns; after chm migrate the same load goes in" {
-	older_schema
 	newest=$(basename "$(ls "$CHM_ROOT"/sql/migrations/*.sql | tail -n 1)")
+	migrations_before "$newest" # the schema an older chm migrate left
 	run --separate-stderr chm migrate --status
 	assert_eq "$(printf '%s\n' "$output" | jq -r .pending)" 1
 	run --separate-stderr chm-load "$FIXTURES/inventory.ndjson" "$FIXTURES/runs/history.ndjson"

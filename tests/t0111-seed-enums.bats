@@ -23,14 +23,7 @@ setup() {
 old_schema_db() {
 	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$PGDATABASE\"" >/dev/null
 	psql -X -q -d postgres -c "CREATE DATABASE \"$PGDATABASE\"" >/dev/null
-	q "CREATE TABLE schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
-	local f v
-	for f in "$CHM_ROOT"/sql/migrations/*.sql; do
-		v=$(basename "$f")
-		[[ "$v" < "011" ]] || continue
-		psql -X -q -v ON_ERROR_STOP=1 -1 -f "$f" >/dev/null
-		q "INSERT INTO schema_migrations (version) VALUES ('$v')" >/dev/null
-	done
+	migrations_before 011
 }
 
 # Every old platform and pipeline_type value, with runs and alert rules.

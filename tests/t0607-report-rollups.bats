@@ -307,7 +307,7 @@ SQL
 	export PGDATABASE=$old
 	# a database that stopped before the rollups: migrations 040 and later
 	# marked as applied, so migrate stops at 030
-	q "CREATE TABLE schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+	q "$SCHEMA_MIGRATIONS_DDL"
 	for v in $(cd "$CHM_ROOT/sql/migrations" && ls *.sql); do
 		if [[ "$v" > "040" ]]; then
 			q "INSERT INTO schema_migrations (version) VALUES ('$v')"

@@ -233,7 +233,7 @@ teardown_file() {
 	# a cluster that took `chm migrate --citus` when the newest migration did
 	# not exist yet: marked as applied, so migrate stops before it
 	psql -X -q -v ON_ERROR_STOP=1 -d "$db" \
-		-c "CREATE TABLE schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())" \
+		-c "$SCHEMA_MIGRATIONS_DDL" \
 		-c "INSERT INTO schema_migrations (version) VALUES ('$newest')"
 	chm --db "$db" migrate --citus >/dev/null
 	# the one node's history (as the tests before left it), as such a

@@ -15,9 +15,11 @@ static const char create_table[] =
 	"CREATE TABLE IF NOT EXISTS schema_migrations ("
 	" version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())";
 
-static int is_migration(const char *name)
+/* A migration's version, its file name under sql/migrations/; NULL when
+ * the embedded file is not a migration. */
+static const char *version_of(const struct chm_sql_file *f)
 {
-	return strncmp(name, "migrations/", 11) == 0;
+	return strncmp(f->name, "migrations/", 11) == 0 ? f->name + 11 : NULL;
 }
 
 static int applied(PGconn *conn, const char *version, struct chm_err *err)
@@ -92,9 +94,9 @@ int chm_migrate(PGconn *conn, chm_migrate_note note, void *arg, struct chm_err *
 	    chm_db_exec(conn, create_table, err))
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
-		if (!is_migration(files[i].name))
+		const char *version = version_of(&files[i]);
+		if (!version)
 			continue;
-		const char *version = files[i].name + 11;
 		int done = applied(conn, version, err);
 		if (done < 0)
 			goto fail;
@@ -160,8 +162,8 @@ static const char **versions(size_t *n)
 	const char **list = chm_xmalloc((nfiles + 1) * sizeof(*list));
 	*n = 0;
 	for (size_t i = 0; i < nfiles; i++)
-		if (is_migration(files[i].name))
-			list[(*n)++] = files[i].name + 11;
+		if (version_of(&files[i]))
+			list[(*n)++] = version_of(&files[i]);
 	return list;
 }
 
