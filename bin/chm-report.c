@@ -32,7 +32,7 @@ static void usage(FILE *fp)
 		fprintf(fp, "  %-4s %-26s %s\n", qs[i].id, qs[i].name, qs[i].title + strlen(qs[i].id) + 1);
 	fputs("--format prom writes the questions that have a Prometheus form (q2 q3 q6-q10),\n"
 	      "then chm_last_ingest_timestamp_seconds per source (platform).\n"
-	      "--format table fits the terminal (or COLUMNS); --wide shows all of each value;\n"
+	      "--format table fits the terminal (or COLUMNS); --wide shows every column whole;\n"
 	      "--color: statuses in colour in a table (auto: on a terminal, unless NO_COLOR is set).\n"
 	      "The default is table on a terminal, ndjson otherwise.\n", fp);
 }

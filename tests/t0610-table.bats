@@ -64,28 +64,47 @@ line_of() {
 	[[ "$(line_of ' 2')" =~ ^\ 2\ +beta\ +true\ +2\ +-$ ]]
 }
 
-@test "the width: COLUMNS=60 cuts the widest text columns with one marker; --wide cuts nothing" {
+@test "the width: COLUMNS=60 leaves details out and names them, then cuts the widest text with one marker; --wide shows all" {
 	COLUMNS=60 run --separate-stderr chm pipeline list --all --format table
 	[ "$status" -eq 0 ]
 	[ "$(widest)" -le 60 ]
-	[[ "$output" == *"…"* ]]
-	# one marker a cut cell, never "..."
-	[[ "$output" != *"……"* && "$output" != *"..."* ]]
-	# short columns are whole
-	grep -q '^ 5  gamma   ' <<<"$output"
+	# the partner's ids and the environment give way, and the table says so
+	[[ "$(line_of id)" =~ ^id\ +client\ +name\ +platform\ +pipeline_type\ +is_active$ ]]
+	assert_eq "$(grep -A1 '^(left out' <<<"$output")" "(left out to fit 60 columns: environment, external_id;
+--wide shows them)"
+	# the rest is whole
+	[[ "$output" != *"…"* ]]
+	grep -q '^ 5  gamma   ledger_dq  vendor_api  quality  ' <<<"$output"
 	COLUMNS=60 run --separate-stderr chm pipeline list --all --format table --wide
 	[ "$(widest)" -gt 60 ]
-	[[ "$output" != *"…"* ]]
+	[[ "$output" != *"…"* && "$output" != *"left out"* ]]
 	[[ "$output" == *"pipeline_type"*"environment"*"external_id"* ]]
+	# Q7 at 70 leaves its platform out and keeps every name whole; Q8's
+	# platform is its first column, the rows' key, and stays
 	COLUMNS=70 run --separate-stderr chm-report --now "$NOW" --format table q7 q8
 	[ "$(widest)" -le 70 ]
-	[[ "$output" == *"…"*"42.9%"* ]]
+	[[ "$(line_of '   1  alpha')" =~ ^\ +1\ +alpha\ +orders\ +7\ +3\ +5\ +42\.9%\ +83\.3%$ ]]
+	[[ "$output" == *"(left out to fit 70 columns: platform; --wide shows them)"* ]]
+	[[ "$(line_of 'platform')" =~ ^platform\ +runs\ +failed\ +failure_rate$ ]]
+	[ "$(grep -c '^(left out' <<<"$output")" -eq 1 ]
 	COLUMNS=70 run --separate-stderr chm-report --now "$NOW" --format table --wide q7 q8
 	[ "$(widest)" -gt 70 ]
+	[[ "$output" != *"left out"* ]]
+	# Q2 at 80: the latest run's status, duration, error and age beside whole
+	# names; its times and ids left out, and named
+	COLUMNS=80 run --separate-stderr chm-report --now "$NOW" --format table q2
+	[ "$(widest)" -le 80 ]
+	[[ "$(line_of client)" =~ ^client\ +pipeline\ +status\ +duration\ +error_message\ + ]]
+	[[ "$(line_of 'beta    export')" =~ ^beta\ +export\ +failed\ +6h\ 56m\ +exit\ status\ 2\ +2d\ 12h\ ago$ ]]
+	[[ "$output" == *"(left out to fit 80 columns: platform, environment, run_id, started_at,"* ]]
+	# when everything left may be cut no further, the text gives, with one marker
+	COLUMNS=40 run --separate-stderr chm-report --now "$NOW" --format table q2
+	[[ "$(line_of 'alpha   orders')" == *"…"* ]]
+	[[ "$output" != *"……"* && "$output" != *"..."* ]]
 	# no COLUMNS and no terminal: 80
 	run --separate-stderr env -u COLUMNS chm pipeline list --all --format table
 	[ "$(widest)" -le 80 ]
-	[[ "$output" == *"…"* ]]
+	[[ "$output" == *"(left out to fit 80 columns: external_id; --wide shows them)"* ]]
 	run --separate-stderr env -u COLUMNS chm pipeline list --all --format table --wide
 	[ "$(widest)" -gt 80 ]
 }
@@ -96,11 +115,11 @@ line_of() {
 	[ "$status" -eq 0 ]
 	output=$(tr -d '\r' <<<"$output")
 	[ "$(widest)" -le 60 ]
-	[[ "$output" == *"…"* ]]
+	[[ "$output" == *"left out to fit 60 columns"* ]]
 	run env -u COLUMNS script -qec "stty cols 200 rows 20; chm pipeline list --all --format table" /dev/null
 	output=$(tr -d '\r' <<<"$output")
 	[ "$(widest)" -gt 60 ]
-	[[ "$output" != *"…"* ]]
+	[[ "$output" != *"…"* && "$output" != *"left out"* ]]
 }
 
 @test "a terminal gets a table and a pipe gets JSON, without --format (as ls and git decide)" {

@@ -48,7 +48,7 @@ static void print_usage(FILE *fp, const char *command, const struct chm_action *
 		if (!only || only == &actions[i])
 			fprintf(fp, "  chm %s %s\n", command, actions[i].synopsis);
 	fputs("every action also takes --format json|table (default: table on a terminal, json\n"
-	      "otherwise), --wide (a table as wide as its values, not the terminal),\n"
+	      "otherwise), --wide (every column whole, not fitted to the terminal),\n"
 	      "--color never|always|auto (a table's statuses; auto: on a terminal, not under\n"
 	      "NO_COLOR), --db CONNINFO and --help;\n"
 	      "see README.md, section chm, for what each prints\n",

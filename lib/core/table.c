@@ -12,6 +12,9 @@
 /* A column never shrinks below this many code points when fitting: a cut
  * name still has to be recognisable. */
 #define MIN_CUT_WIDTH 6
+/* Text keeps this many code points (most pipeline names whole) before a
+ * narrow terminal leaves detail columns out (details, below). */
+#define SOFT_CUT_WIDTH 20
 
 /* Ends a coloured status (SGR: Select Graphic Rendition). */
 #define SGR_RESET "\033[0m"
@@ -43,27 +46,77 @@ static const struct rule {
 	{ EXACT, "until", CHM_CELL_TEXT, CHM_CELL_TIME },
 };
 
-static int matches(const struct rule *r, const char *name)
+static int matches(enum match match, const char *pattern, const char *name)
 {
-	size_t n = strlen(name), p = strlen(r->pattern);
-	switch (r->match) {
-	case PREFIX: return strncmp(name, r->pattern, p) == 0;
-	case SUFFIX: return n >= p && strcmp(name + n - p, r->pattern) == 0;
-	case EXACT: return strcmp(name, r->pattern) == 0;
+	size_t n = strlen(name), p = strlen(pattern);
+	switch (match) {
+	case PREFIX: return strncmp(name, pattern, p) == 0;
+	case SUFFIX: return n >= p && strcmp(name + n - p, pattern) == 0;
+	case EXACT: return strcmp(name, pattern) == 0;
 	}
 	return 0;
 }
 
+/* "a.b" (chm reaches into nested objects): the last part names it */
+static const char *last_part(const char *column)
+{
+	const char *dot = strrchr(column, '.');
+	return dot ? dot + 1 : column;
+}
+
 enum chm_cell chm_table_kind(const char *column, enum chm_cell base)
 {
-	/* "a.b" (chm reaches into nested objects): the last part names it */
-	const char *dot = strrchr(column, '.');
-	if (dot)
-		column = dot + 1;
+	column = last_part(column);
 	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
-		if (rules[i].base == base && matches(&rules[i], column))
+		if (rules[i].base == base && matches(rules[i].match, rules[i].pattern, column))
 			return rules[i].kind;
 	return base;
+}
+
+/* Which columns a narrow terminal may leave out, and in which order (the
+ * highest rank first, the rightmost first among equals), by the column's
+ * name as for the kinds. A column named nowhere here (client, pipeline,
+ * status, the counts, the error, an age) is the answer and is never left
+ * out; nor is a table's first column, its rows' key. Leaving a detail out,
+ * and saying so under the table, reads better than cutting every name to
+ * "pipel…" and still overflowing the screen. */
+#define DETAIL_RANK_MAX 9
+static const struct detail {
+	enum match match;
+	const char *pattern;
+	int rank;
+} details[] = {
+	{ PREFIX, "hist_", DETAIL_RANK_MAX },  /* Q9's coarse histogram beside its percentiles */
+	{ EXACT, "run_id", 8 },               /* a partner's identifiers: long, copied, not read */
+	{ EXACT, "external_run_id", 8 },
+	{ EXACT, "external_id", 8 },
+	{ EXACT, "status_reason", 8 },
+	{ EXACT, "environment", 7 },
+	{ EXACT, "pipeline_type", 7 },
+	{ PREFIX, "is_", 7 },
+	{ EXACT, "finished_at", 6 },          /* times another column tells well enough */
+	{ EXACT, "previous_started_at", 6 },
+	{ EXACT, "last_failed_at", 6 },
+	{ EXACT, "last_success_at", 6 },      /* seconds_since_success says it as an age */
+	{ EXACT, "min_seconds", 7 },          /* max_seconds says more, and stays longer */
+	{ EXACT, "max_seconds", 6 },
+	{ EXACT, "rows_processed", 6 },
+	{ EXACT, "effective_scope", 6 },      /* effective_scope_name says it */
+	{ EXACT, "platform", 5 },
+	{ EXACT, "started_at", 4 },
+	{ EXACT, "current_started_at", 4 },
+	{ EXACT, "failing_since", 4 },
+	{ EXACT, "last_run_at", 4 },
+};
+
+/* 0: the column is never left out. */
+static int detail_rank(const char *column)
+{
+	column = last_part(column);
+	for (size_t i = 0; i < sizeof(details) / sizeof(details[0]); i++)
+		if (matches(details[i].match, details[i].pattern, column))
+			return details[i].rank;
+	return 0;
 }
 
 static int is_numeric(enum chm_cell k)
@@ -280,6 +333,8 @@ struct layout {
 	int right;       /* numbers and nothing else (nulls aside) */
 	int cut;         /* text: its values may be cut */
 	size_t values;   /* the widest value (a fixed column's header may be cut to it) */
+	int rank;        /* detail_rank: 0 never left out; the first column is 0 */
+	int hidden;      /* left out to fit (hide_details) */
 };
 
 /* A column's name as its header: the unit its values now carry leaves the
@@ -309,6 +364,8 @@ static void column_layout(const struct chm_table *t, struct layout *l)
 		int numbers = 0, texts = 0, others = 0;
 		l[c].header = header_of(t, c);
 		l[c].values = 1;
+		l[c].rank = c ? detail_rank(t->names[c]) : 0;
+		l[c].hidden = 0;
 		for (size_t r = 0; r < t->nrow; r++) {
 			const struct chm_table_cell *cell = &t->cells[r * t->ncol + c];
 			size_t n = width_of(cell->text);
@@ -341,7 +398,8 @@ static void fit_pass(const struct chm_table *t, struct layout *l, size_t *total,
 		size_t widest = t->ncol;
 		for (size_t c = 0; c < t->ncol; c++) {
 			size_t min = text ? floor : (l[c].values > floor ? l[c].values : floor);
-			if (l[c].cut == text && l[c].w > min && (widest == t->ncol || l[c].w > l[widest].w))
+			if (!l[c].hidden && l[c].cut == text && l[c].w > min &&
+			    (widest == t->ncol || l[c].w > l[widest].w))
 				widest = c;
 		}
 		if (widest == t->ncol)
@@ -351,40 +409,134 @@ static void fit_pass(const struct chm_table *t, struct layout *l, size_t *total,
 	}
 }
 
-/* The long headers of number and time columns give first, down to their
- * values (a cut header loses less than a cut value); then text, down to a
- * width that still says something; then text and headers again, to the
- * least. A row that is still too wide stays so: nothing else can give
- * without lying. */
+/* The least a column takes before details are left out: text cut to
+ * SOFT_CUT_WIDTH, a number's or time's header cut to its values (as the
+ * first pass of fit does). */
+static size_t soft_min(const struct layout *l)
+{
+	size_t min = l->cut ? SOFT_CUT_WIDTH
+			    : (l->values > MIN_CUT_WIDTH + 2 ? l->values : MIN_CUT_WIDTH + 2);
+	return min < l->w ? min : l->w;
+}
+
+/* What the shown columns take at their soft_min, separators included. */
+static size_t soft_need(const struct chm_table *t, const struct layout *l)
+{
+	size_t need = 0, shown = 0;
+	for (size_t c = 0; c < t->ncol; c++)
+		if (!l[c].hidden)
+			need += soft_min(&l[c]) + (shown++ ? 2 : 0);
+	return need;
+}
+
+/* Leaves details out, the highest rank first (the rightmost among equals),
+ * until the other columns fit in width at their soft_min; then takes back,
+ * the lowest rank first, each one that still fits beside them (a short
+ * detail after a long one left out). */
+static void hide_details(const struct chm_table *t, struct layout *l, size_t width)
+{
+	while (soft_need(t, l) > width) {
+		size_t out = t->ncol;
+		for (size_t c = 0; c < t->ncol; c++)
+			if (!l[c].hidden && l[c].rank && (out == t->ncol || l[c].rank >= l[out].rank))
+				out = c;
+		if (out == t->ncol)
+			return;
+		l[out].hidden = 1;
+	}
+	for (int rank = 1; rank <= DETAIL_RANK_MAX; rank++)
+		for (size_t c = 0; c < t->ncol; c++)
+			if (l[c].hidden && l[c].rank == rank) {
+				l[c].hidden = 0;
+				l[c].hidden = soft_need(t, l) > width;
+			}
+}
+
+/* Details are left out first, while the rest would not fit even cut to
+ * a soft width. Then the long headers of number and time columns give,
+ * down to their values (a cut header loses less than a cut value); then
+ * text, down to a width that still says something; then text and headers
+ * again, to the least. A row that is still too wide stays so: nothing
+ * else can give without lying. */
 static void fit(const struct chm_table *t, struct layout *l, int width)
 {
-	size_t total = 0;
+	size_t total = 0, shown = 0;
 	if (width <= 0)
 		return;
+	hide_details(t, l, (size_t)width);
 	for (size_t c = 0; c < t->ncol; c++)
-		total += l[c].w + (c ? 2 : 0);
+		if (!l[c].hidden)
+			total += l[c].w + (shown++ ? 2 : 0);
 	fit_pass(t, l, &total, (size_t)width, 0, MIN_CUT_WIDTH + 2);
 	fit_pass(t, l, &total, (size_t)width, 1, 2 * MIN_CUT_WIDTH);
 	fit_pass(t, l, &total, (size_t)width, 1, MIN_CUT_WIDTH);
 	fit_pass(t, l, &total, (size_t)width, 0, MIN_CUT_WIDTH);
 }
 
+/* text in lines of at most width code points, broken at its spaces (a
+ * word longer than width has a line of its own). */
+static void add_wrapped(struct strbuf *out, const char *text, size_t width)
+{
+	size_t col = 0;
+	while (*text) {
+		size_t len = strcspn(text, " "), n = 0;
+		for (size_t i = 0; i < len; i++)
+			n += ((unsigned char)text[i] & 0xc0) != 0x80;
+		if (col && col + 1 + n > width) {
+			strbuf_addc(out, '\n');
+			col = 0;
+		} else if (col) {
+			strbuf_addc(out, ' ');
+			col++;
+		}
+		strbuf_addf(out, "%.*s", (int)len, text);
+		col += n;
+		text += len + (text[len] == ' ');
+	}
+	strbuf_addc(out, '\n');
+}
+
+/* Under a table that left details out: which, and how to see them. */
+static void add_left_out(struct strbuf *out, const struct chm_table *t, const struct layout *l,
+			 int width)
+{
+	struct strbuf note = STRBUF_INIT;
+	const char *sep = ": ";
+	strbuf_addf(&note, "(left out to fit %d columns", width);
+	for (size_t c = 0; c < t->ncol; c++)
+		if (l[c].hidden) {
+			strbuf_addf(&note, "%s%s", sep, l[c].header);
+			sep = ", ";
+		}
+	strbuf_adds(&note, "; --wide shows them)");
+	if (*sep == ',')
+		add_wrapped(out, note.buf, (size_t)width);
+	strbuf_release(&note);
+}
+
 void chm_table_render(const struct chm_table *t, int width, int color, struct strbuf *out)
 {
 	struct layout *l = chm_xmalloc(sizeof(*l) * (t->ncol ? t->ncol : 1));
+	size_t last = 0;
 
 	column_layout(t, l);
 	fit(t, l, width);
+	for (size_t c = 0; c < t->ncol; c++)
+		if (!l[c].hidden)
+			last = c;
 	for (size_t r = 0; r <= t->nrow; r++) {
-		for (size_t c = 0; c < t->ncol; c++) {
+		for (size_t c = 0; c <= last && t->ncol; c++) {
 			const struct chm_table_cell *cell = r ? &t->cells[(r - 1) * t->ncol + c] : NULL;
+			if (l[c].hidden)
+				continue;
 			add_fitted(out, cell ? cell->text : l[c].header, l[c].w, l[c].right,
-				   c == t->ncol - 1, color && cell ? status_color(cell) : NULL);
-			if (c < t->ncol - 1)
+				   c == last, color && cell ? status_color(cell) : NULL);
+			if (c < last)
 				strbuf_adds(out, "  ");
 		}
 		strbuf_addc(out, '\n');
 	}
+	add_left_out(out, t, l, width);
 	for (size_t c = 0; c < t->ncol; c++)
 		free(l[c].header);
 	free(l);

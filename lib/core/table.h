@@ -2,7 +2,9 @@
  * `--format table` (output.c) and by chm-report's (report_format.c), so both
  * programs show a value the same way: null as "-", numbers right-aligned,
  * times without microseconds, seconds and rates in human units, control
- * characters never reaching the terminal, and the whole fitted to a width.
+ * characters never reaching the terminal, and the whole fitted to a width
+ * (which columns are details a narrow terminal may leave out is decided
+ * here too, by name, beside the kinds).
  *
  * A status may be coloured (success green, failed red, running yellow,
  * canceled and skipped dim) when the caller says so.
@@ -50,8 +52,9 @@ struct chm_table {
 void chm_table_init(struct chm_table *t, const char *const *names, size_t ncol);
 /* The next cell, row by row; text is copied (NULL is a null). */
 void chm_table_add(struct chm_table *t, enum chm_cell kind, const char *text);
-/* Appends the header and the rows. width: the columns fit in it (the
- * widest text columns cut, with one "…"); 0 for no limit. color: run
+/* Appends the header and the rows. width: the columns fit in it (details
+ * left out first and named on a line under the rows, then the widest text
+ * columns cut, with one "…"); 0 for no limit. color: run
  * statuses in colour (SGR escapes around the value, never counted in a
  * width); the program decides it (chm_color_auto, --color), never here. */
 void chm_table_render(const struct chm_table *t, int width, int color, struct strbuf *out);
