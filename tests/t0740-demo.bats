@@ -77,6 +77,7 @@ demo_q() {
 	slack=$(printf '%s\n' "$output" | sed -n 's/^The fake Slack received \([0-9]*\) message(s):$/\1/p')
 	mail=$(printf '%s\n' "$output" | sed -n 's/^The SMTP server received \([0-9]*\) mail(s):$/\1/p')
 	[ "$slack" -ge 1 ] && [ "$mail" -ge 1 ]
+	[[ "$output" != *"nothing new"* ]]
 	printf '%s\n' "$output" | grep -Eq '^  #globex-data  :red_circle: FIRING globex/'
 	printf '%s\n' "$output" | grep -Eq '^  To: data-oncall@[a-z]+.example  Subject: \[CHM\] FIRING [a-z]+/'
 }
@@ -93,6 +94,9 @@ demo_q() {
 	# the alerts were sent the first time: nothing again
 	[[ "$stderr" == *"delivered 0, failed 0"* ]]
 	[[ "$output" == *"The fake Slack received 0 message(s):"* ]]
+	# and says why, and how to see them again
+	[[ "$output" == *"(nothing new: an earlier make demo sent these alerts, and .chm/demo/alerts.json"* ]]
+	[[ "$output" == *"make demo-reset starts over)"* ]]
 	assert_eq "$(demo_q "SELECT count(*) || ':' || md5(string_agg(ctid::text || '/' || xmin::text, ',' ORDER BY ctid)) FROM runs")" "$before"
 }
 

@@ -181,7 +181,9 @@ printf 'http://127.0.0.1:%s/services/T0DEMO/B0DEMO/demo\n' "$(cat "$recv_dir/por
 say "chm-load fixtures/alerts/rules.ndjson (alert rules for the three clients)"
 chm-load "$root/fixtures/alerts/rules.ndjson" >/dev/null
 alerts=$demo/alerts.json
+earlier=1
 if [ ! -s "$alerts" ]; then
+	earlier=0
 	chm-alert --now "$(date -u -d "$synth_end - 1 day" +%Y-%m-%dT%H:%M:%SZ)" --state-file "$alerts" |
 		jq -c 'select(.type == "state")' | chm-notify --state-file "$alerts" >/dev/null
 fi
@@ -191,6 +193,10 @@ out=$(chm-alert --now "$synth_end" --state-file "$alerts" | jq -c 'select(.chann
 		--smtp-url "smtp://127.0.0.1:$smtp_port" --smtp-from chm-demo@localhost --retries 1) ||
 	die "chm-notify failed (status $?)"
 say "  $(grep '"type":"summary"' <<<"$out" | jq -r '"delivered \(.delivered), failed \(.failed)"')"
+if [ "$earlier" = 1 ] && grep '"type":"summary"' <<<"$out" | jq -e '.delivered + .failed == 0' >/dev/null; then
+	echo "  (nothing new: an earlier make demo sent these alerts, and ${alerts#"$root/"}"
+	echo "  remembers them, as a timer's state file does; make demo-reset starts over)"
+fi
 echo "The fake Slack received $(wc -l <"$recv_dir/slack.log") message(s):"
 jq -r '.body | fromjson | "  \(.channel)  \(.text)"' "$recv_dir/slack.log"
 mails=$(find "$recv_dir/mail/new" -type f 2>/dev/null | wc -l)
