@@ -509,8 +509,10 @@ static void add_left_out(struct strbuf *out, const struct chm_table *t, const st
 			sep = ", ";
 		}
 	strbuf_adds(&note, "; --wide shows them)");
+	/* a terminal too narrow for the table gets the note in lines that
+	 * still read as a sentence, not one word a line */
 	if (*sep == ',')
-		add_wrapped(out, note.buf, (size_t)width);
+		add_wrapped(out, note.buf, width < 40 ? 40 : (size_t)width);
 	strbuf_release(&note);
 }
 
