@@ -117,6 +117,14 @@ normalize_target() {
 	[ "$status" -eq 65 ]
 	assert_eq "$(printf '%s\n' "$output" | jq -r .external_run_id | tr '\n' ' ')" "a b "
 	assert_eq "$(printf '%s\n' "$stderr" | jq -r '"\(.line) \(.code)"')" "1 invalid_json"
+	# a second line longer than the reader's first buffer (4 KiB) moves it
+	long=$(printf '%*s' 6000 '' | tr ' ' x)
+	padded=$(printf '%s' "${good/ID/c}" | jq -c --arg n "$long" '.record.conf = {note: $n}')
+	printf '%s\n%s\n%s\n' '{"type":"raw","source":"airflow",' "$padded" "${good/ID/d}" >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr chm-normalize "$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 65 ]
+	assert_eq "$(printf '%s\n' "$output" | jq -r .external_run_id | tr '\n' ' ')" "c d "
+	assert_eq "$(printf '%s\n' "$stderr" | jq -r '"\(.line) \(.code)"')" "1 invalid_json"
 	# a pretty-printed document is still read as one
 	printf '{\n "type":"raw","source":"airflow","client":"acme","external_id":"x",\n "record":{"dag_run_id":"p","state":"failed"}\n}\n' >"$BATS_TEST_TMPDIR/doc"
 	run --separate-stderr chm-normalize "$BATS_TEST_TMPDIR/doc"

@@ -783,6 +783,8 @@ static int read_on(struct chm_norm *n, struct line_reader *lr, const char *line,
 	size_t next_len;
 	int rc;
 
+	/* line points into the reader's buffer, which the next read may move */
+	int opens_object = *chm_json_skip_ws(line, line + len) == '{';
 	strbuf_add(&doc, line, len);
 	*first = 0;
 	int got = line_reader_next(lr, &next, &next_len, err);
@@ -790,7 +792,7 @@ static int read_on(struct chm_norm *n, struct line_reader *lr, const char *line,
 		strbuf_release(&doc);
 		return -1;
 	}
-	if (got > 0 && *chm_json_skip_ws(line, line + len) == '{' && !lr->too_long &&
+	if (got > 0 && opens_object && !lr->too_long &&
 	    is_object_line(next, next_len)) {
 		struct origin o1 = { lr->name, first_line, doc.buf, doc.len, NULL };
 		chm_err_set(&rerr, CHM_EX_DATAERR, CHM_E_INVALID_JSON, "",
