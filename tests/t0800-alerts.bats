@@ -258,12 +258,33 @@ received() {
 	assert_eq "$(printf '%s\n' "$output" | head -n 1)" '{"type":"raw","x":1}'
 	[[ "$stderr" == *"-:2: an alert record with a missing or bad"* ]]
 	[[ "$stderr" == *"-:3:"* ]]
+	# run ids the messages quote must be text
+	for runs in '[1]' '[null]' '"r1"' '{}'; do
+		run --separate-stderr bash -c "chm-notify --slack-webhook-file '$BATS_TEST_TMPDIR/slack-webhook' <<<'{\"type\":\"alert\",\"key\":\"k\",\"state\":\"firing\",\"channel\":\"slack\",\"destination\":\"#x\",\"rule_type\":\"on_failure\",\"rule_id\":1,\"runs\":$runs}'"
+		[ "$status" -eq 65 ]
+		[[ "$stderr" == *"-:1: an alert record with a missing or bad \"runs\""* ]]
+	done
+	assert_eq "$(wc -l <"$RECV_DIR/log")" 0
 	run chm-notify --smtp-url http://x
 	[ "$status" -eq 64 ]
 	run chm-alert --now nonsense
 	[ "$status" -eq 64 ]
 	run chm-alert extra-arg
 	[ "$status" -eq 64 ]
+}
+
+@test "a state file that holds JSON but no object is refused by both programs (78) and left as it was" {
+	for bad in '[]' '[{"alerts":{"open":{}}}]'; do
+		printf '%s\n' "$bad" >"$STATE"
+		run --separate-stderr chm-alert --now $T0 --state-file "$STATE"
+		[ "$status" -eq 78 ]
+		[[ "$stderr" == *"state file $STATE holds no JSON object"* ]]
+		assert_eq "$output" ""
+		run --separate-stderr bash -c "chm-alert --now $T0 | chm-notify --state-file '$STATE' --slack-webhook-file '$BATS_TEST_TMPDIR/slack-webhook'"
+		[ "$status" -eq 78 ]
+		[[ "$stderr" == *"holds no JSON object"* ]]
+		assert_eq "$(cat "$STATE")" "$bad"
+	done
 }
 
 @test "pipelines/alert.sh: the pair with its state in the state directory and the webhook from CREDENTIALS_DIRECTORY" {

@@ -20,11 +20,6 @@ static int read_state(struct chm_ctx *ctx, const char *file, json_t **value)
 		return chm_fail_from_err(&ctx->fail, &err);
 	if (!*value)
 		return chm_fail_set(&ctx->fail, CHM_EX_DATAERR, CHM_E_NOT_FOUND, "file", "no state file %.400s", file);
-	if (!json_is_object(*value)) {
-		json_decref(*value);
-		return chm_fail_set(&ctx->fail, CHM_EX_DATAERR, CHM_E_BAD_STATE, "file",
-				    "%.400s holds no JSON object", file);
-	}
 	return 0;
 }
 

@@ -139,5 +139,13 @@ int chm_state_read(const char *path, json_t **value, struct chm_err *err)
 		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_STATE, "state",
 				   "state file %s is not valid JSON: %s (line %d)", path, jerr.text,
 				   jerr.line);
+	if (!json_is_object(*value)) {
+		/* every reader indexes it by name; an array or a number is
+		 * some other file written here by mistake */
+		json_decref(*value);
+		*value = NULL;
+		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_STATE, "state", "state file %s holds no JSON object",
+				   path);
+	}
 	return 0;
 }

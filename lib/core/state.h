@@ -11,8 +11,9 @@
 
 /* -1 with err (status 74) when it cannot be written; the old file stays. */
 int chm_state_write(const char *path, json_t *value, struct chm_err *err);
-/* *value is a new reference, or NULL when the file does not exist.
- * -1 with err when it exists but cannot be read or parsed. */
+/* *value is a new reference to an object, or NULL when the file does not
+ * exist. -1 with err when it exists but cannot be read, is not JSON (78) or
+ * holds something other than an object (78). */
 int chm_state_read(const char *path, json_t **value, struct chm_err *err);
 
 #endif

@@ -81,6 +81,14 @@ const char *chm_alert_check(json_t *a)
 		return "channel";
 	if (!json_is_integer(json_object_get(a, "rule_id")))
 		return "rule_id";
+	/* the messages quote the run ids as text */
+	json_t *runs = json_object_get(a, "runs"), *run;
+	size_t i;
+	if (runs && !json_is_null(runs) && !json_is_array(runs))
+		return "runs";
+	json_array_foreach(runs, i, run)
+		if (!json_is_string(run))
+			return "runs";
 	return NULL;
 }
 

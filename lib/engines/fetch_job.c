@@ -184,9 +184,6 @@ static int load_inputs(struct chm_fetch_job *job, struct chm_vendor_map **map, j
 	job->fetch.map = *map;
 	if (job->state_file && chm_state_read(job->state_file, state, err))
 		return -1;
-	if (*state && !json_is_object(*state))
-		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_STATE, "", "state file %s holds no JSON object",
-				   job->state_file);
 	if (job->pipelines_file ? chm_fetch_pipelines_from_file(job->pipelines_file, job->fetch.source, job->client,
 								 job->pipeline, plist, pn, err)
 				: pipelines_from_db(job, plist, pn, err))
