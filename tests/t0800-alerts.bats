@@ -101,6 +101,39 @@ received() {
 	assert_eq "$(wc -l <"$RECV_DIR/log")" 3
 }
 
+@test "on_failure: a success and a new failure between two rounds resolve the incident and open a new one" {
+	alert $T0
+	run_line acme orders o1 failed 2026-11-20T00:10:00Z | chm-load >/dev/null
+	alert 2026-11-20T00:15:00Z
+	assert_eq "$(jq -r '.alerts.open | keys | join(" ")' "$STATE")" "r1-p1-2026-11-20T00:10:00.000000Z"
+	# both land before the next round
+	{ run_line acme orders o2 success 2026-11-20T00:20:00Z; run_line acme orders o3 failed 2026-11-20T00:30:00Z "disk full"; } | chm-load >/dev/null
+	alert 2026-11-20T00:35:00Z
+	[ "$status" -eq 0 ]
+	assert_eq "$(jq -r '.body | fromjson | .text | sub("^:[a-z_]+: "; "")' "$RECV_DIR/log" | cut -c1-40 | tr '\n' '|')" \
+		"FIRING acme/orders: run o1 failed|RESOLVED acme/orders: recovered, a run s|FIRING acme/orders: run o3 failed|"
+	assert_eq "$(jq -r '.alerts.open | keys | join(" ")' "$STATE")" "r1-p1-2026-11-20T00:30:00.000000Z"
+	# and the new one stays quiet while it lasts
+	run_line acme orders o4 failed 2026-11-20T00:40:00Z | chm-load >/dev/null
+	alert 2026-11-20T00:45:00Z
+	assert_eq "$(wc -l <"$RECV_DIR/log")" 3
+}
+
+@test "a failed run with no start time fires on_failure and counts in a window: its finish says when" {
+	alert $T0
+	printf '%s\n' '{"type":"run","client":"acme","pipeline":"orders","external_run_id":"q1","status":"failed","started_at":null,"finished_at":"2026-11-20T00:10:00Z","error_message":"failed while queued"}' | chm-load >/dev/null
+	alert 2026-11-20T00:15:00Z
+	[ "$status" -eq 0 ]
+	[[ "$(received '.body | fromjson | .text')" == *"FIRING acme/orders: run q1 failed"* ]]
+	assert_eq "$(jq -r '.alerts.open[].since' "$STATE")" "2026-11-20T00:10:00.000000Z"
+	# two of them in globex/ledger's 60 minutes reach its threshold of 2
+	for id in l1 l2; do
+		printf '{"type":"run","client":"globex","pipeline":"ledger","external_run_id":"%s","status":"failed","finished_at":"2026-11-20T00:2%s:00Z"}\n' $id ${id#l}
+	done | chm-load >/dev/null
+	alert 2026-11-20T00:30:00Z
+	assert_eq "$(received 'select(.path == "/hooks/globex") | .body | fromjson | "\(.state) \(.failures) \(.runs | join(","))"')" "firing 2 l2,l1"
+}
+
 @test "failures_in_window at the window's edges, signed webhook with an idempotency key" {
 	printf 'topsecret-hmac-key\n' >"$BATS_TEST_TMPDIR/whsecret"
 	alert $T0

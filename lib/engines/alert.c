@@ -97,6 +97,11 @@ static json_t *text_or_null(PGresult *res, int row, int col)
 	return PQgetisnull(res, row, col) ? json_null() : json_string(PQgetvalue(res, row, col));
 }
 
+static const char *str_or(json_t *v)
+{
+	return json_is_string(v) ? json_string_value(v) : "";
+}
+
 static json_t *int_or_null(PGresult *res, int row, int col)
 {
 	return PQgetisnull(res, row, col) ? json_null()
@@ -126,7 +131,10 @@ static json_t *index_open(json_t *prev_open)
 	return idx;
 }
 
-static json_t *alert_from_incident(const char *key, json_t *inc, const char *at, const char *report_url)
+/* The resolved record of an open incident from what the state kept of it;
+ * reason NULL: a run succeeded. */
+static json_t *alert_from_incident(const char *key, json_t *inc, const char *at, const char *report_url,
+				   const char *reason)
 {
 	json_t *a = json_pack("{s:s,s:s,s:s}", "type", "alert", "key", key, "state", "resolved");
 	for (size_t i = 0; i < sizeof(incident_fields) / sizeof(*incident_fields); i++) {
@@ -141,7 +149,8 @@ static json_t *alert_from_incident(const char *key, json_t *inc, const char *at,
 	json_object_set_new(a, "last_error", json_null());
 	json_object_set_new(a, "report_url", report_url ? json_string(report_url) : json_null());
 	json_object_set_new(a, "at", json_string(at));
-	json_object_set_new(a, "reason", json_string("no longer covered by an enabled rule"));
+	if (reason)
+		json_object_set_new(a, "reason", json_string(reason));
 	return a;
 }
 
@@ -207,6 +216,16 @@ static void eval_row(struct eval *e, PGresult *res, int i)
 
 	if (!firing && !inc)
 		return;
+	const char *since = PQgetvalue(res, i, C_SINCE);
+	if (firing && inc && !strcmp(PQgetvalue(res, i, C_TYPE), "on_failure") &&
+	    strcmp(since, str_or(json_object_get(inc, "since"))) > 0) {
+		/* the streak starts after the incident's first failure: a run
+		 * succeeded in between, so that incident ended and this is a new
+		 * one (both times are formatted alike, so text compares as time) */
+		json_array_append_new(e->alerts, alert_from_incident(open_key, inc, e->now, e->o->report_url, NULL));
+		json_object_del(e->idx, pair);
+		inc = NULL;
+	}
 	if (firing && inc) {
 		/* still open: notified again only after --repeat-after */
 		json_object_set(e->open, open_key, inc);
@@ -219,7 +238,8 @@ static void eval_row(struct eval *e, PGresult *res, int i)
 			return;
 		}
 	}
-	const char *since = inc ? json_string_value(json_object_get(inc, "since")) : PQgetvalue(res, i, C_SINCE);
+	if (inc)
+		since = str_or(json_object_get(inc, "since"));
 	if (inc)
 		snprintf(key, sizeof(key), "%s", open_key);
 	else
@@ -266,7 +286,8 @@ int chm_alert_evaluate(PGconn *conn, const struct chm_alert_opts *o, json_t *pre
 		json_object_foreach(e.idx, pair, keyv) {
 			const char *key = json_string_value(keyv);
 			json_array_append_new(e.resolved, alert_from_incident(key, json_object_get(e.prev_open, key),
-									      e.now, o->report_url));
+									      e.now, o->report_url,
+									      "no longer covered by an enabled rule"));
 		}
 		json_array_extend(alerts, e.resolved);
 		*next = e.state;
