@@ -80,6 +80,33 @@ row() {
 	assert_eq "$(row r1)" "success 2026-11-21 00:00:05+00 2026-11-21 00:10:00+00"
 }
 
+@test "a START sent again after its run finished (later eventTime, inside the run) leaves it finished" {
+	# Marquez's START of myjob.task, its COMPLETE a minute later, then the
+	# START again six seconds after the first (Marquez #2264, #2408)
+	start=$REFERENCE/marquez_ol_null_nominal_end_time.json
+	{
+		jq -c . "$start"
+		jq -c '.eventType = "COMPLETE" | .eventTime = "2020-12-28T19:52:01.641Z"' "$start"
+		jq -c '.eventTime = "2020-12-28T19:51:07.641Z"' "$start"
+	} >"$BATS_TEST_TMPDIR/ol.ndjson"
+	want="success|2020-12-28T19:51:01.641000|2020-12-28T19:52:01.641000|60|-|-|-"
+	# in one batch (folded in C) and one event a batch (PostgreSQL's rules)
+	runsh "chm-normalize --source openlineage --client globex '$BATS_TEST_TMPDIR/ol.ndjson' | chm-load"
+	[ "$status" -eq 0 ]
+	assert_eq "$(runrow globex myjob_task 1d79ed5b-7fe9-4124-b70a-bfa01d9fba83)" "$want"
+	fresh_db again
+	load_inventory
+	for i in 1 2 3; do
+		runsh "sed -n ${i}p '$BATS_TEST_TMPDIR/ol.ndjson' | chm-normalize --source openlineage --client globex | chm-load"
+		[ "$status" -eq 0 ]
+	done
+	assert_eq "$(printf '%s\n' "$output" | jq -r 'select(.type == "summary") | .ignored')" 1
+	assert_eq "$(runrow globex myjob_task 1d79ed5b-7fe9-4124-b70a-bfa01d9fba83)" "$want"
+	# a START after the finish is a new attempt, as a cleared Airflow run
+	jq -c '.eventTime = "2020-12-28T20:00:00Z"' "$start" | chm-normalize --source openlineage --client globex | chm-load >/dev/null
+	assert_eq "$(runrow globex myjob_task 1d79ed5b-7fe9-4124-b70a-bfa01d9fba83)" "running|2020-12-28T20:00:00.000000|-|-|-|-|-"
+}
+
 @test "null or missing fields never erase stored values" {
 	run_line r1 failed "$T1,\"error_message\":\"boom\",\"rows_processed\":5,\"payload\":{\"a\":1}" | chm-load >/dev/null
 	run_line r1 failed '"error_message":null,"rows_processed":null,"payload":null' | chm-load >/dev/null

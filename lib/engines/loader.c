@@ -616,7 +616,8 @@ static int fold_run(struct chm_loader *ld, struct batch *b, int i0, int i1, stru
 			ev[F_DURATION] = duration_field(e->derived_us, ev_dur);
 		enum chm_transition a = chm_transition_action(
 			field_str(&cur->f[F_STATUS], old_status, sizeof(old_status)), cur->has_started,
-			cur->started, field_str(&ev[F_STATUS], new_status, sizeof(new_status)),
+			cur->started, cur->has_finished, cur->finished,
+			field_str(&ev[F_STATUS], new_status, sizeof(new_status)),
 			e->has_started, e->started_at, ld->opts.regressions);
 		if (a == CHM_TRANSITION_REJECT) {
 			if (b->fold_rejected.len)

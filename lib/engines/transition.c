@@ -3,14 +3,15 @@
 #include <string.h>
 
 enum chm_transition chm_transition_action(const char *old_status, int has_old_started,
-				      int64_t old_started, const char *new_status,
-				      int has_new_started, int64_t new_started,
+				      int64_t old_started, int has_old_finished, int64_t old_finished,
+				      const char *new_status, int has_new_started, int64_t new_started,
 				      enum chm_regressions policy)
 {
 	int both = has_old_started && has_new_started;
 	if (!old_status)
 		return CHM_TRANSITION_INSERT;
-	if (both && new_started > old_started)
+	if (both && new_started > old_started &&
+	    (strcmp(old_status, "running") == 0 || !has_old_finished || new_started >= old_finished))
 		return CHM_TRANSITION_REPLACE;
 	if (both && new_started < old_started)
 		return CHM_TRANSITION_OLDER;

@@ -30,12 +30,12 @@ enum chm_transition {
 	CHM_TRANSITION_REJECT,
 };
 
-/* chm_run_action: the action for an event (new_*) against a stored run
- * (old_*; old_status NULL: none). A start time that is absent compares as
- * SQL's NULL does: neither later nor earlier. */
+/* chm_run_action (048): the action for an event (new_*) against a stored run
+ * (old_*; old_status NULL: none). A time that is absent compares as SQL's
+ * NULL does: neither later nor earlier. */
 enum chm_transition chm_transition_action(const char *old_status, int has_old_started,
-				      int64_t old_started, const char *new_status,
-				      int has_new_started, int64_t new_started,
+				      int64_t old_started, int has_old_finished, int64_t old_finished,
+				      const char *new_status, int has_new_started, int64_t new_started,
 				      enum chm_regressions policy);
 /* chm_run_pick: 1 when a field takes the event's value, 0 the stored one. */
 int chm_transition_takes_new(enum chm_transition a, int old_is_null, int new_is_null);

@@ -2,7 +2,8 @@
 -- (the n-th event of each key in the batch) against runs, under the
 -- regression policy $2 (ignore | reject | accept). The transition rules are
 -- the chm_run_* functions of migrations/002_run_transitions.sql, as 012 left
--- them (events of equal standing: the greater payload).
+-- them (events of equal standing: the greater payload) and 048 (a later
+-- start inside a finished attempt is a late event of it, not a new attempt).
 --
 -- A duration no event gave is derived from the run's times (chm_run_duration):
 -- an event with both times has the duration they give, as the INSERT below
@@ -32,7 +33,7 @@
 -- staged seqs refused as stale regressions (comma-separated).
 WITH staged AS (
     SELECT s.*,
-           chm_run_action(r.status, r.started_at, s.status, s.started_at, $2) AS action,
+           chm_run_action(r.status, r.started_at, r.finished_at, s.status, s.started_at, $2) AS action,
            r.status AS old_status, r.started_at AS old_started_at,
            r.finished_at AS old_finished_at, r.duration_seconds AS old_duration_seconds,
            r.rows_processed AS old_rows_processed, r.error_message AS old_error_message,
@@ -121,11 +122,11 @@ written AS (
                 chm_run_pick(a, r.error_message, EXCLUDED.error_message),
                 chm_run_pick(a, r.status_reason, EXCLUDED.status_reason),
                 chm_run_pick_payload(a, r.payload, EXCLUDED.payload)
-         FROM (SELECT chm_run_action(r.status, r.started_at, EXCLUDED.status,
+         FROM (SELECT chm_run_action(r.status, r.started_at, r.finished_at, EXCLUDED.status,
                                      EXCLUDED.started_at, $2) AS a) AS x),
         updated_at = EXCLUDED.updated_at  -- the default, now() (021_updated_at_in_sql.sql)
     -- a conflict here means another loader wrote the row since our snapshot
-    WHERE chm_run_action(r.status, r.started_at, EXCLUDED.status, EXCLUDED.started_at, $2)
+    WHERE chm_run_action(r.status, r.started_at, r.finished_at, EXCLUDED.status, EXCLUDED.started_at, $2)
           NOT IN ('reject', 'older')
     RETURNING r.pipeline_id, r.external_run_id, r.started_at, (r.xmax = 0) AS inserted
 ),
