@@ -247,6 +247,16 @@ received() {
 	assert_eq "$(wc -l <"$RECV_DIR/log")" 1
 	runsh "chm-alert --now 2026-11-20T01:15:00Z --state-file '$STATE' --repeat-after 1h | chm-notify --state-file '$STATE' --slack-webhook-file '$BATS_TEST_TMPDIR/slack-webhook'"
 	assert_eq "$(wc -l <"$RECV_DIR/log")" 2
+	# a webhook reminder is a new delivery for a receiver that drops copies:
+	# same key, and the notification it repeats in its idempotency key
+	{ run_line globex ledger l1 failed 2026-11-20T01:20:00Z; run_line globex ledger l2 failed 2026-11-20T01:25:00Z; } | chm-load >/dev/null
+	for now in 2026-11-20T01:30:00Z 2026-11-20T01:45:00Z 2026-11-20T02:05:00Z; do
+		runsh "chm-alert --now $now --state-file '$STATE' --repeat-after 30m | chm-notify --state-file '$STATE' --slack-webhook-file '$BATS_TEST_TMPDIR/slack-webhook'"
+	done
+	key=r2-p3-2026-11-20T01:20:00.000000Z
+	assert_eq "$(received 'select(.path == "/hooks/globex") | "\(.headers["idempotency-key"]) \(.body | fromjson | .key) \(.body | fromjson | .last_notified_at)"')" \
+		"$key:firing $key null
+$key:firing:reminder:2026-11-20T01:30:00.000000Z $key 2026-11-20T01:30:00.000000Z"
 	run chm-alert --repeat-after 2026-01-01T00:00:00Z
 	[ "$status" -eq 64 ]
 }
@@ -270,6 +280,24 @@ received() {
 	[[ "$msg" == *'ERROR: relation "orders" does not exist'* ]]
 	# the Slack rule of acme fired too, to the fake Slack
 	assert_eq "$(wc -l <"$RECV_DIR/log")" 1
+	# a one-line stack trace of 1,500 bytes (SMTP refuses lines over 998),
+	# with UTF-8, '=' and a trailing blank, arrives whole in short lines
+	rm -f "$BATS_TEST_TMPDIR"/mail/new/*
+	long="Traceback: x=1 naïve $(printf 'frame%04d;' $(seq 150)) end "
+	jq -cn --arg e "$long" '{type:"alert",key:"r9-p1-2026-11-20T00:10:00.000000Z",state:"firing",rule_id:9,rule_type:"on_failure",
+		channel:"email",destination:"oncall@example.com",client:"acme",pipeline:"orders",platform:"airflow",
+		since:"2026-11-20T00:10:00.000000Z",failures:1,runs:["o1"],last_error:$e}' |
+		chm-notify --smtp-url "smtp://127.0.0.1:$port" --smtp-from chm@example.org >/dev/null
+	mail=$(ls "$BATS_TEST_TMPDIR"/mail/new/*)
+	assert_eq "$(awk '{ if (length($0) > 77) n++ } END { print n + 0 }' "$mail")" 0
+	/usr/bin/python3 - "$mail" "$long" <<-'EOF'
+	import email, email.policy, sys
+	m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+	body = m.get_content()
+	assert sys.argv[2] in body.splitlines(), body
+	# a Message-ID is atoms: the key's ':' would make it invalid
+	assert m["Message-ID"] == "<r9-p1-2026-11-20T00_10_00.000000Z.firing@chm>", m["Message-ID"]
+	EOF
 	# a hostile record cannot add a header through a name
 	rm -f "$BATS_TEST_TMPDIR"/mail/new/*
 	jq -cn '{type:"alert",key:"k1",state:"firing",rule_id:1,rule_type:"on_failure",channel:"email",

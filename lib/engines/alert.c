@@ -147,6 +147,7 @@ static json_t *alert_from_incident(const char *key, json_t *inc, const char *at,
 	json_object_set_new(a, "window_minutes", json_null());
 	json_object_set_new(a, "runs", json_array());
 	json_object_set_new(a, "last_error", json_null());
+	json_object_set_new(a, "last_notified_at", json_null());
 	json_object_set_new(a, "report_url", report_url ? json_string(report_url) : json_null());
 	json_object_set_new(a, "at", json_string(at));
 	if (reason)
@@ -245,6 +246,10 @@ static void eval_row(struct eval *e, PGresult *res, int i)
 	else
 		incident_key(key, sizeof(key), rule, pid, since);
 	json_t *a = alert_of_row(e, res, i, key, firing, since);
+	/* a reminder says which notification it repeats (its identity for
+	 * receivers that drop copies) */
+	json_t *notified = inc && firing ? json_object_get(inc, "notified_at") : NULL;
+	json_object_set(a, "last_notified_at", json_is_string(notified) ? notified : json_null());
 	if (firing) {
 		chm_alert_state_apply(e->state, a);
 		json_array_append_new(e->alerts, a);

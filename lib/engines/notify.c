@@ -270,31 +270,79 @@ static void add_header_value(struct strbuf *out, const char *s)
 	}
 }
 
+/* A body in quoted-printable (RFC 2045): lines of at most 76 characters
+ * whatever the run data holds (SMTP refuses a line over 998, and an error
+ * message or a stack trace on one line is longer), in 7-bit ASCII. */
+static void add_quoted_printable(struct strbuf *out, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t col = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '\n') {
+			strbuf_adds(out, "\r\n");
+			col = 0;
+			continue;
+		}
+		/* white space that ends a line would be lost in transport */
+		int at_end = i + 1 == n || s[i + 1] == '\n';
+		int plain = (c >= 0x21 && c <= 0x7e && c != '=') || ((c == ' ' || c == '\t') && !at_end);
+		size_t width = plain ? 1 : 3;
+		if (col + width > 75) {
+			strbuf_adds(out, "=\r\n");
+			col = 0;
+		}
+		if (plain) {
+			strbuf_addc(out, (char)c);
+		} else {
+			strbuf_addc(out, '=');
+			strbuf_addc(out, hex[c >> 4]);
+			strbuf_addc(out, hex[c & 15]);
+		}
+		col += width;
+	}
+}
+
+/* The alert's identity for a receiver that drops what it saw before: the
+ * key and state, stable across retries, and for a reminder (--repeat-after)
+ * the notification it repeats, so that it is not dropped as a copy. sep
+ * separates the parts; what is not an atom character (RFC 5322 atext, for
+ * a Message-ID) becomes '_' when atext is set. */
+static void add_identity(struct strbuf *out, json_t *a, const char *sep, int atext)
+{
+	size_t from = out->len;
+	add_clean(out, str(a, "key"), 200, 0);
+	strbuf_addf(out, "%s%s", sep, str(a, "state"));
+	if (json_is_string(json_object_get(a, "last_notified_at"))) {
+		strbuf_addf(out, "%sreminder%s", sep, sep);
+		add_clean(out, str(a, "last_notified_at"), 64, 0);
+	}
+	for (size_t i = from; atext && i < out->len; i++)
+		if (!strchr("!#$%&'*+-/=?^_`{|}~.", out->buf[i]) && !(out->buf[i] >= 'a' && out->buf[i] <= 'z') &&
+		    !(out->buf[i] >= 'A' && out->buf[i] <= 'Z') && !(out->buf[i] >= '0' && out->buf[i] <= '9'))
+			out->buf[i] = '_';
+}
+
 void chm_notify_email(json_t *a, const char *from, const char *date, struct strbuf *out)
 {
-	struct strbuf subject = STRBUF_INIT, text = STRBUF_INIT, id = STRBUF_INIT;
+	struct strbuf subject = STRBUF_INIT, text = STRBUF_INIT, key = STRBUF_INIT;
 	chm_notify_subject(a, &subject);
 	chm_notify_text(a, &text);
 	strbuf_addf(out, "From: %s\r\nTo: %s\r\nDate: %s\r\nSubject: ", from, str(a, "destination"), date);
 	add_header_value(out, subject.buf);
 	/* stable across retries, so a mailbox can drop a second copy */
-	add_clean(&id, str(a, "key"), 200, 0);
-	for (size_t i = 0; i < id.len; i++)
-		if (id.buf[i] == ' ' || id.buf[i] == '<' || id.buf[i] == '>' || id.buf[i] == '@')
-			id.buf[i] = '_';
-	strbuf_addf(out, "\r\nMessage-ID: <%s.%s@chm>\r\nMIME-Version: 1.0\r\n"
-			 "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n"
-			 "X-CHM-Alert-Key: %s\r\n\r\n",
-		    id.buf, str(a, "state"), id.buf);
-	for (size_t i = 0; i < text.len; i++) {
-		if (text.buf[i] == '\n')
-			strbuf_adds(out, "\r\n");
-		else
-			strbuf_addc(out, text.buf[i]);
-	}
+	strbuf_adds(out, "\r\nMessage-ID: <");
+	add_identity(out, a, ".", 1);
+	add_clean(&key, str(a, "key"), 200, 0);
+	strbuf_adds(out, "@chm>\r\nMIME-Version: 1.0\r\n"
+			 "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n"
+			 "X-CHM-Alert-Key: ");
+	add_header_value(out, key.buf);
+	strbuf_adds(out, "\r\n\r\n");
+	add_quoted_printable(out, text.buf, text.len);
 	strbuf_release(&subject);
 	strbuf_release(&text);
-	strbuf_release(&id);
+	strbuf_release(&key);
 }
 
 /* One address, nothing else: no display name, list, or byte that would end
@@ -428,8 +476,7 @@ static int send_webhook(struct chm_notifier *n, json_t *a, struct chm_err *err)
 
 	headers[nh++] = "Content-Type: application/json";
 	strbuf_adds(&idem, "Idempotency-Key: ");
-	add_clean(&idem, str(a, "key"), 200, 0);
-	strbuf_addf(&idem, ":%s", str(a, "state"));
+	add_identity(&idem, a, ":", 0);
 	headers[nh++] = idem.buf;
 	if (n->o.webhook_secret) {
 		unsigned char mac[EVP_MAX_MD_SIZE];
