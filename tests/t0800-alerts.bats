@@ -239,6 +239,63 @@ received() {
 	assert_eq "$(wc -l <"$RECV_DIR/log")" 1
 }
 
+@test "a receiver that stays down costs its retries once a run: the other channels still go" {
+	alert $T0
+	{ run_line acme orders o1 failed 2026-11-20T00:10:00Z; run_line acme export e1 failed 2026-11-20T00:11:00Z
+	  run_line globex ledger l1 failed 2026-11-20T00:12:00Z; run_line globex ledger l2 failed 2026-11-20T00:13:00Z; } | chm-load >/dev/null
+	# Slack's URL is a port nobody listens on
+	port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	printf 'http://127.0.0.1:%s/slack/T000/B000/XXXXSECRETXXXX\n' "$port" >"$BATS_TEST_TMPDIR/slack-down"
+	runsh "chm-alert --now 2026-11-20T00:15:00Z --state-file '$STATE' | chm-notify --state-file '$STATE' \
+		--slack-webhook-file '$BATS_TEST_TMPDIR/slack-down' --retry-delay 0.05 --retries 2"
+	[ "$status" -eq 69 ]
+	assert_eq "$(grep -c 'gave up after 3 attempts' <<<"$output")" 1
+	assert_eq "$(grep -c 'not tried: the Slack webhook stayed unavailable for an earlier alert of this run' <<<"$output")" 1
+	# the webhook alert went, and only it is remembered as sent
+	assert_eq "$(received '.path')" "/hooks/globex"
+	assert_eq "$(jq -r '.alerts.open[] | .pipeline' "$STATE")" ledger
+	# the next run, with Slack back, sends the two Slack alerts once
+	alert 2026-11-20T00:20:00Z
+	[ "$status" -eq 0 ]
+	assert_eq "$(received 'select(.path != "/hooks/globex") | .body | fromjson | .text' | sort | cut -c1-47 | paste -sd'|')" \
+		":red_circle: FIRING acme/export: run e1 failed|:red_circle: FIRING acme/orders: run o1 failed"
+}
+
+@test "SMTP: retries end at --retry-max-time, and a login is never sent to a server without STARTTLS" {
+	[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || skip "python3-aiosmtpd is not installed (make deps)"
+	alert='{"type":"alert","key":"k1","state":"firing","rule_id":1,"rule_type":"on_failure","channel":"email","destination":"oncall@example.com","client":"acme","pipeline":"orders","platform":"cron"}'
+	# a server that accepts and never says a word
+	port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	/usr/bin/python3 -c 'import socket,sys,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(64); held=[]
+while True: held.append(s.accept()[0])' "$port" 3>&- &
+	SMTP_PID=$!
+	for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.05; done
+	run --separate-stderr bash -c "chm-notify --smtp-url smtp://127.0.0.1:$port --smtp-from chm@example.org \
+		--timeout 0.3 --retries 50 --retry-delay 0.05 --retry-max-time 1 <<<'$alert'"
+	[ "$status" -eq 69 ]
+	[[ "$stderr" == *"(the retry time limit)"* ]]
+	attempts=$(sed -n 's/.*gave up after \([0-9]*\) attempts.*/\1/p' <<<"$stderr")
+	[ "$attempts" -ge 2 ] && [ "$attempts" -lt 10 ]
+	kill "$SMTP_PID"; wait "$SMTP_PID" 2>/dev/null || true
+	# a real SMTP server without STARTTLS, and a login to send
+	/usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$BATS_TEST_TMPDIR/mail" 3>&- &
+	SMTP_PID=$!
+	for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.05; done
+	printf 'chm:s3cret-pass\n' >"$BATS_TEST_TMPDIR/login"
+	chmod 600 "$BATS_TEST_TMPDIR/login"
+	run --separate-stderr bash -c "chm-notify --smtp-url smtp://127.0.0.1:$port --smtp-from chm@example.org \
+		--smtp-login-file '$BATS_TEST_TMPDIR/login' --retries 0 <<<'$alert'"
+	[ "$status" -eq 78 ]
+	[[ "$stderr" == *"offers no STARTTLS, and the login is not sent in clear"* ]]
+	[[ "$stderr" != *s3cret* ]]
+	assert_eq "$(find "$BATS_TEST_TMPDIR/mail" -type f | wc -l)" 0
+	# without a login the same server takes the mail
+	run chm-notify --smtp-url "smtp://127.0.0.1:$port" --smtp-from chm@example.org <<<"$alert"
+	[ "$status" -eq 0 ]
+	assert_eq "$(find "$BATS_TEST_TMPDIR/mail/new" -type f | wc -l)" 1
+}
+
 @test "--repeat-after notifies an open incident again, with the same key" {
 	alert $T0
 	run_line acme orders o1 failed 2026-11-20T00:10:00Z | chm-load >/dev/null

@@ -266,19 +266,47 @@ static int failed_for_good(struct chm_http *h, CURLcode cc, long status, const c
 	return 1;
 }
 
-/* How long to wait before attempt+1: exponential backoff with equal
- * jitter, or the server's Retry-After. -1 with err when that is longer
- * than we wait. */
-static long retry_delay(struct chm_http *h, int attempt, long status, const char *method,
-			const char *masked, const char *reason, struct chm_err *err)
+/* The backoff before attempt+1: exponential from the base up to the cap,
+ * with equal jitter (never less than half of it, spread over the rest). */
+static long backoff(struct chm_http *h, int attempt)
 {
 	long exp = h->o.retry_base_ms;
 	for (int i = 1; i < attempt && exp < h->o.retry_cap_ms; i++)
 		exp *= 2;
 	if (exp > h->o.retry_cap_ms)
 		exp = h->o.retry_cap_ms;
-	/* equal jitter: never less than half the backoff, spread over the rest */
-	long delay = exp / 2 + (long)(next_rand(h) % (uint64_t)(exp / 2 + 1));
+	return exp / 2 + (long)(next_rand(h) % (uint64_t)(exp / 2 + 1));
+}
+
+int64_t chm_http_clock_ms(void)
+{
+	return now_ms();
+}
+
+long chm_http_retry_wait(struct chm_http *h, int attempt, int64_t started_ms, int *out_of_time)
+{
+	*out_of_time = 0;
+	if (attempt > h->o.retries)
+		return -1;
+	long delay = backoff(h, attempt);
+	if (now_ms() + delay > started_ms + h->o.retry_max_time_ms) {
+		*out_of_time = 1;
+		return -1;
+	}
+	return delay;
+}
+
+long chm_http_retry_max_time_ms(const struct chm_http *h)
+{
+	return h->o.retry_max_time_ms;
+}
+
+/* How long to wait before attempt+1: the backoff, or the server's
+ * Retry-After. -1 with err when that is longer than we wait. */
+static long retry_delay(struct chm_http *h, int attempt, long status, const char *method,
+			const char *masked, const char *reason, struct chm_err *err)
+{
+	long delay = backoff(h, attempt);
 	long ra = chm_http_parse_retry_after(h->retry_after, (long)time(NULL));
 	if (ra >= 0 && (status == 429 || status == 503 || status == 408)) {
 		if (ra > h->o.retry_after_max_ms)

@@ -11,6 +11,7 @@
 #define CHM_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/err.h"
 #include "core/strbuf.h"
@@ -75,6 +76,17 @@ struct chm_http_post {
  * receiver, which is why every CHM POST carries an idempotency key. */
 int chm_http_post(struct chm_http *h, const char *url, const struct chm_http_post *post,
 		  struct strbuf *body, long *http_status, struct chm_err *err);
+
+/* For a transfer that is not HTTP but is retried by the same rules (an SMTP
+ * delivery): the milliseconds to wait before attempt+1 (attempts from 1),
+ * or -1 when attempt was the last one the retries allow, or when the wait
+ * would pass the retry time limit counted from started_ms (then
+ * *out_of_time is 1). */
+long chm_http_retry_wait(struct chm_http *h, int attempt, int64_t started_ms, int *out_of_time);
+/* Milliseconds on a monotonic clock, for started_ms. */
+int64_t chm_http_clock_ms(void);
+/* The retry time limit in effect (the default filled in). */
+long chm_http_retry_max_time_ms(const struct chm_http *h);
 
 /* Retry-After to milliseconds from now: seconds or an HTTP-date. -1 when unparsable. */
 long chm_http_parse_retry_after(const char *value, long now_sec);

@@ -18,6 +18,7 @@
 struct chm_notifier {
 	struct chm_notify_opts o;
 	struct chm_http *http;
+	json_t *down;   /* receivers that stayed unavailable in this run, by name */
 };
 
 struct chm_notifier *chm_notifier_new(const struct chm_notify_opts *o, struct chm_err *err)
@@ -29,6 +30,7 @@ struct chm_notifier *chm_notifier_new(const struct chm_notify_opts *o, struct ch
 		free(n);
 		return NULL;
 	}
+	n->down = json_object();
 	return n;
 }
 
@@ -37,6 +39,7 @@ void chm_notifier_free(struct chm_notifier *n)
 	if (!n)
 		return;
 	chm_http_free(n->http);
+	json_decref(n->down);
 	free(n);
 }
 
@@ -395,8 +398,8 @@ static int send_email(struct chm_notifier *n, json_t *a, struct chm_err *err)
 	strbuf_addf(&from, "<%s>", n->o.smtp_from);
 	char *masked = chm_redact_url(n->o.smtp_url);
 	const struct chm_http_opts *ho = &n->o.http;
-	int attempts = (ho->retries > 0 ? ho->retries : 0) + 1, rc = -1;
-	long delay = ho->retry_base_ms ? ho->retry_base_ms : 1000;
+	int rc = -1;
+	int64_t started = chm_http_clock_ms();
 
 	for (int attempt = 1;; attempt++) {
 		CURL *c = curl_easy_init();
@@ -412,8 +415,10 @@ static int send_email(struct chm_notifier *n, json_t *a, struct chm_err *err)
 		curl_easy_setopt(c, CURLOPT_URL, n->o.smtp_url);
 		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-		/* STARTTLS when the server offers it; smtps:// is TLS from the start */
-		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+		/* STARTTLS when the server offers it; smtps:// is TLS from the
+		 * start. A login is never sent in clear: with one, a server that
+		 * does not offer STARTTLS is refused. */
+		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)(n->o.smtp_login ? CURLUSESSL_ALL : CURLUSESSL_TRY));
 		if (ho->cacert)
 			curl_easy_setopt(c, CURLOPT_CAINFO, ho->cacert);
 		if (n->o.smtp_login)
@@ -435,17 +440,24 @@ static int send_email(struct chm_notifier *n, json_t *a, struct chm_err *err)
 			rc = 0;
 			break;
 		}
-		/* 5xx from the server is a permanent refusal; the rest may pass */
-		int transient = !(code >= 500 && code <= 599) && cc != CURLE_LOGIN_DENIED;
-		if (!transient || attempt >= attempts) {
-			chm_err_set(err, cc == CURLE_LOGIN_DENIED ? CHM_EX_CONFIG : CHM_EX_UNAVAILABLE,
-				    CHM_E_UNAVAILABLE, "", "SMTP %s: %s%s%.0ld; gave up after %d attempt%s", masked,
-				    curl_easy_strerror(cc), code ? ", server said " : "", code, attempt,
-				    attempt == 1 ? "" : "s");
+		if (cc == CURLE_USE_SSL_FAILED) {
+			chm_err_set(err, CHM_EX_CONFIG, CHM_E_TLS, "",
+				    "SMTP %s: the server offers no STARTTLS, and the login is not sent in clear "
+				    "(use smtps:// or a server with STARTTLS)", masked);
 			break;
 		}
-		usleep((useconds_t)delay * 1000);
-		delay *= 2;
+		/* 5xx from the server is a permanent refusal; the rest may pass */
+		int transient = !(code >= 500 && code <= 599) && cc != CURLE_LOGIN_DENIED;
+		int out_of_time = 0;
+		long wait = transient ? chm_http_retry_wait(n->http, attempt, started, &out_of_time) : -1;
+		if (wait < 0) {
+			chm_err_set(err, cc == CURLE_LOGIN_DENIED ? CHM_EX_CONFIG : CHM_EX_UNAVAILABLE,
+				    CHM_E_UNAVAILABLE, "", "SMTP %s: %s%s%.0ld; gave up after %d attempt%s%s", masked,
+				    curl_easy_strerror(cc), code ? ", server said " : "", code, attempt,
+				    attempt == 1 ? "" : "s", out_of_time ? " (the retry time limit)" : "");
+			break;
+		}
+		usleep((useconds_t)wait * 1000);
 	}
 	free(masked);
 	strbuf_release(&msg);
@@ -508,7 +520,24 @@ static int send_slack(struct chm_notifier *n, json_t *a, struct chm_err *err)
 	return rc;
 }
 
-int chm_notify_deliver(struct chm_notifier *n, json_t *a, struct chm_err *err)
+/* The receiver an alert goes to, as messages name it. */
+static void receiver_of(const struct chm_notifier *n, json_t *a, struct strbuf *out)
+{
+	const char *ch = str(a, "channel");
+	char *masked = NULL;
+	if (!strcmp(ch, "slack")) {
+		strbuf_adds(out, "the Slack webhook");
+	} else if (!strcmp(ch, "webhook")) {
+		masked = chm_redact_url(str(a, "destination"));
+		strbuf_addf(out, "the webhook %s", masked);
+	} else {
+		masked = n->o.smtp_url ? chm_redact_url(n->o.smtp_url) : NULL;
+		strbuf_addf(out, "the SMTP server %s", masked ? masked : "(none)");
+	}
+	free(masked);
+}
+
+static int send_alert(struct chm_notifier *n, json_t *a, struct chm_err *err)
 {
 	const char *ch = str(a, "channel");
 	if (!strcmp(ch, "slack"))
@@ -516,4 +545,24 @@ int chm_notify_deliver(struct chm_notifier *n, json_t *a, struct chm_err *err)
 	if (!strcmp(ch, "webhook"))
 		return send_webhook(n, a, err);
 	return send_email(n, a, err);
+}
+
+int chm_notify_deliver(struct chm_notifier *n, json_t *a, struct chm_err *err)
+{
+	struct strbuf who = STRBUF_INIT;
+	int rc;
+	receiver_of(n, a, &who);
+	/* a receiver that hangs costs its retries once per run, not once per
+	 * alert: the other channels' alerts must not wait behind it past the
+	 * timer's time limit */
+	if (json_object_get(n->down, who.buf)) {
+		rc = chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_UNAVAILABLE, "",
+				 "not tried: %s stayed unavailable for an earlier alert of this run", who.buf);
+	} else {
+		rc = send_alert(n, a, err);
+		if (rc && err->kind == CHM_E_UNAVAILABLE)
+			json_object_set_new(n->down, who.buf, json_true());
+	}
+	strbuf_release(&who);
+	return rc;
 }

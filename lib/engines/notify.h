@@ -29,7 +29,9 @@ void chm_notifier_free(struct chm_notifier *n);
 
 /* Delivers one alert record (chm_alert_check passed). 0, or -1 with err:
  * 69 when the receiver failed or stayed unavailable after the retries, 78
- * when its channel is not configured (no webhook URL, no SMTP server). */
+ * when its channel is not configured (no webhook URL, no SMTP server). A
+ * receiver that stayed unavailable is not tried again by this notifier:
+ * its later alerts fail at once (69), to be sent by the next run. */
 int chm_notify_deliver(struct chm_notifier *n, json_t *alert, struct chm_err *err);
 
 /* The messages, as chm-notify sends them and `chm rule test` shows them. */
