@@ -113,6 +113,18 @@ int src_number(json_t *v, double *out)
 	return -1;
 }
 
+int src_rows_add(int64_t *sum, int *has, long long n)
+{
+	if (n < 0)
+		return 0;
+	int64_t total;
+	if (__builtin_add_overflow(*sum, (int64_t)n, &total))
+		return -1;
+	*sum = total;
+	*has = 1;
+	return 0;
+}
+
 int src_number_str(const char *s, double *out)
 {
 	char *end;

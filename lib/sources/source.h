@@ -136,6 +136,10 @@ const char *src_str(json_t *obj, const char *key);
 /* An unknown source status: status = canon, status_reason = `source status "x"`. */
 void src_unknown_status(const struct norm_env *env, struct norm_item *it, const char *canon,
 			const char *value);
+/* Adds a row count to *sum when it is not negative (*has set). -1 when the
+ * sum passes the largest bigint: refused as no warehouse's count, never
+ * wrapped (signed overflow is undefined). */
+int src_rows_add(int64_t *sum, int *has, long long n);
 /* A JSON number (or numeric string) as a double; 0 when it is one. */
 int src_number(json_t *v, double *out);
 /* The numeric string s as a double (src_number of a string); 0 when it is one. */

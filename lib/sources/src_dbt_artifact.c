@@ -18,8 +18,7 @@ struct dbt_acc {
 /* A result with a string status (its message and unique_id, or NULL). */
 static void dbt_result(struct dbt_acc *a, const struct norm_env *env, struct norm_item *it,
 		    const char *status, const char *message, const char *unique_id);
-/* Its integer adapter_response.rows_affected, the started_at of each timing. */
-static void dbt_rows(struct dbt_acc *a, long long rows_affected);
+/* The started_at of each timing. */
 static void dbt_timing_start(struct dbt_acc *a, int64_t at);
 /* Status, rows and times, after metadata.invocation_started_at set the start
  * (or not); generated_at and a valid elapsed_time as given. */
@@ -62,14 +61,6 @@ static void dbt_result(struct dbt_acc *a, const struct norm_env *env, struct nor
 		a->skipped++;
 	} else if (!is_known(st) && !a->unknown) {
 		a->unknown = st;
-	}
-}
-
-static void dbt_rows(struct dbt_acc *a, long long rows_affected)
-{
-	if (rows_affected >= 0) {
-		a->has_rows = 1;
-		a->rows += rows_affected;
 	}
 }
 
@@ -150,8 +141,12 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 			continue;
 		dbt_result(&a, env, it, st, src_str(r, "message"), src_str(r, "unique_id"));
 		json_t *rows_v = chm_json_path(r, "adapter_response.rows_affected");
-		if (json_is_integer(rows_v))
-			dbt_rows(&a, (long long)json_integer_value(rows_v));
+		if (json_is_integer(rows_v) &&
+		    src_rows_add(&a.rows, &a.has_rows, (long long)json_integer_value(rows_v))) {
+			snprintf(field, sizeof(field), "results.%zu.adapter_response.rows_affected", i);
+			return chm_err_set(err, CHM_EX_DATAERR, CHM_E_OUT_OF_RANGE, field,
+					   "the results' rows_affected add up past 9223372036854775807");
+		}
 		json_t *timing = json_object_get(r, "timing");
 		json_t *t;
 		size_t j;
@@ -201,8 +196,9 @@ static int fast(struct src_fast *f, int rec, const struct norm_env *env, struct 
 		    src_fast_str(f, jscan_child(js, r, "unique_id"), &uid))
 			return -1;
 		dbt_result(&a, env, it, st, msg, uid);
-		if (src_fast_int(f, jscan_path(js, r, "adapter_response.rows_affected"), &rows))
-			dbt_rows(&a, rows);
+		if (src_fast_int(f, jscan_path(js, r, "adapter_response.rows_affected"), &rows) &&
+		    src_rows_add(&a.rows, &a.has_rows, rows))
+			return -1;
 		int timing = jscan_child(js, r, "timing");
 		if (src_fast_type(f, timing) != '[')
 			continue;

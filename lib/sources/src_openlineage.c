@@ -18,8 +18,6 @@ struct ol_event {
 	int64_t at;
 };
 static int ol_apply(const struct ol_event *ev, const struct norm_env *env, struct norm_item *it);
-/* An integer outputs[].outputFacets.outputStatistics.rowCount. */
-static void ol_add_rows(struct norm_item *it, long long row_count);
 
 static const struct {
 	const char *type, *status;
@@ -95,15 +93,6 @@ static int ol_apply(const struct ol_event *ev, const struct norm_env *env, struc
 	return 0;
 }
 
-static void ol_add_rows(struct norm_item *it, long long row_count)
-{
-	/* rows: what the outputs say they wrote */
-	if (row_count >= 0) {
-		it->run.has_rows = 1;
-		it->run.rows_processed += row_count;
-	}
-}
-
 static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, struct chm_err *err)
 {
 	struct chm_run *run = &it->run;
@@ -136,10 +125,16 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 	ev.error_message = src_str(chm_json_path(rec, "run.facets.errorMessage"), "message");
 	json_t *outs = json_object_get(rec, "outputs"), *o;
 	size_t i;
+	/* rows: what the outputs say they wrote */
 	json_array_foreach(outs, i, o) {
 		json_t *rc = chm_json_path(o, "outputFacets.outputStatistics.rowCount");
-		if (json_is_integer(rc))
-			ol_add_rows(it, (long long)json_integer_value(rc));
+		if (json_is_integer(rc) &&
+		    src_rows_add(&run->rows_processed, &run->has_rows, (long long)json_integer_value(rc))) {
+			char field[80];
+			snprintf(field, sizeof(field), "outputs.%zu.outputFacets.outputStatistics.rowCount", i);
+			return chm_err_set(err, CHM_EX_DATAERR, CHM_E_OUT_OF_RANGE, field,
+					   "the outputs' rowCounts add up past 9223372036854775807");
+		}
 	}
 	return ol_apply(&ev, env, it);
 }
@@ -170,8 +165,9 @@ static int fast(struct src_fast *f, int rec, const struct norm_env *env, struct 
 	int outs = jscan_child(js, rec, "outputs");
 	if (src_fast_type(f, outs) == '[')
 		for (int o = js->nodes[outs].first; o >= 0; o = js->nodes[o].next)
-			if (src_fast_int(f, jscan_path(js, o, "outputFacets.outputStatistics.rowCount"), &rows))
-				ol_add_rows(it, rows);
+			if (src_fast_int(f, jscan_path(js, o, "outputFacets.outputStatistics.rowCount"), &rows) &&
+			    src_rows_add(&it->run.rows_processed, &it->run.has_rows, rows))
+				return -1;
 	return ol_apply(&ev, env, it);
 }
 

@@ -341,7 +341,14 @@ static int map_vals(const struct chm_vendor_map *m, chm_val_get get, void *ctx,
 		GET(m->f_rows);
 	if (v.type && v.type != 'z') {
 		double rows;
-		if (val_number(&v, &rows) || rows != (double)(int64_t)rows)
+		if (val_number(&v, &rows))
+			return chm_err_set(err, CHM_EX_DATAERR, CHM_E_WRONG_TYPE, m->f_rows,
+					   "%s must be a whole number", m->f_rows);
+		/* the range first: casting a double past int64 is undefined */
+		if (!(rows > -9223372036854775808.0 && rows < 9223372036854775808.0))
+			return chm_err_set(err, CHM_EX_DATAERR, CHM_E_OUT_OF_RANGE, m->f_rows,
+					   "%s is past the largest count, 9223372036854775807", m->f_rows);
+		if (rows != (double)(int64_t)rows)
 			return chm_err_set(err, CHM_EX_DATAERR, CHM_E_WRONG_TYPE, m->f_rows,
 					   "%s must be a whole number", m->f_rows);
 		run->has_rows = 1;

@@ -443,13 +443,20 @@ def gen_source(outdir, small, source):
     if source == "vendor":
         for w in ["NaN", "x", True, []]:
             mut_rec("duration_ms", w)
-        for w in [1.5, "x", True, []]:
+        for w in [1.5, "x", True, [], 1e300, -1e300]:
             mut_rec("rows_written", w)
     if source == "cron":
         for w in ["0", 1.5, True, None]:
             mut_rec("exit_status", w)
     if source == "dbt_artifact":
         mut_rec("results.0.timing.0.started_at", "2026-11-21")
+        # row counts that add up past a bigint: refused, never wrapped
+        big = dict(make("x")["results"][0], adapter_response={"rows_affected": 2**63 - 1})
+        mut_rec("results", [big, big])
+    if source == "openlineage":
+        big = {"namespace": "db", "name": "t",
+               "outputFacets": {"outputStatistics": {"rowCount": 2**63 - 1}}}
+        mut_rec("outputs", [big, big])
     g = dumps(env(source, make("dup"), **naming))
     bad.append(g.replace('"type":"raw"', '"type":"raw","type":"raw"').encode())
     bad.append(g.replace('"fetched_at"', '"record":{},"fetched_at"').encode())
