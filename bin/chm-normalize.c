@@ -130,7 +130,7 @@ int main(int argc, char **argv)
 			 chm_progress_count(c1, k->read), chm_progress_count(c2, k->runs),
 			 chm_progress_count(c3, k->passed), chm_progress_count(c4, k->rejected));
 	if (k->no_run || k->children)
-		chm_warn("%ld event(s) changed no status (OpenLineage OTHER or no eventType), "
+		chm_warn("%ld event(s) changed no status (OpenLineage OTHER, no eventType, DatasetEvent or JobEvent), "
 			 "%ld child run(s) skipped (--include-children keeps them)",
 			 k->no_run, k->children);
 	if (rc)

@@ -116,6 +116,27 @@ nruns() {
 	assert_eq "$(q "SELECT count(*) FROM runs WHERE external_run_id = '43d7db3b-8984-4cda-b237-8c6919b36670'")" 0
 }
 
+@test "marquez DatasetEvent and JobEvent (static events): counted, no run, the run events around them kept" {
+	for f in marquez_ol_dataset_event marquez_ol_job_event; do
+		run --separate-stderr chm-normalize --summary --source openlineage --client globex "$REFERENCE/$f.json"
+		[ "$status" -eq 0 ]
+		assert_eq "$(printf '%s\n' "$output" | jq -c 'select(.type=="summary") | [.runs, .no_run, .rejected]')" "[0,1,0]"
+		[[ "$stderr" == *"1 event(s) changed no status (OpenLineage OTHER, no eventType, DatasetEvent or JobEvent)"* ]]
+	done
+	# one NDJSON stream: the JobEvent (eventType COMPLETE, no run) between two run events
+	{ jq -c . "$REFERENCE/marquez_ol_event_simple.json"; jq -c . "$REFERENCE/marquez_ol_job_event.json"
+	  jq -c . "$REFERENCE/marquez_ol_dataset_event.json"; jq -c . "$REFERENCE/marquez_ol_event_full.json"; } >"$BATS_TEST_TMPDIR/mixed.ndjson"
+	runsh "chm-normalize --source openlineage --client globex '$BATS_TEST_TMPDIR/mixed.ndjson' | chm-load"
+	[ "$status" -eq 0 ]
+	assert_eq "$(runrow globex myjob 41fb5137-f0fd-4ee5-ba5c-56f8571d1bd7)" "success|-|2020-12-28T09:52:00.001000|-|-|-|-"
+	assert_eq "$(nruns myjob)" 1
+	# a static event is still held to the spec's eventTime
+	jq -c '.eventTime = "yesterday"' "$REFERENCE/marquez_ol_dataset_event.json" >"$BATS_TEST_TMPDIR/bad.ndjson"
+	run --separate-stderr chm-normalize --source openlineage --client globex "$BATS_TEST_TMPDIR/bad.ndjson"
+	[ "$status" -eq 65 ]
+	assert_eq "$(printf '%s\n' "$stderr" | jq -r 'select(.type=="reject") | "\(.line) \(.field)"')" "1 eventTime"
+}
+
 @test "OpenLineage spec full event: COMPLETE of food_delivery/dbt, stray dataset key tolerated" {
 	runsh "chm-normalize --source openlineage --client globex '$REFERENCE/openlineage_spec_example_full_event.json' | chm-load"
 	[ "$status" -eq 0 ]

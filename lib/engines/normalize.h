@@ -36,7 +36,7 @@ struct chm_norm_counts {
 	long read;       /* values read: NDJSON lines, or whole documents */
 	long runs;       /* run records written (canonical ones passed included) */
 	long passed;     /* other records passed through unchanged */
-	long no_run;     /* events that change no status (OpenLineage OTHER, no eventType) */
+	long no_run;     /* events that change no status (OpenLineage OTHER, no eventType, static events) */
 	long children;   /* child runs skipped (OpenLineage parent facet) */
 	long rejected;
 };

@@ -1,5 +1,7 @@
 /* openlineage: RunEvents of the OpenLineage spec (2-0-x). run.runId is the
- * run, job namespace + "/" + name the pipeline's external_id. An event whose
+ * run, job namespace + "/" + name the pipeline's external_id. The spec's
+ * static events (DatasetEvent, JobEvent) describe a dataset or a job, not a
+ * run: they are valid input that makes no run, counted like OTHER. An event whose
  * parent facet names another job is a child run (a task of a DAG, a model
  * of a dbt invocation): not a pipeline run unless --include-children. The
  * events of a run are cumulative: a run once seen as a child stays one
@@ -30,6 +32,17 @@ static const struct {
 	{ "ABORT", "canceled", 1 },
 	{ NULL, NULL, 0 },
 };
+
+/* A DatasetEvent or JobEvent: its schemaURL names the definition (Marquez
+ * and the clients go by it too); without one, a dataset with no job and no
+ * run. An event whose schemaURL says RunEvent, or none, must be a run's. */
+static int is_static_event(const char *schema_url, int has_run, int has_job, int has_dataset)
+{
+	const char *def = schema_url ? strrchr(schema_url, '/') : NULL;
+	if (def && (strcmp(def, "/DatasetEvent") == 0 || strcmp(def, "/JobEvent") == 0))
+		return 1;
+	return !schema_url && has_dataset && !has_job && !has_run;
+}
 
 static int is_child(const struct ol_event *ev)
 {
@@ -100,6 +113,17 @@ static int map(json_t *rec, const struct norm_env *env, struct norm_item *it, st
 	struct ol_event ev = { 0 };
 	int has;
 
+	if (is_static_event(src_str(rec, "schemaURL"), json_object_get(rec, "run") != NULL, job != NULL,
+			    json_is_object(json_object_get(rec, "dataset")))) {
+		/* the spec requires its eventTime too: a bad one is bad input */
+		if (src_time(rec, "eventTime", SRC_T_NO_ZONE, &has, &ev.at, it, err))
+			return -1;
+		if (!has)
+			return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "eventTime",
+					   "an OpenLineage event needs eventTime");
+		it->kind = NORM_NO_RUN;
+		return 0;
+	}
 	if (!json_is_object(job) || !src_str(job, "namespace") || !src_str(job, "name"))
 		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "job",
 				   "an OpenLineage RunEvent needs job.namespace and job.name");
@@ -146,7 +170,13 @@ static int fast(struct src_fast *f, int rec, const struct norm_env *env, struct 
 	const struct jscan *js = &f->js;
 	int job = jscan_child(js, rec, "job"), has;
 	long long rows;
+	const char *schema_url;
 
+	/* static events are rare: the general path reads them */
+	if (src_fast_str(f, jscan_child(js, rec, "schemaURL"), &schema_url) ||
+	    is_static_event(schema_url, jscan_child(js, rec, "run") >= 0, job >= 0,
+			    src_fast_type(f, jscan_child(js, rec, "dataset")) == '{'))
+		return -1;
 	if (src_fast_type(f, job) != '{' || src_fast_str(f, jscan_child(js, job, "namespace"), &ev.ns) ||
 	    !ev.ns || src_fast_str(f, jscan_child(js, job, "name"), &ev.name) || !ev.name ||
 	    src_fast_id(f, jscan_path(js, rec, "run.runId"), &it->run.external_run_id) ||
