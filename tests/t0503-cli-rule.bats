@@ -22,6 +22,23 @@ rule_id() { # rule_id DESTINATION
 	assert_eq "$(q "SELECT client_id IS NOT NULL AND pipeline_id IS NULL FROM alert_rules WHERE id = $(jfield .id)")" t
 }
 
+@test "an on_failure rule given a threshold or window: stored as given, with a warning that it is not used" {
+	run --separate-stderr chm rule create --client globex --type on_failure --threshold 3 --channel slack --destination '#globex'
+	[ "$status" -eq 0 ]
+	assert_eq "$stderr" "chm: an on_failure rule fires on every failed run: its threshold and window_minutes are stored but not used (use --type failures_in_window to count failures)"
+	assert_eq "$(printf '%s\n' "$output" | jq -r '[.rule_type,.threshold,.window_minutes] | map(tostring) | join(",")')" "on_failure,3,null"
+	id=$(rule_id '#globex')
+	run --separate-stderr chm rule update "$id" --window-minutes 60
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"stored but not used"* ]]
+	# changes that give neither say nothing, nor does clearing them
+	run --separate-stderr chm rule update "$id" --destination '#globex-ops'
+	assert_json_ok
+	run --separate-stderr chm rule update "$id" --threshold "" --window-minutes ""
+	assert_json_ok
+	assert_eq "$(q "SELECT coalesce(threshold, 0) + coalesce(window_minutes, 0) FROM alert_rules WHERE id = $id")" 0
+}
+
 @test "rule create, pipeline scope, failures_in_window with both parameters" {
 	run --separate-stderr chm rule create --pipeline globex/carrier_events --type failures_in_window \
 		--threshold 3 --window-minutes 60 --channel email --destination ops@example.com

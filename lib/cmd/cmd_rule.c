@@ -9,6 +9,7 @@
 
 #include "cmd/cmd.h"
 #include "core/chmtime.h"
+#include "core/cli.h"
 #include "core/enums.h"
 #include "engines/alert.h"
 #include "engines/notify.h"
@@ -79,6 +80,19 @@ static const char *empty_is_null(const char *s)
 	return s && *s ? s : NULL;
 }
 
+/* The seed lets an on_failure rule hold a threshold and a window, but it
+ * fires on every failed run: a person who gave one expects it to count, so
+ * say that it does not (the rule is still stored as given). */
+static void warn_unused(const struct params *p, const struct chm_args *a)
+{
+	if (!p->type || strcmp(p->type, "on_failure") != 0)
+		return;
+	if ((empty_is_null(chm_arg(a, "threshold")) && p->threshold) ||
+	    (empty_is_null(chm_arg(a, "window-minutes")) && p->window))
+		chm_warn("an on_failure rule fires on every failed run: its threshold and window_minutes "
+			 "are stored but not used (use --type failures_in_window to count failures)");
+}
+
 static int create(struct chm_ctx *ctx, const struct chm_args *a)
 {
 	int64_t cid = 0, pid = 0, thr, win;
@@ -92,6 +106,7 @@ static int create(struct chm_ctx *ctx, const struct chm_args *a)
 		chm_fail_issue(&ctx->fail, "client", "a rule needs --client, --pipeline or both");
 	if (check_params(ctx, &p, &thr, &win))
 		return -1;
+	warn_unused(&p, a);
 	if (client && chm_find_client(ctx, client, "client", &cid))
 		return -1;
 	if (pipeline && chm_find_pipeline(ctx, pipeline, "pipeline", &pid))
@@ -187,6 +202,7 @@ static int change(struct chm_ctx *ctx, const struct chm_args *a, const char *ena
 		enabled = json_is_true(json_object_get(rule, "is_enabled")) ? "true" : "false";
 	int rc = -1;
 	if (check_params(ctx, &p, &thr, &win) == 0) {
+		warn_unused(&p, a);
 		const char *params[] = { chm_param_id(id, id_s), p.type, p.threshold, p.window,
 					 p.channel, p.destination, enabled };
 		PGresult *res = chm_ctx_query(ctx, "queries/cli_rule_update.sql", 7, params);
