@@ -66,12 +66,12 @@ chm_state_dir() {
 	fi
 	CHM_DEAD_LETTER_DIR=$CHM_STATE/dead-letter
 	mkdir -p "$CHM_STATE" "$CHM_DEAD_LETTER_DIR" ||
-		chm_die 73 "cannot create the state directory $CHM_STATE"
+		chm_die 74 "cannot create the state directory $CHM_STATE"
 }
 
 # One run per source at a time: a second one would race for the bookmark.
 chm_lock() {
-	exec 9>"$CHM_STATE/$1.lock" || chm_die 73 "cannot open $CHM_STATE/$1.lock"
+	exec 9>"$CHM_STATE/$1.lock" || chm_die 74 "cannot open $CHM_STATE/$1.lock"
 	flock -n 9 || chm_die 75 "another $1 run holds $CHM_STATE/$1.lock; try again later"
 }
 

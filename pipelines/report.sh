@@ -9,7 +9,7 @@ chm_load_env
 chm_state_dir
 st=0
 # mktemp: a new file of our own (O_EXCL), never one prepared at a guessable name
-tmp=$(mktemp "$CHM_STATE/.report.html.XXXXXX") || chm_die 73 "cannot create a temporary file in $CHM_STATE"
+tmp=$(mktemp "$CHM_STATE/.report.html.XXXXXX") || chm_die 74 "cannot create a temporary file in $CHM_STATE"
 chmod 0644 "$tmp"
 if chm-report --format html all >"$tmp"; then
 	mv -f "$tmp" "$CHM_STATE/report.html"
@@ -19,7 +19,7 @@ else
 	chm_msg "chm-report --format html failed with status $st"
 fi
 if [ -n "${CHM_TEXTFILE_DIR:-}" ]; then
-	tmp=$(mktemp "$CHM_TEXTFILE_DIR/.chm.prom.XXXXXX") || chm_die 73 "cannot create a temporary file in $CHM_TEXTFILE_DIR"
+	tmp=$(mktemp "$CHM_TEXTFILE_DIR/.chm.prom.XXXXXX") || chm_die 74 "cannot create a temporary file in $CHM_TEXTFILE_DIR"
 	if chm-report --format prom all >"$tmp"; then
 		chmod 0644 "$tmp"
 		mv -f "$tmp" "$CHM_TEXTFILE_DIR/chm.prom"

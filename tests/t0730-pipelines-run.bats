@@ -158,6 +158,15 @@ echo '{\"type\":\"state\",\"value\":{\"airflow\":{\"orders_daily\":\"2026-11-21T
 	[ "$status" -eq 0 ]
 }
 
+@test "a state directory that cannot be made: exit 74 (I/O, as the programs say it), naming the directory" {
+	export CHM_AIRFLOW_BASE_URL=http://127.0.0.1:9/api/v1
+	shim chm-fetch 'exit 0'
+	# under a file: fails even as root
+	STATE_DIRECTORY=/dev/null/chm PATH="$SHIMS:$PATH" run --separate-stderr "$PIPES/airflow.sh"
+	[ "$status" -eq 74 ]
+	[[ "$stderr" == *"cannot create the state directory /dev/null/chm"* ]]
+}
+
 @test "report.sh: report.html in the state directory, chm.prom in the textfile directory" {
 	export CHM_TEXTFILE_DIR="$BATS_TEST_TMPDIR/textfile"
 	mkdir -p "$CHM_TEXTFILE_DIR"
