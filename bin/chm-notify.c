@@ -109,6 +109,7 @@ struct notify_run {
 	json_t *state;          /* what has been delivered, as the file will say */
 	long read, delivered, failed, passed;
 	int status;             /* of the first failure that matters most */
+	int saved;              /* the state file was written in this run */
 };
 
 static int save(struct notify_run *r)
@@ -120,6 +121,7 @@ static int save(struct notify_run *r)
 		r->status = chm_report_err(&err);
 		return -1;
 	}
+	r->saved = 1;
 	return 0;
 }
 
@@ -147,6 +149,13 @@ static int handle(struct notify_run *r, const char *file, long lineno, const cha
 	}
 	if (type && !strcmp(type, "alert")) {
 		const char *bad = chm_alert_check(rec);
+		/* a state file that cannot be written would not remember the
+		 * first delivery: every run would send it again and never get
+		 * to the others. Find out before anything is sent. */
+		if (!bad && !r->saved && save(r)) {
+			json_decref(rec);
+			return -1;
+		}
 		if (bad) {
 			chm_warn("%s:%ld: an alert record with a missing or bad \"%s\"", file, lineno, bad);
 			fail(r, CHM_EX_DATAERR);

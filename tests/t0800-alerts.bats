@@ -216,6 +216,31 @@ received() {
 	assert_eq "$(wc -l <"$RECV_DIR/log")" 2
 }
 
+@test "a state file that cannot be written: exit 74 before anything is sent, not the first alert again every run" {
+	alert $T0
+	# a name that leaves no room for the temporary beside it (NAME_MAX):
+	# the file reads, but no new one can be written, even by root
+	local long
+	long=$BATS_TEST_TMPDIR/$(printf 's%.0s' $(seq 245)).json
+	cp "$STATE" "$long"
+	STATE=$long
+	run_line acme orders o1 failed 2026-11-20T00:10:00Z | chm-load >/dev/null
+	run_line acme export e1 failed 2026-11-20T00:11:00Z | chm-load >/dev/null
+	for now in 2026-11-20T00:15:00Z 2026-11-20T00:16:00Z; do
+		alert $now
+		[ "$status" -eq 74 ]
+		[[ "$output" == *"cannot write state file $long.tmp."*"File name too long"* ]]
+		assert_eq "$(wc -l <"$RECV_DIR/log")" 0
+	done
+	# once it can be written, each alert goes exactly once
+	STATE=$BATS_TEST_TMPDIR/alerts.json
+	cp "$long" "$STATE"
+	alert 2026-11-20T00:17:00Z
+	[ "$status" -eq 0 ]
+	alert 2026-11-20T00:18:00Z
+	assert_eq "$(wc -l <"$RECV_DIR/log")" 2
+}
+
 @test "a receiver that says 429 (Retry-After) or answers too slowly" {
 	alert $T0
 	run_line acme orders o1 failed 2026-11-20T00:10:00Z | chm-load >/dev/null
