@@ -84,6 +84,30 @@ nruns() {
 		"success|2024-12-16T07:44:55.525836|2024-12-16T07:45:32.505887|38.734198|532|-|-"
 }
 
+@test "a run_results.json over 16 MiB on one line, as dbt writes it, is read like its pretty-printed twin" {
+	# the jaffle_shop file grown by compiled_code past the NDJSON line size
+	python3 - "$REFERENCE/dbt_core_run_results_v6_jaffle_shop_dbt1.12.json" "$BATS_TEST_TMPDIR" <<-'PY'
+	import json, sys
+	d = json.load(open(sys.argv[1]))
+	rs, i = d["results"], 0
+	while len(json.dumps(d)) < (17 << 20):
+	    r = rs[i % len(rs)]
+	    r["compiled_code"] = (r.get("compiled_code") or "") + ("-- " + "x" * 1000 + "\n") * 200
+	    i += 1
+	open(sys.argv[2] + "/compact.json", "w").write(json.dumps(d))
+	open(sys.argv[2] + "/pretty.json", "w").write(json.dumps(d, indent=2))
+	PY
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/compact.json")" -eq 0 ]
+	[ "$(wc -c <"$BATS_TEST_TMPDIR/compact.json")" -gt $((17 << 20)) ]
+	for f in compact pretty; do
+		run --separate-stderr chm-normalize --source dbt_artifact --client acme --pipeline jaffle_shop "$BATS_TEST_TMPDIR/$f.json"
+		[ "$status" -eq 0 ]
+		printf '%s\n' "$output" | jq -c 'select(.type=="run") | del(.fetched_at)' >"$BATS_TEST_TMPDIR/$f.run"
+	done
+	assert_eq "$(wc -l <"$BATS_TEST_TMPDIR/compact.run")" 1
+	diff "$BATS_TEST_TMPDIR/compact.run" "$BATS_TEST_TMPDIR/pretty.run"
+}
+
 @test "marquez full event: COMPLETE with rows from outputStatistics; its parent is the job itself" {
 	runsh "chm-normalize --source openlineage --client globex '$REFERENCE/marquez_ol_event_full.json' | chm-load"
 	[ "$status" -eq 0 ]

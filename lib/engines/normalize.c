@@ -875,7 +875,10 @@ int chm_norm_file(struct chm_norm *n, FILE *fp, const char *name, struct chm_err
 	size_t len;
 	int got = 0, first = 1, rc = 0;
 
-	line_reader_init(&lr, fp, name, 0);
+	/* a line may be a whole document: dbt writes run_results.json on one
+	 * line, and it must not be refused where its pretty-printed twin is
+	 * read, so a line is bounded as a document is */
+	line_reader_init(&lr, fp, name, n->opts.doc_max);
 	while (!n->write_failed && (got = line_reader_next(&lr, &line, &len, err)) > 0) {
 		int r = norm_line(n, &lr, line, len, &first, err);
 		if (r) {
