@@ -376,6 +376,48 @@ static size_t on_read(char *buf, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* One SMTP transaction of msg from `from` to `to`; *code is the server's
+ * last reply code (0 when it said nothing). */
+static CURLcode smtp_attempt(struct chm_notifier *n, const char *from, const char *to,
+			     const struct strbuf *msg, long *code)
+{
+	const struct chm_http_opts *ho = &n->o.http;
+	CURL *c = curl_easy_init();
+	struct curl_slist *rcpt = NULL;
+	struct strbuf to_arg = STRBUF_INIT;
+	struct upload up = { msg->buf, msg->len };
+
+	*code = 0;
+	if (!c)
+		return CURLE_FAILED_INIT;
+	strbuf_addf(&to_arg, "<%s>", to);
+	rcpt = curl_slist_append(rcpt, to_arg.buf);
+	curl_easy_setopt(c, CURLOPT_URL, n->o.smtp_url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	/* STARTTLS when the server offers it; smtps:// is TLS from the start.
+	 * A login is never sent in clear: with one, a server that does not
+	 * offer STARTTLS is refused. */
+	curl_easy_setopt(c, CURLOPT_USE_SSL, (long)(n->o.smtp_login ? CURLUSESSL_ALL : CURLUSESSL_TRY));
+	if (ho->cacert)
+		curl_easy_setopt(c, CURLOPT_CAINFO, ho->cacert);
+	if (n->o.smtp_login)
+		curl_easy_setopt(c, CURLOPT_USERPWD, n->o.smtp_login);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ho->connect_timeout_ms ? ho->connect_timeout_ms : 10000L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ho->timeout_ms ? ho->timeout_ms : 60000L);
+	curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
+	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
+	curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+	curl_easy_setopt(c, CURLOPT_READDATA, &up);
+	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+	CURLcode cc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, code);
+	curl_slist_free_all(rcpt);
+	curl_easy_cleanup(c);
+	strbuf_release(&to_arg);
+	return cc;
+}
+
 static int send_email(struct chm_notifier *n, json_t *a, struct chm_err *err)
 {
 	const char *to = str(a, "destination");
@@ -397,47 +439,18 @@ static int send_email(struct chm_notifier *n, json_t *a, struct chm_err *err)
 	chm_notify_email(a, n->o.smtp_from, date, &msg);
 	strbuf_addf(&from, "<%s>", n->o.smtp_from);
 	char *masked = chm_redact_url(n->o.smtp_url);
-	const struct chm_http_opts *ho = &n->o.http;
 	int rc = -1;
 	int64_t started = chm_http_clock_ms();
 
 	for (int attempt = 1;; attempt++) {
-		CURL *c = curl_easy_init();
-		struct curl_slist *rcpt = NULL;
-		struct strbuf to_arg = STRBUF_INIT;
-		struct upload up = { msg.buf, msg.len };
-		if (!c) {
-			chm_err_set(err, CHM_EX_SOFTWARE, CHM_E_INTERNAL, "", "cannot initialize libcurl");
-			break;
-		}
-		strbuf_addf(&to_arg, "<%s>", to);
-		rcpt = curl_slist_append(rcpt, to_arg.buf);
-		curl_easy_setopt(c, CURLOPT_URL, n->o.smtp_url);
-		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-		/* STARTTLS when the server offers it; smtps:// is TLS from the
-		 * start. A login is never sent in clear: with one, a server that
-		 * does not offer STARTTLS is refused. */
-		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)(n->o.smtp_login ? CURLUSESSL_ALL : CURLUSESSL_TRY));
-		if (ho->cacert)
-			curl_easy_setopt(c, CURLOPT_CAINFO, ho->cacert);
-		if (n->o.smtp_login)
-			curl_easy_setopt(c, CURLOPT_USERPWD, n->o.smtp_login);
-		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ho->connect_timeout_ms ? ho->connect_timeout_ms : 10000L);
-		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ho->timeout_ms ? ho->timeout_ms : 60000L);
-		curl_easy_setopt(c, CURLOPT_MAIL_FROM, from.buf);
-		curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
-		curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-		curl_easy_setopt(c, CURLOPT_READDATA, &up);
-		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-		CURLcode cc = curl_easy_perform(c);
-		long code = 0;
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-		curl_slist_free_all(rcpt);
-		curl_easy_cleanup(c);
-		strbuf_release(&to_arg);
+		long code;
+		CURLcode cc = smtp_attempt(n, from.buf, to, &msg, &code);
 		if (cc == CURLE_OK) {
 			rc = 0;
+			break;
+		}
+		if (cc == CURLE_FAILED_INIT) {
+			chm_err_set(err, CHM_EX_SOFTWARE, CHM_E_INTERNAL, "", "cannot initialize libcurl");
 			break;
 		}
 		if (cc == CURLE_USE_SSL_FAILED) {
