@@ -5,9 +5,12 @@
 -- else when chm-load first stored it, says when it happened.
 --
 -- The runs with a start are still read by a range of runs_failed_idx; those
--- without one are the index's NULL end of the same pipeline (few), a
--- second branch rather than a coalesce that would read every failure of
--- the pipeline.
+-- without one are the index's NULL end of the same pipeline (few): one
+-- scan with an OR of the two (a bitmap OR of the two index ranges), rather
+-- than a coalesce that would read every failure of the pipeline. One
+-- SELECT straight from runs, not a UNION or a subquery: Citus routes a
+-- single-table query by its pipeline_id parameter (its fast path), and
+-- refuses to plan the others in a generic plan.
 CREATE OR REPLACE FUNCTION chm_alert_failures(pid bigint, rule alert_rule_type, window_minutes integer,
                                               first_eval timestamptz, at timestamptz,
                                               OUT failures bigint, OUT oldest timestamptz,
@@ -28,26 +31,19 @@ BEGIN
         after := at - make_interval(mins => window_minutes);
     END IF;
     after := coalesce(after, '-infinity');
-    SELECT count(*), min(x.began), max(x.ended),
-           (array_agg(x.external_run_id ORDER BY x.began DESC, x.id DESC))[1:10],
-           (array_agg(x.error_message ORDER BY x.began DESC, x.id DESC))[1]
+    -- began: the start, else when it ended; ended: the finish, else the start
+    SELECT count(*), min(coalesce(x.started_at, x.finished_at, x.created_at)),
+           max(coalesce(x.finished_at, x.started_at, x.created_at)),
+           (array_agg(x.external_run_id ORDER BY coalesce(x.started_at, x.finished_at, x.created_at) DESC,
+                      x.id DESC))[1:10],
+           (array_agg(x.error_message ORDER BY coalesce(x.started_at, x.finished_at, x.created_at) DESC,
+                      x.id DESC))[1]
     INTO failures, oldest, last_failed_at, run_ids, last_error
-    FROM (SELECT r.id, r.started_at AS began, coalesce(r.finished_at, r.started_at) AS ended,
-                 r.external_run_id, r.error_message
-          FROM runs r
-          WHERE r.pipeline_id = pid
-            AND r.started_at > after
-            AND r.started_at >= first_eval
-            AND r.status = 'failed'
-            AND coalesce(r.finished_at, r.started_at) <= at
-          UNION ALL
-          SELECT r.id, w.t, w.t, r.external_run_id, r.error_message
-          FROM runs r
-          CROSS JOIN LATERAL (SELECT coalesce(r.finished_at, r.created_at) AS t) w
-          WHERE r.pipeline_id = pid
-            AND r.started_at IS NULL
-            AND r.status = 'failed'
-            AND w.t > after
-            AND w.t >= first_eval
-            AND w.t <= at) x;
+    FROM runs x
+    WHERE x.pipeline_id = pid
+      AND x.status = 'failed'
+      AND ((x.started_at > after AND x.started_at >= first_eval) OR x.started_at IS NULL)
+      AND coalesce(x.started_at, x.finished_at, x.created_at) > after
+      AND coalesce(x.started_at, x.finished_at, x.created_at) >= first_eval
+      AND coalesce(x.finished_at, x.started_at, x.created_at) <= at;
 END $$;
