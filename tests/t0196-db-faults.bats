@@ -108,4 +108,9 @@ while True:
 	# a value PostgreSQL cannot read is configuration
 	CHM_STATEMENT_TIMEOUT=banana run --separate-stderr chm-report q2
 	[ "$status" -eq 78 ]
+	[[ "$stderr" == *'CHM_STATEMENT_TIMEOUT "banana" is not a PostgreSQL statement_timeout'* ]]
+	# chm's error object: the code that goes with 78, naming the variable
+	CHM_STATEMENT_TIMEOUT=banana run --separate-stderr chm client list
+	[ "$status" -eq 78 ]
+	assert_eq "$(printf '%s\n' "$stderr" | jq -r '.error | "\(.code) \(.details[0].field)"')" "db_config CHM_STATEMENT_TIMEOUT"
 }

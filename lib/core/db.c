@@ -103,9 +103,12 @@ int chm_db_statement_timeout(PGconn *conn, const char *value, struct chm_err *er
 	const char *params[] = { value && *value ? value : CHM_STATEMENT_TIMEOUT_DEFAULT };
 	PGresult *res = chm_db_query(conn, "SELECT set_config('statement_timeout', $1, false)", 1, params, err);
 	if (!res) {
-		/* a value PostgreSQL cannot read is configuration */
-		err->status = CHM_EX_CONFIG;
-		return -1;
+		/* a value PostgreSQL cannot read is configuration: say which */
+		char why[sizeof(err->msg)];
+		snprintf(why, sizeof(why), "%s", err->msg);
+		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_DB_CONFIG, "CHM_STATEMENT_TIMEOUT",
+				   "CHM_STATEMENT_TIMEOUT \"%.100s\" is not a PostgreSQL statement_timeout (%s)",
+				   params[0], why);
 	}
 	PQclear(res);
 	return 0;
