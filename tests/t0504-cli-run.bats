@@ -175,6 +175,9 @@ status_of() { # status_of EXTERNAL_RUN_ID
 	assert_error 64 usage until
 	run --separate-stderr chm run list
 	assert_error 64 usage pipeline
+	# one pipeline's runs or one client's, as run latest
+	run --separate-stderr chm run list --pipeline acme/orders_daily --client globex
+	assert_error 64 usage client
 	run --separate-stderr chm run list --pipeline acme/nope
 	assert_error 65 not_found pipeline
 }

@@ -215,6 +215,16 @@ bad:
 	return -1;
 }
 
+/* list and latest read one pipeline's runs or one client's: both given
+ * would answer for neither (an empty list, or the pipeline's alone). */
+static int not_both(struct chm_ctx *ctx, const struct chm_args *a)
+{
+	if (chm_arg(a, "pipeline") && chm_arg(a, "client"))
+		return chm_fail_set(&ctx->fail, CHM_EX_USAGE, CHM_E_USAGE, "client",
+				    "give --pipeline or --client, not both");
+	return 0;
+}
+
 static int list(struct chm_ctx *ctx, const struct chm_args *a)
 {
 	int64_t now = chm_time_now(), since = 0, until = 0, limit = LIST_DEFAULT, pid = 0, cid = 0;
@@ -225,6 +235,8 @@ static int list(struct chm_ctx *ctx, const struct chm_args *a)
 	if (!chm_arg(a, "pipeline") && !chm_arg(a, "client"))
 		return chm_fail_set(&ctx->fail, CHM_EX_USAGE, CHM_E_USAGE, "pipeline",
 				    "is required (--pipeline, or --client for all of a client's runs)");
+	if (not_both(ctx, a))
+		return -1;
 	chm_check_enum(ctx, "status", chm_arg(a, "status"), chm_run_statuses);
 	chm_check_time(ctx, "since", chm_arg(a, "since"), now, &since);
 	chm_check_time(ctx, "until", chm_arg(a, "until"), now, &until);
@@ -274,9 +286,8 @@ static int latest(struct chm_ctx *ctx, const struct chm_args *a)
 	int64_t pid = 0, cid = 0;
 	char pid_s[24], cid_s[24];
 
-	if (chm_arg(a, "pipeline") && chm_arg(a, "client"))
-		return chm_fail_set(&ctx->fail, CHM_EX_USAGE, CHM_E_USAGE, "client",
-				    "give --pipeline or --client, not both");
+	if (not_both(ctx, a))
+		return -1;
 	if (chm_arg(a, "pipeline") && chm_find_pipeline(ctx, chm_arg(a, "pipeline"), "pipeline", &pid))
 		return -1;
 	if (chm_arg(a, "client") && chm_find_client(ctx, chm_arg(a, "client"), "client", &cid))
