@@ -150,6 +150,10 @@ static int read_times(struct report_args *a, int64_t clock)
 	o->has_until = a->until != NULL;
 	if (o->has_since && o->has_until && o->since >= o->until)
 		return chm_warn("--since must be before --until"), -1;
+	/* --until defaults to now: a window that starts there is empty, and
+	 * an empty answer would look like a quiet fleet */
+	if (o->has_since && !o->has_until && o->since >= (o->has_now ? o->now : clock))
+		return chm_warn("--since must be before --until, which defaults to %s", o->has_now ? "--now" : "now"), -1;
 	return 0;
 }
 

@@ -147,6 +147,12 @@ PCT='.p50_seconds, .p90_seconds, .p99_seconds'
 		[ "$status" -eq 64 ]
 		[[ "$stderr" == chm-report:* ]]
 	done
+	# --until defaults to --now: a --since at or after it is the same mistake
+	for since in 0s 2026-12-01T00:00:00Z; do
+		run --separate-stderr chm-report --now 2026-11-22T12:00:00Z --since $since q8
+		[ "$status" -eq 64 ]
+		assert_eq "$stderr" "chm-report: --since must be before --until, which defaults to --now"
+	done
 	run chm-report --help
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"--bucket hour|day|week"* ]]
