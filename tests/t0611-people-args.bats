@@ -48,6 +48,23 @@ since_sent() {
 	[[ "$stderr" == *'"code":"usage"'*'since must be RFC 3339, a date (2026-12-01), now, today, yesterday'* ]]
 	run --separate-stderr chm rule test 1 --now bogus
 	[ "$status" -eq 64 ]
+	# a time back from now before the year 1, or a number strtod reads
+	# but a person does not write: refused before any database sees it
+	run --separate-stderr chm-report --since 110000w q8
+	[ "$status" -eq 64 ]
+	assert_eq "$stderr" 'chm-report: --since: "110000w" is before the year 1'
+	run --separate-stderr chm-report --now 0001-01-01 --since 2w q1
+	[ "$status" -eq 64 ]
+	for t in 1e3s 0x10s; do
+		run --separate-stderr chm-report --since $t q1
+		[ "$status" -eq 64 ]
+	done
+	run --separate-stderr chm summary --client acme --since 400000w
+	[ "$status" -eq 64 ]
+	[[ "$stderr" == *'"code":"usage"'*'"field":"since"'* ]]
+	run --separate-stderr chm run record --pipeline acme/orders_daily --status success --started-at 110000w
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *'"field":"started_at"'* ]]
 }
 
 @test "a name that matches nothing is an error with a suggestion, not an empty answer" {

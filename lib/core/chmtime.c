@@ -189,9 +189,18 @@ static int parse_ago(const char *s, int64_t now_usec, int64_t *usec, const char 
 		     struct chm_err *err)
 {
 	char *end;
+	const char *q = s;
 	if (!isdigit((unsigned char)s[0]) || strlen(s) > 24)
 		return 0;
+	/* digits with a fraction, no more: strtod would also read 1e3 and 0x10 */
+	while (isdigit((unsigned char)*q))
+		q++;
+	if (*q == '.' && isdigit((unsigned char)q[1]))
+		for (q++; isdigit((unsigned char)*q);)
+			q++;
 	double n = strtod(s, &end);
+	if (end != q)
+		return 0;
 	int64_t unit = 0;
 	switch (*end) {
 	case 's': unit = 1; break;
@@ -208,6 +217,11 @@ static int parse_ago(const char *s, int64_t now_usec, int64_t *usec, const char 
 		return chm_err_set(err, CHM_EX_USAGE, CHM_E_BAD_TIME, field,
 				   "%s: \"%.64s\" is too far back", field, s);
 	*usec = now_usec - (int64_t)llround(n * (double)unit * (double)USEC_PER_SEC);
+	/* as a timestamp's: an instant before the year 1 cannot be written
+	 * back in RFC 3339, and PostgreSQL would store it BC */
+	if (*usec < INT64_C(-62135596800) * USEC_PER_SEC)
+		return chm_err_set(err, CHM_EX_USAGE, CHM_E_BAD_TIME, field,
+				   "%s: \"%.64s\" is before the year 1", field, s);
 	return 1;
 }
 
