@@ -117,3 +117,28 @@ setup() {
 	run --separate-stderr chm migrate --status
 	assert_eq "$(printf '%s\n' "$output" | jq -r .pending)" 0
 }
+
+@test "049: enabled rules that share an effective scope make it refuse (78), naming them, nothing changed; disabling one lets it through" {
+	migrations_before 049_rule_effective_scope.sql
+	# chm-load refuses a schema behind it: the inventory by hand
+	q "INSERT INTO clients (name) VALUES ('acme');
+	   INSERT INTO pipelines (client_id, name, platform, pipeline_type)
+	   SELECT id, 'orders', 'airflow', 'ingestion' FROM clients"
+	q "INSERT INTO alert_rules (client_id, pipeline_id, rule_type, channel, destination)
+	   SELECT p.client_id, p.id, 'on_failure', 'email', 'ops@example.com' FROM pipelines p ORDER BY p.id LIMIT 1;
+	   INSERT INTO alert_rules (client_id, pipeline_id, rule_type, channel, destination)
+	   SELECT NULL, p.id, 'on_failure', 'email', 'ops@example.com' FROM pipelines p ORDER BY p.id LIMIT 1"
+	ids=$(q "SELECT string_agg(id::text, ' and ' ORDER BY id) FROM alert_rules WHERE destination = 'ops@example.com'")
+	run --separate-stderr chm migrate
+	[ "$status" -eq 78 ]
+	[[ "$stderr" == "chm: migration 049_rule_effective_scope.sql refused: "*"rules $ids (on_failure, email to ops@example.com)"* ]]
+	[[ "$stderr" == *"chm rule disable ID"* ]]
+	assert_eq "$(q "SELECT count(*) FROM schema_migrations WHERE version = '049_rule_effective_scope.sql'")" 0
+	chm rule disable "${ids%% *}" >/dev/null
+	run --separate-stderr chm migrate
+	[ "$status" -eq 0 ]
+	# and now the pair cannot be enabled again
+	run --separate-stderr chm rule enable "${ids%% *}"
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *'"code":"conflict"'* ]]
+}

@@ -118,6 +118,17 @@ rule_id() { # rule_id DESTINATION
 	assert_error 65 not_found rule
 }
 
+@test "the effective scope decides a conflict: a rule naming a pipeline and its client is that pipeline's" {
+	run --separate-stderr chm rule create --pipeline globex/carrier_events --type on_failure --channel email --destination ops@globex.example
+	assert_json_ok
+	run --separate-stderr chm rule create --client globex --pipeline globex/carrier_events --type on_failure --channel email --destination ops@globex.example
+	assert_error 65 conflict rule
+	assert_eq "$(q "SELECT count(*) FROM alert_rules WHERE destination = 'ops@globex.example'")" 1
+	# the client's own rule is another scope
+	run --separate-stderr chm rule create --client globex --type on_failure --channel email --destination ops@globex.example
+	assert_json_ok
+}
+
 @test "rule list: filters; rows in id order" {
 	run --separate-stderr chm rule list
 	assert_json_ok
