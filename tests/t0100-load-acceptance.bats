@@ -107,6 +107,23 @@ setup() {
 	[ -z "$(ls "$BATS_TEST_TMPDIR" | grep '\.tmp\.')" ]
 }
 
+@test "a state record whose value is not an object is rejected by line; the runs around it load, the good state is kept" {
+	{
+		echo '{"type":"state","value":{"airflow":{"orders_daily":"2026-11-21T00:00:00Z"}}}'
+		echo '{"type":"state","value":null}'
+		run_line r1 success
+		echo '{"type":"state","value":"2026-11-22"}'
+		echo '{"type":"state","value":[1]}'
+		run_line r2 success
+	} >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr chm-load --state-file "$BATS_TEST_TMPDIR/state.json" "$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 65 ]
+	assert_eq "$(printf '%s\n' "$stderr" | jq -r 'select(.type=="reject") | "\(.line) \(.field) \(.code)"' | paste -sd,)" \
+		"2 value missing_field,4 value wrong_type,5 value wrong_type"
+	assert_eq "$(q "SELECT count(*) FROM runs")" 2
+	assert_eq "$(jq -c . "$BATS_TEST_TMPDIR/state.json")" '{"airflow":{"orders_daily":"2026-11-21T00:00:00Z"}}'
+}
+
 @test "a state record is not written when the batch before it fails" {
 	{
 		run_line r1 success

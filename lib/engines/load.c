@@ -113,9 +113,16 @@ static int load_state(struct chm_load *l, json_t *rec, struct chm_err *rec_err,
 		      struct chm_err *err)
 {
 	json_t *v = json_object_get(rec, "value");
-	if (!v) {
+	if (!v || json_is_null(v)) {
 		chm_err_set(rec_err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "value",
 			    "a state record needs a \"value\"");
+		return REJECTED;
+	}
+	/* every reader of the state file refuses anything but an object:
+	 * written, it would stop the next chm-fetch (78) */
+	if (!json_is_object(v)) {
+		chm_err_set(rec_err, CHM_EX_DATAERR, CHM_E_WRONG_TYPE, "value",
+			    "a state record's \"value\" must be a JSON object");
 		return REJECTED;
 	}
 	if (l->pending_state && l->pending_after <= chm_loader_sent(l->loader)) {
