@@ -96,8 +96,6 @@ int main(int argc, char **argv)
 	snprintf(client, sizeof(client), "%.*s", (int)(slash - pipeline), pipeline);
 	job.client = client;
 	job.pipeline = slash + 1;
-	if (!getenv("PGCONNECT_TIMEOUT"))
-		setenv("PGCONNECT_TIMEOUT", "5", 1); /* a database that hangs must not hold the job up */
 	signal(SIGPIPE, SIG_IGN);
 	return chm_exec_job_run(&job, argv + optind, argc - optind);
 }

@@ -89,6 +89,31 @@ ev() { # ev N FILTER: a field (or a jq filter) of the N-th event (from 1)
 	[ "$status" -eq 0 ]
 	assert_eq "$output" "hi"
 	assert_eq "$(ev 2 status)" success
+	# descriptor 1: the events and the job's own output share it; the job
+	# keeps its stdout (it lost it to close-on-exec, and failed)
+	run --separate-stderr chm exec --pipeline globex/nightly_export --events-fd 1 -- echo hi
+	[ "$status" -eq 0 ]
+	assert_eq "$(printf '%s\n' "$output" | grep -c '^hi$')" 1
+	assert_eq "$(printf '%s\n' "$output" | grep '"type":"run"' | jq -r .status | paste -sd' ')" "running success"
+}
+
+@test "the job's environment is its own, and a lock on runs holds its start at most 5 s" {
+	run --separate-stderr env -u PGCONNECT_TIMEOUT chm exec --pipeline globex/nightly_export --load -- \
+		sh -c 'echo "[${PGCONNECT_TIMEOUT-unset}]"'
+	[ "$status" -eq 0 ]
+	assert_eq "$output" "[unset]"
+	# a session holds runs locked for 30 s: the running event gives up, the job runs
+	psql -X -q -c "BEGIN; LOCK TABLE runs IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(30); COMMIT" >/dev/null 2>&1 &
+	locker=$!
+	sleep 1
+	start=$(date +%s)
+	run --separate-stderr chm exec --pipeline globex/nightly_export --load --events "$EV" -- sh -c 'date +%s'
+	kill "$locker" 2>/dev/null || true
+	q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%LOCK TABLE runs%' AND pid <> pg_backend_pid()" >/dev/null
+	wait "$locker" 2>/dev/null || true
+	[ "$status" -eq 0 ]
+	[ $(( output - start )) -le 20 ]
+	[[ "$stderr" == *"the run is not recorded in the database"*"statement timeout"* ]]
 }
 
 @test "--load: the running row is there while the job runs, the final one after" {

@@ -18,6 +18,13 @@ static void strip_newline(char *s)
  * the conninfo or PGCONNECT_TIMEOUT says: not for ever. */
 #define CONNECT_TIMEOUT_DEFAULT "10"
 
+static const char *connect_timeout_default = CONNECT_TIMEOUT_DEFAULT;
+
+void chm_db_set_connect_timeout(const char *seconds)
+{
+	connect_timeout_default = seconds;
+}
+
 /* Whether libpq's environment (PGCONNECT_TIMEOUT) already sets a timeout:
  * its defaults are what the environment says. */
 static int connect_timeout_from_env(void)
@@ -54,7 +61,7 @@ PGconn *chm_db_connect(const char *conninfo, const char *program, struct chm_err
 	}
 	if (!connect_timeout_from_env()) {
 		keys[k] = "connect_timeout";
-		vals[k++] = CONNECT_TIMEOUT_DEFAULT;
+		vals[k++] = connect_timeout_default;
 	}
 	if (conninfo && *conninfo) {
 		keys[k] = "dbname";

@@ -11,6 +11,11 @@
 /* conninfo: a libpq connection string or URI; NULL uses $CHM_DATABASE_URL,
  * else libpq's defaults (PG* variables, service file). */
 PGconn *chm_db_connect(const char *conninfo, const char *program, struct chm_err *err);
+/* The connect timeout, in seconds, when neither the conninfo nor
+ * PGCONNECT_TIMEOUT gives one (default 10). chm-exec's is shorter, and is
+ * not put in the environment its job inherits. seconds must outlive the
+ * connections. */
+void chm_db_set_connect_timeout(const char *seconds);
 /* Bounds every later statement of conn: value is PostgreSQL's
  * statement_timeout ("300s", "5min", "0" for none); NULL gives the default,
  * CHM_STATEMENT_TIMEOUT_DEFAULT. A statement that runs longer fails with 75. */

@@ -63,6 +63,12 @@ static int load_event(struct sinks *s, json_t *ev)
 
 	chm_err_clear(&err);
 	PGconn *conn = chm_migrate_connect(s->db, "chm-exec", &err);
+	/* nor a lock held on runs: the running event is written before the
+	 * job starts */
+	if (conn && chm_db_statement_timeout(conn, "5s", &err)) {
+		PQfinish(conn);
+		conn = NULL;
+	}
 	if (!conn) {
 		chm_warn("the run is not recorded in the database: %s", err.msg);
 		return -1;
@@ -200,8 +206,10 @@ static void open_events(const struct chm_exec_job *job, struct sinks *s)
 		else
 			s->fd = job->events_fd;
 	}
-	if (s->fd >= 0)
-		fcntl(s->fd, F_SETFD, FD_CLOEXEC); /* the job does not inherit our events */
+	/* the job does not inherit our events, but 0-2 are its own too
+	 * (--events-fd 1: the events go where its output goes) */
+	if (s->fd > STDERR_FILENO)
+		fcntl(s->fd, F_SETFD, FD_CLOEXEC);
 }
 
 /* Writes the event, as a run or as its raw cron record. */
@@ -251,6 +259,9 @@ int chm_exec_job_run(const struct chm_exec_job *job, char **argv, int argc)
 	struct chm_exec x;
 	char host[256] = "localhost", t[CHM_TIME_BUFSZ];
 
+	/* a database that hangs must not hold the job up: a short connect,
+	 * set here rather than as PGCONNECT_TIMEOUT, which the job inherits */
+	chm_db_set_connect_timeout("5");
 	/* a stop request while we get ready and record the start is for the job:
 	 * held, and then the job is not started at all */
 	chm_exec_trap_signals();
