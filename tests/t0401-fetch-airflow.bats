@@ -135,6 +135,12 @@ fetch() {
 	save_state "$BATS_TEST_TMPDIR/state.json"
 	assert_eq "$(jq -c '.bookmarks.airflow.acme.orders_daily | [.since, .running, .skip]' "$BATS_TEST_TMPDIR/state.json")" \
 		'["2026-11-17T09:30:01.000000Z",false,["manual__2026-11-17T09:30:00.123456+00:00"]]'
+	# 0 means no time at all, not for ever
+	run --separate-stderr fetch --client acme --pipeline orders_daily --max-lookback 0s
+	[ "$status" -eq 0 ]
+	save_state "$BATS_TEST_TMPDIR/state0.json"
+	assert_eq "$(jq -c '.bookmarks.airflow.acme.orders_daily | [.since, .running]' "$BATS_TEST_TMPDIR/state0.json")" \
+		'["2026-11-17T09:30:01.000000Z",false]'
 	run --separate-stderr chm-fetch --source airflow --base-url http://127.0.0.1:1 --max-lookback 2026-01-01T00:00:00Z
 	[ "$status" -eq 64 ]
 }

@@ -148,7 +148,7 @@ static int64_t fetch_now(const struct chm_fetch *f)
 static int item_stale(struct chm_fetch *f, json_t *item, int64_t key)
 {
 	int64_t t = key;
-	if (f->o.max_lookback <= 0)
+	if (f->o.max_lookback < 0)
 		return 0;
 	if (f->pg->item_created && f->pg->item_created(item, &t))
 		return 0;

@@ -52,7 +52,7 @@ struct chm_fetch_opts {
 	int page_size;              /* default 100 */
 	int max_pages;              /* per pipeline; default 1000 */
 	int airflow_v2;             /* Airflow 3: /api/v2 (same dagRuns paging) */
-	int64_t max_lookback;       /* usec; a run running longer stops holding the bookmark; 0 = always */
+	int64_t max_lookback;       /* usec; a run running longer stops holding the bookmark (0: none holds it); < 0 = always */
 	int has_since;              /* start from since instead of the bookmark */
 	int64_t since;              /* microseconds since the epoch */
 	int64_t now;                /* usec; the clock for the lookback and fetched_at; 0 = the real one */
