@@ -45,6 +45,9 @@ TEXT = {
     "qjwt":     lambda t: "https://h.example.com/cb?jwt=%s" % t,
     "qcode":    lambda t: "https://h.example.com/oauth?state=1&code=%s" % t,
     "qbearer":  lambda t: "https://h.example.com/x?bearer=%s" % t,
+    # webhook URLs whose path is the credential
+    "slackhook": lambda t: "POST https://hooks.slack.com/services/T0001/B0001/%s: 404 no_service" % t,
+    "discord":  lambda t: "webhook https://discord.com/api/webhooks/1234/%s?wait=true failed" % t,
 }
 # JSON shapes: a function of the token to a value put in a payload
 JSONS = {

@@ -2,6 +2,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 
 /* Key words after folding: lower case, separators (_ - . space) dropped, so
@@ -201,6 +202,37 @@ static int hit(struct hits *h, size_t from, size_t to)
 }
 
 /* A URL's user:password@ and its secret-named query parameters. */
+/* Webhook URLs whose path is the credential (anyone who has it can post):
+ * the host, and the path prefix after which everything is secret. */
+static const struct {
+	const char *host, *prefix;
+} path_secrets[] = {
+	{ "hooks.slack.com", "/services/" },
+	{ "hooks.slack.com", "/workflows/" },
+	{ "hooks.slack.com", "/triggers/" },
+	{ "discord.com", "/api/webhooks/" },
+	{ "discordapp.com", "/api/webhooks/" },
+};
+
+/* The secret part of a webhook URL's path from path (its host is
+ * host[0..hlen)), up to its query or its end: a span, or 0. */
+static int path_secret(const char *host, size_t hlen, const char *path, const char *end, const char **from,
+		       const char **to)
+{
+	for (size_t i = 0; i < sizeof(path_secrets) / sizeof(path_secrets[0]); i++) {
+		size_t n = strlen(path_secrets[i].host), pn = strlen(path_secrets[i].prefix);
+		if (hlen != n || strncasecmp(host, path_secrets[i].host, n) != 0 || (size_t)(end - path) <= pn ||
+		    memcmp(path, path_secrets[i].prefix, pn) != 0)
+			continue;
+		*from = path + pn;
+		*to = *from;
+		while (*to < end && **to != '?' && !query_end(**to))
+			(*to)++;
+		return *to > *from;
+	}
+	return 0;
+}
+
 static int rule_urls(const char *s, size_t len, struct hits *h)
 {
 	const char *p = s, *end = s + len;
@@ -219,6 +251,10 @@ static int rule_urls(const char *s, size_t len, struct hits *h)
 			q++;
 		}
 		if (at && at > auth && hit(h, (size_t)(auth - s), (size_t)(at - s)))
+			return 1;
+		const char *host = at ? at + 1 : auth, *pfrom, *pto;
+		if (path_secret(host, (size_t)(q - host), q, end, &pfrom, &pto) &&
+		    hit(h, (size_t)(pfrom - s), (size_t)(pto - s)))
 			return 1;
 		/* the rest of the URL: path, then query parameters */
 		while (q < end && *q != '?' && !query_end(*q))

@@ -8,7 +8,7 @@
  * of a {"name": "DB_PASSWORD", "value": ...} pair. Inside any string, the
  * rules of find_secrets (redact.c) replace what looks like a secret by its
  * shape: a URL's user:password@ and secret query parameters (sig, jwt, code
- * too), name=value and name: value pairs with a secret name (a conninfo,
+ * too), the path of a Slack or Discord webhook URL (the path is the key), name=value and name: value pairs with a secret name (a conninfo,
  * an environment dump, a header, YAML, JSON inside a string), "Bearer x",
  * a PEM private key's body, Oracle's user/password@host, a .pgpass line and
  * mysql's -pSECRET. A null value is left alone: there is no secret in it.
