@@ -136,9 +136,16 @@ int main(int argc, char **argv)
 		rc = chm_load_file(l, "-", &err);
 	for (int i = 0; i < argc && rc == 0 && !terminated; i++)
 		rc = chm_load_file(l, argv[i], &err);
-	/* what is staged is complete and valid: commit it, also on SIGTERM */
-	if (rc == 0)
+	/* what is staged is complete and valid: commit it, also on SIGTERM,
+	 * and when a later input cannot be read (its error is still the exit
+	 * status: the input was not all read) */
+	if (rc == 0) {
 		rc = chm_load_finish(l, &err);
+	} else if (err.status == CHM_EX_IOERR) {
+		struct chm_err ferr;
+		if (chm_load_finish(l, &ferr))
+			chm_report_err(&ferr);
+	}
 
 	chm_load_print_summary(l, stdout);
 	struct strbuf said = STRBUF_INIT;

@@ -152,6 +152,16 @@ setup() {
 	[ "$status" -eq 64 ]
 }
 
+@test "a later file that cannot be read: exit 74 naming it, and what the files before it held is committed, state too" {
+	{ run_line r1 success; echo '{"type":"state","value":{"k":1}}'; run_line r2 failed; } >"$BATS_TEST_TMPDIR/a"
+	run --separate-stderr chm-load --state-file "$BATS_TEST_TMPDIR/state.json" "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/missing"
+	[ "$status" -eq 74 ]
+	[[ "$stderr" == *"cannot open $BATS_TEST_TMPDIR/missing"* ]]
+	assert_eq "$(q "SELECT string_agg(external_run_id || '=' || status, ' ' ORDER BY 1) FROM runs")" "r1=success r2=failed"
+	assert_eq "$(jq -c . "$BATS_TEST_TMPDIR/state.json")" '{"k":1}'
+	assert_eq "$(summary_field inserted)" 2
+}
+
 @test "a load that changes a large share of runs leaves the planner statistics; a replay does not ANALYZE again" {
 	chm-synth --seed 3 --clients 2 --pipelines 6 --days 20 --end 2026-11-20T00:00:00Z --format canonical --inventory \
 		>"$BATS_TEST_TMPDIR/h.ndjson"
