@@ -88,6 +88,17 @@ fetch() {
 	assert_eq "$(raw_ids dag_run_id | head -n 1)" "scheduled__2026-11-16T00:00:00+00:00"
 }
 
+@test "a --pipelines file that cannot be read as pipelines is configuration: 78, naming the file and line, nothing fetched" {
+	printf '%s\n' '{"type":"client","name":"acme"}' 'not json' >"$BATS_TEST_TMPDIR/p1.ndjson"
+	printf '%s\n' '{"type":"pipeline","client":"acme","name":"x","platform":"airflow","external_id":7}' >"$BATS_TEST_TMPDIR/p2.ndjson"
+	for n in 1 2; do
+		run --separate-stderr chm-fetch --source airflow --base-url http://127.0.0.1:1 --pipelines "$BATS_TEST_TMPDIR/p$n.ndjson"
+		[ "$status" -eq 78 ]
+		[ -z "$output" ]
+	done
+	[[ "$stderr" == *"p2.ndjson:1: "* ]]
+}
+
 @test "path parts are URL-encoded" {
 	start_fake_api
 	echo '{"type":"pipeline","client":"acme","name":"odd","platform":"airflow","pipeline_type":"ingestion","external_id":"a b/c+d:e"}' >"$BATS_TEST_TMPDIR/p.ndjson"

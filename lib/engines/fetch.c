@@ -750,7 +750,7 @@ int chm_fetch_pipelines_from_file(const char *path, const struct chm_source *sou
 		if (!rec) {
 			char m[2200];
 			snprintf(m, sizeof(m), "%s:%ld: %s", path, lr.lineno, err->msg);
-			chm_err_set(err, CHM_EX_DATAERR, err->kind, err->field, "%s", m);
+			chm_err_set(err, CHM_EX_CONFIG, err->kind, err->field, "%s", m);
 			rc = -1;
 			break;
 		}
@@ -764,7 +764,7 @@ int chm_fetch_pipelines_from_file(const char *path, const struct chm_source *sou
 			char m[2200];
 			snprintf(m, sizeof(m), "%s:%ld: %s", path, lr.lineno,
 				 err->msg[0] ? err->msg : "a pipeline needs client, name and platform");
-			chm_err_set(err, CHM_EX_DATAERR, err->kind != CHM_E_NONE ? err->kind : CHM_E_MISSING_FIELD, err->field, "%s", m);
+			chm_err_set(err, CHM_EX_CONFIG, err->kind != CHM_E_NONE ? err->kind : CHM_E_MISSING_FIELD, err->field, "%s", m);
 			json_decref(rec);
 			rc = -1;
 			break;
