@@ -160,3 +160,30 @@ line_of() {
 	[[ "$(grep r252 <<<"$output")" == *" 4m 12s"* ]]
 	[[ "$(grep r3900 <<<"$output")" == *" 1h 05m"* ]]
 }
+
+@test "wide and combining characters: columns line up in terminal cells, and a cut name still fits" {
+	chm client create --name '東京データ基盤' >/dev/null
+	chm client create --name 'e'$'\xcc\x81''té' >/dev/null
+	chm client create --name '서울_파이프라인_일일_적재_작업_모니터링_대상_고객' >/dev/null
+	# the cells a terminal gives each line (East Asian wide: 2, combining: 0)
+	cells() {
+		python3 -c '
+import sys, unicodedata
+for l in sys.stdin.read().splitlines():
+    print(sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in l))'
+	}
+	COLUMNS=200 run --separate-stderr chm client list --format table
+	[ "$status" -eq 0 ]
+	# every row is padded to the same cells as the header up to the last column
+	local head_at row_at
+	head_at=$(printf '%s\n' "$output" | head -n 1 | sed 's/is_active.*//' | cells)
+	while IFS= read -r line; do
+		row_at=$(printf '%s\n' "$line" | sed -E 's/(true|false).*//' | cells)
+		assert_eq "$row_at" "$head_at"
+	done < <(printf '%s\n' "$output" | grep -E '東京|té|서울')
+	# narrow: the long Korean name is cut, and no line is wider than the screen
+	COLUMNS=40 run --separate-stderr chm client list --format table
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"서울_"*"…"* ]]
+	assert_eq "$(printf '%s\n' "$output" | cells | sort -n | tail -n 1 | awk '{print ($1 <= 40)}')" 1
+}

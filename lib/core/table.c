@@ -9,10 +9,10 @@
 #include <unistd.h>
 
 
-/* A column never shrinks below this many code points when fitting: a cut
+/* A column never shrinks below this many cells when fitting: a cut
  * name still has to be recognisable. */
 #define MIN_CUT_WIDTH 6
-/* Text keeps this many code points (most pipeline names whole) before a
+/* Text keeps this many cells (most pipeline names whole) before a
  * narrow terminal leaves detail columns out (details, below). */
 #define SOFT_CUT_WIDTH 20
 
@@ -235,31 +235,85 @@ void chm_table_sanitise(char *s)
 	}
 }
 
-/* Code points of UTF-8 text: a terminal cell each, near enough (wide CJK
- * and combining marks are rare in pipeline names). */
-static size_t width_of(const char *s)
+/* The code point at *s (UTF-8; a stray byte is itself), *s moved past it. */
+static unsigned next_point(const char **s)
 {
+	const unsigned char *p = (const unsigned char *)*s;
+	unsigned c = *p++;
+	int more = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
+	if (more)
+		c &= 0x3fu >> more; /* the lead byte's own bits */
+	for (; more && (*p & 0xc0) == 0x80; more--)
+		c = (c << 6) | (*p++ & 0x3f);
+	*s = (const char *)p;
+	return c;
+}
+
+/* Terminal cells of a code point, as wcwidth says in a UTF-8 locale
+ * (which a cron job or CI does not have): 0 for combining marks and zero
+ * width characters, 2 for East Asian wide and full-width ones and emoji. */
+static int point_cells(unsigned c)
+{
+	static const unsigned zero[][2] = {
+		{ 0x0300, 0x036f }, { 0x0483, 0x0489 }, { 0x0591, 0x05bd }, { 0x0610, 0x061a },
+		{ 0x064b, 0x065f }, { 0x0e31, 0x0e31 }, { 0x0e34, 0x0e3a }, { 0x0e47, 0x0e4e },
+		{ 0x1ab0, 0x1aff }, { 0x1dc0, 0x1dff }, { 0x200b, 0x200f }, { 0x202a, 0x202e },
+		{ 0x2060, 0x2064 }, { 0x20d0, 0x20ff }, { 0xfe00, 0xfe0f }, { 0xfe20, 0xfe2f },
+		{ 0xfeff, 0xfeff },
+	};
+	static const unsigned wide[][2] = {
+		{ 0x1100, 0x115f }, { 0x2e80, 0x303e }, { 0x3041, 0x33ff }, { 0x3400, 0x4dbf },
+		{ 0x4e00, 0x9fff }, { 0xa000, 0xa4cf }, { 0xac00, 0xd7a3 }, { 0xf900, 0xfaff },
+		{ 0xfe30, 0xfe4f }, { 0xff00, 0xff60 }, { 0xffe0, 0xffe6 }, { 0x1f300, 0x1f64f },
+		{ 0x1f900, 0x1f9ff }, { 0x20000, 0x3fffd },
+	};
+	if (c < 0x300)
+		return 1;
+	for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++)
+		if (c >= zero[i][0] && c <= zero[i][1])
+			return 0;
+	for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
+		if (c >= wide[i][0] && c <= wide[i][1])
+			return 2;
+	return 1;
+}
+
+/* Terminal cells of the UTF-8 text s[0..len). */
+static size_t width_of_n(const char *s, size_t len)
+{
+	const char *end = s + len;
 	size_t n = 0;
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
+	while (s < end && *s)
+		n += (size_t)point_cells(next_point(&s));
 	return n;
 }
 
+static size_t width_of(const char *s)
+{
+	return width_of_n(s, strlen(s));
+}
+
 /* s in exactly w cells: padded on the left (right-aligned) or the right,
- * or cut to w - 1 code points and "…". The last column is not padded.
- * sgr (or NULL): the colour around s, outside the padding and the count. */
+ * or cut to at most w - 1 cells and "…" (a wide character that would
+ * straddle the cut goes, and a space makes up the cell). The last column
+ * is not padded. sgr (or NULL): the colour around s, outside the padding. */
 static void add_fitted(struct strbuf *sb, const char *s, size_t w, int right, int last,
 		       const char *sgr)
 {
 	size_t n = width_of(s);
 	if (n > w) {
-		size_t points = 0;
-		for (; *s; s++) {
-			if (((unsigned char)*s & 0xc0) != 0x80 && ++points > w - 1)
+		size_t used = 0;
+		while (*s) {
+			const char *from = s;
+			size_t c = (size_t)point_cells(next_point(&s));
+			if (used + c > w - 1)
 				break;
-			strbuf_addc(sb, *s);
+			strbuf_add(sb, from, (size_t)(s - from));
+			used += c;
 		}
 		strbuf_adds(sb, "\xE2\x80\xA6");
+		for (used++; !last && used < w; used++)
+			strbuf_addc(sb, ' ');
 		return;
 	}
 	for (size_t i = n; right && i < w; i++)
@@ -473,15 +527,13 @@ static void fit(const struct chm_table *t, struct layout *l, int width)
 	fit_pass(t, l, &total, (size_t)width, 0, MIN_CUT_WIDTH);
 }
 
-/* text in lines of at most width code points, broken at its spaces (a
+/* text in lines of at most width cells, broken at its spaces (a
  * word longer than width has a line of its own). */
 static void add_wrapped(struct strbuf *out, const char *text, size_t width)
 {
 	size_t col = 0;
 	while (*text) {
-		size_t len = strcspn(text, " "), n = 0;
-		for (size_t i = 0; i < len; i++)
-			n += ((unsigned char)text[i] & 0xc0) != 0x80;
+		size_t len = strcspn(text, " "), n = width_of_n(text, len);
 		if (col && col + 1 + n > width) {
 			strbuf_addc(out, '\n');
 			col = 0;
