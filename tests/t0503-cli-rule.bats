@@ -153,6 +153,10 @@ rule_id() { # rule_id DESTINATION
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" =~ ^id\ +effective_scope\ +effective_scope_name\ +rule_type ]]
 	[[ "${lines[3]}" =~ pipeline\ +globex/carrier_events\ +on_failure ]]
+	# at 80 columns details go, but whether a rule is enabled stays
+	COLUMNS=80 run --separate-stderr chm rule list --format table
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *is_enabled* ]]
 }
 
 @test "rule get: unknown and malformed ids" {

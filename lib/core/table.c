@@ -93,6 +93,7 @@ static const struct detail {
 	{ EXACT, "status_reason", 8 },
 	{ EXACT, "environment", 7 },
 	{ EXACT, "pipeline_type", 7 },
+	{ EXACT, "is_enabled", 0 },           /* a rule's state: a status, never left out */
 	{ PREFIX, "is_", 7 },
 	{ EXACT, "finished_at", 6 },          /* times another column tells well enough */
 	{ EXACT, "previous_started_at", 6 },
