@@ -296,11 +296,6 @@ long chm_http_retry_wait(struct chm_http *h, int attempt, int64_t started_ms, in
 	return delay;
 }
 
-long chm_http_retry_max_time_ms(const struct chm_http *h)
-{
-	return h->o.retry_max_time_ms;
-}
-
 /* How long to wait before attempt+1: the backoff, or the server's
  * Retry-After. -1 with err when that is longer than we wait. */
 static long retry_delay(struct chm_http *h, int attempt, long status, const char *method,

@@ -85,8 +85,6 @@ int chm_http_post(struct chm_http *h, const char *url, const struct chm_http_pos
 long chm_http_retry_wait(struct chm_http *h, int attempt, int64_t started_ms, int *out_of_time);
 /* Milliseconds on a monotonic clock, for started_ms. */
 int64_t chm_http_clock_ms(void);
-/* The retry time limit in effect (the default filled in). */
-long chm_http_retry_max_time_ms(const struct chm_http *h);
 
 /* Retry-After to milliseconds from now: seconds or an HTTP-date. -1 when unparsable. */
 long chm_http_parse_retry_after(const char *value, long now_sec);
