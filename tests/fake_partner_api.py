@@ -26,7 +26,9 @@ and query contain SUBSTRING (default: any). KINDs:
   bomb (airflow: a gzip body, Content-Encoding: gzip, of about 30 KB that decodes
   to {"dag_runs":[{},{},...],...}, 30 MiB: under the 32 MiB response cap),
   not_runs (airflow: a page of five items: a run, an array, a string, a run
-  without dag_run_id, a run).
+  without dag_run_id, a run),
+  drop_oldest (airflow: the DAG's earliest-starting run is deleted from the data
+  file before the page is answered, as `airflow db clean` would between pages).
 Every request is logged to --log as "GET <raw path?query> auth=<scheme|none>".
 """
 import argparse
@@ -119,7 +121,7 @@ class Handler(BaseHTTPRequestHandler):
         parts = url.path.split("/")
         try:
             if url.path.startswith("/api/v1/dags/") and len(parts) == 6 and parts[5] == "dagRuns":
-                return self.airflow(urllib.parse.unquote(parts[4]), q)
+                return self.airflow(urllib.parse.unquote(parts[4]), q, fault)
             if url.path.startswith("/api/v2/accounts/") and len(parts) >= 6 and parts[5] == "runs":
                 return self.dbt(q)
             if url.path.startswith("/v1/pipelines/") and len(parts) == 5 and parts[4] == "runs":
@@ -189,17 +191,31 @@ class Handler(BaseHTTPRequestHandler):
         n = int(q.get("limit", default))
         return min(n, State.args.max_limit)
 
-    def airflow(self, dag_id, q):
+    def airflow(self, dag_id, q, fault=None):
+        if fault == "drop_oldest":
+            self.drop_oldest(dag_id)
         runs = self.load("airflow", dag_id + ".json")["dag_runs"]
         if "start_date_gte" in q:
             since = parse_time(q["start_date_gte"])
             runs = [r for r in runs if r.get("start_date") and parse_time(r["start_date"]) >= since]
+        if "end_date_gte" in q:
+            since = parse_time(q["end_date_gte"])
+            runs = [r for r in runs if r.get("end_date") and parse_time(r["end_date"]) >= since]
         order = q.get("order_by", "execution_date")
         key = order.lstrip("-")
         runs.sort(key=lambda r: (r.get(key) is None, parse_time(r.get(key)) if r.get(key) else 0),
                   reverse=order.startswith("-"))
         off, lim = int(q.get("offset", 0)), self.limit(q)
         self.send_json(200, {"dag_runs": runs[off:off + lim], "total_entries": len(runs)})
+
+    def drop_oldest(self, dag_id):
+        path = os.path.join(State.args.data, "airflow", dag_id + ".json")
+        doc = self.load("airflow", dag_id + ".json")
+        started = [r for r in doc["dag_runs"] if r.get("start_date")]
+        oldest = min(started, key=lambda r: parse_time(r["start_date"]))
+        doc["dag_runs"].remove(oldest)
+        with open(path, "w") as fp:
+            json.dump(doc, fp)
 
     def dbt(self, q):
         runs = self.load("dbt_cloud", "runs.json")["data"]

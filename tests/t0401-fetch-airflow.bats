@@ -237,3 +237,46 @@ fetch() {
 	printf '%s\n' "$output" | grep -q '"dag_run_id":"manual__9999"'
 	assert_eq "$(printf '%s\n' "$output" | tail -n 1 | jq -r '.value.bookmarks.airflow.acme.orders_daily.since')" "2026-11-17T00:00:05.701234Z"
 }
+
+@test "a queued run that ends without starting is fetched by the next fetch: the runs ended since the bookmark are asked for too" {
+	start_fake_api
+	run --separate-stderr fetch --client acme --pipeline orders_daily
+	[ "$status" -eq 0 ]
+	save_state "$BATS_TEST_TMPDIR/state.json"
+	# the queued run is marked failed before a worker takes it: start_date stays null
+	jq '(.dag_runs[] | select(.start_date == null)) |= (.state="failed" | .end_date="2026-11-19T13:00:00+00:00")' \
+		"$FAKE_DATA/airflow/orders_daily.json" >"$BATS_TEST_TMPDIR/d" && mv "$BATS_TEST_TMPDIR/d" "$FAKE_DATA/airflow/orders_daily.json"
+	: >"$FAKE_LOG"
+	run --separate-stderr fetch --client acme --pipeline orders_daily --state-file "$BATS_TEST_TMPDIR/state.json"
+	[ "$status" -eq 0 ]
+	grep -q 'order_by=end_date&end_date_gte=2026-11-17T00%3A00%3A05.701234Z' "$FAKE_LOG"
+	# the queued run's end, once; the runs with a start come from the start listing only
+	assert_eq "$(raw_ids dag_run_id | sort | uniq -d)" ""
+	assert_eq "$(printf '%s\n' "$output" | jq -r 'select(.type=="raw" and .record.start_date == null) | .record | .dag_run_id + " " + .state')" \
+		"scheduled__2026-11-18T00:00:00+00:00 failed"
+	# and it lands failed, not running
+	fresh_db
+	chm-load "$FIXTURES/fetch/inventory.ndjson" >/dev/null
+	printf '%s\n' "$output" | chm-normalize | chm-load >/dev/null
+	assert_eq "$(q "select status from runs where external_run_id='scheduled__2026-11-18T00:00:00+00:00'")" failed
+}
+
+@test "a first fetch asks for no ended runs apart: the listing from the beginning has them all" {
+	start_fake_api
+	run --separate-stderr fetch --client acme --pipeline orders_daily
+	[ "$status" -eq 0 ]
+	! grep -q 'end_date_gte' "$FAKE_LOG"
+}
+
+@test "a run deleted on the partner between two pages: the next page is read again that much earlier, no run is skipped" {
+	# the oldest run goes (airflow db clean) just before the second page is answered
+	start_fake_api --fault drop_oldest:1:offset=2
+	run --separate-stderr fetch --client acme --pipeline orders_daily --page-size 2
+	[ "$status" -eq 0 ]
+	assert_eq "$(grep -o 'offset=[0-9]*' "$FAKE_LOG" | head -n 3 | paste -sd' ')" "offset=0 offset=2 offset=1"
+	# every run: the deleted one from the first page, the others after; none twice
+	assert_eq "$(raw_ids dag_run_id | sort | paste -sd' ')" \
+		"$(jq -r '.dag_runs[].dag_run_id' "$FIXTURES/fetch/airflow/orders_daily.json" | sort | paste -sd' ')"
+	[ "$(jq '.dag_runs | length' "$FAKE_DATA/airflow/orders_daily.json")" -eq 9 ]
+	assert_eq "$(raw_ids dag_run_id | sort | uniq -d)" ""
+}

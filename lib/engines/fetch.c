@@ -356,6 +356,12 @@ struct walk {
 	int has_key, done, pages, loop, stepped, ordered_pages;
 	int64_t key, bm_id;
 	long offset;
+	/* the start the pages are asked from, and the total the last page said */
+	int has_since;
+	int64_t since;
+	long prev_total;
+	/* the pass over runs that ended without a start (pager->ended_url) */
+	int ended;
 	/* the page: its items (streamed: one at a time from arr), their number,
 	 * the total the source says and the next cursor */
 	int streamed;
@@ -403,6 +409,24 @@ static void walk_start(struct chm_fetch *f, const struct chm_fetch_pipeline *p, 
 	}
 	if (!w->skip)
 		w->skip = json_array();
+	w->has_since = w->has_key && f->pg->key == CHM_KEY_START;
+	w->since = w->key;
+	w->prev_total = -1;
+}
+
+/* The pass over the runs that ended since `since` without starting. */
+static void walk_start_ended(const struct chm_fetch_pipeline *p, int64_t since, struct walk *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->p = p;
+	w->seen_cursors = json_object();
+	w->pr.fin_max = json_array();
+	w->pr.fin_unf = json_array();
+	w->skip = json_array();
+	w->ended = 1;
+	w->has_since = 1;
+	w->since = since;
+	w->prev_total = -1;
 }
 
 static void walk_release(struct walk *w)
@@ -477,8 +501,8 @@ static int read_envelope(struct chm_fetch *f, struct walk *w, struct chm_err *er
 /* The next page: requested, its envelope read, every item checked. */
 static int read_page(struct chm_fetch *f, struct walk *w, struct chm_err *err)
 {
-	struct chm_page_at at = { w->has_key && f->pg->key == CHM_KEY_START, w->key, w->offset, w->cursor };
-	f->pg->url(&f->ctx, w->p->external_id, &at, &w->url);
+	struct chm_page_at at = { w->has_since, w->since, w->offset, w->cursor };
+	(w->ended ? f->pg->ended_url : f->pg->url)(&f->ctx, w->p->external_id, &at, &w->url);
 	if (chm_http_get(f->http, w->url.buf, &w->body, NULL, err))
 		return -1;
 	w->pages++;
@@ -525,6 +549,24 @@ static int step_back(struct chm_fetch *f, struct walk *w)
 	return 1;
 }
 
+/* Runs deleted on the partner between two pages (airflow db clean, a
+ * retention job) move the runs after them to lower offsets: the total
+ * shrinks by as many, so the page is read again that much earlier. A run
+ * read twice is loaded twice, which changes nothing; one never read would
+ * be lost past the bookmark. 1 when it stepped back (read again). */
+static int shift_back(struct chm_fetch *f, struct walk *w)
+{
+	long before = w->prev_total;
+	if (f->pg->paging != CHM_PAGE_OFFSET || w->total < 0)
+		return 0;
+	w->prev_total = w->total;
+	if (before < 0 || w->total >= before || w->offset <= 0)
+		return 0;
+	long gone = before - w->total;
+	w->offset = w->offset > gone ? w->offset - gone : 0;
+	return 1;
+}
+
 /* Item i refused: named one by one only for the first few (10M happen). */
 static void refuse_item(struct chm_fetch *f, struct walk *w, size_t i, const char *why)
 {
@@ -567,6 +609,16 @@ static int item_new(struct chm_fetch *f, struct walk *w, size_t i, const char *i
 	if (haskey)
 		progress_see(&w->pr, k, w->offset + (long)i, finished, !finished && !item_stale(f, w->item, k), id);
 	return !(haskey && w->has_key && k == w->key && finished && id && in_skip(w->skip, id));
+}
+
+/* In the pass over ended runs, only a run with no start is new: the
+ * others come with their start. */
+static int item_unstarted(struct chm_fetch *f, struct walk *w)
+{
+	int64_t k;
+	if (w->stats)
+		w->stats->items++;
+	return item_key(f, w->item, &k) != 0 && item_finished(f, w->item);
 }
 
 /* The raw record of item i: the envelope's head, the partner's bytes. */
@@ -625,7 +677,7 @@ static int pass_items(struct chm_fetch *f, struct walk *w, struct chm_err *err)
 			refuse_item(f, w, i, why);
 			continue;
 		}
-		int pass = item_new(f, w, i, id);
+		int pass = w->ended ? item_unstarted(f, w) : item_new(f, w, i, id);
 		free(id);
 		if (!pass) {
 			if (w->stats)
@@ -666,9 +718,9 @@ static void advance(struct chm_fetch *f, struct walk *w)
  * order), the state, a signal, a cursor loop. */
 static int end_page(struct chm_fetch *f, struct walk *w, struct chm_err *err)
 {
-	if ((w->done && !w->loop) || (w->ordered_pages && w->pr.ordered))
+	if (!w->ended && ((w->done && !w->loop) || (w->ordered_pages && w->pr.ordered)))
 		progress_store(f, w->p, &w->pr);
-	if (f->sink.state(f->state, f->sink.arg, err))
+	if (!w->ended && f->sink.state(f->state, f->sink.arg, err))
 		return -1;
 	if (f->o.interrupted && *f->o.interrupted)
 		return chm_err_set(err, CHM_EX_TEMPFAIL, CHM_E_INTERRUPTED, "",
@@ -680,28 +732,58 @@ static int end_page(struct chm_fetch *f, struct walk *w, struct chm_err *err)
 	return 0;
 }
 
+/* Page after page until the last: 0, 1 stopped at the page cap, -1 with err. */
+static int walk_pages(struct chm_fetch *f, struct walk *w, struct chm_err *err)
+{
+	int cap;
+
+	while (!w->done) {
+		if ((cap = page_cap(f, w, err)) != 0)
+			return cap;
+		if (read_page(f, w, err))
+			return -1;
+		if (step_back(f, w) || shift_back(f, w))
+			continue;
+		if (pass_items(f, w, err))
+			return -1;
+		advance(f, w);
+		if (end_page(f, w, err))
+			return -1;
+	}
+	return 0;
+}
+
+/* The runs that ended since the walk's start without starting, for a
+ * pager that lists them apart; their refusals count with the walk's. */
+static int walk_ended(struct chm_fetch *f, struct walk *w, int64_t since, struct chm_err *err)
+{
+	struct walk e;
+
+	walk_start_ended(w->p, since, &e);
+	e.stats = w->stats;
+	int rc = walk_pages(f, &e, err);
+	if (e.refused && !w->refused)
+		memcpy(w->first_refused, e.first_refused, sizeof(w->first_refused));
+	w->refused += e.refused;
+	walk_release(&e);
+	return rc < 0 ? -1 : 0;
+}
+
 int chm_fetch_run(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struct chm_fetch_stats *stats,
 		  struct chm_err *err)
 {
 	struct walk w;
-	int rc = -1, cap = 0;
+	int rc = -1;
 
 	walk_start(f, p, &w);
 	w.stats = stats;
-	while (!w.done) {
-		if ((cap = page_cap(f, &w, err)) != 0)
-			break;
-		if (read_page(f, &w, err))
-			goto out;
-		if (step_back(f, &w))
-			continue;
-		if (pass_items(f, &w, err))
-			goto out;
-		advance(f, &w);
-		if (end_page(f, &w, err))
-			goto out;
-	}
-	if (cap < 0)
+	/* the start the ended runs are asked from: where this fetch began */
+	int from_key = w.has_since;
+	int64_t since = w.since;
+	if (walk_pages(f, &w, err) < 0)
+		goto out;
+	/* after the page cap too: the next fetch begins past this one's start */
+	if (f->pg->ended_url && from_key && walk_ended(f, &w, since, err))
 		goto out;
 	if (w.refused) {
 		/* the pipeline's other runs went on; the exit status says what did not */

@@ -72,6 +72,12 @@ struct chm_pager {
 	/* 1 when the pages come in key order, so the bookmark may advance page
 	 * by page; NULL: always. */
 	int (*ordered)(const struct chm_pager_ctx *c);
+	/* The URL of a page of the runs that ended at or after at->since, for an
+	 * API whose start filter never lists a run that ended without starting
+	 * (Airflow: a queued run marked failed keeps start_date null); NULL:
+	 * none. Only such runs are taken from these pages. */
+	void (*ended_url)(const struct chm_pager_ctx *c, const char *external_id,
+			  const struct chm_page_at *at, struct strbuf *url);
 };
 
 /* A time in an item: an RFC 3339 string (no zone read as UTC) or epoch

@@ -81,14 +81,13 @@ static int fast(struct src_fast *f, int rec, const struct norm_env *env, struct 
 
 /* ---- the pager: GET /api/v1/dags/{dag_id}/dagRuns (or /api/v2) ---- */
 
-static void url(const struct chm_pager_ctx *c, const char *external_id, const struct chm_page_at *at,
-		struct strbuf *url)
+/* The DAG's dagRuns path: a base URL ending in /api/v1 or /api/v2 names
+ * the API itself. */
+static void runs_path(const struct chm_pager_ctx *c, const char *external_id, struct strbuf *url)
 {
-	char tbuf[CHM_TIME_BUFSZ];
 	int has_root = 0;
 
 	strbuf_reset(url);
-	/* a base URL ending in /api/v1 or /api/v2 names the API itself */
 	chm_pager_add_base(url, c->base_url, "/api/v1", &has_root);
 	if (!has_root) {
 		strbuf_reset(url);
@@ -99,9 +98,30 @@ static void url(const struct chm_pager_ctx *c, const char *external_id, const st
 	strbuf_adds(url, "/dags/");
 	chm_http_add_escaped(url, external_id);
 	strbuf_adds(url, "/dagRuns");
+}
+
+static void url(const struct chm_pager_ctx *c, const char *external_id, const struct chm_page_at *at,
+		struct strbuf *url)
+{
+	char tbuf[CHM_TIME_BUFSZ];
+
+	runs_path(c, external_id, url);
 	chm_pager_add_param(url, "order_by", "start_date");
 	if (at->has_since)
 		chm_pager_add_param(url, "start_date_gte", chm_time_format(at->since, tbuf));
+	chm_pager_add_limit_offset(url, c->page_size, at->offset);
+}
+
+/* start_date_gte leaves out a run with no start_date: one queued, then
+ * marked failed (or success) before a worker took it. */
+static void ended_url(const struct chm_pager_ctx *c, const char *external_id, const struct chm_page_at *at,
+		      struct strbuf *url)
+{
+	char tbuf[CHM_TIME_BUFSZ];
+
+	runs_path(c, external_id, url);
+	chm_pager_add_param(url, "order_by", "end_date");
+	chm_pager_add_param(url, "end_date_gte", chm_time_format(at->since, tbuf));
 	chm_pager_add_limit_offset(url, c->page_size, at->offset);
 }
 
@@ -132,6 +152,7 @@ static const struct chm_pager pager = {
 	.id = "dag_run_id",
 	.item_key = item_key,
 	.item_finished = item_finished,
+	.ended_url = ended_url,
 };
 
 static const char *const page_keys[] = { "dag_runs", NULL };
