@@ -61,6 +61,7 @@ static int parse_args(int argc, char **argv, struct notify_args *a)
 	int c;
 
 	a->o.http.retries = 3;
+	a->o.http.on_retry = chm_warn_retry;
 	while ((c = chm_getopt(argc, argv, "", opts)) != -1) {
 		switch (c) {
 		case 's': a->state_file = optarg; break;

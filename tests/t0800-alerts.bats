@@ -275,6 +275,7 @@ received() {
 		--slack-webhook-file '$BATS_TEST_TMPDIR/slack-down' --retry-delay 0.05 --retries 2"
 	[ "$status" -eq 69 ]
 	assert_eq "$(grep -c 'gave up after 3 attempts' <<<"$output")" 1
+	assert_eq "$(grep -c 'chm-notify: POST (the configured URL): .*; retry [12]/2 in ' <<<"$output")" 2
 	assert_eq "$(grep -c 'not tried: the Slack webhook stayed unavailable for an earlier alert of this run' <<<"$output")" 1
 	# the webhook alert went, and only it is remembered as sent
 	assert_eq "$(received '.path')" "/hooks/globex"
@@ -299,9 +300,12 @@ while True: held.append(s.accept()[0])' "$port" 3>&- &
 	run --separate-stderr bash -c "chm-notify --smtp-url smtp://127.0.0.1:$port --smtp-from chm@example.org \
 		--timeout 0.3 --retries 50 --retry-delay 0.05 --retry-max-time 1 <<<'$alert'"
 	[ "$status" -eq 69 ]
-	[[ "$stderr" == *"(the retry time limit)"* ]]
+	[[ "$stderr" == *"(retry time limit 1s)"* ]]
 	attempts=$(sed -n 's/.*gave up after \([0-9]*\) attempts.*/\1/p' <<<"$stderr")
 	[ "$attempts" -ge 2 ] && [ "$attempts" -lt 10 ]
+	# each retry is announced, as chm-fetch's are
+	[[ "$stderr" == *"chm-notify: SMTP smtp://127.0.0.1:$port: "*"; retry 1/50 in "* ]]
+	assert_eq "$(grep -c '; retry [0-9]*/50 in ' <<<"$stderr")" "$((attempts - 1))"
 	kill "$SMTP_PID"; wait "$SMTP_PID" 2>/dev/null || true
 	# a real SMTP server without STARTTLS, and a login to send
 	/usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$BATS_TEST_TMPDIR/mail" 3>&- &

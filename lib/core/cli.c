@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/http.h"
 #include "core/progress.h"
 #include "core/redact.h"
 #include "core/reject.h"
@@ -46,6 +47,13 @@ void chm_warn(const char *fmt, ...)
 	fprintf(stderr, "%s: %s\n", chm_program, said->buf ? said->buf : "");
 	strbuf_release(&msg);
 	strbuf_release(&clean);
+}
+
+void chm_warn_retry(const struct chm_http_retry *r, void *arg)
+{
+	(void)arg;
+	chm_warn("%s %s: %s; retry %d/%d in %.1fs", r->method, r->url, r->reason, r->attempt, r->max_attempts - 1,
+		 r->delay_ms / 1000.0);
 }
 
 int chm_report_err(const struct chm_err *err)

@@ -14,6 +14,10 @@ extern const char *chm_program;   /* set by chm_cli_init */
 
 void chm_cli_init(const char *program);
 void chm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The line a retry of a transfer prints (an on_retry of http.h):
+ * "GET URL: HTTP 503; retry 1/5 in 1.2s". */
+struct chm_http_retry;
+void chm_warn_retry(const struct chm_http_retry *r, void *arg);
 /* Prints err as "program: message" and returns its status. */
 int chm_report_err(const struct chm_err *err);
 /* getopt_long, with one line on stderr for a mistake instead of getopt's

@@ -278,36 +278,51 @@ static long backoff(struct chm_http *h, int attempt)
 	return exp / 2 + (long)(next_rand(h) % (uint64_t)(exp / 2 + 1));
 }
 
-int64_t chm_http_clock_ms(void)
+void chm_http_attempts_start(struct chm_http *h, struct chm_http_attempts *a, const char *method,
+			     const char *masked_url)
 {
-	return now_ms();
+	a->method = method;
+	a->url = masked_url;
+	a->attempt = 1;
+	a->max = h->o.retries + 1;
+	a->deadline_ms = now_ms() + h->o.retry_max_time_ms;
 }
 
-long chm_http_retry_wait(struct chm_http *h, int attempt, int64_t started_ms, int *out_of_time)
+int chm_http_attempts_pause(struct chm_http *h, struct chm_http_attempts *a, const char *reason,
+			    long delay_ms, struct chm_err *err)
 {
-	*out_of_time = 0;
-	if (attempt > h->o.retries)
-		return -1;
-	long delay = backoff(h, attempt);
-	if (now_ms() + delay > started_ms + h->o.retry_max_time_ms) {
-		*out_of_time = 1;
-		return -1;
+	if (a->attempt >= a->max)
+		return chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_UNAVAILABLE, "", "%s %s: %s; gave up after %d attempt%s",
+				   a->method, a->url, reason, a->attempt, a->attempt == 1 ? "" : "s");
+	long delay = delay_ms >= 0 ? delay_ms : backoff(h, a->attempt);
+	if (now_ms() + delay > a->deadline_ms)
+		return chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_UNAVAILABLE, "",
+				   "%s %s: %s; gave up after %d attempt%s (retry time limit %.3gs)", a->method, a->url,
+				   reason, a->attempt, a->attempt == 1 ? "" : "s", h->o.retry_max_time_ms / 1000.0);
+	if (h->o.on_retry) {
+		struct chm_http_retry r = { a->method, a->url, reason, a->attempt, a->max, delay };
+		h->o.on_retry(&r, h->o.arg);
 	}
-	return delay;
+	sleep_ms(delay, h->o.interrupted);
+	if (h->o.interrupted && *h->o.interrupted)
+		return chm_err_set(err, CHM_EX_TEMPFAIL, CHM_E_INTERRUPTED, "", "%s %s: stopped by a signal", a->method,
+				   a->url);
+	a->attempt++;
+	return 0;
 }
 
-/* How long to wait before attempt+1: the backoff, or the server's
- * Retry-After. -1 with err when that is longer than we wait. */
-static long retry_delay(struct chm_http *h, int attempt, long status, const char *method,
-			const char *masked, const char *reason, struct chm_err *err)
+/* The server's Retry-After before the next attempt, or -1 for the
+ * backoff; -2 with err when it asks for longer than we wait. */
+static long retry_delay(struct chm_http *h, long status, const char *method, const char *masked,
+			const char *reason, struct chm_err *err)
 {
-	long delay = backoff(h, attempt);
+	long delay = -1;
 	long ra = chm_http_parse_retry_after(h->retry_after, (long)time(NULL));
 	if (ra >= 0 && (status == 429 || status == 503 || status == 408)) {
 		if (ra > h->o.retry_after_max_ms)
 			return chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_UNAVAILABLE, "",
 					   "%s %s: %s with Retry-After %s, longer than the %lds we wait at most",
-					   method, masked, reason, h->retry_after, h->o.retry_after_max_ms / 1000);
+					   method, masked, reason, h->retry_after, h->o.retry_after_max_ms / 1000), -2;
 		delay = ra;
 	}
 	return delay;
@@ -339,14 +354,14 @@ static int request(struct chm_http *h, const char *url, const struct chm_http_po
 	const char *method = post ? "POST" : "GET";
 	char *masked = post && post->url_is_secret ? chm_xstrdup("(the configured URL)") : chm_redact_url(url);
 	struct curl_slist *headers = set_method(h, post);
-	int64_t deadline = now_ms() + h->o.retry_max_time_ms;
-	int max_attempts = h->o.retries + 1;
+	struct chm_http_attempts at;
 	char reasonbuf[64];
 	int rc = -1;
 
+	chm_http_attempts_start(h, &at, method, masked);
 	curl_easy_setopt(h->curl, CURLOPT_URL, url);
 	h->body = body;
-	for (int attempt = 1;; attempt++) {
+	for (;;) {
 		long status = 0;
 		const char *reason = NULL;
 
@@ -364,29 +379,9 @@ static int request(struct chm_http *h, const char *url, const struct chm_http_po
 		}
 		if (failed_for_good(h, cc, status, method, masked, &reason, reasonbuf, sizeof(reasonbuf), err))
 			break;
-		if (attempt >= max_attempts) {
-			chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_UNAVAILABLE, "", "%s %s: %s; gave up after %d attempt%s",
-				    method, masked, reason, attempt, attempt == 1 ? "" : "s");
+		long delay = at.attempt < at.max ? retry_delay(h, status, method, masked, reason, err) : -1;
+		if (delay < -1 || chm_http_attempts_pause(h, &at, reason, delay, err))
 			break;
-		}
-		long delay = retry_delay(h, attempt, status, method, masked, reason, err);
-		if (delay < 0)
-			break;
-		if (now_ms() + delay > deadline) {
-			chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_UNAVAILABLE, "",
-				    "%s %s: %s; gave up after %d attempts (retry time limit %lds)", method, masked,
-				    reason, attempt, h->o.retry_max_time_ms / 1000);
-			break;
-		}
-		if (h->o.on_retry) {
-			struct chm_http_retry r = { masked, reason, attempt, max_attempts, delay };
-			h->o.on_retry(&r, h->o.arg);
-		}
-		sleep_ms(delay, h->o.interrupted);
-		if (h->o.interrupted && *h->o.interrupted) {
-			chm_err_set(err, CHM_EX_TEMPFAIL, CHM_E_INTERRUPTED, "", "%s %s: stopped by a signal", method, masked);
-			break;
-		}
 	}
 	h->body = NULL;
 	if (post) {

@@ -17,6 +17,7 @@
 #include "core/strbuf.h"
 
 struct chm_http_retry {
+	const char *method;     /* "GET", "POST", "SMTP" */
 	const char *url;        /* masked */
 	const char *reason;     /* "HTTP 503", "timeout", "connection reset", ... */
 	int attempt;            /* the attempt that failed, from 1 */
@@ -77,14 +78,24 @@ struct chm_http_post {
 int chm_http_post(struct chm_http *h, const char *url, const struct chm_http_post *post,
 		  struct strbuf *body, long *http_status, struct chm_err *err);
 
-/* For a transfer that is not HTTP but is retried by the same rules (an SMTP
- * delivery): the milliseconds to wait before attempt+1 (attempts from 1),
- * or -1 when attempt was the last one the retries allow, or when the wait
- * would pass the retry time limit counted from started_ms (then
- * *out_of_time is 1). */
-long chm_http_retry_wait(struct chm_http *h, int attempt, int64_t started_ms, int *out_of_time);
-/* Milliseconds on a monotonic clock, for started_ms. */
-int64_t chm_http_clock_ms(void);
+/* The attempts of one transfer under the handle's retry rules: the
+ * requests of this module, and a transfer that is not HTTP but is retried
+ * alike (an SMTP delivery). */
+struct chm_http_attempts {
+	const char *method, *url;   /* for messages; url masked */
+	int attempt;                /* the one under way, from 1 */
+	int max;
+	int64_t deadline_ms;        /* the retry time limit, on a monotonic clock */
+};
+void chm_http_attempts_start(struct chm_http *h, struct chm_http_attempts *a, const char *method,
+			     const char *masked_url);
+/* After an attempt that failed for a reason that may pass: 0 once the wait
+ * before the next attempt is over (on_retry was told; a->attempt is the
+ * next one), or -1 with err: the attempts are spent or the wait would pass
+ * the retry time limit (69, "unavailable"), or a signal came (75).
+ * delay_ms: the server's Retry-After, or -1 for the backoff. */
+int chm_http_attempts_pause(struct chm_http *h, struct chm_http_attempts *a, const char *reason,
+			    long delay_ms, struct chm_err *err);
 
 /* Retry-After to milliseconds from now: seconds or an HTTP-date. -1 when unparsable. */
 long chm_http_parse_retry_after(const char *value, long now_sec);

@@ -71,13 +71,6 @@ static void sink_warn(const char *msg, void *arg)
 	chm_warn("%s", msg);
 }
 
-static void on_retry(const struct chm_http_retry *r, void *arg)
-{
-	(void)arg;
-	chm_warn("GET %s: %s; retry %d/%d in %.1fs", r->url, r->reason, r->attempt, r->max_attempts - 1,
-		 r->delay_ms / 1000.0);
-}
-
 /* ---- what to fetch, and with what ---- */
 
 static int pipelines_from_db(const struct chm_fetch_job *job, struct chm_fetch_pipeline **list,
@@ -212,7 +205,7 @@ int chm_fetch_job_run(struct chm_fetch_job *job)
 	chm_err_clear(&err);
 	job->fetch.interrupted = job->interrupted;
 	job->http.interrupted = job->interrupted;
-	job->http.on_retry = on_retry;
+	job->http.on_retry = chm_warn_retry;
 	if (credentials(job, &secret, &err) == 0 && load_inputs(job, &map, &state, &plist, &pn, &err) == 0 &&
 	    (http = chm_http_new(&job->http, &err)) != NULL) {
 		struct chm_fetch_sink sink = { sink_raw, sink_state, sink_warn, &out };

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "core/redact.h"
 
@@ -439,10 +438,11 @@ static int send_email(struct chm_notifier *n, json_t *a, struct chm_err *err)
 	chm_notify_email(a, n->o.smtp_from, date, &msg);
 	strbuf_addf(&from, "<%s>", n->o.smtp_from);
 	char *masked = chm_redact_url(n->o.smtp_url);
+	struct chm_http_attempts at;
 	int rc = -1;
-	int64_t started = chm_http_clock_ms();
 
-	for (int attempt = 1;; attempt++) {
+	chm_http_attempts_start(n->http, &at, "SMTP", masked);
+	for (;;) {
 		long code;
 		CURLcode cc = smtp_attempt(n, from.buf, to, &msg, &code);
 		if (cc == CURLE_OK) {
@@ -459,18 +459,16 @@ static int send_email(struct chm_notifier *n, json_t *a, struct chm_err *err)
 				    "(use smtps:// or a server with STARTTLS)", masked);
 			break;
 		}
+		char reason[160];
+		snprintf(reason, sizeof(reason), "%s%s%.0ld", curl_easy_strerror(cc), code ? ", server said " : "", code);
 		/* 5xx from the server is a permanent refusal; the rest may pass */
-		int transient = !(code >= 500 && code <= 599) && cc != CURLE_LOGIN_DENIED;
-		int out_of_time = 0;
-		long wait = transient ? chm_http_retry_wait(n->http, attempt, started, &out_of_time) : -1;
-		if (wait < 0) {
+		if ((code >= 500 && code <= 599) || cc == CURLE_LOGIN_DENIED) {
 			chm_err_set(err, cc == CURLE_LOGIN_DENIED ? CHM_EX_CONFIG : CHM_EX_UNAVAILABLE,
-				    CHM_E_UNAVAILABLE, "", "SMTP %s: %s%s%.0ld; gave up after %d attempt%s%s", masked,
-				    curl_easy_strerror(cc), code ? ", server said " : "", code, attempt,
-				    attempt == 1 ? "" : "s", out_of_time ? " (the retry time limit)" : "");
+				    CHM_E_UNAVAILABLE, "", "SMTP %s: %s; not retried", masked, reason);
 			break;
 		}
-		usleep((useconds_t)wait * 1000);
+		if (chm_http_attempts_pause(n->http, &at, reason, -1, err))
+			break;
 	}
 	free(masked);
 	strbuf_release(&msg);
