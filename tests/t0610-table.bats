@@ -98,9 +98,17 @@ line_of() {
 	[[ "$(line_of 'beta    export')" =~ ^beta\ +export\ +failed\ +6h\ 56m\ +exit\ status\ 2\ +2d\ 12h\ ago$ ]]
 	[[ "$output" == *"(left out to fit 80 columns: platform, environment, run_id, started_at,"* ]]
 	# when everything left may be cut no further, the text gives, with one marker
-	COLUMNS=40 run --separate-stderr chm-report --now "$NOW" --format table q2
+	COLUMNS=52 run --separate-stderr chm-report --now "$NOW" --format table q2
+	[ "$(widest)" -le 52 ]
 	[[ "$(line_of 'alpha   orders')" == *"…"* ]]
 	[[ "$output" != *"……"* && "$output" != *"..."* ]]
+	# narrower than the table can be cut: one record at a time, a column a line (psql's \x)
+	COLUMNS=40 run --separate-stderr chm-report --now "$NOW" --format table q2
+	[ "$(widest)" -le 40 ]
+	[[ "$output" == *"-[ RECORD 2 ]---"* ]]
+	[[ "$(line_of 'error_message    connection')" == "error_message    connection refused, re…" ]]
+	[[ "$output" == *$'\nsince_success    5h 58m ago\n'* ]]
+	[[ "$output" != *"left out"* ]]
 	# no COLUMNS and no terminal: 80
 	run --separate-stderr env -u COLUMNS chm pipeline list --all --format table
 	[ "$(widest)" -le 80 ]

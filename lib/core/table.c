@@ -507,6 +507,16 @@ static void hide_details(const struct chm_table *t, struct layout *l, size_t wid
 			}
 }
 
+/* What the shown columns take, separators included. */
+static size_t shown_width(const struct chm_table *t, const struct layout *l)
+{
+	size_t total = 0, shown = 0;
+	for (size_t c = 0; c < t->ncol; c++)
+		if (!l[c].hidden)
+			total += l[c].w + (shown++ ? 2 : 0);
+	return total;
+}
+
 /* Details are left out first, while the rest would not fit even cut to
  * a soft width. Then the long headers of number and time columns give,
  * down to their values (a cut header loses less than a cut value); then
@@ -515,13 +525,10 @@ static void hide_details(const struct chm_table *t, struct layout *l, size_t wid
  * else can give without lying. */
 static void fit(const struct chm_table *t, struct layout *l, int width)
 {
-	size_t total = 0, shown = 0;
 	if (width <= 0)
 		return;
 	hide_details(t, l, (size_t)width);
-	for (size_t c = 0; c < t->ncol; c++)
-		if (!l[c].hidden)
-			total += l[c].w + (shown++ ? 2 : 0);
+	size_t total = shown_width(t, l);
 	fit_pass(t, l, &total, (size_t)width, 0, MIN_CUT_WIDTH + 2);
 	fit_pass(t, l, &total, (size_t)width, 1, 2 * MIN_CUT_WIDTH);
 	fit_pass(t, l, &total, (size_t)width, 1, MIN_CUT_WIDTH);
@@ -569,6 +576,39 @@ static void add_left_out(struct strbuf *out, const struct chm_table *t, const st
 	strbuf_release(&note);
 }
 
+/* A screen too narrow for the table even cut: one record at a time, a
+ * column a line (as psql's \x), every column shown and each line within
+ * width; a value longer than its room is cut with one "…". */
+static void render_records(const struct chm_table *t, const struct layout *l, int width, int color,
+			   struct strbuf *out)
+{
+	size_t lw = 1, room = (size_t)width;
+	for (size_t c = 0; c < t->ncol; c++)
+		if (width_of(l[c].header) > lw)
+			lw = width_of(l[c].header);
+	if (lw > room / 2)
+		lw = room / 2 > 1 ? room / 2 : 1;
+	size_t vw = room > lw + 2 ? room - lw - 2 : 1;
+	for (size_t r = 0; r < t->nrow; r++) {
+		struct strbuf head = STRBUF_INIT;
+		strbuf_addf(&head, "-[ RECORD %zu ]", r + 1);
+		size_t n = head.len;
+		strbuf_add(out, head.buf, n < room ? n : room);
+		for (; n < room && n < lw + 2 + vw; n++)
+			strbuf_addc(out, '-');
+		strbuf_addc(out, '\n');
+		strbuf_release(&head);
+		for (size_t c = 0; c < t->ncol; c++) {
+			const struct chm_table_cell *cell = &t->cells[r * t->ncol + c];
+			size_t cells = width_of(cell->text);
+			add_fitted(out, l[c].header, lw, 0, 0, NULL);
+			strbuf_adds(out, "  ");
+			add_fitted(out, cell->text, cells < vw ? cells : vw, 0, 1, color ? status_color(cell) : NULL);
+			strbuf_addc(out, '\n');
+		}
+	}
+}
+
 void chm_table_render(const struct chm_table *t, int width, int color, struct strbuf *out)
 {
 	struct layout *l = chm_xmalloc(sizeof(*l) * (t->ncol ? t->ncol : 1));
@@ -576,6 +616,10 @@ void chm_table_render(const struct chm_table *t, int width, int color, struct st
 
 	column_layout(t, l);
 	fit(t, l, width);
+	if (width > 0 && t->nrow && shown_width(t, l) > (size_t)width) {
+		render_records(t, l, width, color, out);
+		goto done;
+	}
 	for (size_t c = 0; c < t->ncol; c++)
 		if (!l[c].hidden)
 			last = c;
@@ -592,6 +636,7 @@ void chm_table_render(const struct chm_table *t, int width, int color, struct st
 		strbuf_addc(out, '\n');
 	}
 	add_left_out(out, t, l, width);
+done:
 	for (size_t c = 0; c < t->ncol; c++)
 		free(l[c].header);
 	free(l);
