@@ -121,6 +121,33 @@ setup() {
 	assert_error 65 not_found pipeline
 }
 
+@test "a \"/\" in a client's or a pipeline's name: CLIENT/PIPELINE splits where a pipeline is, two such are ambiguous" {
+	chm client create --name 'Acme/EU' >/dev/null
+	run --separate-stderr chm pipeline create --client 'Acme/EU' --name orders --platform airflow --type ingestion
+	assert_json_ok
+	eu=$(jfield .id)
+	run --separate-stderr chm pipeline get 'Acme/EU/orders'
+	assert_json_ok
+	assert_eq "$(jfield '.id|tostring') $(jfield .client)" "$eu Acme/EU"
+	# and a pipeline named with a "/" under client Acme reads the same way
+	chm client create --name Acme >/dev/null
+	run --separate-stderr chm pipeline create --client Acme --name 'EU/invoices' --platform dbt --type transform
+	assert_json_ok
+	run --separate-stderr chm pipeline get 'Acme/EU/invoices'
+	assert_json_ok
+	assert_eq "$(jfield .client)/$(jfield .name)" "Acme/EU/invoices"
+	# both splits name one: refused, and the id still names each
+	chm pipeline create --client Acme --name 'EU/orders' --platform dbt --type transform >/dev/null
+	run --separate-stderr chm pipeline get 'Acme/EU/orders'
+	assert_error 65 ambiguous_pipeline pipeline
+	[[ "$stderr" == *"give the pipeline's id"* ]]
+	run --separate-stderr chm pipeline get "$eu"
+	assert_json_ok
+	run --separate-stderr chm pipeline get 'Acme/EU/nope'
+	assert_error 65 not_found pipeline
+	[[ "$stderr" == *'no pipeline \"Acme/EU/nope\"'* ]]
+}
+
 @test "pipeline update changes only what is given; '' clears external_id" {
 	run --separate-stderr chm pipeline update acme/jaffle_shop --environment dev --description "dbt project"
 	assert_json_ok

@@ -540,39 +540,69 @@ int chm_find_client(struct chm_ctx *ctx, const char *ref, const char *field, int
 	return 0;
 }
 
-int chm_find_pipeline(struct chm_ctx *ctx, const char *ref, const char *field, int64_t *id)
+/* The pipeline of client cid named name: 0 and *id (0 when none), or -1. */
+static int find_pipeline_id(struct chm_ctx *ctx, const char *id_ref, int64_t cid, const char *name, int64_t *id)
 {
 	char cid_s[24];
-	int64_t cid = 0;
-	const char *slash = strchr(ref, '/');
-
-	*id = 0;
-	if (!is_id(ref) && !slash)
-		return chm_fail_set(&ctx->fail, CHM_EX_DATAERR, CHM_E_VALIDATION_FAILED, field,
-				    "a pipeline is named as client/pipeline or by its id (got \"%.200s\")",
-				    ref);
-	if (slash) {
-		char *client = chm_xstrdup(ref);
-		client[slash - ref] = '\0';
-		int rc = find_client_id(ctx, client, &cid);
-		if (rc == 0 && !cid)
-			rc = chm_fail_set(&ctx->fail, CHM_EX_DATAERR, CHM_E_NOT_FOUND, field,
-					  "no client with name or id \"%.200s\"", client);
-		free(client);
-		if (rc)
-			return -1;
-	}
-	const char *params[] = { slash ? NULL : ref, slash ? chm_param_id(cid, cid_s) : NULL,
-				 slash ? slash + 1 : NULL };
+	const char *params[] = { id_ref, id_ref ? NULL : chm_param_id(cid, cid_s), name };
 	PGresult *res = chm_ctx_query(ctx, "queries/cli_pipeline_find.sql", 3, params);
 	if (!res)
 		return -1;
 	*id = PQntuples(res) ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
 	PQclear(res);
-	if (!*id)
-		return chm_fail_set(&ctx->fail, CHM_EX_DATAERR, CHM_E_NOT_FOUND, field,
-				    slash ? "no pipeline \"%.200s\"" : "no pipeline with id %.200s", ref);
 	return 0;
+}
+
+/* CLIENT/PIPELINE, split at each "/" in turn: a client's name may hold
+ * one ("Acme/EU"), and so may a pipeline's. Two splits that both name a
+ * pipeline are ambiguous; none, and the client is named when no split
+ * gave one. */
+static int find_pipeline_by_names(struct chm_ctx *ctx, const char *ref, const char *field, int64_t *id)
+{
+	int64_t cid, pid, other = 0;
+	int clients = 0;
+
+	for (const char *slash = strchr(ref, '/'); slash; slash = strchr(slash + 1, '/')) {
+		char *client = strndup(ref, (size_t)(slash - ref));
+		int rc = find_client_id(ctx, client, &cid);
+		free(client);
+		if (rc || (cid && find_pipeline_id(ctx, NULL, cid, slash + 1, &pid)))
+			return -1;
+		clients += cid != 0;
+		if (!cid || !pid)
+			continue;
+		if (*id)
+			other = pid;
+		else
+			*id = pid;
+	}
+	if (other)
+		return chm_fail_set(&ctx->fail, CHM_EX_DATAERR, CHM_E_AMBIGUOUS_PIPELINE, field,
+				    "\"%.200s\" names two pipelines (ids %lld and %lld): a client's or a pipeline's "
+				    "name holds a \"/\"; give the pipeline's id", ref, (long long)*id, (long long)other);
+	if (*id)
+		return 0;
+	int first = (int)(strchr(ref, '/') - ref);
+	if (!clients)
+		return chm_fail_set(&ctx->fail, CHM_EX_DATAERR, CHM_E_NOT_FOUND, field,
+				    "no client with name or id \"%.*s\"", first < 200 ? first : 200, ref);
+	return chm_fail_set(&ctx->fail, CHM_EX_DATAERR, CHM_E_NOT_FOUND, field, "no pipeline \"%.200s\"", ref);
+}
+
+int chm_find_pipeline(struct chm_ctx *ctx, const char *ref, const char *field, int64_t *id)
+{
+	*id = 0;
+	if (is_id(ref)) {
+		if (find_pipeline_id(ctx, ref, 0, NULL, id))
+			return -1;
+		return *id ? 0 : chm_fail_set(&ctx->fail, CHM_EX_DATAERR, CHM_E_NOT_FOUND, field,
+					      "no pipeline with id %.200s", ref);
+	}
+	if (!strchr(ref, '/'))
+		return chm_fail_set(&ctx->fail, CHM_EX_DATAERR, CHM_E_VALIDATION_FAILED, field,
+				    "a pipeline is named as client/pipeline or by its id (got \"%.200s\")",
+				    ref);
+	return find_pipeline_by_names(ctx, ref, field, id);
 }
 
 void chm_fail_reword(struct chm_ctx *ctx, enum chm_err_kind kind, const char *fmt, ...)
