@@ -45,6 +45,9 @@ TEXT = {
     "qjwt":     lambda t: "https://h.example.com/cb?jwt=%s" % t,
     "qcode":    lambda t: "https://h.example.com/oauth?state=1&code=%s" % t,
     "qbearer":  lambda t: "https://h.example.com/x?bearer=%s" % t,
+    "qsession": lambda t: "GET https://vendor.example.com/api/runs?sessionid=%s&page=1: 503" % t,
+    "qhmac":    lambda t: "https://shop.example.com/admin/oauth?shop=x&hmac=%s&timestamp=1" % t,
+    "qamz":     lambda t: "GET https://b.s3.amazonaws.com/o?X-Amz-Credential=AKIA&X-Amz-Signature=%s: 403" % t,
     # webhook URLs whose path is the credential
     "slackhook": lambda t: "POST https://hooks.slack.com/services/T0001/B0001/%s: 404 no_service" % t,
     "discord":  lambda t: "webhook https://discord.com/api/webhooks/1234/%s?wait=true failed" % t,
@@ -55,6 +58,8 @@ JSONS = {
     "keyvalue":  lambda t: [{"Key": "api_token", "Value": t}],
     "key":       lambda t: {"key": t},
     "pw":        lambda t: {"pw": t},
+    "session":   lambda t: {"session_id": t},
+    "hmac":      lambda t: {"hmac": t},
     "pemkey":    lambda t: {"cert": "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----" % t},
     "nested":    lambda t: {"a": [{"b": {"clientSecret": t}}]},
     "strjson":   lambda t: {"extra": json.dumps({"password": t})},

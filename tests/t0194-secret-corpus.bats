@@ -88,13 +88,13 @@ leaks() {
 
 @test "chm-fetch: secret query parameters of any name are masked in its messages" {
 	start_fake_api --fault 503:0
-	jq '.request.params += {"key":"ZQXfqkeyZ","sig":"ZQXfqsigZ","jwt":"ZQXfqjwtZ","code":"ZQXfqcodeZ","bearer":"ZQXfqbearerZ","pw":"ZQXfqpwZ"}' \
+	jq '.request.params += {"key":"ZQXfqkeyZ","sig":"ZQXfqsigZ","jwt":"ZQXfqjwtZ","code":"ZQXfqcodeZ","bearer":"ZQXfqbearerZ","pw":"ZQXfqpwZ","sessionid":"ZQXfqsessZ","hmac":"ZQXfqhmacZ"}' \
 		"$FIXTURES/fetch/vendor/mapping.json" >"$BATS_TEST_TMPDIR/m.json"
 	run --separate-stderr chm-fetch --source vendor --mapping "$BATS_TEST_TMPDIR/m.json" --base-url "$FAKE_URL" \
 		"${FETCH_FAST[@]}" --client globex --pipeline carrier_events --retries 1
 	[ "$status" -eq 69 ]
 	grep -q 'ZQXfqsigZ' "$FAKE_LOG" # it was sent
-	[[ "$stderr" == *"sig=[redacted]"* ]]
+	[[ "$stderr" == *"sig=[redacted]"* && "$stderr" == *"sessionid=[redacted]"* && "$stderr" == *"hmac=[redacted]"* ]]
 	printf '%s\n%s\n' "$output" "$stderr" >"$OUT/fetch.log"
 	assert_eq "$(leaks "$OUT/fetch.log")" ""
 }

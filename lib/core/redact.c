@@ -19,11 +19,12 @@ static const struct word words_a[] = { W("apikey"), W("authorization"), W("acces
 static const struct word words_c[] = { W("credential"), W("cookie"), { NULL, 0 } };
 static const struct word words_p[] = { W("password"), W("passwd"), W("passphrase"), W("privatekey"),
 				       { NULL, 0 } };
-static const struct word words_s[] = { W("secret"), W("sessionkey"), W("signingkey"), W("signature"),
-				       { NULL, 0 } };
+/* a session id is a login others can reuse (sessionid, session_id, PHPSESSID) */
+static const struct word words_s[] = { W("secret"), W("sessionkey"), W("sessionid"), W("sessid"),
+				       W("signingkey"), W("signature"), { NULL, 0 } };
 static const struct word words_t[] = { W("token"), { NULL, 0 } };
 /* Short names that are secrets only as the whole key (not "author", "passenger"). */
-static const struct word exact[] = { W("pwd"), W("pw"), W("pass"), W("auth"), W("key"), { NULL, 0 } };
+static const struct word exact[] = { W("pwd"), W("pw"), W("pass"), W("auth"), W("key"), W("hmac"), { NULL, 0 } };
 
 static int key_is_secret(const char *key, size_t len);
 
