@@ -160,3 +160,14 @@ setup() {
 	runsh 'chm run list --client acme --limit 1000 | head -c 1 >/dev/null'
 	[ "$status" -eq 0 ]
 }
+
+@test "a common option given twice: the last wins (an alias's default is overridden); an action's own option twice is refused" {
+	run --separate-stderr chm client list --format table --format json
+	assert_json_ok
+	jq -e -s 'length > 0 and all(.[]; has("id"))' <<<"$output" >/dev/null
+	run --separate-stderr chm client list --format json --format table --color never
+	[ "$status" -eq 0 ]
+	[[ "$(head -n 1 <<<"$output")" == id* ]]
+	run --separate-stderr chm client create --name a --name b
+	assert_error 64 usage name
+}

@@ -356,6 +356,12 @@ void chm_json_add_string(struct strbuf *sb, const char *s, size_t len)
 	strbuf_addc(sb, '"');
 }
 
+const char *chm_json_str(json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+	return s ? s : "";
+}
+
 json_t *chm_json_path(json_t *root, const char *path)
 {
 	json_t *cur = root;

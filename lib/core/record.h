@@ -33,6 +33,9 @@ void chm_json_add_string(struct strbuf *sb, const char *s, size_t len);
 /* The value at a dotted path ("meta.next_cursor", "data.0.id"; "" is root
  * itself), or NULL: the one reader of the paths mappings and tables name. */
 json_t *chm_json_path(json_t *root, const char *path);
+/* The string member key of obj, or "" when it is missing or not a string:
+ * for text that is shown (a subject, a message), where absent reads as empty. */
+const char *chm_json_str(json_t *obj, const char *key);
 /* s past JSON whitespace, at most to end. */
 const char *chm_json_skip_ws(const char *s, const char *end);
 

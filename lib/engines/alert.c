@@ -6,6 +6,7 @@
 
 #include "core/chmtime.h"
 #include "core/db.h"
+#include "core/record.h"
 #include "core/strbuf.h"
 
 /* The members an open incident keeps, so that resolving it later (even when
@@ -95,11 +96,6 @@ const char *chm_alert_check(json_t *a)
 static json_t *text_or_null(PGresult *res, int row, int col)
 {
 	return PQgetisnull(res, row, col) ? json_null() : json_string(PQgetvalue(res, row, col));
-}
-
-static const char *str_or(json_t *v)
-{
-	return json_is_string(v) ? json_string_value(v) : "";
 }
 
 static json_t *int_or_null(PGresult *res, int row, int col)
@@ -219,7 +215,7 @@ static void eval_row(struct eval *e, PGresult *res, int i)
 		return;
 	const char *since = PQgetvalue(res, i, C_SINCE);
 	if (firing && inc && !strcmp(PQgetvalue(res, i, C_TYPE), "on_failure") &&
-	    strcmp(since, str_or(json_object_get(inc, "since"))) > 0) {
+	    strcmp(since, chm_json_str(inc, "since")) > 0) {
 		/* the streak starts after the incident's first failure: a run
 		 * succeeded in between, so that incident ended and this is a new
 		 * one (both times are formatted alike, so text compares as time) */
@@ -240,7 +236,7 @@ static void eval_row(struct eval *e, PGresult *res, int i)
 		}
 	}
 	if (inc)
-		since = str_or(json_object_get(inc, "since"));
+		since = chm_json_str(inc, "since");
 	if (inc)
 		snprintf(key, sizeof(key), "%s", open_key);
 	else

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/record.h"
 #include "core/redact.h"
 
 /* Free text from run data is cut to this many bytes in a message: a stack
@@ -40,12 +41,6 @@ void chm_notifier_free(struct chm_notifier *n)
 	chm_http_free(n->http);
 	json_decref(n->down);
 	free(n);
-}
-
-static const char *str(json_t *a, const char *key)
-{
-	const char *s = json_string_value(json_object_get(a, key));
-	return s ? s : "";
 }
 
 static long long num(json_t *a, const char *key)
@@ -100,7 +95,7 @@ static void add_mrkdwn(struct strbuf *out, const char *s, size_t max)
 
 static int firing(json_t *a)
 {
-	return !strcmp(str(a, "state"), "firing");
+	return !strcmp(chm_json_str(a, "state"), "firing");
 }
 
 /* A window for people: 60 min, 24 h, 7 d. */
@@ -118,11 +113,11 @@ static void add_window(struct strbuf *out, long long m)
 static void headline(json_t *a, struct strbuf *out)
 {
 	long long failures = num(a, "failures");
-	int window = !strcmp(str(a, "rule_type"), "failures_in_window");
+	int window = !strcmp(chm_json_str(a, "rule_type"), "failures_in_window");
 
-	strbuf_addf(out, "%s/%s: ", str(a, "client"), str(a, "pipeline"));
+	strbuf_addf(out, "%s/%s: ", chm_json_str(a, "client"), chm_json_str(a, "pipeline"));
 	if (!firing(a) && json_is_string(json_object_get(a, "reason")))
-		strbuf_addf(out, "resolved, %s", str(a, "reason"));
+		strbuf_addf(out, "resolved, %s", chm_json_str(a, "reason"));
 	else if (window) {
 		strbuf_addf(out, "%lld failure%s in ", failures, failures == 1 ? "" : "s");
 		add_window(out, num(a, "window_minutes"));
@@ -153,11 +148,11 @@ void chm_notify_text(json_t *a, struct strbuf *out)
 	struct strbuf t = STRBUF_INIT;
 	chm_notify_subject(a, &t);
 	strbuf_addf(&t, "\n\nclient:    %s\npipeline:  %s (%s)\nrule:      #%lld %s -> %s %s\n",
-		    str(a, "client"), str(a, "pipeline"), str(a, "platform"), num(a, "rule_id"),
-		    str(a, "rule_type"), str(a, "channel"), str(a, "destination"));
-	strbuf_addf(&t, "since:     %s\n", str(a, "since"));
+		    chm_json_str(a, "client"), chm_json_str(a, "pipeline"), chm_json_str(a, "platform"), num(a, "rule_id"),
+		    chm_json_str(a, "rule_type"), chm_json_str(a, "channel"), chm_json_str(a, "destination"));
+	strbuf_addf(&t, "since:     %s\n", chm_json_str(a, "since"));
 	if (json_is_string(json_object_get(a, "last_failed_at")))
-		strbuf_addf(&t, "last fail: %s\n", str(a, "last_failed_at"));
+		strbuf_addf(&t, "last fail: %s\n", chm_json_str(a, "last_failed_at"));
 	strbuf_addf(&t, "failures:  %lld\n", num(a, "failures"));
 	json_t *runs = json_object_get(a, "runs");
 	if (json_array_size(runs)) {
@@ -168,12 +163,12 @@ void chm_notify_text(json_t *a, struct strbuf *out)
 	}
 	if (json_is_string(json_object_get(a, "last_error"))) {
 		strbuf_adds(&t, "\nlast error:\n");
-		strbuf_adds(&t, str(a, "last_error"));
+		strbuf_adds(&t, chm_json_str(a, "last_error"));
 		strbuf_addc(&t, '\n');
 	}
 	if (json_is_string(json_object_get(a, "report_url")))
-		strbuf_addf(&t, "\nreport: %s\n", str(a, "report_url"));
-	strbuf_addf(&t, "key: %s\n", str(a, "key"));
+		strbuf_addf(&t, "\nreport: %s\n", chm_json_str(a, "report_url"));
+	strbuf_addf(&t, "key: %s\n", chm_json_str(a, "key"));
 	add_clean(out, t.buf, 8 * TEXT_MAX, 1);
 	strbuf_release(&t);
 }
@@ -190,10 +185,10 @@ char *chm_notify_slack_json(json_t *a)
 	add_mrkdwn(&head, h.buf, 300);
 
 	strbuf_adds(&facts, "*Client* ");
-	add_mrkdwn(&facts, str(a, "client"), 200);
+	add_mrkdwn(&facts, chm_json_str(a, "client"), 200);
 	strbuf_adds(&facts, "   *Pipeline* ");
-	add_mrkdwn(&facts, str(a, "pipeline"), 200);
-	strbuf_addf(&facts, " (%s)   *Since* %s", str(a, "platform"), str(a, "since"));
+	add_mrkdwn(&facts, chm_json_str(a, "pipeline"), 200);
+	strbuf_addf(&facts, " (%s)   *Since* %s", chm_json_str(a, "platform"), chm_json_str(a, "since"));
 	json_t *runs = json_object_get(a, "runs");
 	if (json_array_size(runs)) {
 		strbuf_adds(&facts, "\n*Runs* ");
@@ -208,20 +203,20 @@ char *chm_notify_slack_json(json_t *a)
 				   "type", "section", "text", "type", "mrkdwn", "text", facts.buf);
 	if (json_is_string(json_object_get(a, "last_error")) && firing(a)) {
 		strbuf_adds(&err, "*Last error*\n");
-		add_mrkdwn(&err, str(a, "last_error"), TEXT_MAX);
+		add_mrkdwn(&err, chm_json_str(a, "last_error"), TEXT_MAX);
 		json_array_append_new(blocks, json_pack("{s:s,s:{s:s,s:s}}", "type", "section", "text", "type",
 							"mrkdwn", "text", err.buf));
 	}
 	struct strbuf ctx = STRBUF_INIT;
-	strbuf_addf(&ctx, "rule #%lld %s to ", num(a, "rule_id"), str(a, "rule_type"));
-	add_mrkdwn(&ctx, str(a, "destination"), 200);
+	strbuf_addf(&ctx, "rule #%lld %s to ", num(a, "rule_id"), chm_json_str(a, "rule_type"));
+	add_mrkdwn(&ctx, chm_json_str(a, "destination"), 200);
 	if (json_is_string(json_object_get(a, "report_url"))) {
 		strbuf_adds(&ctx, " | ");
-		add_mrkdwn(&ctx, str(a, "report_url"), 500);
+		add_mrkdwn(&ctx, chm_json_str(a, "report_url"), 500);
 	}
 	json_array_append_new(blocks, json_pack("{s:s,s:[{s:s,s:s}]}", "type", "context", "elements", "type",
 						"mrkdwn", "text", ctx.buf));
-	json_t *msg = json_pack("{s:s,s:s,s:o}", "channel", str(a, "destination"), "text", text.buf, "blocks",
+	json_t *msg = json_pack("{s:s,s:s,s:o}", "channel", chm_json_str(a, "destination"), "text", text.buf, "blocks",
 				blocks);
 	char *body = json_dumps(msg, JSON_COMPACT);
 	json_decref(msg);
@@ -313,11 +308,11 @@ static void add_quoted_printable(struct strbuf *out, const char *s, size_t n)
 static void add_identity(struct strbuf *out, json_t *a, const char *sep, int atext)
 {
 	size_t from = out->len;
-	add_clean(out, str(a, "key"), 200, 0);
-	strbuf_addf(out, "%s%s", sep, str(a, "state"));
+	add_clean(out, chm_json_str(a, "key"), 200, 0);
+	strbuf_addf(out, "%s%s", sep, chm_json_str(a, "state"));
 	if (json_is_string(json_object_get(a, "last_notified_at"))) {
 		strbuf_addf(out, "%sreminder%s", sep, sep);
-		add_clean(out, str(a, "last_notified_at"), 64, 0);
+		add_clean(out, chm_json_str(a, "last_notified_at"), 64, 0);
 	}
 	for (size_t i = from; atext && i < out->len; i++)
 		if (!strchr("!#$%&'*+-/=?^_`{|}~.", out->buf[i]) && !(out->buf[i] >= 'a' && out->buf[i] <= 'z') &&
@@ -330,12 +325,12 @@ void chm_notify_email(json_t *a, const char *from, const char *date, struct strb
 	struct strbuf subject = STRBUF_INIT, text = STRBUF_INIT, key = STRBUF_INIT;
 	chm_notify_subject(a, &subject);
 	chm_notify_text(a, &text);
-	strbuf_addf(out, "From: %s\r\nTo: %s\r\nDate: %s\r\nSubject: ", from, str(a, "destination"), date);
+	strbuf_addf(out, "From: %s\r\nTo: %s\r\nDate: %s\r\nSubject: ", from, chm_json_str(a, "destination"), date);
 	add_header_value(out, subject.buf);
 	/* stable across retries, so a mailbox can drop a second copy */
 	strbuf_adds(out, "\r\nMessage-ID: <");
 	add_identity(out, a, ".", 1);
-	add_clean(&key, str(a, "key"), 200, 0);
+	add_clean(&key, chm_json_str(a, "key"), 200, 0);
 	strbuf_adds(out, "@chm>\r\nMIME-Version: 1.0\r\n"
 			 "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n"
 			 "X-CHM-Alert-Key: ");
@@ -419,7 +414,7 @@ static CURLcode smtp_attempt(struct chm_notifier *n, const char *from, const cha
 
 static int send_email(struct chm_notifier *n, json_t *a, struct chm_err *err)
 {
-	const char *to = str(a, "destination");
+	const char *to = chm_json_str(a, "destination");
 	if (!n->o.smtp_url)
 		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_NOT_CONFIGURED, "channel",
 				   "an email alert needs --smtp-url");
@@ -488,7 +483,7 @@ static int post(struct chm_notifier *n, const char *url, const char *body, const
 
 static int send_webhook(struct chm_notifier *n, json_t *a, struct chm_err *err)
 {
-	const char *url = str(a, "destination");
+	const char *url = chm_json_str(a, "destination");
 	if (strncmp(url, "https://", 8) && strncmp(url, "http://", 7))
 		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_BAD_DESTINATION, "destination",
 				   "a webhook rule's destination must be an http(s) URL");
@@ -534,12 +529,12 @@ static int send_slack(struct chm_notifier *n, json_t *a, struct chm_err *err)
 /* The receiver an alert goes to, as messages name it. */
 static void receiver_of(const struct chm_notifier *n, json_t *a, struct strbuf *out)
 {
-	const char *ch = str(a, "channel");
+	const char *ch = chm_json_str(a, "channel");
 	char *masked = NULL;
 	if (!strcmp(ch, "slack")) {
 		strbuf_adds(out, "the Slack webhook");
 	} else if (!strcmp(ch, "webhook")) {
-		masked = chm_redact_url(str(a, "destination"));
+		masked = chm_redact_url(chm_json_str(a, "destination"));
 		strbuf_addf(out, "the webhook %s", masked);
 	} else {
 		masked = n->o.smtp_url ? chm_redact_url(n->o.smtp_url) : NULL;
@@ -550,7 +545,7 @@ static void receiver_of(const struct chm_notifier *n, json_t *a, struct strbuf *
 
 static int send_alert(struct chm_notifier *n, json_t *a, struct chm_err *err)
 {
-	const char *ch = str(a, "channel");
+	const char *ch = chm_json_str(a, "channel");
 	if (!strcmp(ch, "slack"))
 		return send_slack(n, a, err);
 	if (!strcmp(ch, "webhook"))
