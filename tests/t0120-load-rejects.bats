@@ -150,3 +150,44 @@ EOF2
 	[ "$status" -eq 74 ]
 	[[ "$stderr" == *"cannot open /nonexistent/file"* ]]
 }
+
+# Runs whose naming fields disagree: each names another pipeline than the
+# one its first naming field finds (pipeline_id, then client + platform +
+# external_id, then client + pipeline). $1: acme/orders_daily's id.
+write_contradicting() {
+	local id=$1
+	run_line c-good-1 success
+	printf '%s\n' \
+		'{"type":"run","client":"globex","pipeline":"nightly_export","pipeline_id":'"$id"',"external_run_id":"y1","status":"failed"}' \
+		'{"type":"run","pipeline":"globex/nightly_export","pipeline_id":'"$id"',"external_run_id":"y2","status":"failed"}' \
+		'{"type":"run","client":"acme","pipeline":"orders_daily","platform":"cron","external_run_id":"y3","status":"failed"}' \
+		'{"type":"run","client":"acme","pipeline":"orders_daily","external_id":"nightly_export","external_run_id":"y4","status":"failed"}' \
+		'{"type":"run","client":"globex","platform":"cron","external_id":"nightly_export","pipeline":"orders_daily","external_run_id":"y5","status":"failed"}' \
+		'{"type":"run","client":"initech","pipeline":"legacy_ftp_pull","external_id":"legacy","external_run_id":"y6","status":"failed"}' \
+		'{"type":"run","client":"globex","pipeline":"nightly_export","pipeline_id":'"$id"',"external_run_id":"y\u0037","status":"failed","error_message":"the general path: \"escapes\""}' \
+		'{"type":"run","pipeline_id":'"$id"',"platform":"dbt","external_run_id":"y8","status":"failed"}' \
+		'{"type":"run","client":"acme","pipeline":"orders_daily","platform":"airflow","external_id":"orders_daily","pipeline_id":'"$id"',"external_run_id":"c-good-2","status":"success"}' \
+		'{"type":"run","client":"globex","pipeline":"nightly_export","platform":"cron","external_run_id":"c-good-3","status":"success"}'
+	run_line c-good-4 failed
+}
+
+@test "a run whose naming fields name different pipelines is a conflict reject naming the field; the rest loads" {
+	id=$(q "SELECT p.id FROM pipelines p JOIN clients c ON c.id = p.client_id WHERE c.name = 'acme' AND p.name = 'orders_daily'")
+	write_contradicting "$id" >"$BATS_TEST_TMPDIR/in"
+	# the fast read and the general one, staged and COPYed straight into runs
+	for size in 5000 1 2; do
+		fresh_db
+		load_inventory
+		run --separate-stderr chm-load --batch-size "$size" --rejects "$BATS_TEST_TMPDIR/rj.$size" "$BATS_TEST_TMPDIR/in"
+		[ "$status" -eq 65 ]
+		assert_eq "$(summary_field rejected)" 8
+		assert_eq "$(summary_field inserted)" 4
+		assert_eq "$(jq -r '"\(.line) \(.code) \(.field)"' "$BATS_TEST_TMPDIR/rj.$size" | paste -sd,)" \
+			"2 conflict client,3 conflict pipeline,4 conflict platform,5 conflict external_id,6 conflict pipeline,7 conflict external_id,8 conflict client,9 conflict platform"
+		assert_eq "$(jq -r 'select(.line == 2) | .message' "$BATS_TEST_TMPDIR/rj.$size")" \
+			"client \"globex\" contradicts the run's pipeline_id, which names acme/orders_daily (id $id, platform airflow, external_id orders_daily): name the pipeline one way, or with fields that agree"
+		assert_eq "$(jq -r 'select(.line == 3) | .message' "$BATS_TEST_TMPDIR/rj.$size" | cut -d' ' -f1-2)" 'pipeline "globex/nightly_export"'
+		assert_eq "$(q "SELECT string_agg(c.name || '/' || p.name || ':' || r.external_run_id, ',' ORDER BY r.external_run_id) FROM runs r JOIN pipelines p ON p.id = r.pipeline_id JOIN clients c ON c.id = p.client_id")" \
+			"acme/orders_daily:c-good-1,acme/orders_daily:c-good-2,globex/nightly_export:c-good-3,acme/orders_daily:c-good-4"
+	done
+}

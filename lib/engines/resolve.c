@@ -14,8 +14,23 @@ void chm_resolver_init(struct chm_resolver *r, PGconn *conn)
 	r->conn = conn;
 }
 
+static void forget_pipes(struct chm_resolver *r)
+{
+	for (size_t i = 0; i < r->npipes; i++) {
+		free(r->pipes[i].client);
+		free(r->pipes[i].platform);
+		free(r->pipes[i].external_id);
+		free(r->pipes[i].name);
+	}
+	r->npipes = 0;
+	hashmap_clear(&r->known);
+}
+
 void chm_resolver_release(struct chm_resolver *r)
 {
+	forget_pipes(r);
+	free(r->pipes);
+	hashmap_release(&r->known);
 	hashmap_release(&r->map);
 }
 
@@ -67,6 +82,35 @@ static void key_id(struct strbuf *k, int64_t id)
 	strbuf_addf(k, "I%lld", (long long)id);
 }
 
+/* What row i of (id, client, platform, external_id, name) says pipeline id
+ * is, kept for the runs that name it (a row seen again replaces it). */
+static void keep_pipe(struct chm_resolver *r, PGresult *res, int i, int64_t id)
+{
+	char k[32];
+	int created;
+	int n = snprintf(k, sizeof(k), "%lld", (long long)id);
+	int64_t *slot = hashmap_put(&r->known, k, (size_t)n, &created);
+	struct chm_resolved_pipeline *p;
+	if (created) {
+		if (r->npipes == r->cap_pipes) {
+			r->cap_pipes = r->cap_pipes ? 2 * r->cap_pipes : 64;
+			r->pipes = chm_xrealloc(r->pipes, r->cap_pipes * sizeof(*r->pipes));
+		}
+		*slot = (int64_t)++r->npipes;
+		p = &r->pipes[r->npipes - 1];
+	} else {
+		p = &r->pipes[*slot - 1];
+		free(p->client);
+		free(p->platform);
+		free(p->external_id);
+		free(p->name);
+	}
+	p->client = chm_xstrdup(PQgetvalue(res, i, 1));
+	p->platform = chm_xstrdup(PQgetvalue(res, i, 2));
+	p->external_id = PQgetisnull(res, i, 3) ? NULL : chm_xstrdup(PQgetvalue(res, i, 3));
+	p->name = chm_xstrdup(PQgetvalue(res, i, 4));
+}
+
 /* Adds every row of (id, client, platform, external_id, name) to the cache;
  * with any, the client + external_id keys too (res holds every pipeline
  * that may share one, so two ids under a key make it ambiguous). */
@@ -75,6 +119,7 @@ static void remember(struct chm_resolver *r, PGresult *res, int any)
 	struct strbuf k = STRBUF_INIT;
 	for (int i = 0; i < PQntuples(res); i++) {
 		int64_t id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+		keep_pipe(r, res, i, id);
 		key_id(&k, id);
 		*hashmap_put(&r->map, k.buf, k.len, NULL) = id;
 		key_name(&k, PQgetvalue(res, i, 1), PQgetvalue(res, i, 4));
@@ -111,6 +156,7 @@ void chm_resolver_invalidate(struct chm_resolver *r)
 	 * name: what was found may be wrong now, not only what was missing. The
 	 * next lookup loads the inventory as it stands. */
 	hashmap_clear(&r->map);
+	forget_pipes(r);
 	r->loaded = 0;
 	r->asked = r->misses = 0;
 }
@@ -219,6 +265,55 @@ static int not_found(const struct chm_run *run, const struct naming *nm, int64_t
 			   run->external_id);
 }
 
+static const char *shown(const char *s)
+{
+	return s ? s : "(none)";
+}
+
+/* The first of the run's naming fields that names another pipeline than
+ * p, or NULL: the one it was found by agrees by construction. */
+static const char *disagreeing(const struct chm_resolved_pipeline *p, const struct chm_run *run,
+			       const char *client, const char *name, int split, const char **given)
+{
+	/* "client/name" in pipeline is shown and named as given */
+	if (client && strcmp(client, p->client) != 0)
+		return split ? (*given = run->pipeline, "pipeline") : (*given = client, "client");
+	if (name && strcmp(name, p->name) != 0)
+		return *given = split ? run->pipeline : name, "pipeline";
+	if (run->platform && strcmp(run->platform, p->platform) != 0)
+		return *given = run->platform, "platform";
+	if (run->external_id && (!p->external_id || strcmp(run->external_id, p->external_id) != 0))
+		return *given = run->external_id, "external_id";
+	return NULL;
+}
+
+/* A run that gives its pipeline's id and a client + name of another, or a
+ * name and a platform or external_id the pipeline does not have, would
+ * land where one of its fields says it does not belong: a conflict. */
+static int check_agrees(struct chm_resolver *r, const struct chm_run *run, const char *client,
+			const char *name, int split, int64_t id, struct chm_err *err)
+{
+	char k[32];
+	int n = snprintf(k, sizeof(k), "%lld", (long long)id);
+	const int64_t *slot = hashmap_get(&r->known, k, (size_t)n);
+	if (!slot)
+		return 0; /* cannot happen: every id cached came with its row */
+	const struct chm_resolved_pipeline *p = &r->pipes[*slot - 1];
+	const char *given = NULL;
+	const char *field = disagreeing(p, run, client, name, split, &given);
+	if (!field)
+		return 0;
+	return chm_err_set(err, CHM_EX_DATAERR, CHM_E_CONFLICT, field,
+			   "%s \"%.200s\" contradicts the run's %s, which names %.200s/%.200s (id %lld, "
+			   "platform %s, external_id %.200s): name the pipeline one way, or with fields "
+			   "that agree",
+			   field, given,
+			   run->pipeline_id ? "pipeline_id"
+			   : run->platform && run->external_id ? "client + platform + external_id"
+			   : name ? "client + pipeline" : "client + external_id",
+			   p->client, p->name, (long long)id, p->platform, shown(p->external_id));
+}
+
 int chm_resolve_run(struct chm_resolver *r, const struct chm_run *run, int64_t *id, struct chm_err *err)
 {
 	struct strbuf k = STRBUF_INIT;
@@ -241,9 +336,10 @@ int chm_resolve_run(struct chm_resolver *r, const struct chm_run *run, int64_t *
 	int64_t *v = hashmap_get(&r->map, k.buf, k.len);
 	if ((!v || *v == 0) && !(v = look_up(r, &k, &nm, v, err)))
 		rc = -1;
-	else if (*v > 0)
-		*id = *v;
-	else
+	else if (*v > 0) {
+		if (!check_agrees(r, run, client, name, split != NULL, *v, err))
+			*id = *v;
+	} else
 		not_found(run, &nm, *v, err); /* *id 0: err says why */
 	free(split);
 	strbuf_release(&k);

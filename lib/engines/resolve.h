@@ -22,9 +22,18 @@
 #define CHM_RESOLVE_RELOAD_US (10 * INT64_C(1000000))
 #define CHM_RESOLVE_MISS_MAX 100000
 
+/* What the inventory says a pipeline is: a run that names it by one of
+ * these and gives another that disagrees is refused. */
+struct chm_resolved_pipeline {
+	char *client, *platform, *external_id, *name;   /* external_id NULL: none */
+};
+
 struct chm_resolver {
 	PGconn *conn;
 	struct hashmap map;   /* key -> id, or -1 for "known not to exist" */
+	struct hashmap known; /* id -> 1 + its index in pipes */
+	struct chm_resolved_pipeline *pipes;
+	size_t npipes, cap_pipes;
 	int loaded;
 	long asked;           /* misses asked of the database since the load */
 	long misses;          /* misses remembered in map */
@@ -39,9 +48,11 @@ struct chm_resolver {
 void chm_resolver_init(struct chm_resolver *r, PGconn *conn);
 void chm_resolver_release(struct chm_resolver *r);
 /* *id > 0 when found; 0 and err (status 65, code unknown_pipeline) when the
- * pipeline does not exist, or (ambiguous_pipeline) when a client +
- * external_id without platform names several; -1 with err on a database
- * error. */
+ * pipeline does not exist, (ambiguous_pipeline) when a client +
+ * external_id without platform names several, or (conflict, the field
+ * named) when the pipeline found is not the one another of the run's
+ * naming fields (pipeline_id, client, pipeline, platform, external_id)
+ * says; -1 with err on a database error. */
 int chm_resolve_run(struct chm_resolver *r, const struct chm_run *run, int64_t *id, struct chm_err *err);
 /* After an inventory change within a stream: forget everything known, so
  * the runs after it resolve against the inventory as it stands then. */
