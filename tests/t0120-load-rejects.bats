@@ -191,3 +191,35 @@ write_contradicting() {
 			"acme/orders_daily:c-good-1,acme/orders_daily:c-good-2,globex/nightly_export:c-good-3,acme/orders_daily:c-good-4"
 	done
 }
+
+@test "inventory values the schema refuses (blank names and destinations, an empty external_id, too long) are rejected by field before PostgreSQL" {
+	long=$(printf 'a%.0s' $(seq 1 201))
+	longer=$(printf 'e%.0s' $(seq 1 501))
+	padded=" $(printf 'b%.0s' $(seq 1 200)) "
+	{
+		echo '{"type":"client","name":"   "}'
+		echo '{"type":"client","name":"fresh"}'
+		echo '{"type":"pipeline","client":"acme","name":" ","platform":"cron","pipeline_type":"export"}'
+		echo '{"type":"pipeline","client":"acme","name":"p_empty_ext","platform":"cron","pipeline_type":"export","external_id":""}'
+		echo '{"type":"alert_rule","client":"acme","rule_type":"on_failure","channel":"slack","destination":"  "}'
+		echo '{"type":"pipeline","client":"  ","name":"p","platform":"cron","pipeline_type":"export"}'
+		echo '{"type":"client","name":"'"$long"'"}'
+		echo '{"type":"pipeline","client":"acme","name":"p_long_ext","platform":"cron","pipeline_type":"export","external_id":"'"$longer"'"}'
+		echo '{"type":"alert_rule","client":"acme","rule_type":"on_failure","channel":"webhook","destination":"'"$longer"'"}'
+		echo '{"type":"alert_rule","client":"acme","rule_type":"on_failure","channel":"email","destination":"\t"}'
+		# 200 characters between spaces: what length(btrim(name)) lets in
+		echo '{"type":"client","name":"'"$padded"'"}'
+		echo '{"type":"pipeline","client":"fresh","name":"p","platform":"cron","pipeline_type":"export","external_id":"e"}'
+		run_line after-inventory success
+	} >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr chm-load --rejects "$BATS_TEST_TMPDIR/rj" "$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 65 ]
+	assert_eq "$(jq -r '"\(.line) \(.code) \(.field)"' "$BATS_TEST_TMPDIR/rj" | paste -sd,)" \
+		"1 missing_field name,3 missing_field name,4 bad_value external_id,5 missing_field destination,6 missing_field client,7 too_long name,8 too_long external_id,9 too_long destination,10 missing_field destination"
+	assert_eq "$(summary_field rejected)" 9
+	assert_eq "$(summary_field inserted)" 4
+	assert_eq "$(q "SELECT count(*) FROM clients WHERE name IN ('fresh', '$padded')")" 2
+	assert_eq "$(q "SELECT count(*) FROM pipelines WHERE name LIKE 'p%'")" 1
+	assert_eq "$(q "SELECT count(*) FROM runs WHERE external_run_id = 'after-inventory'")" 1
+}
+

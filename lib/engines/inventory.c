@@ -38,6 +38,39 @@ static int printable(const char *v, const char *field, struct chm_err *err)
 	return 0;
 }
 
+/* A text the schema bounds (001_schema.sql), checked before PostgreSQL
+ * sees it: a required one must not be blank (spaces, tabs and line breaks
+ * only), an optional one must not be empty (leave it out for none); at most
+ * max characters, counted as length(btrim(...)) counts them when trim. */
+static int bounded(const char *v, const char *field, size_t max, int needed, int trim,
+		   struct chm_err *err)
+{
+	if (!v)
+		return 0;
+	const char *start = v, *end = v + strlen(v);
+	int blank = 1;
+	for (const char *p = v; *p; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			blank = 0;
+	if (needed && blank)
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, field,
+				   "%s is required and must not be blank", field);
+	if (!*v)
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_BAD_VALUE, field,
+				   "%s must not be empty: leave it out, or null, for none", field);
+	while (trim && *start == ' ')
+		start++;
+	while (trim && end > start && end[-1] == ' ')
+		end--;
+	size_t chars = 0;
+	for (const char *p = start; p < end; p++)
+		chars += ((unsigned char)*p & 0xc0) != 0x80;
+	if (chars > max)
+		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_TOO_LONG, field,
+				   "%s is longer than %zu characters (%zu)", field, max, chars);
+	return 0;
+}
+
 /* Runs an upsert; a unique or check violation is a reject of this record. */
 static PGresult *run(PGconn *conn, const char *file, int n, const char *const *params,
 		     struct chm_err *err)
@@ -89,7 +122,7 @@ static int apply_client(PGconn *conn, json_t *rec, struct chm_err *err)
 	int active = 1, rc_active;
 
 	if (chm_get_string(rec, "name", &name, err) < 0 || required(name, "name", err) ||
-	    printable(name, "name", err) ||
+	    bounded(name, "name", 200, 1, 1, err) || printable(name, "name", err) ||
 	    chm_get_string(rec, "description", &desc, err) < 0 ||
 	    (rc_active = chm_get_bool(rec, "is_active", &active, err)) < 0)
 		return -1;
@@ -111,14 +144,15 @@ static int apply_pipeline(PGconn *conn, json_t *rec, struct chm_err *err)
 	int active = 1, rc_active;
 
 	if (chm_get_string(rec, "client", &client, err) < 0 || required(client, "client", err) ||
+	    bounded(client, "client", 200, 1, 1, err) ||
 	    chm_get_string(rec, "name", &name, err) < 0 || required(name, "name", err) ||
-	    printable(name, "name", err) ||
+	    bounded(name, "name", 200, 1, 1, err) || printable(name, "name", err) ||
 	    chm_get_enum(rec, "platform", chm_platforms, &platform, err) < 0 ||
 	    required(platform, "platform", err) ||
 	    chm_get_enum(rec, "pipeline_type", chm_pipeline_types, &type, err) < 0 ||
 	    required(type, "pipeline_type", err) ||
 	    chm_get_enum(rec, "environment", chm_environments, &env, err) < 0 ||
-	    chm_get_string(rec, "external_id", &ext, err) < 0 ||
+	    chm_get_string(rec, "external_id", &ext, err) < 0 || bounded(ext, "external_id", 500, 0, 0, err) ||
 	    chm_get_string(rec, "description", &desc, err) < 0 ||
 	    (rc_active = chm_get_bool(rec, "is_active", &active, err)) < 0)
 		return -1;
@@ -155,6 +189,7 @@ static int apply_alert_rule(PGconn *conn, json_t *rec, struct chm_err *err)
 	    chm_get_enum(rec, "channel", chm_channels, &channel, err) < 0 ||
 	    required(channel, "channel", err) ||
 	    chm_get_string(rec, "destination", &dest, err) < 0 || required(dest, "destination", err) ||
+	    bounded(dest, "destination", 500, 1, 1, err) ||
 	    (rc_thr = chm_get_int(rec, "threshold", 1, &threshold, err)) < 0 ||
 	    (rc_win = chm_get_int(rec, "window_minutes", 1, &window, err)) < 0 ||
 	    (rc_en = chm_get_bool(rec, "is_enabled", &enabled, err)) < 0)
