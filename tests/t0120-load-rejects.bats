@@ -223,3 +223,14 @@ write_contradicting() {
 	assert_eq "$(q "SELECT count(*) FROM runs WHERE external_run_id = 'after-inventory'")" 1
 }
 
+@test "a value PostgreSQL refuses that chm-load let through is a constraint_violation naming the field its constraint guards" {
+	# a stricter bound than chm-load knows, under the constraint's own name
+	q "ALTER TABLE pipelines DROP CONSTRAINT pipelines_external_id_check,
+	   ADD CONSTRAINT pipelines_external_id_check CHECK (external_id IS NULL OR length(external_id) BETWEEN 1 AND 5) NOT VALID"
+	printf '%s\n' '{"type":"pipeline","client":"acme","name":"p_ext","platform":"cron","pipeline_type":"export","external_id":"too-long-here"}' \
+		'{"type":"client","name":"acme","description":"still applied"}' >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr chm-load --rejects "$BATS_TEST_TMPDIR/rj" "$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 65 ]
+	assert_eq "$(jq -r '"\(.line) \(.code) \(.field)"' "$BATS_TEST_TMPDIR/rj")" "1 constraint_violation external_id"
+	assert_eq "$(q "SELECT description FROM clients WHERE name = 'acme'")" "still applied"
+}

@@ -127,6 +127,36 @@ const char *chm_db_sqlstate(PGresult *res)
 	return s ? s : "";
 }
 
+const char *chm_db_constraint_field(PGresult *res)
+{
+	static const struct {
+		const char *constraint, *field;
+	} fields[] = {
+		{ "clients_name_key", "name" },
+		{ "clients_name_check", "name" },
+		{ "clients_name_printable", "name" },
+		{ "pipelines_client_name_key", "name" },
+		{ "pipelines_name_check", "name" },
+		{ "pipelines_name_printable", "name" },
+		{ "pipelines_external_id_check", "external_id" },
+		{ "pipelines_client_platform_external_id_key", "external_id" },
+		{ "alert_rules_destination_check", "destination" },
+		{ "alert_rules_threshold_check", "threshold" },
+		{ "alert_rules_window_check", "window_minutes" },
+		{ "alert_rules_parameters_check", "threshold" },
+		{ "alert_rules_scope_check", "client" },
+		{ "runs_pkey", "external_run_id" },
+		{ "runs_external_run_id_check", "external_run_id" },
+		{ "runs_duration_seconds_check", "duration_seconds" },
+		{ "runs_rows_processed_check", "rows_processed" },
+	};
+	const char *cons = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+	for (size_t i = 0; cons && i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (strcmp(cons, fields[i].constraint) == 0)
+			return fields[i].field;
+	return NULL;
+}
+
 int chm_db_error(PGconn *conn, PGresult *res, const char *what, struct chm_err *err)
 {
 	char msg[900];

@@ -34,6 +34,10 @@ PGresult *chm_db_query_file(PGconn *conn, const char *name, int nparams,
 			    const char *const *params, struct chm_err *err);
 /* The SQLSTATE of a failed result, or "" */
 const char *chm_db_sqlstate(PGresult *res);
+/* The record field a constraint of the schema guards, for a failed result
+ * that names one ("name" for clients_name_check, "destination" for
+ * alert_rules_destination_check), or NULL. */
+const char *chm_db_constraint_field(PGresult *res);
 
 /* 0 when given is one of the names the query (no parameters) returns;
  * else -1 with err (65, field): no WHAT named "given", and the nearest name
