@@ -186,7 +186,8 @@ int chm_db_error(PGconn *conn, PGresult *res, const char *what, struct chm_err *
 		status = CHM_EX_DATAERR;
 		code = CHM_E_CONSTRAINT_VIOLATION;
 	}
-	return chm_err_set(err, status, code, "", "%s: %s", what, msg);
+	const char *field = status == CHM_EX_DATAERR ? chm_db_constraint_field(res) : NULL;
+	return chm_err_set(err, status, code, field ? field : "", "%s: %s", what, msg);
 }
 
 int chm_db_exec(PGconn *conn, const char *sql, struct chm_err *err)

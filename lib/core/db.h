@@ -36,7 +36,7 @@ PGresult *chm_db_query_file(PGconn *conn, const char *name, int nparams,
 const char *chm_db_sqlstate(PGresult *res);
 /* The record field a constraint of the schema guards, for a failed result
  * that names one ("name" for clients_name_check, "destination" for
- * alert_rules_destination_check), or NULL. */
+ * alert_rules_destination_check), or NULL; chm_db_error puts it in err. */
 const char *chm_db_constraint_field(PGresult *res);
 
 /* 0 when given is one of the names the query (no parameters) returns;

@@ -7,7 +7,6 @@
 #include "core/db.h"
 #include "core/enums.h"
 #include "core/record.h"
-#include "core/sqlfiles.h"
 #include "core/strbuf.h"
 
 int chm_inventory_is_type(const char *type)
@@ -73,31 +72,19 @@ static int bounded(const char *v, const char *field, size_t max, int needed, int
 }
 
 /* Runs an upsert; a unique or check violation is a reject of this record,
- * naming the field its constraint guards. */
+ * naming the field its constraint guards (chm_db_error). */
 static PGresult *run(PGconn *conn, const char *file, int n, const char *const *params,
 		     struct chm_err *err)
 {
-	const char *sql = chm_sql(file);
-	if (!sql) {
-		chm_err_set(err, CHM_EX_SOFTWARE, CHM_E_INTERNAL, "", "no embedded SQL file %s", file);
-		return NULL;
-	}
-	PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(res);
-	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
-		return res;
-	chm_db_error(conn, res, "database", err);
-	const char *field = chm_db_constraint_field(res);
-	if (err->status == CHM_EX_DATAERR && err->kind == CHM_E_CONFLICT) {
-		char msg[sizeof(err->msg)];
+	PGresult *res = chm_db_query_file(conn, file, n, params, err);
+	if (!res && err->status == CHM_EX_DATAERR && err->kind == CHM_E_CONFLICT) {
+		char msg[sizeof(err->msg)], field[sizeof(err->field)];
 		snprintf(msg, sizeof(msg), "%s", err->msg);
-		chm_err_set(err, CHM_EX_DATAERR, CHM_E_CONFLICT, field ? field : "",
+		snprintf(field, sizeof(field), "%s", err->field);
+		chm_err_set(err, CHM_EX_DATAERR, CHM_E_CONFLICT, field,
 			    "conflicts with an existing row: %.900s", msg);
-	} else if (err->status == CHM_EX_DATAERR && field) {
-		snprintf(err->field, sizeof(err->field), "%s", field);
 	}
-	PQclear(res);
-	return NULL;
+	return res;
 }
 
 /* run() in a transaction that first takes an advisory lock on the record's
