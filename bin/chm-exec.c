@@ -96,6 +96,11 @@ int main(int argc, char **argv)
 	snprintf(client, sizeof(client), "%.*s", (int)(slash - pipeline), pipeline);
 	job.client = client;
 	job.pipeline = slash + 1;
+	/* Acme/EU/orders: which "/" ends the client is chm-load's to find */
+	if (strchr(slash + 1, '/')) {
+		job.client = NULL;
+		job.pipeline = pipeline;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	return chm_exec_job_run(&job, argv + optind, argc - optind);
 }

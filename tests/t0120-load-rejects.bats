@@ -234,3 +234,21 @@ write_contradicting() {
 	assert_eq "$(jq -r '"\(.line) \(.code) \(.field)"' "$BATS_TEST_TMPDIR/rj")" "1 constraint_violation external_id"
 	assert_eq "$(q "SELECT description FROM clients WHERE name = 'acme'")" "still applied"
 }
+
+@test "\"pipeline\": \"client/name\" is split where a pipeline is: a client named Acme/EU; two such splits are ambiguous" {
+	run --separate-stderr chm-load <<'EOF2'
+{"type":"client","name":"Acme/EU"}
+{"type":"pipeline","client":"Acme/EU","name":"orders","platform":"cron","pipeline_type":"ingestion"}
+{"type":"client","name":"Acme"}
+{"type":"pipeline","client":"Acme","name":"EU/invoices","platform":"cron","pipeline_type":"ingestion"}
+{"type":"run","pipeline":"Acme/EU/orders","external_run_id":"eu-1","status":"failed"}
+{"type":"run","pipeline":"Acme/EU/invoices","external_run_id":"inv-1","status":"success"}
+{"type":"pipeline","client":"Acme","name":"EU/orders","platform":"cron","pipeline_type":"ingestion"}
+{"type":"run","pipeline":"Acme/EU/orders","external_run_id":"eu-2","status":"failed"}
+{"type":"run","client":"Acme/EU","pipeline":"orders","external_run_id":"eu-3","status":"success"}
+EOF2
+	[ "$status" -eq 65 ]
+	assert_eq "$(q "SELECT string_agg(c.name || ' ' || p.name || ' ' || r.external_run_id, ', ' ORDER BY r.external_run_id) FROM runs r JOIN pipelines p ON p.id = r.pipeline_id JOIN clients c ON c.id = p.client_id WHERE c.name LIKE 'Acme%'")" \
+		"Acme/EU orders eu-1, Acme/EU orders eu-3, Acme EU/invoices inv-1"
+	assert_eq "$(printf '%s\n' "$stderr" | jq -r 'select(.type=="reject") | [.line, .code, .field] | join(" ")')" "8 ambiguous_pipeline pipeline"
+}

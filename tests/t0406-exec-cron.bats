@@ -223,3 +223,17 @@ ev() { # ev N FILTER: a field (or a jq filter) of the N-th event (from 1)
 	assert_eq "$(jq -r .status "$BATS_TEST_TMPDIR/norm" | paste -sd' ')" "running canceled"
 	assert_eq "$(sed -n 2p "$BATS_TEST_TMPDIR/norm" | jq -r .status_reason)" "not started: chm exec got signal 15 (Terminated) first"
 }
+
+@test "a client whose name holds a \"/\": --pipeline Acme/EU/orders lands under Acme/EU, loaded or through chm-normalize" {
+	printf '%s\n' '{"type":"client","name":"Acme/EU"}' \
+		'{"type":"pipeline","client":"Acme/EU","name":"orders","platform":"cron","pipeline_type":"ingestion"}' | chm-load >/dev/null
+	run --separate-stderr chm exec --pipeline Acme/EU/orders --load --events "$EV" -- true
+	[ "$status" -eq 0 ]
+	assert_eq "$stderr" ""
+	assert_eq "$(ev 1 '.client // "none"') $(ev 1 pipeline)" "none Acme/EU/orders"
+	run --separate-stderr chm exec --pipeline Acme/EU/orders --format raw --events "$BATS_TEST_TMPDIR/raw.ndjson" -- sh -c 'exit 3'
+	[ "$status" -eq 3 ]
+	chm-normalize "$BATS_TEST_TMPDIR/raw.ndjson" | chm-load >/dev/null
+	assert_eq "$(q "SELECT string_agg(r.status || ' ' || coalesce(r.status_reason, '-'), ', ' ORDER BY r.started_at) FROM runs r JOIN pipelines p ON p.id = r.pipeline_id JOIN clients c ON c.id = p.client_id WHERE c.name = 'Acme/EU'")" \
+		"success -, failed exit status 3"
+}

@@ -116,7 +116,8 @@ static json_t *event(struct sinks *s, const char *run_id, const char *status, in
 
 	gethostname(host, sizeof(host) - 1);
 	json_object_set_new(ev, "type", json_string("run"));
-	json_object_set_new(ev, "client", json_string(s->client));
+	if (s->client)
+		json_object_set_new(ev, "client", json_string(s->client));
 	json_object_set_new(ev, "pipeline", json_string(s->pipeline));
 	json_object_set_new(ev, "platform", json_string("cron"));
 	json_object_set_new(ev, "external_run_id", json_string(run_id));
@@ -186,7 +187,8 @@ static json_t *raw_event(struct sinks *s, const char *run_id, int64_t started_at
 	json_object_set_new(rec, "command", json_string(argv[0])); /* not its arguments: secrets */
 	json_object_set_new(ev, "type", json_string("raw"));
 	json_object_set_new(ev, "source", json_string("cron"));
-	json_object_set_new(ev, "client", json_string(s->client));
+	if (s->client)
+		json_object_set_new(ev, "client", json_string(s->client));
 	json_object_set_new(ev, "pipeline", json_string(s->pipeline));
 	json_object_set_new(ev, "fetched_at", json_string(chm_time_format(chm_time_now(), t)));
 	json_object_set_new(ev, "record", rec);

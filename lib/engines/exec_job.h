@@ -8,6 +8,8 @@
 #define CHM_EXEC_JOB_H
 
 struct chm_exec_job {
+	/* client NULL: pipeline is "client/name" with a "/" in a name, which
+	 * chm-load splits where a pipeline is */
 	const char *client, *pipeline;
 	const char *db;       /* --load's database, or NULL: libpq's defaults */
 	int load;             /* --load */

@@ -191,7 +191,9 @@ static int name_run(const struct chm_source *src, const struct naming *nm, struc
 	run->platform = src->platform;
 	const char *name = nm->pipeline ? nm->pipeline : (nm->external_id ? NULL : it->pipeline);
 	const char *ext = nm->external_id ? nm->external_id : it->external_id;
-	if (!run->client)
+	/* "client/name" alone is split by chm-load, where a pipeline is (a
+	 * client's name may hold a "/") */
+	if (!run->client && !(name && strchr(name, '/')))
 		return chm_err_set(err, CHM_EX_DATAERR, CHM_E_MISSING_FIELD, "client",
 				   "no client: the envelope has no \"client\" (or give --client)");
 	if (name)

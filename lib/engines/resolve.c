@@ -314,34 +314,82 @@ static int check_agrees(struct chm_resolver *r, const struct chm_run *run, const
 			   p->client, p->name, (long long)id, p->platform, shown(p->external_id));
 }
 
-int chm_resolve_run(struct chm_resolver *r, const struct chm_run *run, int64_t *id, struct chm_err *err)
+/* The cache's answer for the run named by client and name (or by its id
+ * or external_id, as it says): 0 and *v (an id, -1 none, or AMBIGUOUS),
+ * or -1 with err when the database could not be asked. */
+static int lookup_named(struct chm_resolver *r, const struct chm_run *run, const char *client, const char *name,
+			struct naming *nm, int64_t *v, struct chm_err *err)
 {
 	struct strbuf k = STRBUF_INIT;
-	struct naming nm;
-	const char *client = run->client, *name = run->pipeline;
-	char *split = NULL;
+	name_run(run, client, name, &k, nm);
+	int64_t *slot = hashmap_get(&r->map, k.buf, k.len);
+	if ((!slot || *slot == 0) && !(slot = look_up(r, &k, nm, slot, err))) {
+		strbuf_release(&k);
+		return -1;
+	}
+	*v = *slot;
+	strbuf_release(&k);
+	return 0;
+}
+
+/* A run that names its pipeline "client/name" and no client: split at each
+ * "/" in turn, since a client's name may hold one ("Acme/EU/orders") and so
+ * may a pipeline's; two splits that both name a pipeline are ambiguous. */
+static int resolve_split(struct chm_resolver *r, const struct chm_run *run, int64_t *id, struct chm_err *err)
+{
+	const char *ref = run->pipeline;
+	char *first = NULL, *at = NULL;
+	struct naming nm, first_nm;
+	int64_t v, first_v = -1, found = 0;
 	int rc = 0;
+
+	for (const char *slash = strchr(ref, '/'); slash && rc == 0; slash = strchr(slash + 1, '/')) {
+		char *client = strndup(ref, (size_t)(slash - ref));
+		if (lookup_named(r, run, client, slash + 1, &nm, &v, err)) {
+			rc = -1;
+		} else if (!first) {
+			first = client, first_nm = nm, first_v = v;
+			client = NULL;
+		}
+		if (rc == 0 && v > 0 && found && v != found)
+			rc = chm_err_set(err, CHM_EX_DATAERR, CHM_E_AMBIGUOUS_PIPELINE, "pipeline",
+					 "\"%.200s\" names two pipelines (ids %lld and %lld): a client's or a pipeline's "
+					 "name holds a \"/\"; give \"client\" and \"pipeline\" apart, or pipeline_id",
+					 ref, (long long)found, (long long)v);
+		if (rc == 0 && v > 0 && !found) {
+			found = v;
+			free(at);
+			at = client ? client : chm_xstrdup(first);
+			client = NULL;
+		}
+		free(client);
+	}
+	if (rc == 0 && found && !check_agrees(r, run, at, ref + strlen(at) + 1, 1, found, err))
+		*id = found;
+	else if (rc == 0 && !found)
+		not_found(run, &first_nm, first_v, err); /* *id 0: err says why */
+	free(first);
+	free(at);
+	return rc < 0 && err->status != CHM_EX_DATAERR ? -1 : 0;
+}
+
+int chm_resolve_run(struct chm_resolver *r, const struct chm_run *run, int64_t *id, struct chm_err *err)
+{
+	struct naming nm;
+	int64_t v;
 
 	*id = 0;
 	if (!r->loaded && load_all(r, err))
 		return -1;
-	if (!client && name && strchr(name, '/')) {
-		split = chm_xstrdup(name);
-		char *slash = strchr(split, '/');
-		*slash = '\0';
-		client = split;
-		name = slash + 1;
+	if (!run->client && run->pipeline && strchr(run->pipeline, '/'))
+		return resolve_split(r, run, id, err);
+	if (lookup_named(r, run, run->client, run->pipeline, &nm, &v, err))
+		return -1;
+	if (v > 0) {
+		if (!check_agrees(r, run, run->client, run->pipeline, 0, v, err))
+			*id = v;
+	} else {
+		not_found(run, &nm, v, err); /* *id 0: err says why */
 	}
-	name_run(run, client, name, &k, &nm);
-	int64_t *v = hashmap_get(&r->map, k.buf, k.len);
-	if ((!v || *v == 0) && !(v = look_up(r, &k, &nm, v, err)))
-		rc = -1;
-	else if (*v > 0) {
-		if (!check_agrees(r, run, client, name, split != NULL, *v, err))
-			*id = *v;
-	} else
-		not_found(run, &nm, *v, err); /* *id 0: err says why */
-	free(split);
-	strbuf_release(&k);
-	return rc;
+	return 0;
 }
