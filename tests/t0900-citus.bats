@@ -271,3 +271,22 @@ SQL
 	assert_eq "${lines[0]}" 0
 	[ "${lines[1]}" -gt 10 ]
 }
+
+@test "rejects name their field on the cluster as on one node (a shard's constraint name), and a client named Acme/EU resolves" {
+	citus_require
+	db=$(citus_db t0900_rejects)
+	chm --db "$db" migrate --citus >/dev/null
+	fresh_db rejects_ref
+	for conn in "$db" "dbname=$PGDATABASE"; do
+		run --separate-stderr chm-load --db "$conn" <<'EOF2'
+{"type":"client","name":"Acme/EU"}
+{"type":"pipeline","client":"Acme/EU","name":"orders","platform":"cron","pipeline_type":"ingestion","external_id":"o-1"}
+{"type":"pipeline","client":"Acme/EU","name":"orders2","platform":"cron","pipeline_type":"ingestion","external_id":"o-1"}
+{"type":"run","pipeline":"Acme/EU/orders","external_run_id":"r1","status":"failed"}
+EOF2
+		[ "$status" -eq 65 ] || { echo "$conn: $stderr" >&2; return 1; }
+		assert_eq "$(printf '%s\n' "$stderr" | jq -r 'select(.type=="reject") | "\(.line) \(.code) \(.field)"')" "3 conflict external_id"
+	done
+	diff <(runs_of "$db") <(runs_of "dbname=$PGDATABASE")
+	[ -n "$(runs_of "$db")" ]
+}
