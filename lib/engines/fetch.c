@@ -377,16 +377,23 @@ static void warn(struct chm_fetch *f, const char *msg)
 		f->sink.warn(msg, f->sink.arg);
 }
 
-/* Where to start: --since, else the bookmark, else the beginning. */
-static void walk_start(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struct walk *w)
+/* A walk over nothing yet, for pipeline p. */
+static void walk_init(const struct chm_fetch_pipeline *p, struct walk *w)
 {
 	memset(w, 0, sizeof(*w));
 	w->p = p;
 	w->seen_cursors = json_object();
-	w->ordered_pages = !f->pg->ordered || f->pg->ordered(&f->ctx);
 	w->pr.ordered = 1;
 	w->pr.fin_max = json_array();
 	w->pr.fin_unf = json_array();
+	w->prev_total = -1;
+}
+
+/* Where to start: --since, else the bookmark, else the beginning. */
+static void walk_start(struct chm_fetch *f, const struct chm_fetch_pipeline *p, struct walk *w)
+{
+	walk_init(p, w);
+	w->ordered_pages = !f->pg->ordered || f->pg->ordered(&f->ctx);
 	json_t *bm = json_object_get(bookmark_parent(f, p, 0), p->external_id);
 	if (f->o.has_since) {
 		w->has_key = 1;
@@ -411,22 +418,16 @@ static void walk_start(struct chm_fetch *f, const struct chm_fetch_pipeline *p, 
 		w->skip = json_array();
 	w->has_since = w->has_key && f->pg->key == CHM_KEY_START;
 	w->since = w->key;
-	w->prev_total = -1;
 }
 
 /* The pass over the runs that ended since `since` without starting. */
 static void walk_start_ended(const struct chm_fetch_pipeline *p, int64_t since, struct walk *w)
 {
-	memset(w, 0, sizeof(*w));
-	w->p = p;
-	w->seen_cursors = json_object();
-	w->pr.fin_max = json_array();
-	w->pr.fin_unf = json_array();
+	walk_init(p, w);
 	w->skip = json_array();
 	w->ended = 1;
 	w->has_since = 1;
 	w->since = since;
-	w->prev_total = -1;
 }
 
 static void walk_release(struct walk *w)
