@@ -246,9 +246,13 @@ write_contradicting() {
 {"type":"pipeline","client":"Acme","name":"EU/orders","platform":"cron","pipeline_type":"ingestion"}
 {"type":"run","pipeline":"Acme/EU/orders","external_run_id":"eu-2","status":"failed"}
 {"type":"run","client":"Acme/EU","pipeline":"orders","external_run_id":"eu-3","status":"success"}
+{"type":"alert_rule","pipeline":"Acme/EU/invoices","rule_type":"on_failure","channel":"slack","destination":"#eu"}
+{"type":"alert_rule","pipeline":"Acme/EU/orders","rule_type":"on_failure","channel":"slack","destination":"#eu"}
 EOF2
 	[ "$status" -eq 65 ]
+	assert_eq "$(q "SELECT string_agg(c.name || ' ' || p.name, ', ') FROM alert_rules a JOIN pipelines p ON p.id = a.pipeline_id JOIN clients c ON c.id = p.client_id WHERE c.name LIKE 'Acme%'")" "Acme EU/invoices"
 	assert_eq "$(q "SELECT string_agg(c.name || ' ' || p.name || ' ' || r.external_run_id, ', ' ORDER BY r.external_run_id) FROM runs r JOIN pipelines p ON p.id = r.pipeline_id JOIN clients c ON c.id = p.client_id WHERE c.name LIKE 'Acme%'")" \
 		"Acme/EU orders eu-1, Acme/EU orders eu-3, Acme EU/invoices inv-1"
-	assert_eq "$(printf '%s\n' "$stderr" | jq -r 'select(.type=="reject") | [.line, .code, .field] | join(" ")')" "8 ambiguous_pipeline pipeline"
+	assert_eq "$(printf '%s\n' "$stderr" | jq -r 'select(.type=="reject") | [.line, .code, .field] | join(" ")' | paste -sd,)" \
+		"8 ambiguous_pipeline pipeline,11 ambiguous_pipeline pipeline"
 }

@@ -208,10 +208,8 @@ static int apply_alert_rule(PGconn *conn, json_t *rec, struct chm_err *err)
 				   threshold > 2147483647 ? "threshold" : "window_minutes",
 				   "value too large");
 	if (pipeline) {
-		const char *slash = strchr(pipeline, '/');
-		if (slash) {
-			pclient = strndup(pipeline, (size_t)(slash - pipeline));
-			pname = chm_xstrdup(slash + 1);
+		if (strchr(pipeline, '/')) {
+			pname = chm_xstrdup(pipeline); /* "client/name": split where a pipeline is */
 		} else if (client) {
 			pclient = chm_xstrdup(client);
 			pname = chm_xstrdup(pipeline);
@@ -230,6 +228,10 @@ static int apply_alert_rule(PGconn *conn, json_t *rec, struct chm_err *err)
 	if (client && PQgetisnull(res, 0, 0))
 		chm_err_set(err, CHM_EX_DATAERR, CHM_E_UNKNOWN_CLIENT, "client", "no client named \"%.200s\"",
 			    client);
+	else if (pipeline && atol(PQgetvalue(res, 0, 4)) > 1)
+		chm_err_set(err, CHM_EX_DATAERR, CHM_E_AMBIGUOUS_PIPELINE, "pipeline",
+			    "\"%.200s\" names %s pipelines: a client's or a pipeline's name holds a \"/\"; "
+			    "give \"client\" and \"pipeline\" apart", pipeline, PQgetvalue(res, 0, 4));
 	else if (pipeline && PQgetisnull(res, 0, 1))
 		chm_err_set(err, CHM_EX_DATAERR, CHM_E_UNKNOWN_PIPELINE, "pipeline",
 			    "no pipeline \"%.200s\"", pipeline);

@@ -1,11 +1,18 @@
 -- An inventory `alert_rule` record, upserted by its natural key: scope
--- (client $1 and/or pipeline $2/$3 as client/name), rule_type $4, channel $5,
+-- (client $1 and/or pipeline: client $2 + name $3, or with $2 null $3 as
+-- "client/name", split where a pipeline is), rule_type $4, channel $5,
 -- destination $6. $7 threshold, $8 window_minutes, $9 is_enabled (null keeps).
--- Returns the resolved scope ids and the id inserted or updated, if any.
-WITH scope AS (
+-- Returns the resolved scope ids, the id inserted or updated, if any, and
+-- how many pipelines $2/$3 names (two: a "/" in a name made it ambiguous).
+WITH named AS (
+    SELECT p.id FROM pipelines p JOIN clients c ON c.id = p.client_id
+    WHERE CASE WHEN $2::text IS NULL THEN c.name || '/' || p.name = $3
+               ELSE c.name = $2 AND p.name = $3 END
+),
+scope AS (
     SELECT (SELECT id FROM clients WHERE name = $1) AS client_id,
-           (SELECT p.id FROM pipelines p JOIN clients c ON c.id = p.client_id
-            WHERE c.name = $2 AND p.name = $3) AS pipeline_id
+           (SELECT CASE WHEN count(*) = 1 THEN min(id) END FROM named) AS pipeline_id,
+           (SELECT count(*) FROM named) AS pipelines_named
 ),
 target AS (
     SELECT a.* FROM alert_rules a, scope s
@@ -41,5 +48,5 @@ ins AS (
     RETURNING id
 )
 SELECT s.client_id, s.pipeline_id, (SELECT id FROM ins) AS inserted_id,
-       (SELECT id FROM upd) AS updated_id
+       (SELECT id FROM upd) AS updated_id, s.pipelines_named
 FROM scope s
