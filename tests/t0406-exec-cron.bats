@@ -237,3 +237,11 @@ ev() { # ev N FILTER: a field (or a jq filter) of the N-th event (from 1)
 	assert_eq "$(q "SELECT string_agg(r.status || ' ' || coalesce(r.status_reason, '-'), ', ' ORDER BY r.started_at) FROM runs r JOIN pipelines p ON p.id = r.pipeline_id JOIN clients c ON c.id = p.client_id WHERE c.name = 'Acme/EU'")" \
 		"success -, failed exit status 3"
 }
+
+@test "--load on a pipeline that is not cron: the job runs, nothing is recorded, and the warning says why" {
+	run --separate-stderr chm exec --pipeline acme/orders_daily --load -- sh -c 'echo ran'
+	[ "$status" -eq 0 ]
+	assert_eq "$output" "ran"
+	[[ "$stderr" == *"acme/orders_daily is not a cron pipeline, and chm exec records cron jobs"* ]]
+	assert_eq "$(q "SELECT count(*) FROM runs")" 0
+}

@@ -85,6 +85,10 @@ static int load_event(struct sinks *s, json_t *ev)
 	    chm_loader_add(ld, &run, "chm-exec", 0, text, strlen(text), &err) == 0 &&
 	    chm_loader_flush(ld, &err) == 0)
 		rc = 0;
+	else if (err.kind == CHM_E_CONFLICT && strcmp(err.field, "platform") == 0)
+		chm_warn("the run is not recorded in the database: %s%s%s is not a cron pipeline, and chm exec "
+			 "records cron jobs (make one: chm pipeline create --platform cron)",
+			 s->client ? s->client : "", s->client ? "/" : "", s->pipeline);
 	else
 		chm_warn("the run is not recorded in the database: %s", err.msg);
 	free(text);
