@@ -150,28 +150,24 @@ const char *chm_db_constraint_field(PGresult *res)
 		{ "runs_duration_seconds_check", "duration_seconds" },
 		{ "runs_rows_processed_check", "rows_processed" },
 	};
+	/* Citus relays a worker's error without the field: its message names
+	 * the constraint ('violates unique constraint "..."'), in English at
+	 * least; either way a shard's constraint ends in its shard id (_102169) */
 	const char *cons = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
-	char named[64];
-	/* Citus relays a worker's error without the field: the message names
-	 * it ('violates unique constraint "..._102169"'), in English at least */
 	const char *msg = res && !cons ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	const char *q = msg ? strstr(msg, "constraint \"") : NULL;
-	if (q) {
-		q += strlen("constraint \"");
-		size_t n = strcspn(q, "\"");
-		if (q[n] == '"' && n < sizeof(named)) {
-			memcpy(named, q, n);
-			named[n] = '\0';
-			cons = named;
-		}
-	}
-	for (size_t i = 0; cons && i < sizeof(fields) / sizeof(fields[0]); i++) {
-		size_t n = strlen(fields[i].constraint);
-		/* on Citus a shard's constraint carries the shard id: _102008 */
-		if (strncmp(cons, fields[i].constraint, n) == 0 &&
-		    (cons[n] == '\0' || (cons[n] == '_' && cons[n + 1] && strspn(cons + n + 1, "0123456789") == strlen(cons + n + 1))))
+	size_t n = cons ? strlen(cons) : q ? strcspn(q += strlen("constraint \""), "\"") : 0;
+	char name[64];
+	if (n == 0 || n >= sizeof(name))
+		return NULL;
+	memcpy(name, cons ? cons : q, n);
+	name[n] = '\0';
+	char *tail = strrchr(name, '_');
+	if (tail && tail[1] && strspn(tail + 1, "0123456789") == strlen(tail + 1))
+		*tail = '\0';
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (strcmp(name, fields[i].constraint) == 0)
 			return fields[i].field;
-	}
 	return NULL;
 }
 

@@ -590,14 +590,12 @@ static void render_records(const struct chm_table *t, const struct layout *l, in
 		lw = room / 2 > 1 ? room / 2 : 1;
 	size_t vw = room > lw + 2 ? room - lw - 2 : 1;
 	for (size_t r = 0; r < t->nrow; r++) {
-		struct strbuf head = STRBUF_INIT;
-		strbuf_addf(&head, "-[ RECORD %zu ]", r + 1);
-		size_t n = head.len;
-		strbuf_add(out, head.buf, n < room ? n : room);
+		char head[40];
+		size_t n = (size_t)snprintf(head, sizeof(head), "-[ RECORD %zu ]", r + 1);
+		strbuf_add(out, head, n < room ? n : room);
 		for (; n < room && n < lw + 2 + vw; n++)
 			strbuf_addc(out, '-');
 		strbuf_addc(out, '\n');
-		strbuf_release(&head);
 		for (size_t c = 0; c < t->ncol; c++) {
 			const struct chm_table_cell *cell = &t->cells[r * t->ncol + c];
 			size_t cells = width_of(cell->text);

@@ -337,40 +337,35 @@ static int lookup_named(struct chm_resolver *r, const struct chm_run *run, const
  * may a pipeline's; two splits that both name a pipeline are ambiguous. */
 static int resolve_split(struct chm_resolver *r, const struct chm_run *run, int64_t *id, struct chm_err *err)
 {
-	const char *ref = run->pipeline;
-	char *first = NULL, *at = NULL;
-	struct naming nm, first_nm;
-	int64_t v, first_v = -1, found = 0;
-	int rc = 0;
+	const char *ref = run->pipeline, *hit = NULL;
+	struct naming nm;
+	int64_t v, found = 0;
 
-	for (const char *slash = strchr(ref, '/'); slash && rc == 0; slash = strchr(slash + 1, '/')) {
+	for (const char *slash = strchr(ref, '/'); slash; slash = strchr(slash + 1, '/')) {
 		char *client = strndup(ref, (size_t)(slash - ref));
-		if (lookup_named(r, run, client, slash + 1, &nm, &v, err)) {
-			rc = -1;
-		} else if (!first) {
-			first = client, first_nm = nm, first_v = v;
-			client = NULL;
-		}
-		if (rc == 0 && v > 0 && found && v != found)
-			rc = chm_err_set(err, CHM_EX_DATAERR, CHM_E_AMBIGUOUS_PIPELINE, "pipeline",
-					 "\"%.200s\" names two pipelines (ids %lld and %lld): a client's or a pipeline's "
-					 "name holds a \"/\"; give \"client\" and \"pipeline\" apart, or pipeline_id",
-					 ref, (long long)found, (long long)v);
-		if (rc == 0 && v > 0 && !found) {
-			found = v;
-			free(at);
-			at = client ? client : chm_xstrdup(first);
-			client = NULL;
-		}
+		int rc = lookup_named(r, run, client, slash + 1, &nm, &v, err);
 		free(client);
+		if (rc)
+			return -1;
+		if (v > 0 && found)
+			return chm_err_set(err, CHM_EX_DATAERR, CHM_E_AMBIGUOUS_PIPELINE, "pipeline",
+					   "\"%.200s\" names two pipelines (ids %lld and %lld): a client's or a pipeline's "
+					   "name holds a \"/\"; give \"client\" and \"pipeline\" apart, or pipeline_id",
+					   ref, (long long)found, (long long)v), 0;
+		if (v > 0)
+			found = v, hit = slash;
 	}
-	if (rc == 0 && found && !check_agrees(r, run, at, ref + strlen(at) + 1, 1, found, err))
+	/* none: said of the first split (a cached miss by now) */
+	if (!hit)
+		hit = strchr(ref, '/');
+	char *client = strndup(ref, (size_t)(hit - ref));
+	int rc = found ? 0 : lookup_named(r, run, client, hit + 1, &nm, &v, err);
+	if (rc == 0 && !found)
+		not_found(run, &nm, v, err); /* *id 0: err says why */
+	else if (rc == 0 && !check_agrees(r, run, client, hit + 1, 1, found, err))
 		*id = found;
-	else if (rc == 0 && !found)
-		not_found(run, &first_nm, first_v, err); /* *id 0: err says why */
-	free(first);
-	free(at);
-	return rc < 0 && err->status != CHM_EX_DATAERR ? -1 : 0;
+	free(client);
+	return rc;
 }
 
 int chm_resolve_run(struct chm_resolver *r, const struct chm_run *run, int64_t *id, struct chm_err *err)
