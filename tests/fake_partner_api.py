@@ -28,7 +28,10 @@ and query contain SUBSTRING (default: any). KINDs:
   not_runs (airflow: a page of five items: a run, an array, a string, a run
   without dag_run_id, a run),
   drop_oldest (airflow: the DAG's earliest-starting run is deleted from the data
-  file before the page is answered, as `airflow db clean` would between pages).
+  file before the page is answered, as `airflow db clean` would between pages),
+  drop_second (airflow: as drop_oldest, the second-earliest-starting run),
+  churn (airflow: drop_oldest, and a new run is added an hour after the latest
+  start, as the scheduler would meanwhile: the total stays the same).
 Every request is logged to --log as "GET <raw path?query> auth=<scheme|none>".
 """
 import argparse
@@ -40,7 +43,7 @@ import sys
 import threading
 import time
 import urllib.parse
-from datetime import datetime
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -192,8 +195,8 @@ class Handler(BaseHTTPRequestHandler):
         return min(n, State.args.max_limit)
 
     def airflow(self, dag_id, q, fault=None):
-        if fault == "drop_oldest":
-            self.drop_oldest(dag_id)
+        if fault in ("drop_oldest", "drop_second", "churn"):
+            self.drop_oldest(dag_id, nth=1 if fault == "drop_second" else 0, add_newest=fault == "churn")
         runs = self.load("airflow", dag_id + ".json")["dag_runs"]
         if "start_date_gte" in q:
             since = parse_time(q["start_date_gte"])
@@ -208,12 +211,19 @@ class Handler(BaseHTTPRequestHandler):
         off, lim = int(q.get("offset", 0)), self.limit(q)
         self.send_json(200, {"dag_runs": runs[off:off + lim], "total_entries": len(runs)})
 
-    def drop_oldest(self, dag_id):
+    def drop_oldest(self, dag_id, nth=0, add_newest=False):
         path = os.path.join(State.args.data, "airflow", dag_id + ".json")
         doc = self.load("airflow", dag_id + ".json")
-        started = [r for r in doc["dag_runs"] if r.get("start_date")]
-        oldest = min(started, key=lambda r: parse_time(r["start_date"]))
-        doc["dag_runs"].remove(oldest)
+        started = sorted((r for r in doc["dag_runs"] if r.get("start_date")),
+                         key=lambda r: parse_time(r["start_date"]))
+        doc["dag_runs"].remove(started[nth])
+        if add_newest:
+            latest = max(parse_time(r["start_date"]) for r in started)
+            start = (latest + timedelta(hours=1)).isoformat()
+            end = (latest + timedelta(hours=1, minutes=10)).isoformat()
+            doc["dag_runs"].append({"dag_id": dag_id, "dag_run_id": "manual__churn", "state": "success",
+                                    "start_date": start, "end_date": end, "logical_date": start,
+                                    "execution_date": start})
         with open(path, "w") as fp:
             json.dump(doc, fp)
 

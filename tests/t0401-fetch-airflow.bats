@@ -16,11 +16,12 @@ fetch() {
 	assert_eq "$(raw_ids dag_run_id | sort | paste -sd' ')" \
 		"$(jq -r '.dag_runs[].dag_run_id' "$FIXTURES/fetch/airflow/orders_daily.json" | sort | paste -sd' ')"
 	assert_eq "$(raw_ids dag_run_id | sort | uniq -d)" ""
-	assert_eq "$(grep -o 'offset=[0-9]*' "$FAKE_LOG" | paste -sd' ')" "offset=0 offset=3 offset=6 offset=9"
+	# each page after the first is asked one row early, to see the listing did not move
+	assert_eq "$(grep -o 'offset=[0-9]*' "$FAKE_LOG" | paste -sd' ')" "offset=0 offset=2 offset=4 offset=6 offset=8"
 	grep -q 'limit=100' "$FAKE_LOG"
 	grep -q 'order_by=start_date' "$FAKE_LOG"
-	# one state record after each of the four pages, and it is the last line
-	assert_eq "$(printf '%s\n' "$output" | jq -r .type | grep -c state)" 4
+	# one state record after each of the five pages, and it is the last line
+	assert_eq "$(printf '%s\n' "$output" | jq -r .type | grep -c state)" 5
 	assert_eq "$(printf '%s\n' "$output" | tail -n 1 | jq -r .type)" state
 }
 
@@ -270,13 +271,39 @@ fetch() {
 
 @test "a run deleted on the partner between two pages: the next page is read again that much earlier, no run is skipped" {
 	# the oldest run goes (airflow db clean) just before the second page is answered
-	start_fake_api --fault drop_oldest:1:offset=2
+	start_fake_api --fault drop_oldest:1:offset=1
 	run --separate-stderr fetch --client acme --pipeline orders_daily --page-size 2
 	[ "$status" -eq 0 ]
-	assert_eq "$(grep -o 'offset=[0-9]*' "$FAKE_LOG" | head -n 3 | paste -sd' ')" "offset=0 offset=2 offset=1"
+	# the total shrank by one: the page is asked again one row earlier
+	assert_eq "$(grep -o 'offset=[0-9]*' "$FAKE_LOG" | head -n 4 | paste -sd' ')" "offset=0 offset=1 offset=0 offset=1"
 	# every run: the deleted one from the first page, the others after; none twice
 	assert_eq "$(raw_ids dag_run_id | sort | paste -sd' ')" \
 		"$(jq -r '.dag_runs[].dag_run_id' "$FIXTURES/fetch/airflow/orders_daily.json" | sort | paste -sd' ')"
 	[ "$(jq '.dag_runs | length' "$FAKE_DATA/airflow/orders_daily.json")" -eq 9 ]
 	assert_eq "$(raw_ids dag_run_id | sort | uniq -d)" ""
+}
+
+@test "a run deleted and one added between two pages (the total unchanged): the listing's move is seen, no run is skipped" {
+	# before the second page: the oldest run goes and a new one starts, so
+	# every run moves one offset lower and the total says nothing
+	start_fake_api --fault churn:1:offset=1
+	run --separate-stderr fetch --client acme --pipeline orders_daily --page-size 2
+	[ "$status" -eq 0 ]
+	assert_eq "$(raw_ids dag_run_id | sort | paste -sd' ')" \
+		"$( (jq -r '.dag_runs[].dag_run_id' "$FIXTURES/fetch/airflow/orders_daily.json"; echo manual__churn) | sort | paste -sd' ')"
+	assert_eq "$(raw_ids dag_run_id | sort | uniq -d)" ""
+	# the second page, asked one row early, does not begin with the run the
+	# first ended with: it is asked a page earlier, and read on from that run
+	assert_eq "$(grep -o 'offset=[0-9]*' "$FAKE_LOG" | head -n 4 | paste -sd' ')" "offset=0 offset=1 offset=0 offset=1"
+}
+
+@test "the run the last page ended with is deleted before the next: reading goes on from the run after it" {
+	# run 2 (the first page's last) goes before the second page: the page
+	# asked again from offset 0 has run 1, before that place, then run 3
+	start_fake_api --fault drop_second:1:offset=1
+	run --separate-stderr fetch --client acme --pipeline orders_daily --page-size 2
+	[ "$status" -eq 0 ]
+	assert_eq "$(grep -o 'offset=[0-9]*' "$FAKE_LOG" | head -n 4 | paste -sd' ')" "offset=0 offset=1 offset=0 offset=1"
+	assert_eq "$(raw_ids dag_run_id | sort | uniq -d)" ""
+	assert_eq "$(raw_ids dag_run_id | wc -l)" 10
 }

@@ -17,12 +17,12 @@ expect_complete() {
 }
 
 @test "5xx and 408 are retried with one stderr line each, then the fetch completes" {
-	start_fake_api --fault 503:2:offset=3 --fault 502:1 --fault 500:1:offset=6 --fault 408:1:offset=9
+	start_fake_api --fault 503:2:offset=2 --fault 502:1 --fault 500:1:offset=6 --fault 408:1:offset=8
 	run --separate-stderr fetch
 	[ "$status" -eq 0 ]
 	expect_complete
 	assert_eq "$(retry_lines)" 5
-	[[ "$stderr" == *"GET $FAKE_URL/api/v1/dags/orders_daily/dagRuns?"*"offset=3: HTTP 503; retry 1/5 in "* ]]
+	[[ "$stderr" == *"GET $FAKE_URL/api/v1/dags/orders_daily/dagRuns?"*"offset=2: HTTP 503; retry 1/5 in "* ]]
 	[[ "$stderr" == *"HTTP 503; retry 2/5 in "* ]]
 	[[ "$stderr" == *"HTTP 408; retry 1/5"* ]]
 }
@@ -78,11 +78,11 @@ expect_complete() {
 }
 
 @test "a hanging response times out and is retried" {
-	start_fake_api --fault hang:1:offset=3
+	start_fake_api --fault hang:1:offset=2
 	run --separate-stderr fetch --timeout 0.5
 	[ "$status" -eq 0 ]
 	expect_complete
-	[[ "$stderr" == *"offset=3: timeout; retry 1/5"* ]]
+	[[ "$stderr" == *"offset=2: timeout; retry 1/5"* ]]
 }
 
 @test "giving up: exit 69, every page before stays valid and stdout ends with its state" {
@@ -91,19 +91,20 @@ expect_complete() {
 	[ "$status" -eq 69 ]
 	assert_eq "$(retry_lines)" 2
 	[[ "$stderr" == *"offset=6: HTTP 500; gave up after 3 attempts"* ]]
-	assert_eq "$(raw_ids dag_run_id | wc -l)" 6
+	# pages at offsets 0, 2 and 4 (each after the first asked one row early)
+	assert_eq "$(raw_ids dag_run_id | wc -l)" 7
 	assert_eq "$(printf '%s\n' "$output" | tail -n 1 | jq -r .type)" state
-	# the bookmark covers exactly the six runs printed
+	# the bookmark covers exactly the seven runs printed
 	save_state "$BATS_TEST_TMPDIR/state.json"
 	assert_eq "$(jq -r '.bookmarks.airflow.acme.orders_daily.since' "$BATS_TEST_TMPDIR/state.json")" \
-		"2026-11-15T00:00:03.501234Z"
+		"2026-11-16T00:00:04.601234Z"
 	# and the next run picks up from there once the partner is back
 	stop_fake_api
 	start_fake_api
 	run --separate-stderr fetch --state-file "$BATS_TEST_TMPDIR/state.json"
 	[ "$status" -eq 0 ]
-	assert_eq "$(raw_ids dag_run_id | head -n 1)" "scheduled__2026-11-16T00:00:00+00:00"
-	assert_eq "$(raw_ids dag_run_id | wc -l)" 3 # 16th, 17th (running), the manual run; the queued one has no start yet
+	assert_eq "$(raw_ids dag_run_id | head -n 1)" "scheduled__2026-11-17T00:00:00+00:00"
+	assert_eq "$(raw_ids dag_run_id | wc -l)" 2 # 17th (running), the manual run; the queued one has no start yet
 }
 
 @test "the total retry time is bounded" {
@@ -139,10 +140,10 @@ expect_complete() {
 	[[ "$stderr" == *"invalid JSON"* ]]
 	assert_eq "$(wc -l <"$FAKE_LOG")" 1
 	stop_fake_api
-	start_fake_api --fault truncated:1:offset=3
+	start_fake_api --fault truncated:1:offset=2
 	run --separate-stderr fetch
 	[ "$status" -eq 69 ]
-	[[ "$stderr" == *"offset=3: invalid JSON"* ]]
+	[[ "$stderr" == *"offset=2: invalid JSON"* ]]
 	assert_eq "$(raw_ids dag_run_id | wc -l)" 3
 }
 
@@ -176,7 +177,7 @@ expect_complete() {
 	assert_eq "$rc" 75
 	grep -q 'stopped by a signal' "$BATS_TEST_TMPDIR/err"
 	assert_eq "$(jq -r .type "$BATS_TEST_TMPDIR/out" | tail -n 1)" state
-	assert_eq "$(jq -r 'select(.type=="raw") | .record.dag_run_id' "$BATS_TEST_TMPDIR/out" | wc -l)" 6
+	assert_eq "$(jq -r 'select(.type=="raw") | .record.dag_run_id' "$BATS_TEST_TMPDIR/out" | wc -l)" 7
 }
 
 @test "giving up with --state-interval: the state held back is still printed last" {
@@ -185,5 +186,5 @@ expect_complete() {
 	[ "$status" -eq 69 ]
 	assert_eq "$(printf '%s\n' "$output" | jq -r .type | grep -c state)" 2
 	assert_eq "$(printf '%s\n' "$output" | tail -n 1 | jq -r '.value.bookmarks.airflow.acme.orders_daily.since')" \
-		"2026-11-15T00:00:03.501234Z"
+		"2026-11-16T00:00:04.601234Z"
 }

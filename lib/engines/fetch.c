@@ -360,6 +360,14 @@ struct walk {
 	int has_since;
 	int64_t since;
 	long prev_total;
+	/* Where the last page ended: its last run's id (and key, for pages in
+	 * key order). The next page is asked one row early and read from just
+	 * past it (seeking), so runs that moved to lower offsets between two
+	 * requests are seen even when the total did not change (a run deleted
+	 * and one added; a queued run, listed first by MySQL, that started). */
+	char *place_id;
+	int place_has_key, seeking, seek_before, seek_steps;
+	int64_t place_key;
 	/* the pass over runs that ended without a start (pager->ended_url) */
 	int ended;
 	/* the page: its items (streamed: one at a time from arr), their number,
@@ -441,6 +449,7 @@ static void walk_release(struct walk *w)
 	json_decref(w->pr.fin_max);
 	json_decref(w->pr.fin_unf);
 	free(w->cursor);
+	free(w->place_id);
 	strbuf_release(&w->envb);
 	strbuf_release(&w->url);
 	strbuf_release(&w->body);
@@ -645,6 +654,61 @@ static int emit_item(struct chm_fetch *f, struct walk *w, size_t i, const char *
 	return 0;
 }
 
+/* While a page asked one row early is read: 1 to skip the item (read
+ * before), 0 once past the place the last page ended at. In pages in key
+ * order, a run after the place's key that follows one at or before it is
+ * past the place too: the place's own run was deleted meanwhile. */
+static int seek_skips(struct chm_fetch *f, struct walk *w, const char *id)
+{
+	int64_t k;
+	if (id && strcmp(id, w->place_id) == 0) {
+		w->seeking = 0;
+		return 1;
+	}
+	if (w->ordered_pages && !w->ended && w->place_has_key && item_key(f, w->item, &k) == 0) {
+		if (k > w->place_key && w->seek_before) {
+			w->seeking = 0;
+			return 0;
+		}
+		if (k <= w->place_key)
+			w->seek_before = 1;
+	}
+	return 1;
+}
+
+/* The item read last so far: the next page starts from it. Takes id. */
+static void set_place(struct chm_fetch *f, struct walk *w, char *id)
+{
+	free(w->place_id);
+	w->place_id = id;
+	w->place_has_key = item_key(f, w->item, &w->place_key) == 0;
+}
+
+/* Item i of the page: refused, another pipeline's, known, or passed on. */
+static int pass_item(struct chm_fetch *f, struct walk *w, size_t i, const char *es, size_t el,
+		     int raw_ok, struct chm_err *err)
+{
+	const char *why = item_refused(w->item);
+	char *id = why ? NULL : item_id(f, w->item);
+	if (w->seeking && (why || seek_skips(f, w, id))) {
+		free(id);
+		return 0;
+	}
+	int mine = !why && item_mine(f, w->p, w->item);
+	if (mine && !id && id_path(f))
+		why = "has no run id";
+	if (why) {
+		refuse_item(f, w, i, why);
+		return 0;
+	}
+	int pass = mine && (w->ended ? item_unstarted(f, w) : item_new(f, w, i, id));
+	if (id)
+		set_place(f, w, id);
+	if (mine && !pass && w->stats)
+		w->stats->skipped++;
+	return pass ? emit_item(f, w, i, es, el, raw_ok, err) : 0;
+}
+
 /* Every item of the page, in order. */
 static int pass_items(struct chm_fetch *f, struct walk *w, struct chm_err *err)
 {
@@ -657,6 +721,7 @@ static int pass_items(struct chm_fetch *f, struct walk *w, struct chm_err *err)
 		w->offs = chm_xrealloc(w->offs, (w->n + 1) * sizeof(*w->offs));
 		raw_ok = chm_fetch_raw_items(w->body.buf, w->body.len, items_path(f), &w->rawitems, w->offs, w->n) == 0;
 	}
+	w->seek_before = 0;
 	for (size_t i = 0; i < w->n; i++) {
 		const char *es = NULL;
 		size_t el = 0;
@@ -668,29 +733,39 @@ static int pass_items(struct chm_fetch *f, struct walk *w, struct chm_err *err)
 		} else {
 			w->item = json_incref(json_array_get(w->items, i));
 		}
-		const char *why = item_refused(w->item);
-		if (!why && !item_mine(f, w->p, w->item))
-			continue; /* another pipeline's run */
-		char *id = why ? NULL : item_id(f, w->item);
-		if (!why && !id && id_path(f))
-			why = "has no run id";
-		if (why) {
-			refuse_item(f, w, i, why);
-			continue;
-		}
-		int pass = w->ended ? item_unstarted(f, w) : item_new(f, w, i, id);
-		free(id);
-		if (!pass) {
-			if (w->stats)
-				w->stats->skipped++;
-			continue;
-		}
-		if (emit_item(f, w, i, es, el, raw_ok, err))
+		if (pass_item(f, w, i, es, el, raw_ok, err))
 			return -1;
 	}
 	if (w->stats)
 		w->stats->pages++;
 	return 0;
+}
+
+/* A page asked one row early that does not hold the place the last page
+ * ended at, and has only runs after it: runs before the place went, and
+ * the later ones moved to lower offsets. Read again a page earlier; at
+ * offset 0, read it whole (the place's own run went). 1 when it stepped. */
+static int seek_back(struct chm_fetch *f, struct walk *w)
+{
+	if (!w->seeking || w->seek_before)
+		return 0;
+	if (w->offset == 0) {
+		w->seeking = 0;
+		return 1;
+	}
+	if (++w->seek_steps >= f->o.max_pages) {
+		char msg[512];
+		snprintf(msg, sizeof(msg),
+			 "%s/%s: the run the last page ended with was not found stepping back %d pages "
+			 "from offset %ld; reading again from the first run",
+			 w->p->client, w->p->name, w->seek_steps, w->offset);
+		warn(f, msg);
+		w->offset = 0;
+		w->seeking = 0;
+		return 1;
+	}
+	w->offset = w->offset > f->o.page_size ? w->offset - f->o.page_size : 0;
+	return 1;
 }
 
 /* On to the next page: its cursor, or the offset past what came. */
@@ -711,8 +786,13 @@ static void advance(struct chm_fetch *f, struct walk *w)
 		return;
 	}
 	w->offset += (long)w->n; /* the server may clamp limit: count what came */
-	if (w->n == 0 || (w->total >= 0 && w->offset >= w->total))
+	if (w->n == 0 || (w->total >= 0 && w->offset >= w->total)) {
 		w->done = 1;
+	} else if (w->place_id && !w->seeking && w->n >= 2) {
+		/* one row early, to see that the listing did not move */
+		w->offset--;
+		w->seeking = 1;
+	}
 }
 
 /* After a page: the bookmark (page by page only while pages come in key
@@ -747,6 +827,8 @@ static int walk_pages(struct chm_fetch *f, struct walk *w, struct chm_err *err)
 			continue;
 		if (pass_items(f, w, err))
 			return -1;
+		if (seek_back(f, w))
+			continue;
 		advance(f, w);
 		if (end_page(f, w, err))
 			return -1;
