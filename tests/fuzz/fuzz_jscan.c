@@ -34,15 +34,14 @@ static int check_tree(const struct jscan *js, int k, json_t *v, int depth)
 			return nd->first == -1 ? 0 : -1;
 		size_t count = 0;
 		for (int i = nd->first; i >= 0; i = js->nodes[i].next, count++) {
-			char key[256];
+			/* a key of any length: a line may hold one of 1 KB */
 			const struct jspan *kp = &js->nodes[i].key;
-			if (kp->n >= sizeof(key))
-				return -1;
+			char *key = malloc(kp->n + 1);
 			memcpy(key, kp->p, kp->n);
 			key[kp->n] = '\0';
-			if (jscan_child(js, k, key) != i) /* the first of that name: keys are unique */
-				return -1;
-			json_t *m = json_object_get(v, key);
+			/* the first of that name: keys are unique */
+			json_t *m = jscan_child(js, k, key) == i ? json_object_get(v, key) : NULL;
+			free(key);
 			if (!m || check_tree(js, i, m, depth + 1))
 				return -1;
 		}
