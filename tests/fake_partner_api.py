@@ -18,7 +18,8 @@ Data (DIR):
 A fault applies to the first COUNT requests (0 = all; default 1) whose path
 and query contain SUBSTRING (default: any). KINDs:
   429s 429d (Retry-After in seconds / as an HTTP-date, 1 s), 429big (3600 s),
-  429 (no Retry-After) 408 500 502 503 404 401, reset (close without a reply), hang (never answer),
+  429 (no Retry-After) 408 500 502 503 404 401, 400words (a 400 whose detail
+  has a line break, a credential and 600 bytes), reset (close without a reply), hang (never answer),
   truncated (a cut JSON body with a matching Content-Length), invalid (not JSON),
   partial (Content-Length larger than the body, then close),
   repeat_cursor (vendor: the next cursor is the one just given),
@@ -132,7 +133,10 @@ class Handler(BaseHTTPRequestHandler):
             if url.path.startswith("/static/"):
                 return self.static(parts[2], q)
         except FileNotFoundError:
-            pass
+            # the problem JSON of Airflow 2's API (connexion's NotFound)
+            dag = urllib.parse.unquote(parts[4]) if len(parts) > 4 else ""
+            return self.send_json(404, {"detail": "DAG with dag_id: '%s' not found" % dag, "status": 404,
+                                        "title": "DAG not found", "type": "about:blank"})
         self.send_json(404, {"detail": "not found"})
 
     def apply_fault(self, kind):
@@ -144,6 +148,11 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(429, {"detail": "Too Many Requests"}, {"Retry-After": ra})
         elif kind in ("408", "429", "500", "502", "503", "404", "401"):
             self.send_json(int(kind), {"detail": "fault " + kind})
+        elif kind == "400words":
+            # a refusal whose words hold a line break, a credential and a lot
+            detail = ("Invalid value for limit\nsee https://admin:hunter2@airflow.example.com/api?token=s3cr3t "
+                      + "and more words " * 40)
+            self.send_json(400, {"detail": detail, "status": 400, "title": "Bad Request", "type": "about:blank"})
         elif kind == "reset":
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
             self.connection.close()

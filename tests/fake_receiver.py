@@ -9,7 +9,9 @@ Every POST that is answered 200 is appended to --log as one JSON line:
 --mode-file is read on every request, so a test can change the behaviour
 between runs: "ok" (default), "500", "429" (Retry-After: 1), "slow" (waits 3 s,
 then closes the connection without recording anything), "once500" (500 for the first request after the file was written,
-then ok), "down" (the connection is closed without a reply).
+then ok), "down" (the connection is closed without a reply), "archived" (410 with
+Slack's text body "channel_is_archived", as Slack answers a webhook whose
+channel was archived).
 """
 import argparse
 import json
@@ -59,6 +61,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(500, b"receiver error")
         if m == "429":
             return self.answer(429, b"slow down", [("Retry-After", "1")])
+        if m == "archived":
+            return self.answer(410, b"channel_is_archived")
         rec = {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
                "body": body.decode("utf-8", "replace")}
         with LOCK:

@@ -108,7 +108,8 @@ fetch() {
 	# 404 is not retried: one request, a message naming the pipeline, exit 69
 	[ "$status" -eq 69 ]
 	assert_eq "$(wc -l <"$FAKE_LOG")" 1
-	[[ "$stderr" == *"acme/odd: GET "*"HTTP 404"* ]]
+	# with the partner's own words for it (Airflow's problem JSON "detail")
+	[[ "$stderr" == *"acme/odd: GET "*"HTTP 404 (the server said \"DAG with dag_id: 'a b/c+d:e' not found\")"* ]]
 }
 
 @test "pipelines from the file: only active ones of the source with an external_id" {

@@ -124,6 +124,17 @@ expect_complete() {
 	assert_eq "$(retry_lines)" 0
 }
 
+@test "a refusal's own words are in the message: on one line, credentials hidden, cut short" {
+	start_fake_api --fault 400words:1
+	run --separate-stderr fetch
+	[ "$status" -eq 69 ]
+	[[ "$stderr" == *'HTTP 400 (the server said "Invalid value for limit see https://[redacted]@airflow.example.com/api?token=[redacted] and more words'*' more words and...")'* ]]
+	[[ "$stderr" != *hunter2* && "$stderr" != *s3cr3t* ]]
+	# one line, of a size a person reads
+	assert_eq "$(printf '%s\n' "$stderr" | grep -c 'HTTP 400')" 1
+	[ "$(printf '%s\n' "$stderr" | grep 'HTTP 400' | wc -c)" -lt 400 ]
+}
+
 @test "401 is bad credentials: exit 78, not retried" {
 	start_fake_api --token right-token
 	CHM_FETCH_TOKEN=wrong-token run --separate-stderr fetch

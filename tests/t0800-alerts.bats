@@ -188,6 +188,18 @@ received() {
 	assert_eq "$(received 'select(.path == "/hooks/both") | .body | fromjson | .pipeline' | paste -sd,)" "ledger"
 }
 
+@test "Slack refuses a webhook (its channel archived): the message says Slack's words, nothing is retried" {
+	alert $T0
+	run_line acme orders o1 failed 2026-11-20T00:10:00Z | chm-load >/dev/null
+	echo archived >"$RECV_DIR/mode"
+	alert 2026-11-20T00:15:00Z
+	[ "$status" -eq 69 ]
+	[[ "$output" == *"not delivered"*'HTTP 410 (the server said "channel_is_archived")'* ]]
+	[[ "$output" != *"retry"* ]]
+	[[ "$output" != *XXXXSECRETXXXX* ]]
+	assert_eq "$(jq -c '.alerts.open' "$STATE")" "{}"
+}
+
 @test "a receiver that fails: exit 69, the alert is not marked sent, and the next round sends it exactly once" {
 	alert $T0
 	run_line acme orders o1 failed 2026-11-20T00:10:00Z | chm-load >/dev/null

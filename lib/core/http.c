@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/record.h"
 #include "core/redact.h"
 
 struct chm_http {
@@ -235,6 +236,66 @@ static int is_tls_config_error(CURLcode rc)
 	       rc == CURLE_SSL_CERTPROBLEM;
 }
 
+/* The reason a refusal's body gives, for a person: the first of the fields
+ * APIs put it in (Airflow's problem "detail", FastAPI's detail[0].msg, dbt
+ * Cloud's status.user_message, an OAuth error_description, "message"...),
+ * or a short text body as it is (Slack's webhooks answer "no_service",
+ * "channel_is_archived"). Control bytes become spaces, secrets are
+ * redacted, and it is cut at a word. Empty when there is none: an HTML
+ * page says nothing a person can use in one line. */
+static void server_says(const struct strbuf *body, char *out, size_t outsz)
+{
+	static const char *const paths[] = { "detail", "detail.message", "detail.0.msg", "status.user_message", "error_description",
+					     "message", "error.message", "errors.0.message", "error", "title" };
+	out[0] = '\0';
+	if (!body || body->len == 0)
+		return;
+	const char *text = NULL;
+	size_t len = 0;
+	json_t *doc = json_loadb(body->buf, body->len, JSON_REJECT_DUPLICATES, NULL);
+	if (json_is_object(doc)) {
+		for (size_t i = 0; i < sizeof(paths) / sizeof(*paths) && !text; i++) {
+			json_t *v = chm_json_path(doc, paths[i]);
+			if (json_is_string(v) && json_string_length(v) > 0)
+				text = json_string_value(v), len = json_string_length(v);
+		}
+	} else if (!doc && body->len <= 300 && !memchr(body->buf, '<', body->len)) {
+		text = body->buf, len = body->len;
+	}
+	struct strbuf red = STRBUF_INIT;
+	if (text && chm_redact_line(text, len, &red))
+		text = red.buf, len = red.len;
+	size_t n = 0;
+	for (size_t i = 0; text && i < len && n + 1 < outsz; i++) {
+		unsigned char c = (unsigned char)text[i];
+		char ch = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+		if (ch == ' ' && (n == 0 || out[n - 1] == ' '))
+			continue;
+		out[n++] = ch;
+	}
+	if (text && n + 1 >= outsz && len > n) {
+		/* room for "...", then back to a word's end (or a whole UTF-8
+		 * character, in a word longer than half the room) */
+		size_t keep = n - 3;
+		size_t at = keep;
+		while (at > keep / 2 && out[at] != ' ')
+			at--;
+		if (out[at] != ' ')
+			for (at = keep; at > 0 && ((unsigned char)out[at] & 0xC0) == 0x80; at--)
+				;
+		n = at;
+		while (n > 0 && out[n - 1] == ' ')
+			n--;
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	while (n > 0 && out[n - 1] == ' ')
+		n--;
+	out[n] = '\0';
+	strbuf_release(&red);
+	json_decref(doc);
+}
+
 /* An attempt that failed for good: 1 with err (and the loop ends), or 0
  * when it may be tried again (*reason says why it failed). */
 static int failed_for_good(struct chm_http *h, CURLcode cc, long status, const char *method,
@@ -252,15 +313,20 @@ static int failed_for_good(struct chm_http *h, CURLcode cc, long status, const c
 				   curl_easy_strerror(cc)), 1;
 	if (classify(cc, status, reason, reasonbuf, reasonsz))
 		return 0;
+	char says[200], said[240] = "";
+	server_says(h->body, says, sizeof(says));
+	if (says[0])
+		snprintf(said, sizeof(said), " (the server said \"%s\")", says);
 	if (status == 401 || status == 403)
 		chm_err_set(err, CHM_EX_CONFIG, CHM_E_HTTP_AUTH, "",
-			    "%s %s: HTTP %ld: the partner refused our credentials", method, masked, status);
+			    "%s %s: HTTP %ld: the partner refused our credentials%s", method, masked, status, said);
 	else if (status >= 300 && status <= 399)
 		chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_HTTP_REDIRECT, "",
 			    "%s %s: HTTP %ld: redirects are not followed; give the final base URL",
 			    method, masked, status);
 	else if (status)
-		chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_HTTP_4XX, "", "%s %s: HTTP %ld", method, masked, status);
+		chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_HTTP_4XX, "", "%s %s: HTTP %ld%s", method, masked, status,
+			    said);
 	else
 		chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_UNAVAILABLE, "", "%s %s: %s", method, masked, *reason);
 	return 1;
