@@ -248,7 +248,9 @@ static void server_says(const struct strbuf *body, char *out, size_t outsz)
 	static const char *const paths[] = { "detail", "detail.message", "detail.0.msg", "status.user_message", "error_description",
 					     "message", "error.message", "errors.0.message", "error", "title" };
 	out[0] = '\0';
-	if (!body || body->len == 0)
+	/* a tree costs up to 80 times its text: an error body of megabytes
+	 * is not read for its words */
+	if (!body || body->len == 0 || body->len > 65536)
 		return;
 	const char *text = NULL;
 	size_t len = 0;
