@@ -529,6 +529,24 @@ static int read_page(struct chm_fetch *f, struct walk *w, struct chm_err *err)
 	return 0;
 }
 
+/* One page earlier, looking for a run (what). --max-pages bounds the
+ * steps: a server that answers every offset with an empty page must not
+ * cost one request a page of the offset; then from the first run. 1 when
+ * it gave up. */
+static int page_earlier(struct chm_fetch *f, struct walk *w, int *steps, const char *what)
+{
+	if (++*steps >= f->o.max_pages) {
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%s/%s: %s was not found stepping back %d pages from offset %ld; "
+			 "reading from the first run", w->p->client, w->p->name, what, *steps, w->offset);
+		warn(f, msg);
+		w->offset = 0;
+		return 1;
+	}
+	w->offset = w->offset > f->o.page_size ? w->offset - f->o.page_size : 0;
+	return 0;
+}
+
 /* A source that resumes at a stored offset: runs deleted since move later
  * runs to lower offsets, so step back until the bookmark's run is in view.
  * 1 when it stepped (read again). */
@@ -542,19 +560,7 @@ static int step_back(struct chm_fetch *f, struct walk *w)
 		first_id = 0;
 	if (w->n != 0 && first_id <= w->bm_id)
 		return 0;
-	/* --max-pages bounds the steps too: a server that answers every offset
-	 * with an empty page must not cost one request a page of the offset */
-	if (++w->stepped >= f->o.max_pages) {
-		char msg[512];
-		snprintf(msg, sizeof(msg),
-			 "%s/%s: the bookmark's run was not found stepping back %d pages from "
-			 "offset %ld; reading from the first run",
-			 w->p->client, w->p->name, w->stepped, w->offset);
-		warn(f, msg);
-		w->offset = 0;
-	} else {
-		w->offset = w->offset > f->o.page_size ? w->offset - f->o.page_size : 0;
-	}
+	page_earlier(f, w, &w->stepped, "the bookmark's run");
 	w->pages = 0;
 	return 1;
 }
@@ -753,18 +759,8 @@ static int seek_back(struct chm_fetch *f, struct walk *w)
 		w->seeking = 0;
 		return 1;
 	}
-	if (++w->seek_steps >= f->o.max_pages) {
-		char msg[512];
-		snprintf(msg, sizeof(msg),
-			 "%s/%s: the run the last page ended with was not found stepping back %d pages "
-			 "from offset %ld; reading again from the first run",
-			 w->p->client, w->p->name, w->seek_steps, w->offset);
-		warn(f, msg);
-		w->offset = 0;
+	if (page_earlier(f, w, &w->seek_steps, "the run the last page ended with"))
 		w->seeking = 0;
-		return 1;
-	}
-	w->offset = w->offset > f->o.page_size ? w->offset - f->o.page_size : 0;
 	return 1;
 }
 
