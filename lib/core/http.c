@@ -254,6 +254,7 @@ static void server_says(const struct strbuf *body, char *out, size_t outsz)
 		return;
 	const char *text = NULL;
 	size_t len = 0;
+	int raw = 0; /* a text body: its bytes may not be UTF-8, a JSON string's are */
 	json_t *doc = json_loadb(body->buf, body->len, JSON_REJECT_DUPLICATES, NULL);
 	if (json_is_object(doc)) {
 		for (size_t i = 0; i < sizeof(paths) / sizeof(*paths) && !text; i++) {
@@ -263,6 +264,7 @@ static void server_says(const struct strbuf *body, char *out, size_t outsz)
 		}
 	} else if (!doc && body->len <= 300 && !memchr(body->buf, '<', body->len)) {
 		text = body->buf, len = body->len;
+		raw = 1;
 	}
 	struct strbuf red = STRBUF_INIT;
 	if (text && chm_redact_line(text, len, &red))
@@ -270,7 +272,7 @@ static void server_says(const struct strbuf *body, char *out, size_t outsz)
 	size_t n = 0;
 	for (size_t i = 0; text && i < len && n + 1 < outsz; i++) {
 		unsigned char c = (unsigned char)text[i];
-		char ch = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+		char ch = c < 0x20 || c == 0x7f ? ' ' : raw && c >= 0x80 ? '?' : (char)c;
 		if (ch == ' ' && (n == 0 || out[n - 1] == ' '))
 			continue;
 		out[n++] = ch;
