@@ -28,7 +28,7 @@ static void usage(FILE *fp)
 	      "                 [--since T] [--state-file FILE] [--page-size N] [--max-pages N]\n"
 	      "                 [--max-lookback DURATION] [--account-id ID] [--mapping FILE]\n"
 	      "                 [--airflow-api v1|v2] [--state-interval S] [--now T]\n"
-	      "                 [--token-file FILE] [--auth bearer|token|basic] [--cacert FILE]\n"
+	      "                 [--token-file FILE] [--auth bearer|token|basic|login] [--cacert FILE]\n"
 	      "                 [--connect-timeout S] [--timeout S] [--retries N] [--retry-delay S]\n"
 	      "                 [--retry-max-time S] [--retry-after-max S] [--max-response BYTES]\n"
 	      "                 [--progress]\n"
@@ -107,8 +107,8 @@ static int job_option(int c, const char *arg, struct chm_fetch_job *job, struct 
 		job->fetch.max_pages = (int)n;
 		return 1;
 	case O_AUTH:
-		if (strcmp(arg, "bearer") && strcmp(arg, "token") && strcmp(arg, "basic"))
-			return chm_warn("--auth: expected bearer, token or basic, got \"%s\"", arg), -1;
+		if (strcmp(arg, "bearer") && strcmp(arg, "token") && strcmp(arg, "basic") && strcmp(arg, "login"))
+			return chm_warn("--auth: expected bearer, token, basic or login, got \"%s\"", arg), -1;
 		job->auth = arg;
 		return 1;
 	case O_SINTERVAL:

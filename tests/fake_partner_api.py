@@ -5,10 +5,13 @@ test can change a run between two fetches), with switches for the failures
 chm-fetch must survive.
 
     fake_partner_api.py --data DIR --port-file FILE [--log FILE]
-                        [--token T | --basic USER:PASS] [--max-limit N]
+                        [--token T | --basic USER:PASS | --login USER:PASS] [--max-limit N]
                         [--fault KIND[:COUNT[:SUBSTRING]]]... [--tls CERT KEY]
 
 Listens on 127.0.0.1 on an ephemeral port written to --port-file.
+--login: Airflow 3's auth managers: POST /auth/token {"username","password"}
+answers 201 {"access_token": "<a new token>"} (401 {"detail": "Invalid
+credentials"} otherwise), and a GET needs "Bearer <a token it gave>".
 Data (DIR):
   airflow/<dag_id>.json     {"dag_runs": [...]}   GET /api/v1/dags/<dag_id>/dagRuns
   dbt_cloud/runs.json       {"data": [...]}       GET /api/v2/accounts/<id>/runs/
@@ -68,6 +71,7 @@ class State:
     lock = threading.Lock()
     faults = []
     args = None
+    issued = set()  # the tokens POST /auth/token gave (--login)
 
 
 def take_fault(target):
@@ -102,6 +106,8 @@ class Handler(BaseHTTPRequestHandler):
     def check_auth(self):
         a = State.args
         got = self.headers.get("Authorization", "")
+        if a.login and not (got.startswith("Bearer ") and got[7:] in State.issued):
+            return False
         if a.token and got not in ("Bearer " + a.token, "Token " + a.token):
             return False
         if a.basic:
@@ -109,6 +115,28 @@ class Handler(BaseHTTPRequestHandler):
             if got != "Basic " + base64.b64encode(a.basic.encode()).decode():
                 return False
         return True
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if State.args.log:
+            with State.lock, open(State.args.log, "a") as fp:
+                fp.write("POST %s auth=%s %s\n" % (self.path, self.auth_scheme(),
+                                                   self.headers.get("Content-Type", "")))
+        fault = take_fault(self.path)
+        if fault and self.apply_fault(fault):
+            return
+        if urllib.parse.urlsplit(self.path).path != "/auth/token" or not State.args.login:
+            return self.send_json(404, {"detail": "Not Found"})
+        try:
+            login = json.loads(body)
+            user, password = login["username"], login["password"]
+        except (ValueError, KeyError, TypeError):
+            return self.send_json(400, {"detail": "Username and password must be provided"})
+        if "%s:%s" % (user, password) != State.args.login:
+            return self.send_json(401, {"detail": "Invalid credentials"})
+        token = "eyJhbGciOiJIUzUxMiJ9.fake-jwt-%d" % len(State.issued)
+        State.issued.add(token)
+        self.send_json(201, {"access_token": token})
 
     def do_GET(self):
         target = self.path
@@ -124,7 +152,7 @@ class Handler(BaseHTTPRequestHandler):
         q = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
         parts = url.path.split("/")
         try:
-            if url.path.startswith("/api/v1/dags/") and len(parts) == 6 and parts[5] == "dagRuns":
+            if url.path.startswith(("/api/v1/dags/", "/api/v2/dags/")) and len(parts) == 6 and parts[5] == "dagRuns":
                 return self.airflow(urllib.parse.unquote(parts[4]), q, fault)
             if url.path.startswith("/api/v2/accounts/") and len(parts) >= 6 and parts[5] == "runs":
                 return self.dbt(q)
@@ -282,6 +310,7 @@ def main():
     ap.add_argument("--log")
     ap.add_argument("--token", default=os.environ.get("FAKE_TOKEN"))
     ap.add_argument("--basic", default=os.environ.get("FAKE_BASIC"))
+    ap.add_argument("--login", help="USER:PASS for POST /auth/token (Airflow 3)")
     ap.add_argument("--max-limit", type=int, default=100)
     ap.add_argument("--fault", action="append", default=[])
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS with this certificate")

@@ -179,6 +179,8 @@ fetch() {
 @test "--airflow-api v2 reads Airflow 3's /api/v2" {
 	start_fake_api
 	run --separate-stderr fetch --client acme --pipeline orders_daily --airflow-api v2
+	[ "$status" -eq 0 ]
+	assert_eq "$(raw_ids dag_run_id | wc -l)" 10
 	grep -q '^GET /api/v2/dags/orders_daily/dagRuns?order_by=start_date' "$FAKE_LOG"
 }
 

@@ -94,3 +94,43 @@ no_token_anywhere() {
 	[[ "$stderr" != *k3y-in-query* ]]
 	no_token_anywhere
 }
+
+@test "--auth login (Airflow 3): user:password traded at /auth/token for a token, sent as a bearer; neither printed" {
+	start_fake_api --login "admin:$TOKEN"
+	printf 'admin:%s\n' "$TOKEN" >"$BATS_TEST_TMPDIR/login"
+	# the API root in the base URL: the token endpoint is beside it, at the server's root
+	run --separate-stderr chm-fetch --source airflow --base-url "$FAKE_URL/api/v2" "${FETCH_FAST[@]}" \
+		--client acme --pipeline orders_daily --token-file "$BATS_TEST_TMPDIR/login" --auth login
+	[ "$status" -eq 0 ]
+	assert_eq "$(raw_ids dag_run_id | wc -l)" 10
+	assert_eq "$(head -n 1 "$FAKE_LOG")" "POST /auth/token auth=none application/json"
+	# one login a run, then every page with the token it gave
+	assert_eq "$(grep -c '^POST' "$FAKE_LOG")" 1
+	assert_eq "$(grep '^GET' "$FAKE_LOG" | cut -d' ' -f3 | sort -u)" "auth=Bearer"
+	grep -q '^GET /api/v2/dags/orders_daily/dagRuns?' "$FAKE_LOG"
+	no_token_anywhere
+	[[ "$output$stderr" != *fake-jwt* ]]
+}
+
+@test "--auth login with a wrong password: exit 78 with Airflow's words, no page asked, the password never printed" {
+	start_fake_api --login "admin:$TOKEN"
+	CHM_FETCH_TOKEN="admin:wrong-$TOKEN" run --separate-stderr fetch --auth login --airflow-api v2
+	[ "$status" -eq 78 ]
+	[[ "$stderr" == *"POST $FAKE_URL/auth/token: HTTP 401: the partner refused our credentials (the server said \"Invalid credentials\")"* ]]
+	assert_eq "$(grep -c '^GET' "$FAKE_LOG")" 0
+	no_token_anywhere
+	assert_eq "$output" ""
+}
+
+@test "--auth login needs user:password, and a source whose API has a login" {
+	start_fake_api --login "admin:$TOKEN"
+	CHM_FETCH_TOKEN="$TOKEN" run --separate-stderr fetch --auth login
+	[ "$status" -eq 78 ]
+	[[ "$stderr" == *"--auth login needs user:password"* ]]
+	CHM_FETCH_TOKEN="admin:$TOKEN" run --separate-stderr chm-fetch --source dbt_cloud --account-id 1 \
+		--base-url "$FAKE_URL" "${FETCH_FAST[@]}" --auth login
+	[ "$status" -eq 78 ]
+	[[ "$stderr" == *"--auth login: the dbt_cloud API has no login; give its token"* ]]
+	# nothing was asked of the partner
+	[ ! -s "$FAKE_LOG" ]
+}

@@ -90,6 +90,22 @@ static size_t on_header(char *data, size_t size, size_t nitems, void *arg)
 	return n;
 }
 
+/* "Authorization: <scheme> <token>" among the handle's headers. */
+static void add_authorization(struct chm_http *h, const char *scheme, const char *token)
+{
+	struct strbuf a = STRBUF_INIT;
+	strbuf_addf(&a, "Authorization: %s %s", scheme, token);
+	h->headers = curl_slist_append(h->headers, a.buf);
+	memset(a.buf, 0, a.len); /* curl keeps its own copy */
+	strbuf_release(&a);
+}
+
+void chm_http_set_bearer(struct chm_http *h, const char *token)
+{
+	add_authorization(h, "Bearer", token);
+	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->headers);
+}
+
 struct chm_http *chm_http_new(const struct chm_http_opts *opts, struct chm_err *err)
 {
 	static int global_done;
@@ -154,11 +170,7 @@ struct chm_http *chm_http_new(const struct chm_http_opts *opts, struct chm_err *
 	}
 	h->headers = curl_slist_append(h->headers, "Accept: application/json");
 	if (h->o.bearer) {
-		struct strbuf a = STRBUF_INIT;
-		strbuf_addf(&a, "Authorization: %s %s", h->o.auth_scheme, h->o.bearer);
-		h->headers = curl_slist_append(h->headers, a.buf);
-		memset(a.buf, 0, a.len); /* curl keeps its own copy */
-		strbuf_release(&a);
+		add_authorization(h, h->o.auth_scheme, h->o.bearer);
 	} else if (h->o.basic) {
 		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(c, CURLOPT_USERPWD, h->o.basic);

@@ -52,6 +52,9 @@ struct chm_http;
  * zeros. NULL with err when libcurl cannot be set up. */
 struct chm_http *chm_http_new(const struct chm_http_opts *opts, struct chm_err *err);
 void chm_http_free(struct chm_http *h);
+/* From now on, every request carries "Authorization: Bearer <token>" (a
+ * token traded for a login). The handle keeps its own copy. */
+void chm_http_set_bearer(struct chm_http *h, const char *token);
 
 /* GETs url into body (reset first). 0 on a 2xx answer. -1 with err otherwise:
  * status 69 for a service that failed or stayed unavailable after retries

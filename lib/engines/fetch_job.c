@@ -9,6 +9,7 @@
 #include "core/credentials.h"
 #include "core/db.h"
 #include "core/record.h"
+#include "core/redact.h"
 #include "core/state.h"
 #include "core/strbuf.h"
 #include "sources/pager.h"
@@ -122,9 +123,16 @@ static int credentials(struct chm_fetch_job *job, char **secret, struct chm_err 
 	}
 	if (!*secret)
 		return err->status ? -1 : 0;
+	int login = job->auth && strcmp(job->auth, "login") == 0;
 	int basic = job->auth ? strcmp(job->auth, "basic") == 0 : (from_basic_env || strchr(*secret, ':'));
-	if (basic && !strchr(*secret, ':'))
-		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_CREDENTIALS, "", "basic auth needs user:password");
+	if ((basic || login) && !strchr(*secret, ':'))
+		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_CREDENTIALS, "", "%s needs user:password",
+				   login ? "--auth login" : "basic auth");
+	if (login && !job->fetch.source->pager->login)
+		return chm_err_set(err, CHM_EX_CONFIG, CHM_E_CREDENTIALS, "",
+				   "--auth login: the %s API has no login; give its token", job->source_name);
+	if (login)
+		return 0; /* traded for a token once the handle is up (log_in) */
 	if (basic)
 		job->http.basic = *secret;
 	else
@@ -132,6 +140,50 @@ static int credentials(struct chm_fetch_job *job, char **secret, struct chm_err 
 	if (job->auth && strcmp(job->auth, "token") == 0)
 		job->http.auth_scheme = "Token";
 	return 0;
+}
+
+/* --auth login: user:password traded for a token (Airflow 3's JWT, which
+ * expires: each run logs in anew), sent as a bearer from then on. The
+ * request body and the answer hold secrets: both are wiped. */
+static int log_in(struct chm_fetch_job *job, struct chm_http *http, const char *secret, struct chm_err *err)
+{
+	const struct chm_fetch_opts *o = &job->fetch;
+	struct chm_pager_ctx ctx = { o->base_url, o->account_id, o->map, o->page_size, o->airflow_v2 };
+	const char *colon = strchr(secret, ':');
+	char *user = chm_xmalloc((size_t)(colon - secret) + 1);
+	struct strbuf url = STRBUF_INIT, answer = STRBUF_INIT;
+	json_t *body = NULL;
+	int rc = -1;
+
+	memcpy(user, secret, (size_t)(colon - secret));
+	user[colon - secret] = '\0';
+	o->source->pager->login(&ctx, user, colon + 1, &url, &body);
+	char *text = json_dumps(body, JSON_COMPACT);
+	const char *headers[] = { "Content-Type: application/json" };
+	struct chm_http_post post = { text, strlen(text), headers, 1, 0 };
+	if (chm_http_post(http, url.buf, &post, &answer, NULL, err) == 0) {
+		json_t *doc = json_loadb(answer.buf, answer.len, 0, NULL);
+		const char *token = json_string_value(json_object_get(doc, "access_token"));
+		if (token && *token) {
+			chm_http_set_bearer(http, token);
+			rc = 0;
+		} else {
+			char *masked = chm_redact_url(url.buf);
+			chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_HTTP_AUTH, "access_token",
+				    "POST %s: the answer to the login has no \"access_token\"", masked);
+			free(masked);
+		}
+		json_decref(doc);
+	}
+	memset(text, 0, strlen(text));
+	if (answer.buf)
+		memset(answer.buf, 0, answer.len);
+	free(text);
+	free(user);
+	json_decref(body);
+	strbuf_release(&url);
+	strbuf_release(&answer);
+	return rc;
 }
 
 /* Errors that end the whole run rather than one pipeline. */
@@ -207,7 +259,8 @@ int chm_fetch_job_run(struct chm_fetch_job *job)
 	job->http.interrupted = job->interrupted;
 	job->http.on_retry = chm_warn_retry;
 	if (credentials(job, &secret, &err) == 0 && load_inputs(job, &map, &state, &plist, &pn, &err) == 0 &&
-	    (http = chm_http_new(&job->http, &err)) != NULL) {
+	    (http = chm_http_new(&job->http, &err)) != NULL &&
+	    (!job->auth || strcmp(job->auth, "login") || pn == 0 || log_in(job, http, secret, &err) == 0)) {
 		struct chm_fetch_sink sink = { sink_raw, sink_state, sink_warn, &out };
 		f = chm_fetch_new(&job->fetch, http, state, &sink);
 		status = fetch_each(job, f, plist, pn, &err);

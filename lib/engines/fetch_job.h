@@ -25,7 +25,7 @@ struct chm_fetch_job {
 	/* credentials: --token-file, $CREDENTIALS_DIRECTORY/<source>-token,
 	 * $CHM_FETCH_TOKEN, $CHM_FETCH_BASIC (the main reads the environment) */
 	const char *token_file, *credentials_dir, *env_token, *env_basic;
-	const char *auth;                /* bearer, token, basic, or NULL: guessed */
+	const char *auth;                /* bearer, token, basic, login, or NULL: guessed */
 	long state_interval_ms;          /* at most one state record this often */
 	FILE *out;
 	volatile int *interrupted;

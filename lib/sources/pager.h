@@ -78,6 +78,12 @@ struct chm_pager {
 	 * none. Only such runs are taken from these pages. */
 	void (*ended_url)(const struct chm_pager_ctx *c, const char *external_id,
 			  const struct chm_page_at *at, struct strbuf *url);
+	/* For --auth login: the request that trades a user and a password for
+	 * a bearer token, the answer's "access_token" (Airflow 3's auth
+	 * managers: POST /auth/token, a JWT that expires); NULL: the API takes
+	 * its token as it is. *body is the caller's. */
+	void (*login)(const struct chm_pager_ctx *c, const char *user, const char *password,
+		      struct strbuf *url, json_t **body);
 };
 
 /* A time in an item: an RFC 3339 string (no zone read as UTC) or epoch

@@ -125,6 +125,25 @@ static void ended_url(const struct chm_pager_ctx *c, const char *external_id, co
 	chm_pager_add_limit_offset(url, c->page_size, at->offset);
 }
 
+/* Airflow 3's token endpoint is at the server's root (under its base
+ * path), beside /api/v2:
+ * POST /auth/token {"username","password"} answers 201 {"access_token"}. */
+static void login(const struct chm_pager_ctx *c, const char *user, const char *password, struct strbuf *url,
+		  json_t **body)
+{
+	const char *base = c->base_url;
+	size_t n = strlen(base);
+
+	while (n && base[n - 1] == '/')
+		n--;
+	if (n >= 7 && (strncmp(base + n - 7, "/api/v1", 7) == 0 || strncmp(base + n - 7, "/api/v2", 7) == 0))
+		n -= 7;
+	strbuf_reset(url);
+	strbuf_add(url, base, n);
+	strbuf_adds(url, "/auth/token");
+	*body = json_pack("{s:s, s:s}", "username", user, "password", password);
+}
+
 static int item_key(const struct chm_pager_ctx *c, json_t *item, int64_t *key)
 {
 	(void)c;
@@ -151,6 +170,7 @@ static const struct chm_pager pager = {
 	.total = "total_entries",
 	.id = "dag_run_id",
 	.item_key = item_key,
+	.login = login,
 	.item_finished = item_finished,
 	.ended_url = ended_url,
 };
