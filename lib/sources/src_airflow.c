@@ -70,9 +70,8 @@ static int fast(struct src_fast *f, int rec, const struct norm_env *env, struct 
 	if (src_fast_str(f, jscan_child(&f->js, rec, "state"), &state) || !state ||
 	    src_fast_str(f, jscan_child(&f->js, rec, "dag_id"), &it->external_id))
 		return -1;
-	if (!(it->run.status = airflow_status(state))) {
-			src_unknown_status(env, it, AIRFLOW_UNKNOWN_STATUS, state);
-	}
+	if (!(it->run.status = airflow_status(state)))
+		src_unknown_status(env, it, AIRFLOW_UNKNOWN_STATUS, state);
 	return src_fast_time(f, jscan_child(&f->js, rec, "start_date"), "start_date", 0,
 			 &it->run.has_started, &it->run.started_at, it) ||
 	       src_fast_time(f, jscan_child(&f->js, rec, "end_date"), "end_date", 0,
