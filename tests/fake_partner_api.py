@@ -34,6 +34,7 @@ and query contain SUBSTRING (default: any). KINDs:
   drop_oldest (airflow: the DAG's earliest-starting run is deleted from the data
   file before the page is answered, as `airflow db clean` would between pages),
   drop_second (airflow: as drop_oldest, the second-earliest-starting run),
+  login_crlf (POST /auth/token: a token holding a line break and a header),
   churn (airflow: drop_oldest, and a new run is added an hour after the latest
   start, as the scheduler would meanwhile: the total stays the same).
 Every request is logged to --log as "GET <raw path?query> auth=<scheme|none>".
@@ -134,6 +135,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(400, {"detail": "Username and password must be provided"})
         if "%s:%s" % (user, password) != State.args.login:
             return self.send_json(401, {"detail": "Invalid credentials"})
+        if fault == "login_crlf":
+            return self.send_json(201, {"access_token": "abc\r\nX-Injected: 1"})
         token = "eyJhbGciOiJIUzUxMiJ9.fake-jwt-%d" % len(State.issued)
         State.issued.add(token)
         self.send_json(201, {"access_token": token})

@@ -134,3 +134,11 @@ no_token_anywhere() {
 	# nothing was asked of the partner
 	[ ! -s "$FAKE_LOG" ]
 }
+
+@test "--auth login: a token with a line break in it is refused, never sent as a header" {
+	start_fake_api --login "admin:$TOKEN" --fault login_crlf:1:/auth/token
+	CHM_FETCH_TOKEN="admin:$TOKEN" run --separate-stderr fetch --auth login
+	[ "$status" -eq 69 ]
+	[[ "$stderr" == *'the answer to the login has no "access_token" fit for a header'* ]]
+	assert_eq "$(grep -c '^GET' "$FAKE_LOG")" 0
+}

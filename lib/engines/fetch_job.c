@@ -142,6 +142,19 @@ static int credentials(struct chm_fetch_job *job, char **secret, struct chm_err 
 	return 0;
 }
 
+/* A token fit for a header: printable, no space (a JWT is base64url and
+ * dots), so a line break from the partner cannot add a header. */
+static int is_token(const char *t)
+{
+	size_t n = 0;
+	if (!t || !*t)
+		return 0;
+	for (; t[n]; n++)
+		if ((unsigned char)t[n] <= 0x20 || (unsigned char)t[n] >= 0x7f)
+			return 0;
+	return n <= 16384;
+}
+
 /* --auth login: user:password traded for a token (Airflow 3's JWT, which
  * expires: each run logs in anew), sent as a bearer from then on. The
  * request body and the answer hold secrets: both are wiped. */
@@ -164,13 +177,13 @@ static int log_in(struct chm_fetch_job *job, struct chm_http *http, const char *
 	if (chm_http_post(http, url.buf, &post, &answer, NULL, err) == 0) {
 		json_t *doc = json_loadb(answer.buf, answer.len, 0, NULL);
 		const char *token = json_string_value(json_object_get(doc, "access_token"));
-		if (token && *token) {
+		if (is_token(token)) {
 			chm_http_set_bearer(http, token);
 			rc = 0;
 		} else {
 			char *masked = chm_redact_url(url.buf);
 			chm_err_set(err, CHM_EX_UNAVAILABLE, CHM_E_HTTP_AUTH, "access_token",
-				    "POST %s: the answer to the login has no \"access_token\"", masked);
+				    "POST %s: the answer to the login has no \"access_token\" fit for a header", masked);
 			free(masked);
 		}
 		json_decref(doc);
