@@ -142,3 +142,12 @@ no_token_anywhere() {
 	[[ "$stderr" == *'the answer to the login has no "access_token" fit for a header'* ]]
 	assert_eq "$(grep -c '^GET' "$FAKE_LOG")" 0
 }
+
+@test "--auth login with a password that is not UTF-8: a configuration error, nothing asked" {
+	start_fake_api --login "admin:$TOKEN"
+	printf 'admin:caf\xe9\n' >"$BATS_TEST_TMPDIR/login"
+	run --separate-stderr fetch --auth login --token-file "$BATS_TEST_TMPDIR/login"
+	[ "$status" -eq 78 ]
+	[[ "$stderr" == *"--auth login: the user or password is not UTF-8 text"* ]]
+	[ ! -s "$FAKE_LOG" ]
+}

@@ -257,8 +257,9 @@ static int is_tls_config_error(CURLcode rc)
  * page says nothing a person can use in one line. */
 static void server_says(const struct strbuf *body, char *out, size_t outsz)
 {
-	static const char *const paths[] = { "detail", "detail.message", "detail.0.msg", "status.user_message", "error_description",
-					     "message", "error.message", "errors.0.message", "error", "title" };
+	static const char *const paths[] = { "detail", "detail.message", "detail.0.msg", "status.user_message",
+					     "error_description", "message", "error.message", "errors.0.message",
+					     "error", "title" };
 	out[0] = '\0';
 	/* a tree costs up to 80 times its text: an error body of megabytes
 	 * is not read for its words */

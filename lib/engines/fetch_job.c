@@ -171,11 +171,14 @@ static int log_in(struct chm_fetch_job *job, struct chm_http *http, const char *
 	memcpy(user, secret, (size_t)(colon - secret));
 	user[colon - secret] = '\0';
 	o->source->pager->login(&ctx, user, colon + 1, &url, &body);
-	char *text = json_dumps(body, JSON_COMPACT);
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	const char *headers[] = { "Content-Type: application/json" };
-	struct chm_http_post post = { text, strlen(text), headers, 1, 0 };
-	if (chm_http_post(http, url.buf, &post, &answer, NULL, err) == 0) {
-		json_t *doc = json_loadb(answer.buf, answer.len, 0, NULL);
+	struct chm_http_post post = { text, text ? strlen(text) : 0, headers, 1, 0 };
+	if (!text) {
+		chm_err_set(err, CHM_EX_CONFIG, CHM_E_CREDENTIALS, "", "--auth login: the user or password is not UTF-8 text");
+	} else if (chm_http_post(http, url.buf, &post, &answer, NULL, err) == 0) {
+		/* a token answer is a few hundred bytes; a tree costs up to 80 times its text */
+		json_t *doc = answer.len <= 65536 ? json_loadb(answer.buf, answer.len, 0, NULL) : NULL;
 		const char *token = json_string_value(json_object_get(doc, "access_token"));
 		if (is_token(token)) {
 			chm_http_set_bearer(http, token);
@@ -188,7 +191,8 @@ static int log_in(struct chm_fetch_job *job, struct chm_http *http, const char *
 		}
 		json_decref(doc);
 	}
-	memset(text, 0, strlen(text));
+	if (text)
+		memset(text, 0, strlen(text));
 	if (answer.buf)
 		memset(answer.buf, 0, answer.len);
 	free(text);
