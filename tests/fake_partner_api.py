@@ -9,6 +9,7 @@ chm-fetch must survive.
                         [--fault KIND[:COUNT[:SUBSTRING]]]... [--tls CERT KEY]
 
 Listens on 127.0.0.1 on an ephemeral port written to --port-file.
+--airflow3: /api/v1 answers 404 {"detail": "Not Found"}, as Airflow 3 does.
 --login: Airflow 3's auth managers: POST /auth/token {"username","password"}
 answers 201 {"access_token": "<a new token>"} (401 {"detail": "Invalid
 credentials"} otherwise), and a GET needs "Bearer <a token it gave>".
@@ -155,6 +156,8 @@ class Handler(BaseHTTPRequestHandler):
         q = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
         parts = url.path.split("/")
         try:
+            if State.args.airflow3 and url.path.startswith("/api/v1/"):
+                return self.send_json(404, {"detail": "Not Found"})  # FastAPI's, for a path it has not
             if url.path.startswith(("/api/v1/dags/", "/api/v2/dags/")) and len(parts) == 6 and parts[5] == "dagRuns":
                 return self.airflow(urllib.parse.unquote(parts[4]), q, fault)
             if url.path.startswith("/api/v2/accounts/") and len(parts) >= 6 and parts[5] == "runs":
@@ -314,6 +317,7 @@ def main():
     ap.add_argument("--token", default=os.environ.get("FAKE_TOKEN"))
     ap.add_argument("--basic", default=os.environ.get("FAKE_BASIC"))
     ap.add_argument("--login", help="USER:PASS for POST /auth/token (Airflow 3)")
+    ap.add_argument("--airflow3", action="store_true", help="no /api/v1: 404 {\"detail\": \"Not Found\"}")
     ap.add_argument("--max-limit", type=int, default=100)
     ap.add_argument("--fault", action="append", default=[])
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS with this certificate")

@@ -184,6 +184,16 @@ fetch() {
 	grep -q '^GET /api/v2/dags/orders_daily/dagRuns?order_by=start_date' "$FAKE_LOG"
 }
 
+@test "an Airflow 3 server asked at /api/v1: the 404 says to give --airflow-api v2" {
+	start_fake_api --airflow3
+	run --separate-stderr fetch --client acme --pipeline orders_daily
+	[ "$status" -eq 69 ]
+	[[ "$stderr" == *'HTTP 404 (the server said "Not Found"); if the server is Airflow 3, which has no /api/v1, give --airflow-api v2'* ]]
+	run --separate-stderr fetch --client acme --pipeline orders_daily --airflow-api v2
+	[ "$status" -eq 0 ]
+	assert_eq "$(raw_ids dag_run_id | wc -l)" 10
+}
+
 @test "the record keeps the partner's bytes: numbers, escapes and key order, on one line" {
 	start_fake_api
 	run --separate-stderr fetch --client acme --pipeline orders_daily

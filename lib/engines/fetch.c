@@ -512,9 +512,15 @@ static int read_envelope(struct chm_fetch *f, struct walk *w, struct chm_err *er
 static int read_page(struct chm_fetch *f, struct walk *w, struct chm_err *err)
 {
 	struct chm_page_at at = { w->has_since, w->since, w->offset, w->cursor };
+	long status = 0;
 	(w->ended ? f->pg->ended_url : f->pg->url)(&f->ctx, w->p->external_id, &at, &w->url);
-	if (chm_http_get(f->http, w->url.buf, &w->body, NULL, err))
+	if (chm_http_get(f->http, w->url.buf, &w->body, &status, err)) {
+		const char *hint = f->pg->refusal_hint ? f->pg->refusal_hint(&f->ctx, status) : NULL;
+		size_t used = strlen(err->msg);
+		if (hint && err->status == CHM_EX_UNAVAILABLE)
+			snprintf(err->msg + used, sizeof(err->msg) - used, "; %s", hint);
 		return -1;
+	}
 	w->pages++;
 	free(w->masked);
 	w->masked = chm_redact_url(w->url.buf);

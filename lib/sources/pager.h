@@ -84,6 +84,9 @@ struct chm_pager {
 	 * its token as it is. *body is the caller's. */
 	void (*login)(const struct chm_pager_ctx *c, const char *user, const char *password,
 		      struct strbuf *url, json_t **body);
+	/* What a person may do about a page refused with this HTTP status
+	 * (Airflow 3 has no /api/v1); NULL: nothing to add. */
+	const char *(*refusal_hint)(const struct chm_pager_ctx *c, long http_status);
 };
 
 /* A time in an item: an RFC 3339 string (no zone read as UTC) or epoch

@@ -143,6 +143,18 @@ static void login(const struct chm_pager_ctx *c, const char *user, const char *p
 	*body = json_pack("{s:s, s:s}", "username", user, "password", password);
 }
 
+/* Airflow 3 removed /api/v1: its 404 for every v1 path is the usual
+ * mistake of a first fetch from an upgraded server. */
+static const char *refusal_hint(const struct chm_pager_ctx *c, long http_status)
+{
+	size_t n = strlen(c->base_url);
+	while (n && c->base_url[n - 1] == '/')
+		n--;
+	int v2 = c->airflow_v2 || (n >= 7 && strncmp(c->base_url + n - 7, "/api/v2", 7) == 0);
+	return http_status == 404 && !v2 ? "if the server is Airflow 3, which has no /api/v1, give --airflow-api v2"
+					 : NULL;
+}
+
 static int item_key(const struct chm_pager_ctx *c, json_t *item, int64_t *key)
 {
 	(void)c;
@@ -170,6 +182,7 @@ static const struct chm_pager pager = {
 	.id = "dag_run_id",
 	.item_key = item_key,
 	.login = login,
+	.refusal_hint = refusal_hint,
 	.item_finished = item_finished,
 	.ended_url = ended_url,
 };
