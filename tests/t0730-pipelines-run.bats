@@ -80,7 +80,12 @@ echo '{\"type\":\"state\",\"value\":{\"airflow\":{\"orders_daily\":\"2026-11-21T
 	[[ "$args" == *"--base-url http://127.0.0.1:9/api/v1"* ]]
 	[[ "$args" == *"--state-file $STATE_DIRECTORY/airflow.state.json"* ]]
 	[[ "$args" == *"--token-file $CREDENTIALS_DIRECTORY/airflow-token"* ]]
+	[[ "$args" != *"--auth"* ]]
 	[[ "$output$stderr" != *s3cr3t* ]]
+	# Airflow 3: the credential is user:password, traded for a token by chm-fetch
+	CHM_AIRFLOW_AUTH=login PATH="$SHIMS:$PATH" run --separate-stderr "$PIPES/airflow.sh"
+	args=$(tr '\n' ' ' <"$BATS_TEST_TMPDIR/fetch-args")
+	[[ "$args" == *"--auth login"* ]]
 }
 
 @test "the first failing stage gives the exit status: fetch exits 69" {
