@@ -656,6 +656,7 @@ trap 'kill $fake 2>/dev/null || true' EXIT
 for _ in $(seq 100); do [ -s "$FD/port" ] && break; sleep 0.05; done
 timed fetch "CHM_FETCH_TOKEN=bench '$B/chm-fetch' --source airflow --base-url http://127.0.0.1:$(cat "$FD/port") \
 	--pipelines '$FD/inventory.ndjson' --since 2020-01-01T00:00:00Z --max-lookback 36500d \
+	--now 2027-03-01T00:00:00Z \
 	--page-size $PAGE >'$FD/out.ndjson'"
 kill $fake 2>/dev/null || true; wait $fake 2>/dev/null || true; trap - EXIT
 pages=$(grep -c 'dagRuns' "$FD/requests.log")
