@@ -12,7 +12,8 @@ Listens on 127.0.0.1 on an ephemeral port written to --port-file.
 --airflow3: /api/v1 answers 404 {"detail": "Not Found"}, as Airflow 3 does.
 --login: Airflow 3's auth managers: POST /auth/token {"username","password"}
 answers 201 {"access_token": "<a new token>"} (401 {"detail": "Invalid
-credentials"} otherwise), and a GET needs "Bearer <a token it gave>".
+credentials"} otherwise), and a GET needs "Bearer <a token it gave>", good
+for --token-ttl requests (then 401, as an expired JWT is).
 Data (DIR):
   airflow/<dag_id>.json     {"dag_runs": [...]}   GET /api/v1/dags/<dag_id>/dagRuns
   dbt_cloud/runs.json       {"data": [...]}       GET /api/v2/accounts/<id>/runs/
@@ -73,7 +74,7 @@ class State:
     lock = threading.Lock()
     faults = []
     args = None
-    issued = set()  # the tokens POST /auth/token gave (--login)
+    issued = {}  # the tokens POST /auth/token gave (--login): requests each has left
 
 
 def take_fault(target):
@@ -108,8 +109,13 @@ class Handler(BaseHTTPRequestHandler):
     def check_auth(self):
         a = State.args
         got = self.headers.get("Authorization", "")
-        if a.login and not (got.startswith("Bearer ") and got[7:] in State.issued):
-            return False
+        if a.login:
+            token = got[7:] if got.startswith("Bearer ") else None
+            with State.lock:
+                if State.issued.get(token, 0) <= 0:
+                    return False
+                State.issued[token] -= 1  # a request's worth of its life
+            return True
         if a.token and got not in ("Bearer " + a.token, "Token " + a.token):
             return False
         if a.basic:
@@ -138,8 +144,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(401, {"detail": "Invalid credentials"})
         if fault == "login_crlf":
             return self.send_json(201, {"access_token": "abc\r\nX-Injected: 1"})
-        token = "eyJhbGciOiJIUzUxMiJ9.fake-jwt-%d" % len(State.issued)
-        State.issued.add(token)
+        with State.lock:
+            token = "eyJhbGciOiJIUzUxMiJ9.fake-jwt-%d" % len(State.issued)
+            State.issued[token] = State.args.token_ttl
         self.send_json(201, {"access_token": token})
 
     def do_GET(self):
@@ -317,6 +324,8 @@ def main():
     ap.add_argument("--token", default=os.environ.get("FAKE_TOKEN"))
     ap.add_argument("--basic", default=os.environ.get("FAKE_BASIC"))
     ap.add_argument("--login", help="USER:PASS for POST /auth/token (Airflow 3)")
+    ap.add_argument("--token-ttl", type=int, default=1 << 30,
+                    help="--login: a token expires after this many requests")
     ap.add_argument("--airflow3", action="store_true", help="no /api/v1: 404 {\"detail\": \"Not Found\"}")
     ap.add_argument("--max-limit", type=int, default=100)
     ap.add_argument("--fault", action="append", default=[])

@@ -151,3 +151,24 @@ no_token_anywhere() {
 	[[ "$stderr" == *"--auth login: the user or password is not UTF-8 text"* ]]
 	[ ! -s "$FAKE_LOG" ]
 }
+
+@test "--auth login: a token that expires during the run is renewed by logging in again; no page lost" {
+	# each token is good for three requests: ten runs in pages of two need more
+	start_fake_api --login "admin:$TOKEN" --token-ttl 3
+	CHM_FETCH_TOKEN="admin:$TOKEN" run --separate-stderr fetch --auth login --page-size 2
+	[ "$status" -eq 0 ]
+	assert_eq "$(raw_ids dag_run_id | wc -l)" 10
+	assert_eq "$(raw_ids dag_run_id | sort | uniq -d)" ""
+	[ "$(grep -c '^POST /auth/token' "$FAKE_LOG")" -ge 3 ]
+	no_token_anywhere
+}
+
+@test "--auth login: a token refused at once, even after logging in again, ends the run with 78" {
+	start_fake_api --login "admin:$TOKEN" --token-ttl 0
+	CHM_FETCH_TOKEN="admin:$TOKEN" run --separate-stderr fetch --auth login
+	[ "$status" -eq 78 ]
+	[[ "$stderr" == *"HTTP 401: the partner refused our credentials"* ]]
+	# the first login, one more after the first 401, and no more
+	assert_eq "$(grep -c '^POST /auth/token' "$FAKE_LOG")" 2
+	assert_eq "$(grep -c '^GET' "$FAKE_LOG")" 2
+}

@@ -102,6 +102,15 @@ static void add_authorization(struct chm_http *h, const char *scheme, const char
 
 void chm_http_set_bearer(struct chm_http *h, const char *token)
 {
+	struct curl_slist *kept = NULL;
+	for (struct curl_slist *l = h->headers; l; l = l->next) {
+		if (strncasecmp(l->data, "Authorization:", 14) != 0)
+			kept = curl_slist_append(kept, l->data);
+		else
+			memset(l->data, 0, strlen(l->data)); /* the token it had */
+	}
+	curl_slist_free_all(h->headers);
+	h->headers = kept;
 	add_authorization(h, "Bearer", token);
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->headers);
 }

@@ -53,7 +53,8 @@ struct chm_http;
 struct chm_http *chm_http_new(const struct chm_http_opts *opts, struct chm_err *err);
 void chm_http_free(struct chm_http *h);
 /* From now on, every request carries "Authorization: Bearer <token>" (a
- * token traded for a login). The handle keeps its own copy. */
+ * token traded for a login) instead of the one it had. The handle keeps its
+ * own copy. */
 void chm_http_set_bearer(struct chm_http *h, const char *token);
 
 /* GETs url into body (reset first). 0 on a 2xx answer. -1 with err otherwise:

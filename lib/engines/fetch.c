@@ -508,13 +508,27 @@ static int read_envelope(struct chm_fetch *f, struct walk *w, struct chm_err *er
 	return 0;
 }
 
+/* The page's GET. A 401 where the token came from a login logs in again
+ * once and asks again: a token may expire during a long run. */
+static int get_page(struct chm_fetch *f, struct walk *w, long *status, struct chm_err *err)
+{
+	if (chm_http_get(f->http, w->url.buf, &w->body, status, err) == 0)
+		return 0;
+	if (*status != 401 || !f->o.relogin)
+		return -1;
+	chm_err_clear(err);
+	if (f->o.relogin(f->o.relogin_arg, err))
+		return -1;
+	return chm_http_get(f->http, w->url.buf, &w->body, status, err);
+}
+
 /* The next page: requested, its envelope read, every item checked. */
 static int read_page(struct chm_fetch *f, struct walk *w, struct chm_err *err)
 {
 	struct chm_page_at at = { w->has_since, w->since, w->offset, w->cursor };
 	long status = 0;
 	(w->ended ? f->pg->ended_url : f->pg->url)(&f->ctx, w->p->external_id, &at, &w->url);
-	if (chm_http_get(f->http, w->url.buf, &w->body, &status, err)) {
+	if (get_page(f, w, &status, err)) {
 		const char *hint = f->pg->refusal_hint ? f->pg->refusal_hint(&f->ctx, status) : NULL;
 		size_t used = strlen(err->msg);
 		if (hint && err->status == CHM_EX_UNAVAILABLE)

@@ -57,6 +57,11 @@ struct chm_fetch_opts {
 	int64_t since;              /* microseconds since the epoch */
 	int64_t now;                /* usec; the clock for the lookback and fetched_at; 0 = the real one */
 	volatile int *interrupted;  /* set by a signal: stop after the current page (status 75) */
+	/* A page answered 401 where the token came from a login (it expired
+	 * during the run): log in again (0), and the page is asked once more.
+	 * NULL: a 401 is an answer. */
+	int (*relogin)(void *arg, struct chm_err *err);
+	void *relogin_arg;
 };
 
 struct chm_fetch_sink {

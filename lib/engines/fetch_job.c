@@ -203,6 +203,19 @@ static int log_in(struct chm_fetch_job *job, struct chm_http *http, const char *
 	return rc;
 }
 
+/* What a login again needs (chm_fetch_opts.relogin). */
+struct relogin {
+	struct chm_fetch_job *job;
+	struct chm_http *http;
+	const char *secret;
+};
+
+static int relogin(void *arg, struct chm_err *err)
+{
+	struct relogin *r = arg;
+	return log_in(r->job, r->http, r->secret, err);
+}
+
 /* Errors that end the whole run rather than one pipeline. */
 static int is_fatal(const struct chm_err *e)
 {
@@ -275,10 +288,17 @@ int chm_fetch_job_run(struct chm_fetch_job *job)
 	job->fetch.interrupted = job->interrupted;
 	job->http.interrupted = job->interrupted;
 	job->http.on_retry = chm_warn_retry;
+	int login = job->auth && strcmp(job->auth, "login") == 0;
+	struct relogin again;
 	if (credentials(job, &secret, &err) == 0 && load_inputs(job, &map, &state, &plist, &pn, &err) == 0 &&
 	    (http = chm_http_new(&job->http, &err)) != NULL &&
-	    (!job->auth || strcmp(job->auth, "login") || pn == 0 || log_in(job, http, secret, &err) == 0)) {
+	    (!login || pn == 0 || log_in(job, http, secret, &err) == 0)) {
 		struct chm_fetch_sink sink = { sink_raw, sink_state, sink_warn, &out };
+		if (login) {
+			again = (struct relogin){ job, http, secret };
+			job->fetch.relogin = relogin;
+			job->fetch.relogin_arg = &again;
+		}
 		f = chm_fetch_new(&job->fetch, http, state, &sink);
 		status = fetch_each(job, f, plist, pn, &err);
 	}
