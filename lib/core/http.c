@@ -291,15 +291,15 @@ static void server_says(const struct strbuf *body, char *out, size_t outsz)
 	struct strbuf red = STRBUF_INIT;
 	if (text && chm_redact_line(text, len, &red))
 		text = red.buf, len = red.len;
-	size_t n = 0;
-	for (size_t i = 0; text && i < len && n + 1 < outsz; i++) {
+	size_t n = 0, i = 0;
+	for (; text && i < len && n + 1 < outsz; i++) {
 		unsigned char c = (unsigned char)text[i];
 		char ch = c < 0x20 || c == 0x7f ? ' ' : raw && c >= 0x80 ? '?' : (char)c;
 		if (ch == ' ' && (n == 0 || out[n - 1] == ' '))
 			continue;
 		out[n++] = ch;
 	}
-	if (text && n + 1 >= outsz && len > n) {
+	if (text && i < len) {
 		/* room for "...", then back to a word's end (or a whole UTF-8
 		 * character, in a word longer than half the room) */
 		size_t keep = n - 3;
