@@ -16,7 +16,8 @@ credentials"} otherwise), and a GET needs "Bearer <a token it gave>", good
 for --token-ttl requests (then 401, as an expired JWT is).
 Data (DIR):
   airflow/<dag_id>.json     {"dag_runs": [...]}   GET /api/v1/dags/<dag_id>/dagRuns
-  dbt_cloud/runs.json       {"data": [...]}       GET /api/v2/accounts/<id>/runs/
+  dbt_cloud/runs.json       {"data": [...]}       GET /api/v2/accounts/123456/runs/ (another
+                                                  account: dbt Cloud's error envelope, 404)
   vendor/<external_id>.json {"runs": [...]}       GET /v1/pipelines/<external_id>/runs
   static/<name>.json                              GET /static/<name>?cursor=<c> serves
                                                   <name>.json, or <name>.<c>.json
@@ -168,6 +169,11 @@ class Handler(BaseHTTPRequestHandler):
             if url.path.startswith(("/api/v1/dags/", "/api/v2/dags/")) and len(parts) == 6 and parts[5] == "dagRuns":
                 return self.airflow(urllib.parse.unquote(parts[4]), q, fault)
             if url.path.startswith("/api/v2/accounts/") and len(parts) >= 6 and parts[5] == "runs":
+                if parts[4] != "123456":
+                    # dbt Cloud's error envelope (status.user_message)
+                    return self.send_json(404, {"status": {"code": 404, "is_success": False,
+                                                           "user_message": "The requested resource was not found.",
+                                                           "developer_message": ""}, "data": None})
                 return self.dbt(q)
             if url.path.startswith("/v1/pipelines/") and len(parts) == 5 and parts[4] == "runs":
                 return self.vendor(urllib.parse.unquote(parts[3]), q, fault)

@@ -50,6 +50,14 @@ vendor() {
 	assert_eq "$(raw_ids id)" ""
 }
 
+@test "dbt_cloud: a wrong account id says dbt Cloud's own words (status.user_message)" {
+	start_fake_api
+	run --separate-stderr chm-fetch --source dbt_cloud --account-id 999 --base-url "$FAKE_URL" "${FETCH_FAST[@]}" \
+		--client acme --pipeline dbt_nightly
+	[ "$status" -eq 69 ]
+	[[ "$stderr" == *'/api/v2/accounts/999/runs/'*'HTTP 404 (the server said "The requested resource was not found.")'* ]]
+}
+
 @test "dbt_cloud: --since is refused (it pages by run id)" {
 	run --separate-stderr chm-fetch --source dbt_cloud --account-id 1 --base-url http://127.0.0.1:1 --since 1d
 	[ "$status" -eq 64 ]
