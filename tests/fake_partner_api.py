@@ -16,8 +16,9 @@ credentials"} otherwise), and a GET needs "Bearer <a token it gave>", good
 for --token-ttl requests (then 401, as an expired JWT is).
 Data (DIR):
   airflow/<dag_id>.json     {"dag_runs": [...]}   GET /api/v1/dags/<dag_id>/dagRuns
-  dbt_cloud/runs.json       {"data": [...]}       GET /api/v2/accounts/123456/runs/ (another
-                                                  account: dbt Cloud's error envelope, 404)
+  dbt_cloud/runs.json       {"data": [...]}       GET /api/v2/accounts/<id>/runs/ (with
+                                                  --dbt-account, another id: dbt Cloud's error
+                                                  envelope, 404)
   vendor/<external_id>.json {"runs": [...]}       GET /v1/pipelines/<external_id>/runs
   static/<name>.json                              GET /static/<name>?cursor=<c> serves
                                                   <name>.json, or <name>.<c>.json
@@ -169,7 +170,7 @@ class Handler(BaseHTTPRequestHandler):
             if url.path.startswith(("/api/v1/dags/", "/api/v2/dags/")) and len(parts) == 6 and parts[5] == "dagRuns":
                 return self.airflow(urllib.parse.unquote(parts[4]), q, fault)
             if url.path.startswith("/api/v2/accounts/") and len(parts) >= 6 and parts[5] == "runs":
-                if parts[4] != "123456":
+                if State.args.dbt_account and parts[4] != State.args.dbt_account:
                     # dbt Cloud's error envelope (status.user_message)
                     return self.send_json(404, {"status": {"code": 404, "is_success": False,
                                                            "user_message": "The requested resource was not found.",
@@ -330,6 +331,7 @@ def main():
     ap.add_argument("--token", default=os.environ.get("FAKE_TOKEN"))
     ap.add_argument("--basic", default=os.environ.get("FAKE_BASIC"))
     ap.add_argument("--login", help="USER:PASS for POST /auth/token (Airflow 3)")
+    ap.add_argument("--dbt-account", help="dbt Cloud: the one account id served (default: any)")
     ap.add_argument("--token-ttl", type=int, default=1 << 30,
                     help="--login: a token expires after this many requests")
     ap.add_argument("--airflow3", action="store_true", help="no /api/v1: 404 {\"detail\": \"Not Found\"}")

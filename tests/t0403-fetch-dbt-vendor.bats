@@ -51,7 +51,7 @@ vendor() {
 }
 
 @test "dbt_cloud: a wrong account id says dbt Cloud's own words (status.user_message)" {
-	start_fake_api
+	start_fake_api --dbt-account 123456
 	run --separate-stderr chm-fetch --source dbt_cloud --account-id 999 --base-url "$FAKE_URL" "${FETCH_FAST[@]}" \
 		--client acme --pipeline dbt_nightly
 	[ "$status" -eq 69 ]
