@@ -33,6 +33,15 @@ struct chm_fetch {
 	json_t *state;
 };
 
+void chm_fetch_pager_ctx(const struct chm_fetch_opts *o, struct chm_pager_ctx *c)
+{
+	c->base_url = o->base_url;
+	c->account_id = o->account_id;
+	c->map = o->map;
+	c->page_size = o->page_size;
+	c->airflow_v2 = o->airflow_v2;
+}
+
 struct chm_fetch *chm_fetch_new(const struct chm_fetch_opts *opts, struct chm_http *http,
 				json_t *state, const struct chm_fetch_sink *sink)
 {
@@ -46,11 +55,7 @@ struct chm_fetch *chm_fetch_new(const struct chm_fetch_opts *opts, struct chm_ht
 	f->sink = *sink;
 	f->state = json_is_object(state) ? json_deep_copy(state) : json_object();
 	f->pg = f->o.source->pager;
-	f->ctx.base_url = f->o.base_url;
-	f->ctx.account_id = f->o.account_id;
-	f->ctx.map = f->o.map;
-	f->ctx.page_size = f->o.page_size;
-	f->ctx.airflow_v2 = f->o.airflow_v2;
+	chm_fetch_pager_ctx(&f->o, &f->ctx);
 	return f;
 }
 

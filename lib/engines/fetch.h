@@ -64,6 +64,10 @@ struct chm_fetch_opts {
 	void *relogin_arg;
 };
 
+struct chm_pager_ctx;
+/* What a source's pager is told of these options (its URLs, its login). */
+void chm_fetch_pager_ctx(const struct chm_fetch_opts *o, struct chm_pager_ctx *c);
+
 struct chm_fetch_sink {
 	/* Each item, as the `raw` envelope: one line of JSON without its '\n'.
 	 * The record is the partner's bytes, whitespace between tokens removed. */

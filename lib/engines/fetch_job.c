@@ -161,13 +161,14 @@ static int is_token(const char *t)
 static int log_in(struct chm_fetch_job *job, struct chm_http *http, const char *secret, struct chm_err *err)
 {
 	const struct chm_fetch_opts *o = &job->fetch;
-	struct chm_pager_ctx ctx = { o->base_url, o->account_id, o->map, o->page_size, o->airflow_v2 };
+	struct chm_pager_ctx ctx;
 	const char *colon = strchr(secret, ':');
 	char *user = chm_xmalloc((size_t)(colon - secret) + 1);
 	struct strbuf url = STRBUF_INIT, answer = STRBUF_INIT;
 	json_t *body = NULL;
 	int rc = -1;
 
+	chm_fetch_pager_ctx(o, &ctx);
 	memcpy(user, secret, (size_t)(colon - secret));
 	user[colon - secret] = '\0';
 	o->source->pager->login(&ctx, user, colon + 1, &url, &body);

@@ -80,19 +80,29 @@ static int fast(struct src_fast *f, int rec, const struct norm_env *env, struct 
 
 /* ---- the pager: GET /api/v1/dags/{dag_id}/dagRuns (or /api/v2) ---- */
 
+/* Which API the base URL names itself (1 for .../api/v1, 2 for
+ * .../api/v2, 0 for none), and its length without trailing slashes. */
+static int base_api(const char *base, size_t *len)
+{
+	size_t n = strlen(base);
+	while (n && base[n - 1] == '/')
+		n--;
+	*len = n;
+	if (n >= 7 && strncmp(base + n - 7, "/api/v", 6) == 0 && (base[n - 1] == '1' || base[n - 1] == '2'))
+		return base[n - 1] - '0';
+	return 0;
+}
+
 /* The DAG's dagRuns path: a base URL ending in /api/v1 or /api/v2 names
- * the API itself. */
+ * the API itself; else --airflow-api says which. */
 static void runs_path(const struct chm_pager_ctx *c, const char *external_id, struct strbuf *url)
 {
-	int has_root = 0;
+	size_t n;
+	int named = base_api(c->base_url, &n);
 
 	strbuf_reset(url);
-	chm_pager_add_base(url, c->base_url, "/api/v1", &has_root);
-	if (!has_root) {
-		strbuf_reset(url);
-		chm_pager_add_base(url, c->base_url, "/api/v2", &has_root);
-	}
-	if (!has_root)
+	strbuf_add(url, c->base_url, n);
+	if (!named)
 		strbuf_adds(url, c->airflow_v2 ? "/api/v2" : "/api/v1");
 	strbuf_adds(url, "/dags/");
 	chm_http_add_escaped(url, external_id);
@@ -130,15 +140,11 @@ static void ended_url(const struct chm_pager_ctx *c, const char *external_id, co
 static void login(const struct chm_pager_ctx *c, const char *user, const char *password, struct strbuf *url,
 		  json_t **body)
 {
-	const char *base = c->base_url;
-	size_t n = strlen(base);
-
-	while (n && base[n - 1] == '/')
-		n--;
-	if (n >= 7 && (strncmp(base + n - 7, "/api/v1", 7) == 0 || strncmp(base + n - 7, "/api/v2", 7) == 0))
-		n -= 7;
+	size_t n;
+	if (base_api(c->base_url, &n))
+		n -= strlen("/api/v1");
 	strbuf_reset(url);
-	strbuf_add(url, base, n);
+	strbuf_add(url, c->base_url, n);
 	strbuf_adds(url, "/auth/token");
 	*body = json_pack("{s:s, s:s}", "username", user, "password", password);
 }
@@ -147,12 +153,10 @@ static void login(const struct chm_pager_ctx *c, const char *user, const char *p
  * mistake of a first fetch from an upgraded server. */
 static const char *refusal_hint(const struct chm_pager_ctx *c, long http_status)
 {
-	size_t n = strlen(c->base_url);
-	while (n && c->base_url[n - 1] == '/')
-		n--;
-	int v2 = c->airflow_v2 || (n >= 7 && strncmp(c->base_url + n - 7, "/api/v2", 7) == 0);
-	return http_status == 404 && !v2 ? "if the server is Airflow 3, which has no /api/v1, give --airflow-api v2"
-					 : NULL;
+	size_t n;
+	int named = base_api(c->base_url, &n);
+	int v1 = named ? named == 1 : !c->airflow_v2;
+	return http_status == 404 && v1 ? "if the server is Airflow 3, which has no /api/v1, give --airflow-api v2" : NULL;
 }
 
 static int item_key(const struct chm_pager_ctx *c, json_t *item, int64_t *key)
